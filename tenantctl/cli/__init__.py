@@ -1,0 +1,4 @@
+"""cli"""
+
+from __future__ import annotations
+

@@ -1,0 +1,4 @@
+"""cloud"""
+
+from __future__ import annotations
+

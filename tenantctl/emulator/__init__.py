@@ -1,0 +1,4 @@
+"""emulator"""
+
+from __future__ import annotations
+

@@ -1,0 +1,4 @@
+"""execution"""
+
+from __future__ import annotations
+

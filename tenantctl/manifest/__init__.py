@@ -1,0 +1,4 @@
+"""manifest"""
+
+from __future__ import annotations
+

@@ -1,0 +1,4 @@
+"""planning"""
+
+from __future__ import annotations
+

@@ -1,0 +1,4 @@
+"""render"""
+
+from __future__ import annotations
+
