@@ -1,0 +1,88 @@
+"""The cloud port: the narrow interface the core uses to read and write Azure.
+
+Only :mod:`tenantctl.cloud.azure` implements it (over the real SDKs, against Azure or the emulator).
+The core never sees SDK types: every method takes and returns records from :mod:`tenantctl.resources`.
+
+Contract for every method:
+
+* Reads return ``[]`` (or ``None``) for "does not exist", never raise for it.
+* Writes block until Azure's long-running operation has finished and are idempotent (PUTs of the
+  full desired body), so a retried or re-run write never duplicates anything.
+* Failures raise :class:`tenantctl.errors.RetryableError` (429, 409 RequestConflict, 5xx, dropped
+  connections; retries already exhausted by the adapter's one tenacity policy) or
+  :class:`tenantctl.errors.TerminalError` (quota, permissions, validation) carrying Azure's
+  ``error.code`` as ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    ModelOffer,
+    QuotaUsage,
+    RaiPolicy,
+    ResourceGroup,
+    RoleAssignment,
+    SubdomainCheck,
+)
+
+__all__ = ["CloudPort"]
+
+
+class CloudPort(Protocol):
+    """Everything tenantctl asks of Azure Resource Manager for the provider's own subscriptions."""
+
+    # --- reads: observation must stay O(accounts + regions) ---------------------------------
+    def list_accounts(self, subscription_id: str, resource_group: str) -> list[Account]:
+        """All accounts of a resource group (one paged request); [] when the group does not exist."""
+
+    def list_deployments(self, account: AccountRef) -> list[Deployment]: ...
+
+    def list_rai_policies(self, account: AccountRef) -> list[RaiPolicy]:
+        """Custom (user-managed) RAI policies of an account; system policies are left out."""
+
+    def list_blocklists(self, account: AccountRef) -> list[Blocklist]:
+        """Blocklists of an account with their terms."""
+
+    def list_usages(self, subscription_id: str, location: str) -> list[QuotaUsage]: ...
+
+    def list_models(self, subscription_id: str, location: str) -> list[ModelOffer]: ...
+
+    def list_deleted_accounts(self, subscription_id: str) -> list[DeletedAccount]: ...
+
+    def check_subdomain(self, subscription_id: str, subdomain: str) -> SubdomainCheck: ...
+
+    def list_role_assignments(self, scope: str) -> list[RoleAssignment]: ...
+
+    # --- writes: blocking, idempotent ----------------------------------------------------
+    def ensure_resource_group(self, group: ResourceGroup) -> None: ...
+
+    def put_account(self, account: Account, *, restore: bool = False) -> Account:
+        """Create or update an account (full body). ``restore=True`` recovers a soft-deleted one."""
+
+    def delete_account(self, account: AccountRef) -> None:
+        """Delete (soft-delete, in Azure's terms) an account; a missing account is not an error."""
+
+    def purge_deleted_account(self, account: AccountRef, location: str) -> None: ...
+
+    def put_deployment(self, deployment: Deployment) -> Deployment: ...
+
+    def delete_deployment(self, account: AccountRef, name: str) -> None: ...
+
+    def put_rai_policy(self, policy: RaiPolicy) -> None: ...
+
+    def delete_rai_policy(self, account: AccountRef, name: str) -> None: ...
+
+    def put_blocklist(self, blocklist: Blocklist) -> None:
+        """Create or update a blocklist and make its items exactly ``terms``."""
+
+    def delete_blocklist(self, account: AccountRef, name: str) -> None: ...
+
+    def put_role_assignment(self, assignment: RoleAssignment) -> None:
+        """Idempotent: the assignment's name is a uuid5 of scope, principal and role."""

@@ -1,0 +1,191 @@
+"""Azure resource records shared by the desired state, the observed state, the plan and the cloud port.
+
+The same record describes a resource as tenantctl wants it (built by :mod:`tenantctl.desired`) and as
+Azure has it (built by the cloud adapter), so a diff is a field-by-field comparison of two records.
+Fields only Azure knows (endpoint, provisioning state) have defaults and are never compared.
+All records are frozen: planning is pure and nothing downstream may mutate what it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+__all__ = [
+    "Account",
+    "AccountRef",
+    "Blocklist",
+    "DeletedAccount",
+    "Deployment",
+    "ModelOffer",
+    "QuotaUsage",
+    "RaiPolicy",
+    "ResourceGroup",
+    "RoleAssignment",
+    "SubdomainCheck",
+]
+
+_PROVIDER = "Microsoft.CognitiveServices"
+
+
+@dataclass(frozen=True, order=True)
+class AccountRef:
+    """Where an account lives: enough to address it in ARM and to key per-account write queues."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/{_PROVIDER}/accounts/{self.name}"
+        )
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity (ARM ids are case-insensitive)."""
+        return self.id.lower()
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}/{self.resource_group}/{self.name}"
+
+    @classmethod
+    def parse(cls, resource_id: str) -> AccountRef:
+        """Inverse of :attr:`id`; raises ValueError for anything that is not an account id."""
+        parts = resource_id.strip("/").split("/")
+        lowered = [p.lower() for p in parts]
+        if (
+            len(parts) != 8
+            or lowered[0] != "subscriptions"
+            or lowered[2] != "resourcegroups"
+            or lowered[4] != "providers"
+            or lowered[5] != _PROVIDER.lower()
+            or lowered[6] != "accounts"
+        ):
+            raise ValueError(f"not a Cognitive Services account id: {resource_id!r}")
+        return cls(parts[1], parts[3], parts[7])
+
+
+@dataclass(frozen=True)
+class ResourceGroup:
+    subscription_id: str
+    name: str
+    location: str
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A Microsoft.CognitiveServices account (kind OpenAI)."""
+
+    ref: AccountRef
+    location: str
+    custom_subdomain: str | None
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    kind: str = "OpenAI"
+    sku: str = "S0"
+    public_network_access: bool = True
+    allowed_ips: tuple[str, ...] = ()
+    disable_local_auth: bool = True
+    # Known only from Azure; never compared by the diff.
+    endpoint: str | None = None
+    provisioning_state: str = "Succeeded"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A model deployment on an account. ``capacity`` is in Azure's units (1 = 1,000 TPM, or PTUs)."""
+
+    account: AccountRef
+    name: str
+    model: str
+    version: str
+    sku: str
+    capacity: int
+    version_upgrade_option: str = "OnceCurrentVersionExpired"
+    rai_policy: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    format: str = "OpenAI"
+    provisioning_state: str = "Succeeded"
+
+
+@dataclass(frozen=True)
+class RaiPolicy:
+    """A content filter (RAI policy) on an account, optionally referencing blocklists."""
+
+    account: AccountRef
+    name: str
+    base_policy: str
+    severity: str = "Medium"
+    blocklists: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Blocklist:
+    """A custom blocklist and its literal terms (sorted, so comparison ignores order)."""
+
+    account: AccountRef
+    name: str
+    terms: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class DeletedAccount:
+    """A soft-deleted account: it keeps its name and subdomain until purged or the hold ends."""
+
+    ref: AccountRef
+    location: str
+    deletion_date: datetime | None
+    scheduled_purge_date: datetime | None
+    custom_subdomain: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """One quota line: per subscription × region × usage name (e.g. ``OpenAI.GlobalStandard.gpt-4o``)."""
+
+    subscription_id: str
+    location: str
+    usage_name: str
+    current: float
+    limit: float
+    unit: str = "Count"
+
+
+@dataclass(frozen=True)
+class ModelOffer:
+    """One row of a region's model catalogue: a model version sold under a deployment SKU."""
+
+    location: str
+    model: str
+    version: str
+    sku: str
+    usage_name: str
+    min_capacity: int = 1
+    max_capacity: int = 0
+    default_capacity: int = 0
+    deprecation: date | None = None
+    lifecycle: str = ""
+    is_default_version: bool = False
+
+
+@dataclass(frozen=True)
+class SubdomainCheck:
+    subdomain: str
+    available: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    scope: str
+    principal_id: str
+    role_definition_id: str
+    name: str = ""
+    principal_type: str = "ServicePrincipal"
