@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tenantctl.errors import TenantctlError
 
 __all__ = ["Diagnostic", "Diagnostics", "Severity", "assert_no_errors"]
 
@@ -39,6 +43,15 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+    @classmethod
+    def from_error(cls, exc: TenantctlError) -> Diagnostic:
+        """An operational error as a diagnostic, so every failure reaches users the same way."""
+        return cls(Severity.ERROR, exc.code, exc.message, detail=exc.hint)
+
+    @classmethod
+    def internal(cls, summary: str, detail: str = "") -> Diagnostic:
+        return cls(Severity.ERROR, "internal", summary, detail=detail)
 
     def to_json(self) -> dict[str, object]:
         return {

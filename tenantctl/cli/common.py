@@ -1,0 +1,141 @@
+"""What every command shares: the global options, the output mode, and the error boundary.
+
+A command body parses its arguments, calls one core function and returns an :class:`Outcome`;
+:func:`run_command` renders it as people or as the JSON envelope and exits with its code. Errors
+raised on purpose (:class:`TenantctlError`) become a clear message and exit 1, never a traceback;
+anything unexpected shows a traceback only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from tenantctl.diagnostics import Diagnostic, Diagnostics
+from tenantctl.errors import ExitCode, TenantctlError
+
+__all__ = [
+    "EmulatorOpt",
+    "Globals",
+    "ManifestOpt",
+    "Outcome",
+    "Output",
+    "OutputOpt",
+    "VerboseOpt",
+    "run_command",
+]
+
+
+class Output(str, Enum):
+    human = "human"
+    json = "json"
+
+
+ManifestOpt = Annotated[
+    Path,
+    typer.Option(
+        "--manifest", "-f", help="The tenants manifest.", envvar="TENANTCTL_MANIFEST", show_default=True
+    ),
+]
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="human, or json (a versioned envelope).")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug detail.")]
+EmulatorOpt = Annotated[
+    bool,
+    typer.Option(
+        "--emulator",
+        help="Run against the embedded Azure emulator (state in .tenantctl/ of the working directory).",
+        envvar="TENANTCTL_EMULATOR",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Globals:
+    manifest: Path = Path("tenants.toml")
+    output: Output = Output.human
+    verbose: bool = False
+    emulator: bool = False
+
+    @property
+    def json(self) -> bool:
+        return self.output is Output.json
+
+
+@dataclass
+class Outcome:
+    """What a command hands to the renderer: data for JSON, a view for people, and an exit code."""
+
+    data: Any = None
+    human: Callable[[], None] | None = None
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    exit_code: int = ExitCode.SUCCESS
+    status: str | None = None  # derived from exit_code when None
+
+
+def _status_for(exit_code: int) -> str:
+    if exit_code == ExitCode.PARTIAL:
+        return "partial"
+    if exit_code in (ExitCode.SUCCESS, ExitCode.CHANGES_PRESENT):
+        return "success"
+    return "error"
+
+
+def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) -> NoReturn:
+    """Run ``body`` inside the error boundary, render its outcome, and exit with its code."""
+    from tenantctl.render.console import err_console
+
+    try:
+        outcome = body()
+    except TenantctlError as exc:
+        outcome = Outcome(
+            diagnostics=Diagnostics([Diagnostic.from_error(exc)]),
+            exit_code=ExitCode.ERROR,
+        )
+    except KeyboardInterrupt:
+        err_console().print("[error]interrupted[/error]")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # the boundary: never a traceback unless asked for
+        if globals_.verbose:
+            traceback.print_exc()
+        outcome = Outcome(
+            diagnostics=Diagnostics(
+                [
+                    Diagnostic.internal(
+                        f"internal error: {type(exc).__name__}: {exc}",
+                        "" if globals_.verbose else "Run again with -v for the traceback, and report it.",
+                    )
+                ]
+            ),
+            exit_code=ExitCode.ERROR,
+        )
+    _render(command, globals_, outcome)
+    raise typer.Exit(int(outcome.exit_code))
+
+
+def _render(command: str, globals_: Globals, outcome: Outcome) -> None:
+    from tenantctl.render.console import err_console
+
+    if globals_.json:
+        from tenantctl.render.envelope import Status, envelope, print_envelope
+
+        status = Status(outcome.status or _status_for(outcome.exit_code))
+        print_envelope(envelope(command, status, outcome.exit_code, outcome.data, outcome.diagnostics))
+        return
+    if outcome.human is not None:
+        outcome.human()
+    if outcome.diagnostics:
+        from tenantctl.render.diagnostics import print_diagnostics
+
+        print_diagnostics(err_console(), outcome.diagnostics)
+
+
+def stdin_is_interactive() -> bool:
+    return sys.stdin.isatty() and not os.environ.get("CI")
