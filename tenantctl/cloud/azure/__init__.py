@@ -1,0 +1,68 @@
+"""The Azure adapter of the cloud port: the only code that imports ``azure.*``.
+
+Importing this package is cheap. The SDKs load when a connect function is *called* (or
+``AzureCloud`` is first touched), so ``tenantctl --help`` never pays for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tenantctl.cloud.azure.adapter import AzureCloud
+    from tenantctl.emulator import Emulator
+
+__all__ = ["AzureCloud", "connect_azure", "connect_emulator"]
+
+
+def connect_azure(
+    *,
+    credential: Any = None,
+    arm_endpoint: str = "https://management.azure.com",
+    polling_interval: float = 5.0,
+    ca_path: str | Path | None = None,
+    max_attempts: int = 8,
+    backoff_initial: float = 1.0,
+    backoff_cap: float = 30.0,
+) -> AzureCloud:
+    """Adapter for Azure; default credential = DefaultAzureCredential without the browser prompt."""
+    from tenantctl.cloud.azure.connect import connect_azure as connect  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return connect(
+        credential=credential,
+        arm_endpoint=arm_endpoint,
+        polling_interval=polling_interval,
+        ca_path=ca_path,
+        max_attempts=max_attempts,
+        backoff_initial=backoff_initial,
+        backoff_cap=backoff_cap,
+    )
+
+
+def connect_emulator(
+    emulator: Emulator,
+    *,
+    polling_interval: float = 0.1,
+    max_attempts: int = 8,
+    backoff_initial: float = 0.05,
+    backoff_cap: float = 2.0,
+) -> AzureCloud:
+    """Adapter for the local emulator, signed in as its provider service principal over HTTPS."""
+    from tenantctl.cloud.azure.connect import connect_emulator as connect  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return connect(
+        emulator,
+        polling_interval=polling_interval,
+        max_attempts=max_attempts,
+        backoff_initial=backoff_initial,
+        backoff_cap=backoff_cap,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AzureCloud":
+        from tenantctl.cloud.azure.adapter import AzureCloud  # noqa: PLC0415 - lazy: keeps --help fast
+
+        return AzureCloud
+    raise AttributeError(name)

@@ -1,0 +1,356 @@
+"""AzureCloud: the CloudPort over the real azure-mgmt SDK clients (Azure or the emulator).
+
+Every public method is one retried unit (see :mod:`.retry`): reads materialise the whole paged list
+inside the unit, writes call ``begin_*`` and ``.result()`` inside it, so a connection dropped while
+polling re-issues the whole idempotent write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.authorization.v2022_04_01 import models as am
+from azure.mgmt.resource.resources import models as rm
+
+from tenantctl.cloud.azure import convert
+from tenantctl.cloud.azure.clients import ClientFactory, ClientSet
+from tenantctl.cloud.azure.errors import error_code, is_not_found
+from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    ModelOffer,
+    QuotaUsage,
+    RaiPolicy,
+    ResourceGroup,
+    RoleAssignment,
+    SubdomainCheck,
+)
+
+__all__ = ["AzureCloud"]
+
+T = TypeVar("T")
+
+_ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
+# Azure caps a batch add/delete of blocklist items; stay well under it.
+_BLOCKLIST_BATCH = 100
+
+
+def _missing_ok(fn: Callable[[], T], default: T) -> Callable[[], T]:
+    """Wrap a unit so a 404 (the thing or its parent is gone) means ``default`` instead of an error."""
+
+    def unit() -> T:
+        try:
+            return fn()
+        except HttpResponseError as exc:
+            if is_not_found(exc):
+                return default
+            raise
+
+    return unit
+
+
+class AzureCloud:
+    """Implements :class:`tenantctl.cloud.port.CloudPort` with one client set per subscription."""
+
+    def __init__(self, factory: ClientFactory, policy: RetryPolicy) -> None:
+        self._factory = factory
+        self._policy = policy
+
+    def __repr__(self) -> str:
+        return f"AzureCloud(endpoint={self._factory.config.arm_endpoint!r})"
+
+    @property
+    def stats(self) -> RetryStats:
+        """Retry counters: calls, attempts, retries per error code, failures, seconds slept."""
+        return self._policy.stats
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return self._policy
+
+    def close(self) -> None:
+        self._factory.close()
+
+    def __enter__(self) -> AzureCloud:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _clients(self, subscription_id: str | None) -> ClientSet:
+        return self._factory.for_subscription(subscription_id)
+
+    def _cs(self, subscription_id: str) -> Any:
+        return self._clients(subscription_id).cognitive
+
+    def _run(self, operation: str, fn: Callable[[], T]) -> T:
+        return self._policy.call(operation, fn)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def list_accounts(self, subscription_id: str, resource_group: str) -> list[Account]:
+        client = self._cs(subscription_id)
+
+        def unit() -> list[Account]:
+            return [
+                convert.to_account(item, subscription_id, resource_group)
+                for item in client.accounts.list_by_resource_group(resource_group)
+            ]
+
+        # ResourceGroupNotFound is a 404: a group that does not exist has no accounts.
+        return self._run(f"list accounts {subscription_id}/{resource_group}", _missing_ok(unit, []))
+
+    def list_deployments(self, account: AccountRef) -> list[Deployment]:
+        client = self._cs(account.subscription_id)
+
+        def unit() -> list[Deployment]:
+            return [
+                convert.to_deployment(item, account)
+                for item in client.deployments.list(account.resource_group, account.name)
+            ]
+
+        return self._run(f"list deployments {account}", _missing_ok(unit, []))
+
+    def list_rai_policies(self, account: AccountRef) -> list[RaiPolicy]:
+        client = self._cs(account.subscription_id)
+
+        def unit() -> list[RaiPolicy]:
+            return [
+                convert.to_rai_policy(item, account)
+                for item in client.rai_policies.list(account.resource_group, account.name)
+                if convert.is_user_managed(item)
+            ]
+
+        return self._run(f"list RAI policies {account}", _missing_ok(unit, []))
+
+    def list_blocklists(self, account: AccountRef) -> list[Blocklist]:
+        # One list of blocklists plus one list of items per blocklist: terms live only in items.
+        client = self._cs(account.subscription_id)
+
+        def unit() -> list[Blocklist]:
+            result = []
+            for item in client.rai_blocklists.list(account.resource_group, account.name):
+                items = list(client.rai_blocklist_items.list(account.resource_group, account.name, item.name))
+                result.append(convert.to_blocklist(item, account, items))
+            return result
+
+        return self._run(f"list blocklists {account}", _missing_ok(unit, []))
+
+    def list_usages(self, subscription_id: str, location: str) -> list[QuotaUsage]:
+        client = self._cs(subscription_id)
+
+        def unit() -> list[QuotaUsage]:
+            return [
+                convert.to_usage(item, subscription_id, location) for item in client.usages.list(location)
+            ]
+
+        return self._run(f"list usages {subscription_id}/{location}", unit)
+
+    def list_models(self, subscription_id: str, location: str) -> list[ModelOffer]:
+        client = self._cs(subscription_id)
+
+        def unit() -> list[ModelOffer]:
+            offers: dict[tuple[str, str, str], ModelOffer] = {}
+            for item in client.models.list(location):
+                # The catalogue repeats models per account kind (OpenAI, AIServices); keep one row.
+                if item.kind and item.kind.lower() not in ("openai", "aiservices"):
+                    continue
+                for offer in convert.to_model_offers(item, location):
+                    offers.setdefault((offer.model, offer.version, offer.sku), offer)
+            return list(offers.values())
+
+        return self._run(f"list models {subscription_id}/{location}", unit)
+
+    def list_deleted_accounts(self, subscription_id: str) -> list[DeletedAccount]:
+        client = self._cs(subscription_id)
+
+        def unit() -> list[DeletedAccount]:
+            found = (convert.to_deleted_account(item) for item in client.deleted_accounts.list())
+            return [item for item in found if item is not None]
+
+        return self._run(f"list deleted accounts {subscription_id}", unit)
+
+    def check_subdomain(self, subscription_id: str, subdomain: str) -> SubdomainCheck:
+        client = self._cs(subscription_id)
+
+        def unit() -> SubdomainCheck:
+            answer = client.check_domain_availability(
+                subdomain_name=subdomain, type=_ACCOUNT_TYPE, kind="OpenAI"
+            )
+            return SubdomainCheck(
+                subdomain=subdomain,
+                available=bool(answer.is_subdomain_available),
+                reason=str(answer.reason or ""),
+            )
+
+        return self._run(f"check subdomain {subdomain}", unit)
+
+    def list_role_assignments(self, scope: str) -> list[RoleAssignment]:
+        client = self._clients(convert.subscription_of(scope)).authorization
+
+        def unit() -> list[RoleAssignment]:
+            return [
+                convert.to_role_assignment(item, scope)
+                for item in client.role_assignments.list_for_scope(scope)
+            ]
+
+        return self._run(f"list role assignments {scope}", _missing_ok(unit, []))
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def ensure_resource_group(self, group: ResourceGroup) -> None:
+        client = self._clients(group.subscription_id).resources
+        body = rm.ResourceGroup(location=group.location, tags=dict(group.tags))
+        self._run(
+            f"put resource group {group.subscription_id}/{group.name}",
+            lambda: client.resource_groups.create_or_update(group.name, body),
+        )
+
+    def put_account(self, account: Account, *, restore: bool = False) -> Account:
+        ref = account.ref
+        client = self._cs(ref.subscription_id)
+        body = convert.account_body(account, restore=restore)
+
+        def unit() -> Account:
+            result = client.accounts.begin_create(ref.resource_group, ref.name, body).result()
+            return convert.to_account(result, ref.subscription_id, ref.resource_group)
+
+        return self._run(f"put account {ref}", unit)
+
+    def delete_account(self, account: AccountRef) -> None:
+        client = self._cs(account.subscription_id)
+        self._run(
+            f"delete account {account}",
+            _missing_ok(
+                lambda: client.accounts.begin_delete(account.resource_group, account.name).result(), None
+            ),
+        )
+
+    def purge_deleted_account(self, account: AccountRef, location: str) -> None:
+        client = self._cs(account.subscription_id)
+        self._run(
+            f"purge deleted account {account} ({location})",
+            _missing_ok(
+                lambda: client.deleted_accounts.begin_purge(
+                    location, account.resource_group, account.name
+                ).result(),
+                None,
+            ),
+        )
+
+    def put_deployment(self, deployment: Deployment) -> Deployment:
+        ref = deployment.account
+        client = self._cs(ref.subscription_id)
+        body = convert.deployment_body(deployment)
+
+        def unit() -> Deployment:
+            poller = client.deployments.begin_create_or_update(
+                ref.resource_group, ref.name, deployment.name, body
+            )
+            return convert.to_deployment(poller.result(), ref)
+
+        return self._run(f"put deployment {ref}/{deployment.name}", unit)
+
+    def delete_deployment(self, account: AccountRef, name: str) -> None:
+        client = self._cs(account.subscription_id)
+        self._run(
+            f"delete deployment {account}/{name}",
+            _missing_ok(
+                lambda: client.deployments.begin_delete(account.resource_group, account.name, name).result(),
+                None,
+            ),
+        )
+
+    def put_rai_policy(self, policy: RaiPolicy) -> None:
+        ref = policy.account
+        client = self._cs(ref.subscription_id)
+        body = convert.rai_policy_body(policy)
+        self._run(
+            f"put RAI policy {ref}/{policy.name}",
+            lambda: client.rai_policies.create_or_update(ref.resource_group, ref.name, policy.name, body),
+        )
+
+    def delete_rai_policy(self, account: AccountRef, name: str) -> None:
+        client = self._cs(account.subscription_id)
+        self._run(
+            f"delete RAI policy {account}/{name}",
+            _missing_ok(
+                lambda: client.rai_policies.begin_delete(account.resource_group, account.name, name).result(),
+                None,
+            ),
+        )
+
+    def put_blocklist(self, blocklist: Blocklist) -> None:
+        ref = blocklist.account
+        client = self._cs(ref.subscription_id)
+        group, account, name = ref.resource_group, ref.name, blocklist.name
+        wanted = sorted(set(blocklist.terms))
+        self._run(
+            f"put blocklist {ref}/{name}",
+            lambda: client.rai_blocklists.create_or_update(
+                group, account, name, convert.blocklist_body(blocklist)
+            ),
+        )
+
+        def sync_items() -> None:
+            # Match by pattern, not by item name: items someone else created for a wanted term
+            # are kept; duplicates and unwanted terms are deleted.
+            kept: set[str] = set()
+            extra: list[str] = []
+            for item in client.rai_blocklist_items.list(group, account, name):
+                pattern = item.properties.pattern if item.properties is not None else None
+                if pattern in wanted and pattern not in kept:
+                    kept.add(pattern)
+                else:
+                    extra.append(item.name)
+            missing = [term for term in wanted if term not in kept]
+            for start in range(0, len(missing), _BLOCKLIST_BATCH):
+                chunk = convert.blocklist_items_body(missing[start : start + _BLOCKLIST_BATCH])
+                client.rai_blocklist_items.batch_add(group, account, name, chunk)
+            for start in range(0, len(extra), _BLOCKLIST_BATCH):
+                client.rai_blocklist_items.batch_delete(
+                    group, account, name, extra[start : start + _BLOCKLIST_BATCH]
+                )
+
+        # Its own unit: re-listing before each attempt keeps a retried sync exact.
+        self._run(f"sync blocklist items {ref}/{name}", sync_items)
+
+    def delete_blocklist(self, account: AccountRef, name: str) -> None:
+        client = self._cs(account.subscription_id)
+        self._run(
+            f"delete blocklist {account}/{name}",
+            _missing_ok(
+                lambda: client.rai_blocklists.begin_delete(
+                    account.resource_group, account.name, name
+                ).result(),
+                None,
+            ),
+        )
+
+    def put_role_assignment(self, assignment: RoleAssignment) -> None:
+        scope = assignment.scope
+        role = convert.role_definition_id(assignment.role_definition_id, scope)
+        name = assignment.name or convert.role_assignment_name(scope, assignment.principal_id, role)
+        client = self._clients(convert.subscription_of(scope)).authorization
+        body = am.RoleAssignmentCreateParameters(
+            role_definition_id=role,
+            principal_id=assignment.principal_id,
+            principal_type=assignment.principal_type,
+        )
+
+        def unit() -> None:
+            try:
+                client.role_assignments.create(scope, name, body)
+            except HttpResponseError as exc:
+                # The same principal already holds the role at this scope under another name:
+                # the desired state is reached, so this is success, not a failure to report.
+                if error_code(exc).lower() != "roleassignmentexists":
+                    raise
+
+        self._run(f"put role assignment {scope} {assignment.principal_id}", unit)

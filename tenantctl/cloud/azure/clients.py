@@ -1,0 +1,119 @@
+"""SDK client sets, one per subscription, created lazily and cached (thread-safe)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ClientConfig", "ClientFactory", "ClientSet"]
+
+ARM_SCOPE_SUFFIX = "/.default"
+# Role-assignment operations address a scope, not a subscription; the client still wants one.
+NO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    arm_endpoint: str = "https://management.azure.com"
+    polling_interval: float = 5.0
+    ca_path: str | None = None
+    credential_scope: str = "https://management.azure.com/.default"
+    pool_size: int = 64  # parallel per-account writers share one connection pool per subscription
+    connection_timeout: float = 30.0
+    read_timeout: float = 120.0
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "base_url": self.arm_endpoint.rstrip("/"),
+            "credential_scopes": [self.credential_scope],
+            "polling_interval": self.polling_interval,
+            # One retry policy (ours) must see every failure: switch the SDK's own retries off.
+            "retry_total": 0,
+            "connection_timeout": self.connection_timeout,
+            "read_timeout": self.read_timeout,
+        }
+        if self.ca_path is not None:
+            kwargs["connection_verify"] = str(self.ca_path)
+        return kwargs
+
+
+@dataclass
+class ClientSet:
+    """The three management clients for one subscription."""
+
+    cognitive: Any
+    resources: Any
+    authorization: Any
+
+    def close(self) -> None:
+        for client in (self.cognitive, self.resources, self.authorization):
+            client.close()
+
+
+def _transport(config: ClientConfig) -> Any:
+    # requests' default pool keeps 10 connections per host; the executor runs more writers than
+    # that in parallel, and a full pool means "Connection pool is full, discarding" and new TLS
+    # handshakes for every request.
+    import requests  # noqa: PLC0415 - lazy: keeps --help fast
+    from azure.core.pipeline.transport import RequestsTransport  # noqa: PLC0415 - lazy: keeps --help fast
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415 - lazy: keeps --help fast
+
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=config.pool_size, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    # Connection settings go to the transport: a client given its own transport ignores them.
+    kwargs: dict[str, Any] = {
+        "connection_timeout": config.connection_timeout,
+        "read_timeout": config.read_timeout,
+    }
+    if config.ca_path is not None:
+        kwargs["connection_verify"] = str(config.ca_path)
+    return RequestsTransport(session=session, session_owner=True, **kwargs)
+
+
+class ClientFactory:
+    """Creates and caches :class:`ClientSet` per subscription id."""
+
+    def __init__(self, credential: Any, config: ClientConfig) -> None:
+        self._credential = credential
+        self.config = config
+        self._sets: dict[str, ClientSet] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the credential
+        return f"ClientFactory(endpoint={self.config.arm_endpoint!r}, subscriptions={sorted(self._sets)})"
+
+    def for_subscription(self, subscription_id: str | None) -> ClientSet:
+        key = (subscription_id or NO_SUBSCRIPTION).lower()
+        with self._lock:
+            found = self._sets.get(key)
+            if found is None:
+                found = self._sets[key] = self._build(subscription_id or NO_SUBSCRIPTION)
+            return found
+
+    def _build(self, subscription_id: str) -> ClientSet:
+        # The SDKs are imported here, not at module import, so `tenantctl --help` stays fast.
+        from azure.mgmt.authorization import AuthorizationManagementClient  # noqa: PLC0415 - lazy: keeps --help fast
+        from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient  # noqa: PLC0415 - lazy: keeps --help fast
+        from azure.mgmt.resource.resources import ResourceManagementClient  # noqa: PLC0415 - lazy: keeps --help fast
+
+        kwargs = self.config.client_kwargs()
+        return ClientSet(
+            cognitive=CognitiveServicesManagementClient(
+                self._credential, subscription_id, transport=_transport(self.config), **kwargs
+            ),
+            resources=ResourceManagementClient(
+                self._credential, subscription_id, transport=_transport(self.config), **kwargs
+            ),
+            authorization=AuthorizationManagementClient(
+                self._credential, subscription_id, transport=_transport(self.config), **kwargs
+            ),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            sets, self._sets = list(self._sets.values()), {}
+        for client_set in sets:
+            client_set.close()

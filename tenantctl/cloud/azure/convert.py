@@ -1,0 +1,365 @@
+"""SDK models <-> tenantctl records.
+
+Bodies we send are FULL and contain only writable fields (research/arm-api.md §1.4): a PUT replaces
+the resource, so anything we leave out is reset, and read-only fields are rejected or ignored.
+Reads are forgiving: missing optional fields fall back to the record defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+
+from azure.mgmt.cognitiveservices import models as cs
+
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    ModelOffer,
+    QuotaUsage,
+    RaiPolicy,
+    RoleAssignment,
+)
+
+__all__ = [
+    "account_body",
+    "blocklist_item_name",
+    "deployment_body",
+    "rai_policy_body",
+    "role_assignment_name",
+    "role_definition_id",
+    "to_account",
+    "to_deleted_account",
+    "to_deployment",
+    "to_model_offers",
+    "to_rai_policy",
+    "to_role_assignment",
+    "to_usage",
+]
+
+# Harm categories and where each is applied (Prompt = user input, Completion = model output).
+HARM_FILTERS = ("Hate", "Sexual", "Violence", "Selfharm")
+SOURCES = ("Prompt", "Completion")
+# Extra always-on filters: jailbreak detection on input, protected material on output.
+EXTRA_FILTERS = (
+    ("Jailbreak", "Prompt"),
+    ("Protected Material Text", "Completion"),
+    ("Protected Material Code", "Completion"),
+)
+
+# Role-assignment names are uuid5 in this namespace, so the same (scope, principal, role) always
+# yields the same name and a re-run PUT is a no-op instead of a 409 RoleAssignmentExists.
+ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6f1b7e0a-5c1d-4b59-9a53-2f0c1e7d4a10")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SUBSCRIPTION = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+
+
+def _tags(value: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(value or {})
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    """ARM timestamps: ISO 8601 with 'Z' and up to 7 fractional digits (3.10's fromisoformat chokes)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = str(value).strip().replace("Z", "+00:00").replace("z", "+00:00")
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return datetime.combine(date.fromisoformat(text[:10]), datetime.min.time(), tzinfo=timezone.utc)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _parse_date(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    parsed = _parse_datetime(value)
+    return parsed.date() if parsed is not None else None
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def account_body(account: Account, *, restore: bool = False) -> Any:
+    ips = sorted(account.allowed_ips)
+    # With no IP rules, public access means "everyone": defaultAction Allow. Any IP rule (or
+    # public access off) flips it to Deny so only the listed addresses get in.
+    default_action = "Deny" if (ips or not account.public_network_access) else "Allow"
+    properties = cs.AccountProperties(
+        custom_sub_domain_name=account.custom_subdomain,
+        public_network_access="Enabled" if account.public_network_access else "Disabled",
+        network_acls=cs.NetworkRuleSet(
+            default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips]
+        ),
+        disable_local_auth=account.disable_local_auth,
+        restore=True if restore else None,
+    )
+    return cs.Account(
+        kind=account.kind,
+        sku=cs.Sku(name=account.sku),
+        identity=cs.Identity(type="SystemAssigned"),
+        tags=_tags(account.tags),
+        location=account.location,
+        properties=properties,
+    )
+
+
+def _ref(resource_id: str | None, subscription_id: str, resource_group: str, name: str) -> AccountRef:
+    if resource_id:
+        try:
+            return AccountRef.parse(resource_id)
+        except ValueError:
+            pass
+    return AccountRef(subscription_id, resource_group, name)
+
+
+def to_account(model: Any, subscription_id: str = "", resource_group: str = "") -> Account:
+    props = model.properties or cs.AccountProperties()
+    acls = props.network_acls
+    ips = tuple(sorted(rule.value for rule in (acls.ip_rules or []) if rule.value)) if acls else ()
+    return Account(
+        ref=_ref(model.id, subscription_id, resource_group, model.name or ""),
+        location=model.location or "",
+        custom_subdomain=props.custom_sub_domain_name,
+        tags=_tags(model.tags),
+        kind=model.kind or "OpenAI",
+        sku=model.sku.name if model.sku is not None else "S0",
+        public_network_access=(props.public_network_access or "Enabled").lower() != "disabled",
+        allowed_ips=ips,
+        disable_local_auth=bool(props.disable_local_auth),
+        endpoint=props.endpoint,
+        provisioning_state=str(props.provisioning_state or "Succeeded"),
+    )
+
+
+def to_deleted_account(model: Any) -> DeletedAccount | None:
+    """A deletedAccounts item; its id is .../locations/{loc}/resourceGroups/{rg}/deletedAccounts/{name}."""
+    parts = (model.id or "").strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    try:
+        subscription = parts[lowered.index("subscriptions") + 1]
+        location = parts[lowered.index("locations") + 1]
+        group = parts[lowered.index("resourcegroups") + 1]
+        name = parts[lowered.index("deletedaccounts") + 1]
+    except (ValueError, IndexError):
+        return None  # not an id we understand; never guess at what to purge
+    props = model.properties or cs.AccountProperties()
+    return DeletedAccount(
+        ref=AccountRef(subscription, group, name),
+        location=model.location or location,
+        deletion_date=_parse_datetime(props.deletion_date),
+        scheduled_purge_date=_parse_datetime(props.scheduled_purge_date),
+        custom_subdomain=props.custom_sub_domain_name,
+        tags=_tags(model.tags),
+    )
+
+
+# --- deployments ---------------------------------------------------------------------------
+
+
+def deployment_body(deployment: Deployment) -> Any:
+    return cs.Deployment(
+        sku=cs.Sku(name=deployment.sku, capacity=deployment.capacity),
+        tags=_tags(deployment.tags),
+        properties=cs.DeploymentProperties(
+            model=cs.DeploymentModel(
+                format=deployment.format, name=deployment.model, version=deployment.version
+            ),
+            rai_policy_name=deployment.rai_policy,
+            version_upgrade_option=deployment.version_upgrade_option,
+        ),
+    )
+
+
+def to_deployment(model: Any, account: AccountRef) -> Deployment:
+    props = model.properties or cs.DeploymentProperties()
+    dm = props.model or cs.DeploymentModel()
+    sku = model.sku
+    capacity = sku.capacity if sku is not None and sku.capacity is not None else props.current_capacity
+    return Deployment(
+        account=account,
+        name=model.name or "",
+        model=dm.name or "",
+        version=dm.version or "",
+        sku=(sku.name if sku is not None else "") or "",
+        capacity=int(capacity or 0),
+        version_upgrade_option=str(props.version_upgrade_option or "OnceCurrentVersionExpired"),
+        rai_policy=props.rai_policy_name,
+        tags=_tags(model.tags),
+        format=dm.format or "OpenAI",
+        provisioning_state=str(props.provisioning_state or "Succeeded"),
+    )
+
+
+# --- RAI policies and blocklists -----------------------------------------------------------
+
+
+def rai_policy_body(policy: RaiPolicy) -> Any:
+    filters = [
+        cs.RaiPolicyContentFilter(
+            name=name, enabled=True, severity_threshold=policy.severity, blocking=True, source=source
+        )
+        for name in HARM_FILTERS
+        for source in SOURCES
+    ]
+    filters += [
+        cs.RaiPolicyContentFilter(name=name, enabled=True, blocking=True, source=source)
+        for name, source in EXTRA_FILTERS
+    ]
+    blocklists = [
+        cs.CustomBlocklistConfig(blocklist_name=name, blocking=True, source=source)
+        for name in sorted(set(policy.blocklists))
+        for source in SOURCES
+    ]
+    return cs.RaiPolicy(
+        tags=_tags(policy.tags),
+        properties=cs.RaiPolicyProperties(
+            mode="Default",
+            base_policy_name=policy.base_policy,
+            content_filters=filters,
+            custom_blocklists=blocklists,
+        ),
+    )
+
+
+def is_user_managed(model: Any) -> bool:
+    props = model.properties
+    kind = getattr(props, "type", None) if props is not None else None
+    if kind:
+        return str(kind).lower() == "usermanaged"
+    return not (model.name or "").startswith("Microsoft.")
+
+
+def to_rai_policy(model: Any, account: AccountRef) -> RaiPolicy:
+    props = model.properties or cs.RaiPolicyProperties()
+    severity = "Medium"
+    for content_filter in props.content_filters or []:
+        # The harm filters all carry the one severity we set; read it from the first of them.
+        if content_filter.name in HARM_FILTERS and content_filter.severity_threshold:
+            severity = str(content_filter.severity_threshold)
+            break
+    blocklists = tuple(sorted({b.blocklist_name for b in props.custom_blocklists or [] if b.blocklist_name}))
+    return RaiPolicy(
+        account=account,
+        name=model.name or "",
+        base_policy=props.base_policy_name or "",
+        severity=severity,
+        blocklists=blocklists,
+        tags=_tags(model.tags),
+    )
+
+
+def blocklist_item_name(term: str) -> str:
+    """Deterministic item name for a term: re-runs address the same item, never a duplicate."""
+    return "t-" + hashlib.sha256(term.encode("utf-8")).hexdigest()[:20]
+
+
+def blocklist_body(blocklist: Blocklist) -> Any:
+    return cs.RaiBlocklist(tags=_tags(blocklist.tags), properties=cs.RaiBlocklistProperties())
+
+
+def blocklist_items_body(terms: Iterable[str]) -> list[Any]:
+    return [
+        cs.RaiBlocklistItemBulkRequest(
+            name=blocklist_item_name(term),
+            properties=cs.RaiBlocklistItemProperties(pattern=term, is_regex=False),
+        )
+        for term in terms
+    ]
+
+
+def to_blocklist(model: Any, account: AccountRef, items: Iterable[Any]) -> Blocklist:
+    terms = sorted({item.properties.pattern for item in items if item.properties and item.properties.pattern})
+    return Blocklist(account=account, name=model.name or "", terms=tuple(terms), tags=_tags(model.tags))
+
+
+# --- quota and catalogue -------------------------------------------------------------------
+
+
+def to_usage(model: Any, subscription_id: str, location: str) -> QuotaUsage:
+    name = model.name.value if model.name is not None and model.name.value else ""
+    return QuotaUsage(
+        subscription_id=subscription_id,
+        location=location,
+        usage_name=name,
+        current=float(model.current_value or 0.0),
+        limit=float(model.limit or 0.0),
+        unit=str(model.unit or "Count"),
+    )
+
+
+def to_model_offers(model: Any, location: str) -> list[ModelOffer]:
+    """One offer per (model, version, sku) of a ``models.list(location)`` item."""
+    am = model.model
+    if am is None or not am.name:
+        return []
+    inference_deprecation = _parse_date(am.deprecation.inference) if am.deprecation is not None else None
+    offers = []
+    for sku in am.skus or []:
+        capacity = sku.capacity
+        offers.append(
+            ModelOffer(
+                location=location,
+                model=am.name,
+                version=am.version or "",
+                sku=sku.name or "",
+                usage_name=sku.usage_name or "",
+                min_capacity=int(capacity.minimum) if capacity and capacity.minimum is not None else 1,
+                max_capacity=int(
+                    capacity.maximum if capacity and capacity.maximum is not None else am.max_capacity or 0
+                ),
+                default_capacity=int(capacity.default) if capacity and capacity.default is not None else 0,
+                deprecation=_parse_date(sku.deprecation_date) or inference_deprecation,
+                lifecycle=str(am.lifecycle_status or ""),
+                is_default_version=bool(am.is_default_version),
+            )
+        )
+    return offers
+
+
+# --- role assignments ----------------------------------------------------------------------
+
+
+def subscription_of(scope: str) -> str | None:
+    found = _SUBSCRIPTION.match(scope)
+    return found.group(1) if found else None
+
+
+def role_definition_id(role: str, scope: str) -> str:
+    """Accept a bare role GUID and expand it to the full id ARM stores, so reads compare equal."""
+    if _GUID.match(role):
+        subscription = subscription_of(scope)
+        prefix = f"/subscriptions/{subscription}" if subscription else ""
+        return f"{prefix}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+    return role
+
+
+def role_assignment_name(scope: str, principal_id: str, role: str) -> str:
+    """uuid5 of scope + principal + role (case-insensitive, like ARM ids), as Bicep's guid() does."""
+    role_guid = role.rstrip("/").rsplit("/", 1)[-1]
+    key = f"{scope.rstrip('/').lower()}|{principal_id.lower()}|{role_guid.lower()}"
+    return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, key))
+
+
+def to_role_assignment(model: Any, scope: str) -> RoleAssignment:
+    props = getattr(model, "properties", None) or model  # 2022-04-01 flattens properties
+    return RoleAssignment(
+        scope=getattr(props, "scope", None) or scope,
+        principal_id=getattr(props, "principal_id", None) or "",
+        role_definition_id=getattr(props, "role_definition_id", None) or "",
+        name=model.name or "",
+        principal_type=str(getattr(props, "principal_type", None) or "ServicePrincipal"),
+    )

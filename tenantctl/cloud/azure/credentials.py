@@ -1,0 +1,41 @@
+"""Token credentials: the real-Azure default chain and the emulator's service-principal sign-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["default_credential", "emulator_credential"]
+
+
+def default_credential() -> Any:
+    """``DefaultAzureCredential`` minus the browser prompt.
+
+    The chain covers environment variables, workload identity federation (AKS / GitHub OIDC),
+    managed identity, and the Azure CLI / azd / PowerShell sign-ins, so pipelines and laptops both
+    work; an interactive browser would hang a CI job, so it is excluded.
+    """
+    from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+
+
+def emulator_credential(
+    *, directory: str, client_id: str, client_secret: str, authority: str, ca_path: str | Path
+) -> Any:
+    """A REAL ``ClientSecretCredential`` pointed at the emulator's Entra endpoint.
+
+    ``disable_instance_discovery`` stops msal from asking login.microsoftonline.com whether the
+    authority is trusted; ``connection_verify`` is passed per request, so REQUESTS_CA_BUNDLE in the
+    environment cannot override it (research/identity.md §0, gotcha 2).
+    """
+    from azure.identity import ClientSecretCredential  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return ClientSecretCredential(
+        directory,
+        client_id,
+        client_secret,
+        authority=authority,
+        disable_instance_discovery=True,
+        connection_verify=str(ca_path),
+    )
