@@ -1,0 +1,255 @@
+"""``apply_plan``: run exactly a plan's changes against the cloud port, as fast as Azure allows.
+
+* One write at a time per account (else Azure answers 409 RequestConflict), accounts in parallel up to
+  ``parallelism`` threads (the port is blocking).
+* Busiest accounts first (see :mod:`tenantctl.execution.schedule`), so the run lasts about as long as
+  the busiest account's serial chain.
+* A failure skips only what depends on it; other tenants carry on and the result is ``partial``.
+* Prune deletes run last, and only when nothing failed: deleting on a half-applied state is how
+  outages happen (kubectl/pipx: prune only if no failures).
+* Nothing here prints; progress goes to :class:`tenantctl.execution.hooks.ApplyHooks`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from tenantctl.cloud.port import CloudPort
+from tenantctl.errors import RetryableError, TenantctlError, TerminalError
+from tenantctl.execution.calls import INVALID_PLAN_HINT, perform
+from tenantctl.execution.hints import hint_for
+from tenantctl.execution.hooks import ApplyHooks, NullHooks
+from tenantctl.execution.result import ApplyResult, ChangeOutcome, OutcomeStatus
+from tenantctl.execution.schedule import Schedule, Step, build_schedules
+from tenantctl.planning.model import Change, Plan
+
+__all__ = ["apply_plan"]
+
+_log = logging.getLogger(__name__)
+
+# The adapter already retried each HTTP request; a second try of the whole change re-drives what its
+# policy cannot: a long-running operation that ended Failed, or a 409 that outlived the retry budget.
+_DEFAULT_ATTEMPTS = 2
+_MAX_BACKOFF = 30.0
+
+
+def apply_plan(
+    plan: Plan,
+    cloud: CloudPort,
+    *,
+    hooks: ApplyHooks | None = None,
+    parallelism: int = 10,
+    prune_allowed: bool = True,
+    attempts: int = _DEFAULT_ATTEMPTS,
+) -> ApplyResult:
+    """Apply ``plan.actionable`` (never re-diffs) and return one outcome per change, in plan order.
+
+    ``prune_allowed=False`` skips the plan's DELETEs (noted in ``ApplyResult.prune_skipped``).
+    ``attempts`` bounds how often one change is sent when it keeps failing with a RetryableError.
+    Hooks are called from worker threads, one call at a time.
+    """
+    if parallelism < 1:
+        raise ValueError("parallelism must be at least 1")
+    started = time.monotonic()
+    changes = plan.actionable
+    run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts))
+    main, prune = build_schedules(changes)
+    run.reject_cycles(main)
+    run.execute(main)
+    prune_skipped: str | None = None
+    if prune.steps or prune.cyclic:
+        prune_skipped = _prune_verdict(run, prune_allowed)
+        if prune_skipped is None:
+            run.reject_cycles(prune)
+            run.execute(prune)
+        else:
+            run.skip_all(prune, prune_skipped)
+    outcomes = tuple(run.outcomes[c.address] for c in changes if c.address in run.outcomes)
+    return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted)
+
+
+def _prune_verdict(run: _Run, prune_allowed: bool) -> str | None:
+    if run.interrupted:
+        return "prune skipped: apply was interrupted"
+    if not prune_allowed:
+        return "prune skipped: pruning was not allowed for this run"
+    failures = sum(1 for o in run.outcomes.values() if o.status is not OutcomeStatus.OK)
+    if failures:
+        return f"prune skipped: {failures} change(s) failed or were skipped"
+    return None
+
+
+class _SafeHooks:
+    """Serialises hook calls and keeps a broken hook from aborting writes."""
+
+    def __init__(self, hooks: ApplyHooks) -> None:
+        self._hooks = hooks
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable[[ApplyHooks], None]) -> None:
+        with self._lock:
+            try:
+                fn(self._hooks)
+            except Exception:
+                _log.exception("an apply hook raised; ignoring it")
+
+
+@dataclass
+class _Progress:
+    """Per-change bookkeeping: a REPLACE's two steps share one outcome."""
+
+    started: float = 0.0
+    attempts: int = 0
+    finished: bool = False
+
+
+@dataclass
+class _Run:
+    cloud: CloudPort
+    hooks: _SafeHooks
+    parallelism: int
+    attempts: int
+    outcomes: dict[str, ChangeOutcome] = field(default_factory=dict)
+    progress: dict[str, _Progress] = field(default_factory=dict)
+    interrupted: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- scheduling (main thread) -----------------------------------------------------------------
+    def execute(self, schedule: Schedule) -> None:
+        """Dispatch ready steps, highest priority first, until all have run or been skipped."""
+        waiting = {id(s): len(s.predecessors) for s in schedule.steps}
+        ready = [s for s in schedule.steps if not s.predecessors]
+        inflight: dict[Future[bool], Step] = {}
+        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            try:
+                while ready or inflight:
+                    while ready and len(inflight) < self.parallelism:
+                        ready.sort(key=lambda s: (s.priority, -s.order))
+                        step = ready.pop()
+                        if self.interrupted:
+                            self._skip(step, "apply was interrupted")
+                            ready += self._release(step, waiting)
+                        elif (reason := self._blocked(step)) is not None:
+                            self._skip(step, reason)
+                            ready += self._release(step, waiting)
+                        else:
+                            inflight[pool.submit(self._run_step, step)] = step
+                    if inflight:
+                        done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            ready += self._release(inflight.pop(future), waiting)
+            except KeyboardInterrupt:
+                # Writes already sent cannot be recalled; let them finish, start nothing new.
+                self.interrupted = True
+                for future in list(inflight):
+                    future.result()
+                for step in schedule.steps:
+                    if step.change.address not in self.outcomes:
+                        self._skip(step, "apply was interrupted")
+
+    def _release(self, step: Step, waiting: dict[int, int]) -> list[Step]:
+        newly = []
+        for succ in step.successors:
+            waiting[id(succ)] -= 1
+            if waiting[id(succ)] == 0:
+                newly.append(succ)
+        return newly
+
+    def _blocked(self, step: Step) -> str | None:
+        if step.change.address in self.outcomes:  # the delete half of this replace failed
+            return ""
+        for req in step.requires:
+            outcome = self.outcomes.get(req.change.address)
+            if outcome is not None and not outcome.ok:
+                return f"depends on {req.change.address}, which {outcome.status.value}"
+        return None
+
+    def reject_cycles(self, schedule: Schedule) -> None:
+        for change in schedule.cyclic:
+            self._finish(change, ChangeOutcome(
+                change.address, OutcomeStatus.FAILED, code="InvalidPlan", tenant=change.tenant,
+                message="the change's dependencies form a cycle", hint=INVALID_PLAN_HINT))
+
+    def skip_all(self, schedule: Schedule, reason: str) -> None:
+        for step in schedule.steps:
+            self._skip(step, reason)
+        for change in schedule.cyclic:
+            self._skip_change(change, reason)
+
+    def _skip(self, step: Step, reason: str) -> None:
+        if reason and step.change.address not in self.outcomes:
+            self._skip_change(step.change, reason)
+
+    def _skip_change(self, change: Change, reason: str) -> None:
+        outcome = ChangeOutcome(change.address, OutcomeStatus.SKIPPED, reason=reason, tenant=change.tenant)
+        if self._finish(change, outcome):
+            self.hooks.call(lambda h: h.on_skip(change, reason))
+
+    def _finish(self, change: Change, outcome: ChangeOutcome) -> bool:
+        with self._lock:
+            if change.address in self.outcomes:
+                return False
+            self.outcomes[change.address] = outcome
+            return True
+
+    # --- one write (worker threads) ---------------------------------------------------------------
+    def _run_step(self, step: Step) -> bool:
+        change = step.change
+        with self._lock:
+            progress = self.progress.setdefault(change.address, _Progress(started=time.monotonic()))
+        if step.is_first_of_change:
+            self.hooks.call(lambda h: h.on_start(change))
+        error: Exception | None = None
+        for attempt in range(1, self.attempts + 1):
+            progress.attempts += 1
+            try:
+                result = perform(self.cloud, step)
+            except RetryableError as exc:
+                error = exc
+                if attempt < self.attempts:
+                    self.hooks.call(_retry_hook(change, attempt + 1, exc))
+                    time.sleep(min(exc.retry_after or 2.0 * attempt, _MAX_BACKOFF))
+                    continue
+            except Exception as exc:  # TerminalError, or a bug: either way this change is done
+                error = exc
+            else:
+                if step.is_last_of_change:
+                    self._done(change, OutcomeStatus.OK, progress, result=result)
+                return True
+            break
+        assert error is not None
+        self._done(change, OutcomeStatus.FAILED, progress, error=error)
+        return False
+
+    def _done(self, change: Change, status: OutcomeStatus, progress: _Progress, *,
+              result: object | None = None, error: Exception | None = None) -> None:
+        code, message, hint = _describe(error) if error is not None else (None, "", "")
+        outcome = ChangeOutcome(
+            change.address, status, code=code, message=message, hint=hint, tenant=change.tenant,
+            duration=time.monotonic() - progress.started, attempts=progress.attempts, result=result)
+        if self._finish(change, outcome):
+            self.hooks.call(lambda h: h.on_done(change, outcome))
+
+
+def _retry_hook(change: Change, attempt: int, error: Exception) -> Callable[[ApplyHooks], None]:
+    def call(hooks: ApplyHooks) -> None:
+        hooks.on_retry(change, attempt, error)
+
+    return call
+
+
+def _describe(error: Exception) -> tuple[str, str, str]:
+    """Azure's error code, the message and an operator hint for a failed write."""
+    if isinstance(error, TenantctlError):
+        code = error.code
+        if isinstance(error, RetryableError | TerminalError) and code in ("retryable", "terminal"):
+            code = "RetryableError" if isinstance(error, RetryableError) else "TerminalError"
+        return code, error.message, hint_for(code, error.hint)
+    # Not a classified failure: an adapter bug or a malformed record. Report it; do not crash the run.
+    name = type(error).__name__
+    return name, str(error) or name, "this looks like a tenantctl bug; re-run with -v"
