@@ -1,0 +1,195 @@
+"""Find the line where a key path is written in TOML text.
+
+``tomllib`` and ``tomlkit`` keep no source positions, so this scanner walks the text once and
+records the 1-based line of every table header, ``key =`` line, dotted key, inline-table key and
+array element, keyed by path tuples such as ``("tenants", "acme", "deployments", 0, "capacity")``.
+It runs only on text ``tomllib`` has accepted and only when there is something to report; it is
+best effort and never raises (a scan that stumbles keeps what it found so far).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import tomllib
+
+__all__ = ["LineIndex", "Loc", "format_path"]
+
+Loc = tuple[str | int, ...]
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BARE_PATH_PART = re.compile(r"[A-Za-z0-9_-]+")
+_SPACE = re.compile(r"[ \t]*")
+_SPACE_NL_COMMENT = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*")
+_SCALAR = re.compile(r"[^,\]\}\s#]+(?: [0-9][^,\]\}\s#]*)?")  # also "1979-05-27 07:32:00"
+_BASIC = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_LITERAL = re.compile(r"'[^'\n]*'")
+_ML_BASIC = re.compile(r'"""(?:[^\\]|\\.)*?"""(?!")|"""(?:[^\\]|\\.)*?""""{1,2}', re.DOTALL)
+_ML_LITERAL = re.compile(r"'''.*?'''(?!')|'''.*?''''{1,2}", re.DOTALL)
+
+
+def format_path(loc: Loc) -> str:
+    """``("tenants", "acme", "deployments", 0, "capacity")`` → ``tenants.acme.deployments[0].capacity``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            text = part if _BARE_PATH_PART.fullmatch(part) else json.dumps(part, ensure_ascii=False)
+            out += f".{text}" if out else text
+    return out
+
+
+class _Stop(Exception):
+    """The scanner met something it does not understand; keep what was found."""
+
+
+class LineIndex:
+    """Lazily built map from key paths to the line that writes them."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._index: dict[Loc, int] | None = None
+
+    def line_for(self, loc: Loc) -> int | None:
+        """The line of ``loc``, else of its nearest written ancestor, else ``None``."""
+        if self._index is None:
+            self._index = _Scanner(self._text).scan()
+        loc = tuple(loc)
+        while loc:
+            line = self._index.get(loc)
+            if line is not None:
+                return line
+            loc = loc[:-1]
+        return None
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.i = 0
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.index: dict[Loc, int] = {}
+        self.aot: dict[Loc, int] = {}  # array-of-tables path → index of its latest element
+
+    def scan(self) -> dict[Loc, int]:
+        try:
+            self._document()
+        except (_Stop, IndexError, tomllib.TOMLDecodeError, RecursionError):
+            pass
+        return self.index
+
+    def _line(self, pos: int) -> int:
+        return bisect.bisect_left(self.newlines, pos) + 1
+
+    def _record(self, loc: Loc, pos: int) -> None:
+        self.index.setdefault(loc, self._line(pos))
+
+    def _skip(self, pattern: re.Pattern[str]) -> None:
+        match = pattern.match(self.s, self.i)
+        if match:
+            self.i = match.end()
+
+    def _document(self) -> None:
+        table: Loc = ()
+        n = len(self.s)
+        while True:
+            self._skip(_SPACE_NL_COMMENT)
+            if self.i >= n:
+                return
+            start = self.i
+            if self.s.startswith("[[", self.i):
+                self.i += 2
+                table = self._header(self._key(), start, array=True)
+                self._expect("]]")
+            elif self.s[self.i] == "[":
+                self.i += 1
+                table = self._header(self._key(), start, array=False)
+                self._expect("]")
+            else:
+                parts = self._key()
+                self._record(table + parts, start)
+                self._expect("=")
+                self._value(table + parts)
+
+    def _header(self, parts: tuple[str, ...], start: int, *, array: bool) -> Loc:
+        loc: Loc = ()
+        for n, part in enumerate(parts):
+            loc = (*loc, part)
+            last = n == len(parts) - 1
+            if last and array:
+                self.aot[loc] = self.aot.get(loc, -1) + 1
+            if loc in self.aot:
+                self._record(loc, start)
+                loc = (*loc, self.aot[loc])
+            self._record(loc, start)
+        return loc
+
+    def _expect(self, token: str) -> None:
+        self._skip(_SPACE)
+        if not self.s.startswith(token, self.i):
+            raise _Stop
+        self.i += len(token)
+
+    def _key(self) -> tuple[str, ...]:
+        parts: list[str] = []
+        while True:
+            self._skip(_SPACE)
+            match = _BASIC.match(self.s, self.i) or _LITERAL.match(self.s, self.i) or _BARE_KEY.match(self.s, self.i)
+            if match is None:
+                raise _Stop
+            raw = match.group()
+            parts.append(tomllib.loads(f"k = {raw}")["k"] if raw[0] in "\"'" else raw)
+            self.i = match.end()
+            self._skip(_SPACE)
+            if self.s.startswith(".", self.i):
+                self.i += 1
+                continue
+            return tuple(parts)
+
+    def _value(self, loc: Loc) -> None:
+        self._skip(_SPACE)
+        c = self.s[self.i]
+        if c == "{":
+            self.i += 1
+            self._inline_table(loc)
+        elif c == "[":
+            self.i += 1
+            self._array(loc)
+        else:
+            for pattern in (_ML_BASIC, _ML_LITERAL, _BASIC, _LITERAL, _SCALAR):
+                match = pattern.match(self.s, self.i)
+                if match:
+                    self.i = match.end()
+                    return
+            raise _Stop
+
+    def _inline_table(self, loc: Loc) -> None:
+        while True:
+            self._skip(_SPACE_NL_COMMENT)
+            if self.s[self.i] == "}":
+                self.i += 1
+                return
+            start = self.i
+            parts = self._key()
+            self._record(loc + parts, start)
+            self._expect("=")
+            self._value(loc + parts)
+            self._skip(_SPACE_NL_COMMENT)
+            if self.s[self.i] == ",":
+                self.i += 1
+
+    def _array(self, loc: Loc) -> None:
+        index = 0
+        while True:
+            self._skip(_SPACE_NL_COMMENT)
+            if self.s[self.i] == "]":
+                self.i += 1
+                return
+            self._record((*loc, index), self.i)
+            self._value((*loc, index))
+            self._skip(_SPACE_NL_COMMENT)
+            if self.s[self.i] == ",":
+                self.i += 1
+            index += 1

@@ -1,0 +1,351 @@
+"""The manifest's data model: frozen pydantic models mirroring ``tenants.toml`` key for key.
+
+Models check the *shape* of each value (types, GUIDs, IP ranges, known regions); rules that
+relate one part of the manifest to another (stamp references, budgets, residency, names) live in
+:mod:`tenantctl.manifest.semantics` so that every problem can be reported with its own key path.
+Validators raise ``PydanticCustomError`` whose *type* is our stable diagnostic code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import math
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic_core import PydanticCustomError
+
+from tenantctl.manifest.regions import REGIONS
+
+__all__ = [
+    "DEPLOYMENT_SKUS",
+    "PROVISIONED_SKUS",
+    "VERSION_UPGRADE_OPTIONS",
+    "AppSettings",
+    "ContentFilter",
+    "Defaults",
+    "DeploymentSpec",
+    "Isolation",
+    "LockSettings",
+    "Manifest",
+    "NetworkRules",
+    "Provider",
+    "ResolvedDeployment",
+    "Stamp",
+    "Tenant",
+]
+
+DEPLOYMENT_SKUS: tuple[str, ...] = (
+    "Standard",
+    "GlobalStandard",
+    "DataZoneStandard",
+    "ProvisionedManaged",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+    "GlobalBatch",
+    "DataZoneBatch",
+)
+# Capacity of these is in PTUs; of every other SKU in units of 1,000 tokens per minute.
+PROVISIONED_SKUS: frozenset[str] = frozenset(
+    {"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"}
+)
+VERSION_UPGRADE_OPTIONS: tuple[str, ...] = (
+    "OnceNewDefaultVersionAvailable",
+    "OnceCurrentVersionExpired",
+    "NoAutoUpgrade",
+)
+
+_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_PREFIX_RE = re.compile(r"[a-z0-9]{2,12}")
+_RESOURCE_ID_RE = re.compile(
+    r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
+    r"/providers/Microsoft\.CognitiveServices/accounts/(?P<name>[^/]+)",
+    re.IGNORECASE,
+)
+
+
+def _guid(value: str) -> str:
+    if not _GUID_RE.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid-value", "{value} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", {"value": repr(value)}
+        )
+    return value.lower()
+
+
+def _region(value: str) -> str:
+    if value not in REGIONS:
+        close = difflib.get_close_matches(value.lower(), REGIONS, n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        raise PydanticCustomError(
+            "unknown-region", "unknown Azure OpenAI region {value}{hint}", {"value": repr(value), "hint": hint}
+        )
+    return value
+
+
+def _prefix(value: str) -> str:
+    if not _PREFIX_RE.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid-name",
+            "name_prefix {value} must be 2–12 lower-case letters or digits (it starts every account name)",
+            {"value": repr(value)},
+        )
+    return value
+
+
+def _ip_rule(value: str) -> str:
+    try:
+        ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise PydanticCustomError(
+            "invalid-value", "{value} is not an IPv4 address or CIDR range such as 203.0.113.0/24",
+            {"value": repr(value)},
+        ) from None
+    return value
+
+
+def _resource_id(value: str) -> str:
+    match = _RESOURCE_ID_RE.fullmatch(value)
+    if match is None or not _GUID_RE.fullmatch(match["sub"]):
+        raise PydanticCustomError(
+            "invalid-value",
+            "resource_id must look like /subscriptions/<guid>/resourceGroups/<rg>/providers/"
+            "Microsoft.CognitiveServices/accounts/<name>",
+        )
+    return value
+
+
+def _overcommit(value: float) -> float:
+    if not (math.isfinite(value) and 1.0 <= value <= 10.0):
+        raise PydanticCustomError("invalid-value", "overcommit must be between 1.0 and 10.0")
+    return value
+
+
+Guid = Annotated[StrictStr, AfterValidator(_guid)]
+RegionName = Annotated[StrictStr, AfterValidator(_region)]
+Name = StrictStr
+Names = tuple[StrictStr, ...]
+Tags = dict[StrictStr, StrictStr]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Isolation(str, Enum):
+    """How a tenant is isolated; decides which Azure resources tenantctl owns for it."""
+
+    DEDICATED = "dedicated"
+    DEDICATED_DEPLOYMENT = "dedicated-deployment"
+    SHARED = "shared"
+    TENANT_PROVIDED = "tenant-provided"
+
+
+class DeploymentSpec(_Model):
+    """A model deployment; in tenants, missing fields come from ``[defaults]``."""
+
+    name: Name = Field(description="Deployment name (2–64: letters, digits, '-', '_', '.').", examples=["chat"])
+    model: StrictStr | None = Field(None, description="Model name.", examples=["gpt-4o"])
+    version: StrictStr | None = Field(None, description="Model version.", examples=["2024-11-20"])
+    sku: StrictStr | None = Field(None, description="Deployment type (SKU).", examples=["GlobalStandard"])
+    capacity: StrictInt | None = Field(
+        None, description="Capacity: PTUs for provisioned SKUs, else units of 1,000 TPM.", examples=[10]
+    )
+    version_upgrade_option: StrictStr | None = Field(
+        None, description="OnceNewDefaultVersionAvailable | OnceCurrentVersionExpired | NoAutoUpgrade."
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedDeployment:
+    """A deployment with every field filled in from ``[defaults]``: what planning creates."""
+
+    name: str
+    model: str
+    version: str
+    sku: str
+    capacity: int
+    version_upgrade_option: str
+    format: str = "OpenAI"
+
+
+class ContentFilter(_Model):
+    """A tenant's own RAI policy, derived from a base policy, with an optional blocklist."""
+
+    base: StrictStr = Field("Microsoft.DefaultV2", description="Base RAI policy.")
+    blocklist: Names = Field((), description="Terms blocked in prompts and completions.")
+    severity: Literal["Low", "Medium", "High"] = Field("Medium", description="Severity threshold.")
+
+
+class NetworkRules(_Model):
+    """Network access to a dedicated account."""
+
+    public_access: StrictBool = Field(True, description="Whether the public endpoint is reachable.")
+    allowed_ips: tuple[Annotated[StrictStr, AfterValidator(_ip_rule)], ...] = Field(
+        (), description="IPv4 addresses or CIDR ranges allowed through the firewall.", examples=[["203.0.113.0/24"]]
+    )
+
+
+class AppSettings(_Model):
+    """The provider's multi-tenant Entra app; its credentials come from the environment, never from here."""
+
+    client_id: Guid = Field(description="Application (client) id.")
+    home_directory: Guid = Field(description="Entra tenant id where the app is registered.")
+    redirect_uri: StrictStr = Field("https://localhost/tenantctl/consent", description="Admin-consent redirect URI.")
+
+
+class LockSettings(_Model):
+    """Where apply takes its lock against parallel runs."""
+
+    backend: Literal["file", "blob"] = "file"
+    path: StrictStr | None = None
+    account_url: StrictStr | None = None
+    container: StrictStr = "tenantctl-locks"
+    blob: StrictStr | None = None
+
+
+class Provider(_Model):
+    """The SaaS provider's Azure home: where dedicated accounts and stamps live by default."""
+
+    subscription_id: Guid = Field(description="Provider subscription.", examples=["00000000-0000-0000-0000-000000000000"])
+    resource_group: StrictStr = Field(description="Resource group for managed accounts.", examples=["rg-tenantctl"])
+    location: RegionName = Field(description="Default Azure region.", examples=["swedencentral"])
+    name_prefix: Annotated[StrictStr, AfterValidator(_prefix)] = Field(
+        description="Prefix of every account name (2–12 lower-case letters/digits).", examples=["ctso"]
+    )
+    manifest_name: StrictStr = Field("default", description="Value of the tenantctl-manifest ownership tag.")
+    tags: Tags = Field(default_factory=dict, description="Tags added to every managed resource.")
+    app: AppSettings | None = None
+    lock: LockSettings | None = None
+    purge_deleted: StrictBool = Field(False, description="Purge soft-deleted accounts after deleting them.")
+
+
+class Defaults(_Model):
+    """Defaults for tenant deployments."""
+
+    deployments: tuple[DeploymentSpec, ...] = ()
+    version_upgrade_option: StrictStr = "OnceCurrentVersionExpired"
+    content_filter: ContentFilter | None = None
+
+
+class Stamp(_Model):
+    """A named group of shared accounts in one region that hosts shared and dedicated-deployment tenants."""
+
+    location: RegionName
+    subscription_id: Guid | None = Field(None, description="Defaults to the provider's subscription.")
+    resource_group: StrictStr | None = Field(None, description="Defaults to the provider's resource group.")
+    deployments: tuple[DeploymentSpec, ...] = Field((), description="Shared deployments, fully specified.")
+    overcommit: Annotated[float, AfterValidator(_overcommit)] = Field(
+        1.0, description="Shared budgets may sum to capacity × overcommit (1.0–10.0)."
+    )
+    max_accounts: StrictInt = Field(4, ge=1, le=30, description="Most accounts the stamp may grow to.")
+    max_deployments_per_account: StrictInt = Field(32, ge=1, le=32, description="Azure allows 32.")
+
+
+class Tenant(_Model):
+    """One customer of the provider; which fields apply depends on ``isolation``."""
+
+    isolation: Isolation
+    display_name: StrictStr | None = None
+    location: RegionName | None = Field(None, description="dedicated: region (default provider.location).")
+    stamp: StrictStr | None = Field(None, description="dedicated-deployment, shared: the stamp.")
+    protected: StrictBool = Field(False, description="Never deleted, even with --prune.")
+    residency: StrictStr | None = Field(None, description="Geography data must stay in.", examples=["eu"])
+    deployments: tuple[DeploymentSpec, ...] = ()
+    content_filter: ContentFilter | None = None
+    network: NetworkRules | None = None
+    tpm: StrictInt | None = Field(None, description="shared: tokens-per-minute budget.", examples=[20000])
+    shared_deployments: Names = Field((), description="shared: stamp deployments the budget covers.")
+    directory: Guid | None = Field(None, description="tenant-provided: the tenant's Entra tenant id.")
+    resource_id: Annotated[StrictStr, AfterValidator(_resource_id)] | None = Field(
+        None, description="tenant-provided: ARM id of the tenant's Azure OpenAI account."
+    )
+    expect_deployments: Names = Field((), description="tenant-provided: deployments that must exist.")
+    tags: Tags = Field(default_factory=dict)
+
+
+class Manifest(_Model):
+    """The whole ``tenants.toml``."""
+
+    schema_version: Literal[1] = Field(alias="schema", description="Manifest schema version (1).")
+    provider: Provider
+    defaults: Defaults = Defaults()
+    stamps: dict[StrictStr, Stamp] = Field(default_factory=dict)
+    tenants: dict[StrictStr, Tenant] = Field(default_factory=dict)
+
+    def stamp_subscription(self, stamp_id: str) -> str:
+        """The subscription a stamp's accounts live in."""
+        return self.stamps[stamp_id].subscription_id or self.provider.subscription_id
+
+    def stamp_resource_group(self, stamp_id: str) -> str:
+        """The resource group a stamp's accounts live in."""
+        return self.stamps[stamp_id].resource_group or self.provider.resource_group
+
+    def tenant_location(self, tenant_id: str) -> str:
+        """Where a tenant's data is served: own location, the stamp's, or "" (tenant-provided)."""
+        tenant = self.tenants[tenant_id]
+        if tenant.isolation is Isolation.DEDICATED:
+            return tenant.location or self.provider.location
+        if tenant.stamp is not None and tenant.stamp in self.stamps:
+            return self.stamps[tenant.stamp].location
+        return tenant.location or ""
+
+    def default_for(self, name: str) -> DeploymentSpec | None:
+        """The ``[defaults]`` deployment that fills in a tenant deployment called ``name``."""
+        for spec in self.defaults.deployments:
+            if spec.name == name:
+                return spec
+        return self.defaults.deployments[0] if self.defaults.deployments else None
+
+    def resolve(self, spec: DeploymentSpec, *, use_defaults: bool = True) -> ResolvedDeployment | None:
+        """``spec`` with missing fields taken from defaults, or ``None`` if some are still missing."""
+        base = self.default_for(spec.name) if use_defaults else None
+        model = spec.model or (base.model if base else None)
+        version = spec.version or (base.version if base else None)
+        sku = spec.sku or (base.sku if base else None)
+        capacity = spec.capacity if spec.capacity is not None else (base.capacity if base else None)
+        upgrade = (
+            spec.version_upgrade_option
+            or (base.version_upgrade_option if base else None)
+            or self.defaults.version_upgrade_option
+        )
+        if model is None or version is None or sku is None or capacity is None:
+            return None
+        return ResolvedDeployment(spec.name, model, version, sku, capacity, upgrade)
+
+    def tenant_deployment_specs(self, tenant_id: str) -> tuple[DeploymentSpec, ...]:
+        """The deployments a tenant owns, before defaults are applied."""
+        tenant = self.tenants[tenant_id]
+        if tenant.isolation is Isolation.DEDICATED:
+            return tenant.deployments or self.defaults.deployments
+        if tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
+            return tenant.deployments
+        return ()
+
+    def resolved_deployments(self, tenant_id: str) -> tuple[ResolvedDeployment, ...]:
+        """The deployments a tenant *owns* (dedicated, dedicated-deployment), fully specified.
+
+        ``shared`` and ``tenant-provided`` tenants own none and get ``()``; stamp deployments are
+        resolved with :meth:`stamp_deployments`.  Raises ``KeyError`` for an unknown tenant and
+        ``ValueError`` for a deployment that cannot be completed (never for a validated manifest).
+        """
+        resolved = []
+        for spec in self.tenant_deployment_specs(tenant_id):
+            deployment = self.resolve(spec)
+            if deployment is None:
+                raise ValueError(f"tenant {tenant_id!r}: deployment {spec.name!r} is incomplete")
+            resolved.append(deployment)
+        return tuple(resolved)
+
+    def stamp_deployments(self, stamp_id: str) -> tuple[ResolvedDeployment, ...]:
+        """A stamp's shared deployments (they do not take defaults)."""
+        resolved = []
+        for spec in self.stamps[stamp_id].deployments:
+            deployment = self.resolve(spec, use_defaults=False)
+            if deployment is None:
+                raise ValueError(f"stamp {stamp_id!r}: deployment {spec.name!r} is incomplete")
+            resolved.append(deployment)
+        return tuple(resolved)

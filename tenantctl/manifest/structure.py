@@ -1,0 +1,191 @@
+"""Validate the parsed TOML document section by section and translate pydantic's errors.
+
+Each stamp and tenant is validated on its own so that one broken tenant does not hide the
+others: valid parts are kept and semantic checks still run on them.  pydantic's error records
+are turned into our diagnostics (stable codes, key paths, did-you-mean); its text is never shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from tenantctl.manifest.locate import Loc
+from tenantctl.manifest.model import Defaults, Manifest, Provider, Stamp, Tenant
+from tenantctl.manifest.report import Reporter, did_you_mean
+
+__all__ = ["SECRET_KEYS", "Sections", "validate_sections"]
+
+# Keys that hold credentials. The manifest is committed to git: credentials come from the environment.
+SECRET_KEYS = frozenset(
+    {"secret", "password", "client_secret", "certificate", "client_certificate", "api_key", "private_key"}
+)
+_TOP_KEYS = {"schema": None, "provider": Provider, "defaults": Defaults, "stamps": Stamp, "tenants": Tenant}
+_TYPE_WORDS = {
+    "int": "an integer",
+    "string": "a string",
+    "bool": "true or false",
+    "float": "a number",
+    "dict": "a table",
+    "model": "a table",
+    "tuple": "an array",
+    "list": "an array",
+}
+
+
+@dataclass
+class Sections:
+    """The parts of the manifest that validated; ``complete`` when nothing failed."""
+
+    provider: Provider | None = None
+    defaults: Defaults | None = None
+    stamps: dict[str, Stamp] = field(default_factory=dict)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    broken_stamps: set[str] = field(default_factory=set)
+    complete: bool = True
+
+    def manifest(self) -> Manifest | None:
+        if self.provider is None or self.defaults is None:
+            return None
+        return Manifest.model_construct(
+            schema_version=1, provider=self.provider, defaults=self.defaults, stamps=self.stamps, tenants=self.tenants
+        )
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, (dt.date, dt.time)):
+        return "a date/time"
+    return type(value).__name__
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            tp = next(arg for arg in get_args(tp) if arg is not type(None))
+        else:
+            return tp
+
+
+def _model_at(root: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that sits at ``loc`` below ``root`` (for did-you-mean on unknown keys)."""
+    tp: Any = root
+    for part in loc:
+        tp = _unwrap(tp)
+        origin = get_origin(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            fields = {f.alias or name: f for name, f in tp.model_fields.items()}
+            if not isinstance(part, str) or part not in fields:
+                return None
+            tp = fields[part].annotation
+        elif origin in (tuple, list):
+            tp = get_args(tp)[0]
+        elif origin is dict:
+            tp = get_args(tp)[1]
+        else:
+            return None
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def report_validation_error(error: ValidationError, model: type[BaseModel], prefix: Loc, report: Reporter) -> None:
+    """Turn each pydantic error record into one diagnostic."""
+    for err in error.errors(include_url=False):
+        loc: Loc = prefix + tuple(p for p in err["loc"] if p != "[key]")
+        local = tuple(err["loc"])
+        kind = err["type"]
+        value = err.get("input")
+        if kind == "extra_forbidden":
+            key = str(local[-1])
+            if key.lower() in SECRET_KEYS:
+                continue  # reported as secret-in-manifest
+            parent = _model_at(model, local[:-1])
+            hint = did_you_mean(key, _keys_of(parent)) if parent else ""
+            report.error("unknown-key", f"unknown key {key!r}{hint}", loc)
+        elif kind == "missing":
+            report.error("missing-key", f"missing required key {local[-1]!r}", loc)
+        elif kind.endswith("_type") and kind[: -len("_type")] in _TYPE_WORDS:
+            expected = _TYPE_WORDS[kind[: -len("_type")]]
+            report.error("invalid-type", f"expected {expected}, got {_describe(value)}", loc)
+        elif kind in ("literal_error", "enum"):
+            expected = str((err.get("ctx") or {}).get("expected", ""))
+            words = [w.strip("'") for w in expected.replace(" or ", ", ").split(", ")]
+            hint = did_you_mean(str(value), words) if isinstance(value, str) else ""
+            report.error("invalid-value", f"{value!r} is not one of {expected}{hint}", loc)
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            report.error("invalid-value", f"{value!r} is out of range: {err['msg'].lower()}", loc)
+        elif kind.startswith(("value_error", "assertion_error")) or "_" in kind:
+            report.error("invalid-value", err["msg"], loc)
+        else:  # our own PydanticCustomError types are already diagnostic codes
+            report.error(kind, err["msg"], loc)
+
+
+def _validate(model: type[BaseModel], value: object, prefix: Loc, report: Reporter) -> Any:
+    try:
+        return model.model_validate(value)
+    except ValidationError as error:
+        report_validation_error(error, model, prefix, report)
+        return None
+
+
+def _validate_table_of(
+    model: type[BaseModel], value: object, prefix: Loc, report: Reporter
+) -> tuple[dict[str, Any], set[str]]:
+    if not isinstance(value, dict):
+        report.error("invalid-type", f"expected a table, got {_describe(value)}", prefix)
+        return {}, set()
+    good: dict[str, Any] = {}
+    bad: set[str] = set()
+    for key, item in value.items():
+        parsed = _validate(model, item, (*prefix, key), report)
+        if parsed is None:
+            bad.add(key)
+        else:
+            good[key] = parsed
+    return good, bad
+
+
+def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
+    """Validate every section of a parsed document, reporting each problem once."""
+    before = len(report.diagnostics)
+    sections = Sections()
+    for key in document:
+        if key not in _TOP_KEYS and key.lower() not in SECRET_KEYS:
+            report.error("unknown-key", f"unknown key {key!r}{did_you_mean(key, _TOP_KEYS)}", (key,))
+    if "schema" not in document:
+        report.error("missing-key", "missing required key 'schema' (add `schema = 1` at the top)", ("schema",))
+    elif document["schema"] != 1 or isinstance(document["schema"], bool):
+        report.error(
+            "invalid-value", f"schema {document['schema']!r} is not supported; this tenantctl reads schema 1", ("schema",)
+        )
+    if "provider" not in document:
+        report.error("missing-key", "missing required table [provider]", ("provider",))
+    else:
+        sections.provider = _validate(Provider, document["provider"], ("provider",), report)
+    sections.defaults = _validate(Defaults, document.get("defaults", {}), ("defaults",), report)
+    sections.stamps, sections.broken_stamps = _validate_table_of(Stamp, document.get("stamps", {}), ("stamps",), report)
+    sections.tenants, _ = _validate_table_of(Tenant, document.get("tenants", {}), ("tenants",), report)
+    sections.complete = len(report.diagnostics) == before
+    return sections

@@ -1,0 +1,139 @@
+"""Names of the Azure resources tenantctl creates, and Azure's rules for them (pure functions).
+
+Planning builds resource names with these functions and the manifest checks validate them with the
+same functions, so a manifest that validates never produces a name Azure would reject.  Validators
+return an error message (for a person) or ``None``; they never raise.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "MANAGED_BY_VALUE",
+    "RESERVED_TAG_KEYS",
+    "TAG_ISOLATION",
+    "TAG_MANAGED_BY",
+    "TAG_MANIFEST",
+    "TAG_STAMP",
+    "TAG_TENANT",
+    "blocklist_name",
+    "check_account_name",
+    "check_deployment_name",
+    "check_rai_name",
+    "check_resource_group",
+    "check_subdomain",
+    "custom_subdomain",
+    "dedicated_account_name",
+    "rai_policy_name",
+    "stamp_account_name",
+    "tenant_deployment_name",
+]
+
+# Ownership tags: observation finds managed resources by these; nothing untagged is ever touched.
+TAG_MANAGED_BY = "managed-by"
+MANAGED_BY_VALUE = "tenantctl"
+TAG_TENANT = "tenantctl-tenant"
+TAG_MANIFEST = "tenantctl-manifest"
+TAG_STAMP = "tenantctl-stamp"
+TAG_ISOLATION = "tenantctl-isolation"
+RESERVED_TAG_KEYS = frozenset({TAG_MANAGED_BY, TAG_TENANT, TAG_MANIFEST, TAG_STAMP, TAG_ISOLATION})
+
+# Microsoft.CognitiveServices/accounts name (REST spec pattern), 2-64 characters.
+_ACCOUNT_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+# Custom subdomains become DNS labels ({sub}.openai.azure.com): lower-case, no edge hyphens.
+_SUBDOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+_DEPLOYMENT_RE = re.compile(r"[a-zA-Z0-9_.-]+")
+# Resource groups: letters, digits, underscores, hyphens, periods, parentheses (any Unicode
+# letter/digit is allowed by ARM; we keep to \w), must not end with a period, 1-90 characters.
+_RESOURCE_GROUP_RE = re.compile(r"[-\w._()]+")
+
+
+def dedicated_account_name(prefix: str, tenant_id: str) -> str:
+    """The account of a ``dedicated`` tenant: ``{prefix}-{tenant_id}``."""
+    return f"{prefix}-{tenant_id}"
+
+
+def stamp_account_name(prefix: str, stamp_id: str, index: int) -> str:
+    """The ``index``-th (from 1) shared account of a stamp: ``{prefix}-{stamp_id}-{index:02d}``."""
+    return f"{prefix}-{stamp_id}-{index:02d}"
+
+
+def tenant_deployment_name(tenant_id: str, name: str) -> str:
+    """A ``dedicated-deployment`` tenant's deployment on a stamp account: ``{tenant_id}--{name}``.
+
+    Tenant ids never contain ``--``, so the first ``--`` always splits tenant from deployment.
+    """
+    return f"{tenant_id}--{name}"
+
+
+def custom_subdomain(account_name: str) -> str:
+    """The custom subdomain of an account: its name, lower-cased (subdomains are DNS labels)."""
+    return account_name.lower()
+
+
+def rai_policy_name(tenant_id: str) -> str:
+    """The per-tenant RAI (content filter) policy: ``{tenant_id}-filter``."""
+    return f"{tenant_id}-filter"
+
+
+def blocklist_name(tenant_id: str) -> str:
+    """The per-tenant RAI blocklist: ``{tenant_id}-blocklist``."""
+    return f"{tenant_id}-blocklist"
+
+
+def _length(kind: str, name: str, low: int, high: int) -> str | None:
+    if not low <= len(name) <= high:
+        return f"{kind} {name!r} is {len(name)} characters long; Azure allows {low}–{high}"
+    return None
+
+
+def check_account_name(name: str) -> str | None:
+    """Azure's rule for account names: 2–64 characters, ``^[a-zA-Z0-9][a-zA-Z0-9_.-]*$``."""
+    problem = _length("account name", name, 2, 64)
+    if problem is None and not _ACCOUNT_RE.fullmatch(name):
+        problem = (
+            f"account name {name!r} must start with a letter or digit and contain only "
+            "letters, digits, '_', '.' and '-'"
+        )
+    return problem
+
+
+def check_subdomain(name: str) -> str | None:
+    """Custom subdomain: 2–64 characters, lower-case letters, digits and inner hyphens."""
+    problem = _length("custom subdomain", name, 2, 64)
+    if problem is None and not _SUBDOMAIN_RE.fullmatch(name):
+        problem = (
+            f"custom subdomain {name!r} may contain only lower-case letters, digits and hyphens, "
+            "and must not start or end with a hyphen"
+        )
+    return problem
+
+
+def check_deployment_name(name: str) -> str | None:
+    """Deployment names: 2–64 characters of letters, digits, ``-``, ``_`` and ``.``."""
+    problem = _length("deployment name", name, 2, 64)
+    if problem is None and not _DEPLOYMENT_RE.fullmatch(name):
+        problem = f"deployment name {name!r} may contain only letters, digits, '-', '_' and '.'"
+    return problem
+
+
+def check_rai_name(name: str) -> str | None:
+    """RAI policy and blocklist names follow the account-name rule (2–64, alnum first)."""
+    problem = _length("content filter name", name, 2, 64)
+    if problem is None and not _ACCOUNT_RE.fullmatch(name):
+        problem = f"content filter name {name!r} may contain only letters, digits, '_', '.' and '-'"
+    return problem
+
+
+def check_resource_group(name: str) -> str | None:
+    """Resource group names: 1–90 characters of letters, digits, ``_ - . ( )``; no trailing ``.``."""
+    problem = _length("resource group name", name, 1, 90)
+    if problem is None and not _RESOURCE_GROUP_RE.fullmatch(name):
+        problem = (
+            f"resource group name {name!r} may contain only letters, digits, "
+            "'_', '-', '.', '(' and ')'"
+        )
+    if problem is None and name.endswith("."):
+        problem = f"resource group name {name!r} must not end with a period"
+    return problem
