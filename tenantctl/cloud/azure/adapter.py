@@ -8,7 +8,7 @@ polling re-issues the whole idempotent write.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization.v2022_04_01 import models as am
@@ -31,6 +31,9 @@ from tenantctl.resources import (
     RoleAssignment,
     SubdomainCheck,
 )
+
+if TYPE_CHECKING:
+    from tenantctl.cloud.port import CloudPort
 
 __all__ = ["AzureCloud"]
 
@@ -354,3 +357,9 @@ class AzureCloud:
                     raise
 
         self._run(f"put role assignment {scope} {assignment.principal_id}", unit)
+
+
+if TYPE_CHECKING:
+
+    def _implements_port(cloud: AzureCloud) -> CloudPort:
+        return cloud  # mypy proves here that AzureCloud satisfies the CloudPort Protocol

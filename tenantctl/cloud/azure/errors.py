@@ -32,6 +32,12 @@ _RETRYABLE_409 = frozenset(
     {"requestconflict", "anotheroperationinprogress", "conflictingoperationinprogress"}
 )
 
+# Codes that say "transient" whatever status carries them: a failed LRO's Location monitor may
+# answer 400 with code InternalServerError, and that is still worth re-issuing the write for.
+_RETRYABLE_CODES = frozenset(
+    {"internalservererror", "internalerror", "serviceunavailable", "gatewaytimeout", "toomanyrequests"}
+)
+
 # Codes that never get better by retrying, even when they arrive as a failed LRO (status 200 poll).
 _TERMINAL_CODES = frozenset(
     {
@@ -173,6 +179,7 @@ def _classify_http(exc: HttpResponseError, operation: str) -> TenantctlError:
         status in (408, 429)
         or (status is not None and status >= 500)
         or (status == 409 and lowered in _RETRYABLE_409)
+        or lowered in _RETRYABLE_CODES
         # A failed LRO is reported on a 200 poll; unless its code is a known permanent one,
         # re-issuing the idempotent write is the documented remedy.
         or (status is not None and status < 400 and lowered not in _TERMINAL_CODES)
