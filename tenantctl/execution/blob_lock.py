@@ -1,0 +1,171 @@
+"""The apply lock as an Azure Blob lease: one holder across machines and pipelines.
+
+The lock is a blob; holding it means holding a ``lease_seconds`` lease on it, renewed by a background
+thread while the ``with`` body runs. A holder that dies stops renewing and the lease lapses by itself,
+so a crashed pipeline blocks others for at most a minute. Who holds it and since when is written into
+the blob's metadata (readable without the lease), so a waiter can name the holder.
+
+This is the only module of tenantctl.execution that imports the Azure SDK (``azure.storage.blob``,
+``azure.identity``), and only inside functions: it is the lock backend, not the cloud adapter, and
+importing tenantctl.execution must not load the SDK. The connection string never appears in messages.
+"""
+
+# ruff: noqa: PLC0415 - the storage SDK is imported inside functions on purpose (see the docstring)
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from tenantctl.errors import LockHeldError, TenantctlError, UsageError
+from tenantctl.execution.lock import BlobLockSettings, LockInfo, ci_run_id, now
+
+__all__ = ["hold_blob_lease", "read_blob_holder"]
+
+_log = logging.getLogger(__name__)
+_POLL_SECONDS = 1.0
+_LEASE_TAKEN = "LeaseAlreadyPresent"
+
+
+@contextlib.contextmanager
+def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
+    """Hold a lease on the lock blob for the ``with`` body (see ``lock.acquire_lock``)."""
+    blob = _blob_client(settings)
+    location = f"{settings.container}/{settings.blob}"
+    _ensure_blob(blob)
+    if settings.break_lease:
+        _break(blob)
+    lease = _acquire(blob, settings, timeout)
+    info = LockInfo(holder=holder, since=now(), backend="blob", location=location, ci_run=ci_run_id())
+    stop = threading.Event()
+    renewer = threading.Thread(target=_renew_until, args=(lease, stop, settings.lease_seconds / 3),
+                               name="tenantctl-lock-renew", daemon=True)
+    try:
+        blob.set_blob_metadata(_metadata(info), lease=lease)
+        renewer.start()
+        yield info
+    finally:
+        stop.set()
+        if renewer.is_alive():
+            renewer.join()
+        with contextlib.suppress(Exception):  # best effort: an expired lease frees the lock anyway
+            blob.set_blob_metadata({}, lease=lease)
+        with contextlib.suppress(Exception):
+            lease.release()
+
+
+def read_blob_holder(settings: BlobLockSettings) -> LockInfo | None:
+    """Who the blob's metadata says holds the lease; None when nobody recorded it."""
+    return _holder_of(_blob_client(settings), settings)
+
+
+def _blob_client(settings: BlobLockSettings) -> Any:
+    from azure.storage.blob import BlobServiceClient
+
+    conn = os.environ.get(settings.connection_string_env)
+    if conn:
+        try:
+            service = BlobServiceClient.from_connection_string(conn)
+        except ValueError:
+            # never echo the string: it carries the account key
+            raise UsageError(f"{settings.connection_string_env} is not a valid storage connection string",
+                             hint="copy it again from the storage account's Access keys") from None
+    elif settings.account_url:
+        from azure.identity import DefaultAzureCredential
+
+        service = BlobServiceClient(settings.account_url, credential=DefaultAzureCredential())
+    else:
+        raise UsageError(
+            "the blob lock needs a storage account",
+            hint=f"set {settings.connection_string_env}, or give the lock's account URL (uses az login / "
+            "managed identity)")
+    return service.get_blob_client(settings.container, settings.blob)
+
+
+def _ensure_blob(blob: Any) -> None:
+    from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
+    try:
+        with contextlib.suppress(ResourceExistsError):
+            blob.get_container_client().create_container()
+        if not blob.exists():
+            # If-None-Match: * - two first-time lockers racing both end up with the same empty blob
+            with contextlib.suppress(ResourceExistsError):
+                blob.upload_blob(b"", overwrite=False)
+    except HttpResponseError as exc:
+        if exc.status_code not in (409, 412):
+            raise _backend_error(exc) from None
+
+
+def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> Any:
+    from azure.core.exceptions import HttpResponseError
+
+    deadline = None if timeout < 0 else time.monotonic() + timeout
+    while True:
+        try:
+            return blob.acquire_lease(lease_duration=settings.lease_seconds)
+        except HttpResponseError as exc:
+            if getattr(exc, "error_code", None) != _LEASE_TAKEN:
+                raise _backend_error(exc) from None
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise _held(blob, settings, timeout)
+        time.sleep(_POLL_SECONDS if left is None else min(_POLL_SECONDS, left))
+
+
+def _break(blob: Any) -> None:
+    from azure.core.exceptions import HttpResponseError
+    from azure.storage.blob import BlobLeaseClient
+
+    try:
+        BlobLeaseClient(blob).break_lease(lease_break_period=0)
+    except HttpResponseError as exc:
+        if getattr(exc, "error_code", None) != "LeaseNotPresentWithLeaseOperation":  # nothing to break
+            raise _backend_error(exc) from None
+
+
+def _renew_until(lease: Any, stop: threading.Event, every: float) -> None:
+    while not stop.wait(every):
+        try:
+            lease.renew()
+        except Exception as exc:  # keep trying: one failed renewal still leaves most of the lease
+            _log.warning("could not renew the apply lock's lease: %s", type(exc).__name__)
+
+
+def _metadata(info: LockInfo) -> dict[str, str]:
+    # metadata values travel as HTTP headers: keep them ASCII
+    doc = {"holder": info.holder, "since": info.since.isoformat()}
+    if info.ci_run:
+        doc["ci_run"] = info.ci_run
+    return {k: v.encode("ascii", "replace").decode("ascii") for k, v in doc.items()}
+
+
+def _holder_of(blob: Any, settings: BlobLockSettings) -> LockInfo | None:
+    try:
+        meta = dict(blob.get_blob_properties().metadata or {})
+        return LockInfo(holder=meta["holder"], since=datetime.fromisoformat(meta["since"]), backend="blob",
+                        location=f"{settings.container}/{settings.blob}", ci_run=meta.get("ci_run"))
+    except Exception:  # no blob, no metadata yet, or unreadable: the caller says "unknown"
+        return None
+
+
+def _held(blob: Any, settings: BlobLockSettings, timeout: float) -> LockHeldError:
+    info = _holder_of(blob, settings)
+    who = info.describe() if info else "another process (it has not recorded who it is yet)"
+    waited = "did not wait (--lock-timeout 0)" if timeout == 0 else f"waited {timeout:g}s"
+    return LockHeldError(
+        f"another apply holds the lock blob {settings.container}/{settings.blob}: {who}; {waited}",
+        hint="wait for it to finish or raise --lock-timeout; a crashed holder's lease lapses within "
+        f"{settings.lease_seconds}s; break it only if you are sure (--break-lock)",
+    )
+
+
+def _backend_error(exc: Any) -> TenantctlError:
+    code = getattr(exc, "error_code", None) or type(exc).__name__
+    return TenantctlError(f"the apply lock's storage answered {getattr(exc, 'status_code', '?')} {code}",
+                          code="lock-backend", hint="check the lock's storage account, container and access")

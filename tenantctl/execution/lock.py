@@ -1,0 +1,178 @@
+"""The apply lock: one apply at a time per manifest, so two pipelines never write at once.
+
+Two backends behind one context manager, :func:`acquire_lock`:
+
+* :class:`FileLockSettings` - an OS file lock (filelock) next to the manifest, for one machine. The OS
+  drops it when the holder dies, even by SIGKILL, so a crash never leaves a stale lock behind. A JSON
+  sidecar records who holds it and since when, so a waiter can say whom it is waiting for.
+* :class:`BlobLockSettings` - an Azure Blob lease (see :mod:`tenantctl.execution.blob_lock`), for
+  pipelines on different machines. A lease expires on its own 60 s after its holder stops renewing.
+
+Either way, a lock that cannot be had within ``timeout`` seconds raises :class:`LockHeldError` naming
+the holder and since when. ``timeout=0`` fails at once; a negative timeout waits forever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from tenantctl.errors import LockHeldError
+
+__all__ = [
+    "BlobLockSettings",
+    "FileLockSettings",
+    "LockInfo",
+    "LockSettings",
+    "acquire_lock",
+    "ci_run_id",
+    "default_holder",
+    "file_lock_for_manifest",
+]
+
+# CI systems whose run id makes "who holds the lock" actionable: GitHub Actions, Azure Pipelines.
+_CI_RUN_VARS = ("GITHUB_RUN_ID", "BUILD_BUILDID")
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds (or held) the lock, since when, and where the lock lives."""
+
+    holder: str
+    since: datetime
+    backend: str  # "file" | "blob"
+    location: str  # the lock file's path, or container/blob
+    ci_run: str | None = None
+
+    def describe(self) -> str:
+        run = f" (CI run {self.ci_run})" if self.ci_run and self.ci_run not in self.holder else ""
+        return f"{self.holder}{run} since {self.since.isoformat(timespec='seconds')}"
+
+
+@dataclass(frozen=True)
+class FileLockSettings:
+    """A local lock file; the sidecar ``<path>.json`` says who holds it."""
+
+    path: Path
+
+    @property
+    def sidecar(self) -> Path:
+        return self.path.with_name(self.path.name + ".json")
+
+
+@dataclass(frozen=True)
+class BlobLockSettings:
+    """An Azure Blob lease lock.
+
+    Auth: the connection string in env ``TENANTCTL_LOCK_CONNECTION_STRING`` when set, else
+    ``account_url`` with DefaultAzureCredential. ``break_lease`` breaks someone else's lease first; only
+    on explicit request (a crashed holder's lease also expires by itself after ``lease_seconds``).
+    """
+
+    container: str
+    blob: str = "tenantctl/apply.lock"
+    account_url: str | None = None
+    lease_seconds: int = 60  # Azure allows 15-60 (or infinite; never, so a crash cannot wedge CI)
+    break_lease: bool = False
+    connection_string_env: str = "TENANTCTL_LOCK_CONNECTION_STRING"
+
+
+LockSettings = FileLockSettings | BlobLockSettings
+
+
+def file_lock_for_manifest(manifest: Path) -> FileLockSettings:
+    """The conventional lock file of a manifest: ``.tenantctl/apply.lock`` beside it."""
+    return FileLockSettings(manifest.resolve().parent / ".tenantctl" / "apply.lock")
+
+
+def ci_run_id() -> str | None:
+    for var in _CI_RUN_VARS:
+        value = os.environ.get(var)
+        if value:
+            return value
+    return None
+
+
+def default_holder() -> str:
+    """``user@host pid N``, plus the CI run id when running in CI."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in a bare container
+        user = "unknown"
+    holder = f"{user}@{socket.gethostname()} pid {os.getpid()}"
+    run = ci_run_id()
+    return f"{holder} (CI run {run})" if run else holder
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@contextlib.contextmanager
+def acquire_lock(settings: LockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
+    """Hold the apply lock for the ``with`` body; raise LockHeldError if it is not free in ``timeout`` s."""
+    if isinstance(settings, BlobLockSettings):
+        # deferred: blob_lock imports this module; it loads the storage SDK only inside its functions
+        from tenantctl.execution.blob_lock import hold_blob_lease  # noqa: PLC0415
+
+        with hold_blob_lease(settings, holder=holder, timeout=timeout) as info:
+            yield info
+        return
+    with _hold_file_lock(settings, holder=holder, timeout=timeout) as info:
+        yield info
+
+
+@contextlib.contextmanager
+def _hold_file_lock(settings: FileLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
+    settings.path.parent.mkdir(parents=True, exist_ok=True)
+    # thread_local=False: the executor's worker threads run inside the with-body of the main thread.
+    lock = FileLock(str(settings.path), timeout=timeout, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise _held(settings, timeout) from None
+    try:
+        info = LockInfo(holder=holder, since=now(), backend="file", location=str(settings.path),
+                        ci_run=ci_run_id())
+        _write_sidecar(settings.sidecar, info)
+        yield info
+    finally:
+        with contextlib.suppress(OSError):
+            settings.sidecar.unlink()
+        lock.release()
+
+
+def _write_sidecar(path: Path, info: LockInfo) -> None:
+    doc = {"holder": info.holder, "since": info.since.isoformat(), "ci_run": info.ci_run, "pid": os.getpid()}
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a waiter never reads half a sidecar
+
+
+def read_file_holder(settings: FileLockSettings) -> LockInfo | None:
+    """Who the sidecar says holds the file lock; None when there is no (readable) sidecar."""
+    try:
+        doc = json.loads(settings.sidecar.read_text(encoding="utf-8"))
+        return LockInfo(holder=str(doc["holder"]), since=datetime.fromisoformat(doc["since"]),
+                        backend="file", location=str(settings.path), ci_run=doc.get("ci_run"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _held(settings: FileLockSettings, timeout: float) -> LockHeldError:
+    info = read_file_holder(settings)
+    who = info.describe() if info else "another process (it has not recorded who it is yet)"
+    waited = "did not wait (--lock-timeout 0)" if timeout == 0 else f"waited {timeout:g}s"
+    return LockHeldError(
+        f"another apply holds the lock {settings.path}: {who}; {waited}",
+        hint="wait for it to finish, or raise --lock-timeout; the lock frees itself if that process dies",
+    )
