@@ -130,10 +130,7 @@ def check_resource_group(name: str) -> str | None:
     """Resource group names: 1–90 characters of letters, digits, ``_ - . ( )``; no trailing ``.``."""
     problem = _length("resource group name", name, 1, 90)
     if problem is None and not _RESOURCE_GROUP_RE.fullmatch(name):
-        problem = (
-            f"resource group name {name!r} may contain only letters, digits, "
-            "'_', '-', '.', '(' and ')'"
-        )
+        problem = f"resource group name {name!r} may contain only letters, digits, '_', '-', '.', '(' and ')'"
     if problem is None and name.endswith("."):
         problem = f"resource group name {name!r} must not end with a period"
     return problem

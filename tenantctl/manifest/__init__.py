@@ -1,4 +1,3 @@
 """manifest"""
 
 from __future__ import annotations
-

@@ -37,8 +37,10 @@ def check_sku_region(sku: str, region: Region, residency: str | None) -> str | N
     if sku.startswith("Global"):
         return f"{sku} may process data in any Azure region, which breaks residency {residency!r}"
     if sku.startswith("DataZone") and region.data_zone.lower() != residency:  # type: ignore[union-attr]
-        return (f"{sku} may process data anywhere in the {region.data_zone} data zone, which is wider than "
-                f"residency {residency!r}")
+        return (
+            f"{sku} may process data anywhere in the {region.data_zone} data zone, which is wider than "
+            f"residency {residency!r}"
+        )
     return None
 
 
@@ -46,8 +48,11 @@ def check_capacity(manifest: Manifest, report: Reporter) -> None:
     """SKU and capacity of every written deployment, then budgets and account limits per stamp."""
     option = manifest.defaults.version_upgrade_option
     if option not in VERSION_UPGRADE_OPTIONS:
-        report.error("invalid-value", f"unknown version_upgrade_option {option!r}"
-                     f"{did_you_mean(option, VERSION_UPGRADE_OPTIONS)}", ("defaults", "version_upgrade_option"))
+        report.error(
+            "invalid-value",
+            f"unknown version_upgrade_option {option!r}{did_you_mean(option, VERSION_UPGRADE_OPTIONS)}",
+            ("defaults", "version_upgrade_option"),
+        )
     for index, spec in enumerate(manifest.defaults.deployments):
         _check_spec(spec, spec.sku, ("defaults", "deployments", index), report)
     for stamp_id, stamp in manifest.stamps.items():
@@ -56,44 +61,61 @@ def check_capacity(manifest: Manifest, report: Reporter) -> None:
             loc: Loc = ("stamps", stamp_id, "deployments", index)
             for key in ("model", "version", "sku", "capacity"):
                 if getattr(spec, key) is None:
-                    report.error("missing-key", f"stamp deployment {spec.name!r} needs {key!r} "
-                                 "(stamp deployments take no defaults)", (*loc, key))
+                    report.error(
+                        "missing-key",
+                        f"stamp deployment {spec.name!r} needs {key!r} (stamp deployments take no defaults)",
+                        (*loc, key),
+                    )
             _check_spec(spec, spec.sku, loc, report)
             problem = check_sku_region(spec.sku, region, None) if spec.sku and region else None
             if problem:
                 report.error("unknown-sku", problem, (*loc, "sku"))
         _check_budgets(manifest, stamp_id, report)
     for tenant_id, tenant in manifest.tenants.items():
-        if tenant.isolation not in (Isolation.DEDICATED, Isolation.DEDICATED_DEPLOYMENT):
-            continue
-        region = REGIONS.get(manifest.tenant_location(tenant_id))
-        for index, spec in enumerate(tenant.deployments):
-            loc = ("tenants", tenant_id, "deployments", index)
-            base = manifest.default_for(spec.name)
-            _check_spec(spec, spec.sku or (base.sku if base else None), loc, report)
-            resolved = manifest.resolve(spec)
-            if resolved is None:
-                for key in ("model", "version", "sku", "capacity"):
-                    if getattr(spec, key) is None and (base is None or getattr(base, key) is None):
-                        report.error("missing-key", f"deployment {spec.name!r} has no {key!r} and no [defaults] "
-                                     "deployment supplies one", (*loc, key))
-            elif region is not None and tenant.residency is None:
-                problem = check_sku_region(resolved.sku, region, None)
-                if problem:
-                    report.error("unknown-sku", problem, (*loc, "sku") if spec.sku else loc)
+        if tenant.isolation in (Isolation.DEDICATED, Isolation.DEDICATED_DEPLOYMENT):
+            _check_tenant_specs(manifest, tenant_id, report)
     _check_account_limits(manifest, report)
+
+
+def _check_tenant_specs(manifest: Manifest, tenant_id: str, report: Reporter) -> None:
+    tenant = manifest.tenants[tenant_id]
+    region = REGIONS.get(manifest.tenant_location(tenant_id))
+    for index, spec in enumerate(tenant.deployments):
+        loc = ("tenants", tenant_id, "deployments", index)
+        base = manifest.default_for(spec.name)
+        _check_spec(spec, spec.sku or (base.sku if base else None), loc, report)
+        resolved = manifest.resolve(spec)
+        if resolved is None:
+            for key in ("model", "version", "sku", "capacity"):
+                if getattr(spec, key) is None and (base is None or getattr(base, key) is None):
+                    report.error(
+                        "missing-key",
+                        f"deployment {spec.name!r} has no {key!r} and no [defaults] deployment supplies one",
+                        (*loc, key),
+                    )
+        elif region is not None and tenant.residency is None:
+            problem = check_sku_region(resolved.sku, region, None)
+            if problem:
+                report.error("unknown-sku", problem, (*loc, "sku") if spec.sku else loc)
 
 
 def _check_spec(spec: DeploymentSpec, sku: str | None, loc: Loc, report: Reporter) -> None:
     if spec.sku is not None and spec.sku not in DEPLOYMENT_SKUS:
         exact = [s for s in DEPLOYMENT_SKUS if s.lower() == spec.sku.lower()]
         hint = f" — did you mean {exact[0]!r}?" if exact else did_you_mean(spec.sku, DEPLOYMENT_SKUS)
-        report.error("unknown-sku", f"unknown deployment SKU {spec.sku!r}{hint}", (*loc, "sku"),
-                     detail=f"Known SKUs: {', '.join(DEPLOYMENT_SKUS)}.")
+        report.error(
+            "unknown-sku",
+            f"unknown deployment SKU {spec.sku!r}{hint}",
+            (*loc, "sku"),
+            detail=f"Known SKUs: {', '.join(DEPLOYMENT_SKUS)}.",
+        )
     option = spec.version_upgrade_option
     if option is not None and option not in VERSION_UPGRADE_OPTIONS:
-        report.error("invalid-value", f"unknown version_upgrade_option {option!r}"
-                     f"{did_you_mean(option, VERSION_UPGRADE_OPTIONS)}", (*loc, "version_upgrade_option"))
+        report.error(
+            "invalid-value",
+            f"unknown version_upgrade_option {option!r}{did_you_mean(option, VERSION_UPGRADE_OPTIONS)}",
+            (*loc, "version_upgrade_option"),
+        )
     if spec.capacity is None:
         return
     capacity, where = spec.capacity, (*loc, "capacity")
@@ -102,38 +124,66 @@ def _check_spec(spec: DeploymentSpec, sku: str | None, loc: Loc, report: Reporte
     if capacity <= 0:
         report.error("capacity", f"capacity must be a positive integer ({unit}), got {capacity}", where)
     elif capacity > _MAX_CAPACITY:
-        report.error("capacity", f"capacity {capacity:,} is beyond Azure's limits ({_MAX_CAPACITY:,} {unit})", where,
-                     detail="" if provisioned else "Capacity is in thousands of TPM: 10 means 10,000 TPM.")
+        report.error(
+            "capacity",
+            f"capacity {capacity:,} is beyond Azure's limits ({_MAX_CAPACITY:,} {unit})",
+            where,
+            detail="" if provisioned else "Capacity is in thousands of TPM: 10 means 10,000 TPM.",
+        )
     elif provisioned and capacity >= 1000:
-        report.warning("capacity", f"capacity {capacity:,} PTUs on {sku} looks like a TPM figure", where,
-                       detail="Provisioned capacity is in PTUs (provisioned throughput units), not tokens per minute.")
+        report.warning(
+            "capacity",
+            f"capacity {capacity:,} PTUs on {sku} looks like a TPM figure",
+            where,
+            detail="Provisioned capacity is in PTUs (provisioned throughput units), not tokens per minute.",
+        )
     elif not provisioned and capacity >= 10_000 and capacity % 1000 == 0:
-        report.warning("capacity", f"capacity {capacity:,} means {capacity * 1000:,} TPM", where,
-                       detail="Capacity is in thousands of tokens per minute; did you write TPM?")
+        report.warning(
+            "capacity",
+            f"capacity {capacity:,} means {capacity * 1000:,} TPM",
+            where,
+            detail="Capacity is in thousands of tokens per minute; did you write TPM?",
+        )
 
 
 def _check_budgets(manifest: Manifest, stamp_id: str, report: Reporter) -> None:
     stamp = manifest.stamps[stamp_id]
-    tenants = {tid: t for tid, t in manifest.tenants.items()
-               if t.isolation is Isolation.SHARED and t.stamp == stamp_id and t.tpm and t.tpm > 0}
+    tenants = {
+        tid: t
+        for tid, t in manifest.tenants.items()
+        if t.isolation is Isolation.SHARED and t.stamp == stamp_id and t.tpm and t.tpm > 0
+    }
     names = [spec.name for spec in stamp.deployments]
     for tid, tenant in tenants.items():
         if not names:
-            report.error("unknown-deployment", f"stamp {stamp_id!r} has no shared deployments for this shared tenant",
-                         ("tenants", tid, "stamp"))
+            report.error(
+                "unknown-deployment",
+                f"stamp {stamp_id!r} has no shared deployments for this shared tenant",
+                ("tenants", tid, "stamp"),
+            )
         for index, name in enumerate(tenant.shared_deployments):
             if name not in names:
-                report.error("unknown-deployment", f"stamp {stamp_id!r} has no shared deployment {name!r}"
-                             f"{did_you_mean(name, names)}", ("tenants", tid, "shared_deployments", index))
+                report.error(
+                    "unknown-deployment",
+                    f"stamp {stamp_id!r} has no shared deployment {name!r}{did_you_mean(name, names)}",
+                    ("tenants", tid, "shared_deployments", index),
+                )
     for index, spec in enumerate(stamp.deployments):
-        users = {tid: t.tpm or 0 for tid, t in tenants.items()
-                 if not t.shared_deployments or spec.name in t.shared_deployments}
+        users = {
+            tid: t.tpm or 0
+            for tid, t in tenants.items()
+            if not t.shared_deployments or spec.name in t.shared_deployments
+        }
         if not users or spec.capacity is None or spec.capacity <= 0 or spec.sku not in DEPLOYMENT_SKUS:
             continue
         loc: Loc = ("stamps", stamp_id, "deployments", index, "capacity")
         if spec.sku in PROVISIONED_SKUS or spec.sku.endswith("Batch"):
-            report.warning("budget-unchecked", f"budgets on {spec.sku} deployment {spec.name!r} cannot be checked "
-                           "against its capacity (not measured in TPM)", loc)
+            report.warning(
+                "budget-unchecked",
+                f"budgets on {spec.sku} deployment {spec.name!r} cannot be checked "
+                "against its capacity (not measured in TPM)",
+                loc,
+            )
             continue
         capacity_tpm = spec.capacity * 1000
         limit = math.floor(capacity_tpm * stamp.overcommit)
@@ -142,17 +192,20 @@ def _check_budgets(manifest: Manifest, stamp_id: str, report: Reporter) -> None:
             biggest = sorted(users.items(), key=lambda item: -item[1])[:5]
             report.error(
                 "budget-exceeded",
-                f"shared budgets on {stamp_id}/{spec.name} total {total:,} TPM but capacity {spec.capacity:,} "
-                f"× 1,000 × overcommit {stamp.overcommit:g} allows {limit:,} TPM",
+                f"shared budgets on {stamp_id}/{spec.name} total {total:,} TPM but capacity "
+                f"{spec.capacity:,} × 1,000 × overcommit {stamp.overcommit:g} allows {limit:,} TPM",
                 loc,
                 detail=f"{len(users)} shared tenants; largest: "
-                       + ", ".join(f"{tid} {tpm:,}" for tid, tpm in biggest)
-                       + ". Raise capacity or overcommit, or move tenants to another stamp.",
+                + ", ".join(f"{tid} {tpm:,}" for tid, tpm in biggest)
+                + ". Raise capacity or overcommit, or move tenants to another stamp.",
             )
         for tid, tpm in users.items():
             if tpm > capacity_tpm:
-                report.error("budget-exceeded", f"tpm {tpm:,} is more than all of {stamp_id}/{spec.name} "
-                             f"({capacity_tpm:,} TPM)", ("tenants", tid, "tpm"))
+                report.error(
+                    "budget-exceeded",
+                    f"tpm {tpm:,} is more than all of {stamp_id}/{spec.name} ({capacity_tpm:,} TPM)",
+                    ("tenants", tid, "tpm"),
+                )
 
 
 def _check_account_limits(manifest: Manifest, report: Reporter) -> None:
@@ -164,8 +217,11 @@ def _check_account_limits(manifest: Manifest, report: Reporter) -> None:
             per_region[key] += 1
             planned[key] += 1
     for stamp_id, stamp in manifest.stamps.items():
-        count = sum(len(t.deployments) for t in manifest.tenants.values()
-                    if t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp == stamp_id)
+        count = sum(
+            len(t.deployments)
+            for t in manifest.tenants.values()
+            if t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp == stamp_id
+        )
         needed = max(1, math.ceil(count / stamp.max_deployments_per_account))
         if needed > stamp.max_accounts:
             report.error(
@@ -179,10 +235,18 @@ def _check_account_limits(manifest: Manifest, report: Reporter) -> None:
         per_region[key] += needed
         planned[key] += stamp.max_accounts
     for (subscription, region), count in per_region.items():
-        if count > MAX_ACCOUNTS_PER_REGION:
-            report.error("account-limit", f"{count} accounts needed in {region} of subscription {subscription}; "
-                         f"Azure allows {MAX_ACCOUNTS_PER_REGION} per region per subscription", ("provider",))
+        if count > MAX_ACCOUNTS_PER_REGION:  # a default limit: support can raise it, so only warn
+            report.warning(
+                "account-limit",
+                f"{count} accounts needed in {region} of subscription {subscription}; "
+                f"Azure allows {MAX_ACCOUNTS_PER_REGION} per region per subscription by default",
+                ("provider",),
+                detail="Ask Azure support for more, or spread tenants over regions.",
+            )
         elif planned[(subscription, region)] > MAX_ACCOUNTS_PER_REGION:
-            report.warning("account-limit", f"stamps in {region} may grow to {planned[(subscription, region)]} "
-                           f"accounts; Azure allows {MAX_ACCOUNTS_PER_REGION} per region per subscription",
-                           ("provider",))
+            report.warning(
+                "account-limit",
+                f"stamps in {region} may grow to {planned[(subscription, region)]} "
+                f"accounts; Azure allows {MAX_ACCOUNTS_PER_REGION} per region per subscription",
+                ("provider",),
+            )

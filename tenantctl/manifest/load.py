@@ -9,17 +9,12 @@ than tomlkit, which is kept for edits that must preserve comments).
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 needs the backport (pyproject: tomli>=2; python_version<'3.11')
-    import tomli as tomllib
-
 from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest._toml import tomllib
 from tenantctl.manifest.locate import Loc, format_path
 from tenantctl.manifest.model import Manifest
 from tenantctl.manifest.report import Reporter
@@ -78,7 +73,7 @@ def parse_manifest(text: str, file: str = "tenants.toml") -> LoadResult:
     """Parse and check manifest ``text``; never raises."""
     try:
         return _parse(text, file)
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"; report instead
+    except Exception as exc:  # the contract is "never raises": report instead
         diagnostics = Diagnostics()
         diagnostics.error(
             "internal",

@@ -10,9 +10,11 @@ best effort and never raises (a scan that stumbles keeps what it found so far).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import re
-import tomllib
+
+from tenantctl.manifest._toml import tomllib
 
 __all__ = ["LineIndex", "Loc", "format_path"]
 
@@ -41,7 +43,7 @@ def format_path(loc: Loc) -> str:
     return out
 
 
-class _Stop(Exception):
+class _StopError(Exception):
     """The scanner met something it does not understand; keep what was found."""
 
 
@@ -74,10 +76,8 @@ class _Scanner:
         self.aot: dict[Loc, int] = {}  # array-of-tables path → index of its latest element
 
     def scan(self) -> dict[Loc, int]:
-        try:
+        with contextlib.suppress(_StopError, IndexError, tomllib.TOMLDecodeError, RecursionError):
             self._document()
-        except (_Stop, IndexError, tomllib.TOMLDecodeError, RecursionError):
-            pass
         return self.index
 
     def _line(self, pos: int) -> int:
@@ -129,16 +129,20 @@ class _Scanner:
     def _expect(self, token: str) -> None:
         self._skip(_SPACE)
         if not self.s.startswith(token, self.i):
-            raise _Stop
+            raise _StopError
         self.i += len(token)
 
     def _key(self) -> tuple[str, ...]:
         parts: list[str] = []
         while True:
             self._skip(_SPACE)
-            match = _BASIC.match(self.s, self.i) or _LITERAL.match(self.s, self.i) or _BARE_KEY.match(self.s, self.i)
+            match = (
+                _BASIC.match(self.s, self.i)
+                or _LITERAL.match(self.s, self.i)
+                or _BARE_KEY.match(self.s, self.i)
+            )
             if match is None:
-                raise _Stop
+                raise _StopError
             raw = match.group()
             parts.append(tomllib.loads(f"k = {raw}")["k"] if raw[0] in "\"'" else raw)
             self.i = match.end()
@@ -163,7 +167,7 @@ class _Scanner:
                 if match:
                     self.i = match.end()
                     return
-            raise _Stop
+            raise _StopError
 
     def _inline_table(self, loc: Loc) -> None:
         while True:

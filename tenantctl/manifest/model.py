@@ -71,7 +71,9 @@ _RESOURCE_ID_RE = re.compile(
 def _guid(value: str) -> str:
     if not _GUID_RE.fullmatch(value):
         raise PydanticCustomError(
-            "invalid-value", "{value} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", {"value": repr(value)}
+            "invalid-value",
+            "{value} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+            {"value": repr(value)},
         )
     return value.lower()
 
@@ -81,7 +83,9 @@ def _region(value: str) -> str:
         close = difflib.get_close_matches(value.lower(), REGIONS, n=1)
         hint = f" — did you mean {close[0]!r}?" if close else ""
         raise PydanticCustomError(
-            "unknown-region", "unknown Azure OpenAI region {value}{hint}", {"value": repr(value), "hint": hint}
+            "unknown-region",
+            "unknown Azure OpenAI region {value}{hint}",
+            {"value": repr(value), "hint": hint},
         )
     return value
 
@@ -101,7 +105,8 @@ def _ip_rule(value: str) -> str:
         ipaddress.IPv4Network(value, strict=True)
     except ValueError:
         raise PydanticCustomError(
-            "invalid-value", "{value} is not an IPv4 address or CIDR range such as 203.0.113.0/24",
+            "invalid-value",
+            "{value} is not an IPv4 address or CIDR range such as 203.0.113.0/24",
             {"value": repr(value)},
         ) from None
     return value
@@ -147,7 +152,9 @@ class Isolation(str, Enum):
 class DeploymentSpec(_Model):
     """A model deployment; in tenants, missing fields come from ``[defaults]``."""
 
-    name: Name = Field(description="Deployment name (2–64: letters, digits, '-', '_', '.').", examples=["chat"])
+    name: Name = Field(
+        description="Deployment name (2–64: letters, digits, '-', '_', '.').", examples=["chat"]
+    )
     model: StrictStr | None = Field(None, description="Model name.", examples=["gpt-4o"])
     version: StrictStr | None = Field(None, description="Model version.", examples=["2024-11-20"])
     sku: StrictStr | None = Field(None, description="Deployment type (SKU).", examples=["GlobalStandard"])
@@ -185,7 +192,9 @@ class NetworkRules(_Model):
 
     public_access: StrictBool = Field(True, description="Whether the public endpoint is reachable.")
     allowed_ips: tuple[Annotated[StrictStr, AfterValidator(_ip_rule)], ...] = Field(
-        (), description="IPv4 addresses or CIDR ranges allowed through the firewall.", examples=[["203.0.113.0/24"]]
+        (),
+        description="IPv4 addresses or CIDR ranges allowed through the firewall.",
+        examples=[["203.0.113.0/24"]],
     )
 
 
@@ -194,7 +203,9 @@ class AppSettings(_Model):
 
     client_id: Guid = Field(description="Application (client) id.")
     home_directory: Guid = Field(description="Entra tenant id where the app is registered.")
-    redirect_uri: StrictStr = Field("https://localhost/tenantctl/consent", description="Admin-consent redirect URI.")
+    redirect_uri: StrictStr = Field(
+        "https://localhost/tenantctl/consent", description="Admin-consent redirect URI."
+    )
 
 
 class LockSettings(_Model):
@@ -210,8 +221,12 @@ class LockSettings(_Model):
 class Provider(_Model):
     """The SaaS provider's Azure home: where dedicated accounts and stamps live by default."""
 
-    subscription_id: Guid = Field(description="Provider subscription.", examples=["00000000-0000-0000-0000-000000000000"])
-    resource_group: StrictStr = Field(description="Resource group for managed accounts.", examples=["rg-tenantctl"])
+    subscription_id: Guid = Field(
+        description="Provider subscription.", examples=["00000000-0000-0000-0000-000000000000"]
+    )
+    resource_group: StrictStr = Field(
+        description="Resource group for managed accounts.", examples=["rg-tenantctl"]
+    )
     location: RegionName = Field(description="Default Azure region.", examples=["swedencentral"])
     name_prefix: Annotated[StrictStr, AfterValidator(_prefix)] = Field(
         description="Prefix of every account name (2–12 lower-case letters/digits).", examples=["ctso"]

@@ -18,7 +18,7 @@ __all__ = ["ID_RULE", "check_id", "check_names", "check_tags"]
 
 _ID_RE = re.compile(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9]))*")
 ID_RULE = "lower-case letters, digits and single hyphens, starting with a letter and not ending with a hyphen"
-_TAG_KEY_FORBIDDEN = set('<>%&\\?/')
+_TAG_KEY_FORBIDDEN = set("<>%&\\?/")
 
 
 def check_id(kind: str, value: str, low: int, high: int) -> str | None:
@@ -49,37 +49,59 @@ def check_names(manifest: Manifest, report: Reporter) -> None:
             _resource_group(stamp.resource_group, ("stamps", stamp_id, "resource_group"), report)
     _resource_group(manifest.provider.resource_group, ("provider", "resource_group"), report)
     resource_ids: dict[str, str] = {}
-    for tenant_id, tenant in manifest.tenants.items():
-        loc: Loc = ("tenants", tenant_id)
-        check_tags(tenant.tags, (*loc, "tags"), report)
-        problem = check_id("tenant", tenant_id, 2, 24)
+    for tenant_id in manifest.tenants:
+        _check_tenant(manifest, tenant_id, accounts, resource_ids, report)
+
+
+def _check_tenant(
+    manifest: Manifest,
+    tenant_id: str,
+    accounts: dict[str, str],
+    resource_ids: dict[str, str],
+    report: Reporter,
+) -> None:
+    prefix = manifest.provider.name_prefix
+    tenant = manifest.tenants[tenant_id]
+    loc: Loc = ("tenants", tenant_id)
+    check_tags(tenant.tags, (*loc, "tags"), report)
+    problem = check_id("tenant", tenant_id, 2, 24)
+    if problem:
+        report.error(
+            "invalid-name",
+            problem,
+            loc,
+            detail="The id becomes part of Azure account, subdomain, deployment and policy names.",
+        )
+        return
+    for name in (naming.rai_policy_name(tenant_id), naming.blocklist_name(tenant_id)):
+        problem = naming.check_rai_name(name)
         if problem:
-            report.error("invalid-name", problem, loc,
-                         detail="The id becomes part of Azure account, subdomain, deployment and policy names.")
-            continue
-        for name in (naming.rai_policy_name(tenant_id), naming.blocklist_name(tenant_id)):
-            problem = naming.check_rai_name(name)
-            if problem:
-                report.error("invalid-name", problem, loc)
-        _deployment_names(tenant.deployments, (*loc, "deployments"), report)
-        for index, name in enumerate(tenant.expect_deployments):
-            problem = naming.check_deployment_name(name)
-            if problem:
-                report.error("invalid-name", problem, (*loc, "expect_deployments", index))
-        if tenant.isolation is Isolation.DEDICATED:
-            account = naming.dedicated_account_name(prefix, tenant_id)
-            _account(account, loc, report)
-            owner = accounts.setdefault(account.lower(), f"tenant {tenant_id!r}")
-            if owner != f"tenant {tenant_id!r}":
-                report.error("duplicate-name", f"account name {account!r} is also used by {owner}", loc,
-                             detail="Account names and custom subdomains must be unique; rename the tenant.")
-        elif tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
-            _tenant_deployments(manifest, tenant_id, report)
-        elif tenant.isolation is Isolation.TENANT_PROVIDED and tenant.resource_id:
-            key = tenant.resource_id.lower().rstrip("/")
-            other = resource_ids.setdefault(key, tenant_id)
-            if other != tenant_id:
-                report.error("duplicate-name", f"resource_id is also used by tenant {other!r}", (*loc, "resource_id"))
+            report.error("invalid-name", problem, loc)
+    _deployment_names(tenant.deployments, (*loc, "deployments"), report)
+    for index, name in enumerate(tenant.expect_deployments):
+        problem = naming.check_deployment_name(name)
+        if problem:
+            report.error("invalid-name", problem, (*loc, "expect_deployments", index))
+    if tenant.isolation is Isolation.DEDICATED:
+        account = naming.dedicated_account_name(prefix, tenant_id)
+        _account(account, loc, report)
+        owner = accounts.setdefault(account.lower(), f"tenant {tenant_id!r}")
+        if owner != f"tenant {tenant_id!r}":
+            report.error(
+                "duplicate-name",
+                f"account name {account!r} is also used by {owner}",
+                loc,
+                detail="Account names and custom subdomains must be unique; rename the tenant.",
+            )
+    elif tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
+        _tenant_deployments(manifest, tenant_id, report)
+    elif tenant.isolation is Isolation.TENANT_PROVIDED and tenant.resource_id:
+        key = tenant.resource_id.lower().rstrip("/")
+        other = resource_ids.setdefault(key, tenant_id)
+        if other != tenant_id:
+            report.error(
+                "duplicate-name", f"resource_id is also used by tenant {other!r}", (*loc, "resource_id")
+            )
 
 
 def _tenant_deployments(manifest: Manifest, tenant_id: str, report: Reporter) -> None:
@@ -93,7 +115,9 @@ def _tenant_deployments(manifest: Manifest, tenant_id: str, report: Reporter) ->
         if problem:
             report.error("invalid-name", f"on the stamp this becomes {full!r}: {problem}", where)
         if full.lower() in shared:
-            report.error("duplicate-name", f"{full!r} is also a shared deployment of stamp {tenant.stamp!r}", where)
+            report.error(
+                "duplicate-name", f"{full!r} is also a shared deployment of stamp {tenant.stamp!r}", where
+            )
 
 
 def _deployment_names(specs: Iterable[DeploymentSpec], loc: Loc, report: Reporter) -> None:
@@ -103,7 +127,9 @@ def _deployment_names(specs: Iterable[DeploymentSpec], loc: Loc, report: Reporte
         if problem:
             report.error("invalid-name", problem, (*loc, index, "name"))
         if spec.name.lower() in seen:
-            report.error("duplicate-name", f"deployment name {spec.name!r} is used twice", (*loc, index, "name"))
+            report.error(
+                "duplicate-name", f"deployment name {spec.name!r} is used twice", (*loc, index, "name")
+            )
         seen.add(spec.name.lower())
 
 
@@ -122,13 +148,22 @@ def _resource_group(name: str, loc: Loc, report: Reporter) -> None:
 def check_tags(tags: dict[str, str], loc: Loc, report: Reporter) -> None:
     """Azure tag rules, and no overriding of tenantctl's ownership tags."""
     if len(tags) > 50 - len(naming.RESERVED_TAG_KEYS):
-        report.error("invalid-value", f"{len(tags)} tags; Azure allows 50 per resource and tenantctl uses "
-                     f"{len(naming.RESERVED_TAG_KEYS)}", loc)
+        report.error(
+            "invalid-value",
+            f"{len(tags)} tags; Azure allows 50 per resource and tenantctl uses "
+            f"{len(naming.RESERVED_TAG_KEYS)}",
+            loc,
+        )
     for key, value in tags.items():
         if key.lower() in naming.RESERVED_TAG_KEYS:
-            report.error("invalid-value", f"tag {key!r} is reserved for tenantctl's ownership tags", (*loc, key))
+            report.error(
+                "invalid-value", f"tag {key!r} is reserved for tenantctl's ownership tags", (*loc, key)
+            )
         elif not key or len(key) > 512 or _TAG_KEY_FORBIDDEN & set(key):
-            report.error("invalid-value", f"tag key {key!r} must be 1–512 characters without < > % & \\ ? /",
-                         (*loc, key))
+            report.error(
+                "invalid-value",
+                f"tag key {key!r} must be 1–512 characters without < > % & \\ ? /",
+                (*loc, key),
+            )
         if len(value) > 256:
             report.error("invalid-value", f"tag {key!r} has a value longer than 256 characters", (*loc, key))

@@ -24,8 +24,12 @@ class Reporter:
         self.lines = LineIndex(text)
         self.file = file
         self.diagnostics = Diagnostics()
+        # Paths already reported as malformed: later checks of the same key would only repeat it.
+        self.muted: set[Loc] = set()
 
     def _add(self, severity: Severity, code: str, summary: str, loc: Loc, detail: str) -> None:
+        if loc in self.muted:
+            return
         tenant = loc[1] if len(loc) > 1 and loc[0] == "tenants" and isinstance(loc[1], str) else None
         self.diagnostics.append(
             Diagnostic(

@@ -29,7 +29,10 @@ _ALLOWED: dict[Isolation, set[str]] = {
 }
 _REQUIRED: dict[Isolation, dict[str, str]] = {
     Isolation.DEDICATED: {},
-    Isolation.DEDICATED_DEPLOYMENT: {"stamp": "the stamp it is placed on", "deployments": "its own deployments"},
+    Isolation.DEDICATED_DEPLOYMENT: {
+        "stamp": "the stamp it is placed on",
+        "deployments": "its own deployments",
+    },
     Isolation.SHARED: {"stamp": "the stamp it shares", "tpm": "its tokens-per-minute budget"},
     Isolation.TENANT_PROVIDED: {
         "directory": "the tenant's Entra tenant id",
@@ -39,11 +42,14 @@ _REQUIRED: dict[Isolation, dict[str, str]] = {
 _BASE_POLICIES = ("Microsoft.Default", "Microsoft.DefaultV2")
 # Azure IP rules match public client addresses only; private and loopback ranges never match.
 _PRIVATE = tuple(
-    ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
+    ipaddress.IPv4Network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
 )
 
 
-def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: frozenset[str] = frozenset()) -> None:
+def check_manifest(
+    manifest: Manifest, report: Reporter, unchecked_stamps: frozenset[str] = frozenset()
+) -> None:
     """Report every semantic problem in ``manifest`` (whose parts have each been validated).
 
     ``unchecked_stamps`` are stamps that exist in the file but failed validation: references to
@@ -56,7 +62,11 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     for tenant_id, tenant in manifest.tenants.items():
         loc: Loc = ("tenants", tenant_id)
         _check_fields(tenant, loc, report)
-        if tenant.stamp is not None and tenant.stamp not in manifest.stamps and tenant.stamp not in unchecked_stamps:
+        if (
+            tenant.stamp is not None
+            and tenant.stamp not in manifest.stamps
+            and tenant.stamp not in unchecked_stamps
+        ):
             report.error(
                 "unknown-stamp",
                 f"stamp {tenant.stamp!r} is not defined{did_you_mean(tenant.stamp, manifest.stamps)}",
@@ -73,14 +83,24 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
             _check_tenant_provided(manifest, tenant, loc, report, needs_app)
             needs_app = needs_app and manifest.provider.app is not None
         if tenant.tpm is not None and tenant.tpm <= 0:
-            report.error("invalid-value", f"tpm must be a positive number of tokens per minute, got {tenant.tpm}",
-                         (*loc, "tpm"))
+            report.error(
+                "invalid-value",
+                f"tpm must be a positive number of tokens per minute, got {tenant.tpm}",
+                (*loc, "tpm"),
+            )
         if tenant.protected and tenant.isolation is Isolation.TENANT_PROVIDED:
-            report.warning("no-effect", "'protected' has no effect: tenantctl never deletes a tenant-provided account",
-                           (*loc, "protected"))
+            report.warning(
+                "no-effect",
+                "'protected' has no effect: tenantctl never deletes a tenant-provided account",
+                (*loc, "protected"),
+            )
         if tenant.isolation is Isolation.DEDICATED and not manifest.tenant_deployment_specs(tenant_id):
-            report.warning("no-deployments", "this dedicated tenant gets an account with no deployments",
-                           loc, detail="Add deployments to the tenant or to [defaults].")
+            report.warning(
+                "no-deployments",
+                "this dedicated tenant gets an account with no deployments",
+                loc,
+                detail="Add deployments to the tenant or to [defaults].",
+            )
 
 
 def _check_provider(manifest: Manifest, report: Reporter) -> None:
@@ -88,16 +108,27 @@ def _check_provider(manifest: Manifest, report: Reporter) -> None:
     app, lock = provider.app, provider.lock
     check_tags(provider.tags, ("provider", "tags"), report)
     if not provider.manifest_name or len(provider.manifest_name) > 256:
-        report.error("invalid-value", "manifest_name must be 1–256 characters (it is a tag value)",
-                     ("provider", "manifest_name"))
+        report.error(
+            "invalid-value",
+            "manifest_name must be 1–256 characters (it is a tag value)",
+            ("provider", "manifest_name"),
+        )
     if app is not None and not app.redirect_uri.startswith(("https://", "http://localhost")):
-        report.error("invalid-value", "redirect_uri must be an https:// URL (or http://localhost for testing)",
-                     ("provider", "app", "redirect_uri"))
+        report.error(
+            "invalid-value",
+            "redirect_uri must be an https:// URL (or http://localhost for testing)",
+            ("provider", "app", "redirect_uri"),
+        )
     if lock is not None and lock.backend == "blob" and not lock.account_url:
-        report.error("missing-key", "the blob lock backend needs 'account_url' (https://<account>.blob.core.windows.net)",
-                     ("provider", "lock", "account_url"))
+        report.error(
+            "missing-key",
+            "the blob lock backend needs 'account_url' (https://<account>.blob.core.windows.net)",
+            ("provider", "lock", "account_url"),
+        )
     if lock is not None and lock.account_url and not lock.account_url.startswith("https://"):
-        report.error("invalid-value", "account_url must be an https:// URL", ("provider", "lock", "account_url"))
+        report.error(
+            "invalid-value", "account_url must be an https:// URL", ("provider", "lock", "account_url")
+        )
 
 
 def _check_fields(tenant: Tenant, loc: Loc, report: Reporter) -> None:
@@ -120,19 +151,28 @@ def _check_residency(manifest: Manifest, tenant_id: str, tenant: Tenant, report:
     loc: Loc = ("tenants", tenant_id, "residency")
     residency = tenant.residency or ""
     if residency not in RESIDENCIES:
-        report.error("residency", f"unknown residency {residency!r}{did_you_mean(residency, RESIDENCIES)}", loc,
-                     detail=f"Known geographies: {', '.join(sorted(RESIDENCIES))}.")
+        report.error(
+            "residency",
+            f"unknown residency {residency!r}{did_you_mean(residency, RESIDENCIES)}",
+            loc,
+            detail=f"Known geographies: {', '.join(sorted(RESIDENCIES))}.",
+        )
         return
     if tenant.isolation is Isolation.TENANT_PROVIDED:
-        report.warning("residency", "residency of a tenant-provided account is the tenant's to keep; not checked", loc)
+        report.warning(
+            "residency", "residency of a tenant-provided account is the tenant's to keep; not checked", loc
+        )
         return
     region = REGIONS.get(manifest.tenant_location(tenant_id))
     if region is None:
         return  # unknown location or stamp: reported elsewhere
     if not region_satisfies(region, residency):
-        report.error("residency", f"residency {residency!r} but the tenant is served from {region.name} "
-                     f"({region.country})", loc,
-                     detail="Choose a location (or a stamp) inside the residency geography.")
+        report.error(
+            "residency",
+            f"residency {residency!r} but the tenant is served from {region.name} ({region.country})",
+            loc,
+            detail="Choose a location (or a stamp) inside the residency geography.",
+        )
         return
     if tenant.isolation is Isolation.SHARED and tenant.stamp in manifest.stamps:
         wanted = set(tenant.shared_deployments)
@@ -140,9 +180,13 @@ def _check_residency(manifest: Manifest, tenant_id: str, tenant: Tenant, report:
             if spec.sku and (not wanted or spec.name in wanted):
                 problem = check_sku_region(spec.sku, region, residency)
                 if problem:
-                    report.error("residency", f"stamp deployment {spec.name!r}: {problem}", loc,
-                                 detail=f"See stamps.{tenant.stamp}.deployments[{index}].sku; limit "
-                                        "'shared_deployments' to in-geography deployments or pick another stamp.")
+                    report.error(
+                        "residency",
+                        f"stamp deployment {spec.name!r}: {problem}",
+                        loc,
+                        detail=f"See stamps.{tenant.stamp}.deployments[{index}].sku; limit "
+                        "'shared_deployments' to in-geography deployments or pick another stamp.",
+                    )
         return
     specs = manifest.tenant_deployment_specs(tenant_id)
     for index, spec in enumerate(specs):
@@ -150,24 +194,36 @@ def _check_residency(manifest: Manifest, tenant_id: str, tenant: Tenant, report:
         problem = check_sku_region(resolved.sku, region, residency) if resolved else None
         if problem:
             where: Loc = ("tenants", tenant_id, "deployments", index) if tenant.deployments else loc
-            report.error("residency", f"deployment {spec.name!r}: {problem}", (*where, "sku") if spec.sku else where)
+            report.error(
+                "residency", f"deployment {spec.name!r}: {problem}", (*where, "sku") if spec.sku else where
+            )
 
 
 def _check_filter(tenant: Tenant, loc: Loc, report: Reporter) -> None:
     content_filter = tenant.content_filter
     assert content_filter is not None
     if content_filter.base not in _BASE_POLICIES:
-        report.warning("unknown-policy", f"base policy {content_filter.base!r} is not a Microsoft policy"
-                       f"{did_you_mean(content_filter.base, _BASE_POLICIES)}", (*loc, "content_filter", "base"),
-                       detail="It must already exist on every account the tenant uses.")
+        report.warning(
+            "unknown-policy",
+            f"base policy {content_filter.base!r} is not a Microsoft policy"
+            f"{did_you_mean(content_filter.base, _BASE_POLICIES)}",
+            (*loc, "content_filter", "base"),
+            detail="It must already exist on every account the tenant uses.",
+        )
     seen: set[str] = set()
     for index, term in enumerate(content_filter.blocklist):
         if not term.strip() or len(term) > 1000:
-            report.error("invalid-value", "blocklist terms must be 1–1000 characters",
-                         (*loc, "content_filter", "blocklist", index))
+            report.error(
+                "invalid-value",
+                "blocklist terms must be 1–1000 characters",
+                (*loc, "content_filter", "blocklist", index),
+            )
         elif term.lower() in seen:
-            report.warning("duplicate-name", f"blocklist term {term!r} is listed twice",
-                           (*loc, "content_filter", "blocklist", index))
+            report.warning(
+                "duplicate-name",
+                f"blocklist term {term!r} is listed twice",
+                (*loc, "content_filter", "blocklist", index),
+            )
         seen.add(term.lower())
 
 
@@ -175,23 +231,45 @@ def _check_network(tenant: Tenant, loc: Loc, report: Reporter) -> None:
     network = tenant.network
     assert network is not None
     if not network.public_access and network.allowed_ips:
-        report.warning("no-effect", "allowed_ips have no effect while public_access = false",
-                       (*loc, "network", "allowed_ips"))
+        report.warning(
+            "no-effect",
+            "allowed_ips have no effect while public_access = false",
+            (*loc, "network", "allowed_ips"),
+        )
     for index, rule in enumerate(network.allowed_ips):
         if any(ipaddress.IPv4Network(rule).subnet_of(net) for net in _PRIVATE):
-            report.warning("invalid-value", f"{rule} is not a public address; Azure IP rules only match public IPs",
-                           (*loc, "network", "allowed_ips", index))
+            report.warning(
+                "invalid-value",
+                f"{rule} is not a public address; Azure IP rules only match public IPs",
+                (*loc, "network", "allowed_ips", index),
+            )
 
 
-def _check_tenant_provided(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter, first: bool) -> None:
+def _check_tenant_provided(
+    manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter, first: bool
+) -> None:
     app = manifest.provider.app
     if app is None and first:
-        report.error("missing-key", "tenant-provided tenants need [provider.app], the multi-tenant Entra app "
-                     "that reaches their accounts", ("provider", "app"),
-                     detail=f"First needed by {loc[1]!r}.")
+        report.error(
+            "missing-key",
+            "tenant-provided tenants need [provider.app], the multi-tenant Entra app "
+            "that reaches their accounts",
+            ("provider", "app"),
+            detail=f"First needed by {loc[1]!r}.",
+        )
     if app is not None and tenant.directory == app.home_directory:
-        report.warning("suspicious", "directory is the provider's own Entra tenant; a tenant-provided account "
-                       "normally lives in the tenant's directory", (*loc, "directory"))
-    if tenant.resource_id and f"/subscriptions/{manifest.provider.subscription_id}/" in tenant.resource_id.lower():
-        report.warning("suspicious", "resource_id is in the provider's subscription; is this tenant really "
-                       "tenant-provided?", (*loc, "resource_id"))
+        report.warning(
+            "suspicious",
+            "directory is the provider's own Entra tenant; a tenant-provided account "
+            "normally lives in the tenant's directory",
+            (*loc, "directory"),
+        )
+    if (
+        tenant.resource_id
+        and f"/subscriptions/{manifest.provider.subscription_id}/" in tenant.resource_id.lower()
+    ):
+        report.warning(
+            "suspicious",
+            "resource_id is in the provider's subscription; is this tenant really tenant-provided?",
+            (*loc, "resource_id"),
+        )

@@ -7,6 +7,7 @@ are turned into our diagnostics (stable codes, key paths, did-you-mean); its tex
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import types
 from dataclasses import dataclass, field
@@ -52,25 +53,29 @@ class Sections:
         if self.provider is None or self.defaults is None:
             return None
         return Manifest.model_construct(
-            schema_version=1, provider=self.provider, defaults=self.defaults, stamps=self.stamps, tenants=self.tenants
+            schema_version=1,
+            provider=self.provider,
+            defaults=self.defaults,
+            stamps=self.stamps,
+            tenants=self.tenants,
         )
 
 
+_VALUE_WORDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),  # before int: bool is a subclass of int
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (dict, "a table"),
+    (list, "an array"),
+    ((dt.date, dt.time), "a date/time"),
+)
+
+
 def _describe(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, (dt.date, dt.time)):
-        return "a date/time"
+    for kinds, word in _VALUE_WORDS:
+        if isinstance(value, kinds):
+            return word
     return type(value).__name__
 
 
@@ -110,7 +115,9 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def report_validation_error(error: ValidationError, model: type[BaseModel], prefix: Loc, report: Reporter) -> None:
+def report_validation_error(
+    error: ValidationError, model: type[BaseModel], prefix: Loc, report: Reporter
+) -> None:
     """Turn each pydantic error record into one diagnostic."""
     for err in error.errors(include_url=False):
         loc: Loc = prefix + tuple(p for p in err["loc"] if p != "[key]")
@@ -136,10 +143,11 @@ def report_validation_error(error: ValidationError, model: type[BaseModel], pref
             report.error("invalid-value", f"{value!r} is not one of {expected}{hint}", loc)
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             report.error("invalid-value", f"{value!r} is out of range: {err['msg'].lower()}", loc)
-        elif kind.startswith(("value_error", "assertion_error")) or "_" in kind:
+        elif "_" in kind:  # pydantic's own types use underscores, our codes hyphens
             report.error("invalid-value", err["msg"], loc)
         else:  # our own PydanticCustomError types are already diagnostic codes
             report.error(kind, err["msg"], loc)
+        report.muted.add(loc)
 
 
 def _validate(model: type[BaseModel], value: object, prefix: Loc, report: Reporter) -> Any:
@@ -147,7 +155,39 @@ def _validate(model: type[BaseModel], value: object, prefix: Loc, report: Report
         return model.model_validate(value)
     except ValidationError as error:
         report_validation_error(error, model, prefix, report)
-        return None
+        return _repair(model, value, error)
+
+
+def _repair(model: type[BaseModel], value: object, error: ValidationError) -> Any:
+    """The part with every offending key removed, so semantic checks can still look at the rest.
+
+    Only used to find *more* problems: a manifest with any error is never returned.
+    """
+    fixed = copy.deepcopy(value)
+    for _ in range(3):
+        errors = error.errors(include_url=False)
+        if any(err["type"] == "missing" or not err["loc"] for err in errors):
+            return None
+        for err in sorted(errors, key=lambda e: tuple(str(p) for p in e["loc"]), reverse=True):
+            loc = tuple(err["loc"])
+            _delete(fixed, loc[:-1] if loc[-1] == "[key]" else loc)
+        try:
+            return model.model_validate(fixed)
+        except ValidationError as again:
+            error = again
+    return None
+
+
+def _delete(value: Any, loc: tuple[Any, ...]) -> None:
+    for part in loc[:-1]:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(value, dict):
+        value.pop(loc[-1], None)
+    elif isinstance(value, list) and isinstance(loc[-1], int) and loc[-1] < len(value):
+        del value[loc[-1]]
 
 
 def _validate_table_of(
@@ -167,25 +207,41 @@ def _validate_table_of(
     return good, bad
 
 
+def _without_secrets(value: Any) -> Any:
+    """A copy without credential-named keys (reported on their own as secret-in-manifest)."""
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if k.lower() not in SECRET_KEYS}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
 def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
     """Validate every section of a parsed document, reporting each problem once."""
     before = len(report.diagnostics)
     sections = Sections()
+    document = _without_secrets(document)
     for key in document:
         if key not in _TOP_KEYS and key.lower() not in SECRET_KEYS:
             report.error("unknown-key", f"unknown key {key!r}{did_you_mean(key, _TOP_KEYS)}", (key,))
     if "schema" not in document:
-        report.error("missing-key", "missing required key 'schema' (add `schema = 1` at the top)", ("schema",))
+        report.error(
+            "missing-key", "missing required key 'schema' (add `schema = 1` at the top)", ("schema",)
+        )
     elif document["schema"] != 1 or isinstance(document["schema"], bool):
         report.error(
-            "invalid-value", f"schema {document['schema']!r} is not supported; this tenantctl reads schema 1", ("schema",)
+            "invalid-value",
+            f"schema {document['schema']!r} is not supported; this tenantctl reads schema 1",
+            ("schema",),
         )
     if "provider" not in document:
         report.error("missing-key", "missing required table [provider]", ("provider",))
     else:
         sections.provider = _validate(Provider, document["provider"], ("provider",), report)
     sections.defaults = _validate(Defaults, document.get("defaults", {}), ("defaults",), report)
-    sections.stamps, sections.broken_stamps = _validate_table_of(Stamp, document.get("stamps", {}), ("stamps",), report)
+    sections.stamps, sections.broken_stamps = _validate_table_of(
+        Stamp, document.get("stamps", {}), ("stamps",), report
+    )
     sections.tenants, _ = _validate_table_of(Tenant, document.get("tenants", {}), ("tenants",), report)
     sections.complete = len(report.diagnostics) == before
     return sections
