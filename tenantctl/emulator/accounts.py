@@ -1,0 +1,417 @@
+"""Microsoft.CognitiveServices accounts: create/update/delete LROs, soft delete, restore, purge, subdomains.
+
+Behaviour sources (research/arm-api.md): PUT → 201 + Azure-AsyncOperation with provisioningState
+"Creating" (§2.2/§2.3, recorded traffic); soft delete with a 48 h hold, ``deletionDate`` /
+``scheduledPurgeDate``, deletedAccounts ids and type (§3.5, recorded softdelete traffic);
+``FlagMustBeSetForRestore`` and ``CustomDomainInUse`` exact messages (§3.5); 30 OpenAI accounts per
+region per subscription (§3.7). Endpoint ``https://{subdomain}.openai.azure.com/`` for kind OpenAI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from starlette.responses import Response
+
+from tenantctl.emulator import catalogue, lro
+from tenantctl.emulator.core import ArmError, Ctx, Doc, Router, empty_response, iso, json_response, new_guid, now
+from tenantctl.emulator.lro import public
+from tenantctl.emulator.subscriptions import require_rg, rg_id
+from tenantctl.emulator.world import World
+
+NS = "Microsoft.CognitiveServices"
+_READONLY = {"provisioningState", "endpoint", "internalId", "dateCreated", "restore", "deletionDate",
+             "scheduledPurgeDate", "endpoints", "capabilities", "callRateLimit", "quotaLimit", "skuChangeInfo",
+             "isMigrated", "privateEndpointConnections", "abusePenalty", "commitmentPlanAssociations"}
+CHILD_KINDS = ("deployment", "raipolicy", "raiblocklist", "raiblocklistitem")
+
+
+def account_id(sub: str, rg: str, name: str) -> str:
+    return f"{rg_id(sub, rg)}/providers/{NS}/accounts/{name}"
+
+
+def deleted_id(sub: str, location: str, rg: str, name: str) -> str:
+    return f"/subscriptions/{sub}/providers/{NS}/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}"
+
+
+def get_account(world: World, sub: str, rg: str, name: str) -> Doc:
+    doc = world.store.get("account", account_id(sub, rg, name))
+    if doc is None:
+        raise ArmError(404, "ResourceNotFound", f"The Resource '{NS}/accounts/{name}' under resource group "
+                       f"'{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    return doc
+
+
+def save_account(world: World, doc: Doc) -> None:
+    world.store.put("account", doc["id"], doc, parent=doc["_rgId"], sub=doc["_sub"])
+
+
+def _etag() -> str:
+    return f'"{new_guid()}"'
+
+
+def _endpoint(kind: str, subdomain: str | None, location: str) -> str:
+    if subdomain:
+        host = "openai.azure.com" if kind.lower() == "openai" else "cognitiveservices.azure.com"
+        return f"https://{subdomain}.{host}/"
+    return f"https://{location}.api.cognitive.microsoft.com/"
+
+
+def _expire_deleted(world: World, sub: str) -> list[Doc]:
+    """Deleted accounts of ``sub`` still on hold; those past scheduledPurgeDate are purged now."""
+    alive = []
+    for d in world.store.in_subscription("deleted_account", sub):
+        if d["_purgeAt"] <= now():
+            _purge_now(world, d)
+        else:
+            alive.append(d)
+    return alive
+
+
+def _purge_now(world: World, deleted: Doc) -> None:
+    world.store.delete("deleted_account", deleted["id"])
+    sub_domain = deleted.get("properties", {}).get("customSubDomainName")
+    if sub_domain:
+        world.store.delete("domain", sub_domain)
+
+
+def _find_deleted(world: World, sub: str, rg: str, name: str) -> Doc | None:
+    for d in _expire_deleted(world, sub):
+        if d["_rg"].lower() == rg.lower() and d["name"].lower() == name.lower():
+            return d
+    return None
+
+
+def _domain_in_use(subdomain: str) -> ArmError:
+    return ArmError(409, "CustomDomainInUse", f"Please pick a different name. The subdomain name '{subdomain}' is "
+                    "not available as it's already used by a resource. If the resource using the name was deleted "
+                    "in the last 48 hours, you may need to purge the deleted resource. Learn more at "
+                    '"https://go.microsoft.com/fwlink/?linkid=2215493"')
+
+
+def _check_location(location: str) -> None:
+    if location not in catalogue.REGIONS:
+        raise ArmError(400, "LocationNotAvailableForResourceType", f"The provided location '{location}' is not "
+                       f"available for resource type '{NS}/accounts'. List of available regions for the resource "
+                       f"type is '{','.join(catalogue.REGIONS)}'.")
+
+
+def _check_account_count(world: World, sub: str, location: str, kind: str) -> None:
+    from tenantctl.emulator.quota import limit_for
+
+    same = [a for a in world.store.in_subscription("account", sub) if a["location"] == location]
+    total_limit = limit_for(world, sub, location, catalogue.TOTAL_ACCOUNT_USAGE)
+    if len(same) >= total_limit:
+        raise ArmError(400, "QuotaExceeded", f"Operation failed: the subscription '{sub}' has reached its quota of "
+                       f"{int(total_limit)} Cognitive Services accounts in region '{location}'.")
+    if kind.lower() != "openai":
+        return
+    openai_limit = limit_for(world, sub, location, catalogue.ACCOUNT_COUNT_USAGE)
+    if sum(1 for a in same if a["kind"].lower() == "openai") >= openai_limit:
+        raise ArmError(400, "QuotaExceeded", f"Operation failed: the subscription '{sub}' has reached its quota of "
+                       f"{int(openai_limit)} Azure OpenAI resources in region '{location}' (usage "
+                       f"'{catalogue.ACCOUNT_COUNT_USAGE}'). Delete and purge unused resources or use another "
+                       "region.")
+
+
+def _identity(world: World, sub: str, requested: Any, existing: Doc | None) -> Doc | None:
+    if not isinstance(requested, dict) or str(requested.get("type", "None")).lower() == "none":
+        return None
+    old = (existing or {}).get("identity") or {}
+    sub_doc = world.store.get("subscription", sub) or {}
+    ident: Doc = {"type": requested.get("type"), "tenantId": sub_doc.get("tenantId")}
+    if "systemassigned" in str(requested["type"]).lower():
+        ident["principalId"] = old.get("principalId") or new_guid()
+        world.store.put("principal", ident["principalId"], {"objectId": ident["principalId"],
+                                                            "directory": sub_doc.get("tenantId", ""),
+                                                            "type": "ServicePrincipal"})
+    if requested.get("userAssignedIdentities"):
+        ident["userAssignedIdentities"] = {k: {"principalId": new_guid(), "clientId": new_guid()}
+                                           for k in requested["userAssignedIdentities"]}
+    return ident
+
+
+def _system_data(ctx: Ctx, created: str | None = None) -> Doc:
+    stamp = iso(now())
+    who = str((ctx.claims or {}).get("appid", ""))
+    return {"createdBy": who, "createdByType": "Application", "createdAt": created or stamp,
+            "lastModifiedBy": who, "lastModifiedByType": "Application", "lastModifiedAt": stamp}
+
+
+def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - the ARM rules for account PUT are one sequence
+    sub, rg, name = ctx.params["subscriptionId"].lower(), ctx.params["rg"], ctx.params["name"]
+    world = ctx.world
+    body = ctx.json_body()
+    props: Doc = dict(body.get("properties") or {})
+    with world.store.tx():
+        rg_doc = require_rg(world, sub, rg)
+        rg = rg_doc["name"]
+        aid = account_id(sub, rg, name)
+        existing = world.store.get("account", aid)
+        if existing is None:
+            deleted = _find_deleted(world, sub, rg, name)
+            if deleted is not None:
+                if props.get("restore") is not True:
+                    raise ArmError(409, "FlagMustBeSetForRestore", f"An existing resource with ID '{aid}' has been "
+                                   "soft-deleted. To restore the resource, you must specify 'restore' to be 'true' "
+                                   "in the property. If you don't want to restore existing resource, please purge "
+                                   "it first.")
+                return _restore(ctx, deleted)
+        else:
+            lro.assert_not_busy(world, existing)
+            name = existing["name"]
+        location = str(body.get("location") or (existing or {}).get("location", "")).replace(" ", "").lower()
+        _check_location(location)
+        if existing is not None and existing["location"] != location:
+            raise ArmError(400, "InvalidResourceLocation", f"The resource '{name}' already exists in location "
+                           f"'{existing['location']}' in resource group '{rg}'. A resource with the same name cannot "
+                           f"be created in location '{location}'. Please select a new resource name.")
+        kind = str(body.get("kind") or (existing or {}).get("kind") or "")
+        if not kind:
+            raise ArmError(400, "KindRequired", "The kind property is required for this definition.")
+        sku = body.get("sku") or (existing or {}).get("sku")
+        if not isinstance(sku, dict) or not sku.get("name"):
+            raise ArmError(400, "SkuRequired", "The sku property is required for this definition.")
+        if existing is None:
+            _check_account_count(world, sub, location, kind)
+        subdomain = props.get("customSubDomainName") or (existing or {}).get("properties", {}).get(
+            "customSubDomainName")
+        if subdomain:
+            owner = world.store.get("domain", subdomain)
+            if owner is not None and owner["accountId"].lower() != aid.lower():
+                raise _domain_in_use(subdomain)
+            world.store.put("domain", subdomain, {"accountId": aid, "subdomain": subdomain.lower()})
+        old_props = (existing or {}).get("properties", {})
+        new_props: Doc = {k: v for k, v in props.items() if k not in _READONLY}
+        if subdomain:
+            new_props["customSubDomainName"] = subdomain
+        new_props.setdefault("publicNetworkAccess", "Enabled")
+        new_props.update({
+            "endpoint": _endpoint(kind, subdomain, location),
+            "internalId": old_props.get("internalId") or new_guid().replace("-", ""),
+            "dateCreated": old_props.get("dateCreated") or iso(now()),
+            "isMigrated": False, "privateEndpointConnections": [], "apiProperties": new_props.get("apiProperties", {}),
+            "provisioningState": "Creating" if existing is None else "Updating",
+        })
+        doc: Doc = {"id": aid, "name": name, "type": f"{NS}/accounts", "location": location, "kind": kind,
+                    "sku": {"name": sku["name"]}, "etag": _etag(), "properties": new_props,
+                    "systemData": _system_data(ctx, (existing or {}).get("systemData", {}).get("createdAt")),
+                    "_sub": sub, "_rg": rg, "_rgId": rg_doc["id"]}
+        if body.get("tags") is not None:
+            doc["tags"] = body["tags"]
+        ident = _identity(world, sub, body.get("identity"), existing)
+        if ident is not None:
+            doc["identity"] = ident
+        lro.mark_busy(world, doc)
+        op = lro.start(world, ctx, action="account.write", resource_id=aid, sub=sub, location=location,
+                       verb="create" if existing is None else "update", account_id=aid)
+        save_account(world, doc)
+    return json_response(public(doc), 201 if existing is None else 200, lro.async_headers(ctx, op))
+
+
+def _restore(ctx: Ctx, deleted: Doc) -> Response:
+    world = ctx.world
+    doc: Doc = dict(deleted["_account"])
+    doc["properties"]["provisioningState"] = "Creating"
+    doc["etag"] = _etag()
+    lro.mark_busy(world, doc)
+    op = lro.start(world, ctx, action="account.write", resource_id=doc["id"], sub=doc["_sub"],
+                   location=doc["location"], verb="create", account_id=doc["id"])
+    save_account(world, doc)
+    for kind, children in deleted["_children"].items():
+        for child in children:
+            world.store.put(kind, child["id"], child, parent=child.get("_parent", child["_account"]), sub=doc["_sub"])
+    world.store.delete("deleted_account", deleted["id"])
+    return json_response(public(doc), 201, lro.async_headers(ctx, op))
+
+
+def _patch(ctx: Ctx) -> Response:
+    world = ctx.world
+    body = ctx.json_body()
+    with world.store.tx():
+        doc = get_account(world, ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"])
+        lro.assert_not_busy(world, doc)
+        if "tags" in body:
+            doc["tags"] = body["tags"]
+        if isinstance(body.get("sku"), dict) and body["sku"].get("name"):
+            doc["sku"] = {"name": body["sku"]["name"]}
+        props = {k: v for k, v in (body.get("properties") or {}).items() if k not in _READONLY}
+        if "customSubDomainName" in props and props["customSubDomainName"] != doc["properties"].get(
+                "customSubDomainName") and doc["properties"].get("customSubDomainName"):
+            raise ArmError(400, "CustomSubDomainNameCannotBeChanged", "The custom subdomain name of an account "
+                           "cannot be changed once set.")
+        doc["properties"].update(props)
+        if "identity" in body:
+            ident = _identity(world, doc["_sub"], body["identity"], doc)
+            doc.pop("identity", None)
+            if ident is not None:
+                doc["identity"] = ident
+        doc["properties"]["provisioningState"] = "Updating"
+        doc["etag"] = _etag()
+        doc["systemData"] = _system_data(ctx, doc.get("systemData", {}).get("createdAt"))
+        lro.mark_busy(world, doc)
+        op = lro.start(world, ctx, action="account.write", resource_id=doc["id"], sub=doc["_sub"],
+                       location=doc["location"], verb="update", account_id=doc["id"])
+        save_account(world, doc)
+    return json_response(public(doc), 200, lro.async_headers(ctx, op))
+
+
+def _delete(ctx: Ctx) -> Response:
+    world = ctx.world
+    with world.store.tx():
+        doc = world.store.get("account", account_id(ctx.params["subscriptionId"], ctx.params["rg"],
+                                                    ctx.params["name"]))
+        if doc is None:
+            return empty_response(204)
+        lro.assert_not_busy(world, doc)
+        doc["_before"] = doc["properties"]["provisioningState"]
+        doc["properties"]["provisioningState"] = "Deleting"
+        lro.mark_busy(world, doc)
+        op = lro.start(world, ctx, action="account.delete", resource_id=doc["id"], sub=doc["_sub"],
+                       location=doc["location"], verb="delete", account_id=doc["id"])
+        save_account(world, doc)
+    return empty_response(202, lro.location_headers(ctx, op))
+
+
+def soft_delete(world: World, doc: Doc) -> None:
+    """Move an account (and its children) into the 48 h soft-delete hold."""
+    t = now()
+    children: dict[str, list[Doc]] = {}
+    for kind in CHILD_KINDS:
+        items = [c for c in world.store.in_subscription(kind, doc["_sub"])
+                 if c["_account"].lower() == doc["id"].lower()]
+        for c in items:
+            c["properties"]["provisioningState"] = "Succeeded"
+            world.store.delete(kind, c["id"])
+        children[kind] = items
+    doc.pop("_busyUntil", None)
+    doc.pop("_before", None)
+    doc["properties"]["provisioningState"] = "Succeeded"
+    did = deleted_id(doc["_sub"], doc["location"], doc["_rg"], doc["name"])
+    hold = world.settings.soft_delete_hours * 3600
+    deleted = {**public(doc), "id": did, "type": f"{NS}/deletedAccounts",
+               "properties": {**doc["properties"], "deletionDate": iso(t), "scheduledPurgeDate": iso(t + hold)},
+               "_account": doc, "_children": children, "_rg": doc["_rg"], "_purgeAt": t + hold}
+    world.store.put("deleted_account", did, deleted, sub=doc["_sub"])
+    world.store.delete("account", doc["id"])
+
+
+def _finish_write(world: World, op: Doc) -> None:
+    doc = world.store.get("account", op["resourceId"])
+    if doc is not None:
+        doc["properties"]["provisioningState"] = "Failed" if op["error"] else "Succeeded"
+        save_account(world, doc)
+
+
+def _finish_delete(world: World, op: Doc) -> None:
+    doc = world.store.get("account", op["resourceId"])
+    if doc is None:
+        return
+    if op["error"]:
+        doc["properties"]["provisioningState"] = doc.pop("_before", "Succeeded")
+        save_account(world, doc)
+        return
+    soft_delete(world, doc)
+
+
+def _finish_rg_delete(world: World, op: Doc) -> None:
+    for acct in world.store.children("account", op["resourceId"]):
+        soft_delete(world, acct)
+    world.store.delete("rg", op["resourceId"])
+
+
+def _finish_purge(world: World, op: Doc) -> None:
+    deleted = world.store.get("deleted_account", op["resourceId"])
+    if deleted is not None and not op["error"]:
+        _purge_now(world, deleted)
+
+
+lro.FINALIZERS.update({"account.write": _finish_write, "account.delete": _finish_delete,
+                       "rg.delete": _finish_rg_delete, "purge": _finish_purge})
+
+
+def _get(ctx: Ctx) -> Response:
+    return json_response(public(get_account(ctx.world, ctx.params["subscriptionId"], ctx.params["rg"],
+                                            ctx.params["name"])))
+
+
+def _list_rg(ctx: Ctx) -> Response:
+    require_rg(ctx.world, ctx.params["subscriptionId"], ctx.params["rg"])
+    rid = rg_id(ctx.params["subscriptionId"], ctx.params["rg"])
+    return ctx.page([public(a) for a in ctx.world.store.children("account", rid)])
+
+
+def _list_sub(ctx: Ctx) -> Response:
+    return ctx.page([public(a) for a in ctx.world.store.in_subscription("account", ctx.params["subscriptionId"])])
+
+
+def _list_keys(ctx: Ctx) -> Response:
+    doc = get_account(ctx.world, ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"])
+    if doc["properties"].get("disableLocalAuth"):
+        raise ArmError(400, "BadRequest", "Failed to list key. disableLocalAuth is set to be true")
+    seed = doc["properties"]["internalId"]
+    return json_response({"key1": hashlib.sha256(f"{seed}1".encode()).hexdigest(),
+                          "key2": hashlib.sha256(f"{seed}2".encode()).hexdigest()})
+
+
+def _deleted_public(d: Doc) -> Doc:
+    return public(d)
+
+
+def _deleted_list(ctx: Ctx) -> Response:
+    return ctx.page([_deleted_public(d) for d in _expire_deleted(ctx.world, ctx.params["subscriptionId"])])
+
+
+def _deleted_lookup(ctx: Ctx) -> Doc:
+    sub = ctx.params["subscriptionId"]
+    _expire_deleted(ctx.world, sub)
+    did = deleted_id(sub, ctx.params["location"].replace(" ", "").lower(), ctx.params["rg"], ctx.params["name"])
+    d = ctx.world.store.get("deleted_account", did)
+    if d is None:
+        raise ArmError(404, "ResourceNotFound", f"The Resource '{NS}/deletedAccounts/{ctx.params['name']}' under "
+                       f"resource group '{ctx.params['rg']}' was not found.")
+    return d
+
+
+def _deleted_get(ctx: Ctx) -> Response:
+    return json_response(_deleted_public(_deleted_lookup(ctx)))
+
+
+def _purge(ctx: Ctx) -> Response:
+    d = _deleted_lookup(ctx)
+    op = lro.start(ctx.world, ctx, action="purge", resource_id=d["id"], sub=ctx.params["subscriptionId"].lower(),
+                   location=d["location"], verb="purge")
+    return empty_response(202, lro.location_headers(ctx, op))
+
+
+def _check_domain(ctx: Ctx) -> Response:
+    body = ctx.json_body()
+    subdomain = str(body.get("subdomainName", ""))
+    taken = ctx.world.store.get("domain", subdomain) is not None if subdomain else True
+    doc: Doc = {"isSubdomainAvailable": not taken, "subdomainName": subdomain,
+                "type": body.get("type", f"{NS}/accounts"), "kind": body.get("kind")}
+    if taken:
+        doc["reason"] = f"Sub domain name '{subdomain}' is not valid or has been occupied by another resource."
+    return json_response(doc)
+
+
+def register(router: Router) -> None:
+    acct = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
+    prov = "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices"
+    read, write, delete = f"{NS}/accounts/read", f"{NS}/accounts/write", f"{NS}/accounts/delete"
+    router.add("GET", acct, _list_rg, "accounts.list_by_resource_group", read)
+    router.add("GET", acct + "/{name}", _get, "accounts.get", read)
+    router.add("PUT", acct + "/{name}", _put, "accounts.begin_create", write)
+    router.add("PATCH", acct + "/{name}", _patch, "accounts.begin_update", write)
+    router.add("DELETE", acct + "/{name}", _delete, "accounts.begin_delete", delete)
+    router.add("POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action")
+    router.add("GET", prov + "/accounts", _list_sub, "accounts.list", read)
+    router.add("GET", prov + "/deletedAccounts", _deleted_list, "deleted_accounts.list",
+               f"{NS}/locations/resourceGroups/deletedAccounts/read")
+    router.add("GET", prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}", _deleted_get,
+               "deleted_accounts.get", f"{NS}/locations/resourceGroups/deletedAccounts/read")
+    router.add("DELETE", prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}", _purge,
+               "deleted_accounts.begin_purge", f"{NS}/locations/resourceGroups/deletedAccounts/delete")
+    router.add("POST", prov + "/checkDomainAvailability", _check_domain, "check_domain_availability",
+               f"{NS}/checkDomainAvailability/action")

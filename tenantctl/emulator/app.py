@@ -1,0 +1,183 @@
+"""The Starlette application: one catch-all endpoint dispatching to three routers.
+
+Order of ARM request processing mirrors what a client can observe from Azure: count → latency →
+injected fault → token (401) → subscription & tenant (404/401) → throttling (429) → lazy LRO settling →
+RBAC (403) → the operation. Entra and the admin routes skip faults and RBAC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tenantctl.emulator import accounts, control, deployments, entra, faults, lro, quota, rai, rbac, subscriptions
+from tenantctl.emulator.core import ArmError, Ctx, Router, error_response, json_response, new_guid
+from tenantctl.emulator.world import World
+
+log = logging.getLogger("tenantctl.emulator")
+_SUB = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+_OP_STATUS = re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.CognitiveServices/locations/[^/]+/"
+                        r"operationResults/[^/]+/?$", re.IGNORECASE)
+_METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
+
+
+def build_arm_router() -> Router:
+    router = Router()
+    router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices/locations/{location}/"
+               "operationResults/{opId}", lro.status_handler, "lro.poll")
+    for module in (subscriptions, accounts, deployments, quota, rai, rbac):
+        module.register(router)  # type: ignore[attr-defined]
+    return router
+
+
+def build_entra_router() -> Router:
+    router = Router()
+    router.add("GET", "/common/discovery/instance", entra.instance_discovery, "entra.instance_discovery")
+    router.add("GET", "/{tenant}/v2.0/.well-known/openid-configuration", entra.openid_configuration,
+               "entra.discovery")
+    router.add("GET", "/{tenant}/discovery/v2.0/keys", entra.jwks, "entra.keys")
+    router.add("POST", "/{tenant}/oauth2/v2.0/token", entra.token, "entra.token")
+    router.add("GET", "/{tenant}/adminconsent", entra.admin_consent, "entra.adminconsent")
+    router.add("GET", "/{tenant}/v2.0/adminconsent", entra.admin_consent, "entra.adminconsent")
+    return router
+
+
+class Dispatcher:
+    def __init__(self, world: World, admin: control.Admin) -> None:
+        self.world = world
+        self.admin_router = control.build_router(admin)
+        self.public = Router()
+        subscriptions.register_public(self.public)
+        self.entra = build_entra_router()
+        self.arm = build_arm_router()
+
+    async def __call__(self, request: Request) -> Response:
+        path = request.url.path
+        method = request.method
+        ctx = Ctx(world=self.world, method=method, path=path, host=request.headers.get("host", "127.0.0.1"),
+                  query={k.lower(): v for k, v in request.query_params.multi_items()}, body=None,
+                  client_host=request.client.host if request.client else "")
+        raw = await request.body()
+        try:
+            if path.startswith("/_emulator/"):
+                return self._admin(ctx, raw)
+            hit = self.public.match(method, path)
+            if hit is not None:
+                ctx.params = hit[1]
+                return hit[0].handler(ctx)
+            if not path.lower().startswith(("/subscriptions", "/tenants", "/providers")):
+                hit = self.entra.match(method, path)
+                if hit is not None:
+                    return self._entra(ctx, hit[0], hit[1], raw)
+            return await self._arm(request, ctx, raw)
+        except ArmError as err:
+            return self._finish(error_response(err))
+        except Exception:
+            log.exception("emulator handler failed for %s %s", method, path)
+            return self._finish(error_response(ArmError(500, "InternalServerError",
+                                                        "The emulator failed to process the request.")))
+
+    @staticmethod
+    def _finish(resp: Response) -> Response:
+        rid = new_guid()
+        resp.headers["x-ms-request-id"] = rid
+        resp.headers["x-ms-correlation-request-id"] = rid
+        return resp
+
+    def _admin(self, ctx: Ctx, raw: bytes) -> Response:
+        if ctx.client_host not in ("127.0.0.1", "::1", "localhost"):
+            raise ArmError(403, "Forbidden", "The emulator's admin API is served on loopback only.")
+        ctx.body = json.loads(raw) if raw else None
+        hit = self.admin_router.match(ctx.method, ctx.path)
+        if hit is None:
+            raise ArmError(404, "NotFound", f"No admin route {ctx.method} {ctx.path}.")
+        ctx.params = hit[1]
+        return hit[0].handler(ctx)
+
+    def _entra(self, ctx: Ctx, route: Any, params: dict[str, str], raw: bytes) -> Response:
+        self.world.count(route.op, arm=False)
+        ctx.params = params
+        ctx.form = dict(parse_qsl(raw.decode("utf-8", "replace"))) if raw else {}
+        try:
+            return route.handler(ctx)  # type: ignore[no-any-return]
+        except entra.AadError as err:
+            return entra.aad_response(err)
+
+    async def _arm(self, request: Request, ctx: Ctx, raw: bytes) -> Response:  # noqa: C901 - the pipeline
+        world = self.world
+        hit = self.arm.match(ctx.method, ctx.path)
+        op = hit[0].op if hit else "unknown"
+        world.count(op, arm=True)
+        if world.settings.latency_ms > 0:
+            await asyncio.sleep(world.settings.latency_ms / 1000.0)
+        fault = faults.pick_fault(world, ctx.method) if op != "lro.poll" else None
+        if fault in ("429", "5xx"):
+            raise faults.fault_error(world, fault)
+        if fault == "drop-before" and await self._drop(request):
+            return Response(b"", status_code=500)
+        ctx.claims = entra.verify_bearer(world, request.headers.get("authorization", ""), ctx.base)
+        extra_headers: dict[str, str] = {}
+        m = _SUB.match(ctx.path)
+        if m:
+            sub = world.store.get("subscription", m.group(1))
+            if sub is None:
+                raise ArmError(404, "SubscriptionNotFound", f"The subscription '{m.group(1)}' could not be found.")
+            if sub["tenantId"] != str(ctx.claims.get("tid", "")).lower():
+                raise _wrong_tenant(ctx, str(ctx.claims.get("tid", "")), sub["tenantId"])
+            if world.settings.throttle:
+                extra_headers = faults.throttle(world, ctx.method, sub["subscriptionId"])
+        if hit is None:
+            raise ArmError(404, "InvalidResourceType", f"The resource type could not be found for path '{ctx.path}' "
+                           f"and api version '{ctx.query.get('api-version', '')}'.")
+        route, ctx.params = hit
+        lro.settle(world)
+        if route.action is not None:
+            rbac.authorize(ctx, route.action)
+        if raw:
+            try:
+                ctx.body = json.loads(raw)
+            except ValueError:
+                raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                               "deserialized.") from None
+        resp = route.handler(ctx)
+        if fault == "drop-after" and await self._drop(request):
+            return Response(b"", status_code=500)
+        for k, v in extra_headers.items():
+            resp.headers[k] = v
+        return self._finish(resp)
+
+    @staticmethod
+    async def _drop(request: Request) -> bool:
+        if not faults.drop(request.scope):
+            return False
+        await asyncio.sleep(0.01)  # let uvicorn notice the lost connection so it sends nothing
+        return True
+
+
+def _wrong_tenant(ctx: Ctx, token_tid: str, sub_tid: str) -> ArmError:
+    base = ctx.base
+    return ArmError(401, "InvalidAuthenticationTokenTenant", f"The access token is from the wrong issuer "
+                    f"'{base}/{token_tid}/'. It must match the tenant '{base}/{sub_tid}/' associated with this "
+                    f"subscription. Please use the authority (URL) '{base}/{sub_tid}' to get the token. Note, if "
+                    "the subscription is transferred to another tenant there is no impact to the services, but "
+                    "information about new tenant could take time to propagate (up to an hour). If you just "
+                    "transferred your subscription and see this error message, please try back later.",
+                    {"WWW-Authenticate": f'Bearer authorization_uri="{base}/{sub_tid}", error="invalid_token", '
+                                         'error_description="The access token is from the wrong issuer."'})
+
+
+def build_app(world: World, admin: control.Admin) -> Starlette:
+    dispatcher = Dispatcher(world, admin)
+    return Starlette(routes=[Route("/{path:path}", dispatcher.__call__, methods=_METHODS)])
+
+
+__all__ = ["build_app", "json_response"]

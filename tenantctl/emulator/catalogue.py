@@ -1,0 +1,174 @@
+"""The regional model catalogue: what ``models.list(location)`` returns and what deployments validate against.
+
+Shape follows specs/examples/2025-09-01/ListLocationModels.json (Model → AccountModel → ModelSku) and
+research/arm-api.md §1.4: usage names follow the real-world ``OpenAI.<DeploymentType>.<model>``
+convention with lower-case model names (e.g. ``OpenAI.GlobalStandard.gpt-4o``), capacity is
+``{minimum, maximum, step, default}``. Default quota limits are the emulator's choice: 1000 (thousands of
+TPM) for GlobalStandard/DataZoneStandard, 300 for Standard, 100 PTU for provisioned types.
+gpt-35-turbo 0125 retires soon after 2026-11-22 so "retiring soon" warnings can be exercised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+REGIONS: dict[str, str] = {
+    "swedencentral": "Sweden Central", "westeurope": "West Europe", "francecentral": "France Central",
+    "germanywestcentral": "Germany West Central", "northeurope": "North Europe", "uksouth": "UK South",
+    "eastus": "East US", "eastus2": "East US 2", "westus": "West US", "westus3": "West US 3",
+    "japaneast": "Japan East", "australiaeast": "Australia East", "canadaeast": "Canada East",
+}
+# Data zones exist for the EU and the US only.
+_DATA_ZONE_REGIONS = frozenset({
+    "swedencentral", "westeurope", "francecentral", "germanywestcentral", "northeurope",
+    "eastus", "eastus2", "westus", "westus3",
+})
+
+STANDARD_SKUS = frozenset({"Standard", "GlobalStandard", "DataZoneStandard"})
+PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
+ALL_SKUS = (*sorted(STANDARD_SKUS), *sorted(PROVISIONED_SKUS), "GlobalBatch")
+
+ACCOUNT_COUNT_USAGE = "OpenAI.S0.AccountCount"
+ACCOUNT_COUNT_LIMIT = 30  # Azure OpenAI resources per region per subscription (Learn "quotas and limits")
+TOTAL_ACCOUNT_USAGE = "AccountCount"
+TOTAL_ACCOUNT_LIMIT = 200
+MAX_STANDARD_DEPLOYMENTS = 32  # per account (Learn "quotas and limits")
+
+_CAPACITY: dict[str, dict[str, int]] = {
+    "Standard": {"minimum": 1, "maximum": 300, "step": 1, "default": 10},
+    "GlobalStandard": {"minimum": 1, "maximum": 1000, "step": 1, "default": 10},
+    "DataZoneStandard": {"minimum": 1, "maximum": 1000, "step": 1, "default": 10},
+    "ProvisionedManaged": {"minimum": 50, "maximum": 1000, "step": 50, "default": 50},
+    "GlobalProvisionedManaged": {"minimum": 15, "maximum": 1000, "step": 5, "default": 15},
+    "DataZoneProvisionedManaged": {"minimum": 15, "maximum": 1000, "step": 5, "default": 15},
+    "GlobalBatch": {"minimum": 1, "maximum": 10000, "step": 1, "default": 100},
+}
+_DEFAULT_LIMIT: dict[str, float] = {
+    "Standard": 300, "GlobalStandard": 1000, "DataZoneStandard": 1000, "ProvisionedManaged": 100,
+    "GlobalProvisionedManaged": 100, "DataZoneProvisionedManaged": 100, "GlobalBatch": 10000,
+}
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    name: str
+    version: str
+    skus: tuple[str, ...]
+    created: str
+    default: bool = False
+    inference_retirement: str = "2027-10-01T00:00:00Z"
+    lifecycle: str = "GenerallyAvailable"
+    capabilities: tuple[tuple[str, str], ...] = (("chatCompletion", "true"), ("completion", "true"))
+
+
+_EMBED = (("embeddings", "true"), ("embeddingsMaxInputs", "2048"))
+_GPT_SKUS = (*sorted(STANDARD_SKUS), *sorted(PROVISIONED_SKUS), "GlobalBatch")
+CATALOGUE: tuple[ModelVersion, ...] = (
+    ModelVersion("gpt-4o", "2024-08-06", _GPT_SKUS, "2024-08-06T00:00:00Z"),
+    ModelVersion("gpt-4o", "2024-11-20", ("GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
+                 "GlobalProvisionedManaged", "GlobalBatch"), "2024-11-20T00:00:00Z", default=True),
+    ModelVersion("gpt-4o-mini", "2024-07-18", ("Standard", "GlobalStandard", "DataZoneStandard",
+                 "ProvisionedManaged", "GlobalProvisionedManaged", "GlobalBatch"), "2024-07-18T00:00:00Z",
+                 default=True),
+    ModelVersion("gpt-4.1", "2025-04-14", ("GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
+                 "GlobalProvisionedManaged", "DataZoneProvisionedManaged", "GlobalBatch"),
+                 "2025-04-14T00:00:00Z", default=True, inference_retirement="2028-04-14T00:00:00Z"),
+    ModelVersion("gpt-4.1-mini", "2025-04-14", ("GlobalStandard", "DataZoneStandard",
+                 "GlobalProvisionedManaged", "GlobalBatch"), "2025-04-14T00:00:00Z", default=True,
+                 inference_retirement="2028-04-14T00:00:00Z"),
+    ModelVersion("o3-mini", "2025-01-31", ("GlobalStandard", "DataZoneStandard", "GlobalProvisionedManaged",
+                 "DataZoneProvisionedManaged", "GlobalBatch"), "2025-01-31T00:00:00Z", default=True),
+    ModelVersion("text-embedding-3-large", "1", ("Standard", "GlobalStandard"), "2024-01-25T00:00:00Z",
+                 default=True, capabilities=_EMBED),
+    ModelVersion("text-embedding-3-small", "1", ("Standard", "GlobalStandard"), "2024-01-25T00:00:00Z",
+                 default=True, capabilities=_EMBED),
+    # Retiring within 60 days of 2026-11-22 on purpose.
+    ModelVersion("gpt-35-turbo", "0125", ("Standard", "ProvisionedManaged"), "2024-01-25T00:00:00Z",
+                 default=True, inference_retirement="2027-01-10T00:00:00Z", lifecycle="Deprecating"),
+)
+
+
+def usage_name(sku: str, model: str) -> str:
+    return f"OpenAI.{sku}.{model.lower()}"
+
+
+def usage_display(usage: str) -> str:
+    """localizedValue of a usage name, the same string that appears in InsufficientQuota messages."""
+    parts = usage.split(".", 2)
+    if usage == ACCOUNT_COUNT_USAGE:
+        return "Azure OpenAI Resources per Region"
+    if usage == TOTAL_ACCOUNT_USAGE:
+        return "Cognitive Services total account limit"
+    if len(parts) != 3:
+        return usage
+    _, sku, model = parts
+    if sku in PROVISIONED_SKUS:
+        return f"Provisioned Managed Throughput Unit - {model} - {sku}"
+    if sku == "GlobalBatch":
+        return f"Enqueued Tokens (thousands) - {model} - {sku}"
+    if sku == "Standard":
+        return f"Tokens Per Minute (thousands) - {model}"
+    return f"Tokens Per Minute (thousands) - {model} - {sku}"
+
+
+def default_limit(usage: str) -> float:
+    if usage == ACCOUNT_COUNT_USAGE:
+        return ACCOUNT_COUNT_LIMIT
+    if usage == TOTAL_ACCOUNT_USAGE:
+        return TOTAL_ACCOUNT_LIMIT
+    parts = usage.split(".", 2)
+    return _DEFAULT_LIMIT.get(parts[1], 0.0) if len(parts) == 3 else 0.0
+
+
+def skus_in(location: str, mv: ModelVersion) -> tuple[str, ...]:
+    loc = location.lower().replace(" ", "")
+    if loc not in REGIONS:
+        return ()
+    return tuple(s for s in mv.skus if not s.startswith("DataZone") or loc in _DATA_ZONE_REGIONS)
+
+
+def find(location: str, name: str, version: str) -> ModelVersion | None:
+    for mv in CATALOGUE:
+        if mv.name.lower() == name.lower() and mv.version.lower() == version.lower() and skus_in(location, mv):
+            return mv
+    return None
+
+
+def capacity_range(sku: str) -> dict[str, int]:
+    return dict(_CAPACITY[sku])
+
+
+def all_usage_names(location: str) -> list[str]:
+    names = {usage_name(s, mv.name) for mv in CATALOGUE for s in skus_in(location, mv)}
+    return sorted(names)
+
+
+def model_documents(location: str) -> list[dict[str, Any]]:
+    """``models.list(location)`` items."""
+    out: list[dict[str, Any]] = []
+    for mv in CATALOGUE:
+        skus = skus_in(location, mv)
+        if not skus:
+            continue
+        sku_docs = [
+            {"name": s, "usageName": usage_name(s, mv.name), "deprecationDate": mv.inference_retirement,
+             "capacity": capacity_range(s),
+             "rateLimits": [{"key": "request", "renewalPeriod": 10, "count": 1},
+                            {"key": "token", "renewalPeriod": 60, "count": 1000}]}
+            for s in skus
+        ]
+        model: dict[str, Any] = {
+            "format": "OpenAI", "name": mv.name, "version": mv.version, "isDefaultVersion": mv.default,
+            "maxCapacity": max(c["capacity"]["maximum"] for c in sku_docs),
+            "capabilities": dict(mv.capabilities),
+            "deprecation": {"inference": mv.inference_retirement, "deprecationStatus": "Planned"},
+            "lifecycleStatus": mv.lifecycle,
+            "modelCatalogAssetId": f"azureml://registries/azure-openai/models/{mv.name}/versions/{mv.version}",
+            "systemData": {"createdBy": "Microsoft", "createdByType": "Application", "createdAt": mv.created,
+                           "lastModifiedBy": "Microsoft", "lastModifiedByType": "Application",
+                           "lastModifiedAt": mv.created},
+            "skus": sku_docs,
+        }
+        out.append({"kind": "OpenAI", "skuName": "S0", "description": f"{mv.name} {mv.version}", "model": model})
+    return out

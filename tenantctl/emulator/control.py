@@ -1,0 +1,158 @@
+"""The control plane of the emulator itself: Python API shared with the ``/_emulator/...`` admin routes.
+
+Admin routes take and return JSON, need no token, and are answered on loopback only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from typing import Any
+
+from starlette.responses import Response
+
+from tenantctl.emulator import entra, quota, rbac
+from tenantctl.emulator.core import ArmError, Ctx, Router, json_response
+from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
+from tenantctl.emulator.store import RESOURCE_KINDS
+from tenantctl.emulator.world import World
+
+
+class Admin:
+    """Control operations on one World (the Emulator's public methods delegate here)."""
+
+    def __init__(self, world: World, info: Callable[[], dict[str, object]]) -> None:
+        self.world = world
+        self.info = info
+        self.bootstrap: dict[str, Any] = {}
+
+    def ensure_bootstrap(self) -> dict[str, Any]:
+        """The provider's directory, subscription and service principal (created once per state)."""
+        meta = self.world.store.get("meta", "bootstrap")
+        if meta is None:
+            home = entra.add_directory(self.world)
+            sub = entra.add_subscription(self.world, None, home)
+            sp = entra.register_app(self.world, home_directory=home, multi_tenant=True, client_id=None,
+                                    secret=None, certificate_pem=None, federated=None)
+            meta = {"home_directory": home, "subscription_id": sub, "provider": asdict(sp)}
+            self.world.store.put("meta", "bootstrap", meta)
+            self._provider_owner(meta)
+        self.bootstrap = meta
+        return meta
+
+    def _provider_owner(self, meta: dict[str, Any]) -> None:
+        rbac.assign(self.world, f"/subscriptions/{meta['subscription_id']}", meta["provider"]["object_id"], "Owner")
+
+    @property
+    def provider(self) -> ServicePrincipal:
+        return ServicePrincipal(**self.bootstrap["provider"])
+
+    def add_directory(self, tenant_id: str | None = None) -> str:
+        return entra.add_directory(self.world, tenant_id)
+
+    def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
+        return entra.add_subscription(self.world, subscription_id, directory or self.bootstrap["home_directory"])
+
+    def register_app(self, *, home_directory: str, multi_tenant: bool = True, client_id: str | None = None,
+                     secret: str | None = None, certificate_pem: bytes | None = None,
+                     federated: list[tuple[str, str]] | None = None) -> ServicePrincipal:
+        return entra.register_app(self.world, home_directory=home_directory, multi_tenant=multi_tenant,
+                                  client_id=client_id, secret=secret, certificate_pem=certificate_pem,
+                                  federated=federated)
+
+    def grant_consent(self, client_id: str, directory: str) -> str:
+        return entra.grant_consent(self.world, client_id, directory)
+
+    def assign_role(self, scope: str, principal_id: str, role: str) -> None:
+        rbac.assign(self.world, scope, principal_id.lower(), role)
+
+    def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
+        quota.set_quota(self.world, subscription_id.lower(), location, usage_name, limit)
+
+    def set_faults(self, faults: FaultSettings | None) -> None:
+        self.world.set_faults(faults)
+
+    def reset(self) -> None:
+        """Wipe resources; keep directories, apps, subscriptions and the provider's Owner assignment."""
+        self.world.store.wipe((*RESOURCE_KINDS, "roleassignment"))
+        self.world.token_cache.clear()
+        self.world.buckets.clear()
+        self.world.set_faults(None)
+        self.world.reset_counts()
+        self.world.next_due = float("-inf")
+        self._provider_owner(self.bootstrap)
+
+
+def build_router(admin: Admin) -> Router:
+    router = Router()
+
+    def ok(doc: Any = None) -> Response:
+        return json_response({"ok": True} if doc is None else doc)
+
+    def body(ctx: Ctx) -> dict[str, Any]:
+        return ctx.body if isinstance(ctx.body, dict) else {}
+
+    def faults(ctx: Ctx) -> Response:
+        data = body(ctx)
+        known = {f.name for f in fields(FaultSettings)}
+        bad = set(data) - known
+        if bad:
+            raise ArmError(400, "InvalidFaults", f"Unknown fault settings: {sorted(bad)}")
+        if "methods" in data:
+            data["methods"] = tuple(str(m).upper() for m in data["methods"])
+        admin.set_faults(FaultSettings(**data) if data else None)
+        return ok()
+
+    def settings(ctx: Ctx) -> Response:
+        data = body(ctx)
+        known = {f.name for f in fields(EmulatorSettings)}
+        for key, value in data.items():
+            if key not in known:
+                raise ArmError(400, "InvalidSettings", f"Unknown setting {key!r}")
+            setattr(admin.world.settings, key, value)
+        return ok(asdict(admin.world.settings))
+
+    def app(ctx: Ctx) -> Response:
+        d = body(ctx)
+        fed = [(str(i), str(s)) for i, s in d.get("federated") or []]
+        cert = d.get("certificate_pem")
+        sp = admin.register_app(home_directory=d["home_directory"], multi_tenant=bool(d.get("multi_tenant", True)),
+                                client_id=d.get("client_id"), secret=d.get("secret"),
+                                certificate_pem=cert.encode() if cert else None, federated=fed)
+        return ok(asdict(sp))
+
+    def role(ctx: Ctx) -> Response:
+        d = body(ctx)
+        admin.assign_role(d["scope"], d["principal_id"], d["role"])
+        return ok()
+
+    def quota_route(ctx: Ctx) -> Response:
+        d = body(ctx)
+        admin.set_quota(d["subscription_id"], d["location"], d["usage_name"], float(d["limit"]))
+        return ok()
+
+    def reset_counts(ctx: Ctx) -> Response:
+        admin.world.reset_counts()
+        return ok()
+
+    def reset(ctx: Ctx) -> Response:
+        admin.reset()
+        return ok()
+
+    router.add("GET", "/_emulator/info", lambda ctx: ok(admin.info()), "admin")
+    router.add("GET", "/_emulator/counts", lambda ctx: ok(admin.world.counts()), "admin")
+    router.add("DELETE", "/_emulator/counts", reset_counts, "admin")
+    router.add("POST", "/_emulator/reset", reset, "admin")
+    router.add("PUT", "/_emulator/faults", faults, "admin")
+    router.add("GET", "/_emulator/settings", lambda ctx: ok(asdict(admin.world.settings)), "admin")
+    router.add("PATCH", "/_emulator/settings", settings, "admin")
+    router.add("PUT", "/_emulator/quota", quota_route, "admin")
+    router.add("POST", "/_emulator/directories",
+               lambda ctx: ok({"tenant_id": admin.add_directory(body(ctx).get("tenant_id"))}), "admin")
+    router.add("POST", "/_emulator/subscriptions", lambda ctx: ok({"subscription_id": admin.add_subscription(
+        body(ctx).get("subscription_id"), body(ctx).get("directory"))}), "admin")
+    router.add("POST", "/_emulator/apps", app, "admin")
+    router.add("POST", "/_emulator/consent", lambda ctx: ok({"object_id": admin.grant_consent(
+        body(ctx)["client_id"], body(ctx)["directory"])}), "admin")
+    router.add("POST", "/_emulator/role-assignments", role, "admin")
+    return router

@@ -1,0 +1,213 @@
+"""The :class:`Emulator`: state + HTTPS server (uvicorn in a background thread) + control API."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tenantctl.emulator import entra
+from tenantctl.emulator.control import Admin
+from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
+from tenantctl.emulator.store import Store
+from tenantctl.emulator.tls import prepare_tls
+from tenantctl.emulator.world import World
+
+STATE_FILE = "state.sqlite3"
+
+
+class Emulator:
+    """A local HTTPS emulator of ARM (Microsoft.CognitiveServices) and Entra that the real SDKs accept."""
+
+    def __init__(self, state_dir: Path | None = None, settings: EmulatorSettings | None = None,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.host = host
+        self._port = port
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            tls_dir = self.state_dir
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="tenantctl-emulator-")
+            tls_dir = Path(self._tmp.name)
+        store = Store(self.state_dir / STATE_FILE if self.state_dir is not None else None)
+        self.world = World(store, settings or EmulatorSettings())
+        entra.load_signing_key(self.world, persistent=self.state_dir is not None)
+        self._admin = Admin(self.world, self.connection_info)
+        self._admin.ensure_bootstrap()
+        self._tls = prepare_tls(tls_dir)
+        self.ca_path: Path = self._tls.ca_path
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @classmethod
+    def embedded(cls, workdir: Path, settings: EmulatorSettings | None = None) -> Emulator:
+        """State under ``workdir/.tenantctl/emulator`` (the CLI's ``--emulator`` mode)."""
+        return cls(Path(workdir) / ".tenantctl" / "emulator", settings)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def bind(self) -> socket.socket:
+        """Bind the listening socket now, so the port is known before the server runs."""
+        if self._socket is None:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._port))
+            sock.listen(1024)
+            self._port = sock.getsockname()[1]
+            self._socket = sock
+        return self._socket
+
+    def make_server(self, *, embedded: bool) -> Any:
+        import uvicorn
+
+        from tenantctl.emulator.app import build_app
+        from tenantctl.emulator.faults import protocol_class
+
+        config = uvicorn.Config(
+            build_app(self.world, self._admin), ssl_certfile=str(self._tls.cert_path),
+            ssl_keyfile=str(self._tls.key_path), http=protocol_class(), lifespan="off", access_log=False,
+            log_level="warning", timeout_keep_alive=30, server_header=False, timeout_graceful_shutdown=1,
+        )
+
+        class _Server(uvicorn.Server):  # type: ignore[misc]
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                # In-process mode: the host application owns SIGINT/SIGTERM, never the emulator.
+                if embedded:
+                    yield
+                    return
+                with super().capture_signals():
+                    yield
+
+        self._server = _Server(config)
+        return self._server
+
+    def start(self) -> Emulator:
+        if self._thread is not None:
+            return self
+        sock = self.bind()
+        server = self.make_server(embedded=True)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="tenantctl-emulator", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the emulator's HTTPS server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._server.force_exit = True  # do not wait for idle keep-alive clients
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None
+        self._server = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self.world.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ identity of the cloud
+
+    @property
+    def settings(self) -> EmulatorSettings:
+        return self.world.settings
+
+    @settings.setter
+    def settings(self, value: EmulatorSettings) -> None:
+        self.world.settings = value
+
+    @property
+    def port(self) -> int:
+        return int(self._port)
+
+    @property
+    def endpoint(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"https://{host}:{self._port}"
+
+    @property
+    def subscription_id(self) -> str:
+        return str(self._admin.bootstrap["subscription_id"])
+
+    @property
+    def home_directory(self) -> str:
+        return str(self._admin.bootstrap["home_directory"])
+
+    @property
+    def provider(self) -> ServicePrincipal:
+        return self._admin.provider
+
+    def connection_info(self) -> dict[str, object]:
+        sp = self.provider
+        return {
+            "endpoint": self.endpoint, "ca_path": str(self.ca_path), "subscription_id": self.subscription_id,
+            "directory": sp.directory, "client_id": sp.client_id, "client_secret": sp.client_secret,
+            "object_id": sp.object_id, "authority": self.endpoint,
+            "env": {
+                "AZURE_TENANT_ID": sp.directory, "AZURE_CLIENT_ID": sp.client_id,
+                "AZURE_CLIENT_SECRET": sp.client_secret, "AZURE_AUTHORITY_HOST": self.endpoint,
+                "AZURE_SUBSCRIPTION_ID": self.subscription_id, "AZURE_RESOURCE_MANAGER_ENDPOINT": self.endpoint,
+                # Hint only: requests lets REQUESTS_CA_BUNDLE override msal's verify= (research/identity.md §0).
+                "REQUESTS_CA_BUNDLE": str(self.ca_path),
+            },
+        }
+
+    # ------------------------------------------------------------------ control API
+
+    def add_directory(self, tenant_id: str | None = None) -> str:
+        return self._admin.add_directory(tenant_id)
+
+    def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
+        return self._admin.add_subscription(subscription_id, directory)
+
+    def register_app(self, *, home_directory: str, multi_tenant: bool = True, client_id: str | None = None,
+                     secret: str | None = None, certificate_pem: bytes | None = None,
+                     federated: list[tuple[str, str]] | None = None) -> ServicePrincipal:
+        return self._admin.register_app(home_directory=home_directory, multi_tenant=multi_tenant,
+                                        client_id=client_id, secret=secret, certificate_pem=certificate_pem,
+                                        federated=federated)
+
+    def grant_consent(self, client_id: str, directory: str) -> str:
+        return self._admin.grant_consent(client_id, directory)
+
+    def assign_role(self, scope: str, principal_id: str, role: str) -> None:
+        self._admin.assign_role(scope, principal_id, role)
+
+    def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
+        self._admin.set_quota(subscription_id, location, usage_name, limit)
+
+    def set_faults(self, faults: FaultSettings | None) -> None:
+        self._admin.set_faults(faults)
+
+    def request_counts(self) -> dict[str, int]:
+        return self.world.counts()
+
+    def reset_counts(self) -> None:
+        self.world.reset_counts()
+
+    def reset(self) -> None:
+        self._admin.reset()

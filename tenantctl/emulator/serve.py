@@ -1,0 +1,31 @@
+"""Foreground server for ``tenantctl emulator serve`` (runs until SIGINT/SIGTERM)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tenantctl.emulator.emulator import Emulator
+from tenantctl.emulator.settings import EmulatorSettings
+
+
+def serve(state_dir: Path, settings: EmulatorSettings, host: str, port: int,
+          on_ready: Callable[[dict[str, object]], None]) -> None:
+    """Serve the emulator with state in ``state_dir``; ``on_ready(connection_info)`` once it listens."""
+    emulator = Emulator(state_dir, settings, host=host, port=port)
+    sock = emulator.bind()
+    server = emulator.make_server(embedded=False)  # uvicorn handles SIGINT/SIGTERM in the main thread
+
+    def announce() -> None:
+        while not server.started and not server.should_exit:
+            time.sleep(0.01)
+        if server.started:
+            on_ready(emulator.connection_info())
+
+    threading.Thread(target=announce, name="tenantctl-emulator-ready", daemon=True).start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        emulator.stop()

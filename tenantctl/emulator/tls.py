@@ -1,0 +1,42 @@
+"""TLS material: a trustme CA persisted in the state directory, and a leaf for 127.0.0.1/localhost.
+
+The CA key and certificate are kept (``ca.pem``, ``ca-key.pem``) so a restarted emulator with the same
+state directory keeps the CA clients already trust. HTTPS is mandatory: azure-core refuses bearer
+tokens over http (research/arm-api.md §5) and msal/azure-identity reject http authorities
+(research/identity.md §0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca_path: Path
+    cert_path: Path
+    key_path: Path
+
+
+def prepare_tls(directory: Path) -> TlsFiles:
+    """Load or create the CA under ``directory`` and issue a fresh server certificate from it."""
+    import trustme
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_path = directory / "ca.pem"
+    ca_key_path = directory / "ca-key.pem"
+    if ca_path.exists() and ca_key_path.exists():
+        ca = trustme.CA.from_pem(ca_path.read_bytes(), ca_key_path.read_bytes())
+    else:
+        ca = trustme.CA(organization_name="tenantctl emulator")
+        ca_key_path.write_bytes(ca.private_key_pem.bytes())
+        ca_key_path.chmod(0o600)
+        ca.cert_pem.write_to_path(str(ca_path))
+    leaf = ca.issue_cert("127.0.0.1", "localhost", "::1")
+    cert_path = directory / "server.pem"
+    key_path = directory / "server-key.pem"
+    cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    key_path.write_bytes(leaf.private_key_pem.bytes())
+    key_path.chmod(0o600)
+    return TlsFiles(ca_path=ca_path, cert_path=cert_path, key_path=key_path)
