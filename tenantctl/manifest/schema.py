@@ -17,7 +17,11 @@ from tenantctl.manifest.regions import REGIONS, RESIDENCIES
 __all__ = ["SCHEMA_ID", "manifest_json_schema"]
 
 SCHEMA_ID = "https://tenantctl.dev/schemas/manifest-v1.json"
-_GUID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", "format": "uuid"}
+_GUID = {
+    "type": "string",
+    "pattern": "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+    "format": "uuid",
+}
 _ID_PATTERN = "^[a-z]([a-z0-9]|-(?=[a-z0-9]))*$"
 _REGION = {"type": "string", "enum": sorted(REGIONS)}
 # (definition, property) → extra schema keywords
@@ -39,7 +43,8 @@ _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("Tenant", "residency"): {"enum": sorted(RESIDENCIES)},
     ("Tenant", "tpm"): {"minimum": 1},
     ("Tenant", "resource_id"): {
-        "pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.CognitiveServices/accounts/[^/]+$"
+        "pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+        "Microsoft\\.CognitiveServices/accounts/[^/]+$"
     },
 }
 
@@ -60,13 +65,14 @@ def manifest_json_schema() -> dict[str, Any]:
     """The manifest's JSON Schema as a plain dict (``json.dumps`` it)."""
     schema = Manifest.model_json_schema(by_alias=True, mode="validation")
     for name, definition in schema.get("$defs", {}).items():
-        for key, prop in list(definition.get("properties", {}).items()):
-            prop = _drop_null(prop)
+        for key, generated in list(definition.get("properties", {}).items()):
+            prop = _drop_null(generated)
             prop.update(_EXTRA.get((name, key), {}))
             definition["properties"][key] = prop
     schema["properties"]["defaults"].pop("default", None)  # a TOML table, not a value to insert
-    schema["properties"]["stamps"]["propertyNames"] = {"pattern": _ID_PATTERN, "minLength": 2, "maxLength": 12}
-    schema["properties"]["tenants"]["propertyNames"] = {"pattern": _ID_PATTERN, "minLength": 2, "maxLength": 24}
+    properties = schema["properties"]
+    properties["stamps"]["propertyNames"] = {"pattern": _ID_PATTERN, "minLength": 2, "maxLength": 12}
+    properties["tenants"]["propertyNames"] = {"pattern": _ID_PATTERN, "minLength": 2, "maxLength": 24}
     schema["properties"]["schema"]["description"] = "Manifest schema version; always 1."
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

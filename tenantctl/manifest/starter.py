@@ -75,7 +75,7 @@ isolation = "tenant-provided"
 directory = "33333333-3333-3333-3333-333333333333"
 resource_id = "/subscriptions/44444444-4444-4444-4444-444444444444/resourceGroups/rg-ai/providers/Microsoft.CognitiveServices/accounts/fabrikam-aoai"
 expect_deployments = ["gpt-4o"]
-"""
+"""  # noqa: E501 - an ARM resource id is one long TOML string
 
 
 def starter_manifest_text() -> str:

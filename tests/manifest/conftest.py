@@ -58,7 +58,7 @@ def only(result: LoadResult, code: str) -> list[Diagnostic]:
 def fleet_manifest(tenants: int) -> str:
     """A valid manifest with ``tenants`` tenants spread over the four isolation models."""
     stamps = max(1, tenants // 200)
-    parts = [BASE.split("[stamps.eu1]")[0]]
+    parts = [BASE.split("[stamps.eu1]", maxsplit=1)[0]]
     for s in range(stamps):
         parts.append(
             f'[stamps.s{s}]\nlocation = "eastus2"\ndeployments = [{{ name = "chat", model = "gpt-4o", '

@@ -46,7 +46,10 @@ def test_the_example_covers_all_four_isolation_models_in_realistic_numbers() -> 
     assert counts[Isolation.TENANT_PROVIDED] >= 3
     assert len(manifest.stamps) == 2
     assert any(t.protected and t.content_filter and t.network for t in manifest.tenants.values())
-    assert {manifest.tenants[t].stamp for t in manifest.tenants if manifest.tenants[t].stamp} == {"eu1", "us1"}
+    assert {manifest.tenants[t].stamp for t in manifest.tenants if manifest.tenants[t].stamp} == {
+        "eu1",
+        "us1",
+    }
 
 
 def test_the_example_asks_for_well_under_the_emulator_quota_and_only_its_models() -> None:

@@ -114,7 +114,9 @@ def test_a_missing_provider_is_reported_and_nothing_else_breaks() -> None:
         "[stamps.eu1]\novercommit = inf\n",
         "a = " + "[" * 5000 + "]" * 5000,
         '["\U0001f600"]\n"\u202e" = "\x7f"\n',
-        BASE + "[tenants.acme]\nisolation = 'dedicated'\ndeployments = [{ name = 'c', capacity = 9999999999999999999999 }]\n",
+        BASE
+        + "[tenants.acme]\nisolation = 'dedicated'\n"
+        + "deployments = [{ name = 'c', capacity = 9999999999999999999999 }]\n",
     ],
 )
 def test_strange_documents_produce_diagnostics_not_exceptions(text: str) -> None:

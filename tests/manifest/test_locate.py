@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tenantctl.manifest.locate import LineIndex, format_path
 from tenantctl.manifest.load import parse_manifest
+from tenantctl.manifest.locate import LineIndex, format_path
 
 from .conftest import BASE
 
@@ -71,7 +71,10 @@ def test_line_index_finds_tables_keys_inline_tables_and_arrays_of_tables(
 
 
 def test_key_paths_are_written_with_dots_and_indexes() -> None:
-    assert format_path(("tenants", "acme", "deployments", 0, "capacity")) == "tenants.acme.deployments[0].capacity"
+    assert (
+        format_path(("tenants", "acme", "deployments", 0, "capacity"))
+        == "tenants.acme.deployments[0].capacity"
+    )
     assert format_path(("tenants", "a.b", "tags", "k k")) == 'tenants."a.b".tags."k k"'
 
 
@@ -83,7 +86,11 @@ def test_a_dotted_key_error_points_at_its_line() -> None:
 
 
 def test_an_error_in_an_inline_table_spread_over_lines_points_at_the_element_line() -> None:
-    text = BASE + '[tenants.acme]\nisolation = "dedicated"\ndeployments = [\n  { name = "aa" },\n  { name = "bb", capacity = 0 },\n]\n'
+    text = (
+        BASE
+        + '[tenants.acme]\nisolation = "dedicated"\n'
+        + 'deployments = [\n  { name = "aa" },\n  { name = "bb", capacity = 0 },\n]\n'
+    )
     (diag,) = parse_manifest(text).diagnostics
     assert diag.path == "tenants.acme.deployments[1].capacity"
     assert diag.line == len(text.splitlines()) - 1
