@@ -1,0 +1,270 @@
+"""Desired state: what must exist in Azure for a manifest, per isolation model (pure).
+
+``desired_state(manifest, placement_hints=...)`` turns the manifest into resource records (the same
+records the cloud adapter returns), each wrapped in a :class:`DesiredItem` carrying its stable
+address and owner.  It never looks at Azure: where a ``dedicated-deployment`` tenant lands on its
+stamp is decided by :mod:`tenantctl.planning.placement` (which does look at observed state) and
+passed in as :class:`PlacementHints`, so this module stays a pure function of its arguments.
+
+======================  ==================================================================
+isolation               desired resources
+======================  ==================================================================
+dedicated               resource group, account ``{prefix}-{tenant}``, deployments as
+                        declared, RAI policy (+ blocklist) when a content filter is set
+dedicated-deployment    deployments ``{tenant}--{name}`` on its stamp account, optional
+                        per-tenant RAI policy (+ blocklist) on that account
+shared                  nothing (a budget on the stamp's shared deployments)
+tenant-provided         nothing (verified, never written)
+stamps                  resource group, accounts ``{prefix}-{stamp}-{nn}``, each carrying all
+                        of the stamp's shared deployments
+======================  ==================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tenantctl import naming
+from tenantctl.manifest.model import ContentFilter, Isolation, Manifest, ResolvedDeployment, Tenant
+from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy, ResourceGroup
+
+__all__ = [
+    "DEFAULT_RAI_POLICY",
+    "TAG_PROTECTED",
+    "DesiredItem",
+    "DesiredResource",
+    "DesiredState",
+    "PlacementHints",
+    "SharedBudget",
+    "desired_state",
+    "rg_address",
+    "stamp_account_address",
+    "stamp_deployment_address",
+    "tenant_address",
+]
+
+# desired sits below planning (import-linter layers), so it names kinds by the planning enum's values.
+DesiredResource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist
+
+# The policy Azure applies when a deployment names none; deployments without a tenant filter use it.
+DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
+# Protection travels with the resources so that a tenant removed from the manifest stays protected.
+TAG_PROTECTED = "tenantctl-protected"
+
+
+def rg_address(subscription_id: str, resource_group: str) -> str:
+    return f"resource-group.{subscription_id}.{resource_group}"
+
+
+def tenant_address(tenant_id: str, kind: str, name: str | None = None) -> str:
+    """``tenant.<id>.<kind>[.<name>]``; ``kind`` is a ResourceKind value (account, deployment ...)."""
+    suffix = f".{name}" if name is not None else ""
+    return f"tenant.{tenant_id}.{kind}{suffix}"
+
+
+def stamp_account_address(stamp_id: str, index: int) -> str:
+    return f"stamp.{stamp_id}.account.{index:02d}"
+
+
+def stamp_deployment_address(stamp_id: str, index: int, name: str) -> str:
+    return f"stamp.{stamp_id}.deployment.{index:02d}.{name}"
+
+
+@dataclass(frozen=True)
+class PlacementHints:
+    """Where dedicated-deployment tenants go: ``tenant_account[tenant] = stamp account index`` (from 1).
+
+    ``stamp_accounts[stamp]`` is how many accounts the stamp has after placement (at least 1).
+    """
+
+    tenant_account: Mapping[str, int] = field(default_factory=dict)
+    stamp_accounts: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DesiredItem:
+    """One resource the manifest wants, with its user-facing address and owner."""
+
+    address: str
+    resource: DesiredResource
+    tenant: str | None = None
+    stamp: str | None = None
+    account: AccountRef | None = None
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class SharedBudget:
+    """A shared tenant's TPM budget on a stamp's shared deployments (enforced by the gateway)."""
+
+    tenant: str
+    stamp: str
+    tpm: int
+    deployments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything the manifest wants in Azure, in a deterministic order (tenants and stamps sorted)."""
+
+    items: tuple[DesiredItem, ...]
+    budgets: tuple[SharedBudget, ...] = ()
+
+    def by_address(self) -> dict[str, DesiredItem]:
+        return {item.address: item for item in self.items}
+
+
+def _ownership(manifest: Manifest, extra: Mapping[str, str], own: Mapping[str, str]) -> dict[str, str]:
+    # Ownership tags are applied last so that user tags can never overwrite them.
+    tags = dict(manifest.provider.tags)
+    tags.update(extra)
+    tags.update({naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE, naming.TAG_MANIFEST: manifest.provider.manifest_name})
+    tags.update(own)
+    return tags
+
+
+def _tenant_tags(manifest: Manifest, tenant_id: str, tenant: Tenant) -> dict[str, str]:
+    own = {naming.TAG_TENANT: tenant_id, naming.TAG_ISOLATION: tenant.isolation.value}
+    if tenant.stamp is not None and tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
+        own[naming.TAG_STAMP] = tenant.stamp
+    if tenant.protected:
+        own[TAG_PROTECTED] = "true"
+    return _ownership(manifest, tenant.tags, own)
+
+
+def _deployment(
+    ref: AccountRef, name: str, spec: ResolvedDeployment, rai: str, tags: Mapping[str, str]
+) -> Deployment:
+    return Deployment(
+        account=ref,
+        name=name,
+        model=spec.model,
+        version=spec.version,
+        sku=spec.sku,
+        capacity=spec.capacity,
+        version_upgrade_option=spec.version_upgrade_option,
+        rai_policy=rai,
+        tags=dict(tags),
+        format=spec.format,
+    )
+
+
+class _Builder:
+    def __init__(self, manifest: Manifest, hints: PlacementHints) -> None:
+        self.m = manifest
+        self.hints = hints
+        self.items: list[DesiredItem] = []
+        self.groups: dict[tuple[str, str], str] = {}
+
+    def group(self, subscription_id: str, resource_group: str, location: str) -> None:
+        # The first user of a group decides its location (the provider's group: provider.location).
+        self.groups.setdefault((subscription_id, resource_group), location)
+
+    def add(self, item: DesiredItem) -> None:
+        self.items.append(item)
+
+    def content_filter(
+        self, tenant_id: str, tenant: Tenant, ref: AccountRef, tags: Mapping[str, str], stamp: str | None
+    ) -> str:
+        """Add the tenant's RAI policy (and blocklist) on ``ref``; return the policy deployments use."""
+        cf: ContentFilter | None = tenant.content_filter or self.m.defaults.content_filter
+        if cf is None:
+            return DEFAULT_RAI_POLICY
+        blocklists: tuple[str, ...] = ()
+        if cf.blocklist:
+            bl = Blocklist(ref, naming.blocklist_name(tenant_id), tuple(sorted(set(cf.blocklist))), dict(tags))
+            blocklists = (bl.name,)
+            self.add(DesiredItem(tenant_address(tenant_id, "blocklist"), bl, tenant_id, stamp, ref, tenant.protected))
+        policy = RaiPolicy(ref, naming.rai_policy_name(tenant_id), cf.base, cf.severity, blocklists, dict(tags))
+        self.add(DesiredItem(tenant_address(tenant_id, "rai-policy"), policy, tenant_id, stamp, ref, tenant.protected))
+        return policy.name
+
+    def dedicated(self, tenant_id: str, tenant: Tenant) -> None:
+        p = self.m.provider
+        location = self.m.tenant_location(tenant_id)
+        tags = _tenant_tags(self.m, tenant_id, tenant)
+        name = naming.dedicated_account_name(p.name_prefix, tenant_id)
+        ref = AccountRef(p.subscription_id, p.resource_group, name)
+        self.group(p.subscription_id, p.resource_group, p.location)
+        net = tenant.network
+        account = Account(
+            ref=ref,
+            location=location,
+            custom_subdomain=naming.custom_subdomain(name),
+            tags=tags,
+            public_network_access=net.public_access if net else True,
+            allowed_ips=tuple(sorted(net.allowed_ips)) if net else (),
+        )
+        self.add(DesiredItem(tenant_address(tenant_id, "account"), account,
+                             tenant=tenant_id, account=ref, protected=tenant.protected))
+        rai = self.content_filter(tenant_id, tenant, ref, tags, None)
+        for spec in self.m.resolved_deployments(tenant_id):
+            self.add(DesiredItem(
+                tenant_address(tenant_id, "deployment", spec.name),
+                _deployment(ref, spec.name, spec, rai, tags),
+                tenant=tenant_id, account=ref, protected=tenant.protected,
+            ))
+
+    def stamp_ref(self, stamp_id: str, index: int) -> AccountRef:
+        name = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, index)
+        return AccountRef(self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id), name)
+
+    def on_stamp(self, tenant_id: str, tenant: Tenant) -> None:
+        stamp_id = tenant.stamp
+        index = self.hints.tenant_account.get(tenant_id)
+        if stamp_id is None or index is None:
+            return  # unplaceable: placement reported why
+        ref = self.stamp_ref(stamp_id, index)
+        tags = _tenant_tags(self.m, tenant_id, tenant)
+        rai = self.content_filter(tenant_id, tenant, ref, tags, stamp_id)
+        for spec in self.m.resolved_deployments(tenant_id):
+            self.add(DesiredItem(
+                tenant_address(tenant_id, "deployment", spec.name),
+                _deployment(ref, naming.tenant_deployment_name(tenant_id, spec.name), spec, rai, tags),
+                tenant=tenant_id, stamp=stamp_id, account=ref, protected=tenant.protected,
+            ))
+
+    def stamp(self, stamp_id: str) -> None:
+        stamp = self.m.stamps[stamp_id]
+        sub, rg = self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id)
+        self.group(sub, rg, stamp.location)
+        tags = _ownership(self.m, {}, {naming.TAG_STAMP: stamp_id})
+        shared = self.m.stamp_deployments(stamp_id)
+        for index in range(1, max(1, self.hints.stamp_accounts.get(stamp_id, 1)) + 1):
+            ref = self.stamp_ref(stamp_id, index)
+            account = Account(ref, stamp.location, naming.custom_subdomain(ref.name), tags)
+            self.add(DesiredItem(stamp_account_address(stamp_id, index), account,
+                                 stamp=stamp_id, account=ref))
+            for spec in shared:
+                self.add(DesiredItem(
+                    stamp_deployment_address(stamp_id, index, spec.name),
+                    _deployment(ref, spec.name, spec, DEFAULT_RAI_POLICY, tags), stamp=stamp_id, account=ref,
+                ))
+
+
+def desired_state(manifest: Manifest, *, placement_hints: PlacementHints | None = None) -> DesiredState:
+    """The resources ``manifest`` wants, given where placement put dedicated-deployment tenants.
+
+    Pure and deterministic: tenants and stamps are visited in sorted order. A dedicated-deployment
+    tenant missing from ``placement_hints`` gets no resources (placement reports it as an error).
+    """
+    b = _Builder(manifest, placement_hints or PlacementHints())
+    budgets: list[SharedBudget] = []
+    for stamp_id in sorted(manifest.stamps):
+        b.stamp(stamp_id)
+    for tenant_id in sorted(manifest.tenants):
+        tenant = manifest.tenants[tenant_id]
+        if tenant.isolation is Isolation.DEDICATED:
+            b.dedicated(tenant_id, tenant)
+        elif tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
+            b.on_stamp(tenant_id, tenant)
+        elif tenant.isolation is Isolation.SHARED and tenant.stamp in manifest.stamps and tenant.tpm:
+            names = tenant.shared_deployments or tuple(d.name for d in manifest.stamps[tenant.stamp].deployments)
+            budgets.append(SharedBudget(tenant_id, tenant.stamp, tenant.tpm, tuple(names)))
+        # tenant-provided: nothing in the provider's Azure; verified by the byo module.
+    groups = [
+        DesiredItem(rg_address(sub, rg), ResourceGroup(sub, rg, loc, _ownership(manifest, {}, {})))
+        for (sub, rg), loc in sorted(b.groups.items())
+    ]
+    return DesiredState(tuple(groups + b.items), tuple(budgets))

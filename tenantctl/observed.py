@@ -1,0 +1,254 @@
+"""Observed state: what Azure has, read through the :class:`~tenantctl.cloud.port.CloudPort`.
+
+``observe(manifest, cloud)`` costs O(managed accounts + regions) requests, never O(resources):
+
+1. accounts: one list per (subscription, resource group) the manifest names (provider + stamps);
+   only accounts tagged ``managed-by=tenantctl`` are kept as ours, the rest as name conflicts;
+2. deployments: one list per managed account; RAI policies and blocklists only on accounts where
+   a content filter is wanted or observed tags say tenantctl put one (a tenant-tagged deployment);
+3. lazily, after a first diff: usages and model catalogues only for regions where the plan adds
+   capacity, deleted accounts only for subscriptions where an account is created, subdomain
+   checks only for accounts created.  A no-op plan therefore costs steps 1 and 2 only.
+
+The state serialises to JSON (``to_json``/``from_json``) so scenario tests and ``plan --out`` can
+carry it without any cloud.  Record codecs for the JSON forms live here too (serialize reuses them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tenantctl import naming
+from tenantctl.cloud.port import CloudPort
+from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    ModelOffer,
+    QuotaUsage,
+    RaiPolicy,
+    ResourceGroup,
+    SubdomainCheck,
+)
+
+__all__ = ["ObservedState", "is_managed", "observe", "record_from_json", "record_to_json"]
+
+Region = tuple[str, str]  # (subscription id, location)
+
+_RECORDS: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (Account, Deployment, RaiPolicy, Blocklist, DeletedAccount, ResourceGroup, QuotaUsage, ModelOffer,
+                SubdomainCheck)
+}
+
+
+def record_to_json(record: object) -> dict[str, Any]:
+    """A resource record as a JSON object with its ``type``; account refs become ARM ids."""
+    out: dict[str, Any] = {"type": type(record).__name__}
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if isinstance(value, AccountRef):
+            value = value.id
+        elif isinstance(value, (datetime, date)):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(sorted(value.items()))
+        out[f.name] = value
+    return out
+
+
+def record_from_json(data: Mapping[str, Any]) -> Any:
+    """Inverse of :func:`record_to_json` (exact for every record type it produces)."""
+    cls = _RECORDS[data["type"]]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in ("ref", "account") and isinstance(value, str):
+            value = AccountRef.parse(value)
+        elif f.name in ("deletion_date", "scheduled_purge_date") and value is not None:
+            value = datetime.fromisoformat(value)
+        elif f.name == "deprecation" and value is not None:
+            value = date.fromisoformat(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def is_managed(tags: Mapping[str, str]) -> bool:
+    return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE
+
+
+@dataclass(frozen=True)
+class ObservedState:
+    """What observation read. Keys of the per-account maps are :attr:`AccountRef.key`.
+
+    A key's presence means "was read" (an empty tuple = read, found nothing); absence means
+    "not read", which planning treats as unknown rather than as empty.
+    """
+
+    accounts: Mapping[str, Account] = field(default_factory=dict)  # managed-by=tenantctl only
+    foreign_accounts: Mapping[str, Account] = field(default_factory=dict)  # untagged: never touched
+    listed_groups: tuple[tuple[str, str], ...] = ()  # (subscription, resource group) listed
+    deployments: Mapping[str, tuple[Deployment, ...]] = field(default_factory=dict)
+    rai_policies: Mapping[str, tuple[RaiPolicy, ...]] = field(default_factory=dict)
+    blocklists: Mapping[str, tuple[Blocklist, ...]] = field(default_factory=dict)
+    usages: Mapping[Region, tuple[QuotaUsage, ...]] = field(default_factory=dict)
+    models: Mapping[Region, tuple[ModelOffer, ...]] = field(default_factory=dict)
+    deleted_accounts: Mapping[str, tuple[DeletedAccount, ...]] = field(default_factory=dict)  # by subscription
+    subdomains: Mapping[str, SubdomainCheck] = field(default_factory=dict)
+    # Hook for the tenant-provided verifier: tenant id -> its verification result (JSON-able).
+    byo: Mapping[str, Any] = field(default_factory=dict)
+
+    def account(self, ref: AccountRef) -> Account | None:
+        return self.accounts.get(ref.key)
+
+    def group_exists(self, subscription_id: str, resource_group: str) -> bool:
+        """A group is known to exist when listing it found any account (the port has no RG read)."""
+        wanted = (subscription_id.lower(), resource_group.lower())
+        return any(
+            (a.ref.subscription_id.lower(), a.ref.resource_group.lower()) == wanted
+            for a in (*self.accounts.values(), *self.foreign_accounts.values())
+        )
+
+    def merged(self, **more: Any) -> ObservedState:
+        """A copy with the lazily read maps merged in (used by observe's second step)."""
+        changes = {k: {**getattr(self, k), **v} for k, v in more.items()}
+        return dataclasses.replace(self, **changes)
+
+    # --- JSON ------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        def per_key(m: Mapping[Any, Iterable[object]]) -> dict[str, list[dict[str, Any]]]:
+            return {_key(k): [record_to_json(r) for r in v] for k, v in sorted(m.items())}
+
+        return {
+            "accounts": [record_to_json(a) for _, a in sorted(self.accounts.items())],
+            "foreign_accounts": [record_to_json(a) for _, a in sorted(self.foreign_accounts.items())],
+            "listed_groups": [list(g) for g in sorted(self.listed_groups)],
+            "deployments": per_key(self.deployments),
+            "rai_policies": per_key(self.rai_policies),
+            "blocklists": per_key(self.blocklists),
+            "usages": per_key(self.usages),
+            "models": per_key(self.models),
+            "deleted_accounts": per_key(self.deleted_accounts),
+            "subdomains": {k: record_to_json(v) for k, v in sorted(self.subdomains.items())},
+            "byo": dict(sorted(self.byo.items())),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ObservedState:
+        """Build a state from :meth:`to_json` output; per-account lists may also omit their key.
+
+        For hand-written scenario files, ``deployments``/``rai_policies``/``blocklists`` may be a
+        flat list of records: they are grouped by account, and every managed account counts as read.
+        """
+        accounts = [record_from_json(a) for a in data.get("accounts", [])]
+        foreign = [record_from_json(a) for a in data.get("foreign_accounts", [])]
+
+        def per_account(name: str) -> dict[str, tuple[Any, ...]]:
+            raw = data.get(name, {})
+            out: dict[str, list[Any]] = {}
+            if isinstance(raw, list):  # flat list: every managed account was read
+                out = {a.ref.key: [] for a in accounts}
+                for r in raw:
+                    rec = record_from_json(r)
+                    out.setdefault(rec.account.key, []).append(rec)
+            else:
+                for k, v in raw.items():
+                    out[k.lower()] = [record_from_json(r) for r in v]
+            return {k: tuple(v) for k, v in out.items()}
+
+        def per_region(name: str) -> dict[Region, tuple[Any, ...]]:
+            return {_region(k): tuple(record_from_json(r) for r in v) for k, v in data.get(name, {}).items()}
+
+        deleted = {k: tuple(record_from_json(r) for r in v) for k, v in data.get("deleted_accounts", {}).items()}
+        return cls(
+            accounts={a.ref.key: a for a in accounts},
+            foreign_accounts={a.ref.key: a for a in foreign},
+            listed_groups=tuple(tuple(g) for g in data.get("listed_groups", [])),  # type: ignore[misc]
+            deployments=per_account("deployments"),
+            rai_policies=per_account("rai_policies"),
+            blocklists=per_account("blocklists"),
+            usages=per_region("usages"),
+            models=per_region("models"),
+            deleted_accounts=deleted,
+            subdomains={k: record_from_json(v) for k, v in data.get("subdomains", {}).items()},
+            byo=dict(data.get("byo", {})),
+        )
+
+
+def _key(k: object) -> str:
+    return "/".join(k) if isinstance(k, tuple) else str(k)
+
+
+def _region(k: str) -> Region:
+    sub, _, loc = k.partition("/")
+    return (sub, loc)
+
+
+def _groups(manifest: Manifest) -> list[tuple[str, str]]:
+    p = manifest.provider
+    groups = {(p.subscription_id, p.resource_group)}
+    groups.update((manifest.stamp_subscription(s), manifest.stamp_resource_group(s)) for s in manifest.stamps)
+    return sorted(groups)
+
+
+def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
+    """Read RAI policies/blocklists only where some tenant declares a filter or one was put by us."""
+    tenant = account.tags.get(naming.TAG_TENANT)
+    for tid in {tenant, *(d.tags.get(naming.TAG_TENANT) for d in deployments)} - {None}:
+        t = manifest.tenants.get(tid or "")
+        if t is None or t.content_filter or manifest.defaults.content_filter:
+            return True  # a removed tenant may have left a filter behind: prune needs to see it
+    if naming.TAG_STAMP in account.tags and manifest.defaults.content_filter is None:
+        stamp = account.tags[naming.TAG_STAMP]
+        return any(t.content_filter and t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT
+                   for t in manifest.tenants.values())
+    return False
+
+
+def observe_accounts(manifest: Manifest, cloud: CloudPort) -> ObservedState:
+    """Step 1: accounts, their deployments and (where relevant) filters. Cost: groups + 2 x accounts."""
+    managed: dict[str, Account] = {}
+    foreign: dict[str, Account] = {}
+    groups = _groups(manifest)
+    for sub, rg in groups:
+        for account in cloud.list_accounts(sub, rg):
+            (managed if is_managed(account.tags) else foreign)[account.ref.key] = account
+    deployments: dict[str, tuple[Deployment, ...]] = {}
+    policies: dict[str, tuple[RaiPolicy, ...]] = {}
+    blocklists: dict[str, tuple[Blocklist, ...]] = {}
+    for key, account in sorted(managed.items()):
+        deployments[key] = tuple(cloud.list_deployments(account.ref))
+        if _wants_filters(manifest, account, deployments[key]):
+            policies[key] = tuple(cloud.list_rai_policies(account.ref))
+            blocklists[key] = tuple(cloud.list_blocklists(account.ref))
+    return ObservedState(managed, foreign, tuple(groups), deployments, policies, blocklists)
+
+
+def observe(manifest: Manifest, cloud: CloudPort, *, tenants: Iterable[str] | None = None) -> ObservedState:
+    """Read what planning ``manifest`` needs, in two steps (see the module docstring)."""
+    # Imported here: planning imports this module, and the lazy step needs a first diff.
+    from tenantctl.planning.lookups import lookups_needed
+
+    state = observe_accounts(manifest, cloud)
+    need = lookups_needed(manifest, state, tenants=tenants)
+    return state.merged(
+        usages={r: tuple(cloud.list_usages(*r)) for r in need.regions},
+        models={r: tuple(cloud.list_models(*r)) for r in need.regions},
+        deleted_accounts={s: tuple(cloud.list_deleted_accounts(s)) for s in need.subscriptions},
+        subdomains={d: cloud.check_subdomain(s, d) for s, d in need.subdomains},
+    )

@@ -1,0 +1,260 @@
+"""The diff: desired state vs observed state -> one Change per resource (pure).
+
+For every desired resource, its observed twin is found by identity (account + name):
+
+* missing                          -> CREATE (or REPLACE when the same address lives elsewhere,
+                                      e.g. a tenant moved to another stamp)
+* present, ours, fields equal      -> NOOP
+* present, ours, fields differ     -> UPDATE, or REPLACE when a field cannot change in place
+* present, not ours (untagged, or another manifest's) -> no change, an error: never touched
+
+Observed resources tagged for *this* manifest that nothing desired claims are orphans: DELETE with
+``prune`` only, never when tagged ``tenantctl-protected=true``, and never an account that still
+holds something tenantctl does not own.  Soft-delete, ordering and quota are separate modules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from tenantctl import naming
+from tenantctl.desired import TAG_PROTECTED, DesiredItem, DesiredState, tenant_address
+from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest.model import Manifest
+from tenantctl.observed import ObservedState, is_managed
+from tenantctl.planning.compare import field_changes, kind_of, merged_tags
+from tenantctl.planning.model import Action, Change, Resource, ResourceKind
+from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy
+
+__all__ = ["diff"]
+
+Child = Deployment | RaiPolicy | Blocklist
+Identity = tuple[str, str, str]  # (kind, account key, lower-cased name)
+
+
+def _identity(resource: Resource) -> Identity:
+    if isinstance(resource, (Account, DeletedAccount)):
+        return ("account", resource.ref.key, resource.ref.name.lower())
+    if isinstance(resource, (Deployment, RaiPolicy, Blocklist)):
+        return (kind_of(resource).value, resource.account.key, resource.name.lower())
+    return ("resource-group", resource.subscription_id.lower(), resource.name.lower())
+
+
+def _outage(before: Resource, after: Resource, children: int) -> str:
+    if isinstance(before, Deployment) and isinstance(after, Deployment):
+        return (
+            f"deployment {before.name!r} on {before.account.name} ({before.model} {before.sku}) is unavailable from "
+            f"its delete until {after.name!r} on {after.account.name} ({after.model} {after.sku}) is created; "
+            "calls routed to it fail in between"
+        )
+    if isinstance(before, Account):
+        return (
+            f"account {before.ref.name} (https://{before.custom_subdomain}.openai.azure.com/) and its {children} "
+            "deployment(s) are unavailable from the delete until the new account and its deployments exist; "
+            "the deleted name stays soft-deleted and must be purged before it can be re-created"
+        )
+    return f"{kind_of(before).value} {getattr(before, 'name', '')!r} is absent between delete and create"
+
+
+class _Differ:
+    def __init__(self, manifest: Manifest, observed: ObservedState, diags: Diagnostics) -> None:
+        self.manifest = manifest
+        self.obs = observed
+        self.diags = diags
+        self.name = manifest.provider.manifest_name
+        self.ours: dict[Identity, Resource] = {}
+        self.theirs: dict[Identity, Resource] = {}
+        for account in observed.accounts.values():
+            self._index(account)
+            for child in self._children(account.ref):
+                self._index(child)
+        for account in observed.foreign_accounts.values():
+            self.theirs[_identity(account)] = account
+        self.by_address: dict[str, Resource] = {}
+        for ident, res in sorted(self.ours.items()):
+            self.by_address.setdefault(self.address_of(res), res)
+
+    def _children(self, ref: AccountRef) -> Iterable[Child]:
+        yield from self.obs.deployments.get(ref.key, ())
+        yield from self.obs.rai_policies.get(ref.key, ())
+        yield from self.obs.blocklists.get(ref.key, ())
+
+    def _index(self, res: Resource) -> None:
+        mine = is_managed(res.tags) and res.tags.get(naming.TAG_MANIFEST) == self.name
+        (self.ours if mine else self.theirs)[_identity(res)] = res
+
+    def address_of(self, res: Resource) -> str:
+        """The address an observed resource of ours answers to, from its tags and name."""
+        tenant = res.tags.get(naming.TAG_TENANT)
+        stamp = res.tags.get(naming.TAG_STAMP)
+        if isinstance(res, Account):
+            if tenant:
+                return tenant_address(tenant, "account")
+            return f"stamp.{stamp}.account.{res.ref.name.rsplit('-', 1)[-1]}"
+        assert isinstance(res, (Deployment, RaiPolicy, Blocklist))
+        kind = kind_of(res).value
+        if tenant:
+            prefix = naming.tenant_deployment_name(tenant, "")
+            name = res.name[len(prefix):] if res.name.startswith(prefix) else res.name
+            return tenant_address(tenant, kind, name if isinstance(res, Deployment) else None)
+        return f"stamp.{stamp}.{kind}.{res.account.name.rsplit('-', 1)[-1]}.{res.name}"
+
+    # --- desired -> change -----------------------------------------------------------------
+    def change(self, item: DesiredItem) -> Change | None:
+        want: Resource = item.resource
+        ident = _identity(want)
+        common = {"tenant": item.tenant, "stamp": item.stamp, "account": item.account}
+        kind = kind_of(want)
+        if ident in self.theirs:
+            other = self.theirs[ident]
+            owner = other.tags.get(naming.TAG_MANIFEST) if is_managed(other.tags) else None
+            self.diags.error(
+                "not-ours",
+                f"{item.address}: {kind.value} {getattr(want, 'name', '') or ident[2]!r} already exists and is "
+                + (f"managed by manifest {owner!r}" if owner else "not managed by tenantctl"),
+                detail="tenantctl never changes what it does not own: rename the tenant or stamp, or tag the "
+                f"resource managed-by=tenantctl, tenantctl-manifest={self.name} to adopt it",
+                tenant=item.tenant,
+            )
+            return None
+        have = self.ours.pop(ident, None)
+        if have is None:
+            moved = self.by_address.get(item.address)
+            if moved is not None and _identity(moved) in self.ours and kind is not ResourceKind.ACCOUNT:
+                del self.ours[_identity(moved)]
+                return Change(item.address, kind, Action.REPLACE, moved, want,
+                              reason=f"moves from {getattr(moved, 'account', None)} to {item.account}",
+                              outage=_outage(moved, want, 0), **common)  # type: ignore[arg-type]
+            if isinstance(want, type(None)):  # pragma: no cover - appeases type narrowing
+                return None
+            return Change(item.address, kind, Action.CREATE, None, want, reason="not in Azure yet",
+                          **common)  # type: ignore[arg-type]
+        fields = field_changes(have, want)
+        after = merged_tags(want, have)
+        if not fields:
+            return Change(item.address, kind, Action.NOOP, have, after, **common)  # type: ignore[arg-type]
+        names = ", ".join(f.name for f in fields)
+        if any(f.forces_replace for f in fields):
+            forced = ", ".join(f.name for f in fields if f.forces_replace)
+            children = len(self.obs.deployments.get(have.ref.key, ())) if isinstance(have, Account) else 0
+            return Change(item.address, kind, Action.REPLACE, have, after, reason=f"{forced} cannot change in place",
+                          changed_fields=fields, outage=_outage(have, after, children), **common)  # type: ignore[arg-type]
+        return Change(item.address, kind, Action.UPDATE, have, after, reason=_update_reason(have, fields, names),
+                      changed_fields=fields, **common)  # type: ignore[arg-type]
+
+    # --- orphans ---------------------------------------------------------------------------
+    def orphans(self, *, prune: bool, taken: set[str]) -> list[Change]:
+        changes: list[Change] = []
+        left = sorted(self.ours.values(), key=lambda r: (_identity(r)[0] != "account", _identity(r)))
+        blocked_accounts: set[str] = set()
+        for res in left:
+            if isinstance(res, Account) and self._keeps_foreign(res):
+                blocked_accounts.add(res.ref.key)
+        pending: list[str] = []
+        kept: dict[str | None, list[str]] = {}
+        for res in left:
+            address = self.address_of(res)
+            if address in taken:
+                address = f"{address}@{_account_ref(res).name}"
+            taken.add(address)
+            tenant = res.tags.get(naming.TAG_TENANT)
+            where = {"tenant": tenant, "stamp": res.tags.get(naming.TAG_STAMP), "account": _account_ref(res)}
+            if res.tags.get(TAG_PROTECTED) == "true":
+                kept.setdefault(tenant, []).append(address)
+                blocked_accounts.add(_account_ref(res).key)
+                continue
+            if not prune:
+                pending.append(address)
+                continue
+            if isinstance(res, Account) and res.ref.key in blocked_accounts:
+                self.diags.warning(
+                    "orphan-account-kept",
+                    f"{address} is no longer in the manifest but still holds resources tenantctl does not own "
+                    "or keeps: the account is not deleted", tenant=tenant,
+                )
+                continue
+            changes.append(Change(address, kind_of(res), Action.DELETE, res, None,
+                                  reason="tagged for this manifest, gone from it (--prune)", phase=2, **where))
+            if isinstance(res, Account) and self.manifest.provider.purge_deleted:
+                gone = DeletedAccount(res.ref, res.location, None, None, res.custom_subdomain, dict(res.tags))
+                changes.append(Change(f"{address}.purge", ResourceKind.ACCOUNT, Action.PURGE, gone, None,
+                                      reason="provider.purge_deleted = true", phase=2, **where))
+        for tenant, addresses in sorted(kept.items(), key=lambda kv: kv[0] or ""):
+            self.diags.warning(
+                "protected-orphan",
+                f"tenant {tenant!r} is no longer in the manifest but is protected: its resources are kept",
+                detail="kept: " + ", ".join(sorted(addresses))
+                + ". Remove the tenantctl-protected tag in Azure first if it really should go",
+                tenant=tenant,
+            )
+        if pending:
+            self.diags.warning(
+                "orphans", f"{len(pending)} resource(s) tagged for this manifest are no longer in it",
+                detail="plan --prune deletes them: " + ", ".join(sorted(pending)),
+            )
+        return changes
+
+    def _keeps_foreign(self, account: Account) -> bool:
+        """An account holding anything not ours must not be deleted (Azure would take it along)."""
+        return any(_identity(c) in self.theirs for c in self._children(account.ref))
+
+
+def _account_ref(res: Resource) -> AccountRef:
+    return res.ref if isinstance(res, (Account, DeletedAccount)) else res.account  # type: ignore[union-attr]
+
+
+def _update_reason(have: Resource, fields: tuple[object, ...], names: str) -> str:
+    if (
+        isinstance(have, Deployment)
+        and have.version_upgrade_option == "OnceNewDefaultVersionAvailable"
+        and any(getattr(f, "name", "") == "version" for f in fields)
+    ):
+        return f"manifest and Azure differ in {names} (Azure upgrades versions itself under " \
+            "OnceNewDefaultVersionAvailable)"
+    return f"manifest and Azure differ in {names}"
+
+
+def _cascade_replacements(changes: list[Change]) -> list[Change]:
+    """Children of a replaced account are re-created with it, so they are replaced too."""
+    replaced = {c.account.key for c in changes if c.kind is ResourceKind.ACCOUNT and c.action is Action.REPLACE
+                and c.account is not None}
+    out = []
+    for c in changes:
+        if (c.kind is not ResourceKind.ACCOUNT and c.account is not None and c.account.key in replaced
+                and c.action in (Action.NOOP, Action.UPDATE)):
+            c = dataclasses.replace(c, action=Action.REPLACE, reason=f"its account {c.account.name} is replaced",
+                                    outage="unavailable while its account is replaced")
+        out.append(c)
+    return out
+
+
+def diff(
+    manifest: Manifest, desired: DesiredState, observed: ObservedState, diags: Diagnostics, *, prune: bool
+) -> list[Change]:
+    """Changes (unordered, without dependencies) that make ``observed`` match ``desired``."""
+    differ = _Differ(manifest, observed, diags)
+    changes: list[Change] = []
+    for item in desired.items:
+        if kind_of(item.resource) is ResourceKind.RESOURCE_GROUP:
+            continue  # groups are decided once the account changes are known
+        change = differ.change(item)
+        if change is not None:
+            changes.append(change)
+    changes = _cascade_replacements(changes)
+    touched = {(c.account.subscription_id.lower(), c.account.resource_group.lower())
+               for c in changes if c.kind is ResourceKind.ACCOUNT and c.account is not None
+               and c.action in (Action.CREATE, Action.RESTORE)}
+    groups = []
+    for item in desired.items:
+        group = item.resource
+        if kind_of(group) is not ResourceKind.RESOURCE_GROUP:
+            continue
+        key = (group.subscription_id.lower(), group.name.lower())  # type: ignore[union-attr]
+        if observed.group_exists(*key):
+            groups.append(Change(item.address, ResourceKind.RESOURCE_GROUP, Action.NOOP, group, group))
+        elif key in touched:
+            groups.append(Change(item.address, ResourceKind.RESOURCE_GROUP, Action.CREATE, None, group,
+                                 reason="ensured before the first account in it (idempotent)"))
+    taken = {c.address for c in changes} | {g.address for g in groups}
+    return groups + changes + differ.orphans(prune=prune, taken=taken)

@@ -1,0 +1,123 @@
+"""Azure lifecycle rules the diff alone does not know: soft delete, subdomains, protection (pure).
+
+* A soft-deleted account keeps its name and subdomain for 48 h (research/arm-api.md §3.5), so a
+  CREATE in its way would fail with FlagMustBeSetForRestore or CustomDomainInUse.  The plan says
+  so *before* any write: with ``--purge-deleted`` (or ``provider.purge_deleted = true``) it plans
+  a PURGE and then the CREATE; otherwise, when the deleted account is ours and is the very same
+  account (name, group, region), it plans a RESTORE; otherwise it is an error naming both choices.
+* A subdomain another resource holds is an error (subdomains are global DNS names).
+* Replacing anything of a protected tenant is an error: protection means no outage by surprise.
+* Replacing an account re-uses its soft-deleted name, which needs the purge permission.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest.model import Manifest
+from tenantctl.observed import ObservedState, is_managed
+from tenantctl.planning.model import Action, Change, ResourceKind
+from tenantctl.resources import Account, DeletedAccount
+
+__all__ = ["apply_lifecycle"]
+
+
+def _in_the_way(observed: ObservedState, account: Account) -> DeletedAccount | None:
+    sub = account.ref.subscription_id
+    deleted = observed.deleted_accounts.get(sub) or observed.deleted_accounts.get(sub.lower()) or ()
+    subdomain = (account.custom_subdomain or "").lower()
+    for d in sorted(deleted, key=lambda d: d.ref.key):
+        if d.ref.name.lower() == account.ref.name.lower() or (
+            subdomain and (d.custom_subdomain or "").lower() == subdomain
+        ):
+            return d
+    return None
+
+
+def _restorable(d: DeletedAccount, account: Account) -> bool:
+    return (
+        d.ref.key == account.ref.key
+        and d.location.replace(" ", "").lower() == account.location.lower()
+        and is_managed(d.tags)
+    )
+
+
+def _soft_deleted(
+    change: Change, account: Account, d: DeletedAccount, purge: bool, diags: Diagnostics
+) -> list[Change]:
+    if purge:
+        purge_change = Change(
+            f"{change.address}.purge", ResourceKind.ACCOUNT, Action.PURGE, d, None,
+            reason=f"soft-deleted {d.ref.name} holds the name or subdomain {account.custom_subdomain}",
+            tenant=change.tenant, stamp=change.stamp, account=d.ref,
+        )
+        return [purge_change, dataclasses.replace(change, depends_on=(*change.depends_on, purge_change.address))]
+    if _restorable(d, account):
+        diags.warning(
+            "restore-soft-deleted",
+            f"{change.address}: {account.ref.name} was soft-deleted and will be restored, not created anew",
+            detail="a restored account comes back with the deployments it had; the plan re-applies the manifest's. "
+            "To start from scratch instead, plan with --purge-deleted",
+            tenant=change.tenant,
+        )
+        restore = dataclasses.replace(change, action=Action.RESTORE, before=d,
+                                      reason="soft-deleted; restore recovers the same name and subdomain")
+        return [restore]
+    diags.error(
+        "soft-deleted-in-the-way",
+        f"{change.address}: soft-deleted account {d.ref.name} ({d.location}) holds the name or subdomain "
+        f"{account.custom_subdomain!r} until {d.scheduled_purge_date or 'it is purged'}",
+        detail=f"choose: purge it with --purge-deleted (needs Microsoft.CognitiveServices/locations/resourceGroups/"
+        f"deletedAccounts/delete at subscription scope), or restore it: with provider.purge_deleted = false the "
+        f"plan restores a soft-deleted account of ours that has the same name, resource group "
+        f"({d.ref.resource_group}) and region ({d.location})",
+        tenant=change.tenant,
+    )
+    return [change]
+
+
+def apply_lifecycle(
+    manifest: Manifest, observed: ObservedState, changes: list[Change], diags: Diagnostics, *, purge_deleted: bool
+) -> list[Change]:
+    """``changes`` with soft-delete steps added; errors for what apply could not do."""
+    purge = purge_deleted or manifest.provider.purge_deleted
+    out: list[Change] = []
+    for change in changes:
+        after = change.after
+        if change.action is Action.CREATE and isinstance(after, Account):
+            d = _in_the_way(observed, after)
+            if d is not None:
+                out.extend(_soft_deleted(change, after, d, purge, diags))
+                continue
+            check = observed.subdomains.get(after.custom_subdomain or "")
+            if check is not None and not check.available:
+                diags.error(
+                    "subdomain-taken",
+                    f"{change.address}: custom subdomain {after.custom_subdomain!r} is taken by another resource",
+                    detail=(check.reason or "subdomains are global") + "; choose another name_prefix or tenant id",
+                    tenant=change.tenant,
+                )
+        if change.action is Action.REPLACE and change.kind is ResourceKind.ACCOUNT and not purge:
+            diags.error(
+                "account-replace-needs-purge",
+                f"{change.address}: replacing the account re-uses its name, which stays soft-deleted for 48 h",
+                detail="re-run with --purge-deleted to purge it between delete and create",
+                tenant=change.tenant,
+            )
+        if change.action is Action.REPLACE and change.tenant and _protected(manifest, change):
+            diags.error(
+                "protected-replace",
+                f"{change.address}: tenant {change.tenant!r} is protected and this would replace it "
+                f"({change.reason})",
+                detail=f"outage: {change.outage}. Revert the manifest change, or set protected = false for "
+                "this apply",
+                tenant=change.tenant,
+            )
+        out.append(change)
+    return out
+
+
+def _protected(manifest: Manifest, change: Change) -> bool:
+    tenant = manifest.tenants.get(change.tenant or "")
+    return tenant is not None and tenant.protected

@@ -1,0 +1,139 @@
+"""Dependencies and order of a plan's changes (pure).
+
+Creation runs parent first: resource group -> account -> blocklist -> RAI policy -> deployment.
+Deletion runs child first: deployments before the RAI policy they use, policies before their
+blocklists, all of an account's children before the account, and deletes after everything else
+(phase 2), except a delete whose freed quota a create needs (the ledger's ``waits``), which moves
+to phase 1.  A REPLACE is one change; the executor deletes before it creates.  ``depends_on`` lists
+only actionable changes; the final order is a topological sort with a stable tie-break
+(phase, kind rank, address) so the same inputs always give the same plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+from collections import defaultdict
+from collections.abc import Mapping
+
+from tenantctl.planning.model import Action, Change, ResourceKind
+from tenantctl.resources import Blocklist, Deployment, RaiPolicy
+
+__all__ = ["order"]
+
+_RANK = {
+    ResourceKind.RESOURCE_GROUP: 0,
+    ResourceKind.ACCOUNT: 1,
+    ResourceKind.BLOCKLIST: 2,
+    ResourceKind.RAI_POLICY: 3,
+    ResourceKind.DEPLOYMENT: 4,
+}
+_REMOVALS = (Action.DELETE, Action.PURGE)
+
+
+def _rank(c: Change) -> tuple[int, int, int, str]:
+    removing = c.action is Action.DELETE or (c.action is Action.PURGE and c.phase == 2)
+    kind = 4 - _RANK[c.kind] if removing else _RANK[c.kind]
+    return (c.phase, kind, 0 if c.action is Action.PURGE and not removing else 1, c.address)
+
+
+def _dependencies(changes: list[Change]) -> dict[str, set[str]]:
+    deps: dict[str, set[str]] = defaultdict(set)
+    live = [c for c in changes if c.action.is_change]
+    groups = {c.address: c for c in live if c.kind is ResourceKind.RESOURCE_GROUP}
+    # Children wait for an account that is being made; an in-place account update does not block them.
+    accounts = {c.account.key: c for c in live if c.kind is ResourceKind.ACCOUNT and c.account is not None
+                and c.action in (Action.CREATE, Action.REPLACE, Action.RESTORE)}
+    by_kind: dict[tuple[str, ResourceKind], dict[str, Change]] = defaultdict(dict)
+    for c in live:
+        if c.account is not None and c.after is not None:
+            by_kind[(c.account.key, c.kind)][getattr(c.after, "name", "").lower()] = c
+    deleting: dict[str, list[Change]] = defaultdict(list)
+    for c in live:
+        if c.action in _REMOVALS and c.account is not None:
+            deleting[c.account.key].append(c)
+
+    for c in live:
+        a = c.account
+        if c.action in _REMOVALS:
+            continue
+        if c.kind is ResourceKind.ACCOUNT and a is not None:
+            rg = f"resource-group.{a.subscription_id}.{a.resource_group}"
+            deps[c.address].update(k for k in groups if k.lower() == rg.lower())
+            continue
+        if a is None:
+            continue
+        if a.key in accounts and accounts[a.key].address != c.address:
+            deps[c.address].add(accounts[a.key].address)
+        after = c.after
+        if isinstance(after, RaiPolicy):
+            for name in after.blocklists:
+                if (dep := by_kind[(a.key, ResourceKind.BLOCKLIST)].get(name.lower())) is not None:
+                    deps[c.address].add(dep.address)
+        if isinstance(after, Deployment) and after.rai_policy:
+            if (dep := by_kind[(a.key, ResourceKind.RAI_POLICY)].get(after.rai_policy.lower())) is not None:
+                deps[c.address].add(dep.address)
+
+    for key, removals in deleting.items():
+        for c in removals:
+            before = c.before
+            for other in live:
+                if other is c or other.account is None or other.account.key != key:
+                    continue
+                if c.kind is ResourceKind.ACCOUNT and c.action is Action.DELETE and other.kind is not \
+                        ResourceKind.ACCOUNT and other.action is Action.DELETE:
+                    deps[c.address].add(other.address)  # children go before their account
+                elif c.action is Action.PURGE and c.phase == 2 and other.action is Action.DELETE and \
+                        other.kind is ResourceKind.ACCOUNT:
+                    deps[c.address].add(other.address)  # purge what was just deleted
+                elif isinstance(before, RaiPolicy) and isinstance(other.before, Deployment) and \
+                        (other.before.rai_policy or "").lower() == before.name.lower():
+                    deps[c.address].add(other.address)  # a policy in use cannot be deleted
+                elif isinstance(before, Blocklist) and isinstance(other.before, RaiPolicy) and \
+                        before.name in other.before.blocklists:
+                    deps[c.address].add(other.address)  # a blocklist in use cannot be deleted
+    return deps
+
+
+def order(changes: list[Change], waits: Mapping[str, tuple[str, ...]]) -> tuple[Change, ...]:
+    """``changes`` with ``depends_on`` and ``phase`` filled in, topologically sorted."""
+    deps = _dependencies(changes)
+    early = {a for v in waits.values() for a in v}
+    for consumer, freers in waits.items():
+        deps[consumer].update(freers)
+    addresses = {c.address for c in changes}
+    fixed = []
+    for c in changes:
+        phase = 1 if c.address in early else (2 if c.action is Action.DELETE else c.phase)
+        mine = tuple(sorted((deps.get(c.address, set()) | set(c.depends_on)) & addresses - {c.address}))
+        fixed.append(dataclasses.replace(c, phase=phase, depends_on=mine))
+    by_address = {c.address: c for c in fixed}
+    # A change may not run in an earlier phase than something it depends on.
+    for _ in range(len(fixed)):
+        moved = False
+        for c in list(by_address.values()):
+            top = max((by_address[d].phase for d in c.depends_on), default=c.phase)
+            if top > c.phase:
+                by_address[c.address] = dataclasses.replace(c, phase=top)
+                moved = True
+        if not moved:
+            break
+    indegree = {a: len(c.depends_on) for a, c in by_address.items()}
+    dependents: dict[str, list[str]] = defaultdict(list)
+    for c in by_address.values():
+        for d in c.depends_on:
+            dependents[d].append(c.address)
+    heap = [(_rank(c), c.address) for c in by_address.values() if indegree[c.address] == 0]
+    heapq.heapify(heap)
+    out: list[Change] = []
+    while heap:
+        _, address = heapq.heappop(heap)
+        out.append(by_address[address])
+        for nxt in dependents[address]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                heapq.heappush(heap, (_rank(by_address[nxt]), nxt))
+    if len(out) != len(by_address):  # a cycle would be a planner bug; keep every change visible
+        seen = {c.address for c in out}
+        out.extend(sorted((c for c in by_address.values() if c.address not in seen), key=_rank))
+    return tuple(out)

@@ -1,0 +1,73 @@
+"""``make_plan``: manifest + observed state -> the Plan apply will run, and nothing else (pure).
+
+Steps: placement (sticky, deterministic) -> desired state -> diff -> lifecycle rules (soft delete,
+subdomains, protection) -> tenant filter -> quota ledger -> order and dependencies.  Every
+problem becomes a diagnostic in the plan; an error blocks apply (``Plan.is_blocked``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tenantctl.desired import desired_state
+from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest.model import Manifest
+from tenantctl.observed import ObservedState
+from tenantctl.planning.diff import diff
+from tenantctl.planning.fingerprint import fingerprint
+from tenantctl.planning.lifecycle import apply_lifecycle
+from tenantctl.planning.model import Change, Plan, ResourceKind
+from tenantctl.planning.order import order
+from tenantctl.planning.placement import place
+from tenantctl.planning.quota import ledger
+
+__all__ = ["make_plan"]
+
+
+def _only(manifest: Manifest, changes: list[Change], tenants: set[str]) -> list[Change]:
+    """Changes of the selected tenants, plus the stamp accounts and groups those depend on."""
+    stamps = {manifest.tenants[t].stamp for t in tenants if t in manifest.tenants} - {None}
+    kept = [c for c in changes if c.tenant in tenants]
+    accounts = {c.account.key for c in kept if c.account is not None}
+    kept += [c for c in changes if c.tenant is None and c.stamp in stamps and c.kind is ResourceKind.ACCOUNT
+             and c.account is not None and c.account.key in accounts]
+    groups = {f"resource-group.{c.account.subscription_id}.{c.account.resource_group}".lower()
+              for c in kept if c.account is not None}
+    kept += [c for c in changes if c.kind is ResourceKind.RESOURCE_GROUP and c.address.lower() in groups]
+    return kept
+
+
+def make_plan(
+    manifest: Manifest,
+    observed: ObservedState,
+    *,
+    prune: bool = False,
+    purge_deleted: bool = False,
+    tenants: Iterable[str] | None = None,
+) -> Plan:
+    """The plan that makes Azure match ``manifest``, given what ``observed`` says Azure has.
+
+    ``prune`` plans deletes of orphans tagged for this manifest (never protected ones);
+    ``purge_deleted`` plans purges of soft-deleted accounts in the way of creates; ``tenants``
+    limits the plan to those tenants (placement still considers all, so it stays the same).
+    Pure: same arguments, same plan.
+    """
+    diags = Diagnostics()
+    placement = place(manifest, observed)
+    diags.extend(placement.diagnostics)
+    desired = desired_state(manifest, placement_hints=placement.hints)
+    changes = diff(manifest, desired, observed, diags, prune=prune)
+    changes = apply_lifecycle(manifest, observed, changes, diags, purge_deleted=purge_deleted)
+    if tenants is not None:
+        selected = set(tenants)
+        changes = _only(manifest, changes, selected)
+        diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in selected])
+    book = ledger(manifest, observed, desired, changes)
+    diags.extend(book.diagnostics)
+    return Plan(
+        changes=order(changes, book.waits),
+        quota=book.lines,
+        diagnostics=diags,
+        fingerprint=fingerprint(observed),
+        manifest_name=manifest.provider.manifest_name,
+    )

@@ -1,0 +1,98 @@
+"""Plain-text lines for a plan: summary first, then one section per tenant and stamp (pure, no rich).
+
+The scenario goldens (``plan.txt``) are written with it and the CLI's human view reuses it, so
+what a reviewer approves in a test is what an SRE reads in a terminal.  No-op rows are counted,
+not listed.
+"""
+
+from __future__ import annotations
+
+from tenantctl.planning.model import Action, Change, Plan, QuotaLine
+from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+
+__all__ = ["describe", "plan_lines", "summary_line"]
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 3 to create, 1 to update, 1 to replace, 0 to delete.`` (+ purge/restore when present)."""
+    if not plan.has_changes:
+        return "No changes." + ("" if plan.diagnostics else " Azure matches the manifest.")
+    parts = [f"{plan.count(Action.CREATE)} to create", f"{plan.count(Action.UPDATE)} to update",
+             f"{plan.count(Action.REPLACE)} to replace", f"{plan.count(Action.DELETE)} to delete"]
+    parts += [f"{plan.count(a)} to {a.value}" for a in (Action.RESTORE, Action.PURGE) if plan.count(a)]
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def describe(resource: object) -> str:
+    """One short phrase naming a resource and its key settings."""
+    if isinstance(resource, Deployment):
+        return (f"deployment {resource.name} on {resource.account.name}: {resource.model} {resource.version} "
+                f"{resource.sku} x{resource.capacity}")
+    if isinstance(resource, (Account, DeletedAccount)):
+        where = f"{resource.ref.resource_group}, {resource.location}"
+        return f"account {resource.ref.name} ({where})" + (" [soft-deleted]" if isinstance(resource, DeletedAccount)
+                                                           else "")
+    if isinstance(resource, RaiPolicy):
+        return f"rai-policy {resource.name} on {resource.account.name} (base {resource.base_policy}, " \
+               f"{resource.severity})"
+    if isinstance(resource, Blocklist):
+        return f"blocklist {resource.name} on {resource.account.name} ({len(resource.terms)} terms)"
+    if isinstance(resource, ResourceGroup):
+        return f"resource-group {resource.name} ({resource.subscription_id}, {resource.location})"
+    return repr(resource)
+
+
+def _section(c: Change) -> str:
+    if c.tenant:
+        return f"tenant {c.tenant}"
+    if c.stamp:
+        return f"stamp {c.stamp}"
+    return "provider"
+
+
+def _change_lines(c: Change) -> list[str]:
+    shown = c.after if c.after is not None else c.before
+    lines = [f"  {c.action.symbol:>3} {c.address}  {c.action.value}: {describe(shown)}"]
+    for f in c.changed_fields:
+        mark = "  (forces replacement)" if f.forces_replace else ""
+        lines.append(f"        {f.name}: {f.before!r} -> {f.after!r}{mark}")
+    if c.reason and c.action is not Action.CREATE:
+        lines.append(f"        why: {c.reason}")
+    if c.outage:
+        lines.append(f"        outage: {c.outage}")
+    if c.depends_on:
+        lines.append(f"        depends on: {', '.join(c.depends_on)}")
+    return lines
+
+
+def _quota_line(q: QuotaLine) -> str:
+    flag = "  SHORT" if q.is_short and q.need else ""
+    return (f"  {q.location} {q.usage_name}: need {q.need:g}, frees {q.frees:g}, used {q.used:g}/{q.limit:g}, "
+            f"headroom {q.headroom:g}{flag}")
+
+
+def plan_lines(plan: Plan) -> list[str]:
+    """The whole plan as lines: summary, sections in execution order, quota, diagnostics."""
+    lines = [summary_line(plan)]
+    unchanged = plan.count(Action.NOOP)
+    if unchanged:
+        lines.append(f"({unchanged} resource(s) unchanged)")
+    sections: dict[str, list[Change]] = {}
+    for c in plan.actionable:
+        sections.setdefault(_section(c), []).append(c)
+    for title in sorted(sections, key=lambda t: (not t.startswith("provider"), not t.startswith("stamp"), t)):
+        lines += ["", title]
+        for c in sections[title]:
+            lines += _change_lines(c)
+    if plan.quota:
+        lines += ["", "Quota"]
+        lines += [_quota_line(q) for q in plan.quota]
+    if plan.diagnostics:
+        lines += ["", "Diagnostics"]
+        for d in plan.diagnostics:
+            lines.append(f"  {d.severity.value}[{d.code}]: {d.summary}")
+            if d.detail:
+                lines.append(f"      {d.detail}")
+    if plan.is_blocked:
+        lines += ["", "Apply is blocked until the errors above are resolved."]
+    return lines
