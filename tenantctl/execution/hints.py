@@ -1,7 +1,8 @@
 """Operator hints for the Azure error codes apply meets most often (research/arm-api.md §3).
 
-A hint says what to do next, in one line; the adapter may already have set one on the error, and
-that one wins because it knows more about the request.
+A hint says what to do next, in one line. For the codes below ours wins over the adapter's own hint:
+the adapter speaks about the ARM request, these speak in tenantctl's commands and flags. For other
+codes the adapter's hint is kept.
 """
 
 from __future__ import annotations
@@ -39,9 +40,5 @@ _HINTS: dict[str, str] = {
 
 
 def hint_for(code: str | None, given: str = "") -> str:
-    """The hint for an Azure error ``code``; ``given`` (the adapter's own hint) wins when set."""
-    if given:
-        return given
-    if code is None:
-        return ""
-    return _HINTS.get(code, "")
+    """The hint for an Azure error ``code``, else ``given`` (the adapter's own hint)."""
+    return _HINTS.get(code or "", "") or given
