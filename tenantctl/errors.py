@@ -10,10 +10,16 @@ operations that fail, and they are classified so that exactly one retry policy c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tenantctl.diagnostics import Diagnostic
 
 __all__ = [
     "ExitCode",
+    "InvalidManifestError",
     "LockHeldError",
     "RetryableError",
     "StalePlanError",
@@ -52,6 +58,16 @@ class UsageError(TenantctlError):
     """The command line, the manifest or a saved plan cannot be used as given."""
 
     code = "usage"
+
+
+class InvalidManifestError(UsageError):
+    """The manifest has errors; ``diagnostics`` lists every one of them (never just the first)."""
+
+    code = "invalid-manifest"
+
+    def __init__(self, message: str, diagnostics: Iterable[Diagnostic]) -> None:
+        super().__init__(message, hint="Run `tenantctl validate` for the full report.")
+        self.diagnostics = tuple(diagnostics)
 
 
 class StalePlanError(UsageError):

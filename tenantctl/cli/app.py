@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from tenantctl import __version__
-from tenantctl.cli import manifest_commands
+from tenantctl.cli import emulator_commands, manifest_commands, plan_commands
 
 __all__ = ["app", "main"]
 
@@ -47,6 +47,8 @@ def _root(
 
 
 manifest_commands.register(app)
+plan_commands.register(app)
+emulator_commands.register(app)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from tenantctl.diagnostics import Diagnostic, Diagnostics
-from tenantctl.errors import ExitCode, TenantctlError
+from tenantctl.errors import ExitCode, InvalidManifestError, TenantctlError
 
 __all__ = [
     "EmulatorOpt",
@@ -94,6 +94,8 @@ def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) ->
 
     try:
         outcome = body()
+    except InvalidManifestError as exc:
+        outcome = Outcome(diagnostics=Diagnostics(list(exc.diagnostics)), exit_code=ExitCode.ERROR)
     except TenantctlError as exc:
         outcome = Outcome(
             diagnostics=Diagnostics([Diagnostic.from_error(exc)]),

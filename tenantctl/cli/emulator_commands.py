@@ -1,0 +1,59 @@
+"""``tenantctl emulator serve``: the local Azure (ARM + Entra) emulator in the foreground."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tenantctl.cli.common import Globals, OutputOpt, VerboseOpt
+
+__all__ = ["register"]
+
+emulator_app = typer.Typer(
+    help="The local HTTPS emulator of the Azure endpoints tenantctl uses.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(emulator_app, name="emulator")
+
+
+@emulator_app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on (0 = any free port).")] = 8443,
+    host: Annotated[str, typer.Option(help="Address to bind; keep it on loopback.")] = "127.0.0.1",
+    state: Annotated[
+        Path, typer.Option(help="State directory (SQLite database, CA, keys); reused across restarts.")
+    ] = Path(".tenantctl/emulator"),
+    latency_ms: Annotated[float, typer.Option(help="Latency added to every ARM request.")] = 0.0,
+    lro_seconds: Annotated[float, typer.Option(help="How long account and deployment writes stay in progress.")] = 1.0,
+    fault_rate: Annotated[
+        float, typer.Option(help="Share of write requests answered with an injected fault (429, 500, dropped).")
+    ] = 0.0,
+    throttle: Annotated[bool, typer.Option(help="ARM token-bucket throttling (429 + Retry-After).")] = False,
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Serve the emulator until Ctrl-C; prints the endpoint, CA, subscription and a ready service principal."""
+    from tenantctl.emulator import EmulatorSettings, FaultSettings
+    from tenantctl.emulator.serve import serve as run_server
+
+    settings = EmulatorSettings(lro_seconds=lro_seconds, latency_ms=latency_ms, throttle=throttle)
+    faults = None
+    if fault_rate > 0:
+        third = fault_rate / 3
+        faults = FaultSettings(rate_429=third, rate_5xx=third, drop_rate=third)
+
+    def on_ready(info: dict[str, Any]) -> None:
+        if output.value == "json":
+            from tenantctl.render.envelope import Status, envelope, print_envelope
+
+            print_envelope(envelope("emulator serve", Status.SUCCESS, 0, info))
+            return
+        from tenantctl.render.emulator import print_connection_info
+
+        print_connection_info(info)
+
+    run_server(state_dir=state, settings=settings, host=host, port=port, on_ready=on_ready, faults=faults)

@@ -1,0 +1,209 @@
+"""``plan`` and ``apply``: the two verbs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tenantctl.cli.common import (
+    EmulatorOpt,
+    Globals,
+    ManifestOpt,
+    Outcome,
+    OutputOpt,
+    VerboseOpt,
+    run_command,
+)
+from tenantctl.errors import ExitCode, UsageError
+
+__all__ = ["register"]
+
+TenantOpt = Annotated[
+    list[str] | None,
+    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant (repeatable).", show_default=False),
+]
+PruneOpt = Annotated[
+    bool, typer.Option("--prune", help="Delete resources tenantctl owns that the manifest no longer names.")
+]
+PurgeOpt = Annotated[
+    bool,
+    typer.Option("--purge-deleted", help="Purge soft-deleted accounts that block a create (irreversible)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)
+    app.command("apply")(apply)
+
+
+def plan(
+    manifest: ManifestOpt = Path("tenants.toml"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+    emulator: EmulatorOpt = False,
+    tenant: TenantOpt = None,
+    prune: PruneOpt = False,
+    purge_deleted: PurgeOpt = False,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none, 1 on error.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `apply --plan`.")] = None,
+) -> None:
+    """Show what apply would change, per tenant, with quota pre-flight. Never writes to Azure."""
+    g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
+
+    def body() -> Outcome:
+        from tenantctl.cloud.session import open_cloud
+        from tenantctl.planning import plan_to_json
+        from tenantctl.reconcile import (
+            PlanOptions,
+            load_valid_manifest,
+            make_plan_run,
+            manifest_subscriptions,
+            write_saved_plan,
+        )
+
+        loaded, warnings = load_valid_manifest(manifest)
+        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()))
+        with open_cloud(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as cloud:
+            run = make_plan_run(loaded, cloud, options, warnings)
+        result = run.plan
+        if out is not None and not result.is_blocked:
+            write_saved_plan(out, run, manifest)
+        if result.is_blocked:
+            code = ExitCode.ERROR
+        elif detailed_exitcode and result.has_changes:
+            code = ExitCode.CHANGES_PRESENT
+        else:
+            code = ExitCode.SUCCESS
+
+        def human() -> None:
+            from tenantctl.render.console import out_console
+            from tenantctl.render.plan import print_plan
+
+            print_plan(result)
+            if out is not None and not result.is_blocked:
+                out_console().print(f"\nSaved the plan to {out}; apply it with `tenantctl apply --plan {out}`.")
+
+        return Outcome(data=plan_to_json(result), human=human, diagnostics=warnings, exit_code=code)
+
+    run_command("plan", g, body)
+
+
+def apply(
+    manifest: ManifestOpt = Path("tenants.toml"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+    emulator: EmulatorOpt = False,
+    tenant: TenantOpt = None,
+    prune: PruneOpt = False,
+    purge_deleted: PurgeOpt = False,
+    saved_plan: Annotated[
+        Path | None, typer.Option("--plan", help="Apply exactly this saved plan (refused when stale).")
+    ] = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    parallelism: Annotated[
+        int, typer.Option(min=1, max=64, help="Accounts written in parallel (one write at a time per account).")
+    ] = 10,
+    lock_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for another apply's lock (0 = fail at once).")
+    ] = 0.0,
+) -> None:
+    """Make Azure match the manifest: plan, confirm, then apply under the lock."""
+    g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
+
+    def body() -> Outcome:
+        from tenantctl.cloud.session import open_cloud
+        from tenantctl.execution.executor import apply_plan
+        from tenantctl.execution.lock import acquire_lock, default_holder
+        from tenantctl.reconcile import (
+            PlanOptions,
+            check_not_stale,
+            load_valid_manifest,
+            lock_settings,
+            make_plan_run,
+            manifest_subscriptions,
+            read_saved_plan,
+        )
+
+        loaded, warnings = load_valid_manifest(manifest)
+        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()))
+        saved = None
+        if saved_plan is not None:
+            saved, options = read_saved_plan(saved_plan)
+        interactive = sys.stdin.isatty() and sys.stdout.isatty() and not g.json
+        if not auto_approve and not interactive:
+            raise UsageError(
+                "apply needs confirmation, but there is no terminal to ask on",
+                code="needs-approval",
+                hint="Review `tenantctl plan` and re-run with --auto-approve (pipelines must say so explicitly).",
+            )
+        with (
+            acquire_lock(lock_settings(loaded, manifest), holder=default_holder(), timeout=lock_timeout),
+            open_cloud(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as cloud,
+        ):
+            run = make_plan_run(loaded, cloud, options, warnings)
+            the_plan = run.plan
+            if saved is not None:
+                check_not_stale(saved, the_plan)
+                the_plan = saved
+            if the_plan.is_blocked:
+                return _blocked(the_plan, warnings)
+            if not the_plan.has_changes:
+                return _nothing_to_do(the_plan, warnings)
+            if not auto_approve and not _confirm(the_plan):
+                raise UsageError("apply cancelled; nothing was changed", code="cancelled")
+            from tenantctl.render.progress import progress_for
+
+            with progress_for(len(the_plan.actionable), interactive=sys.stderr.isatty()) as hooks:
+                result = apply_plan(the_plan, cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
+
+        def human() -> None:
+            from tenantctl.render.plan import print_apply_result
+
+            print_apply_result(result)
+
+        from tenantctl.render.json_views import apply_result_to_json
+
+        return Outcome(
+            data=apply_result_to_json(result, the_plan),
+            human=human,
+            diagnostics=warnings,
+            exit_code=result.exit_code,
+            status=result.status.value,
+        )
+
+    run_command("apply", g, body)
+
+
+def _confirm(the_plan: Any) -> bool:
+    from tenantctl.render.plan import print_plan
+
+    print_plan(the_plan)
+    return typer.confirm("\nApply these changes to Azure?", default=False)
+
+
+def _blocked(the_plan: Any, warnings: Any) -> Outcome:
+    from tenantctl.planning import plan_to_json
+    from tenantctl.render.plan import print_plan
+
+    return Outcome(
+        data={"plan": plan_to_json(the_plan), "applied": False},
+        human=lambda: print_plan(the_plan),
+        diagnostics=warnings,
+        exit_code=ExitCode.ERROR,
+    )
+
+
+def _nothing_to_do(the_plan: Any, warnings: Any) -> Outcome:
+    from tenantctl.planning import plan_to_json
+    from tenantctl.render.plan import print_plan
+
+    return Outcome(
+        data={"plan": plan_to_json(the_plan), "applied": False, "outcomes": []},
+        human=lambda: print_plan(the_plan),
+        diagnostics=warnings,
+    )

@@ -1,0 +1,168 @@
+"""The two verbs as the CLI runs them: make a plan against a cloud, and apply one under the lock.
+
+Each function here is a straight line through the pipeline (manifest → observed → plan → apply) with
+no rendering and no prompting: the CLI decides what to show and whether to ask.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tenantctl.diagnostics import Diagnostics
+from tenantctl.errors import InvalidManifestError, StalePlanError, UsageError
+from tenantctl.manifest.model import Manifest
+from tenantctl.observed import ObservedState
+from tenantctl.planning.model import Plan
+
+__all__ = [
+    "PlanOptions",
+    "PlanRun",
+    "check_not_stale",
+    "load_valid_manifest",
+    "lock_settings",
+    "make_plan_run",
+    "manifest_subscriptions",
+    "read_saved_plan",
+    "write_saved_plan",
+]
+
+SAVED_PLAN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = False
+    purge_deleted: bool = False
+    tenants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    manifest: Manifest
+    observed: ObservedState
+    plan: Plan
+    options: PlanOptions
+    warnings: Diagnostics
+
+
+def load_valid_manifest(path: Path) -> tuple[Manifest, Diagnostics]:
+    """The manifest and its warnings; every error at once as :class:`InvalidManifestError`."""
+    from tenantctl.manifest.load import load_manifest
+
+    result = load_manifest(path)
+    if result.manifest is None or result.diagnostics.has_errors:
+        raise InvalidManifestError(f"{path} is not valid", result.diagnostics)
+    return result.manifest, result.diagnostics
+
+
+def manifest_subscriptions(manifest: Manifest) -> set[str]:
+    """Every provider-side subscription the manifest places resources in."""
+    subs = {manifest.provider.subscription_id}
+    subs.update(manifest.stamp_subscription(s) for s in manifest.stamps)
+    return subs
+
+
+def _check_tenants(manifest: Manifest, tenants: Iterable[str]) -> None:
+    import difflib
+
+    for tenant in tenants:
+        if tenant not in manifest.tenants:
+            close = difflib.get_close_matches(tenant, list(manifest.tenants), n=3)
+            hint = f"Did you mean {', '.join(close)}?" if close else "See `tenantctl status` for the tenants."
+            raise UsageError(f"unknown tenant '{tenant}'", code="unknown-tenant", hint=hint)
+
+
+def make_plan_run(manifest: Manifest, cloud: Any, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
+    """Observe what the manifest needs (O(accounts + regions) reads) and plan against it."""
+    from tenantctl.observed import observe
+    from tenantctl.planning import make_plan
+
+    _check_tenants(manifest, options.tenants)
+    tenants = options.tenants or None
+    observed = observe(manifest, cloud, tenants=tenants)
+    plan = make_plan(
+        manifest,
+        observed,
+        prune=options.prune,
+        purge_deleted=options.purge_deleted or manifest.provider.purge_deleted,
+        tenants=tenants,
+    )
+    return PlanRun(manifest, observed, plan, options, warnings)
+
+
+def write_saved_plan(path: Path, run: PlanRun, manifest_path: Path) -> None:
+    """``plan --out``: the plan plus what is needed to re-observe and detect staleness."""
+    from tenantctl.manifest.edit import write_atomically
+    from tenantctl.planning import plan_to_json
+
+    document = {
+        "tenantctl_saved_plan": SAVED_PLAN_VERSION,
+        "manifest": str(manifest_path),
+        "options": {
+            "prune": run.options.prune,
+            "purge_deleted": run.options.purge_deleted,
+            "tenants": list(run.options.tenants),
+        },
+        "plan": plan_to_json(run.plan),
+    }
+    write_atomically(path, json.dumps(document, indent=2, default=str) + "\n")
+
+
+def read_saved_plan(path: Path) -> tuple[Plan, PlanOptions]:
+    """Read ``apply --plan``; a clear UsageError for anything that is not a saved plan."""
+    from tenantctl.planning import plan_from_json
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"saved plan {path} does not exist", code="no-such-plan") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path} is not a readable saved plan: {exc}", code="bad-plan") from None
+    if not isinstance(document, dict) or document.get("tenantctl_saved_plan") != SAVED_PLAN_VERSION:
+        raise UsageError(
+            f"{path} is not a tenantctl saved plan (version {SAVED_PLAN_VERSION})",
+            code="bad-plan",
+            hint="Create one with `tenantctl plan --out plan.json`.",
+        )
+    raw_options = document.get("options") or {}
+    options = PlanOptions(
+        prune=bool(raw_options.get("prune", False)),
+        purge_deleted=bool(raw_options.get("purge_deleted", False)),
+        tenants=tuple(raw_options.get("tenants") or ()),
+    )
+    try:
+        plan = plan_from_json(document["plan"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{path} holds a damaged plan: {exc}", code="bad-plan") from None
+    return plan, options
+
+
+def check_not_stale(saved: Plan, fresh: Plan) -> None:
+    """Refuse a saved plan made against a cloud that has changed since (Terraform's rule)."""
+    if saved.fingerprint != fresh.fingerprint:
+        raise StalePlanError(
+            "the saved plan is stale: Azure changed since it was made",
+            hint="Run `tenantctl plan --out plan.json` again and review the new plan.",
+        )
+    if saved.manifest_name != fresh.manifest_name:
+        raise StalePlanError("the saved plan was made for another manifest")
+
+
+def lock_settings(manifest: Manifest, manifest_path: Path) -> Any:
+    """The apply lock the manifest configures: an Azure Blob lease, or a file lock beside it."""
+    from tenantctl.execution.lock import BlobLockSettings, FileLockSettings, file_lock_for_manifest
+
+    configured = manifest.provider.lock
+    if configured is None or configured.backend == "file":
+        if configured is not None and configured.path:
+            return FileLockSettings(Path(configured.path))
+        return file_lock_for_manifest(manifest_path)
+    return BlobLockSettings(
+        container=configured.container,
+        blob=configured.blob or f"tenantctl/{manifest.provider.manifest_name}.lock",
+        account_url=configured.account_url,
+    )
