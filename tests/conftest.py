@@ -11,9 +11,17 @@ from tenantctl.emulator import Emulator, EmulatorSettings, ServicePrincipal
 
 ARM_SCOPE = "https://management.azure.com/.default"
 # Variables that silently re-route or re-verify Azure/msal traffic (research/identity.md §7).
-_HOSTILE_ENV = ("MSAL_FORCE_REGION", "AZURE_REGIONAL_AUTHORITY_NAME", "REGION_NAME", "REQUESTS_CA_BUNDLE",
-                "CURL_CA_BUNDLE", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET",
-                "AZURE_AUTHORITY_HOST")
+_HOSTILE_ENV = (
+    "MSAL_FORCE_REGION",
+    "AZURE_REGIONAL_AUTHORITY_NAME",
+    "REGION_NAME",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_AUTHORITY_HOST",
+)
 
 
 @pytest.fixture
@@ -30,33 +38,49 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
 
 @pytest.fixture
 def make_credential(emulator: Emulator) -> Callable[..., Any]:
-    """``make_credential(sp=None, directory=None)`` → azure-identity ClientSecretCredential at the emulator."""
+    """``make_credential(sp=None, directory=None)`` → a ClientSecretCredential at the emulator."""
     from azure.identity import ClientSecretCredential
 
     def make(sp: ServicePrincipal | None = None, directory: str | None = None) -> Any:
         sp = sp or emulator.provider
-        return ClientSecretCredential(directory or sp.directory, sp.client_id, sp.client_secret,
-                                      authority=emulator.endpoint, disable_instance_discovery=True,
-                                      connection_verify=str(emulator.ca_path))
+        return ClientSecretCredential(
+            directory or sp.directory,
+            sp.client_id,
+            sp.client_secret,
+            authority=emulator.endpoint,
+            disable_instance_discovery=True,
+            connection_verify=str(emulator.ca_path),
+        )
 
     return make
 
 
 def _client_kwargs(emulator: Emulator) -> dict[str, Any]:
-    return {"base_url": emulator.endpoint, "credential_scopes": [ARM_SCOPE],
-            "connection_verify": str(emulator.ca_path), "polling_interval": 0.05, "retry_total": 0}
+    return {
+        "base_url": emulator.endpoint,
+        "credential_scopes": [ARM_SCOPE],
+        "connection_verify": str(emulator.ca_path),
+        "polling_interval": 0.05,
+        "retry_total": 0,
+    }
 
 
 @pytest.fixture
 def make_cs_client(emulator: Emulator, make_credential: Callable[..., Any]) -> Callable[..., Any]:
-    """``make_cs_client(sp=None, subscription_id=None, directory=None, **kw)`` → CognitiveServicesManagementClient."""
+    """``make_cs_client(sp=None, subscription_id=None, directory=None, **kw)`` → a CS management client."""
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-    def make(sp: ServicePrincipal | None = None, subscription_id: str | None = None,
-             directory: str | None = None, **kw: Any) -> Any:
-        return CognitiveServicesManagementClient(make_credential(sp, directory),
-                                                 subscription_id or emulator.subscription_id,
-                                                 **{**_client_kwargs(emulator), **kw})
+    def make(
+        sp: ServicePrincipal | None = None,
+        subscription_id: str | None = None,
+        directory: str | None = None,
+        **kw: Any,
+    ) -> Any:
+        return CognitiveServicesManagementClient(
+            make_credential(sp, directory),
+            subscription_id or emulator.subscription_id,
+            **{**_client_kwargs(emulator), **kw},
+        )
 
     return make
 
@@ -79,8 +103,9 @@ def make_auth_client(emulator: Emulator, make_credential: Callable[..., Any]) ->
     from azure.mgmt.authorization import AuthorizationManagementClient
 
     def make(sp: ServicePrincipal | None = None, subscription_id: str | None = None) -> Any:
-        return AuthorizationManagementClient(make_credential(sp), subscription_id or emulator.subscription_id,
-                                             **_client_kwargs(emulator))
+        return AuthorizationManagementClient(
+            make_credential(sp), subscription_id or emulator.subscription_id, **_client_kwargs(emulator)
+        )
 
     return make
 

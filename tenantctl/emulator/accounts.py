@@ -15,15 +15,41 @@ from typing import Any
 from starlette.responses import Response
 
 from tenantctl.emulator import catalogue, lro
-from tenantctl.emulator.core import ArmError, Ctx, Doc, Router, empty_response, iso, json_response, new_guid, now
+from tenantctl.emulator.core import (
+    ArmError,
+    Ctx,
+    Doc,
+    Router,
+    empty_response,
+    iso,
+    json_response,
+    new_guid,
+    now,
+)
 from tenantctl.emulator.lro import public
+from tenantctl.emulator.quota import limit_for
 from tenantctl.emulator.subscriptions import require_rg, rg_id
 from tenantctl.emulator.world import World
 
 NS = "Microsoft.CognitiveServices"
-_READONLY = {"provisioningState", "endpoint", "internalId", "dateCreated", "restore", "deletionDate",
-             "scheduledPurgeDate", "endpoints", "capabilities", "callRateLimit", "quotaLimit", "skuChangeInfo",
-             "isMigrated", "privateEndpointConnections", "abusePenalty", "commitmentPlanAssociations"}
+_READONLY = {
+    "provisioningState",
+    "endpoint",
+    "internalId",
+    "dateCreated",
+    "restore",
+    "deletionDate",
+    "scheduledPurgeDate",
+    "endpoints",
+    "capabilities",
+    "callRateLimit",
+    "quotaLimit",
+    "skuChangeInfo",
+    "isMigrated",
+    "privateEndpointConnections",
+    "abusePenalty",
+    "commitmentPlanAssociations",
+}
 CHILD_KINDS = ("deployment", "raipolicy", "raiblocklist", "raiblocklistitem")
 
 
@@ -32,14 +58,20 @@ def account_id(sub: str, rg: str, name: str) -> str:
 
 
 def deleted_id(sub: str, location: str, rg: str, name: str) -> str:
-    return f"/subscriptions/{sub}/providers/{NS}/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}"
+    return (
+        f"/subscriptions/{sub}/providers/{NS}/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}"
+    )
 
 
 def get_account(world: World, sub: str, rg: str, name: str) -> Doc:
     doc = world.store.get("account", account_id(sub, rg, name))
     if doc is None:
-        raise ArmError(404, "ResourceNotFound", f"The Resource '{NS}/accounts/{name}' under resource group "
-                       f"'{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+        raise ArmError(
+            404,
+            "ResourceNotFound",
+            f"The Resource '{NS}/accounts/{name}' under resource group "
+            f"'{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+        )
     return doc
 
 
@@ -84,35 +116,49 @@ def _find_deleted(world: World, sub: str, rg: str, name: str) -> Doc | None:
 
 
 def _domain_in_use(subdomain: str) -> ArmError:
-    return ArmError(409, "CustomDomainInUse", f"Please pick a different name. The subdomain name '{subdomain}' is "
-                    "not available as it's already used by a resource. If the resource using the name was deleted "
-                    "in the last 48 hours, you may need to purge the deleted resource. Learn more at "
-                    '"https://go.microsoft.com/fwlink/?linkid=2215493"')
+    return ArmError(
+        409,
+        "CustomDomainInUse",
+        f"Please pick a different name. The subdomain name '{subdomain}' is "
+        "not available as it's already used by a resource. If the resource using the name was deleted "
+        "in the last 48 hours, you may need to purge the deleted resource. Learn more at "
+        '"https://go.microsoft.com/fwlink/?linkid=2215493"',
+    )
 
 
 def _check_location(location: str) -> None:
     if location not in catalogue.REGIONS:
-        raise ArmError(400, "LocationNotAvailableForResourceType", f"The provided location '{location}' is not "
-                       f"available for resource type '{NS}/accounts'. List of available regions for the resource "
-                       f"type is '{','.join(catalogue.REGIONS)}'.")
+        raise ArmError(
+            400,
+            "LocationNotAvailableForResourceType",
+            f"The provided location '{location}' is not "
+            f"available for resource type '{NS}/accounts'. List of available regions for the resource "
+            f"type is '{','.join(catalogue.REGIONS)}'.",
+        )
 
 
 def _check_account_count(world: World, sub: str, location: str, kind: str) -> None:
-    from tenantctl.emulator.quota import limit_for
-
     same = [a for a in world.store.in_subscription("account", sub) if a["location"] == location]
     total_limit = limit_for(world, sub, location, catalogue.TOTAL_ACCOUNT_USAGE)
     if len(same) >= total_limit:
-        raise ArmError(400, "QuotaExceeded", f"Operation failed: the subscription '{sub}' has reached its quota of "
-                       f"{int(total_limit)} Cognitive Services accounts in region '{location}'.")
+        raise ArmError(
+            400,
+            "QuotaExceeded",
+            f"Operation failed: the subscription '{sub}' has reached its quota of "
+            f"{int(total_limit)} Cognitive Services accounts in region '{location}'.",
+        )
     if kind.lower() != "openai":
         return
     openai_limit = limit_for(world, sub, location, catalogue.ACCOUNT_COUNT_USAGE)
     if sum(1 for a in same if a["kind"].lower() == "openai") >= openai_limit:
-        raise ArmError(400, "QuotaExceeded", f"Operation failed: the subscription '{sub}' has reached its quota of "
-                       f"{int(openai_limit)} Azure OpenAI resources in region '{location}' (usage "
-                       f"'{catalogue.ACCOUNT_COUNT_USAGE}'). Delete and purge unused resources or use another "
-                       "region.")
+        raise ArmError(
+            400,
+            "QuotaExceeded",
+            f"Operation failed: the subscription '{sub}' has reached its quota of "
+            f"{int(openai_limit)} Azure OpenAI resources in region '{location}' (usage "
+            f"'{catalogue.ACCOUNT_COUNT_USAGE}'). Delete and purge unused resources or use another "
+            "region.",
+        )
 
 
 def _identity(world: World, sub: str, requested: Any, existing: Doc | None) -> Doc | None:
@@ -123,23 +169,37 @@ def _identity(world: World, sub: str, requested: Any, existing: Doc | None) -> D
     ident: Doc = {"type": requested.get("type"), "tenantId": sub_doc.get("tenantId")}
     if "systemassigned" in str(requested["type"]).lower():
         ident["principalId"] = old.get("principalId") or new_guid()
-        world.store.put("principal", ident["principalId"], {"objectId": ident["principalId"],
-                                                            "directory": sub_doc.get("tenantId", ""),
-                                                            "type": "ServicePrincipal"})
+        world.store.put(
+            "principal",
+            ident["principalId"],
+            {
+                "objectId": ident["principalId"],
+                "directory": sub_doc.get("tenantId", ""),
+                "type": "ServicePrincipal",
+            },
+        )
     if requested.get("userAssignedIdentities"):
-        ident["userAssignedIdentities"] = {k: {"principalId": new_guid(), "clientId": new_guid()}
-                                           for k in requested["userAssignedIdentities"]}
+        ident["userAssignedIdentities"] = {
+            k: {"principalId": new_guid(), "clientId": new_guid()}
+            for k in requested["userAssignedIdentities"]
+        }
     return ident
 
 
 def _system_data(ctx: Ctx, created: str | None = None) -> Doc:
     stamp = iso(now())
     who = str((ctx.claims or {}).get("appid", ""))
-    return {"createdBy": who, "createdByType": "Application", "createdAt": created or stamp,
-            "lastModifiedBy": who, "lastModifiedByType": "Application", "lastModifiedAt": stamp}
+    return {
+        "createdBy": who,
+        "createdByType": "Application",
+        "createdAt": created or stamp,
+        "lastModifiedBy": who,
+        "lastModifiedByType": "Application",
+        "lastModifiedAt": stamp,
+    }
 
 
-def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - the ARM rules for account PUT are one sequence
+def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT are one sequence
     sub, rg, name = ctx.params["subscriptionId"].lower(), ctx.params["rg"], ctx.params["name"]
     world = ctx.world
     body = ctx.json_body()
@@ -153,10 +213,14 @@ def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - the ARM rules for accou
             deleted = _find_deleted(world, sub, rg, name)
             if deleted is not None:
                 if props.get("restore") is not True:
-                    raise ArmError(409, "FlagMustBeSetForRestore", f"An existing resource with ID '{aid}' has been "
-                                   "soft-deleted. To restore the resource, you must specify 'restore' to be 'true' "
-                                   "in the property. If you don't want to restore existing resource, please purge "
-                                   "it first.")
+                    raise ArmError(
+                        409,
+                        "FlagMustBeSetForRestore",
+                        f"An existing resource with ID '{aid}' has been "
+                        "soft-deleted. To restore the resource, you must specify 'restore' to be 'true' "
+                        "in the property. If you don't want to restore existing resource, please purge "
+                        "it first.",
+                    )
                 return _restore(ctx, deleted)
         else:
             lro.assert_not_busy(world, existing)
@@ -164,9 +228,13 @@ def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - the ARM rules for accou
         location = str(body.get("location") or (existing or {}).get("location", "")).replace(" ", "").lower()
         _check_location(location)
         if existing is not None and existing["location"] != location:
-            raise ArmError(400, "InvalidResourceLocation", f"The resource '{name}' already exists in location "
-                           f"'{existing['location']}' in resource group '{rg}'. A resource with the same name cannot "
-                           f"be created in location '{location}'. Please select a new resource name.")
+            raise ArmError(
+                400,
+                "InvalidResourceLocation",
+                f"The resource '{name}' already exists in location "
+                f"'{existing['location']}' in resource group '{rg}'. A resource with the same name cannot "
+                f"be created in location '{location}'. Please select a new resource name.",
+            )
         kind = str(body.get("kind") or (existing or {}).get("kind") or "")
         if not kind:
             raise ArmError(400, "KindRequired", "The kind property is required for this definition.")
@@ -176,7 +244,8 @@ def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - the ARM rules for accou
         if existing is None:
             _check_account_count(world, sub, location, kind)
         subdomain = props.get("customSubDomainName") or (existing or {}).get("properties", {}).get(
-            "customSubDomainName")
+            "customSubDomainName"
+        )
         if subdomain:
             owner = world.store.get("domain", subdomain)
             if owner is not None and owner["accountId"].lower() != aid.lower():
@@ -187,25 +256,47 @@ def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - the ARM rules for accou
         if subdomain:
             new_props["customSubDomainName"] = subdomain
         new_props.setdefault("publicNetworkAccess", "Enabled")
-        new_props.update({
-            "endpoint": _endpoint(kind, subdomain, location),
-            "internalId": old_props.get("internalId") or new_guid().replace("-", ""),
-            "dateCreated": old_props.get("dateCreated") or iso(now()),
-            "isMigrated": False, "privateEndpointConnections": [], "apiProperties": new_props.get("apiProperties", {}),
-            "provisioningState": "Creating" if existing is None else "Updating",
-        })
-        doc: Doc = {"id": aid, "name": name, "type": f"{NS}/accounts", "location": location, "kind": kind,
-                    "sku": {"name": sku["name"]}, "etag": _etag(), "properties": new_props,
-                    "systemData": _system_data(ctx, (existing or {}).get("systemData", {}).get("createdAt")),
-                    "_sub": sub, "_rg": rg, "_rgId": rg_doc["id"]}
+        new_props.update(
+            {
+                "endpoint": _endpoint(kind, subdomain, location),
+                "internalId": old_props.get("internalId") or new_guid().replace("-", ""),
+                "dateCreated": old_props.get("dateCreated") or iso(now()),
+                "isMigrated": False,
+                "privateEndpointConnections": [],
+                "apiProperties": new_props.get("apiProperties", {}),
+                "provisioningState": "Creating" if existing is None else "Updating",
+            }
+        )
+        doc: Doc = {
+            "id": aid,
+            "name": name,
+            "type": f"{NS}/accounts",
+            "location": location,
+            "kind": kind,
+            "sku": {"name": sku["name"]},
+            "etag": _etag(),
+            "properties": new_props,
+            "systemData": _system_data(ctx, (existing or {}).get("systemData", {}).get("createdAt")),
+            "_sub": sub,
+            "_rg": rg,
+            "_rgId": rg_doc["id"],
+        }
         if body.get("tags") is not None:
             doc["tags"] = body["tags"]
         ident = _identity(world, sub, body.get("identity"), existing)
         if ident is not None:
             doc["identity"] = ident
         lro.mark_busy(world, doc)
-        op = lro.start(world, ctx, action="account.write", resource_id=aid, sub=sub, location=location,
-                       verb="create" if existing is None else "update", account_id=aid)
+        op = lro.start(
+            world,
+            ctx,
+            action="account.write",
+            resource_id=aid,
+            sub=sub,
+            location=location,
+            verb="create" if existing is None else "update",
+            account_id=aid,
+        )
         save_account(world, doc)
     return json_response(public(doc), 201 if existing is None else 200, lro.async_headers(ctx, op))
 
@@ -216,12 +307,22 @@ def _restore(ctx: Ctx, deleted: Doc) -> Response:
     doc["properties"]["provisioningState"] = "Creating"
     doc["etag"] = _etag()
     lro.mark_busy(world, doc)
-    op = lro.start(world, ctx, action="account.write", resource_id=doc["id"], sub=doc["_sub"],
-                   location=doc["location"], verb="create", account_id=doc["id"])
+    op = lro.start(
+        world,
+        ctx,
+        action="account.write",
+        resource_id=doc["id"],
+        sub=doc["_sub"],
+        location=doc["location"],
+        verb="create",
+        account_id=doc["id"],
+    )
     save_account(world, doc)
     for kind, children in deleted["_children"].items():
         for child in children:
-            world.store.put(kind, child["id"], child, parent=child.get("_parent", child["_account"]), sub=doc["_sub"])
+            world.store.put(
+                kind, child["id"], child, parent=child.get("_parent", child["_account"]), sub=doc["_sub"]
+            )
     world.store.delete("deleted_account", deleted["id"])
     return json_response(public(doc), 201, lro.async_headers(ctx, op))
 
@@ -237,10 +338,16 @@ def _patch(ctx: Ctx) -> Response:
         if isinstance(body.get("sku"), dict) and body["sku"].get("name"):
             doc["sku"] = {"name": body["sku"]["name"]}
         props = {k: v for k, v in (body.get("properties") or {}).items() if k not in _READONLY}
-        if "customSubDomainName" in props and props["customSubDomainName"] != doc["properties"].get(
-                "customSubDomainName") and doc["properties"].get("customSubDomainName"):
-            raise ArmError(400, "CustomSubDomainNameCannotBeChanged", "The custom subdomain name of an account "
-                           "cannot be changed once set.")
+        if (
+            "customSubDomainName" in props
+            and props["customSubDomainName"] != doc["properties"].get("customSubDomainName")
+            and doc["properties"].get("customSubDomainName")
+        ):
+            raise ArmError(
+                400,
+                "CustomSubDomainNameCannotBeChanged",
+                "The custom subdomain name of an account cannot be changed once set.",
+            )
         doc["properties"].update(props)
         if "identity" in body:
             ident = _identity(world, doc["_sub"], body["identity"], doc)
@@ -251,8 +358,16 @@ def _patch(ctx: Ctx) -> Response:
         doc["etag"] = _etag()
         doc["systemData"] = _system_data(ctx, doc.get("systemData", {}).get("createdAt"))
         lro.mark_busy(world, doc)
-        op = lro.start(world, ctx, action="account.write", resource_id=doc["id"], sub=doc["_sub"],
-                       location=doc["location"], verb="update", account_id=doc["id"])
+        op = lro.start(
+            world,
+            ctx,
+            action="account.write",
+            resource_id=doc["id"],
+            sub=doc["_sub"],
+            location=doc["location"],
+            verb="update",
+            account_id=doc["id"],
+        )
         save_account(world, doc)
     return json_response(public(doc), 200, lro.async_headers(ctx, op))
 
@@ -260,16 +375,25 @@ def _patch(ctx: Ctx) -> Response:
 def _delete(ctx: Ctx) -> Response:
     world = ctx.world
     with world.store.tx():
-        doc = world.store.get("account", account_id(ctx.params["subscriptionId"], ctx.params["rg"],
-                                                    ctx.params["name"]))
+        doc = world.store.get(
+            "account", account_id(ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"])
+        )
         if doc is None:
             return empty_response(204)
         lro.assert_not_busy(world, doc)
         doc["_before"] = doc["properties"]["provisioningState"]
         doc["properties"]["provisioningState"] = "Deleting"
         lro.mark_busy(world, doc)
-        op = lro.start(world, ctx, action="account.delete", resource_id=doc["id"], sub=doc["_sub"],
-                       location=doc["location"], verb="delete", account_id=doc["id"])
+        op = lro.start(
+            world,
+            ctx,
+            action="account.delete",
+            resource_id=doc["id"],
+            sub=doc["_sub"],
+            location=doc["location"],
+            verb="delete",
+            account_id=doc["id"],
+        )
         save_account(world, doc)
     return empty_response(202, lro.location_headers(ctx, op))
 
@@ -279,8 +403,11 @@ def soft_delete(world: World, doc: Doc) -> None:
     t = now()
     children: dict[str, list[Doc]] = {}
     for kind in CHILD_KINDS:
-        items = [c for c in world.store.in_subscription(kind, doc["_sub"])
-                 if c["_account"].lower() == doc["id"].lower()]
+        items = [
+            c
+            for c in world.store.in_subscription(kind, doc["_sub"])
+            if c["_account"].lower() == doc["id"].lower()
+        ]
         for c in items:
             c["properties"]["provisioningState"] = "Succeeded"
             world.store.delete(kind, c["id"])
@@ -290,9 +417,16 @@ def soft_delete(world: World, doc: Doc) -> None:
     doc["properties"]["provisioningState"] = "Succeeded"
     did = deleted_id(doc["_sub"], doc["location"], doc["_rg"], doc["name"])
     hold = world.settings.soft_delete_hours * 3600
-    deleted = {**public(doc), "id": did, "type": f"{NS}/deletedAccounts",
-               "properties": {**doc["properties"], "deletionDate": iso(t), "scheduledPurgeDate": iso(t + hold)},
-               "_account": doc, "_children": children, "_rg": doc["_rg"], "_purgeAt": t + hold}
+    deleted = {
+        **public(doc),
+        "id": did,
+        "type": f"{NS}/deletedAccounts",
+        "properties": {**doc["properties"], "deletionDate": iso(t), "scheduledPurgeDate": iso(t + hold)},
+        "_account": doc,
+        "_children": children,
+        "_rg": doc["_rg"],
+        "_purgeAt": t + hold,
+    }
     world.store.put("deleted_account", did, deleted, sub=doc["_sub"])
     world.store.delete("account", doc["id"])
 
@@ -327,13 +461,20 @@ def _finish_purge(world: World, op: Doc) -> None:
         _purge_now(world, deleted)
 
 
-lro.FINALIZERS.update({"account.write": _finish_write, "account.delete": _finish_delete,
-                       "rg.delete": _finish_rg_delete, "purge": _finish_purge})
+lro.FINALIZERS.update(
+    {
+        "account.write": _finish_write,
+        "account.delete": _finish_delete,
+        "rg.delete": _finish_rg_delete,
+        "purge": _finish_purge,
+    }
+)
 
 
 def _get(ctx: Ctx) -> Response:
-    return json_response(public(get_account(ctx.world, ctx.params["subscriptionId"], ctx.params["rg"],
-                                            ctx.params["name"])))
+    return json_response(
+        public(get_account(ctx.world, ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"]))
+    )
 
 
 def _list_rg(ctx: Ctx) -> Response:
@@ -343,7 +484,9 @@ def _list_rg(ctx: Ctx) -> Response:
 
 
 def _list_sub(ctx: Ctx) -> Response:
-    return ctx.page([public(a) for a in ctx.world.store.in_subscription("account", ctx.params["subscriptionId"])])
+    return ctx.page(
+        [public(a) for a in ctx.world.store.in_subscription("account", ctx.params["subscriptionId"])]
+    )
 
 
 def _list_keys(ctx: Ctx) -> Response:
@@ -351,8 +494,12 @@ def _list_keys(ctx: Ctx) -> Response:
     if doc["properties"].get("disableLocalAuth"):
         raise ArmError(400, "BadRequest", "Failed to list key. disableLocalAuth is set to be true")
     seed = doc["properties"]["internalId"]
-    return json_response({"key1": hashlib.sha256(f"{seed}1".encode()).hexdigest(),
-                          "key2": hashlib.sha256(f"{seed}2".encode()).hexdigest()})
+    return json_response(
+        {
+            "key1": hashlib.sha256(f"{seed}1".encode()).hexdigest(),
+            "key2": hashlib.sha256(f"{seed}2".encode()).hexdigest(),
+        }
+    )
 
 
 def _deleted_public(d: Doc) -> Doc:
@@ -366,11 +513,17 @@ def _deleted_list(ctx: Ctx) -> Response:
 def _deleted_lookup(ctx: Ctx) -> Doc:
     sub = ctx.params["subscriptionId"]
     _expire_deleted(ctx.world, sub)
-    did = deleted_id(sub, ctx.params["location"].replace(" ", "").lower(), ctx.params["rg"], ctx.params["name"])
+    did = deleted_id(
+        sub, ctx.params["location"].replace(" ", "").lower(), ctx.params["rg"], ctx.params["name"]
+    )
     d = ctx.world.store.get("deleted_account", did)
     if d is None:
-        raise ArmError(404, "ResourceNotFound", f"The Resource '{NS}/deletedAccounts/{ctx.params['name']}' under "
-                       f"resource group '{ctx.params['rg']}' was not found.")
+        raise ArmError(
+            404,
+            "ResourceNotFound",
+            f"The Resource '{NS}/deletedAccounts/{ctx.params['name']}' under "
+            f"resource group '{ctx.params['rg']}' was not found.",
+        )
     return d
 
 
@@ -380,8 +533,15 @@ def _deleted_get(ctx: Ctx) -> Response:
 
 def _purge(ctx: Ctx) -> Response:
     d = _deleted_lookup(ctx)
-    op = lro.start(ctx.world, ctx, action="purge", resource_id=d["id"], sub=ctx.params["subscriptionId"].lower(),
-                   location=d["location"], verb="purge")
+    op = lro.start(
+        ctx.world,
+        ctx,
+        action="purge",
+        resource_id=d["id"],
+        sub=ctx.params["subscriptionId"].lower(),
+        location=d["location"],
+        verb="purge",
+    )
     return empty_response(202, lro.location_headers(ctx, op))
 
 
@@ -389,15 +549,23 @@ def _check_domain(ctx: Ctx) -> Response:
     body = ctx.json_body()
     subdomain = str(body.get("subdomainName", ""))
     taken = ctx.world.store.get("domain", subdomain) is not None if subdomain else True
-    doc: Doc = {"isSubdomainAvailable": not taken, "subdomainName": subdomain,
-                "type": body.get("type", f"{NS}/accounts"), "kind": body.get("kind")}
+    doc: Doc = {
+        "isSubdomainAvailable": not taken,
+        "subdomainName": subdomain,
+        "type": body.get("type", f"{NS}/accounts"),
+        "kind": body.get("kind"),
+    }
     if taken:
-        doc["reason"] = f"Sub domain name '{subdomain}' is not valid or has been occupied by another resource."
+        doc["reason"] = (
+            f"Sub domain name '{subdomain}' is not valid or has been occupied by another resource."
+        )
     return json_response(doc)
 
 
 def register(router: Router) -> None:
-    acct = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
+    acct = (
+        "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
+    )
     prov = "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices"
     read, write, delete = f"{NS}/accounts/read", f"{NS}/accounts/write", f"{NS}/accounts/delete"
     router.add("GET", acct, _list_rg, "accounts.list_by_resource_group", read)
@@ -405,13 +573,35 @@ def register(router: Router) -> None:
     router.add("PUT", acct + "/{name}", _put, "accounts.begin_create", write)
     router.add("PATCH", acct + "/{name}", _patch, "accounts.begin_update", write)
     router.add("DELETE", acct + "/{name}", _delete, "accounts.begin_delete", delete)
-    router.add("POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action")
+    router.add(
+        "POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action"
+    )
     router.add("GET", prov + "/accounts", _list_sub, "accounts.list", read)
-    router.add("GET", prov + "/deletedAccounts", _deleted_list, "deleted_accounts.list",
-               f"{NS}/locations/resourceGroups/deletedAccounts/read")
-    router.add("GET", prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}", _deleted_get,
-               "deleted_accounts.get", f"{NS}/locations/resourceGroups/deletedAccounts/read")
-    router.add("DELETE", prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}", _purge,
-               "deleted_accounts.begin_purge", f"{NS}/locations/resourceGroups/deletedAccounts/delete")
-    router.add("POST", prov + "/checkDomainAvailability", _check_domain, "check_domain_availability",
-               f"{NS}/checkDomainAvailability/action")
+    router.add(
+        "GET",
+        prov + "/deletedAccounts",
+        _deleted_list,
+        "deleted_accounts.list",
+        f"{NS}/locations/resourceGroups/deletedAccounts/read",
+    )
+    router.add(
+        "GET",
+        prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}",
+        _deleted_get,
+        "deleted_accounts.get",
+        f"{NS}/locations/resourceGroups/deletedAccounts/read",
+    )
+    router.add(
+        "DELETE",
+        prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}",
+        _purge,
+        "deleted_accounts.begin_purge",
+        f"{NS}/locations/resourceGroups/deletedAccounts/delete",
+    )
+    router.add(
+        "POST",
+        prov + "/checkDomainAvailability",
+        _check_domain,
+        "check_domain_availability",
+        f"{NS}/checkDomainAvailability/action",
+    )

@@ -19,21 +19,40 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tenantctl.emulator import accounts, control, deployments, entra, faults, lro, quota, rai, rbac, subscriptions
+from tenantctl.emulator import (
+    accounts,
+    control,
+    deployments,
+    entra,
+    faults,
+    lro,
+    quota,
+    rai,
+    rbac,
+    subscriptions,
+)
 from tenantctl.emulator.core import ArmError, Ctx, Router, error_response, json_response, new_guid
 from tenantctl.emulator.world import World
 
 log = logging.getLogger("tenantctl.emulator")
 _SUB = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
-_OP_STATUS = re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.CognitiveServices/locations/[^/]+/"
-                        r"operationResults/[^/]+/?$", re.IGNORECASE)
+_OP_STATUS = re.compile(
+    r"^/subscriptions/[^/]+/providers/Microsoft\.CognitiveServices/locations/[^/]+/"
+    r"operationResults/[^/]+/?$",
+    re.IGNORECASE,
+)
 _METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
 def build_arm_router() -> Router:
     router = Router()
-    router.add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices/locations/{location}/"
-               "operationResults/{opId}", lro.status_handler, "lro.poll")
+    router.add(
+        "GET",
+        "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices/locations/{location}/"
+        "operationResults/{opId}",
+        lro.status_handler,
+        "lro.poll",
+    )
     for module in (subscriptions, accounts, deployments, quota, rai, rbac):
         module.register(router)  # type: ignore[attr-defined]
     return router
@@ -42,8 +61,12 @@ def build_arm_router() -> Router:
 def build_entra_router() -> Router:
     router = Router()
     router.add("GET", "/common/discovery/instance", entra.instance_discovery, "entra.instance_discovery")
-    router.add("GET", "/{tenant}/v2.0/.well-known/openid-configuration", entra.openid_configuration,
-               "entra.discovery")
+    router.add(
+        "GET",
+        "/{tenant}/v2.0/.well-known/openid-configuration",
+        entra.openid_configuration,
+        "entra.discovery",
+    )
     router.add("GET", "/{tenant}/discovery/v2.0/keys", entra.jwks, "entra.keys")
     router.add("POST", "/{tenant}/oauth2/v2.0/token", entra.token, "entra.token")
     router.add("GET", "/{tenant}/adminconsent", entra.admin_consent, "entra.adminconsent")
@@ -63,9 +86,15 @@ class Dispatcher:
     async def __call__(self, request: Request) -> Response:
         path = request.url.path
         method = request.method
-        ctx = Ctx(world=self.world, method=method, path=path, host=request.headers.get("host", "127.0.0.1"),
-                  query={k.lower(): v for k, v in request.query_params.multi_items()}, body=None,
-                  client_host=request.client.host if request.client else "")
+        ctx = Ctx(
+            world=self.world,
+            method=method,
+            path=path,
+            host=request.headers.get("host", "127.0.0.1"),
+            query={k.lower(): v for k, v in request.query_params.multi_items()},
+            body=None,
+            client_host=request.client.host if request.client else "",
+        )
         raw = await request.body()
         try:
             if path.startswith("/_emulator/"):
@@ -83,8 +112,11 @@ class Dispatcher:
             return self._finish(error_response(err))
         except Exception:
             log.exception("emulator handler failed for %s %s", method, path)
-            return self._finish(error_response(ArmError(500, "InternalServerError",
-                                                        "The emulator failed to process the request.")))
+            return self._finish(
+                error_response(
+                    ArmError(500, "InternalServerError", "The emulator failed to process the request.")
+                )
+            )
 
     @staticmethod
     def _finish(resp: Response) -> Response:
@@ -112,7 +144,7 @@ class Dispatcher:
         except entra.AadError as err:
             return entra.aad_response(err)
 
-    async def _arm(self, request: Request, ctx: Ctx, raw: bytes) -> Response:  # noqa: C901 - the pipeline
+    async def _arm(self, request: Request, ctx: Ctx, raw: bytes) -> Response:
         world = self.world
         hit = self.arm.match(ctx.method, ctx.path)
         op = hit[0].op if hit else "unknown"
@@ -125,19 +157,14 @@ class Dispatcher:
         if fault == "drop-before" and await self._drop(request):
             return Response(b"", status_code=500)
         ctx.claims = entra.verify_bearer(world, request.headers.get("authorization", ""), ctx.base)
-        extra_headers: dict[str, str] = {}
-        m = _SUB.match(ctx.path)
-        if m:
-            sub = world.store.get("subscription", m.group(1))
-            if sub is None:
-                raise ArmError(404, "SubscriptionNotFound", f"The subscription '{m.group(1)}' could not be found.")
-            if sub["tenantId"] != str(ctx.claims.get("tid", "")).lower():
-                raise _wrong_tenant(ctx, str(ctx.claims.get("tid", "")), sub["tenantId"])
-            if world.settings.throttle:
-                extra_headers = faults.throttle(world, ctx.method, sub["subscriptionId"])
+        extra_headers = self._subscription_gate(ctx)
         if hit is None:
-            raise ArmError(404, "InvalidResourceType", f"The resource type could not be found for path '{ctx.path}' "
-                           f"and api version '{ctx.query.get('api-version', '')}'.")
+            raise ArmError(
+                404,
+                "InvalidResourceType",
+                f"The resource type could not be found for path '{ctx.path}' "
+                f"and api version '{ctx.query.get('api-version', '')}'.",
+            )
         route, ctx.params = hit
         lro.settle(world)
         if route.action is not None:
@@ -146,8 +173,11 @@ class Dispatcher:
             try:
                 ctx.body = json.loads(raw)
             except ValueError:
-                raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
-                               "deserialized.") from None
+                raise ArmError(
+                    400,
+                    "InvalidRequestContent",
+                    "The request content was invalid and could not be deserialized.",
+                ) from None
         resp = route.handler(ctx)
         if fault == "drop-after" and await self._drop(request):
             return Response(b"", status_code=500)
@@ -155,9 +185,26 @@ class Dispatcher:
             resp.headers[k] = v
         return self._finish(resp)
 
+    def _subscription_gate(self, ctx: Ctx) -> dict[str, str]:
+        """404 unknown subscription, 401 token from another tenant, 429 when throttled."""
+        m = _SUB.match(ctx.path)
+        if not m:
+            return {}
+        sub = self.world.store.get("subscription", m.group(1))
+        if sub is None:
+            raise ArmError(
+                404, "SubscriptionNotFound", f"The subscription '{m.group(1)}' could not be found."
+            )
+        tid = str((ctx.claims or {}).get("tid", "")).lower()
+        if sub["tenantId"] != tid:
+            raise _wrong_tenant(ctx, tid, sub["tenantId"])
+        if self.world.settings.throttle:
+            return faults.throttle(self.world, ctx.method, sub["subscriptionId"])
+        return {}
+
     @staticmethod
     async def _drop(request: Request) -> bool:
-        if not faults.drop(request.scope):
+        if not faults.drop(dict(request.scope)):
             return False
         await asyncio.sleep(0.01)  # let uvicorn notice the lost connection so it sends nothing
         return True
@@ -165,14 +212,20 @@ class Dispatcher:
 
 def _wrong_tenant(ctx: Ctx, token_tid: str, sub_tid: str) -> ArmError:
     base = ctx.base
-    return ArmError(401, "InvalidAuthenticationTokenTenant", f"The access token is from the wrong issuer "
-                    f"'{base}/{token_tid}/'. It must match the tenant '{base}/{sub_tid}/' associated with this "
-                    f"subscription. Please use the authority (URL) '{base}/{sub_tid}' to get the token. Note, if "
-                    "the subscription is transferred to another tenant there is no impact to the services, but "
-                    "information about new tenant could take time to propagate (up to an hour). If you just "
-                    "transferred your subscription and see this error message, please try back later.",
-                    {"WWW-Authenticate": f'Bearer authorization_uri="{base}/{sub_tid}", error="invalid_token", '
-                                         'error_description="The access token is from the wrong issuer."'})
+    return ArmError(
+        401,
+        "InvalidAuthenticationTokenTenant",
+        f"The access token is from the wrong issuer "
+        f"'{base}/{token_tid}/'. It must match the tenant '{base}/{sub_tid}/' associated with this "
+        f"subscription. Please use the authority (URL) '{base}/{sub_tid}' to get the token. Note, if "
+        "the subscription is transferred to another tenant there is no impact to the services, but "
+        "information about new tenant could take time to propagate (up to an hour). If you just "
+        "transferred your subscription and see this error message, please try back later.",
+        {
+            "WWW-Authenticate": f'Bearer authorization_uri="{base}/{sub_tid}", error="invalid_token", '
+            'error_description="The access token is from the wrong issuer."'
+        },
+    )
 
 
 def build_app(world: World, admin: control.Admin) -> Starlette:

@@ -14,16 +14,34 @@ from dataclasses import dataclass
 from typing import Any
 
 REGIONS: dict[str, str] = {
-    "swedencentral": "Sweden Central", "westeurope": "West Europe", "francecentral": "France Central",
-    "germanywestcentral": "Germany West Central", "northeurope": "North Europe", "uksouth": "UK South",
-    "eastus": "East US", "eastus2": "East US 2", "westus": "West US", "westus3": "West US 3",
-    "japaneast": "Japan East", "australiaeast": "Australia East", "canadaeast": "Canada East",
+    "swedencentral": "Sweden Central",
+    "westeurope": "West Europe",
+    "francecentral": "France Central",
+    "germanywestcentral": "Germany West Central",
+    "northeurope": "North Europe",
+    "uksouth": "UK South",
+    "eastus": "East US",
+    "eastus2": "East US 2",
+    "westus": "West US",
+    "westus3": "West US 3",
+    "japaneast": "Japan East",
+    "australiaeast": "Australia East",
+    "canadaeast": "Canada East",
 }
 # Data zones exist for the EU and the US only.
-_DATA_ZONE_REGIONS = frozenset({
-    "swedencentral", "westeurope", "francecentral", "germanywestcentral", "northeurope",
-    "eastus", "eastus2", "westus", "westus3",
-})
+_DATA_ZONE_REGIONS = frozenset(
+    {
+        "swedencentral",
+        "westeurope",
+        "francecentral",
+        "germanywestcentral",
+        "northeurope",
+        "eastus",
+        "eastus2",
+        "westus",
+        "westus3",
+    }
+)
 
 STANDARD_SKUS = frozenset({"Standard", "GlobalStandard", "DataZoneStandard"})
 PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
@@ -45,8 +63,13 @@ _CAPACITY: dict[str, dict[str, int]] = {
     "GlobalBatch": {"minimum": 1, "maximum": 10000, "step": 1, "default": 100},
 }
 _DEFAULT_LIMIT: dict[str, float] = {
-    "Standard": 300, "GlobalStandard": 1000, "DataZoneStandard": 1000, "ProvisionedManaged": 100,
-    "GlobalProvisionedManaged": 100, "DataZoneProvisionedManaged": 100, "GlobalBatch": 10000,
+    "Standard": 300,
+    "GlobalStandard": 1000,
+    "DataZoneStandard": 1000,
+    "ProvisionedManaged": 100,
+    "GlobalProvisionedManaged": 100,
+    "DataZoneProvisionedManaged": 100,
+    "GlobalBatch": 10000,
 }
 
 
@@ -66,26 +89,95 @@ _EMBED = (("embeddings", "true"), ("embeddingsMaxInputs", "2048"))
 _GPT_SKUS = (*sorted(STANDARD_SKUS), *sorted(PROVISIONED_SKUS), "GlobalBatch")
 CATALOGUE: tuple[ModelVersion, ...] = (
     ModelVersion("gpt-4o", "2024-08-06", _GPT_SKUS, "2024-08-06T00:00:00Z"),
-    ModelVersion("gpt-4o", "2024-11-20", ("GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
-                 "GlobalProvisionedManaged", "GlobalBatch"), "2024-11-20T00:00:00Z", default=True),
-    ModelVersion("gpt-4o-mini", "2024-07-18", ("Standard", "GlobalStandard", "DataZoneStandard",
-                 "ProvisionedManaged", "GlobalProvisionedManaged", "GlobalBatch"), "2024-07-18T00:00:00Z",
-                 default=True),
-    ModelVersion("gpt-4.1", "2025-04-14", ("GlobalStandard", "DataZoneStandard", "ProvisionedManaged",
-                 "GlobalProvisionedManaged", "DataZoneProvisionedManaged", "GlobalBatch"),
-                 "2025-04-14T00:00:00Z", default=True, inference_retirement="2028-04-14T00:00:00Z"),
-    ModelVersion("gpt-4.1-mini", "2025-04-14", ("GlobalStandard", "DataZoneStandard",
-                 "GlobalProvisionedManaged", "GlobalBatch"), "2025-04-14T00:00:00Z", default=True,
-                 inference_retirement="2028-04-14T00:00:00Z"),
-    ModelVersion("o3-mini", "2025-01-31", ("GlobalStandard", "DataZoneStandard", "GlobalProvisionedManaged",
-                 "DataZoneProvisionedManaged", "GlobalBatch"), "2025-01-31T00:00:00Z", default=True),
-    ModelVersion("text-embedding-3-large", "1", ("Standard", "GlobalStandard"), "2024-01-25T00:00:00Z",
-                 default=True, capabilities=_EMBED),
-    ModelVersion("text-embedding-3-small", "1", ("Standard", "GlobalStandard"), "2024-01-25T00:00:00Z",
-                 default=True, capabilities=_EMBED),
+    ModelVersion(
+        "gpt-4o",
+        "2024-11-20",
+        (
+            "GlobalStandard",
+            "DataZoneStandard",
+            "ProvisionedManaged",
+            "GlobalProvisionedManaged",
+            "GlobalBatch",
+        ),
+        "2024-11-20T00:00:00Z",
+        default=True,
+    ),
+    ModelVersion(
+        "gpt-4o-mini",
+        "2024-07-18",
+        (
+            "Standard",
+            "GlobalStandard",
+            "DataZoneStandard",
+            "ProvisionedManaged",
+            "GlobalProvisionedManaged",
+            "GlobalBatch",
+        ),
+        "2024-07-18T00:00:00Z",
+        default=True,
+    ),
+    ModelVersion(
+        "gpt-4.1",
+        "2025-04-14",
+        (
+            "GlobalStandard",
+            "DataZoneStandard",
+            "ProvisionedManaged",
+            "GlobalProvisionedManaged",
+            "DataZoneProvisionedManaged",
+            "GlobalBatch",
+        ),
+        "2025-04-14T00:00:00Z",
+        default=True,
+        inference_retirement="2028-04-14T00:00:00Z",
+    ),
+    ModelVersion(
+        "gpt-4.1-mini",
+        "2025-04-14",
+        ("GlobalStandard", "DataZoneStandard", "GlobalProvisionedManaged", "GlobalBatch"),
+        "2025-04-14T00:00:00Z",
+        default=True,
+        inference_retirement="2028-04-14T00:00:00Z",
+    ),
+    ModelVersion(
+        "o3-mini",
+        "2025-01-31",
+        (
+            "GlobalStandard",
+            "DataZoneStandard",
+            "GlobalProvisionedManaged",
+            "DataZoneProvisionedManaged",
+            "GlobalBatch",
+        ),
+        "2025-01-31T00:00:00Z",
+        default=True,
+    ),
+    ModelVersion(
+        "text-embedding-3-large",
+        "1",
+        ("Standard", "GlobalStandard"),
+        "2024-01-25T00:00:00Z",
+        default=True,
+        capabilities=_EMBED,
+    ),
+    ModelVersion(
+        "text-embedding-3-small",
+        "1",
+        ("Standard", "GlobalStandard"),
+        "2024-01-25T00:00:00Z",
+        default=True,
+        capabilities=_EMBED,
+    ),
     # Retiring within 60 days of 2026-11-22 on purpose.
-    ModelVersion("gpt-35-turbo", "0125", ("Standard", "ProvisionedManaged"), "2024-01-25T00:00:00Z",
-                 default=True, inference_retirement="2027-01-10T00:00:00Z", lifecycle="Deprecating"),
+    ModelVersion(
+        "gpt-35-turbo",
+        "0125",
+        ("Standard", "ProvisionedManaged"),
+        "2024-01-25T00:00:00Z",
+        default=True,
+        inference_retirement="2027-01-10T00:00:00Z",
+        lifecycle="Deprecating",
+    ),
 )
 
 
@@ -95,21 +187,22 @@ def usage_name(sku: str, model: str) -> str:
 
 def usage_display(usage: str) -> str:
     """localizedValue of a usage name, the same string that appears in InsufficientQuota messages."""
+    fixed = {
+        ACCOUNT_COUNT_USAGE: "Azure OpenAI Resources per Region",
+        TOTAL_ACCOUNT_USAGE: "Cognitive Services total account limit",
+    }
     parts = usage.split(".", 2)
-    if usage == ACCOUNT_COUNT_USAGE:
-        return "Azure OpenAI Resources per Region"
-    if usage == TOTAL_ACCOUNT_USAGE:
-        return "Cognitive Services total account limit"
-    if len(parts) != 3:
-        return usage
+    if usage in fixed or len(parts) != 3:
+        return fixed.get(usage, usage)
     _, sku, model = parts
     if sku in PROVISIONED_SKUS:
-        return f"Provisioned Managed Throughput Unit - {model} - {sku}"
-    if sku == "GlobalBatch":
-        return f"Enqueued Tokens (thousands) - {model} - {sku}"
-    if sku == "Standard":
-        return f"Tokens Per Minute (thousands) - {model}"
-    return f"Tokens Per Minute (thousands) - {model} - {sku}"
+        label = "Provisioned Managed Throughput Unit"
+    elif sku == "GlobalBatch":
+        label = "Enqueued Tokens (thousands)"
+    else:
+        label = "Tokens Per Minute (thousands)"
+    # Regional Standard quotas carry no deployment-type suffix (research/arm-api.md §3.4).
+    return f"{label} - {model}" if sku == "Standard" else f"{label} - {model} - {sku}"
 
 
 def default_limit(usage: str) -> float:
@@ -130,7 +223,11 @@ def skus_in(location: str, mv: ModelVersion) -> tuple[str, ...]:
 
 def find(location: str, name: str, version: str) -> ModelVersion | None:
     for mv in CATALOGUE:
-        if mv.name.lower() == name.lower() and mv.version.lower() == version.lower() and skus_in(location, mv):
+        if (
+            mv.name.lower() == name.lower()
+            and mv.version.lower() == version.lower()
+            and skus_in(location, mv)
+        ):
             return mv
     return None
 
@@ -152,23 +249,39 @@ def model_documents(location: str) -> list[dict[str, Any]]:
         if not skus:
             continue
         sku_docs = [
-            {"name": s, "usageName": usage_name(s, mv.name), "deprecationDate": mv.inference_retirement,
-             "capacity": capacity_range(s),
-             "rateLimits": [{"key": "request", "renewalPeriod": 10, "count": 1},
-                            {"key": "token", "renewalPeriod": 60, "count": 1000}]}
+            {
+                "name": s,
+                "usageName": usage_name(s, mv.name),
+                "deprecationDate": mv.inference_retirement,
+                "capacity": capacity_range(s),
+                "rateLimits": [
+                    {"key": "request", "renewalPeriod": 10, "count": 1},
+                    {"key": "token", "renewalPeriod": 60, "count": 1000},
+                ],
+            }
             for s in skus
         ]
         model: dict[str, Any] = {
-            "format": "OpenAI", "name": mv.name, "version": mv.version, "isDefaultVersion": mv.default,
-            "maxCapacity": max(c["capacity"]["maximum"] for c in sku_docs),
+            "format": "OpenAI",
+            "name": mv.name,
+            "version": mv.version,
+            "isDefaultVersion": mv.default,
+            "maxCapacity": max(capacity_range(s)["maximum"] for s in skus),
             "capabilities": dict(mv.capabilities),
             "deprecation": {"inference": mv.inference_retirement, "deprecationStatus": "Planned"},
             "lifecycleStatus": mv.lifecycle,
             "modelCatalogAssetId": f"azureml://registries/azure-openai/models/{mv.name}/versions/{mv.version}",
-            "systemData": {"createdBy": "Microsoft", "createdByType": "Application", "createdAt": mv.created,
-                           "lastModifiedBy": "Microsoft", "lastModifiedByType": "Application",
-                           "lastModifiedAt": mv.created},
+            "systemData": {
+                "createdBy": "Microsoft",
+                "createdByType": "Application",
+                "createdAt": mv.created,
+                "lastModifiedBy": "Microsoft",
+                "lastModifiedByType": "Application",
+                "lastModifiedAt": mv.created,
+            },
             "skus": sku_docs,
         }
-        out.append({"kind": "OpenAI", "skuName": "S0", "description": f"{mv.name} {mv.version}", "model": model})
+        out.append(
+            {"kind": "OpenAI", "skuName": "S0", "description": f"{mv.name} {mv.version}", "model": model}
+        )
     return out

@@ -32,8 +32,15 @@ class Admin:
         if meta is None:
             home = entra.add_directory(self.world)
             sub = entra.add_subscription(self.world, None, home)
-            sp = entra.register_app(self.world, home_directory=home, multi_tenant=True, client_id=None,
-                                    secret=None, certificate_pem=None, federated=None)
+            sp = entra.register_app(
+                self.world,
+                home_directory=home,
+                multi_tenant=True,
+                client_id=None,
+                secret=None,
+                certificate_pem=None,
+                federated=None,
+            )
             meta = {"home_directory": home, "subscription_id": sub, "provider": asdict(sp)}
             self.world.store.put("meta", "bootstrap", meta)
             self._provider_owner(meta)
@@ -41,7 +48,9 @@ class Admin:
         return meta
 
     def _provider_owner(self, meta: dict[str, Any]) -> None:
-        rbac.assign(self.world, f"/subscriptions/{meta['subscription_id']}", meta["provider"]["object_id"], "Owner")
+        rbac.assign(
+            self.world, f"/subscriptions/{meta['subscription_id']}", meta["provider"]["object_id"], "Owner"
+        )
 
     @property
     def provider(self) -> ServicePrincipal:
@@ -51,14 +60,29 @@ class Admin:
         return entra.add_directory(self.world, tenant_id)
 
     def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
-        return entra.add_subscription(self.world, subscription_id, directory or self.bootstrap["home_directory"])
+        return entra.add_subscription(
+            self.world, subscription_id, directory or self.bootstrap["home_directory"]
+        )
 
-    def register_app(self, *, home_directory: str, multi_tenant: bool = True, client_id: str | None = None,
-                     secret: str | None = None, certificate_pem: bytes | None = None,
-                     federated: list[tuple[str, str]] | None = None) -> ServicePrincipal:
-        return entra.register_app(self.world, home_directory=home_directory, multi_tenant=multi_tenant,
-                                  client_id=client_id, secret=secret, certificate_pem=certificate_pem,
-                                  federated=federated)
+    def register_app(
+        self,
+        *,
+        home_directory: str,
+        multi_tenant: bool = True,
+        client_id: str | None = None,
+        secret: str | None = None,
+        certificate_pem: bytes | None = None,
+        federated: list[tuple[str, str]] | None = None,
+    ) -> ServicePrincipal:
+        return entra.register_app(
+            self.world,
+            home_directory=home_directory,
+            multi_tenant=multi_tenant,
+            client_id=client_id,
+            secret=secret,
+            certificate_pem=certificate_pem,
+            federated=federated,
+        )
 
     def grant_consent(self, client_id: str, directory: str) -> str:
         return entra.grant_consent(self.world, client_id, directory)
@@ -116,9 +140,14 @@ def build_router(admin: Admin) -> Router:
         d = body(ctx)
         fed = [(str(i), str(s)) for i, s in d.get("federated") or []]
         cert = d.get("certificate_pem")
-        sp = admin.register_app(home_directory=d["home_directory"], multi_tenant=bool(d.get("multi_tenant", True)),
-                                client_id=d.get("client_id"), secret=d.get("secret"),
-                                certificate_pem=cert.encode() if cert else None, federated=fed)
+        sp = admin.register_app(
+            home_directory=d["home_directory"],
+            multi_tenant=bool(d.get("multi_tenant", True)),
+            client_id=d.get("client_id"),
+            secret=d.get("secret"),
+            certificate_pem=cert.encode() if cert else None,
+            federated=fed,
+        )
         return ok(asdict(sp))
 
     def role(ctx: Ctx) -> Response:
@@ -147,12 +176,30 @@ def build_router(admin: Admin) -> Router:
     router.add("GET", "/_emulator/settings", lambda ctx: ok(asdict(admin.world.settings)), "admin")
     router.add("PATCH", "/_emulator/settings", settings, "admin")
     router.add("PUT", "/_emulator/quota", quota_route, "admin")
-    router.add("POST", "/_emulator/directories",
-               lambda ctx: ok({"tenant_id": admin.add_directory(body(ctx).get("tenant_id"))}), "admin")
-    router.add("POST", "/_emulator/subscriptions", lambda ctx: ok({"subscription_id": admin.add_subscription(
-        body(ctx).get("subscription_id"), body(ctx).get("directory"))}), "admin")
+    router.add(
+        "POST",
+        "/_emulator/directories",
+        lambda ctx: ok({"tenant_id": admin.add_directory(body(ctx).get("tenant_id"))}),
+        "admin",
+    )
+    router.add(
+        "POST",
+        "/_emulator/subscriptions",
+        lambda ctx: ok(
+            {
+                "subscription_id": admin.add_subscription(
+                    body(ctx).get("subscription_id"), body(ctx).get("directory")
+                )
+            }
+        ),
+        "admin",
+    )
     router.add("POST", "/_emulator/apps", app, "admin")
-    router.add("POST", "/_emulator/consent", lambda ctx: ok({"object_id": admin.grant_consent(
-        body(ctx)["client_id"], body(ctx)["directory"])}), "admin")
+    router.add(
+        "POST",
+        "/_emulator/consent",
+        lambda ctx: ok({"object_id": admin.grant_consent(body(ctx)["client_id"], body(ctx)["directory"])}),
+        "admin",
+    )
     router.add("POST", "/_emulator/role-assignments", role, "admin")
     return router

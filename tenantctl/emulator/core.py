@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,13 +40,15 @@ def not_found(rtype: str, name: str, rg: str | None = None) -> ArmError:
     if rtype == "ResourceGroup":
         return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
     where = f" under resource group '{rg}'" if rg else ""
-    return ArmError(404, "ResourceNotFound", f"The Resource '{rtype}/{name}'{where} was not found. "
-                    "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    return ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{rtype}/{name}'{where} was not found. "
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
 
 
 def now() -> float:
-    import time
-
     return time.time()
 
 
@@ -95,8 +98,11 @@ class Ctx:
 
     def json_body(self) -> Doc:
         if not isinstance(self.body, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
-                           "deserialized: 'Expected a JSON object'.")
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: 'Expected a JSON object'.",
+            )
         return self.body
 
     def page(self, items: list[Doc]) -> Response:
@@ -106,7 +112,7 @@ class Ctx:
             start = int(self.query.get("$skiptoken", "0"))
         except ValueError:
             start = 0
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         doc: Doc = {"value": chunk}
         if start + size < len(items):
             q = {k: v for k, v in self.query.items() if k != "$skiptoken"}

@@ -13,7 +13,17 @@ from starlette.responses import Response
 
 from tenantctl.emulator import catalogue, lro, quota
 from tenantctl.emulator.accounts import NS, get_account
-from tenantctl.emulator.core import ArmError, Ctx, Doc, Router, empty_response, iso, json_response, new_guid, now
+from tenantctl.emulator.core import (
+    ArmError,
+    Ctx,
+    Doc,
+    Router,
+    empty_response,
+    iso,
+    json_response,
+    new_guid,
+    now,
+)
 from tenantctl.emulator.lro import public
 from tenantctl.emulator.world import World
 
@@ -36,9 +46,12 @@ def _validate_capacity(sku_name: str, capacity: float, model: str) -> None:
     rng = catalogue.capacity_range(sku_name)
     step = rng["step"] or 1
     if capacity < rng["minimum"] or capacity > rng["maximum"] or (capacity - rng["minimum"]) % step:
-        raise _invalid(f"The specified capacity '{capacity:g}' of account deployment is not valid for SKU "
-                       f"'{sku_name}' of model '{model}'. It should be between {rng['minimum']} and "
-                       f"{rng['maximum']} with a step of {step}.", "InvalidCapacity")
+        raise _invalid(
+            f"The specified capacity '{capacity:g}' of account deployment is not valid for SKU "
+            f"'{sku_name}' of model '{model}'. It should be between {rng['minimum']} and "
+            f"{rng['maximum']} with a step of {step}.",
+            "InvalidCapacity",
+        )
 
 
 def _rai_exists(world: World, account_id: str, name: str) -> bool:
@@ -52,11 +65,13 @@ def _save(world: World, doc: Doc) -> None:
 
 
 def _rate_limits(capacity: float) -> list[Doc]:
-    return [{"key": "request", "renewalPeriod": 10, "count": capacity},
-            {"key": "token", "renewalPeriod": 60, "count": capacity * 1000}]
+    return [
+        {"key": "request", "renewalPeriod": 10, "count": capacity},
+        {"key": "token", "renewalPeriod": 60, "count": capacity * 1000},
+    ]
 
 
-def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - Azure's validation order, kept in one place
+def _put(ctx: Ctx) -> Response:
     world = ctx.world
     body = ctx.json_body()
     name = ctx.params["dep"]
@@ -80,51 +95,90 @@ def _put(ctx: Ctx) -> Response:  # noqa: C901, PLR0912 - Azure's validation orde
         if version:
             mv = catalogue.find(loc, str(model["name"]), version)
         else:  # no version: Azure picks the default version
-            mv = next((m for m in catalogue.CATALOGUE if m.name.lower() == str(model["name"]).lower() and m.default
-                       and catalogue.skus_in(loc, m)), None)
+            mv = next(
+                (
+                    m
+                    for m in catalogue.CATALOGUE
+                    if m.name.lower() == str(model["name"]).lower()
+                    and m.default
+                    and catalogue.skus_in(loc, m)
+                ),
+                None,
+            )
         if mv is None or str(model.get("format", "OpenAI")).lower() != "openai":
-            raise _invalid(f"The model '{model.get('format', 'OpenAI')}/{model['name']}/{version}' is not supported "
-                           f"in location '{loc}'.", "DeploymentModelNotSupported")
-        sku_name = next((s for s in catalogue.skus_in(loc, mv) if s.lower() == str(sku["name"]).lower()), None)
+            raise _invalid(
+                f"The model '{model.get('format', 'OpenAI')}/{model['name']}/{version}' is not supported "
+                f"in location '{loc}'.",
+                "DeploymentModelNotSupported",
+            )
+        sku_name = next(
+            (s for s in catalogue.skus_in(loc, mv) if s.lower() == str(sku["name"]).lower()), None
+        )
         if sku_name is None:
-            raise _invalid(f"The specified SKU '{sku['name']}' for model '{mv.name} {mv.version}' is not supported "
-                           f"in this region '{loc}'.")
+            raise _invalid(
+                f"The specified SKU '{sku['name']}' for model '{mv.name} {mv.version}' is not supported "
+                f"in this region '{loc}'."
+            )
         capacity = float(sku.get("capacity") or catalogue.capacity_range(sku_name)["default"])
         _validate_capacity(sku_name, capacity, mv.name)
         rai = str(props.get("raiPolicyName") or "Microsoft.DefaultV2")
         if not _rai_exists(world, account["id"], rai):
             raise _invalid(f"The specified RAI policy '{rai}' was not found.", "RaiPolicyNotFound")
-        if existing is None and world.store.count_children("deployment", account["id"]) >= \
-                catalogue.MAX_STANDARD_DEPLOYMENTS:
-            raise _invalid(f"The number of deployments of account '{account['name']}' has reached the limit of "
-                           f"{catalogue.MAX_STANDARD_DEPLOYMENTS} standard deployments.", "DeploymentCountExceeded")
+        if (
+            existing is None
+            and world.store.count_children("deployment", account["id"]) >= catalogue.MAX_STANDARD_DEPLOYMENTS
+        ):
+            raise _invalid(
+                f"The number of deployments of account '{account['name']}' has reached the limit of "
+                f"{catalogue.MAX_STANDARD_DEPLOYMENTS} standard deployments.",
+                "DeploymentCountExceeded",
+            )
         usage = catalogue.usage_name(sku_name, mv.name)
-        quota.check_quota(world, account["_sub"], loc, usage, capacity, did)
+        quota.check_quota(world, account["_sub"], loc, usage, capacity=capacity, dep_id=did)
         cap = int(capacity) if capacity.is_integer() else capacity
         stamp = iso(now())
         doc: Doc = {
-            "id": dep_id(account["id"], name), "name": name, "type": f"{NS}/accounts/deployments",
+            "id": dep_id(account["id"], name),
+            "name": name,
+            "type": f"{NS}/accounts/deployments",
             "sku": {"name": sku_name, "capacity": cap},
             "properties": {
                 "model": {"format": "OpenAI", "name": mv.name, "version": mv.version},
                 "versionUpgradeOption": props.get("versionUpgradeOption") or "OnceNewDefaultVersionAvailable",
-                "raiPolicyName": rai, "currentCapacity": cap, "capabilities": dict(mv.capabilities),
+                "raiPolicyName": rai,
+                "currentCapacity": cap,
+                "capabilities": dict(mv.capabilities),
                 "rateLimits": _rate_limits(capacity),
                 "provisioningState": "Creating" if existing is None else "Updating",
             },
-            "systemData": {"createdAt": (existing or {}).get("systemData", {}).get("createdAt", stamp),
-                           "createdBy": str((ctx.claims or {}).get("appid", "")), "createdByType": "Application",
-                           "lastModifiedAt": stamp, "lastModifiedBy": str((ctx.claims or {}).get("appid", "")),
-                           "lastModifiedByType": "Application"},
+            "systemData": {
+                "createdAt": (existing or {}).get("systemData", {}).get("createdAt", stamp),
+                "createdBy": str((ctx.claims or {}).get("appid", "")),
+                "createdByType": "Application",
+                "lastModifiedAt": stamp,
+                "lastModifiedBy": str((ctx.claims or {}).get("appid", "")),
+                "lastModifiedByType": "Application",
+            },
             "etag": f'"{new_guid()}"',
-            "_account": account["id"], "_sub": account["_sub"], "_location": loc, "_usage": usage,
+            "_account": account["id"],
+            "_sub": account["_sub"],
+            "_location": loc,
+            "_usage": usage,
         }
         if body.get("tags") is not None:
             doc["tags"] = body["tags"]
         lro.mark_busy(world, account)
         world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
-        op = lro.start(world, ctx, action="deployment.write", resource_id=doc["id"], sub=account["_sub"],
-                       location=loc, verb="create" if existing is None else "update", account_id=account["id"])
+        op = lro.start(
+            world,
+            ctx,
+            action="deployment.write",
+            resource_id=doc["id"],
+            sub=account["_sub"],
+            location=loc,
+            verb="create" if existing is None else "update",
+            account_id=account["id"],
+        )
         _save(world, doc)
     return json_response(public(doc), 201 if existing is None else 200, lro.async_headers(ctx, op))
 
@@ -141,12 +195,16 @@ def _patch(ctx: Ctx) -> Response:
         sku = body.get("sku")
         if isinstance(sku, dict):
             if sku.get("name") and str(sku["name"]).lower() != doc["sku"]["name"].lower():
-                raise _invalid("Changing the SKU name of an existing deployment is not supported; delete and "
-                               "recreate the deployment.")
+                raise _invalid(
+                    "Changing the SKU name of an existing deployment is not supported; delete and "
+                    "recreate the deployment."
+                )
             if sku.get("capacity") is not None:
                 capacity = float(sku["capacity"])
                 _validate_capacity(doc["sku"]["name"], capacity, doc["properties"]["model"]["name"])
-                quota.check_quota(world, doc["_sub"], doc["_location"], doc["_usage"], capacity, doc["id"])
+                quota.check_quota(
+                    world, doc["_sub"], doc["_location"], doc["_usage"], capacity=capacity, dep_id=doc["id"]
+                )
                 cap = int(capacity) if capacity.is_integer() else capacity
                 doc["sku"]["capacity"] = cap
                 doc["properties"]["currentCapacity"] = cap
@@ -156,9 +214,17 @@ def _patch(ctx: Ctx) -> Response:
         doc["properties"]["provisioningState"] = "Updating"
         lro.mark_busy(world, account)
         world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
-        op = lro.start(world, ctx, action="deployment.write", resource_id=doc["id"], sub=doc["_sub"],
-                       location=doc["_location"], verb="update", account_id=account["id"],
-                       extra={"result": "deployment"})
+        op = lro.start(
+            world,
+            ctx,
+            action="deployment.write",
+            resource_id=doc["id"],
+            sub=doc["_sub"],
+            location=doc["_location"],
+            verb="update",
+            account_id=account["id"],
+            extra={"result": "deployment"},
+        )
         _save(world, doc)
     return empty_response(202, lro.location_headers(ctx, op))
 
@@ -174,8 +240,16 @@ def _delete(ctx: Ctx) -> Response:
         doc["properties"]["provisioningState"] = "Deleting"
         lro.mark_busy(world, account)
         world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
-        op = lro.start(world, ctx, action="deployment.delete", resource_id=doc["id"], sub=doc["_sub"],
-                       location=doc["_location"], verb="delete", account_id=account["id"])
+        op = lro.start(
+            world,
+            ctx,
+            action="deployment.delete",
+            resource_id=doc["id"],
+            sub=doc["_sub"],
+            location=doc["_location"],
+            verb="delete",
+            account_id=account["id"],
+        )
         _save(world, doc)
     return empty_response(202, lro.location_headers(ctx, op))
 
@@ -215,11 +289,19 @@ def _list(ctx: Ctx) -> Response:
 
 
 def register(router: Router) -> None:
-    base = ("/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/"
-            "{name}/deployments")
+    base = (
+        "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/"
+        "{name}/deployments"
+    )
     read = f"{NS}/accounts/deployments/read"
     router.add("GET", base, _list, "deployments.list", read)
     router.add("GET", base + "/{dep}", _get, "deployments.get", read)
-    router.add("PUT", base + "/{dep}", _put, "deployments.begin_create_or_update", f"{NS}/accounts/deployments/write")
-    router.add("PATCH", base + "/{dep}", _patch, "deployments.begin_update", f"{NS}/accounts/deployments/write")
-    router.add("DELETE", base + "/{dep}", _delete, "deployments.begin_delete", f"{NS}/accounts/deployments/delete")
+    router.add(
+        "PUT", base + "/{dep}", _put, "deployments.begin_create_or_update", f"{NS}/accounts/deployments/write"
+    )
+    router.add(
+        "PATCH", base + "/{dep}", _patch, "deployments.begin_update", f"{NS}/accounts/deployments/write"
+    )
+    router.add(
+        "DELETE", base + "/{dep}", _delete, "deployments.begin_delete", f"{NS}/accounts/deployments/delete"
+    )

@@ -12,8 +12,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import uvicorn
+
 from tenantctl.emulator import entra
+from tenantctl.emulator.app import build_app
 from tenantctl.emulator.control import Admin
+from tenantctl.emulator.faults import protocol_class
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import Store
 from tenantctl.emulator.tls import prepare_tls
@@ -25,8 +29,13 @@ STATE_FILE = "state.sqlite3"
 class Emulator:
     """A local HTTPS emulator of ARM (Microsoft.CognitiveServices) and Entra that the real SDKs accept."""
 
-    def __init__(self, state_dir: Path | None = None, settings: EmulatorSettings | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        settings: EmulatorSettings | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host = host
         self._port = port
@@ -68,15 +77,17 @@ class Emulator:
         return self._socket
 
     def make_server(self, *, embedded: bool) -> Any:
-        import uvicorn
-
-        from tenantctl.emulator.app import build_app
-        from tenantctl.emulator.faults import protocol_class
-
         config = uvicorn.Config(
-            build_app(self.world, self._admin), ssl_certfile=str(self._tls.cert_path),
-            ssl_keyfile=str(self._tls.key_path), http=protocol_class(), lifespan="off", access_log=False,
-            log_level="warning", timeout_keep_alive=30, server_header=False, timeout_graceful_shutdown=1,
+            build_app(self.world, self._admin),
+            ssl_certfile=str(self._tls.cert_path),
+            ssl_keyfile=str(self._tls.key_path),
+            http=protocol_class(),
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+            timeout_keep_alive=30,
+            server_header=False,
+            timeout_graceful_shutdown=1,
         )
 
         class _Server(uvicorn.Server):  # type: ignore[misc]
@@ -97,8 +108,9 @@ class Emulator:
             return self
         sock = self.bind()
         server = self.make_server(embedded=True)
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="tenantctl-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="tenantctl-emulator", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not server.started:
@@ -126,8 +138,9 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # ------------------------------------------------------------------ identity of the cloud
@@ -164,14 +177,22 @@ class Emulator:
     def connection_info(self) -> dict[str, object]:
         sp = self.provider
         return {
-            "endpoint": self.endpoint, "ca_path": str(self.ca_path), "subscription_id": self.subscription_id,
-            "directory": sp.directory, "client_id": sp.client_id, "client_secret": sp.client_secret,
-            "object_id": sp.object_id, "authority": self.endpoint,
+            "endpoint": self.endpoint,
+            "ca_path": str(self.ca_path),
+            "subscription_id": self.subscription_id,
+            "directory": sp.directory,
+            "client_id": sp.client_id,
+            "client_secret": sp.client_secret,
+            "object_id": sp.object_id,
+            "authority": self.endpoint,
             "env": {
-                "AZURE_TENANT_ID": sp.directory, "AZURE_CLIENT_ID": sp.client_id,
-                "AZURE_CLIENT_SECRET": sp.client_secret, "AZURE_AUTHORITY_HOST": self.endpoint,
-                "AZURE_SUBSCRIPTION_ID": self.subscription_id, "AZURE_RESOURCE_MANAGER_ENDPOINT": self.endpoint,
-                # Hint only: requests lets REQUESTS_CA_BUNDLE override msal's verify= (research/identity.md §0).
+                "AZURE_TENANT_ID": sp.directory,
+                "AZURE_CLIENT_ID": sp.client_id,
+                "AZURE_CLIENT_SECRET": sp.client_secret,
+                "AZURE_AUTHORITY_HOST": self.endpoint,
+                "AZURE_SUBSCRIPTION_ID": self.subscription_id,
+                "AZURE_RESOURCE_MANAGER_ENDPOINT": self.endpoint,
+                # Hint only: REQUESTS_CA_BUNDLE overrides msal's verify= (research/identity.md §0).
                 "REQUESTS_CA_BUNDLE": str(self.ca_path),
             },
         }
@@ -184,12 +205,24 @@ class Emulator:
     def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
         return self._admin.add_subscription(subscription_id, directory)
 
-    def register_app(self, *, home_directory: str, multi_tenant: bool = True, client_id: str | None = None,
-                     secret: str | None = None, certificate_pem: bytes | None = None,
-                     federated: list[tuple[str, str]] | None = None) -> ServicePrincipal:
-        return self._admin.register_app(home_directory=home_directory, multi_tenant=multi_tenant,
-                                        client_id=client_id, secret=secret, certificate_pem=certificate_pem,
-                                        federated=federated)
+    def register_app(
+        self,
+        *,
+        home_directory: str,
+        multi_tenant: bool = True,
+        client_id: str | None = None,
+        secret: str | None = None,
+        certificate_pem: bytes | None = None,
+        federated: list[tuple[str, str]] | None = None,
+    ) -> ServicePrincipal:
+        return self._admin.register_app(
+            home_directory=home_directory,
+            multi_tenant=multi_tenant,
+            client_id=client_id,
+            secret=secret,
+            certificate_pem=certificate_pem,
+            federated=federated,
+        )
 
     def grant_consent(self, client_id: str, directory: str) -> str:
         return self._admin.grant_consent(client_id, directory)

@@ -22,8 +22,12 @@ import hmac
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.responses import RedirectResponse, Response
 
 from tenantctl.emulator.core import ArmError, Ctx, Doc, json_response, new_guid
@@ -45,8 +49,6 @@ def _int_b64(n: int) -> str:
 def load_signing_key(world: World, persistent: bool) -> None:
     """Load (or create and persist) the RS256 key that signs every access token."""
     global _CACHED_KEY  # noqa: PLW0603 - process-wide cache of an expensive key
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     meta = world.store.get("meta", "signing_key")
     if meta is not None:
@@ -56,8 +58,9 @@ def load_signing_key(world: World, persistent: bool) -> None:
             pem = _CACHED_KEY
         else:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
             if not persistent:
                 _CACHED_KEY = pem
         world.store.put("meta", "signing_key", {"pem": pem.decode()})
@@ -69,11 +72,18 @@ def load_signing_key(world: World, persistent: bool) -> None:
     world.kid = _b64url(hashlib.sha1(der).digest())  # noqa: S324 - a key id, not a security hash
     world.signer = private
     world.verify_key = public
-    world.public_jwk = {"kty": "RSA", "use": "sig", "kid": world.kid, "x5t": world.kid,
-                        "n": _int_b64(numbers.n), "e": _int_b64(numbers.e)}
+    world.public_jwk = {
+        "kty": "RSA",
+        "use": "sig",
+        "kid": world.kid,
+        "x5t": world.kid,
+        "n": _int_b64(numbers.n),
+        "e": _int_b64(numbers.e),
+    }
 
 
 # ---------------------------------------------------------------- directory objects (control API)
+
 
 def add_directory(world: World, tenant_id: str | None = None) -> str:
     tid = (tenant_id or new_guid()).lower()
@@ -86,28 +96,45 @@ def add_subscription(world: World, subscription_id: str | None, directory: str) 
     sub = (subscription_id or new_guid()).lower()
     if world.store.get("directory", directory) is None:
         raise ValueError(f"unknown directory {directory}")
-    world.store.put("subscription", sub, {
-        "id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": directory.lower(),
-        "displayName": f"Subscription {sub[:8]}", "state": "Enabled",
-        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
-                                 "spendingLimit": "Off"},
-        "authorizationSource": "RoleBased",
-    })
+    world.store.put(
+        "subscription",
+        sub,
+        {
+            "id": f"/subscriptions/{sub}",
+            "subscriptionId": sub,
+            "tenantId": directory.lower(),
+            "displayName": f"Subscription {sub[:8]}",
+            "state": "Enabled",
+            "subscriptionPolicies": {
+                "locationPlacementId": "Public_2014-09-01",
+                "quotaId": "PayAsYouGo_2014-09-01",
+                "spendingLimit": "Off",
+            },
+            "authorizationSource": "RoleBased",
+        },
+    )
     return sub
 
 
 def _thumbprints(cert_pem: bytes) -> tuple[str, str]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 
     der = x509.load_pem_x509_certificate(cert_pem).public_bytes(serialization.Encoding.DER)
-    return (_b64url(hashlib.sha1(der).digest()),  # noqa: S324 - x5t is SHA-1 by definition
-            _b64url(hashlib.sha256(der).digest()))
+    return (
+        _b64url(hashlib.sha1(der).digest()),  # noqa: S324 - x5t is SHA-1 by definition
+        _b64url(hashlib.sha256(der).digest()),
+    )
 
 
-def register_app(world: World, *, home_directory: str, multi_tenant: bool, client_id: str | None,
-                 secret: str | None, certificate_pem: bytes | None,
-                 federated: list[tuple[str, str]] | None) -> ServicePrincipal:
+def register_app(
+    world: World,
+    *,
+    home_directory: str,
+    multi_tenant: bool,
+    client_id: str | None,
+    secret: str | None,
+    certificate_pem: bytes | None,
+    federated: list[tuple[str, str]] | None,
+) -> ServicePrincipal:
     cid = (client_id or new_guid()).lower()
     home = home_directory.lower()
     if world.store.get("directory", home) is None:
@@ -117,10 +144,18 @@ def register_app(world: World, *, home_directory: str, multi_tenant: bool, clien
     if certificate_pem:
         x5t, x5t256 = _thumbprints(certificate_pem)
         certs.append({"pem": certificate_pem.decode(), "x5t": x5t, "x5t256": x5t256})
-    world.store.put("app", cid, {
-        "clientId": cid, "homeDirectory": home, "multiTenant": multi_tenant, "secrets": [secret],
-        "certificates": certs, "federated": [list(p) for p in (federated or [])],
-    })
+    world.store.put(
+        "app",
+        cid,
+        {
+            "clientId": cid,
+            "homeDirectory": home,
+            "multiTenant": multi_tenant,
+            "secrets": [secret],
+            "certificates": certs,
+            "federated": [list(p) for p in (federated or [])],
+        },
+    )
     oid = grant_consent(world, cid, home)
     return ServicePrincipal(directory=home, client_id=cid, client_secret=secret, object_id=oid)
 
@@ -135,8 +170,11 @@ def grant_consent(world: World, client_id: str, directory: str) -> str:
     if sp is None:
         sp = {"objectId": new_guid(), "appId": client_id.lower(), "directory": directory.lower()}
         world.store.put("sp", key, sp, parent=directory)
-        world.store.put("principal", sp["objectId"], {"objectId": sp["objectId"], "directory": directory.lower(),
-                                                      "type": "ServicePrincipal"})
+        world.store.put(
+            "principal",
+            sp["objectId"],
+            {"objectId": sp["objectId"], "directory": directory.lower(), "type": "ServicePrincipal"},
+        )
     return str(sp["objectId"])
 
 
@@ -146,16 +184,30 @@ def service_principal(world: World, directory: str, client_id: str) -> Doc | Non
 
 # ---------------------------------------------------------------- tokens
 
-def issue_token(world: World, host: str, tid: str, sp: Doc, audience: str, acr: str) -> str:
-    import jwt
+
+def issue_token(world: World, host: str, tid: str, sp: Doc, *, audience: str, acr: str) -> str:
 
     t = int(time.time())
     claims = {
-        "aud": audience, "iss": f"https://{host}/{tid}/v2.0", "iat": t, "nbf": t, "exp": t + TOKEN_LIFETIME,
-        "tid": tid, "oid": sp["objectId"], "sub": sp["objectId"], "appid": sp["appId"], "azp": sp["appId"],
-        "appidacr": acr, "azpacr": acr, "idtyp": "app", "ver": "2.0", "uti": _b64url(uuid.uuid4().bytes),
+        "aud": audience,
+        "iss": f"https://{host}/{tid}/v2.0",
+        "iat": t,
+        "nbf": t,
+        "exp": t + TOKEN_LIFETIME,
+        "tid": tid,
+        "oid": sp["objectId"],
+        "sub": sp["objectId"],
+        "appid": sp["appId"],
+        "azp": sp["appId"],
+        "appidacr": acr,
+        "azpacr": acr,
+        "idtyp": "app",
+        "ver": "2.0",
+        "uti": _b64url(uuid.uuid4().bytes),
     }
-    return str(jwt.encode(claims, world.signer, algorithm="RS256", headers={"kid": world.kid, "x5t": world.kid}))
+    return str(
+        jwt.encode(claims, world.signer, algorithm="RS256", headers={"kid": world.kid, "x5t": world.kid})
+    )
 
 
 class AadError(Exception):
@@ -168,45 +220,66 @@ def aad_response(err: AadError) -> Response:
     trace, corr = new_guid(), new_guid()
     stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
     desc = f"AADSTS{err.code}: {err.description} Trace ID: {trace} Correlation ID: {corr} Timestamp: {stamp}"
-    return json_response({
-        "error": err.error, "error_description": desc, "error_codes": [err.code], "timestamp": stamp,
-        "trace_id": trace, "correlation_id": corr,
-        "error_uri": f"https://login.microsoftonline.com/error?code={err.code}",
-    }, err.status)
+    return json_response(
+        {
+            "error": err.error,
+            "error_description": desc,
+            "error_codes": [err.code],
+            "timestamp": stamp,
+            "trace_id": trace,
+            "correlation_id": corr,
+            "error_uri": f"https://login.microsoftonline.com/error?code={err.code}",
+        },
+        err.status,
+    )
 
 
 def _tenant(ctx: Ctx) -> str:
     tid = ctx.params["tenant"].lower()
     if ctx.world.store.get("directory", tid) is None:
-        raise AadError(400, "invalid_request", 90002, f"Tenant '{tid}' not found. Check to make sure you have "
-                       "the correct tenant ID and are signing into the correct cloud. Check with your "
-                       "subscription administrator, this may happen if there are no active subscriptions "
-                       "for the tenant.")
+        raise AadError(
+            400,
+            "invalid_request",
+            90002,
+            f"Tenant '{tid}' not found. Check to make sure you have "
+            "the correct tenant ID and are signing into the correct cloud. Check with your "
+            "subscription administrator, this may happen if there are no active subscriptions "
+            "for the tenant.",
+        )
     return tid
 
 
 def openid_configuration(ctx: Ctx) -> Response:
     tid = _tenant(ctx)
     base = f"{ctx.base}/{tid}"
-    return json_response({
-        "token_endpoint": f"{base}/oauth2/v2.0/token",
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": f"{base}/discovery/v2.0/keys",
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": f"{base}/v2.0",
-        "request_uri_parameter_supported": False,
-        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-        "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
-        "http_logout_supported": True, "frontchannel_logout_supported": True,
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "oid"],
-        "tenant_region_scope": "EU", "cloud_instance_name": ctx.host.split(":")[0],
-        "cloud_graph_host_name": "graph.windows.net", "msgraph_host": "graph.microsoft.com",
-    })
+    return json_response(
+        {
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "private_key_jwt",
+                "client_secret_basic",
+            ],
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": f"{base}/v2.0",
+            "request_uri_parameter_supported": False,
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
+            "http_logout_supported": True,
+            "frontchannel_logout_supported": True,
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "oid"],
+            "tenant_region_scope": "EU",
+            "cloud_instance_name": ctx.host.split(":")[0],
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": "graph.microsoft.com",
+        }
+    )
 
 
 def jwks(ctx: Ctx) -> Response:
@@ -215,25 +288,31 @@ def jwks(ctx: Ctx) -> Response:
 
 
 def instance_discovery(ctx: Ctx) -> Response:
-    from urllib.parse import urlparse
 
     endpoint = ctx.query.get("authorization_endpoint", "")
     parts = [p for p in urlparse(endpoint).path.split("/") if p]
     tenant = parts[0] if parts else "common"
     host = ctx.host
-    return json_response({
-        "tenant_discovery_endpoint": f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration",
-        "api-version": "1.1",
-        "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
-    })
+    return json_response(
+        {
+            "tenant_discovery_endpoint": f"https://{host}/{tenant}/v2.0/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}],
+        }
+    )
 
 
 def _audience(scope: str) -> str:
-    first = scope.split()[0] if scope.strip() else ""
+    first = scope.split(maxsplit=1)[0] if scope.strip() else ""
     if not first.endswith("/.default"):
-        raise AadError(400, "invalid_scope", 1002012, f"The provided value for scope {first} is not valid. "
-                       "Client credential flows must have a scope value with /.default suffixed to the "
-                       "resource identifier (application ID URI).")
+        raise AadError(
+            400,
+            "invalid_scope",
+            1002012,
+            f"The provided value for scope {first} is not valid. "
+            "Client credential flows must have a scope value with /.default suffixed to the "
+            "resource identifier (application ID URI).",
+        )
     return first[: -len(".default")]
 
 
@@ -241,36 +320,59 @@ def token(ctx: Ctx) -> Response:
     tid = _tenant(ctx)
     form = ctx.form
     if form.get("grant_type") != "client_credentials":
-        raise AadError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type "
-                       f"'{form.get('grant_type', '')}'.")
+        raise AadError(
+            400,
+            "unsupported_grant_type",
+            70003,
+            f"The app requested an unsupported grant type '{form.get('grant_type', '')}'.",
+        )
     cid = form.get("client_id", "").lower()
     app = ctx.world.store.get("app", cid) if cid else None
     sp = service_principal(ctx.world, tid, cid) if app else None
     if app is None or sp is None:
-        raise AadError(400, "unauthorized_client", 700016, f"Application with identifier '{cid}' was not found "
-                       f"in the directory '{tid}'. This can happen if the application has not been installed "
-                       "by the administrator of the tenant or consented to by any user in the tenant. You may "
-                       "have sent your authentication request to the wrong tenant.")
+        raise AadError(
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{cid}' was not found "
+            f"in the directory '{tid}'. This can happen if the application has not been installed "
+            "by the administrator of the tenant or consented to by any user in the tenant. You may "
+            "have sent your authentication request to the wrong tenant.",
+        )
     audience = _audience(form.get("scope", ""))
     if "client_secret" in form:
         if not any(hmac.compare_digest(form["client_secret"], s) for s in app["secrets"]):
-            raise AadError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret "
-                           "being sent in the request is the client secret value, not the client secret ID, "
-                           f"for a secret added to app '{cid}'.")
+            raise AadError(
+                401,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret "
+                "being sent in the request is the client secret value, not the client secret ID, "
+                f"for a secret added to app '{cid}'.",
+            )
         acr = "1"
     elif "client_assertion" in form:
         _check_assertion(ctx, tid, app, form["client_assertion"])
         acr = "2"
     else:
-        raise AadError(401, "invalid_client", 7000218, "The request body must contain the following parameter: "
-                       "'client_assertion' or 'client_secret'.")
-    access = issue_token(ctx.world, ctx.host, tid, sp, audience, acr)
-    return json_response({"token_type": "Bearer", "expires_in": TOKEN_LIFETIME - 1,
-                          "ext_expires_in": TOKEN_LIFETIME - 1, "access_token": access})
+        raise AadError(
+            401,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )
+    access = issue_token(ctx.world, ctx.host, tid, sp, audience=audience, acr=acr)
+    return json_response(
+        {
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME - 1,
+            "ext_expires_in": TOKEN_LIFETIME - 1,
+            "access_token": access,
+        }
+    )
 
 
 def _check_assertion(ctx: Ctx, tid: str, app: Doc, assertion: str) -> None:
-    import jwt
 
     bad = AadError(401, "invalid_client", 700027, "Client assertion failed signature validation.")
     try:
@@ -283,29 +385,49 @@ def _check_assertion(ctx: Ctx, tid: str, app: Doc, assertion: str) -> None:
     if not x5t256 and not x5t:
         pairs = {(i.lower(), s) for i, s in app["federated"]}
         if (str(claims.get("iss", "")).lower(), str(claims.get("sub", ""))) not in pairs:
-            raise AadError(400, "invalid_client", 70021, "No matching federated identity record found for "
-                           f"presented assertion. Assertion Issuer: '{claims.get('iss')}'. Assertion Subject: "
-                           f"'{claims.get('sub')}'.")
+            raise AadError(
+                400,
+                "invalid_client",
+                70021,
+                "No matching federated identity record found for "
+                f"presented assertion. Assertion Issuer: '{claims.get('iss')}'. Assertion Subject: "
+                f"'{claims.get('sub')}'.",
+            )
         if float(claims.get("exp", 0)) < time.time():
-            raise AadError(400, "invalid_client", 700024, "Client assertion is not within its valid time range.")
+            raise AadError(
+                400, "invalid_client", 700024, "Client assertion is not within its valid time range."
+            )
         return
     cert = next((c for c in app["certificates"] if c["x5t256"] == x5t256 or c["x5t"] == x5t), None)
     if cert is None:
-        raise AadError(401, "invalid_client", 700027, "Client assertion contains an invalid signature. "
-                       f"[Reason - The key was not found., Thumbprint of key used by client: '{x5t or x5t256}']")
-    from cryptography import x509
+        raise AadError(
+            401,
+            "invalid_client",
+            700027,
+            "Client assertion contains an invalid signature. "
+            f"[Reason - The key was not found., Thumbprint of key used by client: '{x5t or x5t256}']",
+        )
 
     key = x509.load_pem_x509_certificate(cert["pem"].encode()).public_key()
     try:
-        verified = jwt.decode(assertion, key, algorithms=["RS256", "PS256"],  # type: ignore[arg-type]
-                              options={"verify_aud": False, "require": ["exp", "aud", "iss", "sub"]})
+        verified = jwt.decode(
+            assertion,
+            key,  # type: ignore[arg-type]
+            algorithms=["RS256", "PS256"],
+            options={"verify_aud": False, "require": ["exp", "aud", "iss", "sub"]},
+        )
     except jwt.PyJWTError:
         raise bad from None
     aud = str(verified["aud"]).lower()
     if not (aud.endswith("/oauth2/v2.0/token") or aud.endswith("/oauth2/token")) or tid not in aud:
-        raise AadError(400, "invalid_client", 700021, f"Client assertion audience claim does not match "
-                       f"Realm issuer. Review the documentation at https://aka.ms/msal-token-endpoint. "
-                       f"Audience: '{verified['aud']}'.")
+        raise AadError(
+            400,
+            "invalid_client",
+            700021,
+            f"Client assertion audience claim does not match "
+            f"Realm issuer. Review the documentation at https://aka.ms/msal-token-endpoint. "
+            f"Audience: '{verified['aud']}'.",
+        )
     if str(verified["iss"]).lower() != app["clientId"] or str(verified["sub"]).lower() != app["clientId"]:
         raise bad
 
@@ -315,8 +437,12 @@ def admin_consent(ctx: Ctx) -> Response:
     cid = ctx.query.get("client_id", "").lower()
     app = ctx.world.store.get("app", cid)
     if app is None or (not app["multiTenant"] and app["homeDirectory"] != tid):
-        raise AadError(400, "unauthorized_client", 700016, f"Application with identifier '{cid}' was not found "
-                       f"in the directory '{tid}'.")
+        raise AadError(
+            400,
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{cid}' was not found in the directory '{tid}'.",
+        )
     grant_consent(ctx.world, cid, tid)
     query = {"admin_consent": "True", "tenant": tid}
     if "state" in ctx.query:
@@ -330,25 +456,37 @@ def admin_consent(ctx: Ctx) -> Response:
 
 # ---------------------------------------------------------------- ARM side: verify bearer tokens
 
-_AUDIENCES = ("https://management.core.windows.net/", "https://management.core.windows.net",
-              "https://management.azure.com/", "https://management.azure.com")
+_AUDIENCES = (
+    "https://management.core.windows.net/",
+    "https://management.core.windows.net",
+    "https://management.azure.com/",
+    "https://management.azure.com",
+)
 
 
 def verify_bearer(world: World, header: str, base: str) -> Doc:
     """Claims of a valid emulator-issued ARM token, else the ARM 401 Azure would send."""
-    import jwt
 
     if not header:
-        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        raise ArmError(
+            401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+        )
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw:
-        raise ArmError(401, "AuthenticationFailed",
-                       "Authentication failed. The 'Authorization' header is provided in an invalid format.")
+        raise ArmError(
+            401,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+        )
     claims = world.token_cache.get(raw)
     if claims is None:
         try:
-            claims = jwt.decode(raw, world.verify_key, algorithms=["RS256"],
-                                options={"verify_aud": False, "verify_exp": False})
+            claims = jwt.decode(
+                raw,
+                world.verify_key,
+                algorithms=["RS256"],
+                options={"verify_aud": False, "verify_exp": False},
+            )
         except jwt.PyJWTError:
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.") from None
         if len(world.token_cache) > 10000:
@@ -358,12 +496,19 @@ def verify_bearer(world: World, header: str, base: str) -> Doc:
     if float(claims.get("exp", 0)) < t:
         exp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(float(claims.get("exp", 0))))
         cur = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(t))
-        raise ArmError(401, "ExpiredAuthenticationToken", f"The access token expiry UTC time '{exp}' is earlier "
-                       f"than current UTC time '{cur}'.")
+        raise ArmError(
+            401,
+            "ExpiredAuthenticationToken",
+            f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
+        )
     aud = str(claims.get("aud", ""))
     if aud not in _AUDIENCES and aud.rstrip("/") != base.rstrip("/"):
-        raise ArmError(401, "InvalidAuthenticationToken", f"The access token has been obtained for wrong audience "
-                       f"or resource '{aud}'. It should exactly match with one of the allowed audiences "
-                       "'https://management.core.windows.net/','https://management.core.windows.net',"
-                       "'https://management.azure.com/','https://management.azure.com'.")
+        raise ArmError(
+            401,
+            "InvalidAuthenticationToken",
+            f"The access token has been obtained for wrong audience "
+            f"or resource '{aud}'. It should exactly match with one of the allowed audiences "
+            "'https://management.core.windows.net/','https://management.core.windows.net',"
+            "'https://management.azure.com/','https://management.azure.com'.",
+        )
     return claims

@@ -19,6 +19,8 @@ import math
 import socket
 from typing import Any
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
 from tenantctl.emulator.core import ArmError, now
 from tenantctl.emulator.world import World
 
@@ -36,9 +38,14 @@ def throttle(world: World, method: str, sub: str) -> dict[str, str]:
     if tokens < 1.0:
         wait = max(1, math.ceil((1.0 - tokens) / rate))
         world.buckets[(sub, kind)] = (tokens, t)
-        raise ArmError(429, "SubscriptionRequestsThrottled", f"Number of '{kind}' requests for subscription "
-                       f"'{sub}' exceeded the limit of '{int(burst)}' with refill rate '{int(rate)}' per second. "
-                       f"Please try again after '{wait}' seconds.", {"Retry-After": str(wait)})
+        raise ArmError(
+            429,
+            "SubscriptionRequestsThrottled",
+            f"Number of '{kind}' requests for subscription "
+            f"'{sub}' exceeded the limit of '{int(burst)}' with refill rate '{int(rate)}' per second. "
+            f"Please try again after '{wait}' seconds.",
+            {"Retry-After": str(wait)},
+        )
     world.buckets[(sub, kind)] = (tokens - 1.0, t)
     return {f"x-ms-ratelimit-remaining-subscription-{kind}s": str(int(tokens - 1.0))}
 
@@ -61,11 +68,20 @@ def pick_fault(world: World, method: str) -> str | None:
 def fault_error(world: World, kind: str) -> ArmError:
     ra = {"Retry-After": str(world.faults.retry_after)} if world.faults.retry_after > 0 else {}
     if kind == "429":
-        return ArmError(429, "TooManyRequests", "The request is being throttled as the limit has been reached for "
-                        "operation type - Write. For more information, see - https://aka.ms/srpthrottlinglimits", ra)
+        return ArmError(
+            429,
+            "TooManyRequests",
+            "The request is being throttled as the limit has been reached for "
+            "operation type - Write. For more information, see - https://aka.ms/srpthrottlinglimits",
+            ra,
+        )
     if world.rng.random() < 0.5:
-        return ArmError(500, "InternalServerError", "Encountered internal server error. Please try again later.")
-    return ArmError(503, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later.", ra)
+        return ArmError(
+            500, "InternalServerError", "Encountered internal server error. Please try again later."
+        )
+    return ArmError(
+        503, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later.", ra
+    )
 
 
 def drop(scope: dict[str, Any]) -> bool:
@@ -79,7 +95,6 @@ def drop(scope: dict[str, Any]) -> bool:
 
 def protocol_class() -> type[Any]:
     """uvicorn's HTTP protocol, extended to expose the transport to the app (for dropped connections)."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class DroppableH11Protocol(H11Protocol):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:

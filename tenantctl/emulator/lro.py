@@ -27,8 +27,12 @@ _RUNNING = {"create": "Creating", "update": "Updating", "delete": "Deleting", "p
 
 def conflict(account_id: str) -> ArmError:
     # Exact Azure text (research/arm-api.md §3.3); deliberately no Retry-After (the SDK would retry it).
-    return ArmError(409, "RequestConflict", f"Another operation is being performed on the parent resource "
-                    f"'{account_id}'. Please try again later.")
+    return ArmError(
+        409,
+        "RequestConflict",
+        f"Another operation is being performed on the parent resource "
+        f"'{account_id}'. Please try again later.",
+    )
 
 
 def assert_not_busy(world: World, account: Doc) -> None:
@@ -40,20 +44,44 @@ def mark_busy(world: World, account: Doc) -> None:
     account["_busyUntil"] = now() + max(0.0, world.settings.lro_seconds)
 
 
-def start(world: World, ctx: Ctx, *, action: str, resource_id: str, sub: str, location: str,
-          verb: str, account_id: str = "", extra: Doc | None = None) -> Doc:
+def start(
+    world: World,
+    ctx: Ctx,
+    *,
+    action: str,
+    resource_id: str,
+    sub: str,
+    location: str,
+    verb: str,
+    account_id: str = "",
+    extra: Doc | None = None,
+) -> Doc:
     """Record an operation; ``verb`` is create/update/delete/purge (drives the in-progress status)."""
     started = now()
     op: Doc = {
-        "id": new_guid(), "action": action, "verb": verb, "resourceId": resource_id, "sub": sub,
-        "location": location.replace(" ", "").lower(), "accountId": account_id, "startedAt": started,
-        "endsAt": started + max(0.0, world.settings.lro_seconds), "status": "pending", "error": None,
+        "id": new_guid(),
+        "action": action,
+        "verb": verb,
+        "resourceId": resource_id,
+        "sub": sub,
+        "location": location.replace(" ", "").lower(),
+        "accountId": account_id,
+        "startedAt": started,
+        "endsAt": started + max(0.0, world.settings.lro_seconds),
+        "status": "pending",
+        "error": None,
         "extra": extra or {},
     }
     faults = world.faults
-    if faults.lro_fail_rate > 0 and ctx.method in faults.methods and world.rng.random() < faults.lro_fail_rate:
-        op["error"] = {"code": "InternalServerError",
-                       "message": "An internal error occurred while processing the operation (injected fault)."}
+    if (
+        faults.lro_fail_rate > 0
+        and ctx.method in faults.methods
+        and world.rng.random() < faults.lro_fail_rate
+    ):
+        op["error"] = {
+            "code": "InternalServerError",
+            "message": "An internal error occurred while processing the operation (injected fault).",
+        }
     world.store.put("op", op["id"], op, sub=sub)
     world.next_due = min(world.next_due, op["endsAt"]) if world.next_due > -math.inf else op["endsAt"]
     return op
@@ -81,8 +109,10 @@ def settle(world: World) -> None:
 
 
 def op_url(ctx: Ctx, op: Doc) -> str:
-    return (f"{ctx.base}/subscriptions/{op['sub']}/providers/Microsoft.CognitiveServices/locations/"
-            f"{op['location']}/operationResults/{op['id']}?api-version=2017-04-18")
+    return (
+        f"{ctx.base}/subscriptions/{op['sub']}/providers/Microsoft.CognitiveServices/locations/"
+        f"{op['location']}/operationResults/{op['id']}?api-version=2017-04-18"
+    )
 
 
 def _retry(ctx: Ctx) -> dict[str, str]:
@@ -117,8 +147,9 @@ def status_handler(ctx: Ctx) -> Response:
         return empty_response(204)
     body: Doc = {
         "id": f"/subscriptions/{op['sub']}/providers/Microsoft.CognitiveServices/locations/{op['location']}"
-              f"/operationResults/{op['id']}",
-        "name": op["id"], "startTime": iso(op["startedAt"]),
+        f"/operationResults/{op['id']}",
+        "name": op["id"],
+        "startTime": iso(op["startedAt"]),
     }
     if status == "pending":
         body["status"] = _RUNNING.get(op["verb"], "InProgress")

@@ -35,30 +35,45 @@ def set_quota(world: World, sub: str, location: str, usage: str, limit: float) -
 def current_usage(world: World, sub: str, location: str, usage: str, exclude: str = "") -> float:
     total = 0.0
     for d in world.store.in_subscription("deployment", sub):
-        if d["_location"] == _loc(location) and d["_usage"].lower() == usage.lower() and \
-                d["id"].lower() != exclude.lower():
+        if (
+            d["_location"] == _loc(location)
+            and d["_usage"].lower() == usage.lower()
+            and d["id"].lower() != exclude.lower()
+        ):
             total += float(d["sku"].get("capacity") or 0)
     return total
 
 
-def check_quota(world: World, sub: str, location: str, usage: str, capacity: float, dep_id: str) -> None:
+def check_quota(world: World, sub: str, location: str, usage: str, *, capacity: float, dep_id: str) -> None:
     used = current_usage(world, sub, location, usage, exclude=dep_id)
     own = world.store.get("deployment", dep_id)
-    own_cap = float(own["sku"].get("capacity") or 0) if own and own["_usage"].lower() == usage.lower() else 0.0
+    own_cap = (
+        float(own["sku"].get("capacity") or 0) if own and own["_usage"].lower() == usage.lower() else 0.0
+    )
     limit = limit_for(world, sub, location, usage)
     current = used + own_cap
     need = capacity - own_cap
     if need > 0 and used + capacity > limit:
         display = catalogue.usage_display(usage)
-        raise ArmError(400, "InsufficientQuota", f"This operation require {_num(need)} new capacity in quota "
-                       f"{display}, which is bigger than the current available capacity {_num(max(0, limit - current))}. "
-                       f"The current quota usage is {_num(current)} and the quota limit is {_num(limit)} for quota "
-                       f"{display}.")
+        raise ArmError(
+            400,
+            "InsufficientQuota",
+            f"This operation require {_num(need)} new capacity in quota "
+            f"{display}, which is bigger than the current available capacity "
+            f"{_num(max(0, limit - current))}. "
+            f"The current quota usage is {_num(current)} and the quota limit is {_num(limit)} for quota "
+            f"{display}.",
+        )
 
 
 def _usage_doc(name: str, current: float, limit: float) -> Doc:
-    return {"name": {"value": name, "localizedValue": catalogue.usage_display(name)}, "currentValue": current,
-            "limit": limit, "unit": "Count", "status": "Included"}
+    return {
+        "name": {"value": name, "localizedValue": catalogue.usage_display(name)},
+        "currentValue": current,
+        "limit": limit,
+        "unit": "Count",
+        "status": "Included",
+    }
 
 
 def usages(world: World, sub: str, location: str) -> list[Doc]:
@@ -68,23 +83,36 @@ def usages(world: World, sub: str, location: str) -> list[Doc]:
     for d in world.store.in_subscription("deployment", sub):
         if d["_location"] == loc:
             per_usage[d["_usage"].lower()] = per_usage.get(d["_usage"].lower(), 0.0) + float(
-                d["sku"].get("capacity") or 0)
+                d["sku"].get("capacity") or 0
+            )
     out = [
-        _usage_doc(catalogue.TOTAL_ACCOUNT_USAGE, len(accounts), limit_for(world, sub, loc,
-                                                                          catalogue.TOTAL_ACCOUNT_USAGE)),
-        _usage_doc(catalogue.ACCOUNT_COUNT_USAGE, sum(1 for a in accounts if a["kind"].lower() == "openai"),
-                   limit_for(world, sub, loc, catalogue.ACCOUNT_COUNT_USAGE)),
+        _usage_doc(
+            catalogue.TOTAL_ACCOUNT_USAGE,
+            len(accounts),
+            limit_for(world, sub, loc, catalogue.TOTAL_ACCOUNT_USAGE),
+        ),
+        _usage_doc(
+            catalogue.ACCOUNT_COUNT_USAGE,
+            sum(1 for a in accounts if a["kind"].lower() == "openai"),
+            limit_for(world, sub, loc, catalogue.ACCOUNT_COUNT_USAGE),
+        ),
     ]
-    out += [_usage_doc(u, per_usage.get(u.lower(), 0.0), limit_for(world, sub, loc, u))
-            for u in catalogue.all_usage_names(loc)]
+    out += [
+        _usage_doc(u, per_usage.get(u.lower(), 0.0), limit_for(world, sub, loc, u))
+        for u in catalogue.all_usage_names(loc)
+    ]
     return out
 
 
 def _list_usages(ctx: Ctx) -> Response:
     loc = _loc(ctx.params["location"])
     if loc not in catalogue.REGIONS:
-        raise ArmError(400, "LocationNotAvailableForResourceType", f"The provided location '{loc}' is not "
-                       "available for resource type 'Microsoft.CognitiveServices/locations/usages'.")
+        raise ArmError(
+            400,
+            "LocationNotAvailableForResourceType",
+            f"The provided location '{loc}' is not "
+            "available for resource type 'Microsoft.CognitiveServices/locations/usages'.",
+        )
     items = usages(ctx.world, ctx.params["subscriptionId"], loc)
     flt = ctx.query.get("$filter", "")
     if "eq" in flt:
@@ -98,8 +126,11 @@ def _list_models(ctx: Ctx) -> Response:
 
 
 def _capacities(ctx: Ctx, locations: list[str]) -> Response:
-    fmt, name, ver = (ctx.query.get("modelformat", ""), ctx.query.get("modelname", ""),
-                      ctx.query.get("modelversion", ""))
+    fmt, name, ver = (
+        ctx.query.get("modelformat", ""),
+        ctx.query.get("modelname", ""),
+        ctx.query.get("modelversion", ""),
+    )
     sub = ctx.params["subscriptionId"]
     out: list[Doc] = []
     for loc in locations:
@@ -108,14 +139,25 @@ def _capacities(ctx: Ctx, locations: list[str]) -> Response:
             continue
         for sku in catalogue.skus_in(loc, mv):
             usage = catalogue.usage_name(sku, mv.name)
-            avail = max(0.0, limit_for(ctx.world, sub, loc, usage) - current_usage(ctx.world, sub, loc, usage))
-            out.append({
-                "id": f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{loc}/models/"
-                      f"{fmt or 'OpenAI'}.{mv.name}.{mv.version}/skuCapacities/{sku}",
-                "type": "Microsoft.CognitiveServices/locations/models/skuCapacities", "name": sku, "location": loc,
-                "properties": {"model": {"format": fmt or "OpenAI", "name": mv.name, "version": mv.version},
-                               "skuName": sku, "availableCapacity": avail, "availableFinetuneCapacity": 0},
-            })
+            avail = max(
+                0.0, limit_for(ctx.world, sub, loc, usage) - current_usage(ctx.world, sub, loc, usage)
+            )
+            out.append(
+                {
+                    "id": f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{loc}"
+                    "/models/"
+                    f"{fmt or 'OpenAI'}.{mv.name}.{mv.version}/skuCapacities/{sku}",
+                    "type": "Microsoft.CognitiveServices/locations/models/skuCapacities",
+                    "name": sku,
+                    "location": loc,
+                    "properties": {
+                        "model": {"format": fmt or "OpenAI", "name": mv.name, "version": mv.version},
+                        "skuName": sku,
+                        "availableCapacity": avail,
+                        "availableFinetuneCapacity": 0,
+                    },
+                }
+            )
     return ctx.page(out)
 
 
@@ -131,9 +173,24 @@ def register(router: Router) -> None:
     prov = "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices"
     read = "Microsoft.CognitiveServices/locations/usages/read"
     router.add("GET", prov + "/locations/{location}/usages", _list_usages, "usages.list", read)
-    router.add("GET", prov + "/locations/{location}/models", _list_models, "models.list",
-               "Microsoft.CognitiveServices/locations/models/read")
-    router.add("GET", prov + "/locations/{location}/modelCapacities", _location_capacities,
-               "location_based_model_capacities.list", "Microsoft.CognitiveServices/locations/modelCapacities/read")
-    router.add("GET", prov + "/modelCapacities", _all_capacities, "model_capacities.list",
-               "Microsoft.CognitiveServices/modelCapacities/read")
+    router.add(
+        "GET",
+        prov + "/locations/{location}/models",
+        _list_models,
+        "models.list",
+        "Microsoft.CognitiveServices/locations/models/read",
+    )
+    router.add(
+        "GET",
+        prov + "/locations/{location}/modelCapacities",
+        _location_capacities,
+        "location_based_model_capacities.list",
+        "Microsoft.CognitiveServices/locations/modelCapacities/read",
+    )
+    router.add(
+        "GET",
+        prov + "/modelCapacities",
+        _all_capacities,
+        "model_capacities.list",
+        "Microsoft.CognitiveServices/modelCapacities/read",
+    )

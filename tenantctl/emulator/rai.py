@@ -24,17 +24,33 @@ def _account(ctx: Ctx) -> Doc:
 
 
 def _builtin_policy(account: Doc, name: str) -> Doc:
-    filters = [{"name": n, "blocking": True, "enabled": True, "severityThreshold": "Medium", "source": s}
-               for n in ("Hate", "Sexual", "Selfharm", "Violence") for s in ("Prompt", "Completion")]
-    return {"id": f"{account['id']}/raiPolicies/{name}", "name": name, "type": f"{NS}/accounts/raiPolicies",
-            "properties": {"type": "SystemManaged", "mode": "Blocking", "contentFilters": filters}}
+    filters = [
+        {"name": n, "blocking": True, "enabled": True, "severityThreshold": "Medium", "source": s}
+        for n in ("Hate", "Sexual", "Selfharm", "Violence")
+        for s in ("Prompt", "Completion")
+    ]
+    return {
+        "id": f"{account['id']}/raiPolicies/{name}",
+        "name": name,
+        "type": f"{NS}/accounts/raiPolicies",
+        "properties": {"type": "SystemManaged", "mode": "Blocking", "contentFilters": filters},
+    }
 
 
-def _put_child(ctx: Ctx, kind: str, rid: str, parent: str, account: Doc, body: Doc, rtype: str) -> Response:
+def _put_child(
+    ctx: Ctx, kind: str, rid: str, *, parent: str, account: Doc, body: Doc, rtype: str
+) -> Response:
     existing = ctx.world.store.get(kind, rid)
-    doc: Doc = {"id": existing["id"] if existing else rid, "name": (existing or {}).get("name", rid.rsplit("/", 1)[1]),
-                "type": rtype, "etag": f'"{new_guid()}"', "properties": dict(body.get("properties") or {}),
-                "_account": account["id"], "_parent": parent, "_sub": account["_sub"]}
+    doc: Doc = {
+        "id": existing["id"] if existing else rid,
+        "name": (existing or {}).get("name", rid.rsplit("/", 1)[1]),
+        "type": rtype,
+        "etag": f'"{new_guid()}"',
+        "properties": dict(body.get("properties") or {}),
+        "_account": account["id"],
+        "_parent": parent,
+        "_sub": account["_sub"],
+    }
     if kind == "raipolicy":
         doc["properties"]["type"] = "UserManaged"
     if body.get("tags") is not None:
@@ -44,12 +60,21 @@ def _put_child(ctx: Ctx, kind: str, rid: str, parent: str, account: Doc, body: D
 
 
 def _delete_response(ctx: Ctx, account: Doc, rid: str) -> Response:
-    op = lro.start(ctx.world, ctx, action="noop", resource_id=rid, sub=account["_sub"],
-                   location=account["location"], verb="delete", account_id=account["id"])
+    op = lro.start(
+        ctx.world,
+        ctx,
+        action="noop",
+        resource_id=rid,
+        sub=account["_sub"],
+        location=account["location"],
+        verb="delete",
+        account_id=account["id"],
+    )
     return empty_response(202, lro.location_headers(ctx, op))
 
 
 # ---- policies
+
 
 def _policy_id(account: Doc, name: str) -> str:
     return f"{account['id']}/raiPolicies/{name}"
@@ -62,15 +87,28 @@ def _put_policy(ctx: Ctx) -> Response:
         lro.assert_not_busy(ctx.world, account)
         name = ctx.params["item"]
         if name.lower() in (b.lower() for b in BUILTIN_RAI):
-            raise ArmError(400, "InvalidResourceProperties", f"The RAI policy name '{name}' is reserved for system "
-                           "managed policies.")
+            raise ArmError(
+                400,
+                "InvalidResourceProperties",
+                f"The RAI policy name '{name}' is reserved for system managed policies.",
+            )
         for bl in (body.get("properties") or {}).get("customBlocklists") or []:
             bid = f"{account['id']}/raiBlocklists/{bl.get('blocklistName')}"
             if ctx.world.store.get("raiblocklist", bid) is None:
-                raise ArmError(400, "InvalidResourceProperties", f"The custom blocklist "
-                               f"'{bl.get('blocklistName')}' does not exist.")
-        return _put_child(ctx, "raipolicy", _policy_id(account, name), account["id"], account, body,
-                          f"{NS}/accounts/raiPolicies")
+                raise ArmError(
+                    400,
+                    "InvalidResourceProperties",
+                    f"The custom blocklist '{bl.get('blocklistName')}' does not exist.",
+                )
+        return _put_child(
+            ctx,
+            "raipolicy",
+            _policy_id(account, name),
+            parent=account["id"],
+            account=account,
+            body=body,
+            rtype=f"{NS}/accounts/raiPolicies",
+        )
 
 
 def _get_policy(ctx: Ctx) -> Response:
@@ -100,16 +138,24 @@ def _delete_policy(ctx: Ctx) -> Response:
         if doc is None:
             return empty_response(204)
         lro.assert_not_busy(ctx.world, account)
-        users = [d["name"] for d in ctx.world.store.children("deployment", account["id"])
-                 if d["properties"].get("raiPolicyName", "").lower() == doc["name"].lower()]
+        users = [
+            d["name"]
+            for d in ctx.world.store.children("deployment", account["id"])
+            if d["properties"].get("raiPolicyName", "").lower() == doc["name"].lower()
+        ]
         if users:
-            raise ArmError(409, "RaiPolicyInUse", f"The RAI policy '{doc['name']}' cannot be deleted because it is "
-                           f"used by deployment(s) '{', '.join(users)}'.")
+            raise ArmError(
+                409,
+                "RaiPolicyInUse",
+                f"The RAI policy '{doc['name']}' cannot be deleted because it is "
+                f"used by deployment(s) '{', '.join(users)}'.",
+            )
         ctx.world.store.delete("raipolicy", rid)
         return _delete_response(ctx, account, rid)
 
 
 # ---- blocklists
+
 
 def _bl_id(account: Doc, name: str) -> str:
     return f"{account['id']}/raiBlocklists/{name}"
@@ -127,8 +173,15 @@ def _put_bl(ctx: Ctx) -> Response:
     with ctx.world.store.tx():
         account = _account(ctx)
         lro.assert_not_busy(ctx.world, account)
-        return _put_child(ctx, "raiblocklist", _bl_id(account, ctx.params["bl"]), account["id"], account, body,
-                          f"{NS}/accounts/raiBlocklists")
+        return _put_child(
+            ctx,
+            "raiblocklist",
+            _bl_id(account, ctx.params["bl"]),
+            parent=account["id"],
+            account=account,
+            body=body,
+            rtype=f"{NS}/accounts/raiBlocklists",
+        )
 
 
 def _get_bl(ctx: Ctx) -> Response:
@@ -155,6 +208,7 @@ def _delete_bl(ctx: Ctx) -> Response:
 
 # ---- blocklist items
 
+
 def _put_item(ctx: Ctx) -> Response:
     body = ctx.json_body()
     with ctx.world.store.tx():
@@ -162,15 +216,24 @@ def _put_item(ctx: Ctx) -> Response:
         lro.assert_not_busy(ctx.world, account)
         bl = _require_bl(ctx, account)
         rid = f"{bl['id']}/raiBlocklistItems/{ctx.params['item']}"
-        return _put_child(ctx, "raiblocklistitem", rid, bl["id"], account, body,
-                          f"{NS}/accounts/raiBlocklists/raiBlocklistItems")
+        return _put_child(
+            ctx,
+            "raiblocklistitem",
+            rid,
+            parent=bl["id"],
+            account=account,
+            body=body,
+            rtype=f"{NS}/accounts/raiBlocklists/raiBlocklistItems",
+        )
 
 
 def _get_item(ctx: Ctx) -> Response:
     bl = _require_bl(ctx, _account(ctx))
     doc = ctx.world.store.get("raiblocklistitem", f"{bl['id']}/raiBlocklistItems/{ctx.params['item']}")
     if doc is None:
-        raise ArmError(404, "NotFound", f"The specified RAI blocklist item '{ctx.params['item']}' was not found.")
+        raise ArmError(
+            404, "NotFound", f"The specified RAI blocklist item '{ctx.params['item']}' was not found."
+        )
     return json_response(public(doc))
 
 
@@ -191,16 +254,24 @@ def _delete_item(ctx: Ctx) -> Response:
 
 def _batch_add(ctx: Ctx) -> Response:
     if not isinstance(ctx.body, list):
-        raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON array of blocklist items.")
+        raise ArmError(
+            400, "InvalidRequestContent", "The request content must be a JSON array of blocklist items."
+        )
     with ctx.world.store.tx():
         account = _account(ctx)
         lro.assert_not_busy(ctx.world, account)
         bl = _require_bl(ctx, account)
         for item in ctx.body:
             rid = f"{bl['id']}/raiBlocklistItems/{item.get('name')}"
-            doc = {"id": rid, "name": item.get("name"), "type": f"{NS}/accounts/raiBlocklists/raiBlocklistItems",
-                   "properties": dict(item.get("properties") or {}), "_account": account["id"], "_parent": bl["id"],
-                   "_sub": account["_sub"]}
+            doc = {
+                "id": rid,
+                "name": item.get("name"),
+                "type": f"{NS}/accounts/raiBlocklists/raiBlocklistItems",
+                "properties": dict(item.get("properties") or {}),
+                "_account": account["id"],
+                "_parent": bl["id"],
+                "_sub": account["_sub"],
+            }
             ctx.world.store.put("raiblocklistitem", rid, doc, parent=bl["id"], sub=account["_sub"])
         return json_response(public(bl))
 
@@ -217,7 +288,10 @@ def _batch_delete(ctx: Ctx) -> Response:
 
 
 def register(router: Router) -> None:
-    acct = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
+    acct = (
+        "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/"
+        "accounts/{name}"
+    )
     pol, bls = acct + "/raiPolicies", acct + "/raiBlocklists"
     pr, pw, pd = (f"{NS}/accounts/raiPolicies/{v}" for v in ("read", "write", "delete"))
     br, bw, bd = (f"{NS}/accounts/raiBlocklists/{v}" for v in ("read", "write", "delete"))
@@ -230,9 +304,14 @@ def register(router: Router) -> None:
     router.add("PUT", bls + "/{bl}", _put_bl, "rai_blocklists.create_or_update", bw)
     router.add("DELETE", bls + "/{bl}", _delete_bl, "rai_blocklists.begin_delete", bd)
     router.add("POST", bls + "/{bl}/addRaiBlocklistItems", _batch_add, "rai_blocklist_items.batch_add", bw)
-    router.add("POST", bls + "/{bl}/deleteRaiBlocklistItems", _batch_delete, "rai_blocklist_items.batch_delete", bw)
+    router.add(
+        "POST", bls + "/{bl}/deleteRaiBlocklistItems", _batch_delete, "rai_blocklist_items.batch_delete", bw
+    )
     router.add("GET", bls + "/{bl}/raiBlocklistItems", _list_items, "rai_blocklist_items.list", br)
     router.add("GET", bls + "/{bl}/raiBlocklistItems/{item}", _get_item, "rai_blocklist_items.get", br)
-    router.add("PUT", bls + "/{bl}/raiBlocklistItems/{item}", _put_item, "rai_blocklist_items.create_or_update", bw)
-    router.add("DELETE", bls + "/{bl}/raiBlocklistItems/{item}", _delete_item, "rai_blocklist_items.begin_delete",
-               bd)
+    router.add(
+        "PUT", bls + "/{bl}/raiBlocklistItems/{item}", _put_item, "rai_blocklist_items.create_or_update", bw
+    )
+    router.add(
+        "DELETE", bls + "/{bl}/raiBlocklistItems/{item}", _delete_item, "rai_blocklist_items.begin_delete", bd
+    )

@@ -24,28 +24,66 @@ _CS_READ = "Microsoft.CognitiveServices/*/read"
 BUILTIN_ROLES: dict[str, tuple[str, list[str], list[str]]] = {
     # guid: (roleName, actions, notActions)
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": ("Owner", ["*"], []),
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": ("Contributor", ["*"], [
-        "Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
-        "Microsoft.Authorization/elevateAccess/Action"]),
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": (
+        "Contributor",
+        ["*"],
+        [
+            "Microsoft.Authorization/*/Delete",
+            "Microsoft.Authorization/*/Write",
+            "Microsoft.Authorization/elevateAccess/Action",
+        ],
+    ),
     "acdd72a7-3c98-4e5e-8bd1-0dd7ad3d1e1b": ("Reader", ["*/read"], []),
-    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": ("Cognitive Services OpenAI User", [
-        _CS_READ, "Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read"],
-        []),
-    "a001fd3d-188f-4b5d-821b-7da978bf7442": ("Cognitive Services OpenAI Contributor", [
-        _CS_READ, "Microsoft.CognitiveServices/accounts/deployments/write",
-        "Microsoft.CognitiveServices/accounts/deployments/delete",
-        "Microsoft.CognitiveServices/accounts/raiPolicies/*", "Microsoft.CognitiveServices/accounts/raiBlocklists/*",
-        "Microsoft.CognitiveServices/accounts/commitmentplans/*",
-        "Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleDefinitions/read"], []),
-    "a97b65f3-24c7-4388-baec-2e87135dc908": ("Cognitive Services User", [
-        _CS_READ, "Microsoft.CognitiveServices/accounts/listkeys/action", "Microsoft.Insights/alertRules/read"],
-        []),
-    "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68": ("Cognitive Services Contributor", [
-        "Microsoft.Authorization/*/read", "Microsoft.CognitiveServices/*", "Microsoft.Resources/deployments/*",
-        "Microsoft.Resources/subscriptions/read", "Microsoft.Resources/subscriptions/resourceGroups/read",
-        "Microsoft.Resources/subscriptions/operationresults/read", "Microsoft.Insights/alertRules/*"], []),
-    "bba48692-92b0-4667-a9ad-c31c7b334ac2": ("Cognitive Services Usages Reader", [
-        "Microsoft.CognitiveServices/locations/usages/read"], []),
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": (
+        "Cognitive Services OpenAI User",
+        [
+            _CS_READ,
+            "Microsoft.Authorization/roleAssignments/read",
+            "Microsoft.Authorization/roleDefinitions/read",
+        ],
+        [],
+    ),
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": (
+        "Cognitive Services OpenAI Contributor",
+        [
+            _CS_READ,
+            "Microsoft.CognitiveServices/accounts/deployments/write",
+            "Microsoft.CognitiveServices/accounts/deployments/delete",
+            "Microsoft.CognitiveServices/accounts/raiPolicies/*",
+            "Microsoft.CognitiveServices/accounts/raiBlocklists/*",
+            "Microsoft.CognitiveServices/accounts/commitmentplans/*",
+            "Microsoft.Authorization/roleAssignments/read",
+            "Microsoft.Authorization/roleDefinitions/read",
+        ],
+        [],
+    ),
+    "a97b65f3-24c7-4388-baec-2e87135dc908": (
+        "Cognitive Services User",
+        [
+            _CS_READ,
+            "Microsoft.CognitiveServices/accounts/listkeys/action",
+            "Microsoft.Insights/alertRules/read",
+        ],
+        [],
+    ),
+    "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68": (
+        "Cognitive Services Contributor",
+        [
+            "Microsoft.Authorization/*/read",
+            "Microsoft.CognitiveServices/*",
+            "Microsoft.Resources/deployments/*",
+            "Microsoft.Resources/subscriptions/read",
+            "Microsoft.Resources/subscriptions/resourceGroups/read",
+            "Microsoft.Resources/subscriptions/operationresults/read",
+            "Microsoft.Insights/alertRules/*",
+        ],
+        [],
+    ),
+    "bba48692-92b0-4667-a9ad-c31c7b334ac2": (
+        "Cognitive Services Usages Reader",
+        ["Microsoft.CognitiveServices/locations/usages/read"],
+        [],
+    ),
 }
 ROLE_BY_NAME = {name.lower(): guid for guid, (name, _, _) in BUILTIN_ROLES.items()}
 _GUID_IN = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*$")
@@ -73,31 +111,37 @@ def _grants(guid: str, action: str) -> bool:
         return False
     _, actions, not_actions = role
     return any(_pattern(a).match(action) for a in actions) and not any(
-        _pattern(a).match(action) for a in not_actions)
+        _pattern(a).match(action) for a in not_actions
+    )
 
 
 def _covers(scope: str, path: str) -> bool:
     scope = scope.rstrip("/").lower()
-    return scope == "" or path == scope or path.startswith(scope + "/")
+    return scope in ("", path) or path.startswith(scope + "/")
 
 
 def authorize(ctx: Ctx, action: str) -> None:
-    """403 AuthorizationFailed unless one of the caller's assignments covers the path and grants ``action``."""
+    """403 AuthorizationFailed unless an assignment of the caller covers the path and grants ``action``."""
     oid = ctx.principal
     path = ctx.path.rstrip("/").lower()
     for ra in ctx.world.store.children("roleassignment", oid):
         props = ra["properties"]
         if _covers(props["scope"], path) and _grants(role_guid(props["roleDefinitionId"]), action):
             return
-    raise ArmError(403, "AuthorizationFailed", f"The client '{oid}' with object id '{oid}' does not have "
-                   f"authorization to perform action '{action}' over scope '{ctx.path.rstrip('/')}' or the scope "
-                   "is invalid. If access was recently granted, please refresh your credentials.")
+    raise ArmError(
+        403,
+        "AuthorizationFailed",
+        f"The client '{oid}' with object id '{oid}' does not have "
+        f"authorization to perform action '{action}' over scope '{ctx.path.rstrip('/')}' or the scope "
+        "is invalid. If access was recently granted, please refresh your credentials.",
+    )
 
 
 def _canon_scope(scope: str) -> str:
     scope = "/" + scope.strip("/")
-    return re.sub(r"(?i)/resourcegroups/", "/resourceGroups/", re.sub(r"(?i)^/subscriptions/", "/subscriptions/",
-                                                                        scope))
+    return re.sub(
+        r"(?i)/resourcegroups/", "/resourceGroups/", re.sub(r"(?i)^/subscriptions/", "/subscriptions/", scope)
+    )
 
 
 def _sub_of(scope: str) -> str:
@@ -105,14 +149,24 @@ def _sub_of(scope: str) -> str:
     return m.group(1).lower() if m else ""
 
 
-def assign(world: World, scope: str, principal_id: str, role: str, name: str | None = None,
-           principal_type: str = "ServicePrincipal") -> Doc:
+def assign(
+    world: World,
+    scope: str,
+    principal_id: str,
+    role: str,
+    *,
+    name: str | None = None,
+    principal_type: str = "ServicePrincipal",
+) -> Doc:
     """Create a role assignment (control API and PUT handler share this)."""
     scope = _canon_scope(scope)
     guid = role_guid(role)
     if guid not in BUILTIN_ROLES:
-        raise ArmError(400, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{guid}' does "
-                       "not exist.")
+        raise ArmError(
+            400,
+            "RoleDefinitionDoesNotExist",
+            f"The specified role definition with ID '{guid}' does not exist.",
+        )
     sub = _sub_of(scope)
     name = (name or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{scope}|{principal_id}|{guid}".lower()))).lower()
     rid = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
@@ -126,19 +180,44 @@ def assign(world: World, scope: str, principal_id: str, role: str, name: str | N
         if existing is not None:
             p = existing["properties"]
             if p["principalId"] != principal_id.lower() or role_guid(p["roleDefinitionId"]) != guid:
-                raise ArmError(400, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal "
-                               "ID, and scope are not allowed to be updated.")
+                raise ArmError(
+                    400,
+                    "RoleAssignmentUpdateNotPermitted",
+                    "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+                )
             return existing
         stamp = iso(now())
-        doc = {"id": rid, "name": name, "type": "Microsoft.Authorization/roleAssignments", "properties": {
-            "roleDefinitionId": f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
-            "principalId": principal_id.lower(), "principalType": principal_type, "scope": scope,
-            "condition": None, "conditionVersion": None, "createdOn": stamp, "updatedOn": stamp,
-            "createdBy": None, "updatedBy": None, "delegatedManagedIdentityResourceId": None, "description": None,
-        }}
+        doc = {
+            "id": rid,
+            "name": name,
+            "type": "Microsoft.Authorization/roleAssignments",
+            "properties": {
+                "roleDefinitionId": role_definition_id(sub, guid),
+                "principalId": principal_id.lower(),
+                "principalType": principal_type,
+                "scope": scope,
+                "condition": None,
+                "conditionVersion": None,
+                "createdOn": stamp,
+                "updatedOn": stamp,
+                "createdBy": None,
+                "updatedBy": None,
+                "delegatedManagedIdentityResourceId": None,
+                "description": None,
+            },
+        }
         store.put("roleassignment", rid, doc, parent=principal_id, sub=sub)
-        doc["_created"] = True
-    return doc
+        created: Doc = {**doc, "_created": True}
+    return created
+
+
+def role_definition_id(sub: str, guid: str) -> str:
+    return f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def _assignment_id(ctx: Ctx) -> str:
+    scope = _canon_scope(ctx.params["scope"])
+    return f"{scope}/providers/Microsoft.Authorization/roleAssignments/{ctx.params['name']}"
 
 
 def _put_assignment(ctx: Ctx) -> Response:
@@ -146,8 +225,11 @@ def _put_assignment(ctx: Ctx) -> Response:
     try:
         uuid.UUID(name)
     except ValueError:
-        raise ArmError(400, "InvalidRoleAssignmentId", f"The role assignment ID '{name}' is not valid. The role "
-                       "assignment ID must be a GUID.") from None
+        raise ArmError(
+            400,
+            "InvalidRoleAssignmentId",
+            f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.",
+        ) from None
     props = ctx.json_body().get("properties") or {}
     principal = str(props.get("principalId", "")).lower()
     scope = _canon_scope(ctx.params["scope"])
@@ -155,31 +237,47 @@ def _put_assignment(ctx: Ctx) -> Response:
     known = ctx.world.store.get("principal", principal)
     if known is None or (sub is not None and known["directory"] != sub["tenantId"]):
         tid = sub["tenantId"] if sub else ""
-        raise ArmError(400, "PrincipalNotFound", f"Principal {principal.replace('-', '')} does not exist in the "
-                       f"directory {tid}. Check that you have the correct principal ID. If you are creating this "
-                       "principal and then immediately assigning a role, this error might be related to a "
-                       "replication delay. In this case, set the role assignment principalType property to a "
-                       "value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype")
+        raise ArmError(
+            400,
+            "PrincipalNotFound",
+            f"Principal {principal.replace('-', '')} does not exist in the "
+            f"directory {tid}. Check that you have the correct principal ID. If you are creating this "
+            "principal and then immediately assigning a role, this error might be related to a "
+            "replication delay. In this case, set the role assignment principalType property to a "
+            "value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
+        )
     try:
         guid = role_guid(str(props.get("roleDefinitionId", "")))
     except ValueError:
-        raise ArmError(400, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
-                       f"'{props.get('roleDefinitionId')}' does not exist.") from None
-    doc = assign(ctx.world, scope, principal, guid, name, str(props.get("principalType") or "ServicePrincipal"))
+        raise ArmError(
+            400,
+            "RoleDefinitionDoesNotExist",
+            f"The specified role definition with ID '{props.get('roleDefinitionId')}' does not exist.",
+        ) from None
+    doc = assign(
+        ctx.world,
+        scope,
+        principal,
+        guid,
+        name=name,
+        principal_type=str(props.get("principalType") or "ServicePrincipal"),
+    )
     created = bool(doc.pop("_created", False))
     return json_response(doc, 201 if created else 200)
 
 
 def _get_assignment(ctx: Ctx) -> Response:
-    rid = f"{_canon_scope(ctx.params['scope'])}/providers/Microsoft.Authorization/roleAssignments/{ctx.params['name']}"
+    rid = _assignment_id(ctx)
     doc = ctx.world.store.get("roleassignment", rid)
     if doc is None:
-        raise ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{ctx.params['name']}' is not found.")
+        raise ArmError(
+            404, "RoleAssignmentNotFound", f"The role assignment '{ctx.params['name']}' is not found."
+        )
     return json_response(doc)
 
 
 def _delete_assignment(ctx: Ctx) -> Response:
-    rid = f"{_canon_scope(ctx.params['scope'])}/providers/Microsoft.Authorization/roleAssignments/{ctx.params['name']}"
+    rid = _assignment_id(ctx)
     doc = ctx.world.store.get("roleassignment", rid)
     if doc is None:
         return empty_response(204)
@@ -196,8 +294,11 @@ def _list_assignments(ctx: Ctx) -> Response:
     at_scope = "atscope()" in flt.lower().replace(" ", "")
     pm = _PRINCIPAL_FILTER.search(flt)
     sub = _sub_of(scope)
-    items = ctx.world.store.children("roleassignment", pm.group(1)) if pm else \
-        ctx.world.store.in_subscription("roleassignment", sub)
+    items = (
+        ctx.world.store.children("roleassignment", pm.group(1))
+        if pm
+        else ctx.world.store.in_subscription("roleassignment", sub)
+    )
     lscope = scope.lower()
     out = []
     for ra in items:
@@ -212,12 +313,25 @@ def _list_assignments(ctx: Ctx) -> Response:
 def _role_doc(scope: str, guid: str) -> Doc:
     name, actions, not_actions = BUILTIN_ROLES[guid]
     sub = _sub_of(scope)
-    rid = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}" if sub else \
-        f"/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-    return {"id": rid, "name": guid, "type": "Microsoft.Authorization/roleDefinitions", "properties": {
-        "roleName": name, "type": "BuiltInRole", "description": f"{name} (emulated built-in role)",
-        "assignableScopes": ["/"], "permissions": [{"actions": actions, "notActions": not_actions,
-                                                    "dataActions": [], "notDataActions": []}]}}
+    rid = (
+        f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        if sub
+        else f"/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+    )
+    return {
+        "id": rid,
+        "name": guid,
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "properties": {
+            "roleName": name,
+            "type": "BuiltInRole",
+            "description": f"{name} (emulated built-in role)",
+            "assignableScopes": ["/"],
+            "permissions": [
+                {"actions": actions, "notActions": not_actions, "dataActions": [], "notDataActions": []}
+            ],
+        },
+    }
 
 
 def _list_roles(ctx: Ctx) -> Response:
@@ -237,10 +351,21 @@ def _get_role(ctx: Ctx) -> Response:
 def register(router: Router) -> None:
     ra = "/{scope:path}/providers/Microsoft.Authorization/roleAssignments"
     rd = "/{scope:path}/providers/Microsoft.Authorization/roleDefinitions"
-    router.add("GET", ra, _list_assignments, "role_assignments.list_for_scope", f"{_AUTH}/roleAssignments/read")
-    router.add("GET", ra + "/{name}", _get_assignment, "role_assignments.get", f"{_AUTH}/roleAssignments/read")
-    router.add("PUT", ra + "/{name}", _put_assignment, "role_assignments.create", f"{_AUTH}/roleAssignments/write")
-    router.add("DELETE", ra + "/{name}", _delete_assignment, "role_assignments.delete",
-               f"{_AUTH}/roleAssignments/delete")
+    router.add(
+        "GET", ra, _list_assignments, "role_assignments.list_for_scope", f"{_AUTH}/roleAssignments/read"
+    )
+    router.add(
+        "GET", ra + "/{name}", _get_assignment, "role_assignments.get", f"{_AUTH}/roleAssignments/read"
+    )
+    router.add(
+        "PUT", ra + "/{name}", _put_assignment, "role_assignments.create", f"{_AUTH}/roleAssignments/write"
+    )
+    router.add(
+        "DELETE",
+        ra + "/{name}",
+        _delete_assignment,
+        "role_assignments.delete",
+        f"{_AUTH}/roleAssignments/delete",
+    )
     router.add("GET", rd, _list_roles, "role_definitions.list", None)
     router.add("GET", rd + "/{roleId}", _get_role, "role_definitions.get", None)

@@ -11,8 +11,13 @@ from tenantctl.emulator.emulator import Emulator
 from tenantctl.emulator.settings import EmulatorSettings
 
 
-def serve(state_dir: Path, settings: EmulatorSettings, host: str, port: int,
-          on_ready: Callable[[dict[str, object]], None]) -> None:
+def serve(
+    state_dir: Path,
+    settings: EmulatorSettings,
+    host: str,
+    port: int,
+    on_ready: Callable[[dict[str, object]], None],
+) -> None:
     """Serve the emulator with state in ``state_dir``; ``on_ready(connection_info)`` once it listens."""
     emulator = Emulator(state_dir, settings, host=host, port=port)
     sock = emulator.bind()

@@ -34,8 +34,16 @@ CREATE INDEX IF NOT EXISTS docs_sub ON docs (kind, sub);
 
 # Kinds that make up "the resources" wiped by reset(); identities and subscriptions survive it.
 RESOURCE_KINDS = (
-    "rg", "account", "deployment", "deleted_account", "raipolicy", "raiblocklist", "raiblocklistitem",
-    "domain", "op", "quota",
+    "rg",
+    "account",
+    "deployment",
+    "deleted_account",
+    "raipolicy",
+    "raiblocklist",
+    "raiblocklistitem",
+    "domain",
+    "op",
+    "quota",
 )
 
 
@@ -92,7 +100,9 @@ class Store:
         return cur.rowcount > 0
 
     def children(self, kind: str, parent: str) -> list[Doc]:
-        return self._select("SELECT doc FROM docs WHERE kind=? AND parent=? ORDER BY key", (kind, parent.lower()))
+        return self._select(
+            "SELECT doc FROM docs WHERE kind=? AND parent=? ORDER BY key", (kind, parent.lower())
+        )
 
     def in_subscription(self, kind: str, sub: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? AND sub=? ORDER BY key", (kind, sub.lower()))

@@ -18,31 +18,54 @@ from tenantctl.emulator.world import World
 def _metadata(ctx: Ctx) -> Response:
     base = ctx.base + "/"
     cloud = {
-        "portal": base, "authentication": {"loginEndpoint": base, "audiences": [
-            "https://management.core.windows.net/", "https://management.azure.com/"], "tenant": "common",
-            "identityProvider": "AAD"},
-        "media": base, "graphAudience": "https://graph.windows.net/", "graph": "https://graph.windows.net/",
-        "name": "AzureCloud", "suffixes": {"azureDataLakeStoreFileSystem": "azuredatalakestore.net",
-                                           "acrLoginServer": "azurecr.io", "sqlServerHostname": "database.windows.net",
-                                           "keyVaultDns": "vault.azure.net", "storage": "core.windows.net"},
-        "batch": "https://batch.core.windows.net/", "resourceManager": base,
-        "vmImageAliasDoc": "", "activeDirectoryDataLake": "https://datalake.azure.net/",
+        "portal": base,
+        "authentication": {
+            "loginEndpoint": base,
+            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+            "tenant": "common",
+            "identityProvider": "AAD",
+        },
+        "media": base,
+        "graphAudience": "https://graph.windows.net/",
+        "graph": "https://graph.windows.net/",
+        "name": "AzureCloud",
+        "suffixes": {
+            "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
+            "acrLoginServer": "azurecr.io",
+            "sqlServerHostname": "database.windows.net",
+            "keyVaultDns": "vault.azure.net",
+            "storage": "core.windows.net",
+        },
+        "batch": "https://batch.core.windows.net/",
+        "resourceManager": base,
+        "vmImageAliasDoc": "",
+        "activeDirectoryDataLake": "https://datalake.azure.net/",
         "sqlManagement": "https://management.core.windows.net:8443/",
         "microsoftGraphResourceId": "https://graph.microsoft.com/",
         "appInsightsResourceId": "https://api.applicationinsights.io",
         "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
-        "attestationResourceId": "https://attest.azure.net", "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
-        "logAnalyticsResourceId": "https://api.loganalytics.io", "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
+        "attestationResourceId": "https://attest.azure.net",
+        "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
+        "logAnalyticsResourceId": "https://api.loganalytics.io",
+        "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
     }
     if ctx.query.get("api-version", "2022-09-01") >= "2022-09-01":
         return json_response([cloud])
-    return json_response({"galleryEndpoint": base, "graphEndpoint": "https://graph.windows.net/",
-                          "portalEndpoint": base, "authentication": cloud["authentication"]})
+    return json_response(
+        {
+            "galleryEndpoint": base,
+            "graphEndpoint": "https://graph.windows.net/",
+            "portalEndpoint": base,
+            "authentication": cloud["authentication"],
+        }
+    )
 
 
 def _visible_subscriptions(ctx: Ctx) -> list[Doc]:
     tid = str((ctx.claims or {}).get("tid", ""))
-    scopes = [ra["properties"]["scope"].lower() for ra in ctx.world.store.children("roleassignment", ctx.principal)]
+    scopes = [
+        ra["properties"]["scope"].lower() for ra in ctx.world.store.children("roleassignment", ctx.principal)
+    ]
     out = []
     for sub in ctx.world.store.all("subscription"):
         if sub["tenantId"] != tid:
@@ -65,9 +88,18 @@ def _get_subscription(ctx: Ctx) -> Response:
 
 def _list_tenants(ctx: Ctx) -> Response:
     tid = str((ctx.claims or {}).get("tid", ""))
-    return ctx.page([{"id": f"/tenants/{tid}", "tenantId": tid, "tenantCategory": "Home",
-                      "displayName": f"Directory {tid[:8]}", "defaultDomain": f"{tid[:8]}.onmicrosoft.com",
-                      "tenantType": "AAD"}])
+    return ctx.page(
+        [
+            {
+                "id": f"/tenants/{tid}",
+                "tenantId": tid,
+                "tenantCategory": "Home",
+                "displayName": f"Directory {tid[:8]}",
+                "defaultDomain": f"{tid[:8]}.onmicrosoft.com",
+                "tenantType": "AAD",
+            }
+        ]
+    )
 
 
 def rg_id(sub: str, rg: str) -> str:
@@ -98,12 +130,20 @@ def _rg_put(ctx: Ctx) -> Response:
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
     existing = ctx.world.store.get("rg", rg_id(sub, rg))
     if existing is not None and existing.get("properties", {}).get("provisioningState") == "Deleting":
-        raise ArmError(409, "ResourceGroupBeingDeleted", f"The resource group '{existing['name']}' is in "
-                       "deprovisioning state and cannot perform this operation.")
+        raise ArmError(
+            409,
+            "ResourceGroupBeingDeleted",
+            f"The resource group '{existing['name']}' is in "
+            "deprovisioning state and cannot perform this operation.",
+        )
     name = existing["name"] if existing else rg
-    doc: Doc = {"id": rg_id(sub, name), "name": name, "type": "Microsoft.Resources/resourceGroups",
-                "location": existing["location"] if existing else location,
-                "properties": {"provisioningState": "Succeeded"}}
+    doc: Doc = {
+        "id": rg_id(sub, name),
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": existing["location"] if existing else location,
+        "properties": {"provisioningState": "Succeeded"},
+    }
     if body.get("tags") is not None:
         doc["tags"] = body["tags"]
     if body.get("managedBy"):
@@ -117,8 +157,13 @@ def _rg_patch(ctx: Ctx) -> Response:
     body = ctx.json_body()
     if "tags" in body:
         doc["tags"] = body["tags"]
-    ctx.world.store.put("rg", doc["id"], doc, parent=f"/subscriptions/{ctx.params['subscriptionId']}",
-                        sub=ctx.params["subscriptionId"])
+    ctx.world.store.put(
+        "rg",
+        doc["id"],
+        doc,
+        parent=f"/subscriptions/{ctx.params['subscriptionId']}",
+        sub=ctx.params["subscriptionId"],
+    )
     return json_response(doc)
 
 
@@ -133,26 +178,45 @@ def _rg_delete(ctx: Ctx) -> Response:
         return empty_response(204)
     doc["properties"]["provisioningState"] = "Deleting"
     ctx.world.store.put("rg", doc["id"], doc, parent=f"/subscriptions/{sub}", sub=sub)
-    op = lro.start(ctx.world, ctx, action="rg.delete", resource_id=doc["id"], sub=sub, location=doc["location"],
-                   verb="delete")
+    op = lro.start(
+        ctx.world,
+        ctx,
+        action="rg.delete",
+        resource_id=doc["id"],
+        sub=sub,
+        location=doc["location"],
+        verb="delete",
+    )
     return empty_response(202, lro.location_headers(ctx, op))
 
 
 def register(router: Router) -> None:
     rgs = "/subscriptions/{subscriptionId}/resourcegroups"
-    rg_read, rg_write = "Microsoft.Resources/subscriptions/resourceGroups/read", \
-        "Microsoft.Resources/subscriptions/resourceGroups/write"
+    rg_read, rg_write = (
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
+        "Microsoft.Resources/subscriptions/resourceGroups/write",
+    )
     router.add("GET", "/subscriptions", _list_subscriptions, "subscriptions.list")
     router.add("GET", "/tenants", _list_tenants, "tenants.list")
-    router.add("GET", "/subscriptions/{subscriptionId}", _get_subscription, "subscriptions.get",
-               "Microsoft.Resources/subscriptions/read")
+    router.add(
+        "GET",
+        "/subscriptions/{subscriptionId}",
+        _get_subscription,
+        "subscriptions.get",
+        "Microsoft.Resources/subscriptions/read",
+    )
     router.add("GET", rgs, _rg_list, "resource_groups.list", rg_read)
     router.add("HEAD", rgs + "/{rg}", _rg_head, "resource_groups.check_existence", rg_read)
     router.add("GET", rgs + "/{rg}", _rg_get, "resource_groups.get", rg_read)
     router.add("PUT", rgs + "/{rg}", _rg_put, "resource_groups.create_or_update", rg_write)
     router.add("PATCH", rgs + "/{rg}", _rg_patch, "resource_groups.update", rg_write)
-    router.add("DELETE", rgs + "/{rg}", _rg_delete, "resource_groups.begin_delete",
-               "Microsoft.Resources/subscriptions/resourceGroups/delete")
+    router.add(
+        "DELETE",
+        rgs + "/{rg}",
+        _rg_delete,
+        "resource_groups.begin_delete",
+        "Microsoft.Resources/subscriptions/resourceGroups/delete",
+    )
 
 
 def register_public(router: Router) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import trustme
+
 
 @dataclass(frozen=True)
 class TlsFiles:
@@ -21,8 +23,6 @@ class TlsFiles:
 
 def prepare_tls(directory: Path) -> TlsFiles:
     """Load or create the CA under ``directory`` and issue a fresh server certificate from it."""
-    import trustme
-
     directory.mkdir(parents=True, exist_ok=True)
     ca_path = directory / "ca.pem"
     ca_key_path = directory / "ca-key.pem"
