@@ -133,9 +133,7 @@ def _tenant_tags(manifest: Manifest, tenant_id: str, tenant: Tenant) -> dict[str
     return _ownership(manifest, tenant.tags, own)
 
 
-def _deployment(
-    ref: AccountRef, name: str, spec: ResolvedDeployment, rai: str, tags: Mapping[str, str]
-) -> Deployment:
+def _deployment(ref: AccountRef, name: str, spec: ResolvedDeployment, rai: str, tags: Mapping[str, str]) -> Deployment:
     return Deployment(
         account=ref,
         name=name,
@@ -196,15 +194,26 @@ class _Builder:
             public_network_access=net.public_access if net else True,
             allowed_ips=tuple(sorted(net.allowed_ips)) if net else (),
         )
-        self.add(DesiredItem(tenant_address(tenant_id, "account"), account,
-                             tenant=tenant_id, account=ref, protected=tenant.protected))
+        self.add(
+            DesiredItem(
+                tenant_address(tenant_id, "account"),
+                account,
+                tenant=tenant_id,
+                account=ref,
+                protected=tenant.protected,
+            )
+        )
         rai = self.content_filter(tenant_id, tenant, ref, tags, None)
         for spec in self.m.resolved_deployments(tenant_id):
-            self.add(DesiredItem(
-                tenant_address(tenant_id, "deployment", spec.name),
-                _deployment(ref, spec.name, spec, rai, tags),
-                tenant=tenant_id, account=ref, protected=tenant.protected,
-            ))
+            self.add(
+                DesiredItem(
+                    tenant_address(tenant_id, "deployment", spec.name),
+                    _deployment(ref, spec.name, spec, rai, tags),
+                    tenant=tenant_id,
+                    account=ref,
+                    protected=tenant.protected,
+                )
+            )
 
     def stamp_ref(self, stamp_id: str, index: int) -> AccountRef:
         name = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, index)
@@ -219,11 +228,16 @@ class _Builder:
         tags = _tenant_tags(self.m, tenant_id, tenant)
         rai = self.content_filter(tenant_id, tenant, ref, tags, stamp_id)
         for spec in self.m.resolved_deployments(tenant_id):
-            self.add(DesiredItem(
-                tenant_address(tenant_id, "deployment", spec.name),
-                _deployment(ref, naming.tenant_deployment_name(tenant_id, spec.name), spec, rai, tags),
-                tenant=tenant_id, stamp=stamp_id, account=ref, protected=tenant.protected,
-            ))
+            self.add(
+                DesiredItem(
+                    tenant_address(tenant_id, "deployment", spec.name),
+                    _deployment(ref, naming.tenant_deployment_name(tenant_id, spec.name), spec, rai, tags),
+                    tenant=tenant_id,
+                    stamp=stamp_id,
+                    account=ref,
+                    protected=tenant.protected,
+                )
+            )
 
     def stamp(self, stamp_id: str) -> None:
         stamp = self.m.stamps[stamp_id]
@@ -234,13 +248,16 @@ class _Builder:
         for index in range(1, max(1, self.hints.stamp_accounts.get(stamp_id, 1)) + 1):
             ref = self.stamp_ref(stamp_id, index)
             account = Account(ref, stamp.location, naming.custom_subdomain(ref.name), tags)
-            self.add(DesiredItem(stamp_account_address(stamp_id, index), account,
-                                 stamp=stamp_id, account=ref))
+            self.add(DesiredItem(stamp_account_address(stamp_id, index), account, stamp=stamp_id, account=ref))
             for spec in shared:
-                self.add(DesiredItem(
-                    stamp_deployment_address(stamp_id, index, spec.name),
-                    _deployment(ref, spec.name, spec, DEFAULT_RAI_POLICY, tags), stamp=stamp_id, account=ref,
-                ))
+                self.add(
+                    DesiredItem(
+                        stamp_deployment_address(stamp_id, index, spec.name),
+                        _deployment(ref, spec.name, spec, DEFAULT_RAI_POLICY, tags),
+                        stamp=stamp_id,
+                        account=ref,
+                    )
+                )
 
 
 def desired_state(manifest: Manifest, *, placement_hints: PlacementHints | None = None) -> DesiredState:

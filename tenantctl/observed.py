@@ -44,8 +44,17 @@ Region = tuple[str, str]  # (subscription id, location)
 
 _RECORDS: dict[str, type[Any]] = {
     cls.__name__: cls
-    for cls in (Account, Deployment, RaiPolicy, Blocklist, DeletedAccount, ResourceGroup, QuotaUsage, ModelOffer,
-                SubdomainCheck)
+    for cls in (
+        Account,
+        Deployment,
+        RaiPolicy,
+        Blocklist,
+        DeletedAccount,
+        ResourceGroup,
+        QuotaUsage,
+        ModelOffer,
+        SubdomainCheck,
+    )
 }
 
 
@@ -127,7 +136,7 @@ class ObservedState:
     def merged(self, **more: Any) -> ObservedState:
         """A copy with the lazily read maps merged in (used by observe's second step)."""
         changes = {k: {**getattr(self, k), **v} for k, v in more.items()}
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # keys are map fields only
 
     # --- JSON ------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -215,8 +224,10 @@ def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Depl
             return True  # a removed tenant may have left a filter behind: prune needs to see it
     if naming.TAG_STAMP in account.tags and manifest.defaults.content_filter is None:
         stamp = account.tags[naming.TAG_STAMP]
-        return any(t.content_filter and t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT
-                   for t in manifest.tenants.values())
+        return any(
+            t.content_filter and t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT
+            for t in manifest.tenants.values()
+        )
     return False
 
 

@@ -21,12 +21,22 @@ __all__ = ["FIELDS", "field_changes", "kind_of", "merged_tags"]
 # changed in place (research/peers.md §1.1: ForceNew in azurerm); a new version of the same model can.
 FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {
     Account: (
-        ("location", True), ("custom_subdomain", True), ("kind", True), ("sku", False),
-        ("public_network_access", False), ("allowed_ips", False), ("disable_local_auth", False),
+        ("location", True),
+        ("custom_subdomain", True),
+        ("kind", True),
+        ("sku", False),
+        ("public_network_access", False),
+        ("allowed_ips", False),
+        ("disable_local_auth", False),
     ),
     Deployment: (
-        ("model", True), ("format", True), ("sku", True), ("version", False), ("capacity", False),
-        ("version_upgrade_option", False), ("rai_policy", False),
+        ("model", True),
+        ("format", True),
+        ("sku", True),
+        ("version", False),
+        ("capacity", False),
+        ("version_upgrade_option", False),
+        ("rai_policy", False),
     ),
     RaiPolicy: (("base_policy", False), ("severity", False), ("blocklists", False)),
     Blocklist: (("terms", False),),

@@ -24,7 +24,7 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
-from tenantctl.planning.model import Action, Change, Resource, ResourceKind
+from tenantctl.planning.model import Action, Change, FieldChange, Resource, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy
 
 __all__ = ["diff"]
@@ -43,16 +43,14 @@ def _identity(resource: Resource) -> Identity:
 
 def _outage(before: Resource, after: Resource, children: int) -> str:
     if isinstance(before, Deployment) and isinstance(after, Deployment):
-        return (
-            f"deployment {before.name!r} on {before.account.name} ({before.model} {before.sku}) is unavailable from "
-            f"its delete until {after.name!r} on {after.account.name} ({after.model} {after.sku}) is created; "
-            "calls routed to it fail in between"
-        )
+        old = f"{before.name!r} on {before.account.name} ({before.model} {before.sku})"
+        new = f"{after.name!r} on {after.account.name} ({after.model} {after.sku})"
+        return f"deployment {old} is unavailable from its delete until {new} is created; calls to it fail meanwhile"
     if isinstance(before, Account):
         return (
-            f"account {before.ref.name} (https://{before.custom_subdomain}.openai.azure.com/) and its {children} "
-            "deployment(s) are unavailable from the delete until the new account and its deployments exist; "
-            "the deleted name stays soft-deleted and must be purged before it can be re-created"
+            f"account {before.ref.name} (https://{before.custom_subdomain}.openai.azure.com/) and its "
+            f"{children} deployment(s) are unavailable from the delete until the new account and its deployments "
+            "exist; the deleted name stays soft-deleted and must be purged before it can be re-created"
         )
     return f"{kind_of(before).value} {getattr(before, 'name', '')!r} is absent between delete and create"
 
@@ -72,7 +70,7 @@ class _Differ:
         for account in observed.foreign_accounts.values():
             self.theirs[_identity(account)] = account
         self.by_address: dict[str, Resource] = {}
-        for ident, res in sorted(self.ours.items()):
+        for _, res in sorted(self.ours.items()):
             self.by_address.setdefault(self.address_of(res), res)
 
     def _children(self, ref: AccountRef) -> Iterable[Child]:
@@ -96,52 +94,70 @@ class _Differ:
         kind = kind_of(res).value
         if tenant:
             prefix = naming.tenant_deployment_name(tenant, "")
-            name = res.name[len(prefix):] if res.name.startswith(prefix) else res.name
+            name = res.name[len(prefix) :] if res.name.startswith(prefix) else res.name
             return tenant_address(tenant, kind, name if isinstance(res, Deployment) else None)
         return f"stamp.{stamp}.{kind}.{res.account.name.rsplit('-', 1)[-1]}.{res.name}"
 
     # --- desired -> change -----------------------------------------------------------------
+    def _not_ours(self, item: DesiredItem, other: Resource) -> None:
+        owner = other.tags.get(naming.TAG_MANIFEST) if is_managed(other.tags) else None
+        whose = f"managed by manifest {owner!r}" if owner else "not managed by tenantctl"
+        self.diags.error(
+            "not-ours",
+            f"{item.address}: {_identity(other)[2]!r} already exists and is {whose}",
+            detail="tenantctl never changes what it does not own: rename the tenant or stamp, or tag the "
+            f"resource managed-by=tenantctl, tenantctl-manifest={self.name} to adopt it",
+            tenant=item.tenant,
+        )
+
+    def _fresh(self, item: DesiredItem) -> tuple[Action, Resource | None, str, str | None]:
+        """A desired resource Azure lacks: CREATE, or REPLACE when its address lives elsewhere."""
+        want = item.resource
+        moved = self.by_address.get(item.address)
+        if moved is None or _identity(moved) not in self.ours or isinstance(want, Account):
+            return Action.CREATE, None, "not in Azure yet", None
+        del self.ours[_identity(moved)]
+        where = _account_ref(moved).name
+        return Action.REPLACE, moved, f"moves from {where} to {_account_ref(want).name}", _outage(moved, want, 0)
+
     def change(self, item: DesiredItem) -> Change | None:
+        """The change that brings ``item`` about, or None (with an error) when it is not ours to make."""
         want: Resource = item.resource
         ident = _identity(want)
-        common = {"tenant": item.tenant, "stamp": item.stamp, "account": item.account}
-        kind = kind_of(want)
         if ident in self.theirs:
-            other = self.theirs[ident]
-            owner = other.tags.get(naming.TAG_MANIFEST) if is_managed(other.tags) else None
-            self.diags.error(
-                "not-ours",
-                f"{item.address}: {kind.value} {getattr(want, 'name', '') or ident[2]!r} already exists and is "
-                + (f"managed by manifest {owner!r}" if owner else "not managed by tenantctl"),
-                detail="tenantctl never changes what it does not own: rename the tenant or stamp, or tag the "
-                f"resource managed-by=tenantctl, tenantctl-manifest={self.name} to adopt it",
-                tenant=item.tenant,
-            )
+            self._not_ours(item, self.theirs[ident])
             return None
         have = self.ours.pop(ident, None)
+        fields: tuple[FieldChange, ...] = ()
+        outage: str | None = None
+        after: Resource = want
         if have is None:
-            moved = self.by_address.get(item.address)
-            if moved is not None and _identity(moved) in self.ours and kind is not ResourceKind.ACCOUNT:
-                del self.ours[_identity(moved)]
-                return Change(item.address, kind, Action.REPLACE, moved, want,
-                              reason=f"moves from {getattr(moved, 'account', None)} to {item.account}",
-                              outage=_outage(moved, want, 0), **common)  # type: ignore[arg-type]
-            if isinstance(want, type(None)):  # pragma: no cover - appeases type narrowing
-                return None
-            return Change(item.address, kind, Action.CREATE, None, want, reason="not in Azure yet",
-                          **common)  # type: ignore[arg-type]
-        fields = field_changes(have, want)
-        after = merged_tags(want, have)
-        if not fields:
-            return Change(item.address, kind, Action.NOOP, have, after, **common)  # type: ignore[arg-type]
-        names = ", ".join(f.name for f in fields)
-        if any(f.forces_replace for f in fields):
+            action, have, reason, outage = self._fresh(item)
+        else:
+            fields = field_changes(have, want)
+            after = merged_tags(want, have)
             forced = ", ".join(f.name for f in fields if f.forces_replace)
-            children = len(self.obs.deployments.get(have.ref.key, ())) if isinstance(have, Account) else 0
-            return Change(item.address, kind, Action.REPLACE, have, after, reason=f"{forced} cannot change in place",
-                          changed_fields=fields, outage=_outage(have, after, children), **common)  # type: ignore[arg-type]
-        return Change(item.address, kind, Action.UPDATE, have, after, reason=_update_reason(have, fields, names),
-                      changed_fields=fields, **common)  # type: ignore[arg-type]
+            if forced:
+                action, reason = Action.REPLACE, f"{forced} cannot change in place"
+                children = len(self.obs.deployments.get(have.ref.key, ())) if isinstance(have, Account) else 0
+                outage = _outage(have, after, children)
+            elif fields:
+                action, reason = Action.UPDATE, _update_reason(have, fields)
+            else:
+                action, reason = Action.NOOP, ""
+        return Change(
+            item.address,
+            kind_of(want),
+            action,
+            have,
+            after,
+            reason=reason,
+            tenant=item.tenant,
+            stamp=item.stamp,
+            account=item.account,
+            changed_fields=fields,
+            outage=outage,
+        )
 
     # --- orphans ---------------------------------------------------------------------------
     def orphans(self, *, prune: bool, taken: set[str]) -> list[Change]:
@@ -159,7 +175,7 @@ class _Differ:
                 address = f"{address}@{_account_ref(res).name}"
             taken.add(address)
             tenant = res.tags.get(naming.TAG_TENANT)
-            where = {"tenant": tenant, "stamp": res.tags.get(naming.TAG_STAMP), "account": _account_ref(res)}
+            stamp, ref = res.tags.get(naming.TAG_STAMP), _account_ref(res)
             if res.tags.get(TAG_PROTECTED) == "true":
                 kept.setdefault(tenant, []).append(address)
                 blocked_accounts.add(_account_ref(res).key)
@@ -171,26 +187,53 @@ class _Differ:
                 self.diags.warning(
                     "orphan-account-kept",
                     f"{address} is no longer in the manifest but still holds resources tenantctl does not own "
-                    "or keeps: the account is not deleted", tenant=tenant,
+                    "or keeps: the account is not deleted",
+                    tenant=tenant,
                 )
                 continue
-            changes.append(Change(address, kind_of(res), Action.DELETE, res, None,
-                                  reason="tagged for this manifest, gone from it (--prune)", phase=2, **where))
+            changes.append(
+                Change(
+                    address,
+                    kind_of(res),
+                    Action.DELETE,
+                    res,
+                    None,
+                    reason="tagged for this manifest, gone from it (--prune)",
+                    tenant=tenant,
+                    stamp=stamp,
+                    account=ref,
+                    phase=2,
+                )
+            )
             if isinstance(res, Account) and self.manifest.provider.purge_deleted:
                 gone = DeletedAccount(res.ref, res.location, None, None, res.custom_subdomain, dict(res.tags))
-                changes.append(Change(f"{address}.purge", ResourceKind.ACCOUNT, Action.PURGE, gone, None,
-                                      reason="provider.purge_deleted = true", phase=2, **where))
+                changes.append(
+                    Change(
+                        f"{address}.purge",
+                        ResourceKind.ACCOUNT,
+                        Action.PURGE,
+                        gone,
+                        None,
+                        reason="provider.purge_deleted = true",
+                        tenant=tenant,
+                        stamp=stamp,
+                        account=ref,
+                        phase=2,
+                    )
+                )
         for tenant, addresses in sorted(kept.items(), key=lambda kv: kv[0] or ""):
             self.diags.warning(
                 "protected-orphan",
                 f"tenant {tenant!r} is no longer in the manifest but is protected: its resources are kept",
-                detail="kept: " + ", ".join(sorted(addresses))
+                detail="kept: "
+                + ", ".join(sorted(addresses))
                 + ". Remove the tenantctl-protected tag in Azure first if it really should go",
                 tenant=tenant,
             )
         if pending:
             self.diags.warning(
-                "orphans", f"{len(pending)} resource(s) tagged for this manifest are no longer in it",
+                "orphans",
+                f"{len(pending)} resource(s) tagged for this manifest are no longer in it",
                 detail="plan --prune deletes them: " + ", ".join(sorted(pending)),
             )
         return changes
@@ -204,28 +247,45 @@ def _account_ref(res: Resource) -> AccountRef:
     return res.ref if isinstance(res, (Account, DeletedAccount)) else res.account  # type: ignore[union-attr]
 
 
-def _update_reason(have: Resource, fields: tuple[object, ...], names: str) -> str:
+def _update_reason(have: Resource, fields: tuple[FieldChange, ...]) -> str:
+    names = ", ".join(f.name for f in fields)
     if (
         isinstance(have, Deployment)
         and have.version_upgrade_option == "OnceNewDefaultVersionAvailable"
-        and any(getattr(f, "name", "") == "version" for f in fields)
+        and any(f.name == "version" for f in fields)
     ):
-        return f"manifest and Azure differ in {names} (Azure upgrades versions itself under " \
+        return (
+            f"manifest and Azure differ in {names} (Azure upgrades versions itself under "
             "OnceNewDefaultVersionAvailable)"
+        )
     return f"manifest and Azure differ in {names}"
 
 
 def _cascade_replacements(changes: list[Change]) -> list[Change]:
     """Children of a replaced account are re-created with it, so they are replaced too."""
-    replaced = {c.account.key for c in changes if c.kind is ResourceKind.ACCOUNT and c.action is Action.REPLACE
-                and c.account is not None}
+    replaced = {
+        c.account.key
+        for c in changes
+        if c.kind is ResourceKind.ACCOUNT and c.action is Action.REPLACE and c.account is not None
+    }
     out = []
     for c in changes:
-        if (c.kind is not ResourceKind.ACCOUNT and c.account is not None and c.account.key in replaced
-                and c.action in (Action.NOOP, Action.UPDATE)):
-            c = dataclasses.replace(c, action=Action.REPLACE, reason=f"its account {c.account.name} is replaced",
-                                    outage="unavailable while its account is replaced")
-        out.append(c)
+        if (
+            c.kind is not ResourceKind.ACCOUNT
+            and c.account is not None
+            and c.account.key in replaced
+            and c.action in (Action.NOOP, Action.UPDATE)
+        ):
+            out.append(
+                dataclasses.replace(
+                    c,
+                    action=Action.REPLACE,
+                    reason=f"its account {c.account.name} is replaced",
+                    outage="unavailable while its account is replaced",
+                )
+            )
+        else:
+            out.append(c)
     return out
 
 
@@ -242,9 +302,11 @@ def diff(
         if change is not None:
             changes.append(change)
     changes = _cascade_replacements(changes)
-    touched = {(c.account.subscription_id.lower(), c.account.resource_group.lower())
-               for c in changes if c.kind is ResourceKind.ACCOUNT and c.account is not None
-               and c.action in (Action.CREATE, Action.RESTORE)}
+    touched = {
+        (c.account.subscription_id.lower(), c.account.resource_group.lower())
+        for c in changes
+        if c.kind is ResourceKind.ACCOUNT and c.account is not None and c.action in (Action.CREATE, Action.RESTORE)
+    }
     groups = []
     for item in desired.items:
         group = item.resource
@@ -254,7 +316,15 @@ def diff(
         if observed.group_exists(*key):
             groups.append(Change(item.address, ResourceKind.RESOURCE_GROUP, Action.NOOP, group, group))
         elif key in touched:
-            groups.append(Change(item.address, ResourceKind.RESOURCE_GROUP, Action.CREATE, None, group,
-                                 reason="ensured before the first account in it (idempotent)"))
+            groups.append(
+                Change(
+                    item.address,
+                    ResourceKind.RESOURCE_GROUP,
+                    Action.CREATE,
+                    None,
+                    group,
+                    reason="ensured before the first account in it (idempotent)",
+                )
+            )
     taken = {c.address for c in changes} | {g.address for g in groups}
     return groups + changes + differ.orphans(prune=prune, taken=taken)

@@ -43,16 +43,23 @@ def _restorable(d: DeletedAccount, account: Account) -> bool:
     )
 
 
-def _soft_deleted(
-    change: Change, account: Account, d: DeletedAccount, purge: bool, diags: Diagnostics
-) -> list[Change]:
+def _soft_deleted(change: Change, account: Account, d: DeletedAccount, purge: bool, diags: Diagnostics) -> list[Change]:
     if purge:
         purge_change = Change(
-            f"{change.address}.purge", ResourceKind.ACCOUNT, Action.PURGE, d, None,
+            f"{change.address}.purge",
+            ResourceKind.ACCOUNT,
+            Action.PURGE,
+            d,
+            None,
             reason=f"soft-deleted {d.ref.name} holds the name or subdomain {account.custom_subdomain}",
-            tenant=change.tenant, stamp=change.stamp, account=d.ref,
+            tenant=change.tenant,
+            stamp=change.stamp,
+            account=d.ref,
         )
-        return [purge_change, dataclasses.replace(change, depends_on=(*change.depends_on, purge_change.address))]
+        return [
+            purge_change,
+            dataclasses.replace(change, depends_on=(*change.depends_on, purge_change.address)),
+        ]
     if _restorable(d, account):
         diags.warning(
             "restore-soft-deleted",
@@ -61,8 +68,12 @@ def _soft_deleted(
             "To start from scratch instead, plan with --purge-deleted",
             tenant=change.tenant,
         )
-        restore = dataclasses.replace(change, action=Action.RESTORE, before=d,
-                                      reason="soft-deleted; restore recovers the same name and subdomain")
+        restore = dataclasses.replace(
+            change,
+            action=Action.RESTORE,
+            before=d,
+            reason="soft-deleted; restore recovers the same name and subdomain",
+        )
         return [restore]
     diags.error(
         "soft-deleted-in-the-way",
@@ -78,7 +89,12 @@ def _soft_deleted(
 
 
 def apply_lifecycle(
-    manifest: Manifest, observed: ObservedState, changes: list[Change], diags: Diagnostics, *, purge_deleted: bool
+    manifest: Manifest,
+    observed: ObservedState,
+    changes: list[Change],
+    diags: Diagnostics,
+    *,
+    purge_deleted: bool,
 ) -> list[Change]:
     """``changes`` with soft-delete steps added; errors for what apply could not do."""
     purge = purge_deleted or manifest.provider.purge_deleted
@@ -108,10 +124,8 @@ def apply_lifecycle(
         if change.action is Action.REPLACE and change.tenant and _protected(manifest, change):
             diags.error(
                 "protected-replace",
-                f"{change.address}: tenant {change.tenant!r} is protected and this would replace it "
-                f"({change.reason})",
-                detail=f"outage: {change.outage}. Revert the manifest change, or set protected = false for "
-                "this apply",
+                f"{change.address}: tenant {change.tenant!r} is protected and this would replace it ({change.reason})",
+                detail=f"outage: {change.outage}. Revert the manifest change, or set protected = false for this apply",
                 tenant=change.tenant,
             )
         out.append(change)

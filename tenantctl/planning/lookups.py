@@ -26,9 +26,7 @@ class Lookups:
     subdomains: tuple[tuple[str, str], ...] = ()  # (subscription, subdomain)
 
 
-def lookups_needed(
-    manifest: Manifest, observed: ObservedState, *, tenants: Iterable[str] | None = None
-) -> Lookups:
+def lookups_needed(manifest: Manifest, observed: ObservedState, *, tenants: Iterable[str] | None = None) -> Lookups:
     plan = make_plan(manifest, observed, tenants=tenants)
     where = {a.ref.key: a.location for a in observed.accounts.values()}
     where.update({c.after.ref.key: c.after.location for c in plan.changes if isinstance(c.after, Account)})
@@ -43,9 +41,13 @@ def lookups_needed(
             if after.custom_subdomain:
                 subdomains.add((after.ref.subscription_id, after.custom_subdomain))
         if isinstance(after, Deployment) and c.action in (Action.CREATE, Action.REPLACE, Action.UPDATE):
-            grows = not isinstance(before, Deployment) or c.action is Action.REPLACE or (
-                after.capacity > before.capacity
-                or (after.model, after.version, after.sku) != (before.model, before.version, before.sku)
+            grows = (
+                not isinstance(before, Deployment)
+                or c.action is Action.REPLACE
+                or (
+                    after.capacity > before.capacity
+                    or (after.model, after.version, after.sku) != (before.model, before.version, before.sku)
+                )
             )
             if grows and after.account.key in where:
                 regions.add((after.account.subscription_id, where[after.account.key]))

@@ -37,61 +37,63 @@ def _rank(c: Change) -> tuple[int, int, int, str]:
     return (c.phase, kind, 0 if c.action is Action.PURGE and not removing else 1, c.address)
 
 
+def _creation_deps(live: list[Change], deps: dict[str, set[str]]) -> None:
+    """Parents first: group -> account -> blocklist -> RAI policy -> deployment."""
+    groups = [c.address for c in live if c.kind is ResourceKind.RESOURCE_GROUP]
+    # Children wait for an account that is being made; an in-place account update does not block them.
+    making = (Action.CREATE, Action.REPLACE, Action.RESTORE)
+    accounts = {
+        c.account.key: c.address
+        for c in live
+        if c.kind is ResourceKind.ACCOUNT and c.account is not None and c.action in making
+    }
+    named: dict[tuple[str, ResourceKind, str], str] = {}
+    for c in live:
+        if c.account is not None and c.after is not None:
+            named[(c.account.key, c.kind, getattr(c.after, "name", "").lower())] = c.address
+    for c in live:
+        a, after = c.account, c.after
+        if c.action in _REMOVALS or a is None:
+            continue
+        if c.kind is ResourceKind.ACCOUNT:
+            rg = f"resource-group.{a.subscription_id}.{a.resource_group}".lower()
+            deps[c.address].update(g for g in groups if g.lower() == rg)
+            continue
+        wanted: list[tuple[str, ResourceKind, str]] = []
+        if isinstance(after, RaiPolicy):
+            wanted += [(a.key, ResourceKind.BLOCKLIST, n.lower()) for n in after.blocklists]
+        if isinstance(after, Deployment) and after.rai_policy:
+            wanted.append((a.key, ResourceKind.RAI_POLICY, after.rai_policy.lower()))
+        deps[c.address].update(named[w] for w in wanted if w in named)
+        if a.key in accounts:
+            deps[c.address].add(accounts[a.key])
+
+
+def _must_follow(c: Change, other: Change) -> bool:
+    """Whether removal ``c`` must wait for ``other`` (a change on the same account)."""
+    before = c.before
+    if c.kind is ResourceKind.ACCOUNT and c.action is Action.DELETE:
+        return other.kind is not ResourceKind.ACCOUNT and other.action is Action.DELETE  # children first
+    if c.action is Action.PURGE:
+        return c.phase == 2 and other.action is Action.DELETE and other.kind is ResourceKind.ACCOUNT
+    if isinstance(before, RaiPolicy) and isinstance(other.before, Deployment):
+        return (other.before.rai_policy or "").lower() == before.name.lower()  # a policy in use stays
+    if isinstance(before, Blocklist) and isinstance(other.before, RaiPolicy):
+        return before.name in other.before.blocklists  # a blocklist in use stays
+    return False
+
+
 def _dependencies(changes: list[Change]) -> dict[str, set[str]]:
     deps: dict[str, set[str]] = defaultdict(set)
     live = [c for c in changes if c.action.is_change]
-    groups = {c.address: c for c in live if c.kind is ResourceKind.RESOURCE_GROUP}
-    # Children wait for an account that is being made; an in-place account update does not block them.
-    accounts = {c.account.key: c for c in live if c.kind is ResourceKind.ACCOUNT and c.account is not None
-                and c.action in (Action.CREATE, Action.REPLACE, Action.RESTORE)}
-    by_kind: dict[tuple[str, ResourceKind], dict[str, Change]] = defaultdict(dict)
+    _creation_deps(live, deps)
+    by_account: dict[str, list[Change]] = defaultdict(list)
     for c in live:
-        if c.account is not None and c.after is not None:
-            by_kind[(c.account.key, c.kind)][getattr(c.after, "name", "").lower()] = c
-    deleting: dict[str, list[Change]] = defaultdict(list)
+        if c.account is not None:
+            by_account[c.account.key].append(c)
     for c in live:
         if c.action in _REMOVALS and c.account is not None:
-            deleting[c.account.key].append(c)
-
-    for c in live:
-        a = c.account
-        if c.action in _REMOVALS:
-            continue
-        if c.kind is ResourceKind.ACCOUNT and a is not None:
-            rg = f"resource-group.{a.subscription_id}.{a.resource_group}"
-            deps[c.address].update(k for k in groups if k.lower() == rg.lower())
-            continue
-        if a is None:
-            continue
-        if a.key in accounts and accounts[a.key].address != c.address:
-            deps[c.address].add(accounts[a.key].address)
-        after = c.after
-        if isinstance(after, RaiPolicy):
-            for name in after.blocklists:
-                if (dep := by_kind[(a.key, ResourceKind.BLOCKLIST)].get(name.lower())) is not None:
-                    deps[c.address].add(dep.address)
-        if isinstance(after, Deployment) and after.rai_policy:
-            if (dep := by_kind[(a.key, ResourceKind.RAI_POLICY)].get(after.rai_policy.lower())) is not None:
-                deps[c.address].add(dep.address)
-
-    for key, removals in deleting.items():
-        for c in removals:
-            before = c.before
-            for other in live:
-                if other is c or other.account is None or other.account.key != key:
-                    continue
-                if c.kind is ResourceKind.ACCOUNT and c.action is Action.DELETE and other.kind is not \
-                        ResourceKind.ACCOUNT and other.action is Action.DELETE:
-                    deps[c.address].add(other.address)  # children go before their account
-                elif c.action is Action.PURGE and c.phase == 2 and other.action is Action.DELETE and \
-                        other.kind is ResourceKind.ACCOUNT:
-                    deps[c.address].add(other.address)  # purge what was just deleted
-                elif isinstance(before, RaiPolicy) and isinstance(other.before, Deployment) and \
-                        (other.before.rai_policy or "").lower() == before.name.lower():
-                    deps[c.address].add(other.address)  # a policy in use cannot be deleted
-                elif isinstance(before, Blocklist) and isinstance(other.before, RaiPolicy) and \
-                        before.name in other.before.blocklists:
-                    deps[c.address].add(other.address)  # a blocklist in use cannot be deleted
+            deps[c.address].update(o.address for o in by_account[c.account.key] if o is not c and _must_follow(c, o))
     return deps
 
 

@@ -75,11 +75,13 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
         shared = {d.name for d in stamp.deployments}
         existing = _stamp_accounts(manifest, observed, stamp_id)
         tenants = sorted(
-            t for t, spec in manifest.tenants.items()
+            t
+            for t, spec in manifest.tenants.items()
             if spec.isolation is Isolation.DEDICATED_DEPLOYMENT and spec.stamp == stamp_id
         )
-        wanted = {t: {naming.tenant_deployment_name(t, d.name) for d in manifest.tenants[t].deployments}
-                  for t in tenants}
+        wanted = {
+            t: {naming.tenant_deployment_name(t, d.name) for d in manifest.tenants[t].deployments} for t in tenants
+        }
         # Base load of each account: shared deployments + anything observed that no placed tenant owns
         # (unmanaged deployments, removed tenants' leftovers until pruned).
         placed = set(tenants)
@@ -100,8 +102,11 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
                 continue
             need = wanted[tenant]
             index = next(
-                (i for i in range(1, count + 1) if len(load.setdefault(i, set(shared)) | need)
-                 <= stamp.max_deployments_per_account),
+                (
+                    i
+                    for i in range(1, count + 1)
+                    if len(load.setdefault(i, set(shared)) | need) <= stamp.max_deployments_per_account
+                ),
                 None,
             )
             if index is None and count < stamp.max_accounts and len(shared | need) <= stamp.max_deployments_per_account:
@@ -115,7 +120,8 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
                     detail=(
                         f"all {count} accounts hold {stamp.max_deployments_per_account} deployments or would exceed "
                         f"it with the tenant's {len(need)}, and the stamp may not grow beyond max_accounts="
-                        f"{stamp.max_accounts}; raise stamps.{stamp_id}.max_accounts or move the tenant to another stamp"
+                        f"{stamp.max_accounts}; raise stamps.{stamp_id}.max_accounts or move the tenant "
+                        "to another stamp"
                     ),
                     path=f"tenants.{tenant}.stamp",
                     tenant=tenant,

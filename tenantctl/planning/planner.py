@@ -29,10 +29,20 @@ def _only(manifest: Manifest, changes: list[Change], tenants: set[str]) -> list[
     stamps = {manifest.tenants[t].stamp for t in tenants if t in manifest.tenants} - {None}
     kept = [c for c in changes if c.tenant in tenants]
     accounts = {c.account.key for c in kept if c.account is not None}
-    kept += [c for c in changes if c.tenant is None and c.stamp in stamps and c.kind is ResourceKind.ACCOUNT
-             and c.account is not None and c.account.key in accounts]
-    groups = {f"resource-group.{c.account.subscription_id}.{c.account.resource_group}".lower()
-              for c in kept if c.account is not None}
+    kept += [
+        c
+        for c in changes
+        if c.tenant is None
+        and c.stamp in stamps
+        and c.kind is ResourceKind.ACCOUNT
+        and c.account is not None
+        and c.account.key in accounts
+    ]
+    groups = {
+        f"resource-group.{c.account.subscription_id}.{c.account.resource_group}".lower()
+        for c in kept
+        if c.account is not None
+    }
     kept += [c for c in changes if c.kind is ResourceKind.RESOURCE_GROUP and c.address.lower() in groups]
     return kept
 

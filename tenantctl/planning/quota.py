@@ -115,13 +115,23 @@ def _deployment_lines(book: _Book, diags: Diagnostics) -> tuple[list[QuotaLine],
         usages = book.obs.usages.get((sub, loc))
         if usages is None:
             if book.need.get(key):
-                diags.warning("quota-unknown", f"quota {name} in {loc} was not read; the plan cannot check it",
-                              detail=f"subscription {sub}")
+                diags.warning(
+                    "quota-unknown",
+                    f"quota {name} in {loc} was not read; the plan cannot check it",
+                    detail=f"subscription {sub}",
+                )
             continue
         usage = next((u for u in usages if u.usage_name.lower() == key[2]), None)
         used, limit = (usage.current, usage.limit) if usage else (0.0, 0.0)
-        line = QuotaLine(sub, loc, usage.usage_name if usage else name, book.need.get(key, 0.0),
-                         book.frees.get(key, 0.0), used, limit)
+        line = QuotaLine(
+            sub,
+            loc,
+            usage.usage_name if usage else name,
+            book.need.get(key, 0.0),
+            book.frees.get(key, 0.0),
+            used,
+            limit,
+        )
         lines.append(line)
         if line.need and line.is_short:
             diags.error(
@@ -153,7 +163,8 @@ def _catalogue(book: _Book, changes: list[Change], diags: Diagnostics) -> None:
             diags.error(
                 "model-not-offered",
                 f"{c.address}: {d.model} {d.version} ({d.sku}) is not offered in {region[1]}",  # type: ignore[index]
-                detail=("offered versions/SKUs of this model: " + ", ".join(known)) if known
+                detail=("offered versions/SKUs of this model: " + ", ".join(known))
+                if known
                 else "the region offers no such model",
                 tenant=c.tenant,
             )
@@ -173,19 +184,28 @@ def _accounts(book: _Book, changes: list[Change], diags: Diagnostics) -> list[Qu
             created[(c.after.ref.subscription_id, c.after.location)] += 1
     lines = []
     for (sub, loc), n in sorted(created.items()):
-        usage = next((u for u in book.obs.usages.get((sub, loc), ()) if u.usage_name.lower()
-                      == ACCOUNT_USAGE.lower()), None)
+        usage = next(
+            (u for u in book.obs.usages.get((sub, loc), ()) if u.usage_name.lower() == ACCOUNT_USAGE.lower()),
+            None,
+        )
         if usage is not None:
             used, limit = usage.current, usage.limit
         else:  # no usage line: count what we saw (a lower bound) against the documented limit
-            seen = [a for a in (*book.obs.accounts.values(), *book.obs.foreign_accounts.values())
-                    if a.ref.subscription_id == sub and a.location.lower() == loc.lower()]
+            seen = [
+                a
+                for a in (*book.obs.accounts.values(), *book.obs.foreign_accounts.values())
+                if a.ref.subscription_id == sub and a.location.lower() == loc.lower()
+            ]
             used, limit = float(len(seen)), float(ACCOUNTS_PER_REGION)
         line = QuotaLine(sub, loc, ACCOUNT_USAGE, float(n), 0.0, used, limit)
         lines.append(line)
         if line.is_short:
-            diags.error("account-limit", f"{n} new account(s) in {loc} exceed the {limit:g} accounts allowed per "
-                        f"region per subscription ({used:g} exist)", detail=f"subscription {sub}")
+            diags.error(
+                "account-limit",
+                f"{n} new account(s) in {loc} exceed the {limit:g} accounts allowed per "
+                f"region per subscription ({used:g} exist)",
+                detail=f"subscription {sub}",
+            )
     return lines
 
 
@@ -202,8 +222,10 @@ def _per_account(observed: ObservedState, changes: list[Change], diags: Diagnost
             count[c.account.key] = count.get(c.account.key, 0) - 1
     for key, name in sorted(grows.items()):
         if count[key] > DEPLOYMENTS_PER_ACCOUNT:
-            diags.error("too-many-deployments", f"account {name} would hold {count[key]} deployments; Azure allows "
-                        f"{DEPLOYMENTS_PER_ACCOUNT}")
+            diags.error(
+                "too-many-deployments",
+                f"account {name} would hold {count[key]} deployments; Azure allows {DEPLOYMENTS_PER_ACCOUNT}",
+            )
 
 
 def _budgets(manifest: Manifest, desired: DesiredState, diags: Diagnostics) -> None:
@@ -222,14 +244,24 @@ def _budgets(manifest: Manifest, desired: DesiredState, diags: Diagnostics) -> N
             continue  # PTUs have no fixed TPM; unknown names are the manifest checks' business
         capacity = spec.capacity * 1000 * max(1, accounts[stamp_id])
         allowed = capacity * stamp.overcommit
-        numbers = (f"budgets {tpm} TPM, capacity {capacity} TPM ({spec.capacity}K x {max(1, accounts[stamp_id])} "
-                   f"account(s)), overcommit {stamp.overcommit:g} -> {allowed:g} TPM")
+        numbers = (
+            f"budgets {tpm} TPM, capacity {capacity} TPM ({spec.capacity}K x {max(1, accounts[stamp_id])} "
+            f"account(s)), overcommit {stamp.overcommit:g} -> {allowed:g} TPM"
+        )
         if tpm > allowed:
-            diags.error("shared-budget-exceeds", f"stamp {stamp_id} deployment {name}: shared budgets exceed "
-                        "capacity x overcommit", detail=numbers, path=f"stamps.{stamp_id}")
+            diags.error(
+                "shared-budget-exceeds",
+                f"stamp {stamp_id} deployment {name}: shared budgets exceed capacity x overcommit",
+                detail=numbers,
+                path=f"stamps.{stamp_id}",
+            )
         elif tpm > capacity:
-            diags.warning("shared-overcommitted", f"stamp {stamp_id} deployment {name} is overcommitted",
-                          detail=numbers, path=f"stamps.{stamp_id}")
+            diags.warning(
+                "shared-overcommitted",
+                f"stamp {stamp_id} deployment {name} is overcommitted",
+                detail=numbers,
+                path=f"stamps.{stamp_id}",
+            )
 
 
 def ledger(manifest: Manifest, observed: ObservedState, desired: DesiredState, changes: list[Change]) -> Ledger:

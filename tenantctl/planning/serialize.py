@@ -61,7 +61,12 @@ def _change_to_json(c: Change) -> dict[str, Any]:
         "phase": c.phase,
         "depends_on": list(c.depends_on),
         "changed_fields": [
-            {"name": f.name, "before": _value(f.before), "after": _value(f.after), "forces_replace": f.forces_replace}
+            {
+                "name": f.name,
+                "before": _value(f.before),
+                "after": _value(f.after),
+                "forces_replace": f.forces_replace,
+            }
             for f in c.changed_fields
         ],
         "before": record_to_json(c.before) if c.before is not None else None,
@@ -80,9 +85,15 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "changes": [_change_to_json(c) for c in plan.changes],
         "quota": [
             {
-                "subscription_id": q.subscription_id, "location": q.location, "usage_name": q.usage_name,
-                "need": q.need, "frees": q.frees, "used": q.used, "limit": q.limit,
-                "headroom": q.headroom, "short": q.is_short,
+                "subscription_id": q.subscription_id,
+                "location": q.location,
+                "usage_name": q.usage_name,
+                "need": q.need,
+                "frees": q.frees,
+                "used": q.used,
+                "limit": q.limit,
+                "headroom": q.headroom,
+                "short": q.is_short,
             }
             for q in plan.quota
         ],
@@ -117,8 +128,14 @@ def _change(data: Mapping[str, Any]) -> Change:
 
 def _diagnostic(d: Mapping[str, Any]) -> Diagnostic:
     return Diagnostic(
-        Severity(d["severity"]), d["code"], d["summary"], d.get("detail") or "", d.get("path") or "",
-        d.get("line"), d.get("file"), d.get("tenant"),
+        Severity(d["severity"]),
+        d["code"],
+        d["summary"],
+        d.get("detail") or "",
+        d.get("path") or "",
+        d.get("line"),
+        d.get("file"),
+        d.get("tenant"),
     )
 
 
@@ -129,8 +146,15 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
     return Plan(
         changes=tuple(_change(c) for c in data["changes"]),
         quota=tuple(
-            QuotaLine(q["subscription_id"], q["location"], q["usage_name"], q["need"], q["frees"], q["used"],
-                      q["limit"])
+            QuotaLine(
+                q["subscription_id"],
+                q["location"],
+                q["usage_name"],
+                q["need"],
+                q["frees"],
+                q["used"],
+                q["limit"],
+            )
             for q in data["quota"]
         ),
         diagnostics=Diagnostics([_diagnostic(d) for d in data["diagnostics"]]),

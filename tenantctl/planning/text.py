@@ -17,8 +17,12 @@ def summary_line(plan: Plan) -> str:
     """``Plan: 3 to create, 1 to update, 1 to replace, 0 to delete.`` (+ purge/restore when present)."""
     if not plan.has_changes:
         return "No changes." + ("" if plan.diagnostics else " Azure matches the manifest.")
-    parts = [f"{plan.count(Action.CREATE)} to create", f"{plan.count(Action.UPDATE)} to update",
-             f"{plan.count(Action.REPLACE)} to replace", f"{plan.count(Action.DELETE)} to delete"]
+    parts = [
+        f"{plan.count(Action.CREATE)} to create",
+        f"{plan.count(Action.UPDATE)} to update",
+        f"{plan.count(Action.REPLACE)} to replace",
+        f"{plan.count(Action.DELETE)} to delete",
+    ]
     parts += [f"{plan.count(a)} to {a.value}" for a in (Action.RESTORE, Action.PURGE) if plan.count(a)]
     return "Plan: " + ", ".join(parts) + "."
 
@@ -26,15 +30,19 @@ def summary_line(plan: Plan) -> str:
 def describe(resource: object) -> str:
     """One short phrase naming a resource and its key settings."""
     if isinstance(resource, Deployment):
-        return (f"deployment {resource.name} on {resource.account.name}: {resource.model} {resource.version} "
-                f"{resource.sku} x{resource.capacity}")
+        return (
+            f"deployment {resource.name} on {resource.account.name}: {resource.model} {resource.version} "
+            f"{resource.sku} x{resource.capacity}"
+        )
     if isinstance(resource, (Account, DeletedAccount)):
         where = f"{resource.ref.resource_group}, {resource.location}"
-        return f"account {resource.ref.name} ({where})" + (" [soft-deleted]" if isinstance(resource, DeletedAccount)
-                                                           else "")
+        return f"account {resource.ref.name} ({where})" + (
+            " [soft-deleted]" if isinstance(resource, DeletedAccount) else ""
+        )
     if isinstance(resource, RaiPolicy):
-        return f"rai-policy {resource.name} on {resource.account.name} (base {resource.base_policy}, " \
-               f"{resource.severity})"
+        return (
+            f"rai-policy {resource.name} on {resource.account.name} (base {resource.base_policy}, {resource.severity})"
+        )
     if isinstance(resource, Blocklist):
         return f"blocklist {resource.name} on {resource.account.name} ({len(resource.terms)} terms)"
     if isinstance(resource, ResourceGroup):
@@ -67,8 +75,10 @@ def _change_lines(c: Change) -> list[str]:
 
 def _quota_line(q: QuotaLine) -> str:
     flag = "  SHORT" if q.is_short and q.need else ""
-    return (f"  {q.location} {q.usage_name}: need {q.need:g}, frees {q.frees:g}, used {q.used:g}/{q.limit:g}, "
-            f"headroom {q.headroom:g}{flag}")
+    return (
+        f"  {q.location} {q.usage_name}: need {q.need:g}, frees {q.frees:g}, used {q.used:g}/{q.limit:g}, "
+        f"headroom {q.headroom:g}{flag}"
+    )
 
 
 def plan_lines(plan: Plan) -> list[str]:

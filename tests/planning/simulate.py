@@ -31,8 +31,9 @@ def applied(observed: ObservedState, plan: Plan) -> ObservedState:
             elif not isinstance(before, DeletedAccount) and type(before) in field:
                 children[field[type(before)]].get(before.account.key, {}).pop(before.name, None)  # type: ignore[union-attr]
         if c.action is Action.PURGE and isinstance(before, DeletedAccount):
-            deleted[before.ref.subscription_id] = [d for d in deleted.get(before.ref.subscription_id, [])
-                                                   if d.ref.key != before.ref.key]
+            deleted[before.ref.subscription_id] = [
+                d for d in deleted.get(before.ref.subscription_id, []) if d.ref.key != before.ref.key
+            ]
         if c.action in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.RESTORE) and after is not None:
             if isinstance(after, Account):
                 accounts[after.ref.key] = after

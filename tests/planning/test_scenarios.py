@@ -16,6 +16,7 @@ from tenantctl.observed import ObservedState
 from tenantctl.planning import make_plan, plan_from_json, plan_to_json
 from tenantctl.planning.model import Plan
 from tenantctl.planning.text import plan_lines
+
 from .conftest import SCENARIOS, manifest_from
 
 UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
