@@ -47,9 +47,7 @@ def load_manifest(path: Path) -> LoadResult:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        report.error(
-            "file-not-found", f"manifest {file} does not exist", detail="Create one with `tenantctl init`."
-        )
+        report.error("file-not-found", f"manifest {file} does not exist", detail="Create one with `tenantctl init`.")
         return LoadResult(None, report.diagnostics)
     except (OSError, ValueError) as exc:
         report.error("file-unreadable", f"cannot read manifest {file}: {exc}")

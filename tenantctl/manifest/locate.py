@@ -16,7 +16,7 @@ import re
 
 from tenantctl.manifest._toml import tomllib
 
-__all__ = ["LineIndex", "Loc", "format_path"]
+__all__ = ["LineIndex", "Loc", "format_path", "table_headers"]
 
 Loc = tuple[str | int, ...]
 
@@ -41,6 +41,13 @@ def format_path(loc: Loc) -> str:
             text = part if _BARE_PATH_PART.fullmatch(part) else json.dumps(part, ensure_ascii=False)
             out += f".{text}" if out else text
     return out
+
+
+def table_headers(text: str) -> list[tuple[int, Loc]] | None:
+    """``(line, path)`` of every ``[table]`` / ``[[array]]`` header in order; ``None`` if the scan failed."""
+    scanner = _Scanner(text)
+    scanner.scan()
+    return scanner.headers if scanner.complete else None
 
 
 class _StopError(Exception):
@@ -74,10 +81,13 @@ class _Scanner:
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.index: dict[Loc, int] = {}
         self.aot: dict[Loc, int] = {}  # array-of-tables path → index of its latest element
+        self.headers: list[tuple[int, Loc]] = []
+        self.complete = False
 
     def scan(self) -> dict[Loc, int]:
         with contextlib.suppress(_StopError, IndexError, tomllib.TOMLDecodeError, RecursionError):
             self._document()
+            self.complete = True
         return self.index
 
     def _line(self, pos: int) -> int:
@@ -124,6 +134,7 @@ class _Scanner:
                 self._record(loc, start)
                 loc = (*loc, self.aot[loc])
             self._record(loc, start)
+        self.headers.append((self._line(start), loc))
         return loc
 
     def _expect(self, token: str) -> None:
@@ -136,11 +147,7 @@ class _Scanner:
         parts: list[str] = []
         while True:
             self._skip(_SPACE)
-            match = (
-                _BASIC.match(self.s, self.i)
-                or _LITERAL.match(self.s, self.i)
-                or _BARE_KEY.match(self.s, self.i)
-            )
+            match = _BASIC.match(self.s, self.i) or _LITERAL.match(self.s, self.i) or _BARE_KEY.match(self.s, self.i)
             if match is None:
                 raise _StopError
             raw = match.group()

@@ -152,9 +152,7 @@ class Isolation(str, Enum):
 class DeploymentSpec(_Model):
     """A model deployment; in tenants, missing fields come from ``[defaults]``."""
 
-    name: Name = Field(
-        description="Deployment name (2–64: letters, digits, '-', '_', '.').", examples=["chat"]
-    )
+    name: Name = Field(description="Deployment name (2–64: letters, digits, '-', '_', '.').", examples=["chat"])
     model: StrictStr | None = Field(None, description="Model name.", examples=["gpt-4o"])
     version: StrictStr | None = Field(None, description="Model version.", examples=["2024-11-20"])
     sku: StrictStr | None = Field(None, description="Deployment type (SKU).", examples=["GlobalStandard"])
@@ -203,9 +201,7 @@ class AppSettings(_Model):
 
     client_id: Guid = Field(description="Application (client) id.")
     home_directory: Guid = Field(description="Entra tenant id where the app is registered.")
-    redirect_uri: StrictStr = Field(
-        "https://localhost/tenantctl/consent", description="Admin-consent redirect URI."
-    )
+    redirect_uri: StrictStr = Field("https://localhost/tenantctl/consent", description="Admin-consent redirect URI.")
 
 
 class LockSettings(_Model):
@@ -224,9 +220,7 @@ class Provider(_Model):
     subscription_id: Guid = Field(
         description="Provider subscription.", examples=["00000000-0000-0000-0000-000000000000"]
     )
-    resource_group: StrictStr = Field(
-        description="Resource group for managed accounts.", examples=["rg-tenantctl"]
-    )
+    resource_group: StrictStr = Field(description="Resource group for managed accounts.", examples=["rg-tenantctl"])
     location: RegionName = Field(description="Default Azure region.", examples=["swedencentral"])
     name_prefix: Annotated[StrictStr, AfterValidator(_prefix)] = Field(
         description="Prefix of every account name (2–12 lower-case letters/digits).", examples=["ctso"]

@@ -99,9 +99,7 @@ def _check_tenant(
         key = tenant.resource_id.lower().rstrip("/")
         other = resource_ids.setdefault(key, tenant_id)
         if other != tenant_id:
-            report.error(
-                "duplicate-name", f"resource_id is also used by tenant {other!r}", (*loc, "resource_id")
-            )
+            report.error("duplicate-name", f"resource_id is also used by tenant {other!r}", (*loc, "resource_id"))
 
 
 def _tenant_deployments(manifest: Manifest, tenant_id: str, report: Reporter) -> None:
@@ -115,9 +113,7 @@ def _tenant_deployments(manifest: Manifest, tenant_id: str, report: Reporter) ->
         if problem:
             report.error("invalid-name", f"on the stamp this becomes {full!r}: {problem}", where)
         if full.lower() in shared:
-            report.error(
-                "duplicate-name", f"{full!r} is also a shared deployment of stamp {tenant.stamp!r}", where
-            )
+            report.error("duplicate-name", f"{full!r} is also a shared deployment of stamp {tenant.stamp!r}", where)
 
 
 def _deployment_names(specs: Iterable[DeploymentSpec], loc: Loc, report: Reporter) -> None:
@@ -127,9 +123,7 @@ def _deployment_names(specs: Iterable[DeploymentSpec], loc: Loc, report: Reporte
         if problem:
             report.error("invalid-name", problem, (*loc, index, "name"))
         if spec.name.lower() in seen:
-            report.error(
-                "duplicate-name", f"deployment name {spec.name!r} is used twice", (*loc, index, "name")
-            )
+            report.error("duplicate-name", f"deployment name {spec.name!r} is used twice", (*loc, index, "name"))
         seen.add(spec.name.lower())
 
 
@@ -150,15 +144,12 @@ def check_tags(tags: dict[str, str], loc: Loc, report: Reporter) -> None:
     if len(tags) > 50 - len(naming.RESERVED_TAG_KEYS):
         report.error(
             "invalid-value",
-            f"{len(tags)} tags; Azure allows 50 per resource and tenantctl uses "
-            f"{len(naming.RESERVED_TAG_KEYS)}",
+            f"{len(tags)} tags; Azure allows 50 per resource and tenantctl uses {len(naming.RESERVED_TAG_KEYS)}",
             loc,
         )
     for key, value in tags.items():
         if key.lower() in naming.RESERVED_TAG_KEYS:
-            report.error(
-                "invalid-value", f"tag {key!r} is reserved for tenantctl's ownership tags", (*loc, key)
-            )
+            report.error("invalid-value", f"tag {key!r} is reserved for tenantctl's ownership tags", (*loc, key))
         elif not key or len(key) > 512 or _TAG_KEY_FORBIDDEN & set(key):
             report.error(
                 "invalid-value",

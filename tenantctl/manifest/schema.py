@@ -43,8 +43,7 @@ _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("Tenant", "residency"): {"enum": sorted(RESIDENCIES)},
     ("Tenant", "tpm"): {"minimum": 1},
     ("Tenant", "resource_id"): {
-        "pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
-        "Microsoft\\.CognitiveServices/accounts/[^/]+$"
+        "pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.CognitiveServices/accounts/[^/]+$"
     },
 }
 

@@ -47,9 +47,7 @@ _PRIVATE = tuple(
 )
 
 
-def check_manifest(
-    manifest: Manifest, report: Reporter, unchecked_stamps: frozenset[str] = frozenset()
-) -> None:
+def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: frozenset[str] = frozenset()) -> None:
     """Report every semantic problem in ``manifest`` (whose parts have each been validated).
 
     ``unchecked_stamps`` are stamps that exist in the file but failed validation: references to
@@ -62,11 +60,7 @@ def check_manifest(
     for tenant_id, tenant in manifest.tenants.items():
         loc: Loc = ("tenants", tenant_id)
         _check_fields(tenant, loc, report)
-        if (
-            tenant.stamp is not None
-            and tenant.stamp not in manifest.stamps
-            and tenant.stamp not in unchecked_stamps
-        ):
+        if tenant.stamp is not None and tenant.stamp not in manifest.stamps and tenant.stamp not in unchecked_stamps:
             report.error(
                 "unknown-stamp",
                 f"stamp {tenant.stamp!r} is not defined{did_you_mean(tenant.stamp, manifest.stamps)}",
@@ -126,9 +120,7 @@ def _check_provider(manifest: Manifest, report: Reporter) -> None:
             ("provider", "lock", "account_url"),
         )
     if lock is not None and lock.account_url and not lock.account_url.startswith("https://"):
-        report.error(
-            "invalid-value", "account_url must be an https:// URL", ("provider", "lock", "account_url")
-        )
+        report.error("invalid-value", "account_url must be an https:// URL", ("provider", "lock", "account_url"))
 
 
 def _check_fields(tenant: Tenant, loc: Loc, report: Reporter) -> None:
@@ -159,9 +151,7 @@ def _check_residency(manifest: Manifest, tenant_id: str, tenant: Tenant, report:
         )
         return
     if tenant.isolation is Isolation.TENANT_PROVIDED:
-        report.warning(
-            "residency", "residency of a tenant-provided account is the tenant's to keep; not checked", loc
-        )
+        report.warning("residency", "residency of a tenant-provided account is the tenant's to keep; not checked", loc)
         return
     region = REGIONS.get(manifest.tenant_location(tenant_id))
     if region is None:
@@ -194,9 +184,7 @@ def _check_residency(manifest: Manifest, tenant_id: str, tenant: Tenant, report:
         problem = check_sku_region(resolved.sku, region, residency) if resolved else None
         if problem:
             where: Loc = ("tenants", tenant_id, "deployments", index) if tenant.deployments else loc
-            report.error(
-                "residency", f"deployment {spec.name!r}: {problem}", (*where, "sku") if spec.sku else where
-            )
+            report.error("residency", f"deployment {spec.name!r}: {problem}", (*where, "sku") if spec.sku else where)
 
 
 def _check_filter(tenant: Tenant, loc: Loc, report: Reporter) -> None:
@@ -245,15 +233,12 @@ def _check_network(tenant: Tenant, loc: Loc, report: Reporter) -> None:
             )
 
 
-def _check_tenant_provided(
-    manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter, first: bool
-) -> None:
+def _check_tenant_provided(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter, first: bool) -> None:
     app = manifest.provider.app
     if app is None and first:
         report.error(
             "missing-key",
-            "tenant-provided tenants need [provider.app], the multi-tenant Entra app "
-            "that reaches their accounts",
+            "tenant-provided tenants need [provider.app], the multi-tenant Entra app that reaches their accounts",
             ("provider", "app"),
             detail=f"First needed by {loc[1]!r}.",
         )
@@ -264,10 +249,7 @@ def _check_tenant_provided(
             "normally lives in the tenant's directory",
             (*loc, "directory"),
         )
-    if (
-        tenant.resource_id
-        and f"/subscriptions/{manifest.provider.subscription_id}/" in tenant.resource_id.lower()
-    ):
+    if tenant.resource_id and f"/subscriptions/{manifest.provider.subscription_id}/" in tenant.resource_id.lower():
         report.warning(
             "suspicious",
             "resource_id is in the provider's subscription; is this tenant really tenant-provided?",

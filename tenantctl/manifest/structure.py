@@ -115,9 +115,7 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def report_validation_error(
-    error: ValidationError, model: type[BaseModel], prefix: Loc, report: Reporter
-) -> None:
+def report_validation_error(error: ValidationError, model: type[BaseModel], prefix: Loc, report: Reporter) -> None:
     """Turn each pydantic error record into one diagnostic."""
     for err in error.errors(include_url=False):
         loc: Loc = prefix + tuple(p for p in err["loc"] if p != "[key]")
@@ -225,9 +223,7 @@ def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
         if key not in _TOP_KEYS and key.lower() not in SECRET_KEYS:
             report.error("unknown-key", f"unknown key {key!r}{did_you_mean(key, _TOP_KEYS)}", (key,))
     if "schema" not in document:
-        report.error(
-            "missing-key", "missing required key 'schema' (add `schema = 1` at the top)", ("schema",)
-        )
+        report.error("missing-key", "missing required key 'schema' (add `schema = 1` at the top)", ("schema",))
     elif document["schema"] != 1 or isinstance(document["schema"], bool):
         report.error(
             "invalid-value",
@@ -239,9 +235,7 @@ def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
     else:
         sections.provider = _validate(Provider, document["provider"], ("provider",), report)
     sections.defaults = _validate(Defaults, document.get("defaults", {}), ("defaults",), report)
-    sections.stamps, sections.broken_stamps = _validate_table_of(
-        Stamp, document.get("stamps", {}), ("stamps",), report
-    )
+    sections.stamps, sections.broken_stamps = _validate_table_of(Stamp, document.get("stamps", {}), ("stamps",), report)
     sections.tenants, _ = _validate_table_of(Tenant, document.get("tenants", {}), ("tenants",), report)
     sections.complete = len(report.diagnostics) == before
     return sections
