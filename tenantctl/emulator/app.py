@@ -178,8 +178,11 @@ class Dispatcher:
                     "InvalidRequestContent",
                     "The request content was invalid and could not be deserialized.",
                 ) from None
-        resp = route.handler(ctx)
-        if fault == "drop-after" and await self._drop(request):
+        try:
+            resp = route.handler(ctx)
+        except ArmError as err:
+            resp = error_response(err)
+        if fault == "drop-after" and await self._drop(request):  # applied, but the answer is lost
             return Response(b"", status_code=500)
         for k, v in extra_headers.items():
             resp.headers[k] = v
