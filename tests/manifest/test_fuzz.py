@@ -36,11 +36,7 @@ def _vocabulary() -> list[str]:
         for name, field in model.model_fields.items():
             words.add(field.alias or name)
             for candidate in (*getattr(field.annotation, "__args__", ()), field.annotation):
-                if (
-                    isinstance(candidate, type)
-                    and hasattr(candidate, "model_fields")
-                    and candidate not in stack
-                ):
+                if isinstance(candidate, type) and hasattr(candidate, "model_fields") and candidate not in stack:
                     stack.append(candidate)
     return sorted(words)
 
@@ -92,9 +88,7 @@ def test_random_text_never_makes_the_loader_raise(text: str) -> None:
 
 @FUZZ
 @given(DOCUMENTS, st.booleans())
-def test_random_toml_documents_never_make_the_loader_raise(
-    document: dict[str, Any], with_schema: bool
-) -> None:
+def test_random_toml_documents_never_make_the_loader_raise(document: dict[str, Any], with_schema: bool) -> None:
     if with_schema:
         document = {"schema": 1, **document}
     try:

@@ -71,10 +71,7 @@ def test_line_index_finds_tables_keys_inline_tables_and_arrays_of_tables(
 
 
 def test_key_paths_are_written_with_dots_and_indexes() -> None:
-    assert (
-        format_path(("tenants", "acme", "deployments", 0, "capacity"))
-        == "tenants.acme.deployments[0].capacity"
-    )
+    assert format_path(("tenants", "acme", "deployments", 0, "capacity")) == "tenants.acme.deployments[0].capacity"
     assert format_path(("tenants", "a.b", "tags", "k k")) == 'tenants."a.b".tags."k k"'
 
 

@@ -32,9 +32,7 @@ def test_the_schema_offers_completions_and_has_no_null_branches_toml_cannot_expr
     assert schema["$defs"]["Tenant"]["properties"]["tpm"]["description"]
 
 
-@pytest.mark.parametrize(
-    "text", [(EXAMPLES / "tenants.toml").read_text(encoding="utf-8"), starter_manifest_text()]
-)
+@pytest.mark.parametrize("text", [(EXAMPLES / "tenants.toml").read_text(encoding="utf-8"), starter_manifest_text()])
 def test_the_example_and_the_starter_validate_against_the_schema(text: str) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = manifest_json_schema()

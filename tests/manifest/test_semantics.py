@@ -82,8 +82,7 @@ def test_the_base_manifest_is_valid() -> None:
         (DEDICATED + "tpm = 1000\n", "isolation-field", "tenants.acme.tpm"),
         (DEDICATED + 'stamp = "eu1"\n', "isolation-field", "tenants.acme.stamp"),
         (
-            '[tenants.acme]\nisolation = "shared"\nstamp = "eu1"\ntpm = 10\n'
-            "network = { public_access = false }\n",
+            '[tenants.acme]\nisolation = "shared"\nstamp = "eu1"\ntpm = 10\nnetwork = { public_access = false }\n',
             "isolation-field",
             "tenants.acme.network",
         ),
@@ -96,8 +95,7 @@ def test_the_base_manifest_is_valid() -> None:
         ('[tenants.acme]\nisolation = "tenant-provided"\n', "missing-key", "tenants.acme.directory"),
         # residency against region and SKU
         (
-            DEDICATED
-            + 'location = "eastus"\nresidency = "eu"\ndeployments = [{ name = "chat", sku = "Standard" }]\n',
+            DEDICATED + 'location = "eastus"\nresidency = "eu"\ndeployments = [{ name = "chat", sku = "Standard" }]\n',
             "residency",
             "tenants.acme.residency",
         ),
@@ -185,8 +183,7 @@ def test_each_semantic_rule_reports_its_code_at_its_path(snippet: str, code: str
 def test_a_dedicated_deployment_name_that_collides_with_a_shared_deployment_is_an_error() -> None:
     base = BASE.replace('{ name = "mini"', '{ name = "acme--chat"')
     result = check(
-        '[tenants.acme]\nisolation = "dedicated-deployment"\nstamp = "eu1"\n'
-        'deployments = [{ name = "chat" }]\n',
+        '[tenants.acme]\nisolation = "dedicated-deployment"\nstamp = "eu1"\ndeployments = [{ name = "chat" }]\n',
         base=base,
     )
     assert ("duplicate-name", "tenants.acme.deployments[0].name") in codes(result)
@@ -221,9 +218,7 @@ def test_budgets_within_capacity_times_overcommit_are_accepted() -> None:
 
 def test_a_budget_error_names_the_numbers_and_the_largest_tenants() -> None:
     only_chat = 'shared_deployments = ["chat"]\n'
-    result = check(
-        SHARED.format(id="a1", tpm=60000) + only_chat + SHARED.format(id="a2", tpm=50000) + only_chat
-    )
+    result = check(SHARED.format(id="a1", tpm=60000) + only_chat + SHARED.format(id="a2", tpm=50000) + only_chat)
     (diag,) = only(result, "budget-exceeded")
     assert "110,000 TPM" in diag.summary
     assert "100,000 TPM" in diag.summary
@@ -241,9 +236,7 @@ def test_a_budget_limited_to_one_deployment_is_counted_only_there() -> None:
 
 
 def test_a_tpm_looking_capacity_on_a_provisioned_sku_is_a_warning_not_an_error() -> None:
-    result = check(
-        DEDICATED + 'deployments = [{ name = "chat", sku = "ProvisionedManaged", capacity = 20000 }]\n'
-    )
+    result = check(DEDICATED + 'deployments = [{ name = "chat", sku = "ProvisionedManaged", capacity = 20000 }]\n')
     assert not result.diagnostics.has_errors
     (diag,) = only(result, "capacity")
     assert not diag.is_error
