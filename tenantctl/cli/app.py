@@ -17,7 +17,6 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="tenantctl",
-    help="Declarative tenant lifecycle manager for SaaS providers serving tenants from Azure OpenAI.",
     no_args_is_help=True,
     add_completion=False,
     # Locals may hold credentials: never show them in a traceback.
@@ -43,6 +42,7 @@ def _root(
     """Declarative tenant lifecycle manager for SaaS providers serving tenants from Azure OpenAI.
 
     Exit codes: 0 success; 1 error; 2 plan --detailed-exitcode found changes; 3 apply was partial.
+    Every command takes -f/--manifest, -o/--output human|json and -v; cloud commands take --emulator.
     """
 
 

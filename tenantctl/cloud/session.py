@@ -8,10 +8,13 @@ ready-made service principal as their Owner, so any manifest works out of the bo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
     from tenantctl.cloud.port import CloudPort
@@ -23,9 +26,22 @@ __all__ = ["open_cloud", "open_embedded_emulator"]
 @contextmanager
 def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> Iterator[Emulator]:
     """Start the emulator whose state lives in ``workdir/.tenantctl``; stop it on exit."""
-    from tenantctl.emulator import Emulator
+    from tenantctl.emulator import Emulator, EmulatorSettings
 
-    emulator = Emulator.embedded(workdir).start()
+    settings = EmulatorSettings()
+    # Demos and tests may shorten Azure's write latency; the default stays Azure-like (seconds).
+    lro = os.environ.get("TENANTCTL_EMULATOR_LRO_SECONDS")
+    if lro:
+        try:
+            settings.lro_seconds = max(0.0, float(lro))
+            # Sub-second writes would still be polled only once a second if Azure's Retry-After stayed.
+            if settings.lro_seconds < 1:
+                settings.retry_after = 0
+        except ValueError:
+            raise UsageError(
+                f"TENANTCTL_EMULATOR_LRO_SECONDS must be a number of seconds, got {lro!r}", code="bad-env"
+            ) from None
+    emulator = Emulator.embedded(workdir, settings).start()
     try:
         for subscription_id in sorted(set(subscriptions)):
             emulator.add_subscription(subscription_id, emulator.home_directory)

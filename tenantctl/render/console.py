@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-from functools import lru_cache
 
 from rich.console import Console
 from rich.theme import Theme
@@ -35,13 +33,11 @@ def _no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
-@lru_cache(maxsize=1)
 def out_console() -> Console:
     """Standard output; results go here."""
     return Console(theme=THEME, no_color=_no_color(), highlight=False, soft_wrap=True)
 
 
-@lru_cache(maxsize=1)
 def err_console() -> Console:
     """Standard error; progress and diagnostics of a failed command go here."""
-    return Console(theme=THEME, no_color=_no_color(), highlight=False, stderr=True, soft_wrap=True, file=sys.stderr)
+    return Console(theme=THEME, no_color=_no_color(), highlight=False, stderr=True, soft_wrap=True)
