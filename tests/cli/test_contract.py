@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import EXAMPLES, REPO, envelope_of
-
 from tenantctl import __version__
+from tests.cli.conftest import EXAMPLES, REPO, envelope_of
 
 ENVELOPE_KEYS = {"tenantctl", "command", "status", "exit_code", "data", "diagnostics"}
 DIAGNOSTIC_KEYS = {"severity", "code", "summary", "detail", "path", "line", "file", "tenant"}
