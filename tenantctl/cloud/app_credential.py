@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tenantctl.errors import UsageError
@@ -185,6 +186,10 @@ def _read_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
             f"{CERTIFICATE} file {path} must hold both the private key and the certificate",
             code="app-credential",
         )
+    if not isinstance(key, rsa.RSAPrivateKey):
+        # Entra signs and checks client assertions with RS256/PS256 only; say so before msal fails obscurely.
+        raise UsageError(f"{CERTIFICATE} file {path} holds a {type(key).__name__}; Entra needs an RSA key",
+                         code="app-credential")
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()

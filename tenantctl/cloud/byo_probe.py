@@ -70,7 +70,7 @@ class RoleWait:
     def delays(self) -> list[float]:
         out: list[float] = []
         delay = self.first_delay
-        while delay > 0 and sum(out) + delay <= self.total_seconds:
+        while delay > 0 and sum(out) + delay <= self.total_seconds + 1e-9:  # float sums
             out.append(delay)
             delay *= 2
         return out
