@@ -284,7 +284,7 @@ def _batch_delete(ctx: Ctx) -> Response:
         bl = _require_bl(ctx, account)
         for name in names:
             ctx.world.store.delete("raiblocklistitem", f"{bl['id']}/raiBlocklistItems/{name}")
-    return empty_response(200)
+    return empty_response(204)
 
 
 def register(router: Router) -> None:

@@ -175,7 +175,7 @@ def _rg_delete(ctx: Ctx) -> Response:
     sub = ctx.params["subscriptionId"].lower()
     doc = ctx.world.store.get("rg", rg_id(sub, ctx.params["rg"]))
     if doc is None:
-        return empty_response(204)
+        raise not_found("ResourceGroup", ctx.params["rg"])
     doc["properties"]["provisioningState"] = "Deleting"
     ctx.world.store.put("rg", doc["id"], doc, parent=f"/subscriptions/{sub}", sub=sub)
     op = lro.start(

@@ -1,0 +1,137 @@
+"""The emulator's answers deserialize into the same SDK models, with the same fields, as the spec examples.
+
+``spec_examples/`` holds verbatim examples from Azure/azure-rest-api-specs (cognitiveservices
+2025-09-01, RAI policy 2025-06-01), copied from /work/shared/specs/examples. For each operation the
+example response and the emulator's response are deserialized with the same SDK model class; every
+non-None top-level and ``properties`` field of the example must be present in the emulator's answer.
+The emulator may populate more read-only fields than a minimal example (systemData, etag, currentCapacity,
+...): those extras are listed per example below so any drift is deliberate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.mgmt.cognitiveservices import models as m
+
+from tenantctl.emulator import Emulator
+from tests.emulator.helpers import create_account, deploy
+
+EXAMPLES = Path(__file__).parent / "spec_examples"
+
+
+def _example(name: str) -> dict[str, Any]:
+    return dict(json.loads((EXAMPLES / f"{name}.json").read_text()))
+
+
+def _fields(obj: Any) -> set[str]:
+    """Non-None top-level fields, plus ``properties.<field>`` for a nested properties model."""
+    out: set[str] = set()
+    for key, value in vars(obj).items():
+        if key.startswith("_") or key == "additional_properties" or value is None:
+            continue
+        out.add(key)
+        if key == "properties" and hasattr(value, "_attribute_map"):
+            out |= {f"properties.{k}" for k, v in vars(value).items()
+                    if not k.startswith("_") and k != "additional_properties" and v is not None}
+    return out
+
+
+def _compare(model: type[Any], example_body: dict[str, Any], ours: Any, allowed_extra: set[str]) -> None:
+    theirs = _fields(model.deserialize(example_body))
+    mine = _fields(ours)
+    assert isinstance(ours, model)
+    assert theirs <= mine, f"missing: {sorted(theirs - mine)}"
+    assert mine - theirs <= allowed_extra, f"undocumented extras: {sorted(mine - theirs - allowed_extra)}"
+
+
+_DEPLOYMENT_EXTRA = {"system_data", "etag", "properties.version_upgrade_option", "properties.current_capacity",
+                     "properties.capabilities", "properties.rate_limits", "properties.rai_policy_name"}
+_ACCOUNT_EXTRA = {"system_data", "tags", "properties.internal_id", "properties.date_created",
+                  "properties.is_migrated", "properties.private_endpoint_connections", "properties.api_properties",
+                  "properties.public_network_access", "properties.custom_sub_domain_name",
+                  "properties.deletion_date", "properties.scheduled_purge_date"}
+
+
+@pytest.fixture
+def account(cs_client: Any, rg: str) -> str:
+    create_account(cs_client, rg, "acct", subdomain="acct-example")
+    deploy(cs_client, rg, "acct", "dep", model="gpt-4o-mini", version="2024-07-18", sku="Standard", capacity=1)
+    return "acct"
+
+
+def test_get_deployment(cs_client: Any, rg: str, account: str) -> None:
+    ours = cs_client.deployments.get(rg, account, "dep")
+    _compare(m.Deployment, _example("GetDeployment")["responses"]["200"]["body"], ours, _DEPLOYMENT_EXTRA)
+
+
+def test_update_deployment(cs_client: Any, rg: str, account: str) -> None:
+    ex = _example("UpdateDeployment")
+    patch = dict(ex["parameters"]["deployment"])
+    ours = cs_client.deployments.begin_update(rg, account, "dep", patch).result()
+    _compare(m.Deployment, ex["responses"]["200"]["body"], ours, _DEPLOYMENT_EXTRA)
+
+
+def test_delete_deployment(cs_client: Any, rg: str, account: str) -> None:
+    ex = _example("DeleteDeployment")
+    poller = cs_client.deployments.begin_delete(rg, account, "dep")
+    assert str(poller.polling_method()._initial_response.http_response.status_code) in ex["responses"]
+    assert poller.result() is None
+
+
+def test_create_account_min(emulator: Emulator, cs_client: Any, rg: str) -> None:
+    ex = _example("CreateAccountMin")
+    poller = cs_client.accounts.begin_create(rg, "testCreate1", ex["parameters"]["account"])
+    assert str(poller.polling_method()._initial_response.http_response.status_code) in ex["responses"]
+    ours = poller.result()
+    assert ours.location == "westus"
+    assert ours.identity.type == "SystemAssigned" and ours.identity.principal_id
+    assert ours.identity.tenant_id == emulator.home_directory
+    _compare(m.Account, ex["responses"]["201"]["body"], ours, _ACCOUNT_EXTRA)
+
+
+def test_delete_account_and_get_deleted_account(cs_client: Any, rg: str, account: str) -> None:
+    poller = cs_client.accounts.begin_delete(rg, account)
+    assert str(poller.polling_method()._initial_response.http_response.status_code) in _example(
+        "DeleteAccount")["responses"]
+    assert poller.result() is None
+    ours = cs_client.deleted_accounts.get("swedencentral", rg, account)
+    _compare(m.Account, _example("GetDeletedAccount")["responses"]["200"]["body"], ours, _ACCOUNT_EXTRA)
+
+
+def test_list_usages(cs_client: Any) -> None:
+    ours = list(cs_client.usages.list("swedencentral"))
+    example = _example("ListUsages")["responses"]["200"]["body"]["value"][0]
+    account_count = next(u for u in ours if u.name.value == "AccountCount")
+    _compare(m.Usage, example, account_count, {"status"})
+
+
+def test_list_model_capacities(cs_client: Any, account: str) -> None:
+    ex = _example("ListModelCapacities")["responses"]["200"]["body"]["value"][0]
+    ours = list(cs_client.model_capacities.list("OpenAI", "gpt-4o-mini", "2024-07-18"))
+    assert ours
+    _compare(m.ModelCapacityListResultValueItem, ex, ours[0], set())
+
+
+def test_list_location_models(cs_client: Any) -> None:
+    examples = _example("ListLocationModels")["responses"]["200"]["body"]["value"]
+    ours = list(cs_client.models.list("westus"))
+    theirs_top = set().union(*(_fields(m.Model.deserialize(e)) for e in examples))
+    assert theirs_top <= set().union(*(_fields(o) for o in ours)) | {"description"}
+    theirs_model = set().union(*(_fields(m.Model.deserialize(e).model) for e in examples))
+    ours_model = set().union(*(_fields(o.model) for o in ours))
+    # The example catalogue has fine-tune-capable and replaced models, which this catalogue does not.
+    assert theirs_model - ours_model <= {"finetune_capabilities", "replacement_config"}
+    sku_fields = set().union(*(_fields(s) for e in examples for s in m.Model.deserialize(e).model.skus))
+    assert sku_fields <= set().union(*(_fields(s) for o in ours for s in o.model.skus))
+
+
+def test_put_rai_policy(cs_client: Any, rg: str, account: str) -> None:
+    ex = _example("PutRaiPolicy")
+    poller_body = ex["parameters"]["raiPolicy"]
+    ours = cs_client.rai_policies.create_or_update(rg, account, "raiPolicyName", poller_body)
+    _compare(m.RaiPolicy, ex["responses"]["201"]["body"], ours, {"etag", "type", "properties.type"})
+    assert len(ours.properties.content_filters) == len(poller_body["properties"]["contentFilters"])
