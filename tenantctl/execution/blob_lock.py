@@ -10,7 +10,7 @@ This is the only module of tenantctl.execution that imports the Azure SDK (``azu
 importing tenantctl.execution must not load the SDK. The connection string never appears in messages.
 """
 
-# ruff: noqa: PLC0415 - the storage SDK is imported inside functions on purpose (see the docstring)
+
 from __future__ import annotations
 
 import contextlib
@@ -35,9 +35,9 @@ _LEASE_TAKEN = "LeaseAlreadyPresent"
 @contextlib.contextmanager
 def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
     """Hold a lease on the lock blob for the ``with`` body (see ``lock.acquire_lock``)."""
-    blob = _blob_client(settings)
+    container, blob = _clients(settings)
     location = f"{settings.container}/{settings.blob}"
-    _ensure_blob(blob)
+    _ensure_blob(container, blob)
     if settings.break_lease:
         _break(blob)
     lease = _acquire(blob, settings, timeout)
@@ -61,10 +61,11 @@ def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) 
 
 def read_blob_holder(settings: BlobLockSettings) -> LockInfo | None:
     """Who the blob's metadata says holds the lease; None when nobody recorded it."""
-    return _holder_of(_blob_client(settings), settings)
+    return _holder_of(_clients(settings)[1], settings)
 
 
-def _blob_client(settings: BlobLockSettings) -> Any:
+def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
+    """The lock's container client and blob client."""
     from azure.storage.blob import BlobServiceClient
 
     conn = os.environ.get(settings.connection_string_env)
@@ -84,15 +85,16 @@ def _blob_client(settings: BlobLockSettings) -> Any:
             "the blob lock needs a storage account",
             hint=f"set {settings.connection_string_env}, or give the lock's account URL (uses az login / "
             "managed identity)")
-    return service.get_blob_client(settings.container, settings.blob)
+    container = service.get_container_client(settings.container)
+    return container, container.get_blob_client(settings.blob)
 
 
-def _ensure_blob(blob: Any) -> None:
+def _ensure_blob(container: Any, blob: Any) -> None:
     from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
     try:
         with contextlib.suppress(ResourceExistsError):
-            blob.get_container_client().create_container()
+            container.create_container()
         if not blob.exists():
             # If-None-Match: * - two first-time lockers racing both end up with the same empty blob
             with contextlib.suppress(ResourceExistsError):

@@ -122,7 +122,7 @@ def acquire_lock(settings: LockSettings, *, holder: str, timeout: float) -> Iter
     """Hold the apply lock for the ``with`` body; raise LockHeldError if it is not free in ``timeout`` s."""
     if isinstance(settings, BlobLockSettings):
         # deferred: blob_lock imports this module; it loads the storage SDK only inside its functions
-        from tenantctl.execution.blob_lock import hold_blob_lease  # noqa: PLC0415
+        from tenantctl.execution.blob_lock import hold_blob_lease
 
         with hold_blob_lease(settings, holder=holder, timeout=timeout) as info:
             yield info

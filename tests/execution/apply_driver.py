@@ -13,13 +13,14 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for `tests.execution`
+# tests/ on the path, as pytest puts it (rootdir-relative packages): `execution.plans` is one module
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from execution.plans import cloud_differences, group_change, plan_of, tenant_changes
 from tenantctl.cloud.azure import connect_emulator
 from tenantctl.emulator import Emulator, EmulatorSettings
 from tenantctl.execution import ChangeOutcome, NullHooks, apply_plan
 from tenantctl.planning.model import Change
-from tests.execution.plans import cloud_differences, group_change, plan_of, tenant_changes
 
 GROUP = "rg-crash"
 TENANTS = 6
