@@ -97,6 +97,17 @@ def _check_tenant_specs(manifest: Manifest, tenant_id: str, report: Reporter) ->
             problem = check_sku_region(resolved.sku, region, None)
             if problem:
                 report.error("unknown-sku", problem, (*loc, "sku") if spec.sku else loc)
+    if tenant.deployments or region is None or tenant.residency is not None:
+        return
+    for spec in manifest.tenant_deployment_specs(tenant_id):  # deployments taken from [defaults]
+        problem = check_sku_region(spec.sku, region, None) if spec.sku else None
+        if problem:
+            report.error(
+                "unknown-sku",
+                f"[defaults] deployment {spec.name!r}: {problem}",
+                ("tenants", tenant_id),
+                detail="Give this tenant its own deployments, or change the default's SKU.",
+            )
 
 
 def _check_spec(spec: DeploymentSpec, sku: str | None, loc: Loc, report: Reporter) -> None:

@@ -284,3 +284,11 @@ def test_warnings_leave_the_manifest_usable() -> None:
     result = check(DEDICATED + 'network = { public_access = false, allowed_ips = ["10.0.0.0/8"] }\n')
     assert result.manifest is not None
     assert {d.code for d in result.diagnostics.warnings} >= {"no-effect", "invalid-value"}
+
+
+def test_a_default_datazone_deployment_is_refused_for_a_tenant_outside_the_data_zones() -> None:
+    base = BASE.replace('sku = "Standard", capacity = 5', 'sku = "DataZoneStandard", capacity = 5')
+    result = check('[tenants.ukco]\nisolation = "dedicated"\nlocation = "uksouth"\n', base=base)
+    (diag,) = only(result, "unknown-sku")
+    assert diag.path == "tenants.ukco"
+    assert "embed" in diag.summary
