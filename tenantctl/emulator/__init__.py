@@ -19,7 +19,7 @@ __all__ = ["Emulator", "EmulatorSettings", "FaultSettings", "ServicePrincipal"]
 def __getattr__(name: str) -> Any:
     # Lazy: the heavy server stack loads only when someone actually wants an Emulator.
     if name == "Emulator":
-        from tenantctl.emulator.emulator import Emulator  # noqa: PLC0415 - lazy on purpose
+        from tenantctl.emulator.emulator import Emulator
 
         return Emulator
     raise AttributeError(name)

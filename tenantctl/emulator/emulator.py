@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import tempfile
 import threading
@@ -94,11 +95,22 @@ class Emulator:
             @contextlib.contextmanager
             def capture_signals(self) -> Iterator[None]:
                 # In-process mode: the host application owns SIGINT/SIGTERM, never the emulator.
-                if embedded:
+                # Foreground mode: stop gracefully and return to the caller (uvicorn would re-raise the
+                # signal after shutdown, killing the CLI before it can report).
+                if embedded or threading.current_thread() is not threading.main_thread():
                     yield
                     return
-                with super().capture_signals():
+                def stop(sig: int, frame: Any) -> None:
+                    # An emulator has nothing to drain: stop at once, idle keep-alive clients included.
+                    self.should_exit = True
+                    self.force_exit = True
+
+                originals = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+                try:
                     yield
+                finally:
+                    for sig, handler in originals.items():
+                        signal.signal(sig, handler)
 
         self._server = _Server(config)
         return self._server
