@@ -84,7 +84,7 @@ def blocklist_name(tenant_id: str) -> str:
 
 def _length(kind: str, name: str, low: int, high: int) -> str | None:
     if not low <= len(name) <= high:
-        return f"{kind} {name!r} is {len(name)} characters long; Azure allows {low}–{high}"
+        return f"{kind} {name!r} has {len(name)} character{'s' if len(name) != 1 else ''}; Azure allows {low}–{high}"
     return None
 
 

@@ -40,14 +40,13 @@ _TYPE_WORDS = {
 
 @dataclass
 class Sections:
-    """The parts of the manifest that validated; ``complete`` when nothing failed."""
+    """The parts of the manifest that validated (broken tenants repaired as far as possible)."""
 
     provider: Provider | None = None
     defaults: Defaults | None = None
     stamps: dict[str, Stamp] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     broken_stamps: set[str] = field(default_factory=set)
-    complete: bool = True
 
     def manifest(self) -> Manifest | None:
         if self.provider is None or self.defaults is None:
@@ -216,7 +215,6 @@ def _without_secrets(value: Any) -> Any:
 
 def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
     """Validate every section of a parsed document, reporting each problem once."""
-    before = len(report.diagnostics)
     sections = Sections()
     document = _without_secrets(document)
     for key in document:
@@ -237,5 +235,4 @@ def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
     sections.defaults = _validate(Defaults, document.get("defaults", {}), ("defaults",), report)
     sections.stamps, sections.broken_stamps = _validate_table_of(Stamp, document.get("stamps", {}), ("stamps",), report)
     sections.tenants, _ = _validate_table_of(Tenant, document.get("tenants", {}), ("tenants",), report)
-    sections.complete = len(report.diagnostics) == before
     return sections
