@@ -20,10 +20,26 @@ from typing import Any
 from urllib.parse import urlencode
 
 __all__ = [
-    "ARM_SCOPE", "DEFAULT_AUTHORITY_HOST", "DIAGNOSES", "OPENAI_USER_ROLE_ID", "OPENAI_USER_ROLE_NAME",
-    "AccountFacts", "ByoReport", "Check", "CheckName", "CheckStatus", "Onboarding",
-    "RoleAssignmentInstructions", "arm_failure", "consent_url", "deployments_check", "diagnosed",
-    "network_check", "onboarding", "role_assignment_instructions", "token_failure"
+    "ARM_SCOPE",
+    "DEFAULT_AUTHORITY_HOST",
+    "DIAGNOSES",
+    "OPENAI_USER_ROLE_ID",
+    "OPENAI_USER_ROLE_NAME",
+    "AccountFacts",
+    "ByoReport",
+    "Check",
+    "CheckName",
+    "CheckStatus",
+    "Onboarding",
+    "RoleAssignmentInstructions",
+    "arm_failure",
+    "consent_url",
+    "deployments_check",
+    "diagnosed",
+    "network_check",
+    "onboarding",
+    "role_assignment_instructions",
+    "token_failure",
 ]
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -117,10 +133,22 @@ def onboarding(
     reproducible) and a provider-side redirect handler can tell which tenant consented; it is not
     a CSRF nonce; pass one if your redirect handler checks it.
     """
-    url = consent_url(authority_host=authority_host, directory=directory, client_id=client_id,
-                      redirect_uri=redirect_uri, state=state if state is not None else f"tenantctl-{tenant}")
-    return Onboarding(tenant, directory, client_id, resource_id, url,
-                      role_assignment_instructions(client_id, resource_id), f"tenantctl byo verify {tenant}")
+    url = consent_url(
+        authority_host=authority_host,
+        directory=directory,
+        client_id=client_id,
+        redirect_uri=redirect_uri,
+        state=state if state is not None else f"tenantctl-{tenant}",
+    )
+    return Onboarding(
+        tenant,
+        directory,
+        client_id,
+        resource_id,
+        url,
+        role_assignment_instructions(client_id, resource_id),
+        f"tenantctl byo verify {tenant}",
+    )
 
 
 # ---------------------------------------------------------------- checks and the report
@@ -221,8 +249,12 @@ class ByoReport:
          "onboarding": {"consent_url", "role_assignment": {...}, "verify_command", ...}}
         """
         return {
-            "tenant": self.tenant, "directory": self.directory, "resource_id": self.resource_id,
-            "client_id": self.client_id, "ok": self.ok, "expect_deployments": list(self.expect_deployments),
+            "tenant": self.tenant,
+            "directory": self.directory,
+            "resource_id": self.resource_id,
+            "client_id": self.client_id,
+            "ok": self.ok,
+            "expect_deployments": list(self.expect_deployments),
             "checks": [c.to_json() for c in self.checks],
             "account": self.account.to_json() if self.account is not None else None,
             "onboarding": self.onboarding.to_json(),
@@ -238,72 +270,83 @@ DIAGNOSES: dict[str, tuple[str, str, str]] = {
         "The tenant's admin has not granted admin consent to the provider's app in their directory yet "
         "(AADSTS700016: application not found in the directory), or the directory id in the manifest is not "
         "the one holding the account.",
-        "Ask the tenant's admin to open the admin-consent URL: {consent_url}"),
+        "Ask the tenant's admin to open the admin-consent URL: {consent_url}",
+    ),
     "wrong-directory": (
         "directory {directory} does not exist",
         "Entra does not know this directory (AADSTS90002): the tenant's directory id in the manifest is "
         "mistyped, or it belongs to another cloud.",
         "Ask the tenant for their Microsoft Entra tenant id (Entra admin center → Overview) and correct "
-        "`directory` in the manifest."),
+        "`directory` in the manifest.",
+    ),
     "provider-credential": (
         "the provider app's credential was rejected",
         "{reason}.",
         "Fix on the provider side: check the provider app's credential (TENANTCTL_APP_CERTIFICATE, "
         "TENANTCTL_APP_FEDERATED_TOKEN_FILE / AZURE_FEDERATED_TOKEN_FILE, GitHub OIDC, or "
         "TENANTCTL_APP_CLIENT_SECRET) against the app registration in the provider's home directory. "
-        "Nothing is wrong on the tenant's side."),
+        "Nothing is wrong on the tenant's side.",
+    ),
     "conditional-access": (
         "blocked by the tenant's Conditional Access",
         "A Conditional Access policy for workload identities in the tenant's directory blocks the provider "
         "app (AADSTS53003).",
-        "Ask the tenant's admin to exclude the provider app from that policy."),
+        "Ask the tenant's admin to exclude the provider app from that policy.",
+    ),
     "token-failed": (
         "token request failed: {error}",
         "Entra refused the token request for a reason tenantctl does not classify.",
         "Read the detail (AADSTS code, trace and correlation ids) and "
-        "https://learn.microsoft.com/entra/identity-platform/reference-error-codes."),
+        "https://learn.microsoft.com/entra/identity-platform/reference-error-codes.",
+    ),
     "role-missing": (
         "the provider app may not read the account{waited}",
         "The app signs in to the tenant's directory but has no role on {resource_id}: "
         f"'{OPENAI_USER_ROLE_NAME}' is not assigned there, or was assigned minutes ago and has not "
         "propagated yet (Azure RBAC can take up to 30 minutes). If it is assigned, check resource_id: ARM "
         "answers 403, not 404, for a path the caller has no role on.",
-        "Ask the tenant's admin to run: {az}  (or in the portal: {portal}); then run `{verify}` again."),
+        "Ask the tenant's admin to run: {az}  (or in the portal: {portal}); then run `{verify}` again.",
+    ),
     "subscription-in-other-directory": (
         "the account's subscription belongs to another directory",
         "The token was issued by directory {directory}, but the subscription in resource_id is attached to "
         "a different Entra directory (ARM: InvalidAuthenticationTokenTenant).",
         "Ask the tenant which directory their subscription trusts (portal → Subscriptions → the "
         "subscription → Overview → Directory) and correct `directory` in the manifest; consent is then "
-        "needed in that directory."),
+        "needed in that directory.",
+    ),
     "wrong-resource-id": (
         "the account was not found",
         "ARM answered 404 ({arm_code}): no account {resource_id}. The resource_id in the manifest is "
         "mistyped, or the account was deleted or moved.",
         "Ask the tenant's admin for the account's resource id (portal → the resource → Properties → "
         "Resource ID, or `az cognitiveservices account show -n <name> -g <group> --query id`) and correct "
-        "`resource_id` in the manifest."),
+        "`resource_id` in the manifest.",
+    ),
     "arm-error": (
         "reading the account failed: {status} {arm_code}",
         "ARM refused the read for a reason tenantctl does not classify.",
-        "Read the detail; run again with -v. Transient errors (429, 5xx) pass on a later run."),
+        "Read the detail; run again with -v. Transient errors (429, 5xx) pass on a later run.",
+    ),
     "deployment-missing": (
         "missing expected deployment(s): {missing}",
-        "The account has {count} deployment(s) ({found}); none is named, or serves a model named, "
-        "{missing}.",
+        "The account has {count} deployment(s) ({found}); none is named, or serves a model named, {missing}.",
         "Ask the tenant's admin to deploy the model(s) on their account (tenantctl never writes to a "
-        "tenant-provided account), or correct `expect_deployments` in the manifest."),
+        "tenant-provided account), or correct `expect_deployments` in the manifest.",
+    ),
     "network-private-only": (
         "public network access is disabled on the account",
         "The account accepts data-plane calls only through private endpoints, so the provider's calls over "
         "the public network will be refused (403) even though ARM reads work.",
         "Agree with the tenant: either enable public access for selected networks including the provider's "
-        "egress IPs, or approve a private endpoint connection from the provider's network."),
+        "egress IPs, or approve a private endpoint connection from the provider's network.",
+    ),
     "network-firewall": (
         "the account's firewall denies by default ({allowed})",
         "Only the listed IP ranges and virtual networks may call the account; calls from anywhere else are "
         "refused with 403.",
-        "Make sure the provider's egress IPs are in the account's allowed list."),
+        "Make sure the provider's egress IPs are in the account's allowed list.",
+    ),
 }
 _PROVIDER_CREDENTIAL_CODES = {
     7000215: "the provider app's client secret is wrong",
@@ -345,16 +388,22 @@ def token_failure(*, error: str, codes: Sequence[int], description: str, onboard
     return diagnosed(tok, "token-failed", description, error=error or "unknown error")
 
 
-def arm_failure(
-    *, status: int | None, code: str, message: str, onboarding: Onboarding, attempts: int = 1
-) -> Check:
+def arm_failure(*, status: int | None, code: str, message: str, onboarding: Onboarding, attempts: int = 1) -> Check:
     """Classify a failed ARM read of the tenant's account (after any propagation retries)."""
     acc, rid = CheckName.ACCOUNT, onboarding.resource_id
     if status == 403 or code == "AuthorizationFailed":
         waited = f" (still 403 after {attempts} attempts)" if attempts > 1 else ""
         role, verify = onboarding.role, onboarding.verify_command
-        return diagnosed(acc, "role-missing", message, waited=waited, resource_id=rid, az=role.az_command,
-                         portal=role.portal_path, verify=verify)
+        return diagnosed(
+            acc,
+            "role-missing",
+            message,
+            waited=waited,
+            resource_id=rid,
+            az=role.az_command,
+            portal=role.portal_path,
+            verify=verify,
+        )
     if status == 401 and code in ("InvalidAuthenticationTokenTenant", "InvalidAuthenticationTokenAudience"):
         return diagnosed(acc, "subscription-in-other-directory", message, directory=onboarding.directory)
     if status == 404:
@@ -377,10 +426,11 @@ def deployments_check(expected: Iterable[str], deployments: Sequence[tuple[str, 
     missing = [e for e in expected if _norm(e) not in names and _norm(e) not in models]
     found = ", ".join(f"{n} ({m})" for n, m in deployments) or "none"
     if not missing:
-        what = f"all {len(expected)} expected deployment(s) present" if expected else "none expected"
+        what = f"expected deployment(s) present: {', '.join(expected)}" if expected else "none expected"
         return Check(CheckName.DEPLOYMENTS, CheckStatus.OK, what, detail=f"found: {found}")
-    return diagnosed(CheckName.DEPLOYMENTS, "deployment-missing", missing=", ".join(missing),
-                     count=len(deployments), found=found)
+    return diagnosed(
+        CheckName.DEPLOYMENTS, "deployment-missing", missing=", ".join(missing), count=len(deployments), found=found
+    )
 
 
 def network_check(

@@ -21,17 +21,23 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-TenantArg = Annotated[str, typer.Argument(help="A tenant of the manifest with isolation = \"tenant-provided\".")]
+TenantArg = Annotated[str, typer.Argument(help='A tenant of the manifest with isolation = "tenant-provided".')]
 AuthorityOpt = Annotated[
     str | None,
-    typer.Option("--authority-host", envvar="TENANTCTL_AUTHORITY_HOST", show_default=False,
-                 help="Entra authority host (default https://login.microsoftonline.com; sovereign clouds differ)."),
+    typer.Option(
+        "--authority-host",
+        envvar="TENANTCTL_AUTHORITY_HOST",
+        show_default=False,
+        help="Entra authority host (default https://login.microsoftonline.com; sovereign clouds differ).",
+    ),
 ]
 
 
 def register(app: typer.Typer) -> None:
     byo = typer.Typer(
-        name="byo", no_args_is_help=True, rich_markup_mode=None,
+        name="byo",
+        no_args_is_help=True,
+        rich_markup_mode=None,
         help="Tenant-provided accounts: admin-consent instructions and end-to-end verification.",
     )
     byo.command("consent-url")(consent_url)
@@ -69,8 +75,7 @@ def consent_url(
         loaded, diagnostics = _load(manifest)
         if loaded is None:
             return Outcome(diagnostics=diagnostics, exit_code=ExitCode.ERROR)
-        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host or DEFAULT_AUTHORITY_HOST,
-                                  state=state)
+        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host or DEFAULT_AUTHORITY_HOST, state=state)
         return Outcome(data=guide.to_json(), human=lambda: _show_onboarding(guide))
 
     run_command("byo consent-url", g, body)
@@ -85,25 +90,42 @@ def verify(
     authority_host: AuthorityOpt = None,
     arm_endpoint: Annotated[
         str | None,
-        typer.Option("--arm-endpoint", envvar="TENANTCTL_ARM_ENDPOINT", show_default=False,
-                     help="Azure Resource Manager endpoint (default https://management.azure.com)."),
+        typer.Option(
+            "--arm-endpoint",
+            envvar="TENANTCTL_ARM_ENDPOINT",
+            show_default=False,
+            help="Azure Resource Manager endpoint (default https://management.azure.com).",
+        ),
     ] = None,
     ca_bundle: Annotated[
         Path | None,
-        typer.Option("--ca-bundle", envvar="TENANTCTL_CA_BUNDLE", show_default=False,
-                     help="Trust this CA bundle for Entra and ARM (private or emulated clouds)."),
+        typer.Option(
+            "--ca-bundle",
+            envvar="TENANTCTL_CA_BUNDLE",
+            show_default=False,
+            help="Trust this CA bundle for Entra and ARM (private or emulated clouds).",
+        ),
     ] = None,
     role_wait: Annotated[
-        float, typer.Option("--role-wait", min=0, metavar="SECONDS",
-                            help="How long to retry a 403 while a new role assignment propagates.")
+        float,
+        typer.Option(
+            "--role-wait",
+            min=0,
+            metavar="SECONDS",
+            help="How long to retry a 403 while a new role assignment propagates.",
+        ),
     ] = 8.0,
     emulator_skip_consent: Annotated[
-        bool, typer.Option("--emulator-skip-consent", hidden=True,
-                           help="--emulator: simulate an admin who has not consented yet.")
+        bool,
+        typer.Option(
+            "--emulator-skip-consent", hidden=True, help="--emulator: simulate an admin who has not consented yet."
+        ),
     ] = False,
     emulator_skip_role: Annotated[
-        bool, typer.Option("--emulator-skip-role", hidden=True,
-                           help="--emulator: simulate an admin who has not assigned the role yet.")
+        bool,
+        typer.Option(
+            "--emulator-skip-role", hidden=True, help="--emulator: simulate an admin who has not assigned the role yet."
+        ),
     ] = False,
 ) -> None:
     """Verify, as the provider's app, that the tenant's account is reachable: token in the tenant's
@@ -131,15 +153,27 @@ def verify(
             from tenantctl.cloud.session import open_embedded_emulator
 
             with open_embedded_emulator(Path.cwd()) as emu:
-                prepared = prepare_emulator_byo(emu, loaded, consent=not emulator_skip_consent,
-                                                assign_role=not emulator_skip_role)
-                report = verify_tenant(loaded, tenant, authority_host=emu.endpoint, arm_endpoint=emu.endpoint,
-                                       ca_path=str(emu.ca_path), credential_source=prepared["credential"],
-                                       role_wait=wait)
+                prepared = prepare_emulator_byo(
+                    emu, loaded, consent=not emulator_skip_consent, assign_role=not emulator_skip_role
+                )
+                report = verify_tenant(
+                    loaded,
+                    tenant,
+                    authority_host=emu.endpoint,
+                    arm_endpoint=emu.endpoint,
+                    ca_path=str(emu.ca_path),
+                    credential_source=prepared["credential"],
+                    role_wait=wait,
+                )
         else:
-            report = verify_tenant(loaded, tenant, authority_host=authority_host or DEFAULT_AUTHORITY_HOST,
-                                   arm_endpoint=arm_endpoint or DEFAULT_ARM_ENDPOINT,
-                                   ca_path=str(ca_bundle) if ca_bundle else None, role_wait=wait)
+            report = verify_tenant(
+                loaded,
+                tenant,
+                authority_host=authority_host or DEFAULT_AUTHORITY_HOST,
+                arm_endpoint=arm_endpoint or DEFAULT_ARM_ENDPOINT,
+                ca_path=str(ca_bundle) if ca_bundle else None,
+                role_wait=wait,
+            )
         return _verify_outcome(report, g)
 
     run_command("byo verify", g, body)
@@ -154,8 +188,12 @@ def _verify_outcome(report: ByoReport, g: Globals) -> Outcome:
             if c.status.value in ("failed", "warning"):
                 severity = Severity.ERROR if c.status.value == "failed" else Severity.WARNING
                 found.append(Diagnostic(severity, c.code, c.summary, detail=c.next_step, tenant=report.tenant))
-    return Outcome(data=report.to_json(), human=lambda: _show_report(report), diagnostics=found,
-                   exit_code=ExitCode.SUCCESS if report.ok else ExitCode.ERROR)
+    return Outcome(
+        data=report.to_json(),
+        human=lambda: _show_report(report),
+        diagnostics=found,
+        exit_code=ExitCode.SUCCESS if report.ok else ExitCode.ERROR,
+    )
 
 
 def _show_onboarding(guide: Onboarding) -> None:
@@ -164,15 +202,21 @@ def _show_onboarding(guide: Onboarding) -> None:
     from tenantctl.render.console import out_console
 
     con = out_console()
-    con.print(f"[heading]Onboarding tenant {escape(guide.tenant)}[/heading] "
-              f"[muted](directory {guide.directory}, provider app {guide.client_id})[/muted]")
+    con.print(
+        f"[heading]Onboarding tenant {escape(guide.tenant)}[/heading] "
+        f"[muted](directory {guide.directory}, provider app {guide.client_id})[/muted]"
+    )
     con.print()
-    con.print("1. The tenant's admin (Global Administrator, Cloud Application Administrator or Application "
-              "Administrator of the tenant's directory) opens this URL and accepts:")
+    con.print(
+        "1. The tenant's admin (Global Administrator, Cloud Application Administrator or Application "
+        "Administrator of the tenant's directory) opens this URL and accepts:"
+    )
     con.print(f"   {escape(guide.consent_url)}", markup=True)
     con.print()
-    con.print("2. The tenant's admin assigns the provider app one role on the account "
-              f"(least privilege: \"{guide.role.role_name}\", no keys, no writes):")
+    con.print(
+        "2. The tenant's admin assigns the provider app one role on the account "
+        f'(least privilege: "{guide.role.role_name}", no keys, no writes):'
+    )
     con.print(f"   {escape(guide.role.az_command)}")
     con.print(f"   [muted]or: {escape(guide.role.portal_path)}[/muted]")
     con.print()
@@ -180,8 +224,12 @@ def _show_onboarding(guide: Onboarding) -> None:
     con.print(f"   {escape(guide.verify_command)}")
 
 
-_MARKS = {"ok": "[success]✓[/success]", "warning": "[warning]![/warning]", "failed": "[error]✗[/error]",
-          "skipped": "[muted]-[/muted]"}
+_MARKS = {
+    "ok": "[success]✓[/success]",
+    "warning": "[warning]![/warning]",
+    "failed": "[error]✗[/error]",
+    "skipped": "[muted]-[/muted]",
+}
 
 
 def _show_report(report: ByoReport) -> None:
@@ -191,8 +239,10 @@ def _show_report(report: ByoReport) -> None:
 
     con = out_console()
     account = report.resource_id.rsplit("/", 1)[-1]
-    con.print(f"[heading]Tenant {escape(report.tenant)}[/heading] [muted](tenant-provided: account "
-              f"{escape(account)}, directory {report.directory})[/muted]")
+    con.print(
+        f"[heading]Tenant {escape(report.tenant)}[/heading] [muted](tenant-provided: account "
+        f"{escape(account)}, directory {report.directory})[/muted]"
+    )
     for c in report.checks:
         con.print(f"  {_MARKS[c.status.value]} {c.name.value:<12} {escape(c.summary)}")
         if c.diagnosis:

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from tenantctl.byo import OPENAI_USER_ROLE_NAME
 from tenantctl.cloud.app_credential import AppCredential
+from tenantctl.cloud.byo_probe import RoleWait, Verifier, byo_verifier
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.resources import AccountRef
 
 if TYPE_CHECKING:
     from tenantctl.emulator import Emulator
 
-__all__ = ["prepare_emulator_byo"]
+__all__ = ["emulator_verifier", "prepare_emulator_byo"]
 
 _ARM_SCOPE = "https://management.azure.com/.default"
 _ADMIN_NAMESPACE = uuid.UUID("7d1f0c57-1b9e-4c59-9e84-2f1c3b0a9e11")  # stable admin app ids per directory
@@ -72,6 +73,19 @@ def prepare_emulator_byo(
     return {"client_id": app.client_id, "home_directory": app.home_directory,
             "credential": AppCredential.from_secret(secret, source="the emulator (generated, in memory)"),
             "tenants": tenants}
+
+
+def emulator_verifier(
+    emulator: Emulator, manifest: Manifest, *, consent: bool = True, assign_role: bool = True,
+    role_wait: RoleWait | None = None,
+) -> Verifier:
+    """:func:`prepare_emulator_byo`, then a verifier (for plan, status, inspect) aimed at the emulator.
+
+    Use it while the emulator runs; it signs in with the generated in-memory secret.
+    """
+    prepared = prepare_emulator_byo(emulator, manifest, consent=consent, assign_role=assign_role)
+    return byo_verifier(authority_host=emulator.endpoint, arm_endpoint=emulator.endpoint,
+                        ca_path=str(emulator.ca_path), credential_source=prepared["credential"], role_wait=role_wait)
 
 
 def _admin_clients(emulator: Emulator, directory: str, subscription_id: str) -> tuple[Any, Any]:

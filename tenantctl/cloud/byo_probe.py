@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -50,7 +52,10 @@ from tenantctl.errors import TenantctlError, UsageError
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.resources import AccountRef
 
-__all__ = ["DEFAULT_ARM_ENDPOINT", "ProbeCache", "RoleWait", "tenant_onboarding", "verify_tenant"]
+__all__ = [
+    "DEFAULT_ARM_ENDPOINT", "ProbeCache", "RoleWait", "Verifier", "byo_verifier", "tenant_onboarding", "verify_all",
+    "verify_tenant",
+]
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 _log = logging.getLogger(__name__)
@@ -114,14 +119,9 @@ class ProbeCache:
         if existing is not None:
             return existing
         app = msal.ConfidentialClientApplication(
-            client_id,
-            client_credential=credential.msal_credential(),
-            authority=authority,
-            instance_discovery=False,
-            azure_region=False,
-            http_client=self.session(ca_path),
-            token_cache=self.token_cache,
-            http_cache=self.http_cache,
+            client_id, client_credential=credential.msal_credential(), authority=authority,
+            instance_discovery=False, azure_region=False, http_client=self.session(ca_path),
+            token_cache=self.token_cache, http_cache=self.http_cache,
         )
         with self._lock:
             return self._apps.setdefault(key, app)
@@ -136,9 +136,7 @@ class _MsalArmCredential:
     def get_token(self, *scopes: str, **_: Any) -> Any:
         result = self._app.acquire_token_for_client(list(scopes) or [ARM_SCOPE])
         if "access_token" not in result:
-            raise ClientAuthenticationError(
-                message=str(result.get("error_description", "token request failed"))
-            )
+            raise ClientAuthenticationError(message=str(result.get("error_description", "token request failed")))
         return AccessToken(result["access_token"], int(time.time()) + int(result.get("expires_in", 300)))
 
 
@@ -158,52 +156,28 @@ def _target(manifest: Manifest, tenant_id: str) -> _Target:
     tenant = manifest.tenants.get(tenant_id)
     if tenant is None:
         known = ", ".join(sorted(manifest.tenants)) or "none"
-        raise UsageError(
-            f"no tenant {tenant_id!r} in the manifest", code="unknown-tenant", hint=f"Tenants: {known}."
-        )
+        raise UsageError(f"no tenant {tenant_id!r} in the manifest", code="unknown-tenant", hint=f"Tenants: {known}.")
     if tenant.isolation is not Isolation.TENANT_PROVIDED:
-        raise UsageError(
-            f"tenant {tenant_id!r} is {tenant.isolation.value}, not tenant-provided",
-            code="not-tenant-provided",
-            hint='byo commands apply to tenants with isolation = "tenant-provided".',
-        )
+        raise UsageError(f"tenant {tenant_id!r} is {tenant.isolation.value}, not tenant-provided",
+                         code="not-tenant-provided",
+                         hint='byo commands apply to tenants with isolation = "tenant-provided".')
     app = manifest.provider.app
     if app is None:
-        raise UsageError(
-            "the manifest has no [provider.app]",
-            code="no-provider-app",
-            hint="Add [provider.app] with client_id and home_directory of the multi-tenant app.",
-        )
+        raise UsageError("the manifest has no [provider.app]", code="no-provider-app",
+                         hint="Add [provider.app] with client_id and home_directory of the multi-tenant app.")
     if tenant.directory is None or tenant.resource_id is None:
         raise UsageError(f"tenant {tenant_id!r} needs directory and resource_id", code="incomplete-tenant")
-    return _Target(
-        tenant_id,
-        app.client_id,
-        app.redirect_uri,
-        tenant.directory,
-        tenant.resource_id,
-        tuple(tenant.expect_deployments),
-    )
+    return _Target(tenant_id, app.client_id, app.redirect_uri, tenant.directory, tenant.resource_id,
+                   tuple(tenant.expect_deployments))
 
 
 def tenant_onboarding(
-    manifest: Manifest,
-    tenant_id: str,
-    *,
-    authority_host: str = DEFAULT_AUTHORITY_HOST,
-    state: str | None = None,
+    manifest: Manifest, tenant_id: str, *, authority_host: str = DEFAULT_AUTHORITY_HOST, state: str | None = None
 ) -> Onboarding:
     """The consent URL and role assignment for one tenant (no I/O)."""
     t = _target(manifest, tenant_id)
-    return onboarding(
-        tenant=t.tenant,
-        directory=t.directory,
-        client_id=t.client_id,
-        resource_id=t.resource_id,
-        redirect_uri=t.redirect_uri,
-        authority_host=authority_host,
-        state=state,
-    )
+    return onboarding(tenant=t.tenant, directory=t.directory, client_id=t.client_id, resource_id=t.resource_id,
+                      redirect_uri=t.redirect_uri, authority_host=authority_host, state=state)
 
 
 def verify_tenant(
@@ -230,17 +204,9 @@ def verify_tenant(
     ca = str(ca_path) if ca_path else None
 
     def report(checks: list[Check], account: AccountFacts | None = None, attempts: int = 0) -> ByoReport:
-        return ByoReport(
-            tenant=t.tenant,
-            directory=t.directory,
-            resource_id=t.resource_id,
-            client_id=t.client_id,
-            checks=tuple(checks),
-            onboarding=guide,
-            account=account,
-            expect_deployments=t.expected,
-            attempts={"account": attempts},
-        )
+        return ByoReport(tenant=t.tenant, directory=t.directory, resource_id=t.resource_id, client_id=t.client_id,
+                         checks=tuple(checks), onboarding=guide, account=account, expect_deployments=t.expected,
+                         attempts={"account": attempts})
 
     authority = f"{authority_host.rstrip('/')}/{t.directory}"
     token_check, app = _acquire(cache, t.client_id, authority, credential, ca, guide)
@@ -250,34 +216,65 @@ def verify_tenant(
 
     ref = AccountRef.parse(t.resource_id)
     client = CognitiveServicesManagementClient(
-        _MsalArmCredential(app),
-        ref.subscription_id,
-        base_url=arm_endpoint.rstrip("/"),
-        credential_scopes=[ARM_SCOPE],
-        connection_verify=ca or True,
+        _MsalArmCredential(app), ref.subscription_id, base_url=arm_endpoint.rstrip("/"),
+        credential_scopes=[ARM_SCOPE], connection_verify=ca or True,
         retry_total=0,  # our own 403 loop is the only retry; the SDK's would hide what ARM said
     )
     account, failure, attempts = _read_account(client, ref, guide, role_wait or RoleWait())
     if account is None:
         assert failure is not None
         rest = (CheckName.DEPLOYMENTS, CheckName.NETWORK)
-        return report(
-            [token_check, failure, *(skipped(n, CheckName.ACCOUNT) for n in rest)], attempts=attempts
-        )
+        return report([token_check, failure, *(skipped(n, CheckName.ACCOUNT) for n in rest)], attempts=attempts)
     account_check = Check(CheckName.ACCOUNT, CheckStatus.OK, f"the provider app can read {account.name}")
     try:
-        deployments = [
-            (str(d.name), _model_name(d)) for d in client.deployments.list(ref.resource_group, ref.name)
-        ]
+        deployments = [(str(d.name), _model_name(d)) for d in client.deployments.list(ref.resource_group, ref.name)]
     except AzureError as exc:
         dep_check = replace(_arm_check(exc, guide, 1), name=CheckName.DEPLOYMENTS)
     else:
         dep_check = deployments_check(t.expected, deployments)
         account = replace(account, deployments=tuple(deployments))
-    net_check = network_check(
-        account.public_network_access, account.network_default_action, account.allowed_ips
-    )
+    net_check = network_check(account.public_network_access, account.network_default_action, account.allowed_ips)
     return report([token_check, account_check, dep_check, net_check], account, attempts)
+
+
+Verifier = Callable[[Manifest, str], dict[str, Any]]
+
+
+def byo_verifier(
+    *,
+    authority_host: str = DEFAULT_AUTHORITY_HOST,
+    arm_endpoint: str = DEFAULT_ARM_ENDPOINT,
+    ca_path: str | None = None,
+    credential_source: AppCredential | None = None,
+    role_wait: RoleWait | None = None,
+) -> Verifier:
+    """``verify(manifest, tenant_id) -> JSON`` for plan, status and inspect, sharing one ProbeCache.
+
+    The JSON is :meth:`ByoReport.to_json` plus ``"available": true``; when no app credential is
+    configured it is ``{"available": false, "tenant", "reason", "hint"}`` instead of an error, so a
+    plan over other tenants still runs and shows these as unverified.
+    """
+    cache = ProbeCache()
+
+    def verify(manifest: Manifest, tenant_id: str) -> dict[str, Any]:
+        try:
+            credential = credential_source if credential_source is not None else load_app_credential()
+        except UsageError as exc:
+            return {"available": False, "tenant": tenant_id, "reason": exc.message, "hint": exc.hint}
+        report = verify_tenant(manifest, tenant_id, authority_host=authority_host, arm_endpoint=arm_endpoint,
+                               ca_path=ca_path, credential_source=credential, token_cache=cache, role_wait=role_wait)
+        return {"available": True, **report.to_json()}
+
+    return verify
+
+
+def verify_all(manifest: Manifest, verifier: Verifier, *, max_workers: int = 8) -> dict[str, dict[str, Any]]:
+    """Every tenant-provided tenant of the manifest, verified concurrently (2 ARM reads each)."""
+    tenants = sorted(t for t, spec in manifest.tenants.items() if spec.isolation is Isolation.TENANT_PROVIDED)
+    if not tenants:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(tenants)), thread_name_prefix="byo") as pool:
+        return dict(zip(tenants, pool.map(lambda t: verifier(manifest, t), tenants), strict=True))
 
 
 def _acquire(  # noqa: PLR0917 - private helper of verify_tenant
@@ -297,65 +294,38 @@ def _acquire(  # noqa: PLR0917 - private helper of verify_tenant
         # means Entra refused the directory; fetch the document to learn the AADSTS code.
         return _discovery_failure(cache, authority, ca, guide, exc), None
     except TenantctlError as exc:  # the credential itself failed (token file unreadable, OIDC refused)
-        return Check(
-            CheckName.TOKEN,
-            CheckStatus.FAILED,
-            "the provider app's credential could not be produced",
-            code="provider-credential",
-            diagnosis=exc.message,
-            next_step=exc.hint or "Fix the provider app's credential configuration.",
-        ), None
+        return Check(CheckName.TOKEN, CheckStatus.FAILED, "the provider app's credential could not be produced",
+                     code="provider-credential", diagnosis=exc.message,
+                     next_step=exc.hint or "Fix the provider app's credential configuration."), None
     except requests.RequestException as exc:
         return _unreachable(authority, exc), None
     if "access_token" in result:
-        return Check(
-            CheckName.TOKEN,
-            CheckStatus.OK,
-            f"the provider app signs in to directory {guide.directory} (consent given)",
-        ), app
-    _log.debug(
-        "token request in %s failed: %s %s", guide.directory, result.get("error"), result.get("error_codes")
-    )
+        summary = f"the provider app signs in to directory {guide.directory} (consent given)"
+        return Check(CheckName.TOKEN, CheckStatus.OK, summary), app
+    _log.debug("token request in %s failed: %s %s", guide.directory, result.get("error"), result.get("error_codes"))
     return _token_check(result, guide), None
 
 
 def _token_check(doc: dict[str, Any], guide: Onboarding) -> Check:
-    return token_failure(
-        error=str(doc.get("error", "")),
-        codes=[int(c) for c in doc.get("error_codes") or []],
-        description=str(doc.get("error_description", "")),
-        onboarding=guide,
-    )
+    return token_failure(error=str(doc.get("error", "")), codes=[int(c) for c in doc.get("error_codes") or []],
+                         description=str(doc.get("error_description", "")), onboarding=guide)
 
 
-def _discovery_failure(
-    cache: ProbeCache, authority: str, ca: str | None, guide: Onboarding, exc: Exception
-) -> Check:
+def _discovery_failure(cache: ProbeCache, authority: str, ca: str | None, guide: Onboarding, exc: Exception) -> Check:
     try:
         doc = cache.session(ca).get(f"{authority}/v2.0/.well-known/openid-configuration", timeout=30).json()
     except (requests.RequestException, ValueError) as fetch_exc:
         return _unreachable(authority, fetch_exc)
     if isinstance(doc, dict) and "error" in doc:
         return _token_check(doc, guide)
-    return Check(
-        CheckName.TOKEN,
-        CheckStatus.FAILED,
-        "the authority's configuration could not be used",
-        code="token-failed",
-        diagnosis=str(exc),
-        next_step="Check the authority host and directory id.",
-    )
+    return Check(CheckName.TOKEN, CheckStatus.FAILED, "the authority's configuration could not be used",
+                 code="token-failed", diagnosis=str(exc), next_step="Check the authority host and directory id.")
 
 
 def _unreachable(authority: str, exc: Exception) -> Check:
-    return Check(
-        CheckName.TOKEN,
-        CheckStatus.FAILED,
-        f"cannot reach {authority}",
-        code="authority-unreachable",
-        diagnosis=f"{type(exc).__name__}: the Entra endpoint did not answer.",
-        next_step="Check network access to the authority host (proxy, DNS, TLS CA).",
-    )
+    return Check(CheckName.TOKEN, CheckStatus.FAILED, f"cannot reach {authority}", code="authority-unreachable",
+                 diagnosis=f"{type(exc).__name__}: the Entra endpoint did not answer.",
+                 next_step="Check network access to the authority host (proxy, DNS, TLS CA).")
 
 
 def _error_parts(exc: AzureError) -> tuple[int | None, str, str]:

@@ -92,7 +92,7 @@ def oidc_server() -> Iterator[str]:
     _OidcHandler.seen = []
     _OidcHandler.counter = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _OidcHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/_apis/token?api-version=2.0&audience=wrong"

@@ -278,3 +278,30 @@ def test_usage_errors_before_any_call(byo_world: World) -> None:
         verify_tenant(world.manifest, "acme", credential_source=world.credential)
     with pytest.raises(UsageError, match="no tenant 'nope'"):
         verify_tenant(world.manifest, "nope", credential_source=world.credential)
+
+
+def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenantctl.cloud.byo_emulator import emulator_verifier
+    from tenantctl.cloud.byo_probe import byo_verifier, verify_all
+    from tests.byo.conftest import FAST_WAIT, manifest_doc
+
+    doc = manifest_doc()
+    doc["tenants"]["lucerne"] = {
+        "isolation": "tenant-provided", "directory": "55555555-5555-5555-5555-555555555555",
+        "resource_id": "/subscriptions/66666666-6666-6666-6666-666666666666/resourceGroups/lucerne-openai/"
+                       "providers/Microsoft.CognitiveServices/accounts/lucerne-prod",
+        "expect_deployments": ["chat", "embeddings"],
+    }
+    from tenantctl.manifest.model import Manifest
+
+    manifest = Manifest.model_validate(doc)
+    results = verify_all(manifest, emulator_verifier(emulator, manifest, role_wait=FAST_WAIT))
+    assert sorted(results) == ["lucerne", "trey"]
+    assert all(r["available"] and r["ok"] for r in results.values()), results
+    assert results["trey"]["account"]["endpoint"] == "https://trey-aoai.openai.azure.com/"
+    for name in ("TENANTCTL_APP_CERTIFICATE", "TENANTCTL_APP_FEDERATED_TOKEN_FILE", "TENANTCTL_APP_CLIENT_SECRET",
+                 "AZURE_FEDERATED_TOKEN_FILE", "ACTIONS_ID_TOKEN_REQUEST_URL"):
+        monkeypatch.delenv(name, raising=False)
+    unavailable = byo_verifier()(manifest, "trey")
+    assert unavailable["available"] is False
+    assert "TENANTCTL_APP_CLIENT_SECRET" in unavailable["hint"]
