@@ -305,3 +305,20 @@ def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.Monkey
     unavailable = byo_verifier()(manifest, "trey")
     assert unavailable["available"] is False
     assert "TENANTCTL_APP_CLIENT_SECRET" in unavailable["hint"]
+
+
+def test_the_printed_consent_url_is_what_the_admin_opens(byo_world: World) -> None:
+    """Not consented → the diagnosis' URL, opened as the admin would (emulated), fixes the token check."""
+    import requests
+
+    world = byo_world(consent=False)
+    first = world.verify()
+    url = first.onboarding.consent_url
+    assert url.startswith(f"{world.emulator.endpoint}/{DIRECTORY}/v2.0/adminconsent?")
+    answer = requests.get(url, verify=str(world.emulator.ca_path), allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("https://localhost/tenantctl/consent?admin_consent=True")
+    assert "state=tenantctl-trey" in answer.headers["Location"]
+    second = world.verify(cache=ProbeCache())
+    assert second.check(CheckName.TOKEN).status is CheckStatus.OK
+    assert second.check(CheckName.ACCOUNT).code == "role-missing"  # consent alone is not enough: the role
