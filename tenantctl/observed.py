@@ -216,19 +216,24 @@ def _groups(manifest: Manifest) -> list[tuple[str, str]]:
 
 
 def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
-    """Read RAI policies/blocklists only where some tenant declares a filter or one was put by us."""
-    tenant = account.tags.get(naming.TAG_TENANT)
-    for tid in {tenant, *(d.tags.get(naming.TAG_TENANT) for d in deployments)} - {None}:
-        t = manifest.tenants.get(tid or "")
-        if t is None or t.content_filter or manifest.defaults.content_filter:
-            return True  # a removed tenant may have left a filter behind: prune needs to see it
-    if naming.TAG_STAMP in account.tags and manifest.defaults.content_filter is None:
-        stamp = account.tags[naming.TAG_STAMP]
-        return any(
-            t.content_filter and t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT
-            for t in manifest.tenants.values()
-        )
-    return False
+    """Read RAI policies/blocklists only where a tenant wants a filter or Azure shows one of ours."""
+    # Evidence in Azure: a deployment using a custom policy (Azure's own are all "Microsoft.*").
+    if any(d.rai_policy and not d.rai_policy.startswith("Microsoft.") for d in deployments):
+        return True
+
+    def filtered(tenant_id: str) -> bool:
+        t = manifest.tenants.get(tenant_id)
+        # A removed tenant may have left a filter behind: prune needs to see it.
+        return t is None or bool(t.content_filter or manifest.defaults.content_filter)
+
+    owners = {account.tags.get(naming.TAG_TENANT), *(d.tags.get(naming.TAG_TENANT) for d in deployments)}
+    if any(filtered(t) for t in owners if t):
+        return True
+    stamp = account.tags.get(naming.TAG_STAMP)
+    return stamp is not None and any(
+        t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT and filtered(tid)
+        for tid, t in manifest.tenants.items()
+    )
 
 
 def observe_accounts(manifest: Manifest, cloud: CloudPort) -> ObservedState:

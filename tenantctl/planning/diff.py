@@ -205,22 +205,6 @@ class _Differ:
                     phase=2,
                 )
             )
-            if isinstance(res, Account) and self.manifest.provider.purge_deleted:
-                gone = DeletedAccount(res.ref, res.location, None, None, res.custom_subdomain, dict(res.tags))
-                changes.append(
-                    Change(
-                        f"{address}.purge",
-                        ResourceKind.ACCOUNT,
-                        Action.PURGE,
-                        gone,
-                        None,
-                        reason="provider.purge_deleted = true",
-                        tenant=tenant,
-                        stamp=stamp,
-                        account=ref,
-                        phase=2,
-                    )
-                )
         for tenant, addresses in sorted(kept.items(), key=lambda kv: kv[0] or ""):
             self.diags.warning(
                 "protected-orphan",

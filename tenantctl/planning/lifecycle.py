@@ -7,7 +7,7 @@
   account (name, group, region), it plans a RESTORE; otherwise it is an error naming both choices.
 * A subdomain another resource holds is an error (subdomains are global DNS names).
 * Replacing anything of a protected tenant is an error: protection means no outage by surprise.
-* Replacing an account re-uses its soft-deleted name, which needs the purge permission.
+* Replacing an account re-uses its soft-deleted name: blocked, with the two-step way to do it.
 """
 
 from __future__ import annotations
@@ -114,11 +114,15 @@ def apply_lifecycle(
                     detail=(check.reason or "subdomains are global") + "; choose another name_prefix or tenant id",
                     tenant=change.tenant,
                 )
-        if change.action is Action.REPLACE and change.kind is ResourceKind.ACCOUNT and not purge:
+        if change.action is Action.REPLACE and change.kind is ResourceKind.ACCOUNT:
+            # Re-creating the same name needs a purge *between* the delete and the create, which one
+            # REPLACE cannot express; rather than risk deleting an account apply cannot re-create,
+            # the plan is blocked and says how to do it in two steps.
             diags.error(
                 "account-replace-needs-purge",
                 f"{change.address}: replacing the account re-uses its name, which stays soft-deleted for 48 h",
-                detail="re-run with --purge-deleted to purge it between delete and create",
+                detail="do it in two applies: remove the tenant and apply --prune, then add it back with the new "
+                "settings and apply --purge-deleted (the outage lasts from the first apply to the end of the second)",
                 tenant=change.tenant,
             )
         if change.action is Action.REPLACE and change.tenant and _protected(manifest, change):

@@ -213,13 +213,16 @@ def _per_account(observed: ObservedState, changes: list[Change], diags: Diagnost
     count: dict[str, int] = {k: len(v) for k, v in observed.deployments.items()}
     grows: dict[str, str] = {}
     for c in changes:
-        if c.kind is not ResourceKind.DEPLOYMENT or c.account is None:
+        if c.kind is not ResourceKind.DEPLOYMENT:
             continue
-        if c.action is Action.CREATE:
-            count[c.account.key] = count.get(c.account.key, 0) + 1
-            grows[c.account.key] = c.account.name
-        elif c.action is Action.DELETE:
-            count[c.account.key] = count.get(c.account.key, 0) - 1
+        before = c.before if isinstance(c.before, Deployment) else None
+        after = c.after if isinstance(c.after, Deployment) else None
+        moved = before is not None and after is not None and before.account.key != after.account.key
+        if after is not None and (c.action is Action.CREATE or moved):
+            count[after.account.key] = count.get(after.account.key, 0) + 1
+            grows[after.account.key] = after.account.name
+        if before is not None and (c.action is Action.DELETE or moved):
+            count[before.account.key] = count.get(before.account.key, 0) - 1
     for key, name in sorted(grows.items()):
         if count[key] > DEPLOYMENTS_PER_ACCOUNT:
             diags.error(
