@@ -12,6 +12,7 @@ import typer
 
 from tenantctl import __version__
 from tenantctl.cli import emulator_commands, manifest_commands, plan_commands
+from tenantctl.cli import inspect_commands
 
 __all__ = ["app", "main"]
 
@@ -49,6 +50,7 @@ def _root(
 manifest_commands.register(app)
 plan_commands.register(app)
 emulator_commands.register(app)
+inspect_commands.register(app)
 
 
 def main() -> None:

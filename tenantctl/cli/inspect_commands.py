@@ -1,0 +1,226 @@
+"""``inspect``, ``status`` and ``quota``: read-only answers for support staff and SREs.
+
+None of them ever writes to Azure. ``inspect`` reads only what concerns one tenant (≤ 6 ARM
+requests for a dedicated tenant); ``status`` costs what a no-op ``plan`` costs; ``quota`` reads
+the managed groups once and usages + models once per region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+
+if TYPE_CHECKING:
+    from tenantctl.cloud.port import CloudPort
+    from tenantctl.manifest.model import Manifest
+
+__all__ = ["register"]
+
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD (retirement warnings; tests)."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)
+    app.command("status")(status)
+    app.command("quota")(quota)
+
+
+@dataclass(frozen=True)
+class _ByoEndpoints:
+    """Where the tenant-provided verifier signs in and reads: Azure, or the embedded emulator."""
+
+    authority_host: str | None = None
+    arm_endpoint: str | None = None
+    ca_path: str | None = None
+
+
+@contextmanager
+def _session(emulator: bool, manifest: Manifest) -> Iterator[tuple[CloudPort, _ByoEndpoints]]:
+    from tenantctl.reconcile import manifest_subscriptions
+
+    subscriptions = manifest_subscriptions(manifest)
+    if not emulator:
+        from tenantctl.cloud.session import open_cloud
+
+        with open_cloud(emulator=False, subscriptions=subscriptions) as cloud:
+            yield cloud, _ByoEndpoints()
+        return
+    from tenantctl.cloud.azure import connect_emulator
+    from tenantctl.cloud.session import open_embedded_emulator
+
+    with open_embedded_emulator(Path.cwd(), subscriptions) as emu:
+        yield connect_emulator(emu), _ByoEndpoints(emu.endpoint, emu.endpoint, str(emu.ca_path))
+
+
+def _today(value: str | None) -> date:
+    from tenantctl.errors import UsageError
+
+    if value is None:
+        return datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)", code="bad-date") from None
+
+
+def _verifier(where: _ByoEndpoints) -> Any:
+    """Run the colleague's tenant-provided verifier; a missing credential makes it "unavailable"."""
+
+    def verify(manifest: Manifest, tenant_id: str) -> Mapping[str, Any]:
+        from tenantctl.byo import DEFAULT_AUTHORITY_HOST
+        from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, verify_tenant
+        from tenantctl.errors import TenantctlError
+
+        try:
+            report = verify_tenant(
+                manifest,
+                tenant_id,
+                authority_host=where.authority_host or DEFAULT_AUTHORITY_HOST,
+                arm_endpoint=where.arm_endpoint or DEFAULT_ARM_ENDPOINT,
+                ca_path=where.ca_path,
+                # Support staff want an answer now; `byo verify` waits longer for fresh role assignments.
+                role_wait=RoleWait(total_seconds=2.0, first_delay=1.0),
+            )
+        except TenantctlError as exc:
+            reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            return {"available": False, "reason": reason}
+        return {"available": True, **report.to_json()}
+
+    return verify
+
+
+def inspect(
+    tenant: Annotated[str, typer.Argument(help="The tenant id, as in [tenants.<id>].")],
+    manifest: ManifestOpt = Path("tenants.toml"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+    emulator: EmulatorOpt = False,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="tenant-provided: run the access checks as the provider app.")
+    ] = True,
+    today: TodayOpt = None,
+) -> None:
+    """Everything about one tenant on one screen: placement, deployments, health, drift, access. Read-only."""
+    g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
+
+    def body() -> Outcome:
+        from tenantctl.inspection import check_tenant, inspect_tenant
+        from tenantctl.reconcile import load_valid_manifest
+
+        loaded, warnings = load_valid_manifest(manifest)
+        check_tenant(loaded, tenant)  # before any I/O: a typo costs nothing
+        day = _today(today)
+        with _session(emulator, loaded) as (cloud, where):
+            result = inspect_tenant(loaded, cloud, tenant, today=day, verifier=_verifier(where) if verify else None)
+        report = result.report
+
+        def human() -> None:
+            from tenantctl.render.inspect import print_inspect
+
+            print_inspect(report)
+
+        warnings.extend(result.diagnostics)
+        return Outcome(data=report.to_json(), human=human, diagnostics=warnings)
+
+    run_command("inspect", g, body)
+
+
+IsolationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--isolation", help="Only tenants of this model: dedicated, dedicated-deployment, shared, tenant-provided."
+    ),
+]
+
+
+def status(
+    manifest: ManifestOpt = Path("tenants.toml"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+    emulator: EmulatorOpt = False,
+    isolation: IsolationOpt = None,
+    stamp: Annotated[str | None, typer.Option("--stamp", help="Only tenants on this stamp.")] = None,
+    drift_only: Annotated[bool, typer.Option("--drift-only", help="Only tenants not in sync.")] = False,
+) -> None:
+    """One line per tenant: isolation, where, deployments, state (in sync, drift, missing, error). Read-only."""
+    g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
+
+    def body() -> Outcome:
+        from tenantctl.inspection import fleet_status
+        from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run
+
+        loaded, warnings = load_valid_manifest(manifest)
+        _check_filters(loaded, isolation, stamp)
+        with _session(emulator, loaded) as (cloud, _):
+            run = make_plan_run(loaded, cloud, PlanOptions(), warnings)
+        result = fleet_status(loaded, run.plan, isolation=isolation, stamp=stamp, drift_only=drift_only)
+
+        def human() -> None:
+            from tenantctl.render.status import print_status
+
+            print_status(result)
+
+        return Outcome(data=result.to_json(), human=human, diagnostics=warnings)
+
+    run_command("status", g, body)
+
+
+def _check_filters(manifest: Manifest, isolation: str | None, stamp: str | None) -> None:
+    import difflib
+
+    from tenantctl.errors import UsageError
+    from tenantctl.manifest.model import Isolation
+
+    models = [i.value for i in Isolation]
+    if isolation is not None and isolation not in models:
+        raise UsageError(
+            f"unknown isolation {isolation!r}", code="bad-option", hint="One of: " + ", ".join(models) + "."
+        )
+    if stamp is not None and stamp not in manifest.stamps:
+        close = difflib.get_close_matches(stamp, list(manifest.stamps), n=3)
+        hint = (
+            f"Did you mean {', '.join(close)}?"
+            if close
+            else "Stamps: " + (", ".join(sorted(manifest.stamps)) or "none") + "."
+        )
+        raise UsageError(f"unknown stamp {stamp!r}", code="unknown-stamp", hint=hint)
+
+
+def quota(
+    manifest: ManifestOpt = Path("tenants.toml"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+    emulator: EmulatorOpt = False,
+    location: Annotated[str | None, typer.Option("--location", help="Only this Azure region.")] = None,
+) -> None:
+    """Quota per region × model × SKU (limit, used, allocated, headroom) and stamp budgets. Read-only."""
+    g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
+
+    def body() -> Outcome:
+        from tenantctl.inspection import observe_quota, quota_report
+        from tenantctl.reconcile import load_valid_manifest
+
+        loaded, warnings = load_valid_manifest(manifest)
+        with _session(emulator, loaded) as (cloud, _):
+            observed = observe_quota(loaded, cloud, locations=[location] if location else ())
+        result = quota_report(loaded, observed, location=location)
+
+        def human() -> None:
+            from tenantctl.render.status import print_quota
+
+            print_quota(result)
+
+        return Outcome(data=result.to_json(), human=human, diagnostics=warnings)
+
+    run_command("quota", g, body)

@@ -1,0 +1,92 @@
+"""Read-only views for support staff and SREs: ``inspect`` one tenant, ``status`` of the fleet, ``quota``.
+
+Each verb is observe (read-only, scoped to what it shows) -> the planner where drift matters ->
+a pure builder of plain records that render/ turns into tables or JSON.  Nothing here writes to
+Azure, imports rich/typer, or reads the clock (``today`` is passed in).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tenantctl.cloud.port import CloudPort
+from tenantctl.diagnostics import Diagnostics
+from tenantctl.errors import UsageError
+from tenantctl.inspection.build import build_report
+from tenantctl.inspection.fleet import FleetStatus, QuotaReport, fleet_status, quota_report
+from tenantctl.inspection.observe import observe_quota, observe_tenant
+from tenantctl.inspection.report import TenantReport
+from tenantctl.inspection.state import State, relevant_errors
+from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.planning.model import Plan
+
+__all__ = [
+    "FleetStatus",
+    "Inspection",
+    "QuotaReport",
+    "State",
+    "TenantReport",
+    "Verifier",
+    "check_tenant",
+    "fleet_status",
+    "inspect_tenant",
+    "observe_quota",
+    "quota_report",
+]
+
+# Runs the tenant-provided verifier for one tenant and returns its JSON, with "available".
+Verifier = Callable[[Manifest, str], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    report: TenantReport
+    diagnostics: Diagnostics
+
+
+def check_tenant(manifest: Manifest, tenant_id: str) -> None:
+    """UsageError (exit 1) for a tenant the manifest does not name, with the closest names."""
+    if tenant_id in manifest.tenants:
+        return
+    close = difflib.get_close_matches(tenant_id, list(manifest.tenants), n=3, cutoff=0.5)
+    hint = f"Did you mean {', '.join(close)}?" if close else "See `tenantctl status` for the tenants."
+    raise UsageError(f"unknown tenant '{tenant_id}'", code="unknown-tenant", hint=hint)
+
+
+def inspect_tenant(
+    manifest: Manifest, cloud: CloudPort, tenant_id: str, *, today: date, verifier: Verifier | None = None
+) -> Inspection:
+    """Everything about one tenant, read-only: its resources, their health, drift and leftovers."""
+    from tenantctl.planning import make_plan
+
+    check_tenant(manifest, tenant_id)
+    tenant = manifest.tenants[tenant_id]
+    observation = observe_tenant(manifest, cloud, tenant_id)
+    verification = None
+    if tenant.isolation is Isolation.TENANT_PROVIDED:
+        plan = Plan(changes=())
+        if verifier is not None:
+            verification = verifier(manifest, tenant_id)
+    elif tenant.isolation is Isolation.SHARED:
+        # A shared tenant's health is its stamp's: plan everything, keep the stamp's changes.
+        plan = make_plan(manifest, observation.state)
+    else:
+        plan = make_plan(manifest, observation.state, tenants=[tenant_id])
+    report = build_report(manifest, tenant_id, observation, plan, today=today, verification=verification)
+    diags = Diagnostics(relevant_errors(manifest, tenant_id, plan))
+    for d in report.deployments:
+        if d.retiring_soon and d.deprecation is not None:
+            diags.warning(
+                "model-retiring",
+                f"{tenant_id}: deployment {d.name} runs {d.model} {d.version}, retired on "
+                f"{d.deprecation.isoformat()} ({d.days_to_retirement} days)",
+                detail="Move it to a newer version in the manifest (or let version_upgrade_option do it) "
+                "before that date; calls fail once the version is retired.",
+                path=f"tenants.{tenant_id}.deployments",
+                tenant=tenant_id,
+            )
+    return Inspection(report, diags)

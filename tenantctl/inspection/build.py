@@ -1,0 +1,342 @@
+"""``build_report``: manifest + a tenant's observation + its plan -> :class:`TenantReport` (pure).
+
+Nothing here reads Azure or the clock: "today" is an argument, so retirement warnings are
+reproducible in tests.  Drift is the planner's own verdict (``make_plan`` changes for the tenant),
+never a second, divergent diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from tenantctl import naming
+from tenantctl.desired import DEFAULT_RAI_POLICY
+from tenantctl.inspection.observe import TenantObservation
+from tenantctl.inspection.report import (
+    RETIREMENT_WARNING_DAYS,
+    BudgetLine,
+    BudgetView,
+    DeploymentView,
+    DriftField,
+    DriftView,
+    FilterView,
+    LeftoverView,
+    NetworkView,
+    Placement,
+    RoleView,
+    TenantReport,
+)
+from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
+from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
+from tenantctl.planning.model import Plan
+from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
+
+__all__ = ["ROLE_NAMES", "build_report", "role_name"]
+
+# Built-in role definition GUIDs (the same in every Azure cloud) -> names people recognise.
+ROLE_NAMES: dict[str, str] = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+    "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": "Cognitive Services OpenAI User",
+    "a001fd3d-188f-4b5d-821b-7da978bf7442": "Cognitive Services OpenAI Contributor",
+    "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
+    "25fbc0a9-bd7c-42a3-aa1a-3b75d497ee68": "Cognitive Services Contributor",
+    "bba48692-92b0-4667-a9ad-c31c7b334ac2": "Cognitive Services Usages Reader",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+}
+
+
+def role_name(role_definition_id: str) -> str:
+    guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    return ROLE_NAMES.get(guid, guid)
+
+
+def _offer(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> ModelOffer | None:
+    want = (model.lower(), version.lower(), sku.lower())
+    return next((o for o in offers if (o.model.lower(), o.version.lower(), o.sku.lower()) == want), None)
+
+
+def _deployment_view(
+    d: Deployment | ResolvedDeployment,
+    name: str,
+    azure_name: str,
+    offers: tuple[ModelOffer, ...],
+    today: date,
+    *,
+    observed: bool,
+    in_manifest: bool,
+    shared: bool = False,
+    rai_policy: str | None = None,
+) -> DeploymentView:
+    provisioned = d.sku in PROVISIONED_SKUS
+    offer = _offer(offers, d.model, d.version, d.sku)
+    deprecation = offer.deprecation if offer else None
+    days = (deprecation - today).days if deprecation else None
+    return DeploymentView(
+        name=name,
+        azure_name=azure_name,
+        model=d.model,
+        version=d.version,
+        sku=d.sku,
+        capacity=d.capacity,
+        unit="PTU" if provisioned else "TPM",
+        tpm=None if provisioned else d.capacity * 1000,
+        ptu=d.capacity if provisioned else None,
+        rai_policy=d.rai_policy if isinstance(d, Deployment) else rai_policy,
+        provisioning_state=d.provisioning_state if isinstance(d, Deployment) and observed else None,
+        version_upgrade_option=d.version_upgrade_option,
+        deprecation=deprecation,
+        days_to_retirement=days,
+        retiring_soon=days is not None and days < RETIREMENT_WARNING_DAYS,
+        in_manifest=in_manifest,
+        shared=shared,
+    )
+
+
+class _Builder:
+    def __init__(self, manifest: Manifest, tenant_id: str, obs: TenantObservation, today: date) -> None:
+        self.m = manifest
+        self.tid = tenant_id
+        self.t = manifest.tenants[tenant_id]
+        self.obs = obs
+        self.today = today
+        self.host: Account | None = obs.state.account(obs.account) if obs.account else None
+
+    def offers(self) -> tuple[ModelOffer, ...]:
+        if self.host is None:
+            return ()
+        return self.obs.state.models.get((self.host.ref.subscription_id, self.host.location), ())
+
+    def placement(self) -> Placement:
+        if self.t.isolation is Isolation.TENANT_PROVIDED and self.t.resource_id:
+            ref = AccountRef.parse(self.t.resource_id)
+            return Placement(ref.subscription_id, ref.resource_group, ref.name, self.t.location, None, ref.id, False)
+        if self.host is not None:
+            r = self.host.ref
+            return Placement(r.subscription_id, r.resource_group, r.name, self.host.location, self.t.stamp, r.id, True)
+        p = self.m.provider
+        if self.t.isolation is Isolation.DEDICATED:
+            ref = AccountRef(
+                p.subscription_id, p.resource_group, naming.dedicated_account_name(p.name_prefix, self.tid)
+            )
+            return Placement(
+                ref.subscription_id, ref.resource_group, ref.name, self.m.tenant_location(self.tid), None, ref.id
+            )
+        stamp = self.t.stamp if self.t.stamp in self.m.stamps else None
+        if stamp is None:
+            return Placement(stamp=self.t.stamp)
+        return Placement(
+            self.m.stamp_subscription(stamp),
+            self.m.stamp_resource_group(stamp),
+            None,
+            self.m.stamps[stamp].location,
+            stamp,
+        )
+
+    def deployments(self) -> tuple[DeploymentView, ...]:
+        offers, rows = self.offers(), []
+        if self.t.isolation is Isolation.SHARED:
+            return self._shared_deployments(offers)
+        wanted = {d.name: d for d in self.m.resolved_deployments(self.tid)}
+        prefix = (
+            naming.tenant_deployment_name(self.tid, "") if self.t.isolation is Isolation.DEDICATED_DEPLOYMENT else ""
+        )
+        seen: set[str] = set()
+        observed = self.obs.state.deployments.get(self.host.ref.key, ()) if self.host else ()
+        for d in sorted(observed, key=lambda x: x.name):
+            if prefix and d.tags.get(naming.TAG_TENANT) != self.tid:
+                continue  # another tenant's deployment on the same stamp account
+            name = d.name[len(prefix) :] if prefix and d.name.startswith(prefix) else d.name
+            seen.add(name)
+            rows.append(
+                _deployment_view(d, name, d.name, offers, self.today, observed=True, in_manifest=name in wanted)
+            )
+        rai = naming.rai_policy_name(self.tid) if self._filter() else DEFAULT_RAI_POLICY
+        for name, spec in sorted(wanted.items()):
+            if name not in seen:
+                rows.append(
+                    _deployment_view(
+                        spec, name, prefix + name, offers, self.today, observed=False, in_manifest=True, rai_policy=rai
+                    )
+                )
+        return tuple(rows)
+
+    def _shared_deployments(self, offers: tuple[ModelOffer, ...]) -> tuple[DeploymentView, ...]:
+        stamp = self.t.stamp or ""
+        if stamp not in self.m.stamps:
+            return ()
+        names = set(self.t.shared_deployments or [d.name for d in self.m.stamps[stamp].deployments])
+        observed = {d.name: d for d in self.obs.state.deployments.get(self.host.ref.key, ())} if self.host else {}
+        rows = []
+        for spec in self.m.stamp_deployments(stamp):
+            if spec.name not in names:
+                continue
+            got = observed.get(spec.name)
+            source: Deployment | ResolvedDeployment = got if got is not None else spec
+            rows.append(
+                _deployment_view(
+                    source,
+                    spec.name,
+                    spec.name,
+                    offers,
+                    self.today,
+                    observed=got is not None,
+                    in_manifest=True,
+                    shared=True,
+                    rai_policy=DEFAULT_RAI_POLICY,
+                )
+            )
+        return tuple(rows)
+
+    def budget(self) -> BudgetView | None:
+        stamp_id = self.t.stamp or ""
+        if self.t.isolation is not Isolation.SHARED or stamp_id not in self.m.stamps or not self.t.tpm:
+            return None
+        stamp = self.m.stamps[stamp_id]
+        accounts = max(1, sum(1 for a in self.obs.state.accounts.values() if a.tags.get(naming.TAG_STAMP) == stamp_id))
+        specs = {d.name: d for d in stamp.deployments}
+        lines = []
+        for name in self.t.shared_deployments or tuple(specs):
+            total = sum(
+                t.tpm or 0
+                for t in self.m.tenants.values()
+                if t.isolation is Isolation.SHARED
+                and t.stamp == stamp_id
+                and name in (t.shared_deployments or tuple(specs))
+            )
+            spec = specs.get(name)
+            if spec is None or spec.capacity is None or spec.sku in PROVISIONED_SKUS:
+                lines.append(BudgetLine(name, None, None, None, total, None))
+                continue
+            capacity = spec.capacity * 1000 * accounts
+            allowed = capacity * stamp.overcommit
+            lines.append(BudgetLine(name, capacity, allowed, self.t.tpm / allowed, total, total / allowed))
+        return BudgetView(self.t.tpm, stamp_id, stamp.overcommit, tuple(lines))
+
+    def _filter(self) -> bool:
+        return self.t.isolation in (Isolation.DEDICATED, Isolation.DEDICATED_DEPLOYMENT) and bool(
+            self.t.content_filter or self.m.defaults.content_filter
+        )
+
+    def content_filter(self) -> FilterView | None:
+        cf = self.t.content_filter or self.m.defaults.content_filter
+        if cf is None or not self._filter():
+            return None
+        key = self.host.ref.key if self.host else ""
+        name = naming.rai_policy_name(self.tid)
+        policy = next((p for p in self.obs.state.rai_policies.get(key, ()) if p.name == name), None)
+        blocklists = {b.name: b.terms for b in self.obs.state.blocklists.get(key, ())}
+        if policy is None:
+            wanted = naming.blocklist_name(self.tid)
+            return FilterView(
+                name, cf.base, cf.severity, False, ((wanted, tuple(sorted(set(cf.blocklist)))),) if cf.blocklist else ()
+            )
+        lists = tuple((b, tuple(blocklists.get(b, ()))) for b in policy.blocklists)
+        return FilterView(policy.name, policy.base_policy, policy.severity, True, lists)
+
+    def network(self) -> NetworkView | None:
+        if self.t.isolation is not Isolation.DEDICATED:
+            return None
+        if self.host is not None:
+            return NetworkView(self.host.public_network_access, tuple(self.host.allowed_ips), True)
+        net = self.t.network
+        return NetworkView(net.public_access if net else True, tuple(sorted(net.allowed_ips)) if net else (), False)
+
+    def azure_tags(self) -> Mapping[str, str] | None:
+        if self.t.isolation is Isolation.DEDICATED and self.host is not None:
+            return dict(self.host.tags)
+        if self.t.isolation is Isolation.DEDICATED_DEPLOYMENT and self.host is not None:
+            mine = [
+                d
+                for d in self.obs.state.deployments.get(self.host.ref.key, ())
+                if d.tags.get(naming.TAG_TENANT) == self.tid
+            ]
+            return dict(mine[0].tags) if mine else None
+        return None
+
+
+def _roles(found: tuple[RoleAssignment, ...] | None) -> tuple[RoleView, ...] | None:
+    if found is None:
+        return None
+    views = (
+        RoleView(role_name(r.role_definition_id), r.role_definition_id, r.principal_id, r.principal_type, r.scope)
+        for r in found
+    )
+    return tuple(sorted(views, key=lambda v: (v.role, v.principal_id)))
+
+
+def _drift(plan: Plan, manifest: Manifest, tenant_id: str) -> tuple[DriftView, ...]:
+    views = []
+    for c in relevant_changes(manifest, tenant_id, plan.changes):
+        if not c.action.is_change:
+            continue
+        fields = tuple(DriftField(f.name, f.after, f.before, f.forces_replace) for f in c.changed_fields)
+        views.append(DriftView(c.address, c.kind.value, c.action.value, c.action.symbol, c.reason, c.outage, fields))
+    return tuple(views)
+
+
+def build_report(
+    manifest: Manifest,
+    tenant_id: str,
+    observation: TenantObservation,
+    plan: Plan,
+    *,
+    today: date,
+    verification: Mapping[str, Any] | None = None,
+) -> TenantReport:
+    """The inspect report of ``tenant_id``: pure, from what was observed and what the planner said.
+
+    ``verification`` is the tenant-provided verifier's JSON (``ByoReport.to_json()`` plus
+    ``"available": true``) or ``{"available": false, "reason": ...}``; ``None`` for other tenants.
+    """
+    b = _Builder(manifest, tenant_id, observation, today)
+    t = b.t
+    state = tenant_state(
+        manifest,
+        tenant_id,
+        relevant_changes(manifest, tenant_id, plan.changes),
+        relevant_errors(manifest, tenant_id, plan),
+    )
+    endpoint = b.host.endpoint if b.host is not None else None
+    if t.isolation is Isolation.TENANT_PROVIDED:
+        state = State.UNVERIFIED
+        if verification is not None and verification.get("available"):
+            state = State.IN_SYNC if verification.get("ok") else State.ERROR
+            account = verification.get("account") or {}
+            endpoint = account.get("endpoint")
+    leftovers = None
+    if observation.deleted_accounts is not None:
+        leftovers = tuple(
+            LeftoverView(
+                d.ref.name,
+                d.ref.id,
+                d.location,
+                d.deletion_date.isoformat() if d.deletion_date else None,
+                d.scheduled_purge_date.isoformat() if d.scheduled_purge_date else None,
+            )
+            for d in sorted(observation.deleted_accounts, key=lambda x: x.ref.key)
+        )
+    return TenantReport(
+        tenant=tenant_id,
+        display_name=t.display_name,
+        isolation=t.isolation.value,
+        protected=t.protected,
+        residency=t.residency,
+        state=state.value,
+        placement=b.placement(),
+        endpoint=endpoint,
+        deployments=b.deployments(),
+        today=today,
+        budget=b.budget(),
+        content_filter=b.content_filter(),
+        network=b.network(),
+        role_assignments=_roles(observation.role_assignments),
+        verification=verification,
+        drift=_drift(plan, manifest, tenant_id),
+        manifest_tags={**manifest.provider.tags, **t.tags},
+        azure_tags=b.azure_tags(),
+        soft_deleted=leftovers,
+    )

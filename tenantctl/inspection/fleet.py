@@ -1,0 +1,311 @@
+"""``status`` (one row per tenant) and ``quota`` (per region x usage line, per stamp): pure builders.
+
+``status`` data schema (``-o json``)::
+
+    {"tenants": [{"tenant": str, "isolation": str, "where": str, "location": str|null,
+                  "stamp": str|null, "deployments": [str], "state": "in sync"|"drift"|"missing"|
+                  "error"|"unverified", "changes": int, "detail": str}],
+     "counts": {"in sync": int, "drift": int, "missing": int, "error": int, "unverified": int},
+     "filters": {"isolation": str|null, "stamp": str|null, "drift_only": bool}, "total": int}
+
+``quota`` data schema::
+
+    {"lines": [{"subscription_id": str, "location": str, "usage_name": str, "model": str|null,
+                "sku": str|null, "unit": "K TPM"|"PTU"|"accounts", "limit": float|null,
+                "used": float|null, "allocated": float, "headroom": float|null}],
+     "stamps": [{"stamp": str, "location": str, "accounts": int, "overcommit": float,
+                 "deployments": [{"name": str, "model": str, "sku": str, "capacity": int,
+                                  "capacity_tpm": int|null, "allowed_tpm": float|null,
+                                  "budgets_tpm": int, "tenants": int, "utilisation": float|null}]}]}
+
+``used``/``limit`` come from Azure's usages (null when the region was not listed); ``allocated``
+is what the manifest asks for on that line; ``headroom`` = limit - used.  A stamp's capacity is its
+deployment capacity x 1,000 x its accounts; ``utilisation`` = budgets / (capacity x overcommit).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tenantctl import naming
+from tenantctl.inspection.observe import QuotaObservation
+from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
+from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
+from tenantctl.planning.model import Action, Change, Plan
+from tenantctl.resources import ModelOffer
+
+__all__ = [
+    "FleetStatus",
+    "QuotaLineView",
+    "QuotaReport",
+    "StampLine",
+    "StampView",
+    "StatusRow",
+    "fleet_status",
+    "quota_report",
+]
+
+_ACCOUNTS_USAGE = "OpenAI.S0.AccountCount"
+_NOT_IN_SYNC = (State.DRIFT, State.MISSING, State.ERROR)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    tenant: str
+    isolation: str
+    where: str
+    location: str | None
+    stamp: str | None
+    deployments: tuple[str, ...]
+    state: str
+    changes: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    rows: tuple[StatusRow, ...]
+    counts: dict[str, int]
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tenants": [{**asdict(r), "deployments": list(r.deployments)} for r in self.rows],
+            "counts": self.counts,
+            "filters": self.filters,
+            "total": len(self.rows),
+        }
+
+
+def _short(value: object) -> str:
+    text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _detail(changes: list[Change]) -> str:
+    """A few words on what differs: the first change in full, then how many more."""
+    actionable = [c for c in changes if c.action.is_change and c.action is not Action.DELETE]
+    if not actionable:
+        return ""
+    first = actionable[0]
+    what = first.address.split(".", 2)[-1]
+    if first.changed_fields:
+        f = first.changed_fields[0]
+        text = f"{first.action.symbol} {what} {f.name} {_short(f.before)}→{_short(f.after)}"
+    else:
+        text = f"{first.action.symbol} {what}"
+    return text + (f" (+{len(actionable) - 1} more)" if len(actionable) > 1 else "")
+
+
+def _where(manifest: Manifest, tenant_id: str) -> tuple[str, str | None, str | None]:
+    t = manifest.tenants[tenant_id]
+    if t.isolation is Isolation.DEDICATED:
+        loc = manifest.tenant_location(tenant_id)
+        return loc, loc, None
+    if t.isolation is Isolation.TENANT_PROVIDED:
+        name = (t.resource_id or "").rstrip("/").rsplit("/", 1)[-1]
+        return f"{name} (own)", t.location, None
+    on_stamp = manifest.tenant_location(tenant_id) or None
+    return (f"{t.stamp} ({on_stamp})" if on_stamp else f"{t.stamp}"), on_stamp, t.stamp
+
+
+def _deployment_names(manifest: Manifest, tenant_id: str) -> tuple[str, ...]:
+    t = manifest.tenants[tenant_id]
+    if t.isolation is Isolation.SHARED and t.stamp in manifest.stamps:
+        return tuple(t.shared_deployments or (d.name for d in manifest.stamps[t.stamp].deployments))
+    if t.isolation is Isolation.TENANT_PROVIDED:
+        return tuple(t.expect_deployments)
+    return tuple(d.name for d in manifest.tenant_deployment_specs(tenant_id))
+
+
+def fleet_status(
+    manifest: Manifest, plan: Plan, *, isolation: str | None = None, stamp: str | None = None, drift_only: bool = False
+) -> FleetStatus:
+    """One row per tenant (sorted by id) with its state from ``plan`` (a full, unfiltered plan)."""
+    by_tenant: dict[str, list[Change]] = defaultdict(list)
+    by_stamp: dict[str, list[Change]] = defaultdict(list)
+    for c in plan.changes:  # one pass: 1,000 tenants must not mean 1,000 scans of the plan
+        if c.tenant is not None:
+            by_tenant[c.tenant].append(c)
+        elif c.stamp is not None:
+            by_stamp[c.stamp].append(c)
+    errors = plan.diagnostics.errors
+    rows = []
+    for tenant_id in sorted(manifest.tenants):
+        t = manifest.tenants[tenant_id]
+        if (isolation and t.isolation.value != isolation) or (stamp and t.stamp != stamp):
+            continue
+        scope = by_stamp.get(t.stamp or "", []) if t.isolation is Isolation.SHARED else by_tenant.get(tenant_id, [])
+        changes = relevant_changes(manifest, tenant_id, tuple(scope))
+        state = tenant_state(manifest, tenant_id, changes, relevant_errors(manifest, tenant_id, errors))
+        if drift_only and state not in _NOT_IN_SYNC:
+            continue
+        where, loc, on_stamp = _where(manifest, tenant_id)
+        detail = _detail(changes)
+        if state is State.ERROR:
+            found = relevant_errors(manifest, tenant_id, errors)
+            detail = found[0].summary if found else detail
+        count = sum(1 for c in changes if c.action.is_change and c.action is not Action.DELETE)
+        rows.append(
+            StatusRow(
+                tenant_id,
+                t.isolation.value,
+                where,
+                loc,
+                on_stamp,
+                _deployment_names(manifest, tenant_id),
+                state.value,
+                count,
+                detail,
+            )
+        )
+    counts = Counter(r.state for r in rows)
+    filters = {"isolation": isolation, "stamp": stamp, "drift_only": drift_only}
+    return FleetStatus(tuple(rows), {s.value: counts.get(s.value, 0) for s in State}, filters)
+
+
+# ------------------------------------------------------------------------------------- quota
+
+
+@dataclass(frozen=True)
+class QuotaLineView:
+    subscription_id: str
+    location: str
+    usage_name: str
+    model: str | None
+    sku: str | None
+    unit: str
+    limit: float | None
+    used: float | None
+    allocated: float
+    headroom: float | None
+
+
+@dataclass(frozen=True)
+class StampLine:
+    name: str
+    model: str
+    sku: str
+    capacity: int
+    capacity_tpm: int | None
+    allowed_tpm: float | None
+    budgets_tpm: int
+    tenants: int
+    utilisation: float | None
+
+
+@dataclass(frozen=True)
+class StampView:
+    stamp: str
+    location: str
+    accounts: int
+    overcommit: float
+    deployments: tuple[StampLine, ...]
+
+
+@dataclass(frozen=True)
+class QuotaReport:
+    lines: tuple[QuotaLineView, ...]
+    stamps: tuple[StampView, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lines": [asdict(line) for line in self.lines],
+            "stamps": [{**asdict(s), "deployments": [asdict(d) for d in s.deployments]} for s in self.stamps],
+        }
+
+
+def _usage_name(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> str:
+    want = (model.lower(), version.lower(), sku.lower())
+    offer = next((o for o in offers if (o.model.lower(), o.version.lower(), o.sku.lower()) == want), None)
+    return offer.usage_name if offer else f"OpenAI.{sku}.{model.lower()}"
+
+
+def _stamp_accounts(manifest: Manifest, obs: QuotaObservation) -> Counter[str]:
+    found: Counter[str] = Counter(a.tags.get(naming.TAG_STAMP, "") for a in obs.accounts if naming.TAG_STAMP in a.tags)
+    return Counter({s: max(1, found.get(s, 0)) for s in manifest.stamps})
+
+
+def _allocations(
+    manifest: Manifest, obs: QuotaObservation, accounts: Counter[str]
+) -> dict[tuple[str, str, str], float]:
+    """Capacity the manifest asks for, per (subscription, location, usage name)."""
+    alloc: dict[tuple[str, str, str], float] = defaultdict(float)
+
+    def add(sub: str, loc: str, d: ResolvedDeployment, amount: float) -> None:
+        alloc[(sub, loc, _usage_name(obs.models.get((sub, loc), ()), d.model, d.version, d.sku))] += amount
+
+    for stamp_id, stamp in manifest.stamps.items():
+        sub = manifest.stamp_subscription(stamp_id)
+        alloc[(sub, stamp.location, _ACCOUNTS_USAGE)] += accounts[stamp_id]
+        for d in manifest.stamp_deployments(stamp_id):
+            add(sub, stamp.location, d, d.capacity * accounts[stamp_id])
+    for tenant_id, t in manifest.tenants.items():
+        if t.isolation is Isolation.DEDICATED:
+            sub, loc = manifest.provider.subscription_id, manifest.tenant_location(tenant_id)
+            alloc[(sub, loc, _ACCOUNTS_USAGE)] += 1
+        elif t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp in manifest.stamps:
+            sub, loc = manifest.stamp_subscription(t.stamp), manifest.stamps[t.stamp].location
+        else:
+            continue
+        for d in manifest.resolved_deployments(tenant_id):
+            add(sub, loc, d, d.capacity)
+    return alloc
+
+
+def _split(usage_name: str) -> tuple[str | None, str | None, str]:
+    if usage_name == _ACCOUNTS_USAGE:
+        return None, None, "accounts"
+    parts = usage_name.split(".", 2)
+    if len(parts) != 3:
+        return None, None, "count"
+    _, sku, model = parts
+    return model, sku, "PTU" if sku in PROVISIONED_SKUS else "K TPM"
+
+
+def quota_report(manifest: Manifest, obs: QuotaObservation, *, location: str | None = None) -> QuotaReport:
+    """Per region x usage line: limit, used, allocated, headroom; per stamp: budgets vs capacity."""
+    accounts = _stamp_accounts(manifest, obs)
+    alloc = _allocations(manifest, obs, accounts)
+    keys = {k for k, v in alloc.items() if v}
+    usages = {(u.subscription_id, u.location, u.usage_name): u for us in obs.usages.values() for u in us}
+    keys.update(k for k, u in usages.items() if u.current and k[2] != "AccountCount")
+    lines = []
+    for sub, loc, name in sorted(keys):
+        if location and loc.lower() != location.lower():
+            continue
+        u = usages.get((sub, loc, name))
+        model, sku, unit = _split(name)
+        listed = (sub, loc) in obs.usages
+        used = (u.current if u else 0.0) if listed else None
+        limit = (u.limit if u else 0.0) if listed else None
+        headroom = None if used is None or limit is None else limit - used
+        lines.append(
+            QuotaLineView(sub, loc, name, model, sku, unit, limit, used, alloc.get((sub, loc, name), 0.0), headroom)
+        )
+    return QuotaReport(tuple(lines), _stamps(manifest, accounts, location))
+
+
+def _stamps(manifest: Manifest, accounts: Counter[str], location: str | None) -> tuple[StampView, ...]:
+    views = []
+    for stamp_id in sorted(manifest.stamps):
+        stamp = manifest.stamps[stamp_id]
+        if location and stamp.location.lower() != location.lower():
+            continue
+        names = tuple(d.name for d in stamp.deployments)
+        lines = []
+        for d in manifest.stamp_deployments(stamp_id):
+            riders = [
+                t
+                for t in manifest.tenants.values()
+                if t.isolation is Isolation.SHARED and t.stamp == stamp_id and d.name in (t.shared_deployments or names)
+            ]
+            budgets = sum(t.tpm or 0 for t in riders)
+            capacity = None if d.sku in PROVISIONED_SKUS else d.capacity * 1000 * accounts[stamp_id]
+            allowed = None if capacity is None else capacity * stamp.overcommit
+            share = budgets / allowed if allowed else None
+            lines.append(StampLine(d.name, d.model, d.sku, d.capacity, capacity, allowed, budgets, len(riders), share))
+        views.append(StampView(stamp_id, stamp.location, accounts[stamp_id], stamp.overcommit, tuple(lines)))
+    return tuple(views)

@@ -1,0 +1,182 @@
+"""Read-only observation scoped to what ``inspect`` and ``quota`` show: a few requests, never a write.
+
+``observe_tenant`` reads only what concerns one tenant, so inspecting a dedicated tenant costs at
+most six ARM requests however large the fleet is (the full :func:`tenantctl.observed.observe`
+would list the deployments of every account in the resource group):
+
+=======================  =====================================================================
+isolation                requests
+=======================  =====================================================================
+dedicated                accounts of its group (1), its deployments (1), RAI policies and
+                         blocklists (2, only when it has a content filter), the region's model
+                         catalogue (1), role assignments at the account (1); deleted accounts
+                         (1) only when the account is missing (a live account and a soft-deleted
+                         one cannot share a name, so there is nothing to find otherwise)
+dedicated-deployment     accounts of the stamp's group (1), deployments of each stamp account
+                         (placement is sticky and needs them), filters on its account (2, when
+                         it has one), models (1), role assignments at its account (1), deleted
+                         accounts (1: a leftover of a former dedicated account)
+shared                   accounts of the stamp's group (1), deployments of each stamp account,
+                         models (1), deleted accounts (1)
+tenant-provided          deleted accounts (1); the verifier reads the tenant's side
+=======================  =====================================================================
+
+``observe_quota`` lists the managed groups once and usages + models once per region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tenantctl import naming
+from tenantctl.cloud.port import CloudPort
+from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.observed import ObservedState, is_managed
+from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
+
+__all__ = ["QuotaObservation", "TenantObservation", "manifest_regions", "observe_quota", "observe_tenant"]
+
+Region = tuple[str, str]  # (subscription id, location)
+
+
+@dataclass(frozen=True)
+class TenantObservation:
+    """What was read for one tenant. ``None`` means "not read" (as opposed to read and empty)."""
+
+    state: ObservedState
+    account: AccountRef | None  # the account hosting the tenant's resources, when it exists
+    role_assignments: tuple[RoleAssignment, ...] | None = None
+    deleted_accounts: tuple[DeletedAccount, ...] | None = None
+
+
+def _wants_filter(manifest: Manifest, tenant_id: str) -> bool:
+    tenant = manifest.tenants[tenant_id]
+    return bool(tenant.content_filter or manifest.defaults.content_filter)
+
+
+def _list_group(cloud: CloudPort, sub: str, rg: str) -> tuple[dict[str, Account], dict[str, Account]]:
+    managed: dict[str, Account] = {}
+    foreign: dict[str, Account] = {}
+    for account in cloud.list_accounts(sub, rg):
+        (managed if is_managed(account.tags) else foreign)[account.ref.key] = account
+    return managed, foreign
+
+
+def _stamp_keys(managed: dict[str, Account], stamp_id: str) -> list[str]:
+    return sorted(k for k, a in managed.items() if a.tags.get(naming.TAG_STAMP) == stamp_id)
+
+
+def _leftovers(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> tuple[DeletedAccount, ...]:
+    """Soft-deleted accounts bearing the tenant's dedicated name or its tenant tag."""
+    name = naming.dedicated_account_name(manifest.provider.name_prefix, tenant_id).lower()
+    return tuple(
+        d
+        for d in cloud.list_deleted_accounts(manifest.provider.subscription_id)
+        if d.ref.name.lower() == name or d.tags.get(naming.TAG_TENANT) == tenant_id
+    )
+
+
+def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
+    p = manifest.provider
+    ref = AccountRef(p.subscription_id, p.resource_group, naming.dedicated_account_name(p.name_prefix, tenant_id))
+    managed, foreign = _list_group(cloud, p.subscription_id, p.resource_group)
+    account = managed.get(ref.key)
+    deployments: dict[str, tuple[Deployment, ...]] = {}
+    state = ObservedState(managed, foreign, ((p.subscription_id, p.resource_group),), deployments)
+    if account is None:
+        return TenantObservation(state, None, None, _leftovers(manifest, cloud, tenant_id))
+    deployments[ref.key] = tuple(cloud.list_deployments(ref))
+    policies, blocklists = {}, {}
+    if _wants_filter(manifest, tenant_id):
+        policies[ref.key] = tuple(cloud.list_rai_policies(ref))
+        blocklists[ref.key] = tuple(cloud.list_blocklists(ref))
+    region = (ref.subscription_id, account.location)
+    models = (
+        {region: tuple(cloud.list_models(*region))} if deployments[ref.key] or _owns_any(manifest, tenant_id) else {}
+    )
+    state = state.merged(rai_policies=policies, blocklists=blocklists, models=models)
+    roles = tuple(cloud.list_role_assignments(ref.id))
+    return TenantObservation(state, account.ref, roles, ())
+
+
+def _owns_any(manifest: Manifest, tenant_id: str) -> bool:
+    return bool(manifest.tenant_deployment_specs(tenant_id))
+
+
+def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
+    tenant = manifest.tenants[tenant_id]
+    stamp_id = tenant.stamp or ""
+    if stamp_id not in manifest.stamps:
+        return TenantObservation(ObservedState(), None, None, _leftovers(manifest, cloud, tenant_id))
+    sub, rg = manifest.stamp_subscription(stamp_id), manifest.stamp_resource_group(stamp_id)
+    managed, foreign = _list_group(cloud, sub, rg)
+    keys = _stamp_keys(managed, stamp_id)
+    deployments = {k: tuple(cloud.list_deployments(managed[k].ref)) for k in keys}
+    home = next(
+        (k for k in keys if any(d.tags.get(naming.TAG_TENANT) == tenant_id for d in deployments[k])),
+        None,
+    )
+    # Where a tenant has no deployment yet, placement decides; the first stamp account is the
+    # endpoint shared tenants are routed to, so it is the one whose roles and filters matter.
+    host = managed[home] if home else (managed[keys[0]] if keys else None)
+    state = ObservedState(managed, foreign, ((sub, rg),), deployments)
+    if host is None:
+        return TenantObservation(state, None, None, _leftovers(manifest, cloud, tenant_id))
+    policies, blocklists = {}, {}
+    dedicated_deployment = tenant.isolation is Isolation.DEDICATED_DEPLOYMENT
+    if dedicated_deployment and _wants_filter(manifest, tenant_id):
+        policies[host.ref.key] = tuple(cloud.list_rai_policies(host.ref))
+        blocklists[host.ref.key] = tuple(cloud.list_blocklists(host.ref))
+    region = (sub, host.location)
+    state = state.merged(
+        rai_policies=policies, blocklists=blocklists, models={region: tuple(cloud.list_models(*region))}
+    )
+    roles = tuple(cloud.list_role_assignments(host.ref.id)) if dedicated_deployment else None
+    return TenantObservation(state, host.ref, roles, _leftovers(manifest, cloud, tenant_id))
+
+
+def observe_tenant(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
+    """Read what inspecting ``tenant_id`` shows (see the module docstring for the cost). Read-only."""
+    isolation = manifest.tenants[tenant_id].isolation
+    if isolation is Isolation.DEDICATED:
+        return _dedicated(manifest, cloud, tenant_id)
+    if isolation in (Isolation.DEDICATED_DEPLOYMENT, Isolation.SHARED):
+        return _on_stamp(manifest, cloud, tenant_id)
+    return TenantObservation(ObservedState(), None, None, _leftovers(manifest, cloud, tenant_id))
+
+
+@dataclass(frozen=True)
+class QuotaObservation:
+    """Usages and catalogues per region, and the managed accounts (stamps grow by account)."""
+
+    accounts: tuple[Account, ...]
+    usages: dict[Region, tuple[QuotaUsage, ...]]
+    models: dict[Region, tuple[ModelOffer, ...]]
+
+
+def manifest_regions(manifest: Manifest) -> list[Region]:
+    """Every (subscription, region) the manifest places accounts in, sorted."""
+    regions: set[Region] = set()
+    for tenant_id, tenant in manifest.tenants.items():
+        if tenant.isolation is Isolation.DEDICATED:
+            regions.add((manifest.provider.subscription_id, manifest.tenant_location(tenant_id)))
+    for stamp_id, stamp in manifest.stamps.items():
+        regions.add((manifest.stamp_subscription(stamp_id), stamp.location))
+    return sorted(regions)
+
+
+def observe_quota(manifest: Manifest, cloud: CloudPort, *, locations: Iterable[str] = ()) -> QuotaObservation:
+    """Managed accounts (one list per group), then usages and models per region. Read-only."""
+    wanted = {loc.lower() for loc in locations}
+    regions = [r for r in manifest_regions(manifest) if not wanted or r[1].lower() in wanted]
+    groups = {(manifest.provider.subscription_id, manifest.provider.resource_group)}
+    groups.update((manifest.stamp_subscription(s), manifest.stamp_resource_group(s)) for s in manifest.stamps)
+    accounts: list[Account] = []
+    for sub, rg in sorted(groups):
+        accounts.extend(a for a in cloud.list_accounts(sub, rg) if is_managed(a.tags))
+    return QuotaObservation(
+        tuple(accounts),
+        {r: tuple(cloud.list_usages(*r)) for r in regions},
+        {r: tuple(cloud.list_models(*r)) for r in regions},
+    )

@@ -1,0 +1,74 @@
+"""A tenant's health in one word, derived from a plan (pure): the same rule for ``status`` and ``inspect``.
+
+=============  ================================================================================
+state          meaning
+=============  ================================================================================
+error          the plan has an error for the tenant (or its stamp): apply could not fix it alone
+missing        nothing of the tenant exists in Azure yet: every relevant change is a create
+drift          some of it exists, and the plan would change something (field, missing part)
+in sync        Azure matches the manifest for this tenant
+unverified     tenant-provided: nothing of ours to compare; ``inspect`` runs the verifier
+=============  ================================================================================
+
+A ``shared`` tenant owns nothing in Azure, so its state is the state of its stamp's accounts and
+shared deployments.  Deletes appear only with ``--prune`` and so never count here.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tenantctl.diagnostics import Diagnostic
+from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.planning.model import Action, Change, Plan
+
+__all__ = ["State", "relevant_changes", "relevant_errors", "tenant_state"]
+
+
+class State(str, Enum):
+    IN_SYNC = "in sync"
+    DRIFT = "drift"
+    MISSING = "missing"
+    ERROR = "error"
+    UNVERIFIED = "unverified"
+
+
+def relevant_changes(manifest: Manifest, tenant_id: str, changes: tuple[Change, ...]) -> list[Change]:
+    """The changes (no-ops included) that decide the tenant's state."""
+    tenant = manifest.tenants[tenant_id]
+    if tenant.isolation is Isolation.SHARED:
+        return [c for c in changes if c.tenant is None and c.stamp is not None and c.stamp == tenant.stamp]
+    return [c for c in changes if c.tenant == tenant_id]
+
+
+def relevant_errors(manifest: Manifest, tenant_id: str, diagnostics: Plan | list[Diagnostic]) -> list[Diagnostic]:
+    """Error diagnostics about the tenant, or about the stamp a shared tenant rides on."""
+    items = diagnostics.diagnostics.errors if isinstance(diagnostics, Plan) else [d for d in diagnostics if d.is_error]
+    tenant = manifest.tenants[tenant_id]
+    stamp_path = f"stamps.{tenant.stamp}" if tenant.isolation is Isolation.SHARED and tenant.stamp else None
+    return [
+        d
+        for d in items
+        if d.tenant == tenant_id
+        or (
+            stamp_path is not None
+            and d.tenant is None
+            and (d.path == stamp_path or d.path.startswith(stamp_path + "."))
+        )
+        or d.path == f"tenants.{tenant_id}"
+        or d.path.startswith(f"tenants.{tenant_id}.")
+    ]
+
+
+def tenant_state(manifest: Manifest, tenant_id: str, changes: list[Change], errors: list[Diagnostic]) -> State:
+    """Apply the table in the module docstring to the relevant changes and errors."""
+    if manifest.tenants[tenant_id].isolation is Isolation.TENANT_PROVIDED:
+        return State.ERROR if errors else State.UNVERIFIED
+    if errors:
+        return State.ERROR
+    actionable = [c for c in changes if c.action.is_change and c.action is not Action.DELETE]
+    if not actionable:
+        return State.IN_SYNC
+    if len(actionable) == len(changes) and all(c.action in (Action.CREATE, Action.RESTORE) for c in actionable):
+        return State.MISSING
+    return State.DRIFT
