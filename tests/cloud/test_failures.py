@@ -103,8 +103,11 @@ def test_request_conflict_from_parallel_writers_is_retried(
         pytest.param(FaultSettings(rate_5xx=0.5, retry_after=0, seed=11), id="5xx"),
         pytest.param(FaultSettings(drop_rate=0.4, seed=13), id="dropped-connections"),
         pytest.param(FaultSettings(lro_fail_rate=0.5, seed=17), id="failed-lros"),
+        # GETs too: LRO polls fail, and then the whole write is re-issued.
         pytest.param(
-            FaultSettings(rate_429=0.2, rate_5xx=0.2, drop_rate=0.2, methods=("GET", "PUT", "DELETE"), seed=19),
+            FaultSettings(
+                rate_429=0.05, rate_5xx=0.05, drop_rate=0.05, retry_after=0, methods=("GET", "PUT", "DELETE"), seed=19
+            ),
             id="mixed-including-polls",
         ),
     ],
@@ -217,3 +220,24 @@ def test_wrong_secret_is_terminal_and_never_leaks(fast_emulator: Any, subscripti
     assert caught.value.code == "AuthenticationFailed"
     assert secret not in str(caught.value)
     assert secret not in repr(cloud)
+
+
+def test_connection_dropped_inside_an_lro_reissues_the_whole_write(
+    fast_emulator: Any, new_account: Callable[..., Account]
+) -> None:
+    ref = new_account().ref
+    cloud = connect_emulator(fast_emulator, max_attempts=60, backoff_initial=0.01, backoff_cap=0.1)
+    fast_emulator.reset_counts()
+    # Only GETs fail: the PUTs land, then the poller's final GET of the LRO is dropped (the emulator
+    # spares operationResults polls). Only those GETs draw from the seeded RNG, so this is deterministic.
+    fast_emulator.set_faults(FaultSettings(drop_rate=0.7, methods=("GET",), seed=5))
+    try:
+        for i in range(3):
+            cloud.put_deployment(deployment(ref, name=f"d{i}", capacity=1))
+    finally:
+        fast_emulator.set_faults(FaultSettings())
+        cloud.close()
+    puts = fast_emulator.request_counts().get("deployments.begin_create_or_update", 0)
+    assert cloud.stats.retries["ConnectionError"] >= 1
+    assert puts > 3  # a dropped poll made us send the idempotent PUT again
+    assert sorted(d.name for d in cloud.list_deployments(ref)) == ["d0", "d1", "d2"]
