@@ -1,0 +1,211 @@
+"""Helpers the benchmarks and soaks share: generated manifests, an in-process emulator, plan and apply.
+
+Everything here drives tenantctl's own pipeline (``reconcile.make_plan_run`` → ``apply_plan``) through
+the real Azure adapter over HTTPS against :class:`tenantctl.emulator.Emulator`; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import generate_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+TENANTCTL = str(VENV_BIN / "tenantctl") if (VENV_BIN / "tenantctl").exists() else "tenantctl"
+
+# Variables that silently re-route or re-verify Azure/msal traffic (as in tests/conftest.py).
+_HOSTILE_ENV = (
+    "MSAL_FORCE_REGION",
+    "AZURE_REGIONAL_AUTHORITY_NAME",
+    "REGION_NAME",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_AUTHORITY_HOST",
+)
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _HOSTILE_ENV}
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+def scrub_env() -> None:
+    for name in _HOSTILE_ENV:
+        os.environ.pop(name, None)
+
+
+def write_manifest(directory: Path, tenants: int, *, seed: int = 0, name: str = "tenants.toml") -> Path:
+    path = directory / name
+    path.write_text(generate_manifest(tenants, seed=seed), encoding="utf-8")
+    return path
+
+
+def load(path: Path) -> Any:
+    from tenantctl.reconcile import load_valid_manifest
+
+    manifest, _ = load_valid_manifest(path)
+    return manifest
+
+
+# --------------------------------------------------------------------------------------- processes
+def best_of(command: Sequence[str], runs: int, *, cwd: Path | None = None) -> tuple[float, float, int]:
+    """(best, median) wall seconds of a whole process, and its exit code (of the last run)."""
+    times: list[float] = []
+    code = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, env=clean_env(), capture_output=True, check=False)
+        times.append(time.perf_counter() - started)
+        code = done.returncode
+    return min(times), statistics.median(times), code
+
+
+def child_peak_rss_mb(command: Sequence[str], *, cwd: Path | None = None) -> tuple[float, int, str]:
+    """Peak RSS (MB) of ``command`` run alone in a fresh grandchild, via RUSAGE_CHILDREN."""
+    # ru_maxrss of RUSAGE_CHILDREN is the max over every waited-for child: isolate this one in a
+    # fresh Python so that earlier children of *this* process cannot inflate the figure.
+    probe = (
+        "import resource, subprocess, sys, json;"
+        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode,"
+        " p.stdout[-2000:] + p.stderr[-2000:]]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *command],
+        cwd=cwd,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import json
+
+    kb, code, tail = json.loads(done.stdout)
+    return kb / 1024.0, code, tail
+
+
+def self_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# --------------------------------------------------------------------------------------- emulator
+@contextmanager
+def emulator_for(
+    manifest: Any, *, lro_seconds: float = 0.02, latency_ms: float = 0.0, state_dir: Path | None = None
+) -> Iterator[Any]:
+    """A started emulator with the manifest's subscriptions registered (as the CLI's --emulator does)."""
+    from tenantctl.emulator import Emulator, EmulatorSettings
+    from tenantctl.reconcile import manifest_subscriptions
+
+    scrub_env()
+    emu = Emulator(
+        state_dir=state_dir,
+        settings=EmulatorSettings(lro_seconds=lro_seconds, retry_after=0, latency_ms=latency_ms),
+    ).start()
+    try:
+        for sub in sorted(manifest_subscriptions(manifest)):
+            emu.add_subscription(sub, emu.home_directory)
+            emu.assign_role(f"/subscriptions/{sub}", emu.provider.object_id, "Owner")
+        yield emu
+    finally:
+        emu.stop()
+
+
+@contextmanager
+def cloud_for(emu: Any, *, polling_interval: float = 0.02, max_attempts: int = 8) -> Iterator[Any]:
+    from tenantctl.cloud.azure import connect_emulator
+
+    cloud = connect_emulator(emu, polling_interval=polling_interval, max_attempts=max_attempts)
+    try:
+        yield cloud
+    finally:
+        cloud.close()
+
+
+def make_plan(manifest: Any, cloud: Any, *, prune: bool = False) -> Any:
+    from tenantctl.diagnostics import Diagnostics
+    from tenantctl.reconcile import PlanOptions, make_plan_run
+
+    return make_plan_run(manifest, cloud, PlanOptions(prune=prune), Diagnostics()).plan
+
+
+@dataclass
+class TimingHooks:
+    """Apply hooks recording each change's duration, to compute the critical path afterwards."""
+
+    durations: dict[str, float] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)
+    retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_start(self, change: Any) -> None:
+        return None
+
+    def on_retry(self, change: Any, attempt: int, error: Exception) -> None:
+        with self._lock:
+            self.retries += 1
+
+    def on_done(self, change: Any, outcome: Any) -> None:
+        from tenantctl.execution.schedule import queue_key
+
+        with self._lock:
+            self.durations[change.address] = float(outcome.duration)
+            self.queues[change.address] = queue_key(change)
+
+    def on_skip(self, change: Any, reason: str) -> None:
+        return None
+
+    def critical_path(self) -> tuple[float, str, int]:
+        """(seconds, queue, writes): resource-group writes + the busiest account's serial chain.
+
+        Every account waits for its resource group, and an account's writes run one at a time, so no
+        schedule can finish sooner than this (with unlimited parallelism).
+        """
+        per_queue: dict[str, float] = defaultdict(float)
+        count: dict[str, int] = defaultdict(int)
+        groups = 0.0
+        for address, seconds in self.durations.items():
+            queue = self.queues[address]
+            if "/providers/" not in queue:  # a resource-group write: before every account
+                groups = max(groups, seconds)
+                continue
+            per_queue[queue] += seconds
+            count[queue] += 1
+        if not per_queue:
+            return groups, "", 0
+        busiest = max(per_queue, key=lambda q: per_queue[q])
+        return groups + per_queue[busiest], busiest, count[busiest]
+
+
+def apply(manifest: Any, cloud: Any, *, parallelism: int = 10, prune: bool = False) -> tuple[Any, Any, TimingHooks]:
+    """Plan, then apply it; (plan, result, hooks)."""
+    from tenantctl.execution.executor import apply_plan
+
+    plan = make_plan(manifest, cloud, prune=prune)
+    if plan.is_blocked:
+        raise RuntimeError(f"the plan is blocked: {[d.message for d in plan.diagnostics.errors]}")
+    hooks = TimingHooks()
+    result = apply_plan(plan, cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
+    return plan, result, hooks
+
+
+def temp_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix=prefix)

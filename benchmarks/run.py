@@ -1,0 +1,303 @@
+"""tenantctl's figures (DESIGN.md §8), measured side by side in one run, printed as one table.
+
+    .venv/bin/python -m benchmarks.run            # the full run (~1 minute)
+    .venv/bin/python -m benchmarks.run --quick    # smaller sizes, fewer repeats (~15 s)
+    .venv/bin/python -m benchmarks.run --only plan,naive --json out.json
+
+Rows (keys for --only): start, validate, plan + naive (one emulator session), apply, memory, emulator.
+Each row prints the figure, the aim, whether it is met, and the command that reproduces it alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python benchmarks/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import common
+from benchmarks.generate import mix_for
+
+__all__ = ["Row", "machine", "main"]
+
+KEYS = ("start", "validate", "plan", "naive", "apply", "memory", "emulator")
+
+
+@dataclass
+class Row:
+    key: str
+    figure: str
+    measured: str
+    aim: str
+    met: bool | None  # None: no aim (a reference figure)
+    reproduce: str
+    value: float = 0.0
+    note: str = ""
+
+
+def _cmd(key: str, quick: bool) -> str:
+    return f"python -m benchmarks.run --only {key}" + (" --quick" if quick else "")
+
+
+# ------------------------------------------------------------------------------------------ rows
+def bench_start(quick: bool) -> list[Row]:
+    best, median, code = common.best_of([common.TENANTCTL, "--help"], 5 if quick else 10)
+    return [
+        Row(
+            "start",
+            "CLI start: `tenantctl --help` (whole process)",
+            f"{best:.3f} s (median {median:.3f})",
+            "≤ 0.3 s",
+            best <= 0.3 and code == 0,
+            _cmd("start", quick),
+            best,
+        )
+    ]
+
+
+def bench_validate(quick: bool, workdir: Path) -> list[Row]:
+    rows = []
+    for n, aim in ((1000, 1.0), (10_000, None)):
+        if quick and n > 1000:
+            continue
+        path = common.write_manifest(workdir, n, name=f"validate-{n}.toml")
+        best, median, code = common.best_of(
+            [common.TENANTCTL, "validate", "-f", str(path)], 3 if quick or n > 1000 else 5
+        )
+        rows.append(
+            Row(
+                "validate",
+                f"`validate`, {n:,} tenants (whole process)",
+                f"{best:.2f} s (median {median:.2f})",
+                f"≤ {aim:g} s" if aim else "— (10× the aim's size)",
+                (best <= aim and code == 0) if aim else (None if code == 0 else False),
+                _cmd("validate", quick),
+                best,
+                "" if code == 0 else f"exit code {code}",
+            )
+        )
+    return rows
+
+
+def _regions(observed: object) -> int:
+    accounts = getattr(observed, "accounts", {}).values()
+    return len({(a.ref.subscription_id.lower(), a.location.lower()) for a in accounts})
+
+
+def bench_plan_and_naive(quick: bool, workdir: Path, keys: set[str]) -> list[Row]:
+    """Apply N tenants (latency 0, fast LROs), then a no-op plan at 20 ms/request, then the baseline."""
+    from benchmarks.baselines import naive_refresh
+    from tenantctl.observed import observe
+
+    n = 200 if quick else 1000
+    mix = mix_for(n)
+    manifest = common.load(common.write_manifest(workdir, n, name=f"plan-{n}.toml"))
+    rows: list[Row] = []
+    with common.emulator_for(manifest, lro_seconds=0.02) as emu, common.cloud_for(emu) as cloud:
+        _, result, _ = common.apply(manifest, cloud, parallelism=32)
+        if result.status.value != "success":
+            raise RuntimeError(f"setup apply of {n} tenants was {result.status.value}")
+        observed = observe(manifest, cloud)  # also warms sign-in and connections
+        accounts = len(observed.accounts)
+        deployments = sum(len(v) for v in observed.deployments.values())
+        regions = _regions(observed)
+        emu.settings.latency_ms = 20.0
+        if "plan" in keys:
+            emu.reset_counts()
+            started = time.perf_counter()
+            plan = common.make_plan(manifest, cloud)
+            seconds = time.perf_counter() - started
+            counts = emu.request_counts()
+            requests = counts.get("total", sum(counts.values()))
+            budget = accounts + regions + 2 * mix.tenant_provided
+            detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "total")
+            rows.append(
+                Row(
+                    "plan",
+                    f"no-op `plan`, {n:,} tenants, 20 ms/request: ARM requests",
+                    f"{requests} ({detail})",
+                    f"≤ {budget} (= {accounts} accounts + {regions} regions"
+                    f" + 2 × {mix.tenant_provided} tenant-provided)",
+                    requests <= budget and not plan.has_changes,
+                    _cmd("plan", quick),
+                    requests,
+                )
+            )
+            rows.append(
+                Row(
+                    "plan",
+                    f"no-op `plan`, {n:,} tenants, 20 ms/request: wall time (observe + plan)",
+                    f"{seconds:.2f} s",
+                    "≤ 3 s",
+                    seconds <= 3.0 and not plan.has_changes,
+                    _cmd("plan", quick),
+                    seconds,
+                    f"{seconds / max(requests, 1) * 1000:.1f} ms per request: observe is sequential",
+                )
+            )
+        if "naive" in keys:
+            emu.reset_counts()
+            sent, seconds = naive_refresh(emu, observed, parallelism=10)
+            rows.append(
+                Row(
+                    "naive",
+                    f"baseline: one GET per resource ({accounts} accounts + {deployments} deployments), "
+                    "SDK, 10 threads, 20 ms/request",
+                    f"{sent} requests, {seconds:.2f} s",
+                    "— (reference)",
+                    None,
+                    _cmd("naive", quick),
+                    seconds,
+                )
+            )
+    return rows
+
+
+def bench_apply(quick: bool, workdir: Path) -> list[Row]:
+    n = 200 if not quick else 60
+    manifest = common.load(common.write_manifest(workdir, n, name=f"apply-{n}.toml"))
+    with common.emulator_for(manifest, lro_seconds=0.05) as emu, common.cloud_for(emu) as cloud:
+        common.make_plan(manifest, cloud)  # sign-in and connections before the clock
+        plan, result, hooks = common.apply(manifest, cloud, parallelism=10)
+    critical, _queue, writes = hooks.critical_path()
+    total_work = sum(hooks.durations.values())
+    ratio = result.duration / critical if critical else float("inf")
+    return [
+        Row(
+            "apply",
+            f"`apply` from empty, {n} tenants ({len(plan.actionable)} writes, parallelism 10, LRO 0.05 s)",
+            f"{result.duration:.2f} s = {ratio:.2f} × critical path {critical:.2f} s "
+            f"(busiest account: {writes} serial writes; all writes / 10 = {total_work / 10:.2f} s)",
+            "≤ 1.15 ×",
+            ratio <= 1.15 and result.status.value == "success",
+            _cmd("apply", quick),
+            ratio,
+            f"status {result.status.value}, {hooks.retries} retries",
+        )
+    ]
+
+
+def bench_memory(quick: bool, workdir: Path) -> list[Row]:
+    n = 2000 if quick else 10_000
+    path = common.write_manifest(workdir, n, name=f"memory-{n}.toml")
+    observed = workdir / f"observed-{n}.json"
+    module = [sys.executable, "-m", "benchmarks.plan_memory"]
+    common.child_peak_rss_mb([*module, "observed", str(path), str(observed)], cwd=common.REPO)
+    mb, code, tail = common.child_peak_rss_mb([*module, "plan", str(path), str(observed)], cwd=common.REPO)
+    return [
+        Row(
+            "memory",
+            f"peak RSS of no-op `plan`, {n:,} tenants (synthetic observed state, SDKs imported)",
+            f"{mb:.0f} MB",
+            "≤ 200 MB",
+            mb <= 200 and code == 0,
+            _cmd("memory", quick),
+            mb,
+            tail.strip().splitlines()[-1] if tail.strip() else "",
+        )
+    ]
+
+
+def bench_emulator(quick: bool) -> list[Row]:
+    from benchmarks.emulator_throughput import get_throughput
+    from tenantctl.emulator import Emulator, EmulatorSettings
+
+    common.scrub_env()
+    with Emulator(settings=EmulatorSettings(lro_seconds=0.01, retry_after=0)) as emu:
+        rate, count = get_throughput(emu, seconds=1.0 if quick else 3.0, threads=8)
+    return [
+        Row(
+            "emulator",
+            "emulator GET throughput (accounts.get, SDK, 8 threads, no latency)",
+            f"{rate:,.0f} requests/s ({count} in the window)",
+            "— (reference)",
+            None,
+            _cmd("emulator", quick),
+            rate,
+        )
+    ]
+
+
+# ------------------------------------------------------------------------------------------ output
+def machine() -> dict[str, str]:
+    import os
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def render(rows: list[Row]) -> str:
+    header = ("figure", "measured", "aim", "met?", "reproduce")
+    cells = [header] + [
+        (
+            r.figure,
+            r.measured + (f" [{r.note}]" if r.note else ""),
+            r.aim,
+            "—" if r.met is None else ("yes" if r.met else "NO"),
+            r.reproduce,
+        )
+        for r in rows
+    ]
+    lines = ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("---" for _ in header) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure tenantctl's figures (DESIGN.md §8).")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats")
+    parser.add_argument("--only", default=",".join(KEYS), help=f"comma-separated subset of {','.join(KEYS)}")
+    parser.add_argument("--json", type=Path, help="also write the rows and the machine as JSON here")
+    args = parser.parse_args(argv)
+    keys = {k.strip() for k in args.only.split(",") if k.strip()}
+    unknown = keys - set(KEYS)
+    if unknown:
+        parser.error(f"unknown rows: {', '.join(sorted(unknown))}")
+    rows: list[Row] = []
+    with common.temp_dir("tenantctl-bench-") as tmp:
+        workdir = Path(tmp)
+        steps: list[tuple[set[str], Callable[[], list[Row]]]] = [
+            ({"start"}, lambda: bench_start(args.quick)),
+            ({"validate"}, lambda: bench_validate(args.quick, workdir)),
+            ({"plan", "naive"}, lambda: bench_plan_and_naive(args.quick, workdir, keys)),
+            ({"apply"}, lambda: bench_apply(args.quick, workdir)),
+            ({"memory"}, lambda: bench_memory(args.quick, workdir)),
+            ({"emulator"}, lambda: bench_emulator(args.quick)),
+        ]
+        for wanted, step in steps:
+            if wanted & keys:
+                print(f"… {'/'.join(sorted(wanted & keys))}", file=sys.stderr, flush=True)
+                rows += step()
+    info = machine()
+    print(f"tenantctl figures — {info['date']}; {info['nproc']} CPUs, {info['cpu']}; Python {info['python']}")
+    print(render(rows))
+    if args.json:
+        args.json.write_text(
+            json.dumps({"machine": info, "quick": args.quick, "rows": [asdict(r) for r in rows]}, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
