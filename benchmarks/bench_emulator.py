@@ -28,9 +28,17 @@ from tenantctl.emulator import Emulator, EmulatorSettings
 
 def _token(emu: Any) -> str:
     sp = emu.provider
-    r = requests.post(f"{emu.endpoint}/{sp.directory}/oauth2/v2.0/token", verify=str(emu.ca_path), timeout=10,
-                      data={"grant_type": "client_credentials", "client_id": sp.client_id,
-                            "client_secret": sp.client_secret, "scope": "https://management.azure.com/.default"})
+    r = requests.post(
+        f"{emu.endpoint}/{sp.directory}/oauth2/v2.0/token",
+        verify=str(emu.ca_path),
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sp.client_id,
+            "client_secret": sp.client_secret,
+            "scope": "https://management.azure.com/.default",
+        },
+    )
     r.raise_for_status()
     return str(r.json()["access_token"])
 
@@ -39,11 +47,17 @@ def _setup(emu: Any, token: str) -> str:
     s = emu.subscription_id
     base = f"{emu.endpoint}/subscriptions/{s}/resourcegroups/bench"
     h = {"Authorization": f"Bearer {token}"}
-    requests.put(f"{base}?api-version=2025-04-01", json={"location": "eastus"}, headers=h,
-                 verify=str(emu.ca_path), timeout=10).raise_for_status()
+    requests.put(
+        f"{base}?api-version=2025-04-01", json={"location": "eastus"}, headers=h, verify=str(emu.ca_path), timeout=10
+    ).raise_for_status()
     acct = f"{emu.endpoint}/subscriptions/{s}/resourceGroups/bench/providers/Microsoft.CognitiveServices/accounts/a1"
-    requests.put(f"{acct}?api-version=2025-09-01", json={"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}},
-                 headers=h, verify=str(emu.ca_path), timeout=10).raise_for_status()
+    requests.put(
+        f"{acct}?api-version=2025-09-01",
+        json={"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}},
+        headers=h,
+        verify=str(emu.ca_path),
+        timeout=10,
+    ).raise_for_status()
     return f"{acct}?api-version=2025-09-01"
 
 
@@ -56,8 +70,9 @@ class _Remote:
         self.subscription_id = str(info["subscription_id"])
         from tenantctl.emulator import ServicePrincipal
 
-        self.provider = ServicePrincipal(str(info["directory"]), str(info["client_id"]), str(info["client_secret"]),
-                                         str(info["object_id"]))
+        self.provider = ServicePrincipal(
+            str(info["directory"]), str(info["client_id"]), str(info["client_secret"]), str(info["object_id"])
+        )
 
 
 _SERVE = (
@@ -98,10 +113,17 @@ def run(seconds: float, sdk: bool, inproc: bool = False) -> float:
             from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
             sp = emu.provider
-            cred = ClientSecretCredential(sp.directory, sp.client_id, sp.client_secret, authority=emu.endpoint,
-                                          disable_instance_discovery=True, connection_verify=str(emu.ca_path))
-            client = CognitiveServicesManagementClient(cred, emu.subscription_id, base_url=emu.endpoint,
-                                                       connection_verify=str(emu.ca_path), retry_total=0)
+            cred = ClientSecretCredential(
+                sp.directory,
+                sp.client_id,
+                sp.client_secret,
+                authority=emu.endpoint,
+                disable_instance_discovery=True,
+                connection_verify=str(emu.ca_path),
+            )
+            client = CognitiveServicesManagementClient(
+                cred, emu.subscription_id, base_url=emu.endpoint, connection_verify=str(emu.ca_path), retry_total=0
+            )
 
             def call() -> None:
                 client.accounts.get("bench", "a1")

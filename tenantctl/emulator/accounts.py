@@ -58,9 +58,7 @@ def account_id(sub: str, rg: str, name: str) -> str:
 
 
 def deleted_id(sub: str, location: str, rg: str, name: str) -> str:
-    return (
-        f"/subscriptions/{sub}/providers/{NS}/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}"
-    )
+    return f"/subscriptions/{sub}/providers/{NS}/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}"
 
 
 def get_account(world: World, sub: str, rg: str, name: str) -> Doc:
@@ -180,8 +178,7 @@ def _identity(world: World, sub: str, requested: Any, existing: Doc | None) -> D
         )
     if requested.get("userAssignedIdentities"):
         ident["userAssignedIdentities"] = {
-            k: {"principalId": new_guid(), "clientId": new_guid()}
-            for k in requested["userAssignedIdentities"]
+            k: {"principalId": new_guid(), "clientId": new_guid()} for k in requested["userAssignedIdentities"]
         }
     return ident
 
@@ -320,9 +317,7 @@ def _restore(ctx: Ctx, deleted: Doc) -> Response:
     save_account(world, doc)
     for kind, children in deleted["_children"].items():
         for child in children:
-            world.store.put(
-                kind, child["id"], child, parent=child.get("_parent", child["_account"]), sub=doc["_sub"]
-            )
+            world.store.put(kind, child["id"], child, parent=child.get("_parent", child["_account"]), sub=doc["_sub"])
     world.store.delete("deleted_account", deleted["id"])
     return json_response(public(doc), 201, lro.async_headers(ctx, op))
 
@@ -375,9 +370,7 @@ def _patch(ctx: Ctx) -> Response:
 def _delete(ctx: Ctx) -> Response:
     world = ctx.world
     with world.store.tx():
-        doc = world.store.get(
-            "account", account_id(ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"])
-        )
+        doc = world.store.get("account", account_id(ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"]))
         if doc is None:
             return empty_response(204)
         lro.assert_not_busy(world, doc)
@@ -404,9 +397,7 @@ def soft_delete(world: World, doc: Doc) -> None:
     children: dict[str, list[Doc]] = {}
     for kind in CHILD_KINDS:
         items = [
-            c
-            for c in world.store.in_subscription(kind, doc["_sub"])
-            if c["_account"].lower() == doc["id"].lower()
+            c for c in world.store.in_subscription(kind, doc["_sub"]) if c["_account"].lower() == doc["id"].lower()
         ]
         for c in items:
             c["properties"]["provisioningState"] = "Succeeded"
@@ -484,9 +475,7 @@ def _list_rg(ctx: Ctx) -> Response:
 
 
 def _list_sub(ctx: Ctx) -> Response:
-    return ctx.page(
-        [public(a) for a in ctx.world.store.in_subscription("account", ctx.params["subscriptionId"])]
-    )
+    return ctx.page([public(a) for a in ctx.world.store.in_subscription("account", ctx.params["subscriptionId"])])
 
 
 def _list_keys(ctx: Ctx) -> Response:
@@ -513,9 +502,7 @@ def _deleted_list(ctx: Ctx) -> Response:
 def _deleted_lookup(ctx: Ctx) -> Doc:
     sub = ctx.params["subscriptionId"]
     _expire_deleted(ctx.world, sub)
-    did = deleted_id(
-        sub, ctx.params["location"].replace(" ", "").lower(), ctx.params["rg"], ctx.params["name"]
-    )
+    did = deleted_id(sub, ctx.params["location"].replace(" ", "").lower(), ctx.params["rg"], ctx.params["name"])
     d = ctx.world.store.get("deleted_account", did)
     if d is None:
         raise ArmError(
@@ -556,16 +543,12 @@ def _check_domain(ctx: Ctx) -> Response:
         "kind": body.get("kind"),
     }
     if taken:
-        doc["reason"] = (
-            f"Sub domain name '{subdomain}' is not valid or has been occupied by another resource."
-        )
+        doc["reason"] = f"Sub domain name '{subdomain}' is not valid or has been occupied by another resource."
     return json_response(doc)
 
 
 def register(router: Router) -> None:
-    acct = (
-        "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
-    )
+    acct = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
     prov = "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices"
     read, write, delete = f"{NS}/accounts/read", f"{NS}/accounts/write", f"{NS}/accounts/delete"
     router.add("GET", acct, _list_rg, "accounts.list_by_resource_group", read)
@@ -573,9 +556,7 @@ def register(router: Router) -> None:
     router.add("PUT", acct + "/{name}", _put, "accounts.begin_create", write)
     router.add("PATCH", acct + "/{name}", _patch, "accounts.begin_update", write)
     router.add("DELETE", acct + "/{name}", _delete, "accounts.begin_delete", delete)
-    router.add(
-        "POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action"
-    )
+    router.add("POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action")
     router.add("GET", prov + "/accounts", _list_sub, "accounts.list", read)
     router.add(
         "GET",

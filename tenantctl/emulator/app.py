@@ -113,9 +113,7 @@ class Dispatcher:
         except Exception:
             log.exception("emulator handler failed for %s %s", method, path)
             return self._finish(
-                error_response(
-                    ArmError(500, "InternalServerError", "The emulator failed to process the request.")
-                )
+                error_response(ArmError(500, "InternalServerError", "The emulator failed to process the request."))
             )
 
     @staticmethod
@@ -195,9 +193,7 @@ class Dispatcher:
             return {}
         sub = self.world.store.get("subscription", m.group(1))
         if sub is None:
-            raise ArmError(
-                404, "SubscriptionNotFound", f"The subscription '{m.group(1)}' could not be found."
-            )
+            raise ArmError(404, "SubscriptionNotFound", f"The subscription '{m.group(1)}' could not be found.")
         tid = str((ctx.claims or {}).get("tid", "")).lower()
         if sub["tenantId"] != tid:
             raise _wrong_tenant(ctx, tid, sub["tenantId"])

@@ -223,11 +223,7 @@ def skus_in(location: str, mv: ModelVersion) -> tuple[str, ...]:
 
 def find(location: str, name: str, version: str) -> ModelVersion | None:
     for mv in CATALOGUE:
-        if (
-            mv.name.lower() == name.lower()
-            and mv.version.lower() == version.lower()
-            and skus_in(location, mv)
-        ):
+        if mv.name.lower() == name.lower() and mv.version.lower() == version.lower() and skus_in(location, mv):
             return mv
     return None
 
@@ -281,7 +277,5 @@ def model_documents(location: str) -> list[dict[str, Any]]:
             },
             "skus": sku_docs,
         }
-        out.append(
-            {"kind": "OpenAI", "skuName": "S0", "description": f"{mv.name} {mv.version}", "model": model}
-        )
+        out.append({"kind": "OpenAI", "skuName": "S0", "description": f"{mv.name} {mv.version}", "model": model})
     return out

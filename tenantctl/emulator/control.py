@@ -48,9 +48,7 @@ class Admin:
         return meta
 
     def _provider_owner(self, meta: dict[str, Any]) -> None:
-        rbac.assign(
-            self.world, f"/subscriptions/{meta['subscription_id']}", meta["provider"]["object_id"], "Owner"
-        )
+        rbac.assign(self.world, f"/subscriptions/{meta['subscription_id']}", meta["provider"]["object_id"], "Owner")
 
     @property
     def provider(self) -> ServicePrincipal:
@@ -60,9 +58,7 @@ class Admin:
         return entra.add_directory(self.world, tenant_id)
 
     def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
-        return entra.add_subscription(
-            self.world, subscription_id, directory or self.bootstrap["home_directory"]
-        )
+        return entra.add_subscription(self.world, subscription_id, directory or self.bootstrap["home_directory"])
 
     def register_app(
         self,
@@ -88,7 +84,12 @@ class Admin:
         return entra.grant_consent(self.world, client_id, directory)
 
     def assign_role(self, scope: str, principal_id: str, role: str) -> None:
-        rbac.assign(self.world, scope, principal_id.lower(), role)
+        """Idempotent: an existing assignment of the same role at the same scope is kept."""
+        try:
+            rbac.assign(self.world, scope, principal_id.lower(), role)
+        except ArmError as err:
+            if err.code != "RoleAssignmentExists":
+                raise
 
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         quota.set_quota(self.world, subscription_id.lower(), location, usage_name, limit)
@@ -186,11 +187,7 @@ def build_router(admin: Admin) -> Router:
         "POST",
         "/_emulator/subscriptions",
         lambda ctx: ok(
-            {
-                "subscription_id": admin.add_subscription(
-                    body(ctx).get("subscription_id"), body(ctx).get("directory")
-                )
-            }
+            {"subscription_id": admin.add_subscription(body(ctx).get("subscription_id"), body(ctx).get("directory"))}
         ),
         "admin",
     )

@@ -99,9 +99,7 @@ def _put(ctx: Ctx) -> Response:
                 (
                     m
                     for m in catalogue.CATALOGUE
-                    if m.name.lower() == str(model["name"]).lower()
-                    and m.default
-                    and catalogue.skus_in(loc, m)
+                    if m.name.lower() == str(model["name"]).lower() and m.default and catalogue.skus_in(loc, m)
                 ),
                 None,
             )
@@ -111,9 +109,7 @@ def _put(ctx: Ctx) -> Response:
                 f"in location '{loc}'.",
                 "DeploymentModelNotSupported",
             )
-        sku_name = next(
-            (s for s in catalogue.skus_in(loc, mv) if s.lower() == str(sku["name"]).lower()), None
-        )
+        sku_name = next((s for s in catalogue.skus_in(loc, mv) if s.lower() == str(sku["name"]).lower()), None)
         if sku_name is None:
             raise _invalid(
                 f"The specified SKU '{sku['name']}' for model '{mv.name} {mv.version}' is not supported "
@@ -296,12 +292,6 @@ def register(router: Router) -> None:
     read = f"{NS}/accounts/deployments/read"
     router.add("GET", base, _list, "deployments.list", read)
     router.add("GET", base + "/{dep}", _get, "deployments.get", read)
-    router.add(
-        "PUT", base + "/{dep}", _put, "deployments.begin_create_or_update", f"{NS}/accounts/deployments/write"
-    )
-    router.add(
-        "PATCH", base + "/{dep}", _patch, "deployments.begin_update", f"{NS}/accounts/deployments/write"
-    )
-    router.add(
-        "DELETE", base + "/{dep}", _delete, "deployments.begin_delete", f"{NS}/accounts/deployments/delete"
-    )
+    router.add("PUT", base + "/{dep}", _put, "deployments.begin_create_or_update", f"{NS}/accounts/deployments/write")
+    router.add("PATCH", base + "/{dep}", _patch, "deployments.begin_update", f"{NS}/accounts/deployments/write")
+    router.add("DELETE", base + "/{dep}", _delete, "deployments.begin_delete", f"{NS}/accounts/deployments/delete")

@@ -100,6 +100,7 @@ class Emulator:
                 if embedded or threading.current_thread() is not threading.main_thread():
                     yield
                     return
+
                 def stop(sig: int, frame: Any) -> None:
                     # An emulator has nothing to drain: stop at once, idle keep-alive clients included.
                     self.should_exit = True

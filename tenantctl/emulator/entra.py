@@ -96,6 +96,9 @@ def add_subscription(world: World, subscription_id: str | None, directory: str) 
     sub = (subscription_id or new_guid()).lower()
     if world.store.get("directory", directory) is None:
         raise ValueError(f"unknown directory {directory}")
+    existing = world.store.get("subscription", sub)
+    if existing is not None and existing["tenantId"] == directory.lower():
+        return sub  # idempotent: consecutive CLI runs declare the same subscriptions again
     world.store.put(
         "subscription",
         sub,
@@ -135,29 +138,41 @@ def register_app(
     certificate_pem: bytes | None,
     federated: list[tuple[str, str]] | None,
 ) -> ServicePrincipal:
+    """Register (or extend, idempotently) an app; its service principal is created in the home directory.
+
+    Re-registering an existing client id keeps its secrets valid (a given ``secret`` is added, like a new
+    Entra client secret; without one the first existing secret is returned), adds the certificate and
+    federated credentials, and updates ``multi_tenant``.
+    """
     cid = (client_id or new_guid()).lower()
     home = home_directory.lower()
     if world.store.get("directory", home) is None:
         raise ValueError(f"unknown directory {home_directory}")
-    secret = secret if secret is not None else base64.b64encode(uuid.uuid4().bytes * 2).decode()[:40]
-    certs = []
-    if certificate_pem:
-        x5t, x5t256 = _thumbprints(certificate_pem)
-        certs.append({"pem": certificate_pem.decode(), "x5t": x5t, "x5t256": x5t256})
-    world.store.put(
-        "app",
-        cid,
-        {
+    with world.store.tx():
+        app = world.store.get("app", cid) or {
             "clientId": cid,
             "homeDirectory": home,
-            "multiTenant": multi_tenant,
-            "secrets": [secret],
-            "certificates": certs,
-            "federated": [list(p) for p in (federated or [])],
-        },
-    )
-    oid = grant_consent(world, cid, home)
-    return ServicePrincipal(directory=home, client_id=cid, client_secret=secret, object_id=oid)
+            "secrets": [],
+            "certificates": [],
+            "federated": [],
+        }
+        if app["homeDirectory"] != home:
+            raise ValueError(f"app {cid} is already registered in directory {app['homeDirectory']}")
+        app["multiTenant"] = multi_tenant
+        if secret is None and not app["secrets"]:
+            secret = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode().rstrip("=")
+        if secret is not None and secret not in app["secrets"]:
+            app["secrets"].append(secret)
+        if certificate_pem:
+            x5t, x5t256 = _thumbprints(certificate_pem)
+            if all(c["x5t256"] != x5t256 for c in app["certificates"]):
+                app["certificates"].append({"pem": certificate_pem.decode(), "x5t": x5t, "x5t256": x5t256})
+        for pair in federated or []:
+            if list(pair) not in app["federated"]:
+                app["federated"].append(list(pair))
+        world.store.put("app", cid, app)
+        oid = grant_consent(world, cid, home)
+    return ServicePrincipal(directory=home, client_id=cid, client_secret=secret or app["secrets"][0], object_id=oid)
 
 
 def grant_consent(world: World, client_id: str, directory: str) -> str:
@@ -205,9 +220,7 @@ def issue_token(world: World, host: str, tid: str, sp: Doc, *, audience: str, ac
         "ver": "2.0",
         "uti": _b64url(uuid.uuid4().bytes),
     }
-    return str(
-        jwt.encode(claims, world.signer, algorithm="RS256", headers={"kid": world.kid, "x5t": world.kid})
-    )
+    return str(jwt.encode(claims, world.signer, algorithm="RS256", headers={"kid": world.kid, "x5t": world.kid}))
 
 
 class AadError(Exception):
@@ -394,9 +407,7 @@ def _check_assertion(ctx: Ctx, tid: str, app: Doc, assertion: str) -> None:
                 f"'{claims.get('sub')}'.",
             )
         if float(claims.get("exp", 0)) < time.time():
-            raise AadError(
-                400, "invalid_client", 700024, "Client assertion is not within its valid time range."
-            )
+            raise AadError(400, "invalid_client", 700024, "Client assertion is not within its valid time range.")
         return
     cert = next((c for c in app["certificates"] if c["x5t256"] == x5t256 or c["x5t"] == x5t), None)
     if cert is None:
@@ -468,9 +479,7 @@ def verify_bearer(world: World, header: str, base: str) -> Doc:
     """Claims of a valid emulator-issued ARM token, else the ARM 401 Azure would send."""
 
     if not header:
-        raise ArmError(
-            401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
-        )
+        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw:
         raise ArmError(

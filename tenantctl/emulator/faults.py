@@ -76,12 +76,8 @@ def fault_error(world: World, kind: str) -> ArmError:
             ra,
         )
     if world.rng.random() < 0.5:
-        return ArmError(
-            500, "InternalServerError", "Encountered internal server error. Please try again later."
-        )
-    return ArmError(
-        503, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later.", ra
-    )
+        return ArmError(500, "InternalServerError", "Encountered internal server error. Please try again later.")
+    return ArmError(503, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later.", ra)
 
 
 def drop(scope: dict[str, Any]) -> bool:

@@ -30,8 +30,7 @@ def conflict(account_id: str) -> ArmError:
     return ArmError(
         409,
         "RequestConflict",
-        f"Another operation is being performed on the parent resource "
-        f"'{account_id}'. Please try again later.",
+        f"Another operation is being performed on the parent resource '{account_id}'. Please try again later.",
     )
 
 
@@ -73,11 +72,7 @@ def start(
         "extra": extra or {},
     }
     faults = world.faults
-    if (
-        faults.lro_fail_rate > 0
-        and ctx.method in faults.methods
-        and world.rng.random() < faults.lro_fail_rate
-    ):
+    if faults.lro_fail_rate > 0 and ctx.method in faults.methods and world.rng.random() < faults.lro_fail_rate:
         op["error"] = {
             "code": "InternalServerError",
             "message": "An internal error occurred while processing the operation (injected fault).",

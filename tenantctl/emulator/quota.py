@@ -47,9 +47,7 @@ def current_usage(world: World, sub: str, location: str, usage: str, exclude: st
 def check_quota(world: World, sub: str, location: str, usage: str, *, capacity: float, dep_id: str) -> None:
     used = current_usage(world, sub, location, usage, exclude=dep_id)
     own = world.store.get("deployment", dep_id)
-    own_cap = (
-        float(own["sku"].get("capacity") or 0) if own and own["_usage"].lower() == usage.lower() else 0.0
-    )
+    own_cap = float(own["sku"].get("capacity") or 0) if own and own["_usage"].lower() == usage.lower() else 0.0
     limit = limit_for(world, sub, location, usage)
     current = used + own_cap
     need = capacity - own_cap
@@ -139,9 +137,7 @@ def _capacities(ctx: Ctx, locations: list[str]) -> Response:
             continue
         for sku in catalogue.skus_in(loc, mv):
             usage = catalogue.usage_name(sku, mv.name)
-            avail = max(
-                0.0, limit_for(ctx.world, sub, loc, usage) - current_usage(ctx.world, sub, loc, usage)
-            )
+            avail = max(0.0, limit_for(ctx.world, sub, loc, usage) - current_usage(ctx.world, sub, loc, usage))
             out.append(
                 {
                     "id": f"/subscriptions/{sub}/providers/Microsoft.CognitiveServices/locations/{loc}"

@@ -37,9 +37,7 @@ def _builtin_policy(account: Doc, name: str) -> Doc:
     }
 
 
-def _put_child(
-    ctx: Ctx, kind: str, rid: str, *, parent: str, account: Doc, body: Doc, rtype: str
-) -> Response:
+def _put_child(ctx: Ctx, kind: str, rid: str, *, parent: str, account: Doc, body: Doc, rtype: str) -> Response:
     existing = ctx.world.store.get(kind, rid)
     doc: Doc = {
         "id": existing["id"] if existing else rid,
@@ -231,9 +229,7 @@ def _get_item(ctx: Ctx) -> Response:
     bl = _require_bl(ctx, _account(ctx))
     doc = ctx.world.store.get("raiblocklistitem", f"{bl['id']}/raiBlocklistItems/{ctx.params['item']}")
     if doc is None:
-        raise ArmError(
-            404, "NotFound", f"The specified RAI blocklist item '{ctx.params['item']}' was not found."
-        )
+        raise ArmError(404, "NotFound", f"The specified RAI blocklist item '{ctx.params['item']}' was not found.")
     return json_response(public(doc))
 
 
@@ -254,9 +250,7 @@ def _delete_item(ctx: Ctx) -> Response:
 
 def _batch_add(ctx: Ctx) -> Response:
     if not isinstance(ctx.body, list):
-        raise ArmError(
-            400, "InvalidRequestContent", "The request content must be a JSON array of blocklist items."
-        )
+        raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON array of blocklist items.")
     with ctx.world.store.tx():
         account = _account(ctx)
         lro.assert_not_busy(ctx.world, account)
@@ -288,10 +282,7 @@ def _batch_delete(ctx: Ctx) -> Response:
 
 
 def register(router: Router) -> None:
-    acct = (
-        "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/"
-        "accounts/{name}"
-    )
+    acct = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
     pol, bls = acct + "/raiPolicies", acct + "/raiBlocklists"
     pr, pw, pd = (f"{NS}/accounts/raiPolicies/{v}" for v in ("read", "write", "delete"))
     br, bw, bd = (f"{NS}/accounts/raiBlocklists/{v}" for v in ("read", "write", "delete"))
@@ -304,14 +295,8 @@ def register(router: Router) -> None:
     router.add("PUT", bls + "/{bl}", _put_bl, "rai_blocklists.create_or_update", bw)
     router.add("DELETE", bls + "/{bl}", _delete_bl, "rai_blocklists.begin_delete", bd)
     router.add("POST", bls + "/{bl}/addRaiBlocklistItems", _batch_add, "rai_blocklist_items.batch_add", bw)
-    router.add(
-        "POST", bls + "/{bl}/deleteRaiBlocklistItems", _batch_delete, "rai_blocklist_items.batch_delete", bw
-    )
+    router.add("POST", bls + "/{bl}/deleteRaiBlocklistItems", _batch_delete, "rai_blocklist_items.batch_delete", bw)
     router.add("GET", bls + "/{bl}/raiBlocklistItems", _list_items, "rai_blocklist_items.list", br)
     router.add("GET", bls + "/{bl}/raiBlocklistItems/{item}", _get_item, "rai_blocklist_items.get", br)
-    router.add(
-        "PUT", bls + "/{bl}/raiBlocklistItems/{item}", _put_item, "rai_blocklist_items.create_or_update", bw
-    )
-    router.add(
-        "DELETE", bls + "/{bl}/raiBlocklistItems/{item}", _delete_item, "rai_blocklist_items.begin_delete", bd
-    )
+    router.add("PUT", bls + "/{bl}/raiBlocklistItems/{item}", _put_item, "rai_blocklist_items.create_or_update", bw)
+    router.add("DELETE", bls + "/{bl}/raiBlocklistItems/{item}", _delete_item, "rai_blocklist_items.begin_delete", bd)

@@ -110,9 +110,7 @@ def _grants(guid: str, action: str) -> bool:
     if role is None:
         return False
     _, actions, not_actions = role
-    return any(_pattern(a).match(action) for a in actions) and not any(
-        _pattern(a).match(action) for a in not_actions
-    )
+    return any(_pattern(a).match(action) for a in actions) and not any(_pattern(a).match(action) for a in not_actions)
 
 
 def _covers(scope: str, path: str) -> bool:
@@ -270,9 +268,7 @@ def _get_assignment(ctx: Ctx) -> Response:
     rid = _assignment_id(ctx)
     doc = ctx.world.store.get("roleassignment", rid)
     if doc is None:
-        raise ArmError(
-            404, "RoleAssignmentNotFound", f"The role assignment '{ctx.params['name']}' is not found."
-        )
+        raise ArmError(404, "RoleAssignmentNotFound", f"The role assignment '{ctx.params['name']}' is not found.")
     return json_response(doc)
 
 
@@ -327,9 +323,7 @@ def _role_doc(scope: str, guid: str) -> Doc:
             "type": "BuiltInRole",
             "description": f"{name} (emulated built-in role)",
             "assignableScopes": ["/"],
-            "permissions": [
-                {"actions": actions, "notActions": not_actions, "dataActions": [], "notDataActions": []}
-            ],
+            "permissions": [{"actions": actions, "notActions": not_actions, "dataActions": [], "notDataActions": []}],
         },
     }
 
@@ -351,15 +345,9 @@ def _get_role(ctx: Ctx) -> Response:
 def register(router: Router) -> None:
     ra = "/{scope:path}/providers/Microsoft.Authorization/roleAssignments"
     rd = "/{scope:path}/providers/Microsoft.Authorization/roleDefinitions"
-    router.add(
-        "GET", ra, _list_assignments, "role_assignments.list_for_scope", f"{_AUTH}/roleAssignments/read"
-    )
-    router.add(
-        "GET", ra + "/{name}", _get_assignment, "role_assignments.get", f"{_AUTH}/roleAssignments/read"
-    )
-    router.add(
-        "PUT", ra + "/{name}", _put_assignment, "role_assignments.create", f"{_AUTH}/roleAssignments/write"
-    )
+    router.add("GET", ra, _list_assignments, "role_assignments.list_for_scope", f"{_AUTH}/roleAssignments/read")
+    router.add("GET", ra + "/{name}", _get_assignment, "role_assignments.get", f"{_AUTH}/roleAssignments/read")
+    router.add("PUT", ra + "/{name}", _put_assignment, "role_assignments.create", f"{_AUTH}/roleAssignments/write")
     router.add(
         "DELETE",
         ra + "/{name}",

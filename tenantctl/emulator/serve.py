@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tenantctl.emulator.emulator import Emulator
-from tenantctl.emulator.settings import EmulatorSettings
+from tenantctl.emulator.settings import EmulatorSettings, FaultSettings
 
 
 def serve(
@@ -17,11 +17,17 @@ def serve(
     host: str,
     port: int,
     on_ready: Callable[[dict[str, object]], None],
+    *,
+    faults: FaultSettings | None = None,
 ) -> None:
-    """Serve the emulator with state in ``state_dir``; ``on_ready(connection_info)`` once it listens."""
+    """Serve the emulator with state in ``state_dir``; ``on_ready(connection_info)`` once it listens.
+
+    Returns after SIGINT/SIGTERM (immediate stop; the state is already persisted).
+    """
     emulator = Emulator(state_dir, settings, host=host, port=port)
+    emulator.set_faults(faults)
     sock = emulator.bind()
-    server = emulator.make_server(embedded=False)  # uvicorn handles SIGINT/SIGTERM in the main thread
+    server = emulator.make_server(embedded=False)  # SIGINT/SIGTERM handled in the main thread, see make_server
 
     def announce() -> None:
         while not server.started and not server.should_exit:

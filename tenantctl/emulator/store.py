@@ -82,9 +82,7 @@ class Store:
 
     def get(self, kind: str, key: str) -> Doc | None:
         with self.lock:
-            row = self._db.execute(
-                "SELECT doc FROM docs WHERE kind=? AND key=?", (kind, key.lower())
-            ).fetchone()
+            row = self._db.execute("SELECT doc FROM docs WHERE kind=? AND key=?", (kind, key.lower())).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
     def put(self, kind: str, key: str, doc: Doc, *, parent: str = "", sub: str = "") -> None:
@@ -100,9 +98,7 @@ class Store:
         return cur.rowcount > 0
 
     def children(self, kind: str, parent: str) -> list[Doc]:
-        return self._select(
-            "SELECT doc FROM docs WHERE kind=? AND parent=? ORDER BY key", (kind, parent.lower())
-        )
+        return self._select("SELECT doc FROM docs WHERE kind=? AND parent=? ORDER BY key", (kind, parent.lower()))
 
     def in_subscription(self, kind: str, sub: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? AND sub=? ORDER BY key", (kind, sub.lower()))

@@ -63,9 +63,7 @@ def _metadata(ctx: Ctx) -> Response:
 
 def _visible_subscriptions(ctx: Ctx) -> list[Doc]:
     tid = str((ctx.claims or {}).get("tid", ""))
-    scopes = [
-        ra["properties"]["scope"].lower() for ra in ctx.world.store.children("roleassignment", ctx.principal)
-    ]
+    scopes = [ra["properties"]["scope"].lower() for ra in ctx.world.store.children("roleassignment", ctx.principal)]
     out = []
     for sub in ctx.world.store.all("subscription"):
         if sub["tenantId"] != tid:
@@ -133,8 +131,7 @@ def _rg_put(ctx: Ctx) -> Response:
         raise ArmError(
             409,
             "ResourceGroupBeingDeleted",
-            f"The resource group '{existing['name']}' is in "
-            "deprovisioning state and cannot perform this operation.",
+            f"The resource group '{existing['name']}' is in deprovisioning state and cannot perform this operation.",
         )
     name = existing["name"] if existing else rg
     doc: Doc = {

@@ -17,8 +17,9 @@ from tests.emulator.helpers import create_account, deploy
 
 
 def _admin(emulator: Emulator, method: str, route: str, body: Any = None) -> Any:
-    r = requests.request(method, f"{emulator.endpoint}/_emulator/{route}", json=body,
-                         verify=str(emulator.ca_path), timeout=5)
+    r = requests.request(
+        method, f"{emulator.endpoint}/_emulator/{route}", json=body, verify=str(emulator.ca_path), timeout=5
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -50,15 +51,28 @@ def test_admin_routes(emulator: Emulator, cs_client: Any, rg: str) -> None:
     sub = _admin(emulator, "POST", "subscriptions", {"directory": tid})["subscription_id"]
     app = _admin(emulator, "POST", "apps", {"home_directory": emulator.home_directory})
     oid = _admin(emulator, "POST", "consent", {"client_id": app["client_id"], "directory": tid})["object_id"]
-    _admin(emulator, "POST", "role-assignments", {"scope": f"/subscriptions/{sub}", "principal_id": oid,
-                                                  "role": "Reader"})
-    _admin(emulator, "PUT", "quota", {"subscription_id": emulator.subscription_id, "location": "swedencentral",
-                                      "usage_name": "OpenAI.GlobalStandard.gpt-4o", "limit": 5})
+    _admin(
+        emulator, "POST", "role-assignments", {"scope": f"/subscriptions/{sub}", "principal_id": oid, "role": "Reader"}
+    )
+    _admin(
+        emulator,
+        "PUT",
+        "quota",
+        {
+            "subscription_id": emulator.subscription_id,
+            "location": "swedencentral",
+            "usage_name": "OpenAI.GlobalStandard.gpt-4o",
+            "limit": 5,
+        },
+    )
     usage = {u.name.value: u for u in cs_client.usages.list("swedencentral")}
     assert usage["OpenAI.GlobalStandard.gpt-4o"].limit == 5
     _admin(emulator, "PUT", "faults", {"rate_5xx": 1.0, "methods": ["GET"]})
-    assert requests.get(f"{emulator.endpoint}/subscriptions/{emulator.subscription_id}/resourcegroups",
-                        verify=str(emulator.ca_path), timeout=5).status_code in (500, 503)
+    assert requests.get(
+        f"{emulator.endpoint}/subscriptions/{emulator.subscription_id}/resourcegroups",
+        verify=str(emulator.ca_path),
+        timeout=5,
+    ).status_code in (500, 503)
     _admin(emulator, "PUT", "faults", {})
     assert _admin(emulator, "PATCH", "settings", {"latency_ms": 1.0})["latency_ms"] == 1.0
     create_account(cs_client, rg, "a1")
@@ -67,8 +81,10 @@ def test_admin_routes(emulator: Emulator, cs_client: Any, rg: str) -> None:
 
 
 def test_import_is_cheap() -> None:
-    code = ("import sys, tenantctl.emulator as e; "
-            "print(sorted(m for m in ('starlette','uvicorn','cryptography','jwt','azure','trustme') if m in sys.modules))")
+    code = (
+        "import sys, tenantctl.emulator as e; "
+        "print(sorted(m for m in ('starlette','uvicorn','cryptography','jwt','azure','trustme') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30)
     assert out.stdout.strip() == "[]"
 
@@ -85,8 +101,9 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         info = json.loads(proc.stdout.readline())
-        r = requests.get(f"{info['endpoint']}/metadata/endpoints?api-version=2022-09-01", verify=info["ca_path"],
-                         timeout=5)
+        r = requests.get(
+            f"{info['endpoint']}/metadata/endpoints?api-version=2022-09-01", verify=info["ca_path"], timeout=5
+        )
         assert r.json()[0]["resourceManager"] == info["endpoint"] + "/"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

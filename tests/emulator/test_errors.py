@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+import requests
 from azure.core.exceptions import (
     HttpResponseError,
     ResourceNotFoundError,
@@ -121,17 +122,28 @@ def test_dropped_connection_has_no_answer(emulator: Emulator, cs_client: Any, rg
 
 def test_arm_throttling_token_bucket(emulator: Emulator, cs_client: Any, rg: str) -> None:
     emulator.settings.throttle = True
-    path = f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
+    path = (
+        f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
+    )
     from tests.emulator.helpers import raw_token
 
     token = raw_token(emulator)
-    statuses = [arm(emulator, "GET", path, token).status_code for _ in range(270)]
-    assert statuses[0] == 200
-    assert 429 in statuses
-    throttled = arm(emulator, "GET", path, token)
-    if throttled.status_code == 429:
-        assert throttled.json()["error"]["code"] == "SubscriptionRequestsThrottled"
-        assert int(throttled.headers["Retry-After"]) >= 1
+    session = requests.Session()
+    session.verify = str(emulator.ca_path)
+    session.headers["Authorization"] = f"Bearer {token}"
+    url = f"{emulator.endpoint}{path}?api-version=2025-09-01"
+    first = session.get(url, timeout=10)
+    assert first.status_code == 200
+    assert int(first.headers["x-ms-ratelimit-remaining-subscription-reads"]) == 249
+    throttled = None
+    for _ in range(3000):  # 250 burst, refill 25/s: a loaded machine needs more than 250 requests
+        r = session.get(url, timeout=10)
+        if r.status_code == 429:
+            throttled = r
+            break
+    assert throttled is not None
+    assert throttled.json()["error"]["code"] == "SubscriptionRequestsThrottled"
+    assert int(throttled.headers["Retry-After"]) >= 1
     time.sleep(0.1)
 
 
@@ -148,9 +160,15 @@ def test_paging_follows_next_link(emulator: Emulator, resource_client: Any) -> N
 
 def test_unknown_api_version_accepted_and_case_insensitive(emulator: Emulator, cs_client: Any, rg: str) -> None:
     create_account(cs_client, rg, "A1")
-    r = arm(emulator, "GET", f"/SUBSCRIPTIONS/{emulator.subscription_id}/resourcegroups/RG-TEST/providers/"
-            "microsoft.cognitiveservices/accounts/a1?api-version=2099-01-01")
+    r = arm(
+        emulator,
+        "GET",
+        f"/SUBSCRIPTIONS/{emulator.subscription_id}/resourcegroups/RG-TEST/providers/"
+        "microsoft.cognitiveservices/accounts/a1?api-version=2099-01-01",
+    )
     assert r.status_code == 200
-    assert r.json()["id"] == (f"/subscriptions/{emulator.subscription_id}/resourceGroups/rg-test/providers/"
-                              "Microsoft.CognitiveServices/accounts/A1")
+    assert r.json()["id"] == (
+        f"/subscriptions/{emulator.subscription_id}/resourceGroups/rg-test/providers/"
+        "Microsoft.CognitiveServices/accounts/A1"
+    )
     assert r.headers["x-ms-request-id"]

@@ -24,7 +24,8 @@ def test_account_create_is_async_operation_then_succeeded(emulator: Emulator, cs
     acct = poller.result()
     assert acct.properties.provisioning_state == "Succeeded"
     assert acct.properties.endpoint == "https://a1-sub.openai.azure.com/"
-    assert acct.properties.date_created and acct.properties.internal_id
+    assert acct.properties.date_created
+    assert acct.properties.internal_id
     assert emulator.request_counts()["lro.poll"] >= 1
 
 
@@ -62,8 +63,12 @@ def test_second_write_while_in_flight_is_request_conflict(emulator: Emulator, cs
         f"'/subscriptions/{emulator.subscription_id}/resourceGroups/rg-test/providers/"
         "Microsoft.CognitiveServices/accounts/a1'. Please try again later."
     )
-    raw = arm(emulator, "DELETE", f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/"
-              "Microsoft.CognitiveServices/accounts/a1")
+    raw = arm(
+        emulator,
+        "DELETE",
+        f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/"
+        "Microsoft.CognitiveServices/accounts/a1",
+    )
     assert raw.status_code == 409
     assert "Retry-After" not in raw.headers  # the SDK would silently retry a 409 that carried one
     assert raw.headers["Content-Type"].startswith("application/json")

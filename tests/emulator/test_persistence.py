@@ -16,12 +16,24 @@ from tests.emulator.helpers import arm, deployment_body, raw_token
 
 def _clients(emu: Emulator) -> tuple[Any, Any]:
     sp = emu.provider
-    cred = ClientSecretCredential(sp.directory, sp.client_id, sp.client_secret, authority=emu.endpoint,
-                                  disable_instance_discovery=True, connection_verify=str(emu.ca_path))
-    kw: dict[str, Any] = {"base_url": emu.endpoint, "connection_verify": str(emu.ca_path), "polling_interval": 0.05,
-                          "retry_total": 0}
-    return (ResourceManagementClient(cred, emu.subscription_id, **kw),
-            CognitiveServicesManagementClient(cred, emu.subscription_id, **kw))
+    cred = ClientSecretCredential(
+        sp.directory,
+        sp.client_id,
+        sp.client_secret,
+        authority=emu.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(emu.ca_path),
+    )
+    kw: dict[str, Any] = {
+        "base_url": emu.endpoint,
+        "connection_verify": str(emu.ca_path),
+        "polling_interval": 0.05,
+        "retry_total": 0,
+    }
+    return (
+        ResourceManagementClient(cred, emu.subscription_id, **kw),
+        CognitiveServicesManagementClient(cred, emu.subscription_id, **kw),
+    )
 
 
 def test_restart_keeps_one_cloud(tmp_path: Path) -> None:
@@ -30,8 +42,16 @@ def test_restart_keeps_one_cloud(tmp_path: Path) -> None:
     with Emulator(state, settings) as first:
         rc, cs = _clients(first)
         rc.resource_groups.create_or_update("rg", {"location": "eastus"})
-        cs.accounts.begin_create("rg", "a1", {"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"},
-                                              "properties": {"customSubDomainName": "persist-me"}}).result()
+        cs.accounts.begin_create(
+            "rg",
+            "a1",
+            {
+                "location": "eastus",
+                "kind": "OpenAI",
+                "sku": {"name": "S0"},
+                "properties": {"customSubDomainName": "persist-me"},
+            },
+        ).result()
         first.settings.lro_seconds = 0.6
         cs.deployments.begin_create_or_update("rg", "a1", "d1", deployment_body())  # left in flight
         identity = (first.subscription_id, first.home_directory, first.provider)

@@ -46,20 +46,32 @@ def test_role_assignments_grant_and_limit(
     sub = emulator.subscription_id
     scope = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/a1"
     name = str(uuid.uuid4())
-    created = auth.role_assignments.create(scope, name, RoleAssignmentCreateParameters(
-        role_definition_id=_role_id(sub, OPENAI_CONTRIBUTOR), principal_id=sp.object_id,
-        principal_type="ServicePrincipal"))
+    created = auth.role_assignments.create(
+        scope,
+        name,
+        RoleAssignmentCreateParameters(
+            role_definition_id=_role_id(sub, OPENAI_CONTRIBUTOR),
+            principal_id=sp.object_id,
+            principal_type="ServicePrincipal",
+        ),
+    )
     assert created.name == name
     assert created.scope == scope
     with pytest.raises(ResourceExistsError) as exc:
-        auth.role_assignments.create(scope, str(uuid.uuid4()), RoleAssignmentCreateParameters(
-            role_definition_id=_role_id(sub, OPENAI_CONTRIBUTOR), principal_id=sp.object_id))
+        auth.role_assignments.create(
+            scope,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(
+                role_definition_id=_role_id(sub, OPENAI_CONTRIBUTOR), principal_id=sp.object_id
+            ),
+        )
     assert exc.value.error.code == "RoleAssignmentExists"
     assert auth.role_assignments.get(scope, name).principal_id == sp.object_id
     at_scope = list(auth.role_assignments.list_for_scope(scope, filter="atScope()"))
     assert {a.principal_id for a in at_scope} == {sp.object_id, emulator.provider.object_id}  # inherited Owner
-    mine = list(auth.role_assignments.list_for_scope(f"/subscriptions/{sub}",
-                                                     filter=f"principalId eq '{sp.object_id}'"))
+    mine = list(
+        auth.role_assignments.list_for_scope(f"/subscriptions/{sub}", filter=f"principalId eq '{sp.object_id}'")
+    )
     assert [a.name for a in mine] == [name]
 
     contributor = make_cs_client(sp=sp)
@@ -85,8 +97,13 @@ def test_role_definitions_and_principal_checks(emulator: Emulator, make_auth_cli
     assert {"Owner", "Reader", "Cognitive Services OpenAI User", "Cognitive Services Contributor"} <= names
     assert auth.role_definitions.get(sub, OPENAI_USER).role_name == "Cognitive Services OpenAI User"
     with pytest.raises(HttpResponseError) as exc:
-        auth.role_assignments.create(sub, str(uuid.uuid4()), RoleAssignmentCreateParameters(
-            role_definition_id=_role_id(emulator.subscription_id, OPENAI_USER), principal_id=str(uuid.uuid4())))
+        auth.role_assignments.create(
+            sub,
+            str(uuid.uuid4()),
+            RoleAssignmentCreateParameters(
+                role_definition_id=_role_id(emulator.subscription_id, OPENAI_USER), principal_id=str(uuid.uuid4())
+            ),
+        )
     assert exc.value.error.code == "PrincipalNotFound"
 
 

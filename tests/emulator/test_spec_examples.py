@@ -35,8 +35,11 @@ def _fields(obj: Any) -> set[str]:
             continue
         out.add(key)
         if key == "properties" and hasattr(value, "_attribute_map"):
-            out |= {f"properties.{k}" for k, v in vars(value).items()
-                    if not k.startswith("_") and k != "additional_properties" and v is not None}
+            out |= {
+                f"properties.{k}"
+                for k, v in vars(value).items()
+                if not k.startswith("_") and k != "additional_properties" and v is not None
+            }
     return out
 
 
@@ -48,12 +51,28 @@ def _compare(model: type[Any], example_body: dict[str, Any], ours: Any, allowed_
     assert mine - theirs <= allowed_extra, f"undocumented extras: {sorted(mine - theirs - allowed_extra)}"
 
 
-_DEPLOYMENT_EXTRA = {"system_data", "etag", "properties.version_upgrade_option", "properties.current_capacity",
-                     "properties.capabilities", "properties.rate_limits", "properties.rai_policy_name"}
-_ACCOUNT_EXTRA = {"system_data", "tags", "properties.internal_id", "properties.date_created",
-                  "properties.is_migrated", "properties.private_endpoint_connections", "properties.api_properties",
-                  "properties.public_network_access", "properties.custom_sub_domain_name",
-                  "properties.deletion_date", "properties.scheduled_purge_date"}
+_DEPLOYMENT_EXTRA = {
+    "system_data",
+    "etag",
+    "properties.version_upgrade_option",
+    "properties.current_capacity",
+    "properties.capabilities",
+    "properties.rate_limits",
+    "properties.rai_policy_name",
+}
+_ACCOUNT_EXTRA = {
+    "system_data",
+    "tags",
+    "properties.internal_id",
+    "properties.date_created",
+    "properties.is_migrated",
+    "properties.private_endpoint_connections",
+    "properties.api_properties",
+    "properties.public_network_access",
+    "properties.custom_sub_domain_name",
+    "properties.deletion_date",
+    "properties.scheduled_purge_date",
+}
 
 
 @pytest.fixture
@@ -88,15 +107,18 @@ def test_create_account_min(emulator: Emulator, cs_client: Any, rg: str) -> None
     assert str(poller.polling_method()._initial_response.http_response.status_code) in ex["responses"]
     ours = poller.result()
     assert ours.location == "westus"
-    assert ours.identity.type == "SystemAssigned" and ours.identity.principal_id
+    assert ours.identity.type == "SystemAssigned"
+    assert ours.identity.principal_id
     assert ours.identity.tenant_id == emulator.home_directory
     _compare(m.Account, ex["responses"]["201"]["body"], ours, _ACCOUNT_EXTRA)
 
 
 def test_delete_account_and_get_deleted_account(cs_client: Any, rg: str, account: str) -> None:
     poller = cs_client.accounts.begin_delete(rg, account)
-    assert str(poller.polling_method()._initial_response.http_response.status_code) in _example(
-        "DeleteAccount")["responses"]
+    assert (
+        str(poller.polling_method()._initial_response.http_response.status_code)
+        in _example("DeleteAccount")["responses"]
+    )
     assert poller.result() is None
     ours = cs_client.deleted_accounts.get("swedencentral", rg, account)
     _compare(m.Account, _example("GetDeletedAccount")["responses"]["200"]["body"], ours, _ACCOUNT_EXTRA)
