@@ -83,6 +83,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _lines(text: str) -> list[str]:
+    """Lines with their ``\n``; unlike ``str.splitlines`` never splits at U+0085, U+2028 and friends,
+    which TOML allows inside strings and comments."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def _span(text: str, tenant_id: str) -> tuple[int, int] | None:
     """0-based ``[start, end)`` line range of the tenant's own tables, without trailing comments."""
     headers = table_headers(text)
@@ -91,7 +101,7 @@ def _span(text: str, tenant_id: str) -> tuple[int, int] | None:
     mine = [n for n, (_, loc) in enumerate(headers) if loc[:2] == ("tenants", tenant_id)]
     if not mine or mine != list(range(mine[0], mine[-1] + 1)):
         return None  # not written as [tenants.<id>] tables, or split up: edit the whole document
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     start = headers[mine[0]][0] - 1
     end = headers[mine[-1] + 1][0] - 1 if mine[-1] + 1 < len(headers) else len(lines)
     while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
@@ -102,7 +112,7 @@ def _span(text: str, tenant_id: str) -> tuple[int, int] | None:
 def _edit(text: str, tenant_id: str, change: Any) -> tuple[str, bool] | EditResult:
     """Apply ``change(tenant_table)`` to the tenant's lines (or the whole document) and splice back."""
     span = _span(text, tenant_id)
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     fragment = "".join(lines[span[0] : span[1]]) if span else text
     document = tomlkit.parse(fragment)
     tenants = document.get("tenants")
@@ -222,7 +232,7 @@ def _remove_tenant(text: str, tenant_id: str) -> EditResult:
     if span is None:
         outcome = _edit(text, tenant_id, lambda tables, _tenant: tables.remove(tenant_id) and None)
         return outcome if isinstance(outcome, EditResult) else _finish(text, *outcome)
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     start, end = span
     while start > 0 and lines[start - 1].lstrip().startswith("#"):
         start -= 1  # a comment glued to the header describes this tenant

@@ -22,7 +22,7 @@ def _outside(text: str, tenant_id: str) -> tuple[str, str]:
     """The text before the tenant's header and after its last line (next header onwards)."""
     header = f"[tenants.{tenant_id}]\n"
     before, _, rest = text.partition(header)
-    lines = rest.splitlines(keepends=True)
+    lines = [line + "\n" for line in rest.split("\n")]  # not splitlines: U+0085 is not a TOML newline
     for n, line in enumerate(lines):
         if line.startswith("[") and not line.startswith((f"[tenants.{tenant_id}.", f"[[tenants.{tenant_id}.")):
             return before, "".join(lines[n:])
