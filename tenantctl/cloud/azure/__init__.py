@@ -27,7 +27,7 @@ def connect_azure(
     backoff_cap: float = 30.0,
 ) -> AzureCloud:
     """Adapter for Azure; default credential = DefaultAzureCredential without the browser prompt."""
-    from tenantctl.cloud.azure.connect import connect_azure as connect  # noqa: PLC0415 - lazy: keeps --help fast
+    from tenantctl.cloud.azure.connect import connect_azure as connect
 
     return connect(
         credential=credential,
@@ -49,7 +49,7 @@ def connect_emulator(
     backoff_cap: float = 2.0,
 ) -> AzureCloud:
     """Adapter for the local emulator, signed in as its provider service principal over HTTPS."""
-    from tenantctl.cloud.azure.connect import connect_emulator as connect  # noqa: PLC0415 - lazy: keeps --help fast
+    from tenantctl.cloud.azure.connect import connect_emulator as connect
 
     return connect(
         emulator,
@@ -62,7 +62,7 @@ def connect_emulator(
 
 def __getattr__(name: str) -> Any:
     if name == "AzureCloud":
-        from tenantctl.cloud.azure.adapter import AzureCloud  # noqa: PLC0415 - lazy: keeps --help fast
+        from tenantctl.cloud.azure.adapter import AzureCloud
 
         return AzureCloud
     raise AttributeError(name)

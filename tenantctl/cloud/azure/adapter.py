@@ -149,9 +149,7 @@ class AzureCloud:
         client = self._cs(subscription_id)
 
         def unit() -> list[QuotaUsage]:
-            return [
-                convert.to_usage(item, subscription_id, location) for item in client.usages.list(location)
-            ]
+            return [convert.to_usage(item, subscription_id, location) for item in client.usages.list(location)]
 
         return self._run(f"list usages {subscription_id}/{location}", unit)
 
@@ -183,9 +181,7 @@ class AzureCloud:
         client = self._cs(subscription_id)
 
         def unit() -> SubdomainCheck:
-            answer = client.check_domain_availability(
-                subdomain_name=subdomain, type=_ACCOUNT_TYPE, kind="OpenAI"
-            )
+            answer = client.check_domain_availability(subdomain_name=subdomain, type=_ACCOUNT_TYPE, kind="OpenAI")
             return SubdomainCheck(
                 subdomain=subdomain,
                 available=bool(answer.is_subdomain_available),
@@ -195,13 +191,17 @@ class AzureCloud:
         return self._run(f"check subdomain {subdomain}", unit)
 
     def list_role_assignments(self, scope: str) -> list[RoleAssignment]:
+        """Assignments made exactly at ``scope`` (inherited ones from above are not this scope's)."""
         client = self._clients(convert.subscription_of(scope)).authorization
+        wanted = scope.rstrip("/").lower()
 
         def unit() -> list[RoleAssignment]:
-            return [
+            found = (
                 convert.to_role_assignment(item, scope)
-                for item in client.role_assignments.list_for_scope(scope)
-            ]
+                # atScope() = at or above, never the (possibly many) assignments below it.
+                for item in client.role_assignments.list_for_scope(scope, filter="atScope()")
+            )
+            return [item for item in found if item.scope.rstrip("/").lower() == wanted]
 
         return self._run(f"list role assignments {scope}", _missing_ok(unit, []))
 
@@ -230,9 +230,7 @@ class AzureCloud:
         client = self._cs(account.subscription_id)
         self._run(
             f"delete account {account}",
-            _missing_ok(
-                lambda: client.accounts.begin_delete(account.resource_group, account.name).result(), None
-            ),
+            _missing_ok(lambda: client.accounts.begin_delete(account.resource_group, account.name).result(), None),
         )
 
     def purge_deleted_account(self, account: AccountRef, location: str) -> None:
@@ -240,9 +238,7 @@ class AzureCloud:
         self._run(
             f"purge deleted account {account} ({location})",
             _missing_ok(
-                lambda: client.deleted_accounts.begin_purge(
-                    location, account.resource_group, account.name
-                ).result(),
+                lambda: client.deleted_accounts.begin_purge(location, account.resource_group, account.name).result(),
                 None,
             ),
         )
@@ -253,9 +249,7 @@ class AzureCloud:
         body = convert.deployment_body(deployment)
 
         def unit() -> Deployment:
-            poller = client.deployments.begin_create_or_update(
-                ref.resource_group, ref.name, deployment.name, body
-            )
+            poller = client.deployments.begin_create_or_update(ref.resource_group, ref.name, deployment.name, body)
             return convert.to_deployment(poller.result(), ref)
 
         return self._run(f"put deployment {ref}/{deployment.name}", unit)
@@ -296,9 +290,7 @@ class AzureCloud:
         wanted = sorted(set(blocklist.terms))
         self._run(
             f"put blocklist {ref}/{name}",
-            lambda: client.rai_blocklists.create_or_update(
-                group, account, name, convert.blocklist_body(blocklist)
-            ),
+            lambda: client.rai_blocklists.create_or_update(group, account, name, convert.blocklist_body(blocklist)),
         )
 
         def sync_items() -> None:
@@ -317,9 +309,7 @@ class AzureCloud:
                 chunk = convert.blocklist_items_body(missing[start : start + _BLOCKLIST_BATCH])
                 client.rai_blocklist_items.batch_add(group, account, name, chunk)
             for start in range(0, len(extra), _BLOCKLIST_BATCH):
-                client.rai_blocklist_items.batch_delete(
-                    group, account, name, extra[start : start + _BLOCKLIST_BATCH]
-                )
+                client.rai_blocklist_items.batch_delete(group, account, name, extra[start : start + _BLOCKLIST_BATCH])
 
         # Its own unit: re-listing before each attempt keeps a retried sync exact.
         self._run(f"sync blocklist items {ref}/{name}", sync_items)
@@ -329,9 +319,7 @@ class AzureCloud:
         self._run(
             f"delete blocklist {account}/{name}",
             _missing_ok(
-                lambda: client.rai_blocklists.begin_delete(
-                    account.resource_group, account.name, name
-                ).result(),
+                lambda: client.rai_blocklists.begin_delete(account.resource_group, account.name, name).result(),
                 None,
             ),
         )

@@ -55,9 +55,9 @@ def _transport(config: ClientConfig) -> Any:
     # requests' default pool keeps 10 connections per host; the executor runs more writers than
     # that in parallel, and a full pool means "Connection pool is full, discarding" and new TLS
     # handshakes for every request.
-    import requests  # noqa: PLC0415 - lazy: keeps --help fast
-    from azure.core.pipeline.transport import RequestsTransport  # noqa: PLC0415 - lazy: keeps --help fast
-    from requests.adapters import HTTPAdapter  # noqa: PLC0415 - lazy: keeps --help fast
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from requests.adapters import HTTPAdapter
 
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=config.pool_size, max_retries=0)
@@ -95,9 +95,9 @@ class ClientFactory:
 
     def _build(self, subscription_id: str) -> ClientSet:
         # The SDKs are imported here, not at module import, so `tenantctl --help` stays fast.
-        from azure.mgmt.authorization import AuthorizationManagementClient  # noqa: PLC0415 - lazy: keeps --help fast
-        from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient  # noqa: PLC0415 - lazy: keeps --help fast
-        from azure.mgmt.resource.resources import ResourceManagementClient  # noqa: PLC0415 - lazy: keeps --help fast
+        from azure.mgmt.authorization import AuthorizationManagementClient
+        from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+        from azure.mgmt.resource.resources import ResourceManagementClient
 
         kwargs = self.config.client_kwargs()
         return ClientSet(

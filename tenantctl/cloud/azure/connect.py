@@ -38,9 +38,7 @@ def connect_azure(
             credential_scope=ARM_SCOPE,
         ),
     )
-    return AzureCloud(
-        factory, RetryPolicy(max_attempts=max_attempts, initial=backoff_initial, cap=backoff_cap)
-    )
+    return AzureCloud(factory, RetryPolicy(max_attempts=max_attempts, initial=backoff_initial, cap=backoff_cap))
 
 
 def connect_emulator(

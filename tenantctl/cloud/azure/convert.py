@@ -101,9 +101,7 @@ def account_body(account: Account, *, restore: bool = False) -> Any:
     properties = cs.AccountProperties(
         custom_sub_domain_name=account.custom_subdomain,
         public_network_access="Enabled" if account.public_network_access else "Disabled",
-        network_acls=cs.NetworkRuleSet(
-            default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips]
-        ),
+        network_acls=cs.NetworkRuleSet(default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips]),
         disable_local_auth=account.disable_local_auth,
         restore=True if restore else None,
     )
@@ -175,9 +173,7 @@ def deployment_body(deployment: Deployment) -> Any:
         sku=cs.Sku(name=deployment.sku, capacity=deployment.capacity),
         tags=_tags(deployment.tags),
         properties=cs.DeploymentProperties(
-            model=cs.DeploymentModel(
-                format=deployment.format, name=deployment.model, version=deployment.version
-            ),
+            model=cs.DeploymentModel(format=deployment.format, name=deployment.model, version=deployment.version),
             rai_policy_name=deployment.rai_policy,
             version_upgrade_option=deployment.version_upgrade_option,
         ),

@@ -15,7 +15,7 @@ def default_credential() -> Any:
     managed identity, and the Azure CLI / azd / PowerShell sign-ins, so pipelines and laptops both
     work; an interactive browser would hang a CI job, so it is excluded.
     """
-    from azure.identity import DefaultAzureCredential  # noqa: PLC0415 - lazy: keeps --help fast
+    from azure.identity import DefaultAzureCredential
 
     return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
@@ -29,7 +29,7 @@ def emulator_credential(
     authority is trusted; ``connection_verify`` is passed per request, so REQUESTS_CA_BUNDLE in the
     environment cannot override it (research/identity.md §0, gotcha 2).
     """
-    from azure.identity import ClientSecretCredential  # noqa: PLC0415 - lazy: keeps --help fast
+    from azure.identity import ClientSecretCredential
 
     return ClientSecretCredential(
         directory,

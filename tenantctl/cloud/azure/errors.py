@@ -28,9 +28,7 @@ __all__ = ["CONNECTION_ERROR", "classify", "error_code", "is_not_found", "redact
 CONNECTION_ERROR = "ConnectionError"
 
 # 409 codes that mean "another write on the same parent is running": waiting fixes them.
-_RETRYABLE_409 = frozenset(
-    {"requestconflict", "anotheroperationinprogress", "conflictingoperationinprogress"}
-)
+_RETRYABLE_409 = frozenset({"requestconflict", "anotheroperationinprogress", "conflictingoperationinprogress"})
 
 # Codes that say "transient" whatever status carries them: a failed LRO's Location monitor may
 # answer 400 with code InternalServerError, and that is still worth re-issuing the write for.
@@ -60,24 +58,17 @@ _TERMINAL_CODES = frozenset(
 )
 
 _HINTS: dict[str, str] = {
-    "insufficientquota": (
-        "Lower the capacity, free quota in that region (see `usages`), or request more quota."
-    ),
+    "insufficientquota": ("Lower the capacity, free quota in that region (see `usages`), or request more quota."),
     "flagmustbesetforrestore": (
         "The name belongs to a soft-deleted account: restore it (restore=true) or purge it first."
     ),
     "customdomaininuse": (
-        "The subdomain is held by another (possibly soft-deleted) account: "
-        "purge it or pick another subdomain."
+        "The subdomain is held by another (possibly soft-deleted) account: purge it or pick another subdomain."
     ),
-    "roleassignmentexists": (
-        "The principal already has this role at this scope under another assignment name."
-    ),
+    "roleassignmentexists": ("The principal already has this role at this scope under another assignment name."),
     "authorizationfailed": "The signed-in principal lacks the Azure RBAC permission for this operation.",
     "authenticationfailed": "Sign in again (az login, managed identity or workload identity federation).",
-    "resourcegroupnotfound": (
-        "Create the resource group first (tenantctl apply does this when it manages it)."
-    ),
+    "resourcegroupnotfound": ("Create the resource group first (tenantctl apply does this when it manages it)."),
     "specialfeatureorquotaidrequired": "The subscription is not enabled for Azure OpenAI.",
 }
 
