@@ -128,8 +128,8 @@ def _tenant_tags(manifest: Manifest, tenant_id: str, tenant: Tenant) -> dict[str
     own = {naming.TAG_TENANT: tenant_id, naming.TAG_ISOLATION: tenant.isolation.value}
     if tenant.stamp is not None and tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
         own[naming.TAG_STAMP] = tenant.stamp
-    if tenant.protected:
-        own[TAG_PROTECTED] = "true"
+    # Always set, so that un-protecting a tenant clears the tag a later prune looks at.
+    own[TAG_PROTECTED] = "true" if tenant.protected else "false"
     return _ownership(manifest, tenant.tags, own)
 
 
