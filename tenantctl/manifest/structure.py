@@ -162,17 +162,27 @@ def _repair(model: type[BaseModel], value: object, error: ValidationError) -> An
     """
     fixed = copy.deepcopy(value)
     for _ in range(3):
-        errors = error.errors(include_url=False)
-        if any(err["type"] == "missing" or not err["loc"] for err in errors):
-            return None
-        for err in sorted(errors, key=lambda e: tuple(str(p) for p in e["loc"]), reverse=True):
+        doomed: list[tuple[Any, ...]] = []
+        for err in error.errors(include_url=False):
             loc = tuple(err["loc"])
-            _delete(fixed, loc[:-1] if loc[-1] == "[key]" else loc)
+            if loc and loc[-1] == "[key]":
+                loc = loc[:-1]
+            if err["type"] == "missing" or not loc:
+                return None  # a required key is missing: there is nothing sensible left to check
+            while loc and isinstance(loc[-1], int):
+                loc = loc[:-1]  # drop a whole array, never an element: later paths would shift
+            doomed.append(loc)
+        for loc in sorted(set(doomed), key=_sort_key, reverse=True):
+            _delete(fixed, loc)
         try:
             return model.model_validate(fixed)
         except ValidationError as again:
             error = again
     return None
+
+
+def _sort_key(loc: tuple[Any, ...]) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in loc)
 
 
 def _delete(value: Any, loc: tuple[Any, ...]) -> None:
