@@ -1,4 +1,4 @@
-"""Microsoft.CognitiveServices accounts: create/update/delete LROs, soft delete, restore, purge, subdomains.
+"""Microsoft.CognitiveServices accounts: create/update/delete LROs, restore, subdomains, account limits.
 
 Behaviour sources (research/arm-api.md): PUT → 201 + Azure-AsyncOperation with provisioningState
 "Creating" (§2.2/§2.3, recorded traffic); soft delete with a 48 h hold, ``deletionDate`` /
@@ -26,12 +26,12 @@ from tenantctl.emulator.core import (
     new_guid,
     now,
 )
+from tenantctl.emulator.deleted import NS, domain_in_use, find_deleted, soft_delete
 from tenantctl.emulator.lro import public
 from tenantctl.emulator.quota import limit_for
 from tenantctl.emulator.subscriptions import require_rg, rg_id
 from tenantctl.emulator.world import World
 
-NS = "Microsoft.CognitiveServices"
 _READONLY = {
     "provisioningState",
     "endpoint",
@@ -50,15 +50,10 @@ _READONLY = {
     "abusePenalty",
     "commitmentPlanAssociations",
 }
-CHILD_KINDS = ("deployment", "raipolicy", "raiblocklist", "raiblocklistitem")
 
 
 def account_id(sub: str, rg: str, name: str) -> str:
     return f"{rg_id(sub, rg)}/providers/{NS}/accounts/{name}"
-
-
-def deleted_id(sub: str, location: str, rg: str, name: str) -> str:
-    return f"/subscriptions/{sub}/providers/{NS}/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}"
 
 
 def get_account(world: World, sub: str, rg: str, name: str) -> Doc:
@@ -86,42 +81,6 @@ def _endpoint(kind: str, subdomain: str | None, location: str) -> str:
         host = "openai.azure.com" if kind.lower() == "openai" else "cognitiveservices.azure.com"
         return f"https://{subdomain}.{host}/"
     return f"https://{location}.api.cognitive.microsoft.com/"
-
-
-def _expire_deleted(world: World, sub: str) -> list[Doc]:
-    """Deleted accounts of ``sub`` still on hold; those past scheduledPurgeDate are purged now."""
-    alive = []
-    for d in world.store.in_subscription("deleted_account", sub):
-        if d["_purgeAt"] <= now():
-            _purge_now(world, d)
-        else:
-            alive.append(d)
-    return alive
-
-
-def _purge_now(world: World, deleted: Doc) -> None:
-    world.store.delete("deleted_account", deleted["id"])
-    sub_domain = deleted.get("properties", {}).get("customSubDomainName")
-    if sub_domain:
-        world.store.delete("domain", sub_domain)
-
-
-def _find_deleted(world: World, sub: str, rg: str, name: str) -> Doc | None:
-    for d in _expire_deleted(world, sub):
-        if d["_rg"].lower() == rg.lower() and d["name"].lower() == name.lower():
-            return d
-    return None
-
-
-def _domain_in_use(subdomain: str) -> ArmError:
-    return ArmError(
-        409,
-        "CustomDomainInUse",
-        f"Please pick a different name. The subdomain name '{subdomain}' is "
-        "not available as it's already used by a resource. If the resource using the name was deleted "
-        "in the last 48 hours, you may need to purge the deleted resource. Learn more at "
-        '"https://go.microsoft.com/fwlink/?linkid=2215493"',
-    )
 
 
 def _check_location(location: str) -> None:
@@ -207,7 +166,7 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
         aid = account_id(sub, rg, name)
         existing = world.store.get("account", aid)
         if existing is None:
-            deleted = _find_deleted(world, sub, rg, name)
+            deleted = find_deleted(world, sub, rg, name)
             if deleted is not None:
                 if props.get("restore") is not True:
                     raise ArmError(
@@ -246,7 +205,7 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
         if subdomain:
             owner = world.store.get("domain", subdomain)
             if owner is not None and owner["accountId"].lower() != aid.lower():
-                raise _domain_in_use(subdomain)
+                raise domain_in_use(subdomain)
             world.store.put("domain", subdomain, {"accountId": aid, "subdomain": subdomain.lower()})
         old_props = (existing or {}).get("properties", {})
         new_props: Doc = {k: v for k, v in props.items() if k not in _READONLY}
@@ -391,37 +350,6 @@ def _delete(ctx: Ctx) -> Response:
     return empty_response(202, lro.location_headers(ctx, op))
 
 
-def soft_delete(world: World, doc: Doc) -> None:
-    """Move an account (and its children) into the 48 h soft-delete hold."""
-    t = now()
-    children: dict[str, list[Doc]] = {}
-    for kind in CHILD_KINDS:
-        items = [
-            c for c in world.store.in_subscription(kind, doc["_sub"]) if c["_account"].lower() == doc["id"].lower()
-        ]
-        for c in items:
-            c["properties"]["provisioningState"] = "Succeeded"
-            world.store.delete(kind, c["id"])
-        children[kind] = items
-    doc.pop("_busyUntil", None)
-    doc.pop("_before", None)
-    doc["properties"]["provisioningState"] = "Succeeded"
-    did = deleted_id(doc["_sub"], doc["location"], doc["_rg"], doc["name"])
-    hold = world.settings.soft_delete_hours * 3600
-    deleted = {
-        **public(doc),
-        "id": did,
-        "type": f"{NS}/deletedAccounts",
-        "properties": {**doc["properties"], "deletionDate": iso(t), "scheduledPurgeDate": iso(t + hold)},
-        "_account": doc,
-        "_children": children,
-        "_rg": doc["_rg"],
-        "_purgeAt": t + hold,
-    }
-    world.store.put("deleted_account", did, deleted, sub=doc["_sub"])
-    world.store.delete("account", doc["id"])
-
-
 def _finish_write(world: World, op: Doc) -> None:
     doc = world.store.get("account", op["resourceId"])
     if doc is not None:
@@ -440,24 +368,10 @@ def _finish_delete(world: World, op: Doc) -> None:
     soft_delete(world, doc)
 
 
-def _finish_rg_delete(world: World, op: Doc) -> None:
-    for acct in world.store.children("account", op["resourceId"]):
-        soft_delete(world, acct)
-    world.store.delete("rg", op["resourceId"])
-
-
-def _finish_purge(world: World, op: Doc) -> None:
-    deleted = world.store.get("deleted_account", op["resourceId"])
-    if deleted is not None and not op["error"]:
-        _purge_now(world, deleted)
-
-
 lro.FINALIZERS.update(
     {
         "account.write": _finish_write,
         "account.delete": _finish_delete,
-        "rg.delete": _finish_rg_delete,
-        "purge": _finish_purge,
     }
 )
 
@@ -491,62 +405,6 @@ def _list_keys(ctx: Ctx) -> Response:
     )
 
 
-def _deleted_public(d: Doc) -> Doc:
-    return public(d)
-
-
-def _deleted_list(ctx: Ctx) -> Response:
-    return ctx.page([_deleted_public(d) for d in _expire_deleted(ctx.world, ctx.params["subscriptionId"])])
-
-
-def _deleted_lookup(ctx: Ctx) -> Doc:
-    sub = ctx.params["subscriptionId"]
-    _expire_deleted(ctx.world, sub)
-    did = deleted_id(sub, ctx.params["location"].replace(" ", "").lower(), ctx.params["rg"], ctx.params["name"])
-    d = ctx.world.store.get("deleted_account", did)
-    if d is None:
-        raise ArmError(
-            404,
-            "ResourceNotFound",
-            f"The Resource '{NS}/deletedAccounts/{ctx.params['name']}' under "
-            f"resource group '{ctx.params['rg']}' was not found.",
-        )
-    return d
-
-
-def _deleted_get(ctx: Ctx) -> Response:
-    return json_response(_deleted_public(_deleted_lookup(ctx)))
-
-
-def _purge(ctx: Ctx) -> Response:
-    d = _deleted_lookup(ctx)
-    op = lro.start(
-        ctx.world,
-        ctx,
-        action="purge",
-        resource_id=d["id"],
-        sub=ctx.params["subscriptionId"].lower(),
-        location=d["location"],
-        verb="purge",
-    )
-    return empty_response(202, lro.location_headers(ctx, op))
-
-
-def _check_domain(ctx: Ctx) -> Response:
-    body = ctx.json_body()
-    subdomain = str(body.get("subdomainName", ""))
-    taken = ctx.world.store.get("domain", subdomain) is not None if subdomain else True
-    doc: Doc = {
-        "isSubdomainAvailable": not taken,
-        "subdomainName": subdomain,
-        "type": body.get("type", f"{NS}/accounts"),
-        "kind": body.get("kind"),
-    }
-    if taken:
-        doc["reason"] = f"Sub domain name '{subdomain}' is not valid or has been occupied by another resource."
-    return json_response(doc)
-
-
 def register(router: Router) -> None:
     acct = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts"
     prov = "/subscriptions/{subscriptionId}/providers/Microsoft.CognitiveServices"
@@ -558,31 +416,3 @@ def register(router: Router) -> None:
     router.add("DELETE", acct + "/{name}", _delete, "accounts.begin_delete", delete)
     router.add("POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action")
     router.add("GET", prov + "/accounts", _list_sub, "accounts.list", read)
-    router.add(
-        "GET",
-        prov + "/deletedAccounts",
-        _deleted_list,
-        "deleted_accounts.list",
-        f"{NS}/locations/resourceGroups/deletedAccounts/read",
-    )
-    router.add(
-        "GET",
-        prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}",
-        _deleted_get,
-        "deleted_accounts.get",
-        f"{NS}/locations/resourceGroups/deletedAccounts/read",
-    )
-    router.add(
-        "DELETE",
-        prov + "/locations/{location}/resourceGroups/{rg}/deletedAccounts/{name}",
-        _purge,
-        "deleted_accounts.begin_purge",
-        f"{NS}/locations/resourceGroups/deletedAccounts/delete",
-    )
-    router.add(
-        "POST",
-        prov + "/checkDomainAvailability",
-        _check_domain,
-        "check_domain_availability",
-        f"{NS}/checkDomainAvailability/action",
-    )

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from tenantctl.emulator import (
     accounts,
     control,
+    deleted,
     deployments,
     entra,
     faults,
@@ -53,7 +54,7 @@ def build_arm_router() -> Router:
         lro.status_handler,
         "lro.poll",
     )
-    for module in (subscriptions, accounts, deployments, quota, rai, rbac):
+    for module in (subscriptions, accounts, deleted, deployments, quota, rai, rbac):
         module.register(router)  # type: ignore[attr-defined]
     return router
 

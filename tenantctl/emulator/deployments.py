@@ -12,7 +12,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from tenantctl.emulator import catalogue, lro, quota
-from tenantctl.emulator.accounts import NS, get_account
+from tenantctl.emulator.accounts import get_account
 from tenantctl.emulator.core import (
     ArmError,
     Ctx,
@@ -24,6 +24,7 @@ from tenantctl.emulator.core import (
     new_guid,
     now,
 )
+from tenantctl.emulator.deleted import NS
 from tenantctl.emulator.lro import public
 from tenantctl.emulator.world import World
 

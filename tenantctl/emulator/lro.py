@@ -22,6 +22,7 @@ from tenantctl.emulator.world import World
 # action -> finalizer(world, op) run once when the op's time is up; modules register theirs.
 FINALIZERS: dict[str, Callable[[World, Doc], None]] = {}
 
+_PENDING = "pending"  # the parent column of ops not yet settled (indexed lookup)
 _RUNNING = {"create": "Creating", "update": "Updating", "delete": "Deleting", "purge": "Deleting"}
 
 
@@ -77,7 +78,7 @@ def start(
             "code": "InternalServerError",
             "message": "An internal error occurred while processing the operation (injected fault).",
         }
-    world.store.put("op", op["id"], op, sub=sub)
+    world.store.put("op", op["id"], op, parent=_PENDING, sub=sub)
     world.next_due = min(world.next_due, op["endsAt"]) if world.next_due > -math.inf else op["endsAt"]
     return op
 
@@ -89,7 +90,7 @@ def settle(world: World) -> None:
         return
     with world.store.tx() as store:
         nxt = math.inf
-        for op in store.all("op"):
+        for op in store.children("op", _PENDING):  # only pending ops: finished ones pile up
             if op["status"] != "pending":
                 continue
             if op["endsAt"] > t:

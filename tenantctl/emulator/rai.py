@@ -11,8 +11,9 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from tenantctl.emulator import lro
-from tenantctl.emulator.accounts import NS, get_account
+from tenantctl.emulator.accounts import get_account
 from tenantctl.emulator.core import ArmError, Ctx, Doc, Router, empty_response, json_response, new_guid
+from tenantctl.emulator.deleted import NS
 from tenantctl.emulator.deployments import BUILTIN_RAI
 from tenantctl.emulator.lro import public
 
