@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tenantctl.cloud.azure import convert
+from tenantctl.cloud.azure import names
 from tenantctl.cloud.azure.errors import classify, redact
 from tenantctl.cloud.azure.retry import RetryPolicy
 from tenantctl.errors import RetryableError, TerminalError
@@ -112,22 +112,22 @@ def test_redact_removes_tokens_and_secrets() -> None:
 def test_role_assignment_name_is_deterministic_uuid5() -> None:
     scope = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
     guid = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
-    role = convert.role_definition_id(guid, scope)
+    role = names.role_definition_id(guid, scope)
     assert role == f"/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-    one = convert.role_assignment_name(scope, "p1", role)
-    assert one == convert.role_assignment_name(scope.upper(), "P1", guid)
+    one = names.role_assignment_name(scope, "p1", role)
+    assert one == names.role_assignment_name(scope.upper(), "P1", guid)
     assert uuid.UUID(one).version == 5
-    assert one != convert.role_assignment_name(scope, "p2", role)
+    assert one != names.role_assignment_name(scope, "p2", role)
 
 
 def test_blocklist_item_names_are_stable_and_distinct() -> None:
-    assert convert.blocklist_item_name("foo") == convert.blocklist_item_name("foo")
-    assert convert.blocklist_item_name("foo") != convert.blocklist_item_name("Foo")
+    assert names.blocklist_item_name("foo") == names.blocklist_item_name("foo")
+    assert names.blocklist_item_name("foo") != names.blocklist_item_name("Foo")
 
 
 def test_importing_the_adapter_package_does_not_load_the_sdk() -> None:
     code = (
-        "import sys, tenantctl.cloud.azure as a; "
+        "import sys, tenantctl.cloud.azure as a, tenantctl.cloud.azure.names; "
         "assert callable(a.connect_azure) and callable(a.connect_emulator); "
         "loaded = [m for m in sys.modules if m == 'azure' or m.startswith('azure.')]; "
         "assert not loaded, loaded"

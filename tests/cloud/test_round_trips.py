@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tenantctl.cloud.azure import AzureCloud
-from tenantctl.cloud.azure.convert import role_assignment_name, role_definition_id
+from tenantctl.cloud.azure.names import role_assignment_name, role_definition_id
 from tenantctl.errors import TerminalError
 from tenantctl.resources import Account, AccountRef, Blocklist, RaiPolicy, RoleAssignment
 

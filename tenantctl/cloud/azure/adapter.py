@@ -14,7 +14,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization.v2022_04_01 import models as am
 from azure.mgmt.resource.resources import models as rm
 
-from tenantctl.cloud.azure import convert
+from tenantctl.cloud.azure import convert, names
 from tenantctl.cloud.azure.clients import ClientFactory, ClientSet
 from tenantctl.cloud.azure.errors import error_code, is_not_found
 from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
@@ -192,7 +192,7 @@ class AzureCloud:
 
     def list_role_assignments(self, scope: str) -> list[RoleAssignment]:
         """Assignments made exactly at ``scope`` (inherited ones from above are not this scope's)."""
-        client = self._clients(convert.subscription_of(scope)).authorization
+        client = self._clients(names.subscription_of(scope)).authorization
         wanted = scope.rstrip("/").lower()
 
         def unit() -> list[RoleAssignment]:
@@ -326,9 +326,9 @@ class AzureCloud:
 
     def put_role_assignment(self, assignment: RoleAssignment) -> None:
         scope = assignment.scope
-        role = convert.role_definition_id(assignment.role_definition_id, scope)
-        name = assignment.name or convert.role_assignment_name(scope, assignment.principal_id, role)
-        client = self._clients(convert.subscription_of(scope)).authorization
+        role = names.role_definition_id(assignment.role_definition_id, scope)
+        name = assignment.name or names.role_assignment_name(scope, assignment.principal_id, role)
+        client = self._clients(names.subscription_of(scope)).authorization
         body = am.RoleAssignmentCreateParameters(
             role_definition_id=role,
             principal_id=assignment.principal_id,
