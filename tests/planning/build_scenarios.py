@@ -260,6 +260,18 @@ isolation = "dedicated"
 
 [tenants.oscorp]
 isolation = "dedicated"
+
+# a new stamp whose first account was deleted two days ago: restored, then the tenant lands on it
+[stamps.eu2]
+location = "swedencentral"
+deployments = [
+  { name = "mini", model = "gpt-4o-mini", version = "2024-07-18", sku = "DataZoneStandard", capacity = 50 },
+]
+
+[tenants.cyberdyne]
+isolation = "dedicated-deployment"
+stamp = "eu2"
+deployments = [{ name = "chat", capacity = 5 }]
 """
 )
 t0 = datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
@@ -272,12 +284,21 @@ soft = dataclasses.replace(
         SUB: (
             DeletedAccount(ref("ctso-stark"), LOC, t0, t1, "ctso-stark", own_tags),
             DeletedAccount(ref("ctso-wayne", "rg-old"), "westeurope", t0, t1, "ctso-wayne", {}),
+            DeletedAccount(
+                ref("ctso-eu2-01"),
+                LOC,
+                t0,
+                t1,
+                "ctso-eu2-01",
+                {"managed-by": "tenantctl", "tenantctl-manifest": "prod", "tenantctl-stamp": "eu2"},
+            ),
         )
     },
     subdomains={
         "ctso-stark": SubdomainCheck("ctso-stark", False, "held by a soft-deleted account"),
         "ctso-wayne": SubdomainCheck("ctso-wayne", False, "held by a soft-deleted account"),
         "ctso-oscorp": SubdomainCheck("ctso-oscorp", False, "SubdomainNameInUse: used by another resource"),
+        "ctso-eu2-01": SubdomainCheck("ctso-eu2-01", False, "held by a soft-deleted account"),
     },
 )
 write("soft-deleted", SOFT, soft)
