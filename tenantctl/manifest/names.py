@@ -148,7 +148,8 @@ def check_tags(tags: dict[str, str], loc: Loc, report: Reporter) -> None:
             loc,
         )
     for key, value in tags.items():
-        if key.lower() in naming.RESERVED_TAG_KEYS:
+        # every tenantctl-* key is reserved, including ones planning adds (tenantctl-protected)
+        if key.lower() in naming.RESERVED_TAG_KEYS or key.lower().startswith("tenantctl-"):
             report.error("invalid-value", f"tag {key!r} is reserved for tenantctl's ownership tags", (*loc, key))
         elif not key or len(key) > 512 or _TAG_KEY_FORBIDDEN & set(key):
             report.error(

@@ -171,6 +171,11 @@ def test_the_base_manifest_is_valid() -> None:
             "tenants.acme.content_filter.blocklist[0]",
         ),
         (DEDICATED + 'tags = { managed-by = "me" }\n', "invalid-value", "tenants.acme.tags.managed-by"),
+        (
+            DEDICATED + 'tags = { tenantctl-protected = "true" }\n',
+            "invalid-value",
+            "tenants.acme.tags.tenantctl-protected",
+        ),
         (DEDICATED + 'location = "mars-east"\n', "unknown-region", "tenants.acme.location"),
     ],
 )
