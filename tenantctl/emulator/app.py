@@ -31,6 +31,7 @@ from tenantctl.emulator import (
     rai,
     rbac,
     subscriptions,
+    tokens,
 )
 from tenantctl.emulator.core import ArmError, Ctx, Router, error_response, json_response, new_guid
 from tenantctl.emulator.world import World
@@ -155,7 +156,7 @@ class Dispatcher:
             raise faults.fault_error(world, fault)
         if fault == "drop-before" and await self._drop(request):
             return Response(b"", status_code=500)
-        ctx.claims = entra.verify_bearer(world, request.headers.get("authorization", ""), ctx.base)
+        ctx.claims = tokens.verify_bearer(world, request.headers.get("authorization", ""), ctx.base)
         extra_headers = self._subscription_gate(ctx)
         if hit is None:
             raise ArmError(

@@ -11,7 +11,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from tenantctl.emulator import entra, quota, rbac
+from tenantctl.emulator import directory as dirs
+from tenantctl.emulator import quota, rbac
 from tenantctl.emulator.core import ArmError, Ctx, Router, json_response
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import RESOURCE_KINDS
@@ -30,9 +31,9 @@ class Admin:
         """The provider's directory, subscription and service principal (created once per state)."""
         meta = self.world.store.get("meta", "bootstrap")
         if meta is None:
-            home = entra.add_directory(self.world)
-            sub = entra.add_subscription(self.world, None, home)
-            sp = entra.register_app(
+            home = dirs.add_directory(self.world)
+            sub = dirs.add_subscription(self.world, None, home)
+            sp = dirs.register_app(
                 self.world,
                 home_directory=home,
                 multi_tenant=True,
@@ -55,10 +56,10 @@ class Admin:
         return ServicePrincipal(**self.bootstrap["provider"])
 
     def add_directory(self, tenant_id: str | None = None) -> str:
-        return entra.add_directory(self.world, tenant_id)
+        return dirs.add_directory(self.world, tenant_id)
 
     def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
-        return entra.add_subscription(self.world, subscription_id, directory or self.bootstrap["home_directory"])
+        return dirs.add_subscription(self.world, subscription_id, directory or self.bootstrap["home_directory"])
 
     def register_app(
         self,
@@ -70,7 +71,7 @@ class Admin:
         certificate_pem: bytes | None = None,
         federated: list[tuple[str, str]] | None = None,
     ) -> ServicePrincipal:
-        return entra.register_app(
+        return dirs.register_app(
             self.world,
             home_directory=home_directory,
             multi_tenant=multi_tenant,
@@ -81,7 +82,7 @@ class Admin:
         )
 
     def grant_consent(self, client_id: str, directory: str) -> str:
-        return entra.grant_consent(self.world, client_id, directory)
+        return dirs.grant_consent(self.world, client_id, directory)
 
     def assign_role(self, scope: str, principal_id: str, role: str) -> None:
         """Idempotent: an existing assignment of the same role at the same scope is kept."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from tenantctl.emulator import entra
+from tenantctl.emulator import tokens
 from tenantctl.emulator.app import build_app
 from tenantctl.emulator.control import Admin
 from tenantctl.emulator.faults import protocol_class
@@ -49,7 +49,7 @@ class Emulator:
             tls_dir = Path(self._tmp.name)
         store = Store(self.state_dir / STATE_FILE if self.state_dir is not None else None)
         self.world = World(store, settings or EmulatorSettings())
-        entra.load_signing_key(self.world, persistent=self.state_dir is not None)
+        tokens.load_signing_key(self.world, persistent=self.state_dir is not None)
         self._admin = Admin(self.world, self.connection_info)
         self._admin.ensure_bootstrap()
         self._tls = prepare_tls(tls_dir)
