@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tenantctl.cloud.azure import AzureCloud
-from tenantctl.cloud.azure.names import role_assignment_name, role_definition_id
+from tenantctl.cloud.azure.names import blocklist_item_name, role_assignment_name, role_definition_id
 from tenantctl.errors import TerminalError
 from tenantctl.resources import Account, AccountRef, Blocklist, RaiPolicy, RoleAssignment
 
@@ -198,3 +198,28 @@ def test_put_account_in_a_missing_group_is_terminal(cloud: AzureCloud, subscript
         cloud.put_account(Account(ref=ref, location=LOCATION, custom_subdomain=unique("sub")))
     assert caught.value.status == 404
     assert cloud.stats.total_retries == 0
+
+
+def test_blocklist_sync_keeps_foreign_items_for_wanted_terms(
+    cloud: AzureCloud, cs_client: Any, new_account: Callable[..., Account]
+) -> None:
+    from azure.mgmt.cognitiveservices import models as cs
+
+    ref = new_account().ref
+    group, account = ref.resource_group, ref.name
+    cs_client.rai_blocklists.create_or_update(group, account, "words", cs.RaiBlocklist(properties={}))
+    # Someone else's item for a wanted term (kept), and a stale item squatting on the name tenantctl
+    # derives for "alpha" (overwritten by the add, so it must not be deleted afterwards).
+    for item_name, pattern in [("manual", "beta"), (blocklist_item_name("alpha"), "stale")]:
+        cs_client.rai_blocklist_items.create_or_update(
+            group,
+            account,
+            "words",
+            item_name,
+            cs.RaiBlocklistItem(properties=cs.RaiBlocklistItemProperties(pattern=pattern, is_regex=False)),
+        )
+    cloud.put_blocklist(Blocklist(ref, "words", terms=("alpha", "beta")))
+    (observed,) = cloud.list_blocklists(ref)
+    assert observed.terms == ("alpha", "beta")
+    items = {i.name: i.properties.pattern for i in cs_client.rai_blocklist_items.list(group, account, "words")}
+    assert items == {"manual": "beta", blocklist_item_name("alpha"): "alpha"}

@@ -288,6 +288,7 @@ class AzureCloud:
         client = self._cs(ref.subscription_id)
         group, account, name = ref.resource_group, ref.name, blocklist.name
         wanted = sorted(set(blocklist.terms))
+        wanted_set = set(wanted)
         self._run(
             f"put blocklist {ref}/{name}",
             lambda: client.rai_blocklists.create_or_update(group, account, name, convert.blocklist_body(blocklist)),
@@ -300,11 +301,15 @@ class AzureCloud:
             extra: list[str] = []
             for item in client.rai_blocklist_items.list(group, account, name):
                 pattern = item.properties.pattern if item.properties is not None else None
-                if pattern in wanted and pattern not in kept:
+                if pattern in wanted_set and pattern not in kept:
                     kept.add(pattern)
                 else:
                     extra.append(item.name)
             missing = [term for term in wanted if term not in kept]
+            # An add is an upsert by item name: an unwanted item that holds the name of a missing
+            # term gets overwritten by the add and must not then be deleted.
+            overwritten = {names.blocklist_item_name(term) for term in missing}
+            extra = [item_name for item_name in extra if item_name not in overwritten]
             for start in range(0, len(missing), _BLOCKLIST_BATCH):
                 chunk = convert.blocklist_items_body(missing[start : start + _BLOCKLIST_BATCH])
                 client.rai_blocklist_items.batch_add(group, account, name, chunk)
