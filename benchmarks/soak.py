@@ -1,0 +1,310 @@
+"""Fault soak, SIGKILL campaign and long fuzz: does tenantctl converge, and never duplicate?
+
+    scripts/soak            # 200 tenants, 20 % faults; 12 kill points on 200 tenants; 10,000 fuzz examples
+    scripts/soak --short    # the CI-sized variant (30 tenants; 3 kill points; 300 examples)
+    python -m benchmarks.soak --only faults,kill --json soak.json
+
+1. **faults**: apply N tenants in-process through the real adapter while the emulator answers a share
+   of writes (PUT/PATCH/DELETE/POST) with 429 + Retry-After, 500/503 or a dropped connection (half of
+   them after the write was applied, so the retry meets the account busy: 409 RequestConflict), and
+   fails some long-running operations. Apply is re-run (faults still on) until it succeeds; then,
+   faults off, the census must hold (see :func:`census_problems`).
+2. **kill**: ``tenantctl apply --emulator --auto-approve`` in a subprocess, its cloud file-backed in
+   ``.tenantctl/`` of a work directory, SIGKILLed at increasing delays (mid-sign-in, mid-observe and
+   mid-write), then run to completion; ``plan --detailed-exitcode`` must exit 0 and the census hold.
+3. **fuzz**: the manifest loader's hypothesis properties (tests/manifest/test_fuzz.py) with
+   ``TENANTCTL_FUZZ_EXAMPLES`` examples each: no input may produce a traceback.
+
+The census (no duplicates, no orphans): a fresh ``plan --prune`` has no change at all (nothing missing,
+nothing extra tagged for this manifest); the managed accounts are exactly the ones a plan from empty
+creates; each tenant has exactly as many tagged deployments as it declares (one account each, never
+two copies on two stamp accounts); and no soft-deleted account exists (nothing was created twice and
+removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python benchmarks/soak.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import common
+
+__all__ = [
+    "FaultSoak",
+    "KillCampaign",
+    "census_problems",
+    "expected_census",
+    "fault_soak",
+    "kill_campaign",
+    "long_fuzz",
+    "main",
+]
+
+WRITES = ("PUT", "PATCH", "DELETE", "POST")
+
+
+# ------------------------------------------------------------------------------------------ census
+def expected_census(manifest: Any) -> tuple[int, Counter[str]]:
+    """(managed accounts, deployments per tenant) that a plan from an empty cloud creates."""
+    from tenantctl.observed import ObservedState
+    from tenantctl.planning import make_plan
+    from tenantctl.planning.model import Action, ResourceKind
+
+    plan = make_plan(manifest, ObservedState())
+    accounts = sum(1 for c in plan.changes if c.kind is ResourceKind.ACCOUNT and c.action is Action.CREATE)
+    deployments: Counter[str] = Counter(
+        c.tenant for c in plan.changes if c.kind is ResourceKind.DEPLOYMENT and c.action is Action.CREATE and c.tenant
+    )
+    return accounts, deployments
+
+
+def census_problems(manifest: Any, cloud: Any) -> list[str]:
+    """Everything wrong with the cloud after a converged apply; [] when it is exactly the manifest."""
+    from tenantctl import naming
+    from tenantctl.observed import observe
+    from tenantctl.reconcile import manifest_subscriptions
+
+    problems: list[str] = []
+    plan = common.make_plan(manifest, cloud, prune=True)
+    if plan.is_blocked:
+        problems.append(f"plan --prune is blocked: {[d.message for d in plan.diagnostics.errors][:3]}")
+    for change in plan.actionable[:10]:
+        problems.append(f"plan --prune not empty: {change.action.value} {change.address}")
+    observed = observe(manifest, cloud)
+    want_accounts, want_deployments = expected_census(manifest)
+    if len(observed.accounts) != want_accounts:
+        problems.append(f"{len(observed.accounts)} managed accounts, expected {want_accounts}")
+    per_tenant_accounts = Counter(
+        a.tags.get(naming.TAG_TENANT) for a in observed.accounts.values() if naming.TAG_TENANT in a.tags
+    )
+    problems += [f"tenant {t} has {n} accounts" for t, n in per_tenant_accounts.items() if n > 1]
+    have: Counter[str] = Counter()
+    for deployments in observed.deployments.values():
+        for d in deployments:
+            tenant = d.tags.get(naming.TAG_TENANT)
+            if tenant:
+                have[tenant] += 1
+    for tenant in sorted(set(have) | set(want_deployments)):
+        if have[tenant] != want_deployments[tenant]:
+            problems.append(f"tenant {tenant}: {have[tenant]} deployments, expected {want_deployments[tenant]}")
+    for sub in sorted(manifest_subscriptions(manifest)):
+        deleted = cloud.list_deleted_accounts(sub)
+        if deleted:
+            problems.append(f"{len(deleted)} soft-deleted account(s) in {sub}: {[d.ref.name for d in deleted][:3]}")
+    return problems
+
+
+# ------------------------------------------------------------------------------------------ faults
+@dataclass
+class FaultSoak:
+    tenants: int
+    writes_planned: int
+    fault_rate: float
+    rounds: int  # apply runs until one succeeded
+    statuses: list[str]
+    write_requests: int  # writes the emulator received (all rounds, faults included)
+    retries: int  # change-level retries the executor reported
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.statuses[-1] == "success"
+
+
+_WRITE_OPS = {"begin_create", "begin_create_or_update", "create_or_update", "begin_delete", "delete", "update"}
+
+
+def fault_soak(tenants: int, *, fault_rate: float = 0.2, seed: int = 20261122, max_rounds: int = 5) -> FaultSoak:
+    """Apply ``tenants`` with ``fault_rate`` of writes failing; re-run until success; take the census."""
+    from tenantctl.emulator import FaultSettings
+
+    with common.temp_dir("tenantctl-soak-") as tmp:
+        manifest = common.load(common.write_manifest(Path(tmp), tenants, seed=seed % 7))
+    started = time.perf_counter()
+    with common.emulator_for(manifest, lro_seconds=0.05) as emu, common.cloud_for(emu) as cloud:
+        common.make_plan(manifest, cloud)  # sign in before faults start (faults hit ARM only anyway)
+        # 20 % of writes: 429 / 5xx / dropped (before or after applying) in equal parts; plus 5 % of
+        # long-running operations ending Failed.
+        third = fault_rate / 3
+        emu.set_faults(
+            FaultSettings(
+                rate_429=third,
+                rate_5xx=third,
+                drop_rate=third,
+                lro_fail_rate=0.05,
+                methods=WRITES,
+                retry_after=0,
+                seed=seed,
+            )
+        )
+        emu.reset_counts()
+        statuses: list[str] = []
+        retries = 0
+        planned = 0
+        for _ in range(max_rounds):
+            plan, result, hooks = common.apply(manifest, cloud, parallelism=10)
+            planned = planned or len(plan.actionable)
+            retries += hooks.retries
+            statuses.append(result.status.value)
+            if result.status.value == "success":
+                break
+        counts = emu.request_counts()
+        emu.set_faults(FaultSettings())
+        writes = sum(n for op, n in counts.items() if op.rsplit(".", 1)[-1] in _WRITE_OPS)
+        problems = census_problems(manifest, cloud)
+    return FaultSoak(
+        tenants, planned, fault_rate, len(statuses), statuses, writes, retries, time.perf_counter() - started, problems
+    )
+
+
+# ------------------------------------------------------------------------------------------ SIGKILL
+@dataclass
+class KillCampaign:
+    tenants: int
+    delays: list[float]
+    killed: int  # runs that were still going when the kill came (the rest had already finished)
+    final_exit: int
+    plan_exit: int  # plan --detailed-exitcode after the final apply: 0 = no changes
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.final_exit == 0 and self.plan_exit == 0
+
+
+def kill_campaign(
+    tenants: int, delays: list[float], *, lro_seconds: float = 0.2, workdir: Path | None = None
+) -> KillCampaign:
+    """SIGKILL ``tenantctl apply --emulator`` after each delay in turn, then converge and take the census."""
+    with common.temp_dir("tenantctl-kill-") as tmp:
+        work = workdir or Path(tmp)
+        manifest_path = common.write_manifest(work, tenants, seed=3)
+        env = common.clean_env() | {"TENANTCTL_EMULATOR_LRO_SECONDS": str(lro_seconds)}
+        apply_cmd = [common.TENANTCTL, "apply", "--emulator", "--auto-approve", "-f", str(manifest_path)]
+        started = time.perf_counter()
+        killed = 0
+        outputs: list[str] = []
+        for delay in delays:
+            proc = subprocess.Popen(apply_cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            try:
+                proc.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed += 1
+            out, _ = proc.communicate(timeout=60)
+            tail = out.decode(errors="replace").strip().splitlines()[-1:] if out else []
+            outputs.append(f"delay {delay:.2f}s rc={proc.returncode} {' '.join(tail)[:160]}")
+        final = subprocess.run(apply_cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False)
+        outputs.append(f"final rc={final.returncode} {final.stderr.strip()[-300:]} {final.stdout.strip()[-300:]}")
+        plan = subprocess.run(
+            [common.TENANTCTL, "plan", "--emulator", "--detailed-exitcode", "-f", str(manifest_path)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+        manifest = common.load(manifest_path)
+        with (
+            common.emulator_for(manifest, state_dir=work / ".tenantctl" / "emulator") as emu,
+            common.cloud_for(emu) as cloud,
+        ):
+            problems = census_problems(manifest, cloud)
+    return KillCampaign(tenants, delays, killed, final.returncode, plan.returncode, seconds, problems, outputs)
+
+
+def kill_delays(points: int, first: float, last: float) -> list[float]:
+    """``points`` delays spread evenly from ``first`` to ``last`` seconds."""
+    if points == 1:
+        return [first]
+    step = (last - first) / (points - 1)
+    return [round(first + i * step, 2) for i in range(points)]
+
+
+# ------------------------------------------------------------------------------------------ fuzz
+def long_fuzz(examples: int, *, workers: int = 2) -> tuple[int, float, str]:
+    """Run the loader's fuzz properties with ``examples`` each; (exit code, seconds, summary line)."""
+    env = common.clean_env() | {"TENANTCTL_FUZZ_EXAMPLES": str(examples)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/manifest/test_fuzz.py"]
+    if workers > 1:
+        command += ["-n", str(workers)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=common.REPO, env=env, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.strip().splitlines() if line.strip()]
+    return done.returncode, time.perf_counter() - started, lines[-1] if lines else done.stderr[-300:]
+
+
+# ------------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fault soak, SIGKILL campaign and long fuzz.")
+    parser.add_argument("--short", action="store_true", help="the CI-sized variant")
+    parser.add_argument("--only", default="faults,kill,fuzz", help="comma-separated subset of faults,kill,fuzz")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    only = {k.strip() for k in args.only.split(",")}
+    report: dict[str, Any] = {"machine": _machine(), "short": args.short}
+    ok = True
+    if "faults" in only:
+        n = 30 if args.short else 200
+        print(f"… fault soak: {n} tenants, 20 % of writes failing", file=sys.stderr, flush=True)
+        soak = fault_soak(n)
+        ok &= soak.ok
+        report["faults"] = asdict(soak)
+        print(
+            f"fault soak: {soak.tenants} tenants, {soak.writes_planned} planned writes, "
+            f"{soak.write_requests} write requests sent, {soak.retries} change retries; "
+            f"apply rounds {soak.rounds} ({' → '.join(soak.statuses)}); {soak.seconds:.1f} s; "
+            f"census: {'clean' if not soak.problems else soak.problems}"
+        )
+    if "kill" in only:
+        n, points, last = (30, 3, 3.5) if args.short else (200, 12, 12.0)
+        delays = kill_delays(points, 1.0, last)
+        print(f"… SIGKILL campaign: {n} tenants, kills at {delays}", file=sys.stderr, flush=True)
+        campaign = kill_campaign(n, delays)
+        ok &= campaign.ok
+        report["kill"] = asdict(campaign)
+        print(
+            f"SIGKILL campaign: {campaign.tenants} tenants, {len(delays)} kill points "
+            f"({campaign.killed} killed mid-run), final apply exit {campaign.final_exit}, "
+            f"plan --detailed-exitcode exit {campaign.plan_exit}; {campaign.seconds:.1f} s; "
+            f"census: {'clean' if not campaign.problems else campaign.problems}"
+        )
+        for line in campaign.outputs:
+            print(f"    {line}")
+    if "fuzz" in only:
+        examples = 300 if args.short else 10_000
+        print(f"… fuzz: {examples} examples per property", file=sys.stderr, flush=True)
+        code, seconds, summary = long_fuzz(examples)
+        ok &= code == 0
+        report["fuzz"] = {"examples": examples, "exit": code, "seconds": seconds, "summary": summary}
+        print(f"fuzz: {examples:,} examples per property, exit {code}, {seconds:.0f} s: {summary}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0 if ok else 1
+
+
+def _machine() -> dict[str, str]:
+    from benchmarks.run import machine
+
+    return machine()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
