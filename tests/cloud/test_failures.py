@@ -241,3 +241,15 @@ def test_connection_dropped_inside_an_lro_reissues_the_whole_write(
     assert cloud.stats.retries["ConnectionError"] >= 1
     assert puts > 3  # a dropped poll made us send the idempotent PUT again
     assert sorted(d.name for d in cloud.list_deployments(ref)) == ["d0", "d1", "d2"]
+
+
+def test_arm_subscription_throttling_is_waited_out(
+    cloud: AzureCloud, fast_emulator: Any, subscription: str, group: str
+) -> None:
+    fast_emulator.settings.throttle = True  # ARM token buckets: 250 reads burst, 25/s refill
+    cloud.stats.reset()
+    for _ in range(270):
+        assert cloud.list_accounts(subscription, group) == []
+    assert cloud.stats.retries["SubscriptionRequestsThrottled"] >= 1
+    assert cloud.stats.slept >= 1.0  # Retry-After (whole seconds) was honoured
+    assert not cloud.stats.failures
