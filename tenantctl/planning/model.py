@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from tenantctl.diagnostics import Diagnostics
-from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    RaiPolicy,
+    ResourceGroup,
+)
 
 __all__ = ["Action", "Change", "FieldChange", "Plan", "QuotaLine", "Resource", "ResourceKind"]
 

@@ -107,7 +107,8 @@ def order(changes: list[Change], waits: Mapping[str, tuple[str, ...]]) -> tuple[
     fixed = []
     for c in changes:
         phase = 1 if c.address in early else (2 if c.action is Action.DELETE else c.phase)
-        mine = tuple(sorted((deps.get(c.address, set()) | set(c.depends_on)) & addresses - {c.address}))
+        wanted = (deps.get(c.address, set()) | set(c.depends_on)) - {c.address}
+        mine = tuple(sorted(wanted & addresses))
         fixed.append(dataclasses.replace(c, phase=phase, depends_on=mine))
     by_address = {c.address: c for c in fixed}
     # A change may not run in an earlier phase than something it depends on.

@@ -89,8 +89,14 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
             i: shared | {d.name for d in deps if d.tags.get(naming.TAG_TENANT) not in placed}
             for i, deps in existing.items()
         }
+        homes_of: dict[str, set[int]] = {}
+        for i, deps in existing.items():
+            for d in deps:
+                owner = _owner(d)
+                if owner is not None:
+                    homes_of.setdefault(owner, set()).add(i)
         for tenant in tenants:  # sticky first, so newcomers see the true load
-            homes = sorted(i for i, deps in existing.items() if any(_owner(d) == tenant for d in deps))
+            homes = sorted(homes_of.get(tenant, ()))
             if homes:
                 tenant_account[tenant] = homes[0]
                 load[homes[0]] |= wanted[tenant]
