@@ -7,7 +7,7 @@ the managed groups once and usages + models once per region.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -75,29 +75,17 @@ def _today(value: str | None) -> date:
 
 
 def _verifier(where: _ByoEndpoints) -> Any:
-    """Run the colleague's tenant-provided verifier; a missing credential makes it "unavailable"."""
+    """The tenant-provided verifier; without an app credential it answers "unavailable", not an error."""
+    from tenantctl.byo import DEFAULT_AUTHORITY_HOST
+    from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, byo_verifier
 
-    def verify(manifest: Manifest, tenant_id: str) -> Mapping[str, Any]:
-        from tenantctl.byo import DEFAULT_AUTHORITY_HOST
-        from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, verify_tenant
-        from tenantctl.errors import TenantctlError
-
-        try:
-            report = verify_tenant(
-                manifest,
-                tenant_id,
-                authority_host=where.authority_host or DEFAULT_AUTHORITY_HOST,
-                arm_endpoint=where.arm_endpoint or DEFAULT_ARM_ENDPOINT,
-                ca_path=where.ca_path,
-                # Support staff want an answer now; `byo verify` waits longer for fresh role assignments.
-                role_wait=RoleWait(total_seconds=2.0, first_delay=1.0),
-            )
-        except TenantctlError as exc:
-            reason = exc.message + (f" ({exc.hint})" if exc.hint else "")
-            return {"available": False, "reason": reason}
-        return {"available": True, **report.to_json()}
-
-    return verify
+    return byo_verifier(
+        authority_host=where.authority_host or DEFAULT_AUTHORITY_HOST,
+        arm_endpoint=where.arm_endpoint or DEFAULT_ARM_ENDPOINT,
+        ca_path=where.ca_path,
+        # Support staff want an answer now; `byo verify` waits longer for fresh role assignments.
+        role_wait=RoleWait(total_seconds=2.0, first_delay=1.0),
+    )
 
 
 def inspect(

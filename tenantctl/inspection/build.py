@@ -106,9 +106,12 @@ class _Builder:
         self.host: Account | None = obs.state.account(obs.account) if obs.account else None
 
     def offers(self) -> tuple[ModelOffer, ...]:
-        if self.host is None:
+        if self.host is not None:
+            return self.obs.state.models.get((self.host.ref.subscription_id, self.host.location), ())
+        place = self.placement()
+        if place.subscription_id is None or place.region is None:
             return ()
-        return self.obs.state.models.get((self.host.ref.subscription_id, self.host.location), ())
+        return self.obs.state.models.get((place.subscription_id, place.region), ())
 
     def placement(self) -> Placement:
         if self.t.isolation is Isolation.TENANT_PROVIDED and self.t.resource_id:
@@ -228,14 +231,21 @@ class _Builder:
         key = self.host.ref.key if self.host else ""
         name = naming.rai_policy_name(self.tid)
         policy = next((p for p in self.obs.state.rai_policies.get(key, ()) if p.name == name), None)
-        blocklists = {b.name: b.terms for b in self.obs.state.blocklists.get(key, ())}
+        read = key in self.obs.state.blocklists
+        observed = {b.name: b.terms for b in self.obs.state.blocklists.get(key, ())}
+        declared = tuple(sorted(set(cf.blocklist)))
         if policy is None:
-            wanted = naming.blocklist_name(self.tid)
-            return FilterView(
-                name, cf.base, cf.severity, False, ((wanted, tuple(sorted(set(cf.blocklist)))),) if cf.blocklist else ()
+            wanted: tuple[tuple[str, tuple[str, ...]], ...] = (
+                ((naming.blocklist_name(self.tid), declared),) if cf.blocklist else ()
             )
-        lists = tuple((b, tuple(blocklists.get(b, ()))) for b in policy.blocklists)
-        return FilterView(policy.name, policy.base_policy, policy.severity, True, lists)
+            return FilterView(name, cf.base, cf.severity, False, wanted, terms_read=False)
+        # Blocklists attached in Azure; terms from Azure when read, else as the manifest declares them.
+        terms = [
+            observed.get(b, ()) if read else (declared if b == naming.blocklist_name(self.tid) else ())
+            for b in policy.blocklists
+        ]
+        lists = tuple(zip(policy.blocklists, terms, strict=True))
+        return FilterView(policy.name, policy.base_policy, policy.severity, True, lists, terms_read=read)
 
     def network(self) -> NetworkView | None:
         if self.t.isolation is not Isolation.DEDICATED:

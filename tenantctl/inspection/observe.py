@@ -7,19 +7,24 @@ would list the deployments of every account in the resource group):
 =======================  =====================================================================
 isolation                requests
 =======================  =====================================================================
-dedicated                accounts of its group (1), its deployments (1), RAI policies and
-                         blocklists (2, only when it has a content filter), the region's model
-                         catalogue (1), role assignments at the account (1); deleted accounts
-                         (1) only when the account is missing (a live account and a soft-deleted
-                         one cannot share a name, so there is nothing to find otherwise)
+dedicated                accounts of its group (1), its deployments (1), RAI policies (1, only
+                         when it has a content filter), the region's model catalogue (1), role
+                         assignments at the account (1); deleted accounts (1) only when the
+                         account is missing (a live account and a soft-deleted one cannot share
+                         a name, so there is nothing to find otherwise)
 dedicated-deployment     accounts of the stamp's group (1), deployments of each stamp account
-                         (placement is sticky and needs them), filters on its account (2, when
-                         it has one), models (1), role assignments at its account (1), deleted
-                         accounts (1: a leftover of a former dedicated account)
+                         (placement is sticky and needs them), RAI policies of its account (1,
+                         when it has a filter), models (1), role assignments at its account (1),
+                         deleted accounts (1: a leftover of a former dedicated account)
 shared                   accounts of the stamp's group (1), deployments of each stamp account,
                          models (1), deleted accounts (1)
 tenant-provided          deleted accounts (1); the verifier reads the tenant's side
 =======================  =====================================================================
+
+Blocklists are not read: their terms live in one items list per blocklist (1 + N requests), which
+would break the budget; the RAI policy still shows which blocklists are attached, and ``plan``
+compares the terms.  ``blocklists`` stays absent from the state ("not read"), and
+:func:`tenantctl.inspection.inspect_tenant` drops the planner's blocklist changes accordingly.
 
 ``observe_quota`` lists the managed groups once and usages + models once per region.
 """
@@ -85,17 +90,19 @@ def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantOb
     deployments: dict[str, tuple[Deployment, ...]] = {}
     state = ObservedState(managed, foreign, ((p.subscription_id, p.resource_group),), deployments)
     if account is None:
-        return TenantObservation(state, None, None, _leftovers(manifest, cloud, tenant_id))
+        # Read the catalogue anyway: whether the declared versions exist (and until when) matters most now.
+        region = (p.subscription_id, manifest.tenant_location(tenant_id))
+        models = {region: tuple(cloud.list_models(*region))} if _owns_any(manifest, tenant_id) else {}
+        return TenantObservation(state.merged(models=models), None, None, _leftovers(manifest, cloud, tenant_id))
     deployments[ref.key] = tuple(cloud.list_deployments(ref))
-    policies, blocklists = {}, {}
+    policies = {}
     if _wants_filter(manifest, tenant_id):
         policies[ref.key] = tuple(cloud.list_rai_policies(ref))
-        blocklists[ref.key] = tuple(cloud.list_blocklists(ref))
     region = (ref.subscription_id, account.location)
     models = (
         {region: tuple(cloud.list_models(*region))} if deployments[ref.key] or _owns_any(manifest, tenant_id) else {}
     )
-    state = state.merged(rai_policies=policies, blocklists=blocklists, models=models)
+    state = state.merged(rai_policies=policies, models=models)
     roles = tuple(cloud.list_role_assignments(ref.id))
     return TenantObservation(state, account.ref, roles, ())
 
@@ -123,15 +130,12 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
     state = ObservedState(managed, foreign, ((sub, rg),), deployments)
     if host is None:
         return TenantObservation(state, None, None, _leftovers(manifest, cloud, tenant_id))
-    policies, blocklists = {}, {}
+    policies = {}
     dedicated_deployment = tenant.isolation is Isolation.DEDICATED_DEPLOYMENT
     if dedicated_deployment and _wants_filter(manifest, tenant_id):
         policies[host.ref.key] = tuple(cloud.list_rai_policies(host.ref))
-        blocklists[host.ref.key] = tuple(cloud.list_blocklists(host.ref))
     region = (sub, host.location)
-    state = state.merged(
-        rai_policies=policies, blocklists=blocklists, models={region: tuple(cloud.list_models(*region))}
-    )
+    state = state.merged(rai_policies=policies, models={region: tuple(cloud.list_models(*region))})
     roles = tuple(cloud.list_role_assignments(host.ref.id)) if dedicated_deployment else None
     return TenantObservation(state, host.ref, roles, _leftovers(manifest, cloud, tenant_id))
 

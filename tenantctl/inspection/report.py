@@ -23,7 +23,8 @@ envelope version)::
                                          "share": float|null, "stamp_budgets_tpm": int,
                                          "stamp_utilisation": float|null}]},
       "content_filter": null | {"policy": str, "base": str, "severity": str, "in_azure": bool,
-                                "blocklists": [{"name": str, "terms": [str]}]},
+                                "blocklists": [{"name": str, "terms": [str]}],
+                                "terms_source": "manifest"|"azure"},
       "network": null | {"public_access": bool, "allowed_ips": [str], "in_azure": bool},
       "role_assignments": null (not read) | [{"role": str, "role_definition_id": str,
                                                "principal_id": str, "principal_type": str, "scope": str}],
@@ -125,6 +126,7 @@ class FilterView:
     severity: str
     in_azure: bool
     blocklists: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    terms_read: bool = False  # False: terms are the manifest's (inspect does not read blocklist items)
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ class TenantReport:
                 "severity": f.severity,
                 "in_azure": f.in_azure,
                 "blocklists": [{"name": n, "terms": list(t)} for n, t in f.blocklists],
+                "terms_source": "azure" if f.terms_read else "manifest",
             }
         return {
             "tenant": self.tenant,

@@ -57,7 +57,7 @@ def _retires(d: DeploymentView) -> str:
     if d.deprecation is None:
         return "[muted]unknown[/muted]"
     text = d.deprecation.isoformat()
-    return f"[warning]{text} ({d.days_to_retirement} days)[/warning]" if d.retiring_soon else text
+    return f"[warning]{text} ({d.days_to_retirement}d)[/warning]" if d.retiring_soon else text
 
 
 def _facts(console: Console, r: TenantReport) -> None:
@@ -96,6 +96,8 @@ def _facts(console: Console, r: TenantReport) -> None:
         text = f"{f.policy}: base {f.base}, severity {f.severity}"
         for name, terms in f.blocklists:
             text += f"; blocklist {name} ({len(terms)} term{'s' if len(terms) != 1 else ''}: {', '.join(terms)})"
+        if f.blocklists and not f.terms_read:
+            text += " (terms as declared; `tenantctl plan` compares them)"
         grid.add_row("content filter", escape(text) + ("" if f.in_azure else " [warning](not in Azure)[/warning]"))
     tags = r.azure_tags if r.azure_tags is not None else r.manifest_tags
     label = "tags" if r.azure_tags is not None else "tags (manifest)"
@@ -117,13 +119,17 @@ def _deployments(console: Console, r: TenantReport) -> None:
     title = "Shared deployments" if r.budget is not None else "Deployments"
     console.print(f"[heading]{title}[/heading]")
     t = table(console, "NAME", "MODEL", "SKU", "CAPACITY", "FILTER", "STATE", "UPGRADE", "RETIRES")
-    for index in (2, 3, 7):  # SKU, CAPACITY, RETIRES: wrapped, they read as two values
+    for index in (1, 2, 3, 5, 7):  # wrapped, these would read as two values; names and filters may fold
         t.columns[index].no_wrap = True
     for d in r.deployments:
         name = escape(d.name) if d.in_manifest else f"{escape(d.name)} [muted](not in manifest)[/muted]"
-        state = escape(d.provisioning_state) if d.provisioning_state else "[warning]missing[/warning]"
-        if d.provisioning_state not in (None, "Succeeded"):
-            state = f"[warning]{state}[/warning]"
+        # "ok" for Succeeded keeps the row on a 100-column screen; anything else is worth reading in full.
+        if d.provisioning_state is None:
+            state = "[warning]missing[/warning]"
+        elif d.provisioning_state == "Succeeded":
+            state = "[success]ok[/success]"
+        else:
+            state = f"[warning]{escape(d.provisioning_state)}[/warning]"
         t.add_row(
             name,
             escape(f"{d.model} {d.version}"),
@@ -182,9 +188,10 @@ def _verification(console: Console, v: Mapping[str, Any] | None) -> None:
         return
     console.print()
     if not v.get("available"):
-        console.print(
-            f"[heading]Verification[/heading] [warning]unavailable[/warning]: {escape(str(v.get('reason', '')))}"
-        )
+        reason = escape(str(v.get("reason", "")))
+        console.print(f"[heading]Verification[/heading] [warning]unavailable[/warning]: {reason}")
+        if v.get("hint"):
+            console.print(f"  [muted]{escape(str(v['hint']))}[/muted]")
         return
     verdict = "[success]verified[/success]" if v.get("ok") else "[error]not verified[/error]"
     console.print(f"[heading]Verification[/heading] {verdict} as the provider app {escape(str(v.get('client_id')))}")

@@ -1,0 +1,97 @@
+"""inspect <tenant>: one screen per isolation model (goldens), cheap observation, and its refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantctl.cloud.byo_emulator import emulator_verifier
+from tenantctl.errors import UsageError
+from tenantctl.inspection import inspect_tenant
+from tenantctl.inspection.observe import observe_tenant
+from tenantctl.render.inspect import print_inspect
+from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render
+
+
+@pytest.mark.parametrize("tenant", ["acme", "globex", "initech", "newco"])
+def test_the_inspect_screen_of_each_provider_side_tenant_matches_its_golden(
+    world: World, tenant: str, update_goldens: bool
+) -> None:
+    result = inspect_tenant(world.manifest, world.cloud, tenant, today=TODAY)
+    check_golden(f"inspect-{tenant}.txt", render(print_inspect, result.report), update_goldens)
+
+
+def test_the_inspect_screen_of_a_tenant_provided_tenant_shows_the_verifiers_checks(
+    world: World, update_goldens: bool
+) -> None:
+    verifier = emulator_verifier(world.emulator, world.manifest)
+    result = inspect_tenant(world.manifest, world.cloud, "trey", today=TODAY, verifier=verifier)
+    assert result.report.state == "in sync"
+    assert result.report.verification is not None and result.report.verification["ok"] is True
+    check_golden("inspect-trey.txt", render(print_inspect, result.report), update_goldens)
+
+
+def test_a_tenant_provided_tenant_without_a_verifier_is_shown_as_unverified(world: World) -> None:
+    result = inspect_tenant(world.manifest, world.cloud, "trey", today=TODAY)
+    assert result.report.state == "unverified"
+    assert result.report.placement.account == "trey-aoai"
+
+
+def test_inspecting_a_dedicated_tenant_with_a_content_filter_costs_at_most_six_arm_requests(world: World) -> None:
+    world.emulator.reset_counts()
+    result = inspect_tenant(world.manifest, world.cloud, "acme", today=TODAY)
+    counts = world.emulator.request_counts()
+    assert result.report.content_filter is not None and result.report.content_filter.in_azure
+    assert counts["total"] <= 6, str(sorted(counts.items()))
+    print(f"inspect acme: {counts['total']} ARM requests: {counts}")
+
+
+def test_a_model_version_retiring_within_ninety_days_is_flagged_with_a_warning(world: World) -> None:
+    result = inspect_tenant(world.manifest, world.cloud, "acme", today=TODAY)
+    legacy = next(d for d in result.report.deployments if d.name == "legacy")
+    assert (legacy.retiring_soon, legacy.days_to_retirement) == (True, 49)
+    assert [d.code for d in result.diagnostics.warnings] == ["model-retiring"]
+    later = inspect_tenant(world.manifest, world.cloud, "acme", today=TODAY.replace(year=2026, month=9, day=1))
+    assert not any(d.retiring_soon for d in later.report.deployments)
+
+
+def test_role_assignments_at_the_account_are_listed_with_role_names(world: World) -> None:
+    result = inspect_tenant(world.manifest, world.cloud, "acme", today=TODAY)
+    roles = result.report.role_assignments
+    assert roles is not None
+    assert [(r.role, r.principal_id) for r in roles] == [("Cognitive Services OpenAI User", SUPPORT_PRINCIPAL)]
+
+
+def test_a_shared_tenants_share_of_the_stamp_is_its_budget_over_capacity_times_overcommit(world: World) -> None:
+    budget = inspect_tenant(world.manifest, world.cloud, "initech", today=TODAY).report.budget
+    assert budget is not None
+    chat = next(line for line in budget.deployments if line.name == "chat")
+    assert chat.capacity_tpm == 100_000 and chat.allowed_tpm == 150_000
+    assert chat.share == pytest.approx(60_000 / 150_000)
+    mini = next(line for line in budget.deployments if line.name == "mini")
+    assert mini.stamp_budgets_tpm == 150_000  # initech 60,000 + hooli 90,000 (mini only)
+    assert mini.stamp_utilisation == pytest.approx(150_000 / 180_000)
+
+
+def test_a_never_applied_tenant_is_missing_with_its_drift_listed_as_creates(world: World) -> None:
+    report = inspect_tenant(world.manifest, world.cloud, "newco", today=TODAY).report
+    assert report.state == "missing"
+    assert report.placement.exists is False
+    assert {d.action for d in report.drift} == {"create"}
+    assert report.soft_deleted == ()
+
+
+def test_an_unknown_tenant_is_refused_with_close_matches_before_any_request(world: World) -> None:
+    world.emulator.reset_counts()
+    with pytest.raises(UsageError) as caught:
+        inspect_tenant(world.manifest, world.cloud, "acmee", today=TODAY)
+    assert caught.value.code == "unknown-tenant"
+    assert "acme" in caught.value.hint
+    assert world.emulator.request_counts().get("total", 0) == 0
+
+
+def test_tenant_observation_never_writes(world: World) -> None:
+    world.emulator.reset_counts()
+    for tenant in world.manifest.tenants:
+        observe_tenant(world.manifest, world.cloud, tenant)
+    writes = {op: n for op, n in world.emulator.request_counts().items() if op.split()[0] in ("PUT", "PATCH", "DELETE", "POST")}
+    assert writes == {}
