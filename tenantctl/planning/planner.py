@@ -16,28 +16,30 @@ from tenantctl.observed import ObservedState
 from tenantctl.planning.diff import diff
 from tenantctl.planning.fingerprint import fingerprint
 from tenantctl.planning.lifecycle import apply_lifecycle
-from tenantctl.planning.model import Change, Plan, ResourceKind
+from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import place
 from tenantctl.planning.quota import ledger
 
 __all__ = ["make_plan"]
 
+_MAKING = (Action.CREATE, Action.RESTORE, Action.REPLACE)
+
+
+def _account_key(change: Change) -> str:
+    return change.account.key if change.account is not None else ""
+
 
 def _only(manifest: Manifest, changes: list[Change], tenants: set[str]) -> list[Change]:
     """Changes of the selected tenants, plus the stamp accounts and groups those depend on."""
     stamps = {manifest.tenants[t].stamp for t in tenants if t in manifest.tenants} - {None}
     kept = [c for c in changes if c.tenant in tenants]
-    accounts = {c.account.key for c in kept if c.account is not None}
-    kept += [
-        c
-        for c in changes
-        if c.tenant is None
-        and c.stamp in stamps
-        and c.kind is ResourceKind.ACCOUNT
-        and c.account is not None
-        and c.account.key in accounts
-    ]
+    accounts = {_account_key(c) for c in kept} - {""}
+    on_stamps = [c for c in changes if c.tenant is None and c.stamp in stamps]
+    kept += [c for c in on_stamps if c.kind is ResourceKind.ACCOUNT and _account_key(c) in accounts]
+    # A stamp account made for these tenants comes with its shared deployments, or it would be half-built.
+    made = {_account_key(c) for c in kept if c.kind is ResourceKind.ACCOUNT and c.action in _MAKING}
+    kept += [c for c in on_stamps if c.kind is not ResourceKind.ACCOUNT and _account_key(c) in made]
     groups = {
         f"resource-group.{c.account.subscription_id}.{c.account.resource_group}".lower()
         for c in kept

@@ -108,12 +108,13 @@ def test_a_removed_protected_tenant_is_kept_even_with_prune() -> None:
     assert [d.code for d in plan.diagnostics.warnings] == ["protected-orphan"]
 
 
-def test_a_tenant_filter_plans_only_that_tenant_and_the_stamp_account_it_needs() -> None:
+def test_a_tenant_filter_plans_only_that_tenant_and_the_stamp_account_it_needs_whole() -> None:
     text = HEAD + stamp_block() + on_stamp("one") + on_stamp("two") + dedicated("acme")
     plan = make_plan(manifest_from(text), ObservedState(), tenants=["two"])
     assert sorted(_by_address(plan)) == [
         "resource-group.00000000-0000-0000-0000-000000000001.rg-tenants",
         "stamp.eu1.account.01",
+        "stamp.eu1.deployment.01.mini",
         "tenant.two.deployment.chat",
     ]
 
