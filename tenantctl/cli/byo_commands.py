@@ -69,8 +69,7 @@ def consent_url(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.byo import DEFAULT_AUTHORITY_HOST
-        from tenantctl.cloud.byo_probe import tenant_onboarding
+        from tenantctl.byo import DEFAULT_AUTHORITY_HOST, tenant_onboarding
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
@@ -140,8 +139,8 @@ def verify(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.byo import DEFAULT_AUTHORITY_HOST
-        from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, tenant_onboarding, verify_tenant
+        from tenantctl.byo import DEFAULT_AUTHORITY_HOST, tenant_onboarding
+        from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, verify_tenant
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:

@@ -111,9 +111,7 @@ class AppCredential:
         )
 
     @classmethod
-    def from_github_oidc(
-        cls, request_url: str, request_token: str, *, timeout: float = 10.0
-    ) -> AppCredential:
+    def from_github_oidc(cls, request_url: str, request_token: str, *, timeout: float = 10.0) -> AppCredential:
         return cls(
             "github-oidc",
             f"GitHub Actions OIDC ({GITHUB_URL}, audience {GITHUB_AUDIENCE})",
@@ -134,9 +132,7 @@ def _github_fetcher(request_url: str, request_token: str, timeout: float) -> Cal
 
     def fetch() -> str:
         try:
-            response = requests.get(
-                url, headers={"Authorization": f"bearer {request_token}"}, timeout=timeout
-            )
+            response = requests.get(url, headers={"Authorization": f"bearer {request_token}"}, timeout=timeout)
         except requests.RequestException as exc:
             raise UsageError(
                 f"cannot reach GitHub's OIDC endpoint: {type(exc).__name__}", code="app-credential"
@@ -161,9 +157,7 @@ def _read_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise UsageError(
-            f"cannot read {CERTIFICATE} file {path}: {exc.strerror}", code="app-credential"
-        ) from None
+        raise UsageError(f"cannot read {CERTIFICATE} file {path}: {exc.strerror}", code="app-credential") from None
     secret = password.encode() if password else None
     key: Any
     cert: x509.Certificate | None
@@ -178,8 +172,7 @@ def _read_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
         raise UsageError(
             f"{CERTIFICATE} file {path} is not a usable certificate: {type(exc).__name__}",
             code="app-credential",
-            hint="Give a PEM holding both the private key and the certificate, or a PFX with "
-            f"{CERTIFICATE_PASSWORD}.",
+            hint=f"Give a PEM holding both the private key and the certificate, or a PFX with {CERTIFICATE_PASSWORD}.",
         ) from None
     if key is None or cert is None:
         raise UsageError(
@@ -188,8 +181,9 @@ def _read_certificate(path: Path, password: str | None) -> tuple[str, str, str]:
         )
     if not isinstance(key, rsa.RSAPrivateKey):
         # Entra signs and checks client assertions with RS256/PS256 only; say so before msal fails obscurely.
-        raise UsageError(f"{CERTIFICATE} file {path} holds a {type(key).__name__}; Entra needs an RSA key",
-                         code="app-credential")
+        raise UsageError(
+            f"{CERTIFICATE} file {path} holds a {type(key).__name__}; Entra needs an RSA key", code="app-credential"
+        )
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -205,17 +199,13 @@ def load_app_credential(environ: Mapping[str, str] | None = None) -> AppCredenti
         return env.get(name, "").strip()
 
     if get(CERTIFICATE):
-        return AppCredential.from_certificate_file(
-            Path(get(CERTIFICATE)), env.get(CERTIFICATE_PASSWORD) or None
-        )
+        return AppCredential.from_certificate_file(Path(get(CERTIFICATE)), env.get(CERTIFICATE_PASSWORD) or None)
     if get(FEDERATED_TOKEN_FILE):
         return AppCredential.from_token_file(Path(get(FEDERATED_TOKEN_FILE)), source=FEDERATED_TOKEN_FILE)
     if env.get(CLIENT_SECRET):
         return AppCredential.from_secret(env[CLIENT_SECRET], source=CLIENT_SECRET)
     if get(AZURE_FEDERATED_TOKEN_FILE):
-        return AppCredential.from_token_file(
-            Path(get(AZURE_FEDERATED_TOKEN_FILE)), source=AZURE_FEDERATED_TOKEN_FILE
-        )
+        return AppCredential.from_token_file(Path(get(AZURE_FEDERATED_TOKEN_FILE)), source=AZURE_FEDERATED_TOKEN_FILE)
     if get(GITHUB_URL) and get(GITHUB_TOKEN):
         return AppCredential.from_github_oidc(get(GITHUB_URL), env[GITHUB_TOKEN])
     raise UsageError(

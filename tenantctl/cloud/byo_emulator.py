@@ -51,8 +51,7 @@ def prepare_emulator_byo(
         raise ValueError("the manifest has no [provider.app]")
     emulator.add_directory(app.home_directory)
     secret = secrets.token_urlsafe(32)
-    emulator.register_app(home_directory=app.home_directory, multi_tenant=True, client_id=app.client_id,
-                          secret=secret)
+    emulator.register_app(home_directory=app.home_directory, multi_tenant=True, client_id=app.client_id, secret=secret)
     tenants: dict[str, Any] = {}
     for tenant_id, tenant in sorted(manifest.tenants.items()):
         if tenant.isolation is not Isolation.TENANT_PROVIDED or not tenant.directory or not tenant.resource_id:
@@ -66,17 +65,27 @@ def prepare_emulator_byo(
         if object_id is not None and assign_role:
             emulator.assign_role(ref.id, object_id, OPENAI_USER_ROLE_NAME)
         tenants[tenant_id] = {
-            "directory": tenant.directory, "subscription_id": ref.subscription_id, "resource_id": ref.id,
-            "consented": object_id is not None, "role_assigned": object_id is not None and assign_role,
+            "directory": tenant.directory,
+            "subscription_id": ref.subscription_id,
+            "resource_id": ref.id,
+            "consented": object_id is not None,
+            "role_assigned": object_id is not None and assign_role,
             "deployments": deployments,
         }
-    return {"client_id": app.client_id, "home_directory": app.home_directory,
-            "credential": AppCredential.from_secret(secret, source="the emulator (generated, in memory)"),
-            "tenants": tenants}
+    return {
+        "client_id": app.client_id,
+        "home_directory": app.home_directory,
+        "credential": AppCredential.from_secret(secret, source="the emulator (generated, in memory)"),
+        "tenants": tenants,
+    }
 
 
 def emulator_verifier(
-    emulator: Emulator, manifest: Manifest, *, consent: bool = True, assign_role: bool = True,
+    emulator: Emulator,
+    manifest: Manifest,
+    *,
+    consent: bool = True,
+    assign_role: bool = True,
     role_wait: RoleWait | None = None,
 ) -> Verifier:
     """:func:`prepare_emulator_byo`, then a verifier (for plan, status, inspect) aimed at the emulator.
@@ -84,8 +93,13 @@ def emulator_verifier(
     Use it while the emulator runs; it signs in with the generated in-memory secret.
     """
     prepared = prepare_emulator_byo(emulator, manifest, consent=consent, assign_role=assign_role)
-    return byo_verifier(authority_host=emulator.endpoint, arm_endpoint=emulator.endpoint,
-                        ca_path=str(emulator.ca_path), credential_source=prepared["credential"], role_wait=role_wait)
+    return byo_verifier(
+        authority_host=emulator.endpoint,
+        arm_endpoint=emulator.endpoint,
+        ca_path=str(emulator.ca_path),
+        credential_source=prepared["credential"],
+        role_wait=role_wait,
+    )
 
 
 def _admin_clients(emulator: Emulator, directory: str, subscription_id: str) -> tuple[Any, Any]:
@@ -97,17 +111,32 @@ def _admin_clients(emulator: Emulator, directory: str, subscription_id: str) -> 
     client_id = str(uuid.uuid5(_ADMIN_NAMESPACE, directory.lower()))
     admin = emulator.register_app(home_directory=directory, multi_tenant=False, client_id=client_id)
     emulator.assign_role(f"/subscriptions/{subscription_id}", admin.object_id, "Owner")
-    credential = ClientSecretCredential(directory, admin.client_id, admin.client_secret,
-                                        authority=emulator.endpoint, disable_instance_discovery=True,
-                                        connection_verify=str(emulator.ca_path))
-    common: dict[str, Any] = {"base_url": emulator.endpoint, "credential_scopes": [_ARM_SCOPE],
-              "connection_verify": str(emulator.ca_path), "polling_interval": 0.05}
-    return (ResourceManagementClient(credential, subscription_id, **common),
-            CognitiveServicesManagementClient(credential, subscription_id, **common))
+    credential = ClientSecretCredential(
+        directory,
+        admin.client_id,
+        admin.client_secret,
+        authority=emulator.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(emulator.ca_path),
+    )
+    common: dict[str, Any] = {
+        "base_url": emulator.endpoint,
+        "credential_scopes": [_ARM_SCOPE],
+        "connection_verify": str(emulator.ca_path),
+        "polling_interval": 0.05,
+    }
+    return (
+        ResourceManagementClient(credential, subscription_id, **common),
+        CognitiveServicesManagementClient(credential, subscription_id, **common),
+    )
 
 
 def _build_account(  # noqa: PLR0917 - private helper, one tenant's facts
-    emulator: Emulator, directory: str, ref: AccountRef, location: str, expected: tuple[str, ...],
+    emulator: Emulator,
+    directory: str,
+    ref: AccountRef,
+    location: str,
+    expected: tuple[str, ...],
     manifest: Manifest,
 ) -> list[str]:
     """Create (if missing) the tenant's resource group, account and expected deployments."""
@@ -126,20 +155,31 @@ def _build_account(  # noqa: PLR0917 - private helper, one tenant's facts
     try:
         cs.accounts.get(ref.resource_group, ref.name)
     except ResourceNotFoundError:
-        cs.accounts.begin_create(ref.resource_group, ref.name, Account(
-            location=location, kind="OpenAI", sku=Sku(name="S0"),
-            properties=AccountProperties(custom_sub_domain_name=ref.name, disable_local_auth=True),
-        )).result()
+        cs.accounts.begin_create(
+            ref.resource_group,
+            ref.name,
+            Account(
+                location=location,
+                kind="OpenAI",
+                sku=Sku(name="S0"),
+                properties=AccountProperties(custom_sub_domain_name=ref.name, disable_local_auth=True),
+            ),
+        ).result()
     existing = {d.name for d in cs.deployments.list(ref.resource_group, ref.name)}
     catalogue = _catalogue(cs, location)
     for name in expected:
         if name in existing:
             continue
         model, version, sku = _pick_model(name, catalogue, manifest)
-        cs.deployments.begin_create_or_update(ref.resource_group, ref.name, name, Deployment(
-            sku=Sku(name=sku, capacity=1),
-            properties=DeploymentProperties(model=DeploymentModel(format="OpenAI", name=model, version=version)),
-        )).result()
+        cs.deployments.begin_create_or_update(
+            ref.resource_group,
+            ref.name,
+            name,
+            Deployment(
+                sku=Sku(name=sku, capacity=1),
+                properties=DeploymentProperties(model=DeploymentModel(format="OpenAI", name=model, version=version)),
+            ),
+        ).result()
     return sorted(existing | set(expected))
 
 

@@ -23,19 +23,29 @@ CLIENT_ID = "11111111-1111-1111-1111-111111111111"
 HOME = "22222222-2222-2222-2222-222222222222"
 DIRECTORY = "33333333-3333-3333-3333-333333333333"
 SUBSCRIPTION = "44444444-4444-4444-4444-444444444444"
-RESOURCE_ID = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-trey/providers/"
-               "Microsoft.CognitiveServices/accounts/trey-aoai")
+RESOURCE_ID = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-trey/providers/Microsoft.CognitiveServices/accounts/trey-aoai"
+)
 FAST_WAIT = RoleWait(total_seconds=0.15, first_delay=0.05)  # 3 attempts, ~0.15 s: keeps tests fast
 
 
 def manifest_doc(**tenant: Any) -> dict[str, Any]:
-    trey = {"isolation": "tenant-provided", "directory": DIRECTORY, "resource_id": RESOURCE_ID,
-            "expect_deployments": ["gpt-4o"], **tenant}
+    trey = {
+        "isolation": "tenant-provided",
+        "directory": DIRECTORY,
+        "resource_id": RESOURCE_ID,
+        "expect_deployments": ["gpt-4o"],
+        **tenant,
+    }
     return {
         "schema": 1,
-        "provider": {"subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": "rg-tenantctl",
-                     "location": "swedencentral", "name_prefix": "ctso",
-                     "app": {"client_id": CLIENT_ID, "home_directory": HOME}},
+        "provider": {
+            "subscription_id": "00000000-0000-0000-0000-000000000000",
+            "resource_group": "rg-tenantctl",
+            "location": "swedencentral",
+            "name_prefix": "ctso",
+            "app": {"client_id": CLIENT_ID, "home_directory": HOME},
+        },
         "tenants": {"trey": trey, "acme": {"isolation": "dedicated"}},
     }
 
@@ -51,18 +61,37 @@ class ByoWorld:
     credential: AppCredential
     prepared: dict[str, Any]
 
-    def verify(self, manifest: Manifest | None = None, *, credential: AppCredential | None = None,
-               cache: ProbeCache | None = None, wait: RoleWait = FAST_WAIT) -> ByoReport:
-        return verify_tenant(manifest or self.manifest, "trey", authority_host=self.emulator.endpoint,
-                             arm_endpoint=self.emulator.endpoint, ca_path=str(self.emulator.ca_path),
-                             credential_source=credential or self.credential, token_cache=cache, role_wait=wait)
+    def verify(
+        self,
+        manifest: Manifest | None = None,
+        *,
+        credential: AppCredential | None = None,
+        cache: ProbeCache | None = None,
+        wait: RoleWait = FAST_WAIT,
+    ) -> ByoReport:
+        return verify_tenant(
+            manifest or self.manifest,
+            "trey",
+            authority_host=self.emulator.endpoint,
+            arm_endpoint=self.emulator.endpoint,
+            ca_path=str(self.emulator.ca_path),
+            credential_source=credential or self.credential,
+            token_cache=cache,
+            role_wait=wait,
+        )
 
 
 @pytest.fixture
 def byo_world(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[..., ByoWorld]:
     """``byo_world(consent=True, assign_role=True, **tenant_overrides)``: the tenant onboarded (or not)."""
-    for name in ("TENANTCTL_APP_CERTIFICATE", "TENANTCTL_APP_FEDERATED_TOKEN_FILE", "TENANTCTL_APP_CLIENT_SECRET",
-                 "AZURE_FEDERATED_TOKEN_FILE", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+    for name in (
+        "TENANTCTL_APP_CERTIFICATE",
+        "TENANTCTL_APP_FEDERATED_TOKEN_FILE",
+        "TENANTCTL_APP_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     def make(*, consent: bool = True, assign_role: bool = True, **tenant: Any) -> ByoWorld:

@@ -29,13 +29,20 @@ def test_precedence(tmp_path: Path, pem_file: Path) -> None:
     token = tmp_path / "token"
     token.write_text("t")
     everything = {
-        "TENANTCTL_APP_CERTIFICATE": str(pem_file), "TENANTCTL_APP_FEDERATED_TOKEN_FILE": str(token),
-        "TENANTCTL_APP_CLIENT_SECRET": "s", "AZURE_FEDERATED_TOKEN_FILE": str(token),
+        "TENANTCTL_APP_CERTIFICATE": str(pem_file),
+        "TENANTCTL_APP_FEDERATED_TOKEN_FILE": str(token),
+        "TENANTCTL_APP_CLIENT_SECRET": "s",
+        "AZURE_FEDERATED_TOKEN_FILE": str(token),
         "ACTIONS_ID_TOKEN_REQUEST_URL": "https://gh.example/token?api-version=2.0",
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh",
     }
-    order = ["TENANTCTL_APP_CERTIFICATE", "TENANTCTL_APP_FEDERATED_TOKEN_FILE", "TENANTCTL_APP_CLIENT_SECRET",
-             "AZURE_FEDERATED_TOKEN_FILE", "ACTIONS_ID_TOKEN_REQUEST_URL"]
+    order = [
+        "TENANTCTL_APP_CERTIFICATE",
+        "TENANTCTL_APP_FEDERATED_TOKEN_FILE",
+        "TENANTCTL_APP_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+    ]
     kinds = ["certificate", "federated-token-file", "client-secret", "federated-token-file", "github-oidc"]
     env = dict(everything)
     for variable, kind in zip(order, kinds, strict=True):
@@ -75,8 +82,9 @@ class _OidcHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         type(self).counter += 1
-        type(self).seen.append({"query": parse_qs(urlsplit(self.path).query),
-                                "auth": self.headers.get("Authorization")})
+        type(self).seen.append(
+            {"query": parse_qs(urlsplit(self.path).query), "auth": self.headers.get("Authorization")}
+        )
         body = json.dumps({"value": f"oidc-token-{type(self).counter}"}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -101,8 +109,9 @@ def oidc_server() -> Iterator[str]:
 
 
 def test_github_oidc_fetches_a_fresh_token_with_the_exchange_audience(oidc_server: str) -> None:
-    credential = load_app_credential({"ACTIONS_ID_TOKEN_REQUEST_URL": oidc_server,
-                                      "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"})
+    credential = load_app_credential(
+        {"ACTIONS_ID_TOKEN_REQUEST_URL": oidc_server, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "request-token"}
+    )
     material = credential.msal_credential()
     assert isinstance(material, dict)
     fetch = material["client_assertion"]

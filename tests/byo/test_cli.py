@@ -73,16 +73,26 @@ def run(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
 
 def _emulator_args(world: ByoWorld) -> list[str]:
     ep = world.emulator.endpoint
-    return ["--authority-host", ep, "--arm-endpoint", ep, "--ca-bundle", str(world.emulator.ca_path),
-            "--role-wait", "0.1"]
+    return [
+        "--authority-host",
+        ep,
+        "--arm-endpoint",
+        ep,
+        "--ca-bundle",
+        str(world.emulator.ca_path),
+        "--role-wait",
+        "0.1",
+    ]
 
 
 def test_consent_url_human_and_json(run: Callable[..., Any], manifest_file: Path) -> None:
     human = run("consent-url", "trey", "-f", str(manifest_file))
     assert human.exit_code == 0, human.output
-    url = (f"https://login.microsoftonline.com/{DIRECTORY}/v2.0/adminconsent?client_id={CLIENT_ID}"
-           "&scope=https://management.azure.com/.default&redirect_uri=https://localhost/tenantctl/consent"
-           "&state=tenantctl-trey")
+    url = (
+        f"https://login.microsoftonline.com/{DIRECTORY}/v2.0/adminconsent?client_id={CLIENT_ID}"
+        "&scope=https://management.azure.com/.default&redirect_uri=https://localhost/tenantctl/consent"
+        "&state=tenantctl-trey"
+    )
     assert url in human.stdout
     assert f'--role "Cognitive Services OpenAI User" --scope {RESOURCE_ID}' in human.stdout
     assert "tenantctl byo verify trey" in human.stdout
@@ -102,9 +112,9 @@ def test_consent_url_usage_errors(run: Callable[..., Any], manifest_file: Path) 
     assert json.loads(missing.stdout)["diagnostics"][0]["code"] == "file-not-found"
 
 
-def test_verify_success_and_failure_exit_codes(run: Callable[..., Any], manifest_file: Path,
-                                               byo_world: Callable[..., ByoWorld],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_success_and_failure_exit_codes(
+    run: Callable[..., Any], manifest_file: Path, byo_world: Callable[..., ByoWorld], monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = byo_world()
     secret = "s3cret-" + uuid.uuid4().hex
     world.emulator.register_app(home_directory=HOME, client_id=CLIENT_ID, secret=secret)
@@ -123,22 +133,33 @@ def test_verify_success_and_failure_exit_codes(run: Callable[..., Any], manifest
     assert doc["diagnostics"][0]["code"] == "provider-credential"
 
 
-def test_verify_without_any_credential_names_the_variables(run: Callable[..., Any], manifest_file: Path,
-                                                           byo_world: Callable[..., ByoWorld]) -> None:
+def test_verify_without_any_credential_names_the_variables(
+    run: Callable[..., Any], manifest_file: Path, byo_world: Callable[..., ByoWorld]
+) -> None:
     world = byo_world()
     result = run("verify", "trey", "-f", str(manifest_file), "-o", "json", *_emulator_args(world))
     assert result.exit_code == 1
     diag = json.loads(result.stdout)["diagnostics"][0]
     assert diag["code"] == "app-credential-missing"
-    for name in ("TENANTCTL_APP_CERTIFICATE", "TENANTCTL_APP_FEDERATED_TOKEN_FILE", "TENANTCTL_APP_CLIENT_SECRET",
-                 "AZURE_FEDERATED_TOKEN_FILE", "ACTIONS_ID_TOKEN_REQUEST_URL"):
+    for name in (
+        "TENANTCTL_APP_CERTIFICATE",
+        "TENANTCTL_APP_FEDERATED_TOKEN_FILE",
+        "TENANTCTL_APP_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+    ):
         assert name in diag["detail"]
 
 
 @pytest.mark.parametrize("state", ["onboarded", "not-consented", "bad-secret", "no-role"])
 def test_sentinel_secret_never_appears(  # noqa: PLR0917 - pytest fixtures
-    state: str, run: Callable[..., Any], manifest_file: Path, byo_world: Callable[..., ByoWorld],
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str],
+    state: str,
+    run: Callable[..., Any],
+    manifest_file: Path,
+    byo_world: Callable[..., ByoWorld],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     sentinel = f"sentinel-{uuid.uuid4().hex}"
     world = byo_world(consent=state != "not-consented", assign_role=state != "no-role")
@@ -153,14 +174,16 @@ def test_sentinel_secret_never_appears(  # noqa: PLR0917 - pytest fixtures
         consent = run("consent-url", "trey", "-f", str(manifest_file), *extra)
         outputs += [verify.stdout, verify.stderr, consent.stdout, consent.stderr]
     captured = capfd.readouterr()
-    everything = "\n".join([*outputs, caplog.text, captured.out, captured.err,
-                            *(repr(r.args) + r.getMessage() for r in caplog.records)])
+    everything = "\n".join(
+        [*outputs, caplog.text, captured.out, captured.err, *(repr(r.args) + r.getMessage() for r in caplog.records)]
+    )
     assert caplog.records, "expected DEBUG logging from msal/azure to be captured"
     assert sentinel not in everything
 
 
-def test_verify_with_the_embedded_emulator(run: Callable[..., Any], manifest_file: Path, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_with_the_embedded_emulator(
+    run: Callable[..., Any], manifest_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``--emulator``: tenantctl plays the tenant's admin, then verifies (the demo path)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")

@@ -90,8 +90,7 @@ def test_role_that_arrives_during_the_wait_is_found(byo_world: World) -> None:
 
     world = byo_world(assign_role=False)
     object_id = world.emulator.grant_consent(CLIENT_ID, DIRECTORY)
-    timer = threading.Timer(0.2, world.emulator.assign_role, (RESOURCE_ID, object_id,
-                                                              "Cognitive Services OpenAI User"))
+    timer = threading.Timer(0.2, world.emulator.assign_role, (RESOURCE_ID, object_id, "Cognitive Services OpenAI User"))
     timer.start()
     try:
         report = world.verify(wait=RoleWait(total_seconds=3, first_delay=0.1))
@@ -139,11 +138,22 @@ def test_network_restrictions_are_reported(byo_world: World, emulator: object) -
     world = byo_world()
     admin = world.emulator.register_app(home_directory=DIRECTORY, multi_tenant=False)
     world.emulator.assign_role(f"/subscriptions/{SUBSCRIPTION}", admin.object_id, "Owner")
-    cred = ClientSecretCredential(DIRECTORY, admin.client_id, admin.client_secret, authority=world.emulator.endpoint,
-                                  disable_instance_discovery=True, connection_verify=str(world.emulator.ca_path))
-    cs = CognitiveServicesManagementClient(cred, SUBSCRIPTION, base_url=world.emulator.endpoint,
-                                           credential_scopes=["https://management.azure.com/.default"],
-                                           connection_verify=str(world.emulator.ca_path), polling_interval=0.05)
+    cred = ClientSecretCredential(
+        DIRECTORY,
+        admin.client_id,
+        admin.client_secret,
+        authority=world.emulator.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(world.emulator.ca_path),
+    )
+    cs = CognitiveServicesManagementClient(
+        cred,
+        SUBSCRIPTION,
+        base_url=world.emulator.endpoint,
+        credential_scopes=["https://management.azure.com/.default"],
+        connection_verify=str(world.emulator.ca_path),
+        polling_interval=0.05,
+    )
     cs.accounts.begin_update("rg-trey", "trey-aoai", {"properties": {"publicNetworkAccess": "Disabled"}}).result()
     report = world.verify()
     net = report.check(CheckName.NETWORK)
@@ -175,22 +185,31 @@ def _self_signed(key_type: str = "rsa") -> tuple[Any, Any]:
     key: Any = rsa.generate_private_key(65537, 2048) if key_type == "rsa" else ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tenantctl-provider")])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     return key, cert
 
 
 def _pem(key: Any, cert: Any) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ) + cert.public_bytes(serialization.Encoding.PEM)
 
 
 def test_certificate_credential(byo_world: World, tmp_path: Path) -> None:
     world = byo_world()
     key, cert = _self_signed()
-    world.emulator.register_app(home_directory=HOME, client_id=CLIENT_ID,
-                                certificate_pem=cert.public_bytes(serialization.Encoding.PEM))
+    world.emulator.register_app(
+        home_directory=HOME, client_id=CLIENT_ID, certificate_pem=cert.public_bytes(serialization.Encoding.PEM)
+    )
     path = tmp_path / "app.pem"
     path.write_bytes(_pem(key, cert))
     credential = AppCredential.from_certificate_file(path)
@@ -202,11 +221,13 @@ def test_certificate_credential(byo_world: World, tmp_path: Path) -> None:
 def test_certificate_credential_from_pfx(byo_world: World, tmp_path: Path) -> None:
     world = byo_world()
     key, cert = _self_signed()
-    pfx = pkcs12.serialize_key_and_certificates(b"app", key, cert, None,
-                                                serialization.BestAvailableEncryption(b"pfx-pass"))
+    pfx = pkcs12.serialize_key_and_certificates(
+        b"app", key, cert, None, serialization.BestAvailableEncryption(b"pfx-pass")
+    )
     (tmp_path / "app.pfx").write_bytes(pfx)
-    world.emulator.register_app(home_directory=HOME, client_id=CLIENT_ID,
-                                certificate_pem=cert.public_bytes(serialization.Encoding.PEM))
+    world.emulator.register_app(
+        home_directory=HOME, client_id=CLIENT_ID, certificate_pem=cert.public_bytes(serialization.Encoding.PEM)
+    )
     assert world.verify(credential=AppCredential.from_certificate_file(tmp_path / "app.pfx", "pfx-pass")).ok
     with pytest.raises(UsageError, match="not a usable certificate"):
         AppCredential.from_certificate_file(tmp_path / "app.pfx", "wrong")
@@ -224,8 +245,14 @@ def test_certificate_must_be_rsa_and_complete(tmp_path: Path) -> None:
 
 def _federated_token(issuer: str, subject: str, lifetime: int = 600) -> str:
     now = int(time.time())
-    claims = {"iss": issuer, "sub": subject, "aud": "api://AzureADTokenExchange", "iat": now, "exp": now + lifetime,
-              "jti": str(uuid.uuid4())}
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": "api://AzureADTokenExchange",
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": str(uuid.uuid4()),
+    }
     return jwt.encode(claims, uuid.uuid4().hex + uuid.uuid4().hex, algorithm="HS256")
 
 
@@ -259,13 +286,24 @@ def test_azure_identity_client_secret_credential_reaches_the_account(byo_world: 
     world = byo_world()
     secret = "azure-identity-" + uuid.uuid4().hex
     world.emulator.register_app(home_directory=HOME, client_id=CLIENT_ID, secret=secret)
-    cred = ClientSecretCredential(DIRECTORY, CLIENT_ID, secret, authority=world.emulator.endpoint,
-                                  disable_instance_discovery=True, connection_verify=str(world.emulator.ca_path))
+    cred = ClientSecretCredential(
+        DIRECTORY,
+        CLIENT_ID,
+        secret,
+        authority=world.emulator.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(world.emulator.ca_path),
+    )
     token = cred.get_token("https://management.azure.com/.default")
     assert jwt.decode(token.token, options={"verify_signature": False})["tid"] == DIRECTORY
-    cs = CognitiveServicesManagementClient(cred, SUBSCRIPTION, base_url=world.emulator.endpoint,
-                                           credential_scopes=["https://management.azure.com/.default"],
-                                           connection_verify=str(world.emulator.ca_path), retry_total=0)
+    cs = CognitiveServicesManagementClient(
+        cred,
+        SUBSCRIPTION,
+        base_url=world.emulator.endpoint,
+        credential_scopes=["https://management.azure.com/.default"],
+        connection_verify=str(world.emulator.ca_path),
+        retry_total=0,
+    )
     assert cs.accounts.get("rg-trey", "trey-aoai").name == "trey-aoai"
     assert world.verify(credential=AppCredential.from_secret(secret)).ok
 
@@ -287,9 +325,10 @@ def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.Monkey
 
     doc = manifest_doc()
     doc["tenants"]["lucerne"] = {
-        "isolation": "tenant-provided", "directory": "55555555-5555-5555-5555-555555555555",
+        "isolation": "tenant-provided",
+        "directory": "55555555-5555-5555-5555-555555555555",
         "resource_id": "/subscriptions/66666666-6666-6666-6666-666666666666/resourceGroups/lucerne-openai/"
-                       "providers/Microsoft.CognitiveServices/accounts/lucerne-prod",
+        "providers/Microsoft.CognitiveServices/accounts/lucerne-prod",
         "expect_deployments": ["chat", "embeddings"],
     }
     from tenantctl.manifest.model import Manifest
@@ -299,8 +338,13 @@ def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.Monkey
     assert sorted(results) == ["lucerne", "trey"]
     assert all(r["available"] and r["ok"] for r in results.values()), results
     assert results["trey"]["account"]["endpoint"] == "https://trey-aoai.openai.azure.com/"
-    for name in ("TENANTCTL_APP_CERTIFICATE", "TENANTCTL_APP_FEDERATED_TOKEN_FILE", "TENANTCTL_APP_CLIENT_SECRET",
-                 "AZURE_FEDERATED_TOKEN_FILE", "ACTIONS_ID_TOKEN_REQUEST_URL"):
+    for name in (
+        "TENANTCTL_APP_CERTIFICATE",
+        "TENANTCTL_APP_FEDERATED_TOKEN_FILE",
+        "TENANTCTL_APP_CLIENT_SECRET",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     unavailable = byo_verifier()(manifest, "trey")
     assert unavailable["available"] is False
