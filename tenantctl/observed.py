@@ -61,7 +61,7 @@ _RECORDS: dict[str, type[Any]] = {
 def record_to_json(record: object) -> dict[str, Any]:
     """A resource record as a JSON object with its ``type``; account refs become ARM ids."""
     out: dict[str, Any] = {"type": type(record).__name__}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]  # every record type is a dataclass
         value = getattr(record, f.name)
         if isinstance(value, AccountRef):
             value = value.id
@@ -187,7 +187,7 @@ class ObservedState:
         return cls(
             accounts={a.ref.key: a for a in accounts},
             foreign_accounts={a.ref.key: a for a in foreign},
-            listed_groups=tuple(tuple(g) for g in data.get("listed_groups", [])),  # type: ignore[misc]
+            listed_groups=tuple((str(g[0]), str(g[1])) for g in data.get("listed_groups", [])),
             deployments=per_account("deployments"),
             rai_policies=per_account("rai_policies"),
             blocklists=per_account("blocklists"),

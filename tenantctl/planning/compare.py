@@ -89,4 +89,4 @@ def field_changes(before: Resource, after: Resource) -> tuple[FieldChange, ...]:
 def merged_tags(desired: Resource, observed: Resource) -> Resource:
     """``desired`` with tags tenantctl does not own kept from ``observed`` (a PUT replaces all tags)."""
     tags = {**observed.tags, **desired.tags}
-    return dataclasses.replace(desired, tags=tags)  # type: ignore[type-var]
+    return dataclasses.replace(desired, tags=tags)  # type: ignore[type-var]  # a union of dataclasses

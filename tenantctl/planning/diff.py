@@ -25,7 +25,7 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
 from tenantctl.planning.model import Action, Change, FieldChange, Resource, ResourceKind
-from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy
+from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
 
 __all__ = ["diff"]
 
@@ -90,7 +90,8 @@ class _Differ:
             if tenant:
                 return tenant_address(tenant, "account")
             return f"stamp.{stamp}.account.{res.ref.name.rsplit('-', 1)[-1]}"
-        assert isinstance(res, (Deployment, RaiPolicy, Blocklist))
+        if not isinstance(res, (Deployment, RaiPolicy, Blocklist)):
+            return f"resource-group.{res.subscription_id}.{res.name}" if isinstance(res, ResourceGroup) else ""
         kind = kind_of(res).value
         if tenant:
             prefix = naming.tenant_deployment_name(tenant, "")
@@ -228,7 +229,11 @@ class _Differ:
 
 
 def _account_ref(res: Resource) -> AccountRef:
-    return res.ref if isinstance(res, (Account, DeletedAccount)) else res.account  # type: ignore[union-attr]
+    if isinstance(res, (Account, DeletedAccount)):
+        return res.ref
+    if isinstance(res, ResourceGroup):  # never an orphan: groups are not observed
+        return AccountRef(res.subscription_id, res.name, "")
+    return res.account
 
 
 def _update_reason(have: Resource, fields: tuple[FieldChange, ...]) -> str:
@@ -294,9 +299,9 @@ def diff(
     groups = []
     for item in desired.items:
         group = item.resource
-        if kind_of(group) is not ResourceKind.RESOURCE_GROUP:
+        if not isinstance(group, ResourceGroup):
             continue
-        key = (group.subscription_id.lower(), group.name.lower())  # type: ignore[union-attr]
+        key = (group.subscription_id.lower(), group.name.lower())
         if observed.group_exists(*key):
             groups.append(Change(item.address, ResourceKind.RESOURCE_GROUP, Action.NOOP, group, group))
         elif key in touched:

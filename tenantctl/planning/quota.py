@@ -155,14 +155,14 @@ def _catalogue(book: _Book, changes: list[Change], diags: Diagnostics) -> None:
             continue
         region = book.region(d)
         offers = book.obs.models.get(region) if region else None
-        if offers is None:
+        if region is None or offers is None:
             continue  # catalogue not read: only regions where the plan adds capacity are
         offer = _offer(offers, d)
         if offer is None:
             known = sorted({f"{o.version}/{o.sku}" for o in offers if o.model.lower() == d.model.lower()})
             diags.error(
                 "model-not-offered",
-                f"{c.address}: {d.model} {d.version} ({d.sku}) is not offered in {region[1]}",  # type: ignore[index]
+                f"{c.address}: {d.model} {d.version} ({d.sku}) is not offered in {region[1]}",
                 detail=("offered versions/SKUs of this model: " + ", ".join(known))
                 if known
                 else "the region offers no such model",
