@@ -19,7 +19,8 @@
                                   "budgets_tpm": int, "tenants": int, "utilisation": float|null}]}]}
 
 ``used``/``limit`` come from Azure's usages (null when the region was not listed); ``allocated``
-is what the manifest asks for on that line; ``headroom`` = limit - used.  A stamp's capacity is its
+is what the manifest asks for on that line; ``headroom`` = limit - max(used, allocated): what is
+left for new tenants once the manifest is fully applied (quota used outside the manifest counts).  A stamp's capacity is its
 deployment capacity x 1,000 x its accounts; ``utilisation`` = budgets / (capacity x overcommit).
 """
 
@@ -144,6 +145,8 @@ def fleet_status(
             continue
         where, loc, on_stamp = _where(manifest, tenant_id)
         detail = _detail(changes)
+        if state is State.MISSING:
+            detail = f"{sum(1 for c in changes if c.action.is_change)} to create"
         if state is State.ERROR:
             found = relevant_errors(manifest, tenant_id, errors)
             detail = found[0].summary if found else detail
@@ -281,10 +284,10 @@ def quota_report(manifest: Manifest, obs: QuotaObservation, *, location: str | N
         listed = (sub, loc) in obs.usages
         used = (u.current if u else 0.0) if listed else None
         limit = (u.limit if u else 0.0) if listed else None
-        headroom = None if used is None or limit is None else limit - used
-        lines.append(
-            QuotaLineView(sub, loc, name, model, sku, unit, limit, used, alloc.get((sub, loc, name), 0.0), headroom)
-        )
+        allocated = alloc.get((sub, loc, name), 0.0)
+        # What is left once the manifest is fully applied: quota used outside it counts too.
+        headroom = None if used is None or limit is None else limit - max(used, allocated)
+        lines.append(QuotaLineView(sub, loc, name, model, sku, unit, limit, used, allocated, headroom))
     return QuotaReport(tuple(lines), _stamps(manifest, accounts, location))
 
 

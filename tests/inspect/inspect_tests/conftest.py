@@ -137,3 +137,44 @@ def update_goldens() -> bool:
     import os
 
     return os.environ.get("TENANTCTL_UPDATE_GOLDENS") == "1"
+
+
+def sdk_client(emu: Emulator, subscription_id: str) -> Any:
+    """A real CognitiveServicesManagementClient as the provider: how someone changes Azure behind our back."""
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    sp = emu.provider
+    credential = ClientSecretCredential(
+        sp.directory,
+        sp.client_id,
+        sp.client_secret,
+        authority=emu.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(emu.ca_path),
+    )
+    return CognitiveServicesManagementClient(
+        credential,
+        subscription_id,
+        base_url=emu.endpoint,
+        credential_scopes=["https://management.azure.com/.default"],
+        connection_verify=str(emu.ca_path),
+        polling_interval=0.02,
+        retry_total=0,
+    )
+
+
+@pytest.fixture
+def private_world(tmp_path: Path) -> Iterator[World]:
+    """A fleet of its own, for tests that change Azure (never share one that is written to)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in _HOSTILE_ENV:
+            mp.delenv(name, raising=False)
+        build_state(tmp_path)
+        emu = Emulator.embedded(tmp_path, FAST).start()
+        cloud = connect_emulator(emu, polling_interval=0.02)
+        try:
+            yield World(emu, cloud, load(), tmp_path)
+        finally:
+            cloud.close()
+            emu.stop()
