@@ -69,3 +69,10 @@ def test_the_fingerprint_changes_when_a_planned_resource_changes() -> None:
     drifted = dataclasses.replace(state, deployments={**state.deployments, key: (bigger, *deps[1:])})
     assert fingerprint(drifted) != fingerprint(state)
     assert make_plan(manifest_from(TEXT), state).fingerprint == fingerprint(state)
+
+
+def test_hand_written_observed_files_may_list_deployments_flat() -> None:
+    state = _state()
+    data = state.to_json()
+    data["deployments"] = [d for per_account in data["deployments"].values() for d in per_account]
+    assert ObservedState.from_json(data).deployments == state.deployments
