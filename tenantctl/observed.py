@@ -4,8 +4,9 @@
 
 1. accounts: one list per (subscription, resource group) the manifest names (provider + stamps);
    only accounts tagged ``managed-by=tenantctl`` are kept as ours, the rest as name conflicts;
-2. deployments: one list per managed account; RAI policies and blocklists only on accounts where
-   a content filter is wanted or observed tags say tenantctl put one (a tenant-tagged deployment);
+2. deployments: one list per managed account; RAI policies only on accounts where a content
+   filter is wanted or Azure shows one of ours (a deployment using a custom policy, a removed
+   tenant's leftovers); blocklists only where a policy uses one or a tenant declares terms;
 3. lazily, after a first diff: usages and model catalogues only for regions where the plan adds
    capacity, deleted accounts only for subscriptions where an account is created, subdomain
    checks only for accounts created.  A no-op plan therefore costs steps 1 and 2 only.
@@ -215,29 +216,43 @@ def _groups(manifest: Manifest) -> list[tuple[str, str]]:
     return sorted(groups)
 
 
-def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
-    """Read RAI policies/blocklists only where a tenant wants a filter or Azure shows one of ours."""
-    # Evidence in Azure: a deployment using a custom policy (Azure's own are all "Microsoft.*").
-    if any(d.rai_policy and not d.rai_policy.startswith("Microsoft.") for d in deployments):
-        return True
+def _tenants_with(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], blocklist: bool) -> bool:
+    """Whether a tenant on this account wants a filter (with a blocklist), or left one behind."""
 
-    def filtered(tenant_id: str) -> bool:
+    def wants(tenant_id: str) -> bool:
         t = manifest.tenants.get(tenant_id)
-        # A removed tenant may have left a filter behind: prune needs to see it.
-        return t is None or bool(t.content_filter or manifest.defaults.content_filter)
+        if t is None:
+            return True  # a removed tenant may have left a filter behind: prune needs to see it
+        cf = t.content_filter or manifest.defaults.content_filter
+        return cf is not None and (bool(cf.blocklist) or not blocklist)
 
     owners = {account.tags.get(naming.TAG_TENANT), *(d.tags.get(naming.TAG_TENANT) for d in deployments)}
-    if any(filtered(t) for t in owners if t):
+    if any(wants(t) for t in owners if t):
         return True
-    stamp = account.tags.get(naming.TAG_STAMP)
+    stamp = account.tags.get(naming.TAG_STAMP)  # tenants placed here by this plan have no deployment yet
     return stamp is not None and any(
-        t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT and filtered(tid)
+        t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT and wants(tid)
         for tid, t in manifest.tenants.items()
     )
 
 
+def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
+    """Read RAI policies only where a tenant wants a filter or Azure shows one of ours."""
+    # Evidence in Azure: a deployment using a custom policy (Azure's own are all "Microsoft.*").
+    if any(d.rai_policy and not d.rai_policy.startswith("Microsoft.") for d in deployments):
+        return True
+    return _tenants_with(manifest, account, deployments, blocklist=False)
+
+
+def _wants_blocklists(
+    manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], policies: tuple[RaiPolicy, ...]
+) -> bool:
+    """Read blocklists only where a policy uses one or a tenant declares terms (saves a request per account)."""
+    return any(p.blocklists for p in policies) or _tenants_with(manifest, account, deployments, blocklist=True)
+
+
 def observe_accounts(manifest: Manifest, cloud: CloudPort) -> ObservedState:
-    """Step 1: accounts, their deployments and (where relevant) filters. Cost: groups + 2 x accounts."""
+    """Step 1: accounts, their deployments and (where relevant) filters: groups + accounts (+ filtered ones)."""
     managed: dict[str, Account] = {}
     foreign: dict[str, Account] = {}
     groups = _groups(manifest)
@@ -251,7 +266,8 @@ def observe_accounts(manifest: Manifest, cloud: CloudPort) -> ObservedState:
         deployments[key] = tuple(cloud.list_deployments(account.ref))
         if _wants_filters(manifest, account, deployments[key]):
             policies[key] = tuple(cloud.list_rai_policies(account.ref))
-            blocklists[key] = tuple(cloud.list_blocklists(account.ref))
+            if _wants_blocklists(manifest, account, deployments[key], policies[key]):
+                blocklists[key] = tuple(cloud.list_blocklists(account.ref))
     return ObservedState(managed, foreign, tuple(groups), deployments, policies, blocklists)
 
 

@@ -102,3 +102,11 @@ def test_untagged_accounts_are_kept_only_as_name_conflicts() -> None:
     assert stranger.ref.key in observed.foreign_accounts
     assert stranger.ref.key not in observed.accounts
     assert port.calls["list_deployments"] == 3  # never lists what is not ours
+
+
+def test_a_filter_without_blocklist_costs_one_read_and_a_plain_account_none() -> None:
+    text = HEAD + dedicated("acme", extra='content_filter = { severity = "High" }') + dedicated("beta")
+    port = RecordingPort(applied(ObservedState(), make_plan(manifest_from(text), ObservedState())))
+    observed = observe(manifest_from(text), port)  # type: ignore[arg-type]
+    assert port.calls == Counter(list_accounts=1, list_deployments=2, list_rai_policies=1)
+    assert not make_plan(manifest_from(text), observed).has_changes
