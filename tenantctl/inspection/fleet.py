@@ -20,8 +20,9 @@
 
 ``used``/``limit`` come from Azure's usages (null when the region was not listed); ``allocated``
 is what the manifest asks for on that line; ``headroom`` = limit - max(used, allocated): what is
-left for new tenants once the manifest is fully applied (quota used outside the manifest counts).  A stamp's capacity is its
-deployment capacity x 1,000 x its accounts; ``utilisation`` = budgets / (capacity x overcommit).
+left for new tenants once the manifest is fully applied (quota used outside the manifest counts).
+A stamp's capacity is its deployment capacity x 1,000 x its accounts; ``utilisation`` = budgets /
+(capacity x overcommit).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from tenantctl.observed import observe
 from tenantctl.planning import make_plan
 from tenantctl.reconcile import load_valid_manifest
 from tenantctl.render.console import THEME
+from tenantctl.resources import AccountRef
 
 HERE = Path(__file__).parent
 MANIFEST = HERE / "manifest.toml"
@@ -61,7 +62,7 @@ def apply_fleet(emu: Emulator, manifest: Manifest) -> None:
         result = apply_plan(plan, cloud)
         assert result.exit_code == 0, [o for o in result.outcomes if o.status.value != "ok"]
         p = manifest.provider
-        acme = f"/subscriptions/{p.subscription_id}/resourceGroups/{p.resource_group}/providers/Microsoft.CognitiveServices/accounts/tc-acme"
+        acme = AccountRef(p.subscription_id, p.resource_group, "tc-acme").id
         emu.assign_role(acme, SUPPORT_PRINCIPAL, "Cognitive Services OpenAI User")
     finally:
         cloud.close()

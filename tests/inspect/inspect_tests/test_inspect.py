@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render
 from tenantctl.cloud.byo_emulator import emulator_verifier
 from tenantctl.errors import UsageError
 from tenantctl.inspection import inspect_tenant
 from tenantctl.inspection.observe import observe_tenant
 from tenantctl.render.inspect import print_inspect
-from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render
 
 
 @pytest.mark.parametrize("tenant", ["acme", "globex", "initech", "newco"])
@@ -26,7 +26,8 @@ def test_the_inspect_screen_of_a_tenant_provided_tenant_shows_the_verifiers_chec
     verifier = emulator_verifier(world.emulator, world.manifest)
     result = inspect_tenant(world.manifest, world.cloud, "trey", today=TODAY, verifier=verifier)
     assert result.report.state == "in sync"
-    assert result.report.verification is not None and result.report.verification["ok"] is True
+    assert result.report.verification is not None
+    assert result.report.verification["ok"] is True
     check_golden("inspect-trey.txt", render(print_inspect, result.report), update_goldens)
 
 
@@ -40,7 +41,8 @@ def test_inspecting_a_dedicated_tenant_with_a_content_filter_costs_at_most_six_a
     world.emulator.reset_counts()
     result = inspect_tenant(world.manifest, world.cloud, "acme", today=TODAY)
     counts = world.emulator.request_counts()
-    assert result.report.content_filter is not None and result.report.content_filter.in_azure
+    assert result.report.content_filter is not None
+    assert result.report.content_filter.in_azure
     assert counts["total"] <= 6, str(sorted(counts.items()))
     print(f"inspect acme: {counts['total']} ARM requests: {counts}")
 
@@ -65,7 +67,8 @@ def test_a_shared_tenants_share_of_the_stamp_is_its_budget_over_capacity_times_o
     budget = inspect_tenant(world.manifest, world.cloud, "initech", today=TODAY).report.budget
     assert budget is not None
     chat = next(line for line in budget.deployments if line.name == "chat")
-    assert chat.capacity_tpm == 100_000 and chat.allowed_tpm == 150_000
+    assert chat.capacity_tpm == 100_000
+    assert chat.allowed_tpm == 150_000
     assert chat.share == pytest.approx(60_000 / 150_000)
     mini = next(line for line in budget.deployments if line.name == "mini")
     assert mini.stamp_budgets_tpm == 150_000  # initech 60,000 + hooli 90,000 (mini only)
@@ -93,5 +96,9 @@ def test_tenant_observation_never_writes(world: World) -> None:
     world.emulator.reset_counts()
     for tenant in world.manifest.tenants:
         observe_tenant(world.manifest, world.cloud, tenant)
-    writes = {op: n for op, n in world.emulator.request_counts().items() if op.split()[0] in ("PUT", "PATCH", "DELETE", "POST")}
+    writes = {
+        op: n
+        for op, n in world.emulator.request_counts().items()
+        if op.split()[0] in ("PUT", "PATCH", "DELETE", "POST")
+    }
     assert writes == {}

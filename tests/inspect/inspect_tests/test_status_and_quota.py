@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from inspect_tests.conftest import TODAY, World, check_golden, render, sdk_client
 
+from inspect_tests.conftest import TODAY, World, check_golden, render, sdk_client
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.inspection import fleet_status, inspect_tenant, observe_quota, quota_report
 from tenantctl.inspection.fleet import FleetStatus
@@ -94,7 +94,9 @@ def test_quota_shows_each_stamps_budgets_against_capacity_times_overcommit(world
 
 def test_quota_for_one_location_reads_and_shows_only_that_region(world: World) -> None:
     world.emulator.reset_counts()
-    report = quota_report(world.manifest, observe_quota(world.manifest, world.cloud, locations=["westeurope"]), location="westeurope")
+    report = quota_report(
+        world.manifest, observe_quota(world.manifest, world.cloud, locations=["westeurope"]), location="westeurope"
+    )
     assert {q.location for q in report.lines} == {"westeurope"}
     assert report.stamps == ()
     counts = world.emulator.request_counts()
