@@ -10,13 +10,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import InvalidManifestError, StalePlanError, UsageError
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.planning.model import Plan
+
+if TYPE_CHECKING:
+    from tenantctl.cloud.session import CloudSession
 
 __all__ = [
     "PlanOptions",
@@ -76,14 +79,19 @@ def _check_tenants(manifest: Manifest, tenants: Iterable[str]) -> None:
             raise UsageError(f"unknown tenant '{tenant}'", code="unknown-tenant", hint=hint)
 
 
-def make_plan_run(manifest: Manifest, cloud: Any, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
-    """Observe what the manifest needs (O(accounts + regions) reads) and plan against it."""
+def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
+    """Observe what the manifest needs (O(accounts + regions) reads, 2 per tenant-provided tenant) and plan."""
+    import dataclasses
+
     from tenantctl.observed import observe
     from tenantctl.planning import make_plan
 
     _check_tenants(manifest, options.tenants)
     tenants = options.tenants or None
-    observed = observe(manifest, cloud, tenants=tenants)
+    observed = observe(manifest, session.cloud, tenants=tenants)
+    byo = session.verify_tenant_provided(manifest)
+    if byo:
+        observed = dataclasses.replace(observed, byo=byo)
     plan = make_plan(
         manifest,
         observed,

@@ -11,8 +11,14 @@ from typing import Annotated
 import typer
 
 from tenantctl import __version__
-from tenantctl.cli import emulator_commands, manifest_commands, plan_commands
-from tenantctl.cli import inspect_commands
+from tenantctl.cli import (
+    byo_commands,
+    emulator_commands,
+    inspect_commands,
+    manifest_commands,
+    plan_commands,
+    tenant_commands,
+)
 
 __all__ = ["app", "main"]
 
@@ -51,6 +57,8 @@ manifest_commands.register(app)
 plan_commands.register(app)
 emulator_commands.register(app)
 inspect_commands.register(app)
+tenant_commands.register(app)
+byo_commands.register(app)
 
 
 def main() -> None:

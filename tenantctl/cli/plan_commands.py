@@ -56,7 +56,7 @@ def plan(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.cloud.session import open_cloud
+        from tenantctl.cloud.session import open_session
         from tenantctl.planning import plan_to_json
         from tenantctl.reconcile import (
             PlanOptions,
@@ -68,8 +68,8 @@ def plan(
 
         loaded, warnings = load_valid_manifest(manifest)
         options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()))
-        with open_cloud(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as cloud:
-            run = make_plan_run(loaded, cloud, options, warnings)
+        with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
+            run = make_plan_run(loaded, session, options, warnings)
         result = run.plan
         if out is not None and not result.is_blocked:
             write_saved_plan(out, run, manifest)
@@ -116,7 +116,7 @@ def apply(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.cloud.session import open_cloud
+        from tenantctl.cloud.session import open_session
         from tenantctl.execution.executor import apply_plan
         from tenantctl.execution.lock import acquire_lock, default_holder
         from tenantctl.reconcile import (
@@ -143,9 +143,9 @@ def apply(
             )
         with (
             acquire_lock(lock_settings(loaded, manifest), holder=default_holder(), timeout=lock_timeout),
-            open_cloud(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as cloud,
+            open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session,
         ):
-            run = make_plan_run(loaded, cloud, options, warnings)
+            run = make_plan_run(loaded, session, options, warnings)
             the_plan = run.plan
             if saved is not None:
                 check_not_stale(saved, the_plan)
@@ -159,7 +159,7 @@ def apply(
             from tenantctl.render.progress import progress_for
 
             with progress_for(len(the_plan.actionable), interactive=sys.stderr.isatty()) as hooks:
-                result = apply_plan(the_plan, cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
+                result = apply_plan(the_plan, session.cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
 
         def human() -> None:
             from tenantctl.render.plan import print_apply_result

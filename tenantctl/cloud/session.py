@@ -4,6 +4,10 @@ The emulator mode is tenantctl's embedded default for newcomers, demos and pipel
 state lives in ``.tenantctl/`` of the working directory, so consecutive commands see one cloud. The
 manifest's subscriptions are registered in the emulator's provider directory, with the emulator's
 ready-made service principal as their Owner, so any manifest works out of the box.
+
+A :class:`CloudSession` also knows how to verify tenant-provided accounts in the same cloud: through
+the provider's multi-tenant app against Azure, or against the emulator, where the tenant admin's
+consent and role assignment are simulated openly (see :mod:`tenantctl.cloud.byo_emulator`).
 """
 
 from __future__ import annotations
@@ -11,22 +15,50 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from tenantctl.cloud.byo_probe import RoleWait, Verifier
     from tenantctl.cloud.port import CloudPort
     from tenantctl.emulator import Emulator
+    from tenantctl.manifest.model import Manifest
 
-__all__ = ["open_cloud", "open_embedded_emulator"]
+__all__ = ["CloudSession", "open_cloud", "open_embedded_emulator", "open_session"]
 
 
-@contextmanager
-def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> Iterator[Emulator]:
-    """Start the emulator whose state lives in ``workdir/.tenantctl``; stop it on exit."""
-    from tenantctl.emulator import Emulator, EmulatorSettings
+@dataclass
+class CloudSession:
+    """The provider-side cloud port, plus the way to reach tenant-provided accounts in that cloud."""
+
+    cloud: CloudPort
+    emulator: Emulator | None = None
+
+    def byo_verifier(self, manifest: Manifest, *, role_wait: RoleWait | None = None) -> Verifier:
+        if self.emulator is not None:
+            from tenantctl.cloud.byo_emulator import emulator_verifier
+
+            return emulator_verifier(self.emulator, manifest, role_wait=role_wait)
+        from tenantctl.cloud.byo_probe import byo_verifier
+
+        return byo_verifier(role_wait=role_wait)
+
+    def verify_tenant_provided(self, manifest: Manifest, *, role_wait: RoleWait | None = None) -> dict[str, Any]:
+        """Verification reports of every tenant-provided tenant (read-only; 2 ARM reads each)."""
+        from tenantctl.manifest.model import Isolation
+
+        if not any(t.isolation is Isolation.TENANT_PROVIDED for t in manifest.tenants.values()):
+            return {}
+        from tenantctl.cloud.byo_probe import verify_all
+
+        return verify_all(manifest, self.byo_verifier(manifest, role_wait=role_wait))
+
+
+def _embedded_settings() -> Any:
+    from tenantctl.emulator import EmulatorSettings
 
     settings = EmulatorSettings()
     # Demos and tests may shorten Azure's write latency; the default stays Azure-like (seconds).
@@ -34,14 +66,22 @@ def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> 
     if lro:
         try:
             settings.lro_seconds = max(0.0, float(lro))
-            # Sub-second writes would still be polled only once a second if Azure's Retry-After stayed.
-            if settings.lro_seconds < 1:
-                settings.retry_after = 0
         except ValueError:
             raise UsageError(
                 f"TENANTCTL_EMULATOR_LRO_SECONDS must be a number of seconds, got {lro!r}", code="bad-env"
             ) from None
-    emulator = Emulator.embedded(workdir, settings).start()
+        # Sub-second writes would still be polled only once a second if Azure's Retry-After stayed.
+        if settings.lro_seconds < 1:
+            settings.retry_after = 0
+    return settings
+
+
+@contextmanager
+def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> Iterator[Emulator]:
+    """Start the emulator whose state lives in ``workdir/.tenantctl``; stop it on exit."""
+    from tenantctl.emulator import Emulator
+
+    emulator = Emulator.embedded(workdir, _embedded_settings()).start()
     try:
         for subscription_id in sorted(set(subscriptions)):
             emulator.add_subscription(subscription_id, emulator.home_directory)
@@ -52,16 +92,25 @@ def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> 
 
 
 @contextmanager
-def open_cloud(
+def open_session(
     *, emulator: bool, workdir: Path | None = None, subscriptions: Iterable[str] = ()
-) -> Iterator[CloudPort]:
-    """The cloud port for one command: Azure with the default credential chain, or the emulator."""
+) -> Iterator[CloudSession]:
+    """Azure with the default credential chain, or the embedded emulator, for one command."""
     if emulator:
         from tenantctl.cloud.azure import connect_emulator
 
         with open_embedded_emulator(workdir or Path.cwd(), subscriptions) as emu:
-            yield connect_emulator(emu)
+            yield CloudSession(connect_emulator(emu), emu)
         return
     from tenantctl.cloud.azure import connect_azure
 
-    yield connect_azure()
+    yield CloudSession(connect_azure())
+
+
+@contextmanager
+def open_cloud(
+    *, emulator: bool, workdir: Path | None = None, subscriptions: Iterable[str] = ()
+) -> Iterator[CloudPort]:
+    """Just the provider-side port (commands that never look at tenant-provided accounts)."""
+    with open_session(emulator=emulator, workdir=workdir, subscriptions=subscriptions) as session:
+        yield session.cloud

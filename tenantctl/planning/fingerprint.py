@@ -28,5 +28,8 @@ def _strip(value: Any) -> Any:
 
 def fingerprint(observed: ObservedState) -> str:
     """``sha256:<hex>`` of the canonical observed state; stable across runs and Python versions."""
-    canonical = json.dumps(_strip(observed.to_json()), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    state = observed.to_json()
+    # Tenant-provided accounts are only verified, never written: their checks cannot make a plan stale.
+    state.pop("byo", None)
+    canonical = json.dumps(_strip(state), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
