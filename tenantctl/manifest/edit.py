@@ -32,7 +32,7 @@ from tenantctl.manifest.report import did_you_mean
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
-__all__ = ["EditResult", "add_tenant", "remove_tenant", "set_tenant_fields", "write_atomically"]
+__all__ = ["EditResult", "add_tenant", "remove_tenant", "set_tenant_fields", "tenant_text", "write_atomically"]
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,28 @@ def _remove_tenant(text: str, tenant_id: str) -> EditResult:
         start -= 1  # a comment glued to the header describes this tenant
     while end < len(lines) and not lines[end].strip():
         end += 1  # and the blank lines that separated it from the next table
+    if end == len(lines):
+        while start > 0 and not lines[start - 1].strip():
+            start -= 1  # the last table: drop the separator add_tenant put before it, so add+remove is a no-op
     return _finish(text, "".join(lines[:start] + lines[end:]), changed=True)
+
+
+def tenant_text(text: str, tenant_id: str) -> str | None:
+    """The tenant's own TOML as written in ``text`` (its tables' lines), or ``None`` if it has none.
+
+    Tenants written inline or with dotted keys are re-rendered as one ``[tenants.<id>]`` table.
+    """
+    try:
+        span = _span(text, tenant_id)
+        if span is not None:
+            return "".join(_lines(text)[span[0] : span[1]])
+        tenants = tomlkit.parse(text).get("tenants")
+        if tenants is None or tenant_id not in tenants:
+            return None
+        fields = _plain(tenants[tenant_id])
+        return f"[tenants.{tenant_id}]\n" + "".join(f"{_key(k)} = {_render(v)}\n" for k, v in fields.items())
+    except Exception:  # the contract: never raise on bad input
+        return None
 
 
 def write_atomically(path: Path, text: str) -> None:
