@@ -22,6 +22,7 @@ from tenantctl.emulator.world import World
 # action -> finalizer(world, op) run once when the op's time is up; modules register theirs.
 FINALIZERS: dict[str, Callable[[World, Doc], None]] = {}
 
+_RESCAN_SECONDS = 0.5
 _PENDING = "pending"  # the parent column of ops not yet settled (indexed lookup)
 _RUNNING = {"create": "Creating", "update": "Updating", "delete": "Deleting", "purge": "Deleting"}
 
@@ -86,8 +87,10 @@ def start(
 def settle(world: World) -> None:
     """Apply every pending op whose time has come (the lazy state machine)."""
     t = now()
-    if t < world.next_due:
+    # Fast path; the periodic rescan picks up ops written by another process sharing the state file.
+    if t < world.next_due and t - world.last_scan < _RESCAN_SECONDS:
         return
+    world.last_scan = t
     with world.store.tx() as store:
         nxt = math.inf
         for op in store.children("op", _PENDING):  # only pending ops: finished ones pile up

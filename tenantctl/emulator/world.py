@@ -25,6 +25,7 @@ class World:
         self._counts_lock = threading.Lock()
         # Earliest end time of a pending LRO; settle() does nothing before it (cheap fast path).
         self.next_due = -math.inf
+        self.last_scan = -math.inf
         # Verified access tokens -> claims, so the RS256 check is paid once per token.
         self.token_cache: dict[str, dict[str, Any]] = {}
         self.buckets: dict[tuple[str, str], tuple[float, float]] = {}
