@@ -110,3 +110,17 @@ def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_latency_applies_to_arm_requests_only(emulator: Emulator, cs_client: Any, rg: str) -> None:
+    import time
+
+    emulator.settings.latency_ms = 150
+    start = time.perf_counter()
+    list(cs_client.accounts.list_by_resource_group(rg))
+    assert time.perf_counter() - start >= 0.15
+    start = time.perf_counter()
+    requests.get(
+        f"{emulator.endpoint}/{emulator.home_directory}/discovery/v2.0/keys", verify=str(emulator.ca_path), timeout=5
+    )
+    assert time.perf_counter() - start < 0.15

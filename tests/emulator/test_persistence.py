@@ -60,7 +60,10 @@ def test_restart_keeps_one_cloud(tmp_path: Path) -> None:
     with Emulator(state, settings) as second:
         assert (second.subscription_id, second.home_directory, second.provider) == identity
         assert second.ca_path.read_bytes() == ca
-        path = f"/subscriptions/{second.subscription_id}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a1"
+        path = (
+            f"/subscriptions/{second.subscription_id}/resourceGroups/rg/providers/"
+            "Microsoft.CognitiveServices/accounts/a1"
+        )
         assert arm(second, "GET", path, token).status_code == 200  # the signing key persisted too
         dep = arm(second, "GET", path + "/deployments/d1", token).json()
         assert dep["properties"]["provisioningState"] == "Creating"

@@ -28,7 +28,10 @@ def test_sp_without_role_gets_403(emulator: Emulator, cs_client: Any, make_cs_cl
         stranger.accounts.get(rg, "a1")
     assert exc.value.status_code == 403
     assert exc.value.error.code == "AuthorizationFailed"
-    scope = f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/a1"
+    scope = (
+        f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/"
+        "Microsoft.CognitiveServices/accounts/a1"
+    )
     assert exc.value.error.message == (
         f"The client '{sp.object_id}' with object id '{sp.object_id}' does not have authorization to perform action "
         f"'Microsoft.CognitiveServices/accounts/read' over scope '{scope}' or the scope is invalid. If access was "
