@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.port import CloudPort
+    from tenantctl.cloud.byo_probe import RoleWait
+    from tenantctl.cloud.session import CloudSession
     from tenantctl.manifest.model import Manifest
 
 __all__ = ["register"]
@@ -36,31 +36,21 @@ def register(app: typer.Typer) -> None:
     app.command("quota")(quota)
 
 
-@dataclass(frozen=True)
-class _ByoEndpoints:
-    """Where the tenant-provided verifier signs in and reads: Azure, or the embedded emulator."""
-
-    authority_host: str | None = None
-    arm_endpoint: str | None = None
-    ca_path: str | None = None
-
-
 @contextmanager
-def _session(emulator: bool, manifest: Manifest) -> Iterator[tuple[CloudPort, _ByoEndpoints]]:
+def _session(emulator: bool, manifest: Manifest) -> Iterator[CloudSession]:
+    """The provider's cloud and, for tenant-provided tenants, the way to verify them in that cloud."""
+    from tenantctl.cloud.session import open_session
     from tenantctl.reconcile import manifest_subscriptions
 
-    subscriptions = manifest_subscriptions(manifest)
-    if not emulator:
-        from tenantctl.cloud.session import open_cloud
+    with open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest)) as session:
+        yield session
 
-        with open_cloud(emulator=False, subscriptions=subscriptions) as cloud:
-            yield cloud, _ByoEndpoints()
-        return
-    from tenantctl.cloud.azure import connect_emulator
-    from tenantctl.cloud.session import open_embedded_emulator
 
-    with open_embedded_emulator(Path.cwd(), subscriptions) as emu:
-        yield connect_emulator(emu), _ByoEndpoints(emu.endpoint, emu.endpoint, str(emu.ca_path))
+def _short_role_wait() -> RoleWait:
+    # Support staff want an answer now; `byo verify` waits longer for role assignments to propagate.
+    from tenantctl.cloud.byo_probe import RoleWait
+
+    return RoleWait(total_seconds=2.0, first_delay=1.0)
 
 
 def _today(value: str | None) -> date:
@@ -72,20 +62,6 @@ def _today(value: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)", code="bad-date") from None
-
-
-def _verifier(where: _ByoEndpoints) -> Any:
-    """The tenant-provided verifier; without an app credential it answers "unavailable", not an error."""
-    from tenantctl.byo import DEFAULT_AUTHORITY_HOST
-    from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, byo_verifier
-
-    return byo_verifier(
-        authority_host=where.authority_host or DEFAULT_AUTHORITY_HOST,
-        arm_endpoint=where.arm_endpoint or DEFAULT_ARM_ENDPOINT,
-        ca_path=where.ca_path,
-        # Support staff want an answer now; `byo verify` waits longer for fresh role assignments.
-        role_wait=RoleWait(total_seconds=2.0, first_delay=1.0),
-    )
 
 
 def inspect(
@@ -109,8 +85,9 @@ def inspect(
         loaded, warnings = load_valid_manifest(manifest)
         check_tenant(loaded, tenant)  # before any I/O: a typo costs nothing
         day = _today(today)
-        with _session(emulator, loaded) as (cloud, where):
-            result = inspect_tenant(loaded, cloud, tenant, today=day, verifier=_verifier(where) if verify else None)
+        with _session(emulator, loaded) as session:
+            verifier = session.byo_verifier(loaded, role_wait=_short_role_wait()) if verify else None
+            result = inspect_tenant(loaded, session.cloud, tenant, today=day, verifier=verifier)
         report = result.report
 
         def human() -> None:
@@ -150,9 +127,13 @@ def status(
 
         loaded, warnings = load_valid_manifest(manifest)
         _check_filters(loaded, isolation, stamp)
-        with _session(emulator, loaded) as (cloud, _):
-            run = make_plan_run(loaded, cloud, PlanOptions(), warnings)
-        result = fleet_status(loaded, run.plan, isolation=isolation, stamp=stamp, drift_only=drift_only)
+        with _session(emulator, loaded) as session:
+            run = make_plan_run(loaded, session, PlanOptions(), warnings)
+        result = fleet_status(
+            loaded, run.plan, verifications=run.observed.byo, isolation=isolation, stamp=stamp, drift_only=drift_only
+        )
+        # Problems of no one tenant (quota lines, stamp budgets) would otherwise show nowhere.
+        warnings.extend(d for d in run.plan.diagnostics if d.tenant is None)
 
         def human() -> None:
             from tenantctl.render.status import print_status
@@ -200,8 +181,8 @@ def quota(
         from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
-        with _session(emulator, loaded) as (cloud, _):
-            observed = observe_quota(loaded, cloud, locations=[location] if location else ())
+        with _session(emulator, loaded) as session:
+            observed = observe_quota(loaded, session.cloud, locations=[location] if location else ())
         result = quota_report(loaded, observed, location=location)
 
         def human() -> None:

@@ -28,7 +28,7 @@ from tenantctl.inspection.report import (
     RoleView,
     TenantReport,
 )
-from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
+from tenantctl.inspection.state import relevant_changes, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
 from tenantctl.planning.model import Plan
 from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
@@ -309,14 +309,11 @@ def build_report(
         tenant_id,
         relevant_changes(manifest, tenant_id, plan.changes),
         relevant_errors(manifest, tenant_id, plan),
+        verification,
     )
     endpoint = b.host.endpoint if b.host is not None else None
-    if t.isolation is Isolation.TENANT_PROVIDED:
-        state = State.UNVERIFIED
-        if verification is not None and verification.get("available"):
-            state = State.IN_SYNC if verification.get("ok") else State.ERROR
-            account = verification.get("account") or {}
-            endpoint = account.get("endpoint")
+    if t.isolation is Isolation.TENANT_PROVIDED and verification is not None:
+        endpoint = (verification.get("account") or {}).get("endpoint")
     leftovers = None
     if observation.deleted_accounts is not None:
         leftovers = tuple(

@@ -28,6 +28,7 @@ A stamp's capacity is its deployment capacity x 1,000 x its accounts; ``utilisat
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -101,6 +102,15 @@ def _detail(changes: list[Change]) -> str:
     return text + (f" (+{len(actionable) - 1} more)" if len(actionable) > 1 else "")
 
 
+def _verification_detail(verification: Mapping[str, Any] | None) -> str:
+    if verification is None:
+        return "not verified"
+    if not verification.get("available"):
+        return "verification unavailable: " + str(verification.get("reason", ""))
+    failed = [c for c in verification.get("checks", []) if c.get("status") == "failed"]
+    return f"{failed[0]['name']}: {failed[0]['summary']}" if failed else "verified"
+
+
 def _where(manifest: Manifest, tenant_id: str) -> tuple[str, str | None, str | None]:
     t = manifest.tenants[tenant_id]
     if t.isolation is Isolation.DEDICATED:
@@ -123,9 +133,19 @@ def _deployment_names(manifest: Manifest, tenant_id: str) -> tuple[str, ...]:
 
 
 def fleet_status(
-    manifest: Manifest, plan: Plan, *, isolation: str | None = None, stamp: str | None = None, drift_only: bool = False
+    manifest: Manifest,
+    plan: Plan,
+    *,
+    verifications: Mapping[str, Mapping[str, Any]] | None = None,
+    isolation: str | None = None,
+    stamp: str | None = None,
+    drift_only: bool = False,
 ) -> FleetStatus:
-    """One row per tenant (sorted by id) with its state from ``plan`` (a full, unfiltered plan)."""
+    """One row per tenant (sorted by id) with its state from ``plan`` (a full, unfiltered plan).
+
+    ``verifications`` are the tenant-provided verifier's results by tenant (``ObservedState.byo``).
+    """
+    verified = verifications or {}
     by_tenant: dict[str, list[Change]] = defaultdict(list)
     by_stamp: dict[str, list[Change]] = defaultdict(list)
     for c in plan.changes:  # one pass: 1,000 tenants must not mean 1,000 scans of the plan
@@ -141,13 +161,17 @@ def fleet_status(
             continue
         scope = by_stamp.get(t.stamp or "", []) if t.isolation is Isolation.SHARED else by_tenant.get(tenant_id, [])
         changes = relevant_changes(manifest, tenant_id, tuple(scope))
-        state = tenant_state(manifest, tenant_id, changes, relevant_errors(manifest, tenant_id, errors))
+        state = tenant_state(
+            manifest, tenant_id, changes, relevant_errors(manifest, tenant_id, errors), verified.get(tenant_id)
+        )
         if drift_only and state not in _NOT_IN_SYNC:
             continue
         where, loc, on_stamp = _where(manifest, tenant_id)
         detail = _detail(changes)
         if state is State.MISSING:
             detail = f"{sum(1 for c in changes if c.action.is_change)} to create"
+        if t.isolation is Isolation.TENANT_PROVIDED:
+            detail = _verification_detail(verified.get(tenant_id))
         if state is State.ERROR:
             found = relevant_errors(manifest, tenant_id, errors)
             detail = found[0].summary if found else detail

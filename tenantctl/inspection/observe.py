@@ -72,14 +72,25 @@ def _stamp_keys(managed: dict[str, Account], stamp_id: str) -> list[str]:
     return sorted(k for k, a in managed.items() if a.tags.get(naming.TAG_STAMP) == stamp_id)
 
 
-def _leftovers(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> tuple[DeletedAccount, ...]:
-    """Soft-deleted accounts bearing the tenant's dedicated name or its tenant tag."""
+def _with_leftovers(
+    manifest: Manifest,
+    cloud: CloudPort,
+    tenant_id: str,
+    state: ObservedState,
+    *,
+    account: AccountRef | None = None,
+    roles: tuple[RoleAssignment, ...] | None = None,
+) -> TenantObservation:
+    """Finish an observation with the provider subscription's deleted accounts (one request).
+
+    The whole list goes into the state, so the planner can plan a restore instead of a create; the
+    leftovers shown are those bearing the tenant's dedicated name or its tenant tag.
+    """
+    sub = manifest.provider.subscription_id
+    deleted = tuple(cloud.list_deleted_accounts(sub))
     name = naming.dedicated_account_name(manifest.provider.name_prefix, tenant_id).lower()
-    return tuple(
-        d
-        for d in cloud.list_deleted_accounts(manifest.provider.subscription_id)
-        if d.ref.name.lower() == name or d.tags.get(naming.TAG_TENANT) == tenant_id
-    )
+    mine = tuple(d for d in deleted if d.ref.name.lower() == name or d.tags.get(naming.TAG_TENANT) == tenant_id)
+    return TenantObservation(state.merged(deleted_accounts={sub: deleted}), account, roles, mine)
 
 
 def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
@@ -93,7 +104,7 @@ def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantOb
         # Read the catalogue anyway: whether the declared versions exist (and until when) matters most now.
         region = (p.subscription_id, manifest.tenant_location(tenant_id))
         models = {region: tuple(cloud.list_models(*region))} if _owns_any(manifest, tenant_id) else {}
-        return TenantObservation(state.merged(models=models), None, None, _leftovers(manifest, cloud, tenant_id))
+        return _with_leftovers(manifest, cloud, tenant_id, state.merged(models=models))
     deployments[ref.key] = tuple(cloud.list_deployments(ref))
     policies = {}
     if _wants_filter(manifest, tenant_id):
@@ -115,7 +126,7 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
     tenant = manifest.tenants[tenant_id]
     stamp_id = tenant.stamp or ""
     if stamp_id not in manifest.stamps:
-        return TenantObservation(ObservedState(), None, None, _leftovers(manifest, cloud, tenant_id))
+        return _with_leftovers(manifest, cloud, tenant_id, ObservedState())
     sub, rg = manifest.stamp_subscription(stamp_id), manifest.stamp_resource_group(stamp_id)
     managed, foreign = _list_group(cloud, sub, rg)
     keys = _stamp_keys(managed, stamp_id)
@@ -129,7 +140,7 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
     host = managed[home] if home else (managed[keys[0]] if keys else None)
     state = ObservedState(managed, foreign, ((sub, rg),), deployments)
     if host is None:
-        return TenantObservation(state, None, None, _leftovers(manifest, cloud, tenant_id))
+        return _with_leftovers(manifest, cloud, tenant_id, state)
     policies = {}
     dedicated_deployment = tenant.isolation is Isolation.DEDICATED_DEPLOYMENT
     if dedicated_deployment and _wants_filter(manifest, tenant_id):
@@ -137,7 +148,7 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
     region = (sub, host.location)
     state = state.merged(rai_policies=policies, models={region: tuple(cloud.list_models(*region))})
     roles = tuple(cloud.list_role_assignments(host.ref.id)) if dedicated_deployment else None
-    return TenantObservation(state, host.ref, roles, _leftovers(manifest, cloud, tenant_id))
+    return _with_leftovers(manifest, cloud, tenant_id, state, account=host.ref, roles=roles)
 
 
 def observe_tenant(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
@@ -147,7 +158,7 @@ def observe_tenant(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> Tena
         return _dedicated(manifest, cloud, tenant_id)
     if isolation in (Isolation.DEDICATED_DEPLOYMENT, Isolation.SHARED):
         return _on_stamp(manifest, cloud, tenant_id)
-    return TenantObservation(ObservedState(), None, None, _leftovers(manifest, cloud, tenant_id))
+    return _with_leftovers(manifest, cloud, tenant_id, ObservedState())
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ error          the plan has an error for the tenant (or its stamp): apply could 
 missing        nothing of the tenant exists in Azure yet: every relevant change is a create
 drift          some of it exists, and the plan would change something (field, missing part)
 in sync        Azure matches the manifest for this tenant
-unverified     tenant-provided: nothing of ours to compare; ``inspect`` runs the verifier
+unverified     tenant-provided, and the verifier could not run (no app credential): nothing
+               else of ours to compare.  Verified: in sync; a failed check: error
 =============  ================================================================================
 
 A ``shared`` tenant owns nothing in Azure, so its state is the state of its stamp's accounts and
@@ -16,7 +17,9 @@ shared deployments.  Deletes appear only with ``--prune`` and so never count her
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 from tenantctl.diagnostics import Diagnostic
 from tenantctl.manifest.model import Isolation, Manifest
@@ -60,10 +63,28 @@ def relevant_errors(manifest: Manifest, tenant_id: str, diagnostics: Plan | list
     ]
 
 
-def tenant_state(manifest: Manifest, tenant_id: str, changes: list[Change], errors: list[Diagnostic]) -> State:
-    """Apply the table in the module docstring to the relevant changes and errors."""
+def _verified_state(errors: list[Diagnostic], verification: Mapping[str, Any] | None) -> State:
+    if errors:
+        return State.ERROR
+    if verification is None or not verification.get("available"):
+        return State.UNVERIFIED
+    return State.IN_SYNC if verification.get("ok") else State.ERROR
+
+
+def tenant_state(
+    manifest: Manifest,
+    tenant_id: str,
+    changes: list[Change],
+    errors: list[Diagnostic],
+    verification: Mapping[str, Any] | None = None,
+) -> State:
+    """Apply the table in the module docstring to the relevant changes and errors.
+
+    ``verification`` is the tenant-provided verifier's JSON (``"available"``, ``"ok"``): a tenant
+    it verified is in sync, one it could not verify is in error.
+    """
     if manifest.tenants[tenant_id].isolation is Isolation.TENANT_PROVIDED:
-        return State.ERROR if errors else State.UNVERIFIED
+        return _verified_state(errors, verification)
     if errors:
         return State.ERROR
     actionable = [c for c in changes if c.action.is_change and c.action is not Action.DELETE]

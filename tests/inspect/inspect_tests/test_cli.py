@@ -87,12 +87,12 @@ def test_inspect_on_a_terminal_less_screen_prints_the_same_view_as_the_golden(cl
     check_golden("inspect-acme.txt", mask(result.stdout), update_goldens)
 
 
-def test_a_tenant_provided_tenant_without_an_app_credential_says_verification_is_unavailable(cli: Any) -> None:
-    result = cli("inspect", "trey", "-o", "json")
-    data = _envelope(result, "inspect")["data"]
-    assert data["state"] == "unverified"
-    assert data["verification"]["available"] is False
-    assert "credential" in data["verification"]["reason"]
+def test_a_tenant_provided_tenant_is_verified_in_the_emulator_and_can_skip_verification(cli: Any) -> None:
+    data = _envelope(cli("inspect", "trey", "-o", "json"), "inspect")["data"]
+    assert (data["state"], data["verification"]["available"], data["verification"]["ok"]) == ("in sync", True, True)
+    assert data["endpoint"] == "https://trey-aoai.openai.azure.com/"
+    skipped = _envelope(cli("inspect", "trey", "--no-verify", "-o", "json"), "inspect")["data"]
+    assert (skipped["state"], skipped["verification"]) == ("unverified", None)
 
 
 def test_an_unknown_tenant_exits_1_and_suggests_close_names(cli: Any) -> None:
@@ -114,7 +114,7 @@ def test_status_json_has_one_entry_per_tenant_and_counts(cli: Any) -> None:
     assert set(data["tenants"][0]) == {
         "tenant", "isolation", "where", "location", "stamp", "deployments", "state", "changes", "detail"
     }  # fmt: skip
-    assert data["counts"] == {"in sync": 4, "drift": 0, "missing": 1, "error": 0, "unverified": 1}
+    assert data["counts"] == {"in sync": 5, "drift": 0, "missing": 1, "error": 0, "unverified": 0}
 
 
 def test_status_with_filters_on_the_command_line(cli: Any) -> None:

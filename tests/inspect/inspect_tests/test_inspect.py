@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render
+from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render, sdk_client
 from tenantctl.cloud.byo_emulator import emulator_verifier
 from tenantctl.errors import UsageError
 from tenantctl.inspection import inspect_tenant
@@ -102,3 +102,33 @@ def test_tenant_observation_never_writes(world: World) -> None:
         if op.split()[0] in ("PUT", "PATCH", "DELETE", "POST")
     }
     assert writes == {}
+
+
+def test_a_dedicated_account_deleted_behind_tenantctls_back_shows_as_a_soft_deleted_leftover(
+    private_world: World,
+) -> None:
+    w = private_world
+    p = w.manifest.provider
+    sdk_client(w.emulator, p.subscription_id).accounts.begin_delete(p.resource_group, "tc-acme").result()
+    report = inspect_tenant(w.manifest, w.cloud, "acme", today=TODAY).report
+    assert report.state == "missing"
+    assert report.placement.exists is False
+    assert report.soft_deleted is not None
+    assert [(s.name, s.location) for s in report.soft_deleted] == [("tc-acme", "westeurope")]
+    assert report.soft_deleted[0].scheduled_purge_date is not None
+    assert "restore" in {d.action for d in report.drift}  # the planner recovers it rather than re-creating
+    screen = render(print_inspect, report)
+    assert "Soft-deleted accounts held by Azure under the tenant's name" in screen
+
+
+def test_a_tenant_provided_tenant_whose_admin_has_not_consented_is_in_error_with_the_next_step(
+    private_world: World,
+) -> None:
+    w = private_world
+    verifier = emulator_verifier(w.emulator, w.manifest, consent=False)
+    report = inspect_tenant(w.manifest, w.cloud, "trey", today=TODAY, verifier=verifier).report
+    assert report.state == "error"
+    assert report.verification is not None
+    token = report.verification["checks"][0]
+    assert (token["name"], token["status"], token["code"]) == ("token", "failed", "not-consented")
+    assert "next:" in render(print_inspect, report)

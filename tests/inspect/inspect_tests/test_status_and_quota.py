@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inspect_tests.conftest import TODAY, World, check_golden, render, sdk_client
+from tenantctl.cloud.session import CloudSession
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.inspection import fleet_status, inspect_tenant, observe_quota, quota_report
 from tenantctl.inspection.fleet import FleetStatus
@@ -12,20 +13,22 @@ from tenantctl.reconcile import PlanOptions, make_plan_run
 from tenantctl.render.status import print_quota, print_status
 
 
-def _status(world: World, **filters: object) -> FleetStatus:
-    run = make_plan_run(world.manifest, world.cloud, PlanOptions(), Diagnostics())
-    return fleet_status(world.manifest, run.plan, **filters)  # type: ignore[arg-type]
+def _status(world: World, *, verify: bool = False, **filters: object) -> FleetStatus:
+    """What `tenantctl status` computes; ``verify`` plays the tenant admins in the emulator, as --emulator does."""
+    session = CloudSession(world.cloud, world.emulator if verify else None)
+    run = make_plan_run(world.manifest, session, PlanOptions(), Diagnostics())
+    return fleet_status(world.manifest, run.plan, verifications=run.observed.byo, **filters)  # type: ignore[arg-type]
 
 
 def test_status_shows_one_row_per_tenant_with_its_state(world: World, update_goldens: bool) -> None:
-    status = _status(world)
+    status = _status(world, verify=True)
     assert {r.tenant: r.state for r in status.rows} == {
         "acme": "in sync",
         "globex": "in sync",
         "hooli": "in sync",
         "initech": "in sync",
         "newco": "missing",
-        "trey": "unverified",
+        "trey": "in sync",
     }
     assert [r.tenant for r in status.rows] == sorted(r.tenant for r in status.rows)
     check_golden("status.txt", render(print_status, status), update_goldens)
@@ -35,6 +38,11 @@ def test_status_filters_by_isolation_and_by_stamp(world: World) -> None:
     assert [r.tenant for r in _status(world, isolation="shared").rows] == ["hooli", "initech"]
     assert [r.tenant for r in _status(world, stamp="eu1").rows] == ["globex", "hooli", "initech"]
     assert [r.tenant for r in _status(world, isolation="dedicated", stamp="eu1").rows] == []
+
+
+def test_a_tenant_provided_tenant_is_unverified_when_no_app_credential_is_configured(world: World) -> None:
+    [trey] = _status(world, isolation="tenant-provided").rows
+    assert (trey.state, trey.detail.split(":")[0]) == ("unverified", "verification unavailable")
 
 
 def test_drift_only_on_a_clean_fleet_lists_only_the_tenant_never_applied(world: World) -> None:
