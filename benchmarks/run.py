@@ -100,11 +100,11 @@ def bench_plan_and_naive(quick: bool, workdir: Path, keys: set[str]) -> list[Row
     mix = mix_for(n)
     manifest = common.load(common.write_manifest(workdir, n, name=f"plan-{n}.toml"))
     rows: list[Row] = []
-    with common.emulator_for(manifest, lro_seconds=0.02) as emu, common.cloud_for(emu) as cloud:
-        _, result, _ = common.apply(manifest, cloud, parallelism=32)
+    with common.emulator_for(manifest, lro_seconds=0.02) as emu, common.cloud_for(emu) as session:
+        _, result, _ = common.apply(manifest, session, parallelism=32)
         if result.status.value != "success":
             raise RuntimeError(f"setup apply of {n} tenants was {result.status.value}")
-        observed = observe(manifest, cloud)  # also warms sign-in and connections
+        observed = observe(manifest, session.cloud)  # also warms sign-in and connections
         accounts = len(observed.accounts)
         deployments = sum(len(v) for v in observed.deployments.values())
         regions = _regions(observed)
@@ -112,7 +112,7 @@ def bench_plan_and_naive(quick: bool, workdir: Path, keys: set[str]) -> list[Row
         if "plan" in keys:
             emu.reset_counts()
             started = time.perf_counter()
-            plan = common.make_plan(manifest, cloud)
+            plan = common.make_plan(manifest, session)
             seconds = time.perf_counter() - started
             counts = emu.request_counts()
             requests = counts.get("total", sum(counts.values()))
@@ -163,9 +163,9 @@ def bench_plan_and_naive(quick: bool, workdir: Path, keys: set[str]) -> list[Row
 def bench_apply(quick: bool, workdir: Path) -> list[Row]:
     n = 200 if not quick else 60
     manifest = common.load(common.write_manifest(workdir, n, name=f"apply-{n}.toml"))
-    with common.emulator_for(manifest, lro_seconds=0.05) as emu, common.cloud_for(emu) as cloud:
-        common.make_plan(manifest, cloud)  # sign-in and connections before the clock
-        plan, result, hooks = common.apply(manifest, cloud, parallelism=10)
+    with common.emulator_for(manifest, lro_seconds=0.05) as emu, common.cloud_for(emu) as session:
+        common.make_plan(manifest, session)  # sign-in and connections before the clock
+        plan, result, hooks = common.apply(manifest, session, parallelism=10)
     critical, _queue, writes = hooks.critical_path()
     total_work = sum(hooks.durations.values())
     ratio = result.duration / critical if critical else float("inf")
@@ -281,8 +281,16 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=common.REPO, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "tenantctl").splitlines()]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": git("rev-parse", "--short", "HEAD") + (f" + uncommitted: {', '.join(dirty)}" if dirty else ""),
         "nproc": str(os.cpu_count()),
         "cpu": cpu,
         "python": platform.python_version(),
@@ -333,7 +341,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"… {'/'.join(sorted(wanted & keys))}", file=sys.stderr, flush=True)
                 rows += step()
     info = machine()
-    print(f"tenantctl figures — {info['date']}; {info['nproc']} CPUs, {info['cpu']}; Python {info['python']}")
+    print(
+        f"tenantctl figures — {info['date']}; {info['nproc']} CPUs, {info['cpu']}; Python {info['python']}; "
+        f"tenantctl at {info['commit']}"
+    )
     print(render(rows))
     if args.json:
         args.json.write_text(

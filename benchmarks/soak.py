@@ -70,19 +70,19 @@ def expected_census(manifest: Any) -> tuple[int, Counter[str]]:
     return accounts, deployments
 
 
-def census_problems(manifest: Any, cloud: Any) -> list[str]:
+def census_problems(manifest: Any, session: Any) -> list[str]:
     """Everything wrong with the cloud after a converged apply; [] when it is exactly the manifest."""
     from tenantctl import naming
     from tenantctl.observed import observe
     from tenantctl.reconcile import manifest_subscriptions
 
     problems: list[str] = []
-    plan = common.make_plan(manifest, cloud, prune=True)
+    plan = common.make_plan(manifest, session, prune=True)
     if plan.is_blocked:
         problems.append(f"plan --prune is blocked: {[d.message for d in plan.diagnostics.errors][:3]}")
     for change in plan.actionable[:10]:
         problems.append(f"plan --prune not empty: {change.action.value} {change.address}")
-    observed = observe(manifest, cloud)
+    observed = observe(manifest, session.cloud)
     want_accounts, want_deployments = expected_census(manifest)
     if len(observed.accounts) != want_accounts:
         problems.append(f"{len(observed.accounts)} managed accounts, expected {want_accounts}")
@@ -100,7 +100,7 @@ def census_problems(manifest: Any, cloud: Any) -> list[str]:
         if have[tenant] != want_deployments[tenant]:
             problems.append(f"tenant {tenant}: {have[tenant]} deployments, expected {want_deployments[tenant]}")
     for sub in sorted(manifest_subscriptions(manifest)):
-        deleted = cloud.list_deleted_accounts(sub)
+        deleted = session.cloud.list_deleted_accounts(sub)
         if deleted:
             problems.append(f"{len(deleted)} soft-deleted account(s) in {sub}: {[d.ref.name for d in deleted][:3]}")
     return problems
@@ -134,8 +134,8 @@ def fault_soak(tenants: int, *, fault_rate: float = 0.2, seed: int = 20261122, m
     with common.temp_dir("tenantctl-soak-") as tmp:
         manifest = common.load(common.write_manifest(Path(tmp), tenants, seed=seed % 7))
     started = time.perf_counter()
-    with common.emulator_for(manifest, lro_seconds=0.05) as emu, common.cloud_for(emu) as cloud:
-        common.make_plan(manifest, cloud)  # sign in before faults start (faults hit ARM only anyway)
+    with common.emulator_for(manifest, lro_seconds=0.05) as emu, common.cloud_for(emu) as session:
+        common.make_plan(manifest, session)  # sign in before faults start (faults hit ARM only anyway)
         # 20 % of writes: 429 / 5xx / dropped (before or after applying) in equal parts; plus 5 % of
         # long-running operations ending Failed.
         third = fault_rate / 3
@@ -155,7 +155,7 @@ def fault_soak(tenants: int, *, fault_rate: float = 0.2, seed: int = 20261122, m
         retries = 0
         planned = 0
         for _ in range(max_rounds):
-            plan, result, hooks = common.apply(manifest, cloud, parallelism=10)
+            plan, result, hooks = common.apply(manifest, session, parallelism=10)
             planned = planned or len(plan.actionable)
             retries += hooks.retries
             statuses.append(result.status.value)
@@ -164,7 +164,7 @@ def fault_soak(tenants: int, *, fault_rate: float = 0.2, seed: int = 20261122, m
         counts = emu.request_counts()
         emu.set_faults(FaultSettings())
         writes = sum(n for op, n in counts.items() if op.rsplit(".", 1)[-1] in _WRITE_OPS)
-        problems = census_problems(manifest, cloud)
+        problems = census_problems(manifest, session)
     return FaultSoak(
         tenants, planned, fault_rate, len(statuses), statuses, writes, retries, time.perf_counter() - started, problems
     )
@@ -224,9 +224,9 @@ def kill_campaign(
         manifest = common.load(manifest_path)
         with (
             common.emulator_for(manifest, state_dir=work / ".tenantctl" / "emulator") as emu,
-            common.cloud_for(emu) as cloud,
+            common.cloud_for(emu) as session,
         ):
-            problems = census_problems(manifest, cloud)
+            problems = census_problems(manifest, session)
     return KillCampaign(tenants, delays, killed, final.returncode, plan.returncode, seconds, problems, outputs)
 
 

@@ -36,13 +36,13 @@ def test_apply_killed_with_sigkill_at_three_points_converges_and_plan_is_a_no_op
 
 def test_the_census_sees_a_duplicate_account_and_an_orphan(tmp_path: Path) -> None:
     manifest = common.load(common.write_manifest(tmp_path, 8))
-    with common.emulator_for(manifest, lro_seconds=0.01) as emu, common.cloud_for(emu) as cloud:
-        _, result, _ = common.apply(manifest, cloud)
+    with common.emulator_for(manifest, lro_seconds=0.01) as emu, common.cloud_for(emu) as session:
+        _, result, _ = common.apply(manifest, session)
         assert result.status.value == "success"
-        assert census_problems(manifest, cloud) == []
+        assert census_problems(manifest, session) == []
         # A second account for an existing dedicated tenant, tagged as tenantctl would tag it.
         account = next(
-            a for a in cloud.list_accounts(manifest.provider.subscription_id, manifest.provider.resource_group)
+            a for a in session.cloud.list_accounts(manifest.provider.subscription_id, manifest.provider.resource_group)
         )
         client = sdk_client(emu, manifest.provider.subscription_id)
         client.accounts.begin_create(
@@ -59,7 +59,7 @@ def test_the_census_sees_a_duplicate_account_and_an_orphan(tmp_path: Path) -> No
         ).result()
         client.close()
 
-        problems = census_problems(manifest, cloud)
+        problems = census_problems(manifest, session)
 
     assert any("plan --prune not empty: delete" in p for p in problems), problems
     assert any("managed accounts, expected" in p for p in problems), problems
