@@ -61,10 +61,22 @@ def _setup(emu: Any, token: str) -> str:
     return f"{acct}?api-version=2025-09-01"
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time of the server: another process via /proc (Linux), else this whole process."""
+    if pid is None:
+        return time.process_time()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class _Remote:
     """Connection facts of an emulator served by another process (duck-types what run() needs)."""
 
-    def __init__(self, info: dict[str, Any]) -> None:
+    def __init__(self, info: dict[str, Any], pid: int) -> None:
+        self.pid: int | None = pid
         self.endpoint = str(info["endpoint"])
         self.ca_path = Path(str(info["ca_path"]))
         self.subscription_id = str(info["subscription_id"])
@@ -97,13 +109,14 @@ def _emulator(inproc: bool) -> Iterator[Any]:
             info = json.loads(proc.stdout.readline())
             if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
                 os.sched_setaffinity(0, {1})
-            yield _Remote(info)
+            yield _Remote(info, proc.pid)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
 
 
-def run(seconds: float, sdk: bool, inproc: bool = False) -> float:
+def run(seconds: float, sdk: bool, inproc: bool = False) -> tuple[float, float]:
+    """(requests per second, server CPU milliseconds per request; in-process: client + server)."""
     with _emulator(inproc) as emu:
         token = _token(emu)
         url = _setup(emu, token)
@@ -141,13 +154,16 @@ def run(seconds: float, sdk: bool, inproc: bool = False) -> float:
         for _ in range(50):  # warm up: TLS handshake, caches
             call()
         n = 0
+        pid = getattr(emu, "pid", None)
+        cpu0 = _cpu_seconds(pid)
         start = time.perf_counter()
         deadline = start + seconds
         while time.perf_counter() < deadline:
             call()
             n += 1
         elapsed = time.perf_counter() - start
-        return n / elapsed
+        cpu = _cpu_seconds(pid) - cpu0
+        return n / elapsed, cpu / n * 1000
 
 
 def main() -> None:
@@ -156,10 +172,12 @@ def main() -> None:
     parser.add_argument("--sdk", action="store_true", help="go through the azure-mgmt SDK client")
     parser.add_argument("--inproc", action="store_true", help="serve from a thread of this process")
     args = parser.parse_args()
-    rate = run(args.seconds, args.sdk, args.inproc)
+    rate, cpu_ms = run(args.seconds, args.sdk, args.inproc)
     client = "CognitiveServicesManagementClient" if args.sdk else "requests.Session"
     where = "in-process server thread" if args.inproc else "server process on one core"
     print(f"emulator GET throughput ({client}, one keep-alive connection, {where}): {rate:,.0f} requests/s")
+    what = "client+server" if args.inproc else "server"
+    print(f"{what} CPU per request: {cpu_ms:.3f} ms  → capacity of one core ≈ {1000 / cpu_ms:,.0f} requests/s")
 
 
 if __name__ == "__main__":
