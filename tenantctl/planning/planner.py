@@ -20,6 +20,7 @@ from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import place
 from tenantctl.planning.quota import ledger
+from tenantctl.planning.tenant_provided import verification_diagnostics
 
 __all__ = ["make_plan"]
 
@@ -76,6 +77,7 @@ def make_plan(
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in selected])
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
+    diags.extend(verification_diagnostics(manifest, observed.byo, tenants))
     return Plan(
         changes=order(changes, book.waits),
         quota=book.lines,
