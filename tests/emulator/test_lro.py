@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
 from tenantctl.emulator import Emulator, FaultSettings
-from tests.emulator.helpers import account_body, arm, create_account, deploy, deployment_body
+from tests.emulator.helpers import account_body, arm, create_account, deploy, deployment_body, raw_token
 
 
 def test_account_create_is_async_operation_then_succeeded(emulator: Emulator, cs_client: Any, rg: str) -> None:
@@ -76,10 +78,11 @@ def test_second_write_while_in_flight_is_request_conflict(emulator: Emulator, cs
 
 
 def test_states_settle_lazily_from_timestamps(emulator: Emulator, cs_client: Any, rg: str) -> None:
-    emulator.settings.lro_seconds = 0.3
+    emulator.settings.lro_seconds = 1.0  # generous: a loaded CI machine must still see "Creating" first
+    started = time.monotonic()
     cs_client.accounts.begin_create(rg, "a1", account_body())
     assert cs_client.accounts.get(rg, "a1").properties.provisioning_state == "Creating"
-    time.sleep(0.35)
+    time.sleep(max(0.0, 1.05 - (time.monotonic() - started)))
     assert cs_client.accounts.get(rg, "a1").properties.provisioning_state == "Succeeded"
 
 
@@ -93,3 +96,52 @@ def test_resource_group_lifecycle(resource_client: Any, cs_client: Any) -> None:
     resource_client.resource_groups.begin_delete("rg-x").result()
     assert resource_client.resource_groups.check_existence("rg-x") is False
     assert [d.name for d in cs_client.deleted_accounts.list()] == ["inside"]
+
+
+def test_retry_after_on_lro_answers_per_settings(emulator: Emulator, cs_client: Any, rg: str) -> None:
+    emulator.settings.retry_after = 1
+    emulator.settings.lro_seconds = 5.0
+    base = f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices"
+    put = arm(
+        emulator, "PUT", base + "/accounts/a1", json={"location": "eastus", "kind": "OpenAI", "sku": {"name": "S0"}}
+    )
+    assert put.status_code == 201
+    assert put.headers["Retry-After"] == "1"
+    poll = requests.get(
+        put.headers["Azure-AsyncOperation"],
+        headers={"Authorization": put.request.headers["Authorization"]},
+        verify=str(emulator.ca_path),
+        timeout=5,
+    )
+    assert poll.json()["status"] == "Creating"
+    assert poll.headers["Retry-After"] == "1"
+    emulator.settings.retry_after = 0
+    emulator.settings.lro_seconds = 0.05
+
+
+def test_failed_location_lro_raises(emulator: Emulator, cs_client: Any, rg: str) -> None:
+    create_account(cs_client, rg, "a1")
+    deploy(cs_client, rg, "a1", "d1", capacity=5)
+    emulator.set_faults(FaultSettings(lro_fail_rate=1.0, methods=("PATCH",)))
+    with pytest.raises(HttpResponseError) as exc:
+        cs_client.deployments.begin_update(rg, "a1", "d1", {"sku": {"name": "GlobalStandard", "capacity": 6}}).result()
+    assert exc.value.error.code == "InternalServerError"
+
+
+def test_concurrent_writes_on_one_account_one_wins(emulator: Emulator, cs_client: Any, rg: str) -> None:
+    create_account(cs_client, rg, "a1")
+    emulator.settings.lro_seconds = 1.0
+    token = raw_token(emulator)
+    base = (
+        f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/"
+        "Microsoft.CognitiveServices/accounts/a1/deployments"
+    )
+    body = deployment_body().serialize()
+
+    def put(i: int) -> int:
+        return arm(emulator, "PUT", f"{base}/d{i}", token, json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(put, range(8)))
+    assert sorted(statuses) == [201] + [409] * 7
+    emulator.settings.lro_seconds = 0.05
