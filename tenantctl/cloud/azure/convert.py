@@ -315,11 +315,11 @@ def to_model_offers(model: Any, location: str) -> list[ModelOffer]:
 
 
 def to_role_assignment(model: Any, scope: str) -> RoleAssignment:
-    props = getattr(model, "properties", None) or model  # 2022-04-01 flattens properties
+    # The 2022-04-01 models flatten ``properties`` onto the assignment itself.
     return RoleAssignment(
-        scope=getattr(props, "scope", None) or scope,
-        principal_id=getattr(props, "principal_id", None) or "",
-        role_definition_id=getattr(props, "role_definition_id", None) or "",
+        scope=model.scope or scope,
+        principal_id=model.principal_id or "",
+        role_definition_id=model.role_definition_id or "",
         name=model.name or "",
-        principal_type=str(getattr(props, "principal_type", None) or "ServicePrincipal"),
+        principal_type=str(model.principal_type or "ServicePrincipal"),
     )
