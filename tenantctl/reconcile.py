@@ -41,6 +41,7 @@ class PlanOptions:
     prune: bool = False
     purge_deleted: bool = False
     tenants: tuple[str, ...] = ()
+    retire: bool = False  # phase 3 of a migration: delete old generations whose replacement is live
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOption
         prune=options.prune,
         purge_deleted=options.purge_deleted or manifest.provider.purge_deleted,
         tenants=tenants,
+        retire=options.retire,
     )
     return PlanRun(manifest, observed, plan, options, warnings)
 
@@ -114,6 +116,7 @@ def write_saved_plan(path: Path, run: PlanRun, manifest_path: Path) -> None:
             "prune": run.options.prune,
             "purge_deleted": run.options.purge_deleted,
             "tenants": list(run.options.tenants),
+            "retire": run.options.retire,
         },
         "plan": plan_to_json(run.plan),
     }
@@ -141,6 +144,7 @@ def read_saved_plan(path: Path) -> tuple[Plan, PlanOptions]:
         prune=bool(raw_options.get("prune", False)),
         purge_deleted=bool(raw_options.get("purge_deleted", False)),
         tenants=tuple(raw_options.get("tenants") or ()),
+        retire=bool(raw_options.get("retire", False)),
     )
     try:
         plan = plan_from_json(document["plan"])

@@ -32,6 +32,13 @@ PurgeOpt = Annotated[
     bool,
     typer.Option("--purge-deleted", help="Purge soft-deleted accounts that block a create (irreversible)."),
 ]
+RetireOpt = Annotated[
+    bool,
+    typer.Option(
+        "--retire",
+        help="Phase 3 of a migration: delete a migrating tenant's old resources once its new ones are live.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,6 +54,7 @@ def plan(
     tenant: TenantOpt = None,
     prune: PruneOpt = False,
     purge_deleted: PurgeOpt = False,
+    retire: RetireOpt = False,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none, 1 on error.")
     ] = False,
@@ -67,7 +75,9 @@ def plan(
         )
 
         loaded, warnings = load_valid_manifest(manifest)
-        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()))
+        options = PlanOptions(
+            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire
+        )
         with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
             run = make_plan_run(loaded, session, options, warnings)
         result = run.plan
@@ -101,6 +111,7 @@ def apply(
     tenant: TenantOpt = None,
     prune: PruneOpt = False,
     purge_deleted: PurgeOpt = False,
+    retire: RetireOpt = False,
     saved_plan: Annotated[
         Path | None, typer.Option("--plan", help="Apply exactly this saved plan (refused when stale).")
     ] = None,
@@ -130,7 +141,9 @@ def apply(
         )
 
         loaded, warnings = load_valid_manifest(manifest)
-        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()))
+        options = PlanOptions(
+            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire
+        )
         saved = None
         if saved_plan is not None:
             saved, options = read_saved_plan(saved_plan)

@@ -1,7 +1,10 @@
 """``make_plan``: manifest + observed state -> the Plan apply will run, and nothing else (pure).
 
 Steps: placement (sticky, deterministic) -> desired state -> diff -> lifecycle rules (soft delete,
-subdomains, protection) -> tenant filter -> quota ledger -> order and dependencies.  Every
+subdomains, protection) -> migration retirements (phase 3) -> tenant filter -> quota ledger -> order
+and dependencies.  The diff never sees a migrating tenant's old generation (see
+:mod:`tenantctl.planning.migration`): its new resources are plain creates and its old ones are never
+pruned as orphans, only retired with ``retire``.  Every
 problem becomes a diagnostic in the plan; an error blocks apply (``Plan.is_blocked``).
 """
 
@@ -16,6 +19,7 @@ from tenantctl.observed import ObservedState
 from tenantctl.planning.diff import diff
 from tenantctl.planning.fingerprint import fingerprint
 from tenantctl.planning.lifecycle import apply_lifecycle
+from tenantctl.planning.migration import old_generations, retire_changes, split_observed
 from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import place
@@ -57,20 +61,24 @@ def make_plan(
     prune: bool = False,
     purge_deleted: bool = False,
     tenants: Iterable[str] | None = None,
+    retire: bool = False,
 ) -> Plan:
     """The plan that makes Azure match ``manifest``, given what ``observed`` says Azure has.
 
     ``prune`` plans deletes of orphans tagged for this manifest (never protected ones);
     ``purge_deleted`` plans purges of soft-deleted accounts in the way of creates; ``tenants``
-    limits the plan to those tenants (placement still considers all, so it stays the same).
+    limits the plan to those tenants (placement still considers all, so it stays the same);
+    ``retire`` deletes migrating tenants' old generations once their new resources are live.
     Pure: same arguments, same plan.
     """
     diags = Diagnostics()
     placement = place(manifest, observed)
     diags.extend(placement.diagnostics)
     desired = desired_state(manifest, placement_hints=placement.hints)
-    changes = diff(manifest, desired, observed, diags, prune=prune)
+    old = old_generations(manifest, observed)
+    changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune)
     changes = apply_lifecycle(manifest, observed, changes, diags, purge_deleted=purge_deleted)
+    changes += retire_changes(manifest, desired, observed, old, diags, retire=retire)
     if tenants is not None:
         selected = set(tenants)
         changes = _only(manifest, changes, selected)

@@ -73,6 +73,24 @@ def _change_lines(c: Change) -> list[str]:
     return lines
 
 
+_RETIRE_PHASE = 3
+_PHASES = {
+    1: "phase 1: create the new resources (make before break)",
+    2: "phase 2: verify they are Succeeded, then switch routing (`tenantctl export routing`)",
+    3: "phase 3: retire the old resources (`tenantctl apply --retire`, after routing has switched)",
+}
+
+
+def _phase_headings(phase: int, shown: set[int]) -> list[str]:
+    """Headings for a migrating tenant's phases up to ``phase`` (phase 2 has no Azure change of its own)."""
+    out = []
+    for n in sorted(_PHASES):
+        if n not in shown and (n == phase or n == 2 < phase):
+            shown.add(n)
+            out.append(f"  {_PHASES[n]}")
+    return out
+
+
 def _quota_line(q: QuotaLine) -> str:
     flag = "  SHORT" if q.is_short and q.need else ""
     return (
@@ -88,11 +106,17 @@ def plan_lines(plan: Plan) -> list[str]:
     if unchanged:
         lines.append(f"({unchanged} resource(s) unchanged)")
     sections: dict[str, list[Change]] = {}
-    for c in plan.actionable:
-        sections.setdefault(_section(c), []).append(c)
+    for c in plan.changes:
+        # Phase 3 (a migration's old generation) is listed even when kept: "retire pending" is news.
+        if c.action.is_change or c.phase == _RETIRE_PHASE:
+            sections.setdefault(_section(c), []).append(c)
     for title in sorted(sections, key=lambda t: (not t.startswith("provider"), not t.startswith("stamp"), t)):
         lines += ["", title]
-        for c in sections[title]:
+        migrating = any(c.phase == _RETIRE_PHASE for c in sections[title])
+        shown: set[int] = set()
+        for c in sorted(sections[title], key=lambda c: c.phase) if migrating else sections[title]:
+            if migrating and c.phase not in shown:
+                lines += _phase_headings(c.phase, shown)
             lines += _change_lines(c)
     if plan.quota:
         lines += ["", "Quota"]

@@ -1,0 +1,271 @@
+"""Migration between isolation models, make-before-break, in three phases (pure).
+
+A tenant migrates when the manifest changes its ``isolation`` (shared -> dedicated-deployment ->
+dedicated, and back).  Its *old generation* is what Azure still has for it under the previous
+model: resources tagged ``tenantctl-tenant=<id>`` whose ``tenantctl-isolation`` tag differs from
+the manifest's.  Without this module the diff would see the new deployment address living on
+another account and plan a REPLACE (delete, then create: an outage), and ``--prune`` would delete
+the old account as an orphan before the gateway stopped sending traffic to it.  Instead:
+
+=====  ======================================================================  ===============
+phase  what happens                                                            who does it
+=====  ======================================================================  ===============
+1      create the new resources (account, deployments, filter) next to the     ``apply``
+       old ones
+2      verify: the next plan observes them, Succeeded; ``export routing``      ``plan`` /
+       then points the tenant at them (until then it keeps the old route)      ``export routing``
+3      retire the old generation: DELETE, only with ``apply --retire`` and     ``apply --retire``
+       only once phase 2 is done; otherwise kept and reported as
+       "retire pending"
+=====  ======================================================================  ===============
+
+:func:`split_observed` hides the old generation from the diff (so the new resources are plain
+CREATEs and the old ones are never orphans), and :func:`retire_changes` adds the phase-3 steps.
+Migration state needs no extra tags: the isolation tag every resource already carries says which
+generation it belongs to, and Azure's provisioning states say whether phase 1 is done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tenantctl import naming
+from tenantctl.desired import DesiredState, tenant_address
+from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.observed import ObservedState, is_managed
+from tenantctl.planning.model import Action, Change, ResourceKind
+from tenantctl.resources import Account, Blocklist, Deployment, RaiPolicy
+
+__all__ = [
+    "RETIRE_PENDING",
+    "OldGeneration",
+    "old_generations",
+    "retire_changes",
+    "split_observed",
+    "target_ready",
+]
+
+RETIRE_PENDING = "retire pending (run apply --retire after switching routing)"
+Child = Deployment | RaiPolicy | Blocklist
+_SUCCEEDED = "succeeded"
+
+
+@dataclass(frozen=True)
+class OldGeneration:
+    """What Azure still has for a tenant under its previous isolation model."""
+
+    tenant: str
+    isolation: str  # the previous model (the resources' tenantctl-isolation tag)
+    accounts: tuple[Account, ...] = ()
+    children: tuple[Child, ...] = ()  # deployments, RAI policies, blocklists (on old or stamp accounts)
+
+    @property
+    def deployments(self) -> tuple[Deployment, ...]:
+        return tuple(c for c in self.children if isinstance(c, Deployment))
+
+
+def _ours(manifest: Manifest, tags: Mapping[str, str]) -> bool:
+    return is_managed(tags) and tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
+
+
+def _previous(manifest: Manifest, tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """(tenant, old isolation) when a resource belongs to a tenant that has since changed model."""
+    tenant_id = tags.get(naming.TAG_TENANT)
+    tenant = manifest.tenants.get(tenant_id or "")
+    was = tags.get(naming.TAG_ISOLATION)
+    if tenant_id is None or tenant is None or not was or was == tenant.isolation.value or not _ours(manifest, tags):
+        return None
+    return tenant_id, was
+
+
+def old_generations(manifest: Manifest, observed: ObservedState) -> dict[str, OldGeneration]:
+    """Per migrating tenant, its old-generation resources (tenants removed from the manifest are orphans)."""
+    accounts: dict[tuple[str, str], list[Account]] = {}
+    children: dict[tuple[str, str], list[Child]] = {}
+    for key, account in sorted(observed.accounts.items()):
+        owner = _previous(manifest, account.tags)
+        if owner is not None:
+            accounts.setdefault(owner, []).append(account)
+        found: list[Child] = [
+            *observed.deployments.get(key, ()),
+            *observed.rai_policies.get(key, ()),
+            *observed.blocklists.get(key, ()),
+        ]
+        for child in found:
+            child_owner = _previous(manifest, child.tags)
+            if child_owner is not None:
+                children.setdefault(child_owner, []).append(child)
+    out: dict[str, OldGeneration] = {}
+    for tenant_id, was in sorted(set(accounts) | set(children)):
+        # One old generation per tenant: a second migration before retiring keeps the first one's too.
+        previous = out.get(tenant_id)
+        out[tenant_id] = OldGeneration(
+            tenant_id,
+            previous.isolation if previous else was,
+            (*(previous.accounts if previous else ()), *accounts.get((tenant_id, was), ())),
+            (*(previous.children if previous else ()), *children.get((tenant_id, was), ())),
+        )
+    return out
+
+
+def split_observed(observed: ObservedState, old: Mapping[str, OldGeneration]) -> ObservedState:
+    """``observed`` without the old generations: what the diff should compare the manifest with."""
+    if not old:
+        return observed
+    gone_accounts = {a.ref.key for g in old.values() for a in g.accounts}
+    gone_children = {(c.account.key, type(c).__name__, c.name.lower()) for g in old.values() for c in g.children}
+
+    def keep(per_account: Mapping[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+        return {
+            key: tuple(c for c in items if (key, type(c).__name__, c.name.lower()) not in gone_children)
+            for key, items in per_account.items()
+            if key not in gone_accounts
+        }
+
+    return dataclasses.replace(
+        observed,
+        accounts={k: a for k, a in observed.accounts.items() if k not in gone_accounts},
+        deployments=keep(observed.deployments),
+        rai_policies=keep(observed.rai_policies),
+        blocklists=keep(observed.blocklists),
+    )
+
+
+def _succeeded(state: str | None) -> bool:
+    return (state or _SUCCEEDED).lower() == _SUCCEEDED
+
+
+def target_ready(manifest: Manifest, desired: DesiredState, observed: ObservedState, tenant_id: str) -> bool:
+    """Phase 2's check: every resource the tenant's *new* model needs exists in Azure and is Succeeded.
+
+    For a shared tenant that is its stamp's first account and the shared deployments its budget covers.
+    """
+    tenant = manifest.tenants[tenant_id]
+    wanted = [i for i in desired.items if i.tenant == tenant_id]
+    if tenant.isolation is Isolation.SHARED and tenant.stamp is not None:
+        covered = next((b.deployments for b in desired.budgets if b.tenant == tenant_id), ())
+        first = naming.stamp_account_name(manifest.provider.name_prefix, tenant.stamp, 1)
+        wanted = [
+            i
+            for i in desired.items
+            if i.tenant is None
+            and i.stamp == tenant.stamp
+            and i.account is not None
+            and i.account.name == first
+            and (isinstance(i.resource, Account) or (isinstance(i.resource, Deployment) and i.resource.name in covered))
+        ]
+    if not wanted:
+        return False
+    accounts_needed = {i.account.key for i in wanted if i.account is not None}
+    for key in accounts_needed:
+        account = observed.accounts.get(key)
+        if account is None or not _succeeded(account.provisioning_state):
+            return False
+    for item in wanted:
+        resource = item.resource
+        if isinstance(resource, Deployment):
+            found = {d.name.lower(): d for d in observed.deployments.get(resource.account.key, ())}
+            have = found.get(resource.name.lower())
+            if have is None or not _succeeded(have.provisioning_state):
+                return False
+        elif isinstance(resource, (RaiPolicy, Blocklist)):
+            listed = (observed.rai_policies if isinstance(resource, RaiPolicy) else observed.blocklists).get(
+                resource.account.key, ()
+            )
+            if resource.name.lower() not in {r.name.lower() for r in listed}:
+                return False
+    return True
+
+
+def _kind(resource: Account | Child) -> ResourceKind:
+    if isinstance(resource, Account):
+        return ResourceKind.ACCOUNT
+    if isinstance(resource, Deployment):
+        return ResourceKind.DEPLOYMENT
+    return ResourceKind.RAI_POLICY if isinstance(resource, RaiPolicy) else ResourceKind.BLOCKLIST
+
+
+def _old_address(generation: OldGeneration, resource: Account | Child) -> str:
+    """``tenant.<id>.<kind>[.<name>]@<account>``: the old twin of an address the new model reuses."""
+    if isinstance(resource, Account):
+        return f"{tenant_address(generation.tenant, 'account')}@{resource.ref.name}"
+    kind = _kind(resource).value
+    name: str | None = None
+    if isinstance(resource, Deployment):
+        prefix = naming.tenant_deployment_name(generation.tenant, "")
+        name = resource.name.removeprefix(prefix)
+    return f"{tenant_address(generation.tenant, kind, name)}@{resource.account.name}"
+
+
+def retire_changes(
+    manifest: Manifest,
+    desired: DesiredState,
+    observed: ObservedState,
+    old: Mapping[str, OldGeneration],
+    diags: Diagnostics,
+    *,
+    retire: bool,
+    tenants: Iterable[str] | None = None,
+) -> list[Change]:
+    """Phase 3: DELETE the old generations whose replacement is live (with ``retire``), else keep them.
+
+    Kept resources become NOOP changes whose reason says "retire pending", plus one warning per
+    tenant, so the plan shows them without apply ever touching them.  A protected tenant's old
+    generation is retired too: protection guards the tenant, and its new resources are live.
+    """
+    selected = set(tenants) if tenants is not None else None
+    out: list[Change] = []
+    for tenant_id, generation in sorted(old.items()):
+        if selected is not None and tenant_id not in selected:
+            continue
+        to = manifest.tenants[tenant_id].isolation.value
+        ready = target_ready(manifest, desired, observed, tenant_id)
+        doomed = retire and ready
+        # Children first, then their accounts: Azure refuses nothing here, but a reader expects it.
+        ordered: list[Account | Child] = [*generation.children, *generation.accounts]
+        owned = {a.ref.key for a in generation.accounts}
+        for resource in ordered:
+            if not isinstance(resource, Account) and resource.account.key in owned and doomed:
+                continue  # deleting the old account takes its deployments and filters with it
+            ref = resource.ref if isinstance(resource, Account) else resource.account
+            out.append(
+                Change(
+                    _old_address(generation, resource),
+                    _kind(resource),
+                    Action.DELETE if doomed else Action.NOOP,
+                    resource,
+                    None if doomed else resource,
+                    reason=(
+                        f"retired: {tenant_id} moved from {generation.isolation} to {to} and its new resources are live"
+                        if doomed
+                        else RETIRE_PENDING
+                    ),
+                    tenant=tenant_id,
+                    stamp=resource.tags.get(naming.TAG_STAMP),
+                    account=ref,
+                    phase=3,
+                )
+            )
+        if not doomed:
+            step = "run apply --retire after switching routing" if ready else "apply, then verify the new resources"
+            diags.warning(
+                "retire-pending",
+                f"tenant {tenant_id!r} is migrating from {generation.isolation} to {to}: "
+                f"{len(ordered)} old resource(s) kept, {RETIRE_PENDING}",
+                detail=(
+                    "phase 1 (create the new resources) "
+                    + (
+                        "is done and they are Succeeded; phase 2: `tenantctl export routing` now routes to them"
+                        if ready
+                        else "is not done yet: the routing export keeps the old route"
+                    )
+                    + f"; phase 3: {step}. Kept: "
+                    + ", ".join(sorted(_old_address(generation, r) for r in ordered))
+                ),
+                tenant=tenant_id,
+            )
+    return out
