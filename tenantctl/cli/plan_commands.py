@@ -75,9 +75,7 @@ def plan(
         )
 
         loaded, warnings = load_valid_manifest(manifest)
-        options = PlanOptions(
-            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire
-        )
+        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
         with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
             run = make_plan_run(loaded, session, options, warnings)
         result = run.plan
@@ -141,9 +139,7 @@ def apply(
         )
 
         loaded, warnings = load_valid_manifest(manifest)
-        options = PlanOptions(
-            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire
-        )
+        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
         saved = None
         if saved_plan is not None:
             saved, options = read_saved_plan(saved_plan)
