@@ -208,12 +208,15 @@ class AzureCloud:
     # --- writes ---------------------------------------------------------------------------
 
     def ensure_resource_group(self, group: ResourceGroup) -> None:
+        """Create the group only when it is missing: an existing group (and its tags) is not ours to change."""
         client = self._clients(group.subscription_id).resources
         body = rm.ResourceGroup(location=group.location, tags=dict(group.tags))
-        self._run(
-            f"put resource group {group.subscription_id}/{group.name}",
-            lambda: client.resource_groups.create_or_update(group.name, body),
-        )
+
+        def unit() -> None:
+            if not client.resource_groups.check_existence(group.name):
+                client.resource_groups.create_or_update(group.name, body)
+
+        self._run(f"ensure resource group {group.subscription_id}/{group.name}", unit)
 
     def put_account(self, account: Account, *, restore: bool = False) -> Account:
         ref = account.ref
