@@ -62,26 +62,27 @@ def build_changes(subscriptions: list[str], tenants: int) -> list[Change]:
     groups: dict[tuple[str, str], Change] = {}
     per_region: Counter[tuple[str, str]] = Counter()
 
-    def place() -> tuple[str, str, Change]:
+    def place() -> tuple[str, str, str, str]:
+        """The least used (subscription, region), and its resource group's name and address."""
         sub, region = min(((s, r) for s in subscriptions for r in REGIONS), key=lambda k: per_region[k])
         per_region[(sub, region)] += 1
-        key = (sub, region)
-        if key not in groups:
-            groups[key] = group_change(sub, f"rg-tenants-{region}", region)
-            changes.append(groups[key])
-        return sub, region, groups[key]
+        name = f"rg-tenants-{region}"
+        if (sub, region) not in groups:
+            groups[(sub, region)] = group_change(sub, name, region)
+            changes.append(groups[(sub, region)])
+        return sub, region, name, groups[(sub, region)].address
 
     dedicated = tenants * 6 // 10
     for n in range(dedicated):
-        sub, region, rg = place()
+        sub, region, group, group_address = place()
         specs = [MODELS[(n + k) % len(MODELS)] for k in range(1 + n % 3)]
-        changes += tenant_changes(sub, rg.after.name, f"d{n:03d}", specs, location=region,  # type: ignore[union-attr]
-                                  content_filter=n % 3 == 0, group_address=rg.address)
+        changes += tenant_changes(sub, group, f"d{n:03d}", specs, location=region,
+                                  content_filter=n % 3 == 0, group_address=group_address)
     shared = tenants - dedicated
     for pool in range((shared + POOL_SIZE - 1) // POOL_SIZE):
-        sub, region, rg = place()
-        pool_changes = tenant_changes(sub, rg.after.name, f"pool{pool:02d}", [], location=region,  # type: ignore[union-attr]
-                                      group_address=rg.address)
+        sub, region, group, group_address = place()
+        pool_changes = tenant_changes(sub, group, f"pool{pool:02d}", [], location=region,
+                                      group_address=group_address)
         changes += pool_changes
         ref = pool_changes[0].account
         assert ref is not None
@@ -92,15 +93,24 @@ def build_changes(subscriptions: list[str], tenants: int) -> list[Change]:
 
 
 def _pooled_deployment(ref: AccountRef, tenant: str, account_address: str) -> Change:
-    record = Deployment(ref, f"{tenant}-chat", "gpt-4o-mini", "2024-07-18", "GlobalStandard", 1,
-                        tags={"tenantctl.tenant": tenant})
-    return Change(f"tenant.{tenant}.deployment.chat", ResourceKind.DEPLOYMENT, Action.CREATE, None, record,
-                  tenant=tenant, account=ref, depends_on=(account_address,))
+    record = Deployment(
+        ref, f"{tenant}-chat", "gpt-4o-mini", "2024-07-18", "GlobalStandard", 1, tags={"tenantctl.tenant": tenant}
+    )
+    return Change(
+        f"tenant.{tenant}.deployment.chat",
+        ResourceKind.DEPLOYMENT,
+        Action.CREATE,
+        None,
+        record,
+        tenant=tenant,
+        account=ref,
+        depends_on=(account_address,),
+    )
 
 
 def critical_path(changes: list[Change], seconds: dict[str, float]) -> tuple[float, int]:
     """Longest chain through the schedule with the given per-change durations, and its length in writes."""
-    main, _ = build_schedules(tuple(changes))
+    main = build_schedules(tuple(changes))[0]
     best: dict[int, tuple[float, int]] = {}
     for step in main.steps:  # already in topological order
         start, count = max((best[id(p)] for p in step.predecessors), default=(0.0, 0))
@@ -137,8 +147,12 @@ def emulator(settings: EmulatorSettings, separate: bool) -> Iterator[tuple[Any, 
         return
     with tempfile.TemporaryDirectory(prefix="bench-apply-") as state:
         doc = {"lro_seconds": settings.lro_seconds, "retry_after": 0, "latency_ms": settings.latency_ms}
-        server = subprocess.Popen([sys.executable, "-c", _SERVER, state, json.dumps(doc)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, state, json.dumps(doc)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert server.stdout is not None
         assert server.stdin is not None
         info = json.loads(server.stdout.readline())
@@ -164,8 +178,10 @@ def main() -> int:
         cloud = connect_emulator(emu, polling_interval=0.05)
         try:
             # per-write time on an idle emulator: one account, then one deployment, alone
-            probe = [group_change(emu.subscription_id, "rg-probe"),
-                     *tenant_changes(emu.subscription_id, "rg-probe", "probe", [1])]
+            probe = [
+                group_change(emu.subscription_id, "rg-probe"),
+                *tenant_changes(emu.subscription_id, "rg-probe", "probe", [1]),
+            ]
             alone = apply_plan(plan_of(probe), cloud)
             idle = {o.address: o.duration for o in alone.outcomes}
 
@@ -184,8 +200,10 @@ def main() -> int:
     cp_idle, _ = critical_path(changes, idle_by_kind)
     work = sum(measured.values())
     bound = max(cp, work / args.parallelism)
-    print(f"tenants {args.tenants}: {len(changes)} writes ({dict(kinds)}), parallelism {args.parallelism}, "
-          f"latency {args.latency_ms:g} ms, LRO {args.lro_seconds:g} s")
+    print(
+        f"tenants {args.tenants}: {len(changes)} writes ({dict(kinds)}), parallelism {args.parallelism}, "
+        f"latency {args.latency_ms:g} ms, LRO {args.lro_seconds:g} s"
+    )
     print(f"result: {result.status.value}, {dict((k.value, v) for k, v in result.counts.items())}")
     print(f"mean write time: {statistics.mean(measured.values()):.3f} s in the run, {idle_write:.3f} s idle")
     print(f"critical path: {cp_writes} writes = {cp:.2f} s as measured in the run, {cp_idle:.2f} s at idle speed")

@@ -49,7 +49,9 @@ def apply_plan(
 ) -> ApplyResult:
     """Apply ``plan.actionable`` (never re-diffs) and return one outcome per change, in plan order.
 
-    ``prune_allowed=False`` skips the plan's DELETEs (noted in ``ApplyResult.prune_skipped``).
+    Stage 1 is the plan's phase 1; prune DELETEs (phase 2, or any DELETE nothing depends on) and
+    migration retirements (phase 3) follow, each only if nothing failed so far and ``prune_allowed``
+    (otherwise they are skipped and ``ApplyResult.prune_skipped`` says why).
     ``attempts`` bounds how often one change is sent when it keeps failing with a RetryableError.
     Hooks are called from worker threads, one call at a time.
     """
@@ -58,17 +60,16 @@ def apply_plan(
     started = time.monotonic()
     changes = plan.actionable
     run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts))
-    main, prune = build_schedules(changes)
-    run.reject_cycles(main)
-    run.execute(main)
     prune_skipped: str | None = None
-    if prune.steps or prune.cyclic:
-        prune_skipped = _prune_verdict(run, prune_allowed)
-        if prune_skipped is None:
-            run.reject_cycles(prune)
-            run.execute(prune)
-        else:
-            run.skip_all(prune, prune_skipped)
+    for schedule in build_schedules(changes):
+        if schedule.stage > 1 and (schedule.steps or schedule.cyclic):
+            verdict = _prune_verdict(run, prune_allowed)
+            if verdict is not None:
+                prune_skipped = prune_skipped or verdict
+                run.skip_all(schedule, verdict)
+                continue
+        run.reject_cycles(schedule)
+        run.execute(schedule)
     outcomes = tuple(run.outcomes[c.address] for c in changes if c.address in run.outcomes)
     return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted)
 

@@ -8,8 +8,8 @@ Three kinds of edge, all pointing from earlier to later:
 * the per-account queue: Azure answers 409 RequestConflict to a second write on an account while one is
   running (research/arm-api.md §3.3), so each account's steps form one chain and run strictly one after
   the other. This edge only orders; a failed deployment does not stop its sibling deployments.
-* the prune barrier lives in the executor: DELETEs form a second schedule that runs only once the first
-  has finished without failures.
+* stages: prune DELETEs (planning's phase 2) and migration retirements (phase 3) form later schedules
+  that the executor starts only once everything before them finished without failures.
 
 Every step gets a priority: the length of the longest chain of steps still hanging off it (its
 "bottom level"). Dispatching the ready step with the highest priority first starts the busiest accounts
@@ -70,6 +70,7 @@ class Schedule:
 
     steps: list[Step]
     cyclic: list[Change]
+    stage: int = 1  # stages run one after the other; stage 2+ only when nothing failed before
 
 
 # Creation order inside one account: the account, then blocklists (RAI policies reference them), then
@@ -104,17 +105,32 @@ def queue_key(change: Change) -> str:
     return f"address:{change.address}"
 
 
-def build_schedules(changes: tuple[Change, ...]) -> tuple[Schedule, Schedule]:
-    """The main schedule (everything but DELETEs) and the prune schedule (DELETEs only)."""
-    indexed = list(enumerate(changes))
-    main = [(i, c) for i, c in indexed if c.action is not Action.DELETE]
-    prune = [(i, c) for i, c in indexed if c.action is Action.DELETE]
-    return _build(main, _main_rank), _build(prune, _prune_rank)
+def build_schedules(changes: tuple[Change, ...]) -> list[Schedule]:
+    """One schedule per stage, in the order they run; the first is always stage 1 (maybe empty).
+
+    Stage = the change's ``phase`` (planning puts prune deletes in phase 2 and migration retirements
+    in phase 3), except that a phase-1 DELETE nothing depends on also goes to stage 2: deletes run
+    last. A phase-1 DELETE that a change depends on (planning moves a delete whose freed quota a
+    create needs into phase 1) stays in stage 1, ahead of that create.
+    """
+    depended = {a for c in changes for a in c.depends_on}
+
+    def stage(change: Change) -> int:
+        if change.action is Action.DELETE and change.phase <= 1 and change.address not in depended:
+            return 2
+        return max(1, change.phase)
+
+    indexed = [(i, c, stage(c)) for i, c in enumerate(changes)]
+    stages = sorted({1} | {s for _, _, s in indexed})
+    return [
+        _build([(i, c) for i, c, s in indexed if s == n], _main_rank if n == 1 else _prune_rank, n)
+        for n in stages
+    ]
 
 
 def _main_rank(change: Change) -> int:
-    if change.action is Action.PURGE:
-        return 0
+    if change.action in (Action.PURGE, Action.DELETE):
+        return 0  # clears a name or frees quota for a create in this stage
     return _CREATE_RANK[change.kind]
 
 
@@ -122,7 +138,7 @@ def _prune_rank(change: Change) -> int:
     return _DELETE_RANK[change.kind]
 
 
-def _build(changes: list[tuple[int, Change]], rank: _Rank) -> Schedule:
+def _build(changes: list[tuple[int, Change]], rank: _Rank, stage: int) -> Schedule:
     steps: list[Step] = []
     last_step: dict[str, Step] = {}  # address -> the step whose success means the change is done
     for index, change in changes:
@@ -139,7 +155,7 @@ def _build(changes: list[tuple[int, Change]], rank: _Rank) -> Schedule:
     ordered, cyclic = _topological(steps, rank)
     _chain_queues(ordered)
     _prioritise(ordered)
-    return Schedule(ordered, cyclic)
+    return Schedule(ordered, cyclic, stage)
 
 
 @dataclass

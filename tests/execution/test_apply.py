@@ -209,3 +209,22 @@ def test_a_soft_deleted_name_fails_with_a_hint_and_purge_then_create_recovers_it
 
     assert result.status is ApplyStatus.SUCCESS, result.failed
     assert cloud_differences(cloud, [account]) == []
+
+
+def test_a_delete_that_frees_quota_for_a_create_runs_first_even_though_deletes_normally_run_last(
+    cloud: AzureCloud, subscription: str, group: str, hooks: RecordingHooks
+) -> None:
+    rg = group_change(subscription, group)
+    gpt41 = {"model": "gpt-4.1", "version": "2025-04-14", "sku": "GlobalStandard"}
+    old = tenant_changes(subscription, group, "old", [DeploymentSpec("big", 700, **gpt41)], group_address=rg.address)
+    assert apply_plan(plan_of([rg, *old]), cloud).status is ApplyStatus.SUCCESS
+    new = tenant_changes(subscription, group, "new", [DeploymentSpec("big", 700, **gpt41)])
+    free = delete_change(old[1])  # phase 1: planning's quota ledger says the create waits for it
+    needs = replace(new[1], depends_on=(*new[1].depends_on, free.address))
+
+    result = apply_plan(plan_of([new[0], needs, free]), cloud, hooks=hooks)
+
+    assert result.status is ApplyStatus.SUCCESS, result.failed
+    done = hooks.order("done")
+    assert done.index(free.address) < done.index(needs.address)
+    assert result.prune_skipped is None

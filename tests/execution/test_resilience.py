@@ -85,7 +85,8 @@ def test_apply_killed_with_sigkill_at_several_points_converges_on_rerun_without_
     for done_lines in (0, 3, 9, 17):
         proc = _driver(state, "apply")
         seen = _kill_after(proc, done_lines)
-        assert proc.returncode == -signal.SIGKILL, seen
+        assert proc.stderr is not None
+        assert proc.returncode == -signal.SIGKILL, (seen, proc.stderr.read()[-3000:])
 
     final = _driver(state, "apply")
     out, err = final.communicate(timeout=120)
