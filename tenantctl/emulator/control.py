@@ -99,8 +99,14 @@ class Admin:
         self.world.set_faults(faults)
 
     def reset(self) -> None:
-        """Wipe resources; keep directories, apps, subscriptions and the provider's Owner assignment."""
-        self.world.store.wipe((*RESOURCE_KINDS, "roleassignment"))
+        """Wipe resources; keep directories, apps, service principals, subscriptions and subscription-scope
+        role assignments (identity set-up). Assignments at resource-group or resource scope go with the
+        resources they point at. Faults, counters, throttling buckets and quota overrides are cleared too."""
+        with self.world.store.tx() as store:
+            store.wipe(RESOURCE_KINDS)
+            for ra in store.all("roleassignment"):
+                if "/resourcegroups/" in ra["properties"]["scope"].lower():
+                    store.delete("roleassignment", ra["id"])
         self.world.token_cache.clear()
         self.world.buckets.clear()
         self.world.set_faults(None)

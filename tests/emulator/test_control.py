@@ -43,7 +43,7 @@ def test_request_counts_per_sdk_operation(emulator: Emulator, cs_client: Any, rg
     assert emulator.request_counts() == {}
 
 
-def test_admin_routes(emulator: Emulator, cs_client: Any, rg: str) -> None:
+def test_admin_routes(emulator: Emulator, cs_client: Any, make_auth_client: Any, rg: str) -> None:
     info = _admin(emulator, "GET", "info")
     assert info["endpoint"] == emulator.endpoint
     assert info["env"]["AZURE_AUTHORITY_HOST"] == emulator.endpoint
@@ -76,8 +76,13 @@ def test_admin_routes(emulator: Emulator, cs_client: Any, rg: str) -> None:
     _admin(emulator, "PUT", "faults", {})
     assert _admin(emulator, "PATCH", "settings", {"latency_ms": 1.0})["latency_ms"] == 1.0
     create_account(cs_client, rg, "a1")
+    home_sub = f"/subscriptions/{emulator.subscription_id}"
+    emulator.assign_role(f"{home_sub}/resourceGroups/{rg}", app["object_id"], "Reader")
     _admin(emulator, "POST", "reset")
     assert list(cs_client.accounts.list()) == []  # provider still Owner after reset
+    assert all(u.current_value == 0 for u in cs_client.usages.list("swedencentral"))
+    scopes = {a.scope for a in make_auth_client().role_assignments.list_for_scope(home_sub)}
+    assert scopes == {home_sub}  # subscription-scope set-up survives, RG-scope went with the RG
 
 
 def test_import_is_cheap() -> None:
