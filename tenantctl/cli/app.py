@@ -14,6 +14,7 @@ from tenantctl import __version__
 from tenantctl.cli import (
     byo_commands,
     emulator_commands,
+    export_commands,
     inspect_commands,
     manifest_commands,
     plan_commands,
@@ -58,6 +59,7 @@ plan_commands.register(app)
 emulator_commands.register(app)
 inspect_commands.register(app)
 tenant_commands.register(app)
+export_commands.register(app)
 byo_commands.register(app)
 
 

@@ -1,0 +1,101 @@
+"""``export routing``: the gateway's routing table, as neutral JSON or as APIM policy fragments.
+
+Without ``--emulator`` or ``--observe`` nothing is read from Azure: endpoints are derived from
+account names and ``ready`` is null.  With either, the accounts and deployments are observed (one
+list per resource group and per managed account) and a tenant routes to a resource only once Azure
+says it exists and is Succeeded (the make-before-break rule of a migration).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+
+__all__ = ["register"]
+
+export_app = typer.Typer(
+    name="export",
+    help="Export what other systems need from the manifest (the gateway's routing table).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+class Format(str, Enum):
+    json = "json"
+    apim = "apim"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")
+
+
+@export_app.command("routing")
+def routing(
+    fmt: Annotated[
+        Format, typer.Option("--format", help="json (the routing table), or apim (policy fragments).")
+    ] = Format.json,
+    observe: Annotated[
+        bool, typer.Option("--observe", help="Read endpoints and provisioning states from Azure.")
+    ] = False,
+    manifest: ManifestOpt = Path("tenants.toml"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+    emulator: EmulatorOpt = False,
+) -> None:
+    """Per tenant: endpoint, deployment per model, auth mode, TPM budget, and the live route."""
+    g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
+
+    def body() -> Outcome:
+        from tenantctl.reconcile import load_valid_manifest, manifest_subscriptions
+        from tenantctl.routing import routing_for, routing_to_apim, routing_to_json
+
+        loaded, warnings = load_valid_manifest(manifest)
+        observed = None
+        if emulator or observe:
+            import dataclasses
+
+            from tenantctl.cloud.session import open_session
+            from tenantctl.observed import observe_accounts
+
+            with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
+                observed = observe_accounts(loaded, session.cloud)
+                byo = session.verify_tenant_provided(loaded)
+            observed = dataclasses.replace(observed, byo=byo) if byo else observed
+        table = routing_for(loaded, observed)
+        document = routing_to_json(table)
+        if fmt is Format.apim:
+            fragments = routing_to_apim(table)
+            data: dict[str, Any] = {"format": "apim", "source": table.source, "fragments": fragments}
+            text = "".join(f"<!-- tenant {t} -->\n{xml}" for t, xml in fragments.items())
+            return Outcome(data=data, human=lambda: typer.echo(text, nl=False), diagnostics=warnings)
+        return Outcome(data=document, human=lambda: _print_table(document), diagnostics=warnings)
+
+    run_command("export routing", g, body)
+
+
+def _print_table(document: dict[str, Any]) -> None:
+    """One line per tenant for people; scripts use ``-o json`` (the documented schema)."""
+    from rich.markup import escape
+
+    from tenantctl.render.console import out_console
+
+    console = out_console()
+    console.print(f"Routing for manifest {document['manifest']} ({document['source']}):")
+    for tenant, e in document["tenants"].items():
+        models = ", ".join(f"{k}→{v}" for k, v in e["deployments"].items()) or "-"
+        ready = {True: "ready", False: "NOT READY", None: "unchecked"}[e["ready"]]
+        live = "" if e["live"] == "target" else f" [live: {e['live']} via {e['via']}]"
+        migrating = f" [migrating {e['migration']['from']}→{e['migration']['to']}]" if e["migration"] else ""
+        budget = f" tpm={e['tpm']}" if e["tpm"] else ""
+        console.print(
+            escape(
+                f"  {tenant}: {e['isolation']}{live}{migrating} {e['endpoint'] or '-'} {models}{budget} "
+                f"auth={e['auth']['mode']} {ready}"
+            )
+        )
