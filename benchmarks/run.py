@@ -247,23 +247,36 @@ def bench_apply_colleague(quick: bool) -> list[Row]:
 
 
 def bench_emulator(quick: bool) -> list[Row]:
-    """benchmarks/bench_emulator.py (the emulator engineer's): one keep-alive connection, server on one core."""
-    from benchmarks.bench_emulator import run as throughput
+    """benchmarks/bench_emulator.py (the emulator engineer's), run as a command and its output parsed.
 
-    common.scrub_env()
+    One keep-alive connection; the server in its own process (pinned to one core where possible).
+    """
+    import re
+    import subprocess
+
     seconds = 1.0 if quick else 3.0
     rows = []
     for sdk, client in ((False, "requests.Session"), (True, "CognitiveServicesManagementClient")):
-        rate = throughput(seconds, sdk)
+        command = [sys.executable, str(common.REPO / "benchmarks" / "bench_emulator.py"), "--seconds", f"{seconds:g}"]
+        command += ["--sdk"] if sdk else []
+        done = subprocess.run(
+            command, cwd=common.REPO, env=common.clean_env(), capture_output=True, text=True, check=False
+        )
+        rate = re.search(r"([0-9,]+) requests/s", done.stdout)
+        cpu = re.search(r"CPU per request: ([0-9.]+) ms", done.stdout)
+        value = float(rate.group(1).replace(",", "")) if rate else 0.0
         rows.append(
             Row(
                 "emulator",
                 f"emulator GET throughput ({client}, one keep-alive connection, server process)",
-                f"{rate:,.0f} requests/s",
+                f"{value:,.0f} requests/s" + (f" ({cpu.group(1)} ms server CPU per request)" if cpu else "")
+                if rate
+                else f"failed (exit {done.returncode})",
                 "— (reference)",
-                None,
-                f"python benchmarks/bench_emulator.py --seconds {seconds:g}" + (" --sdk" if sdk else ""),
-                rate,
+                None if rate else False,
+                " ".join(["python", *command[1:]]).replace(str(common.REPO) + "/", ""),
+                value,
+                "" if rate else (done.stderr or done.stdout)[-200:],
             )
         )
     return rows
@@ -294,6 +307,7 @@ def machine() -> dict[str, str]:
         "nproc": str(os.cpu_count()),
         "cpu": cpu,
         "python": platform.python_version(),
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "platform": platform.platform(),
     }
 
@@ -338,12 +352,20 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for wanted, step in steps:
             if wanted & keys:
-                print(f"… {'/'.join(sorted(wanted & keys))}", file=sys.stderr, flush=True)
-                rows += step()
+                name = "/".join(sorted(wanted & keys))
+                print(f"… {name}", file=sys.stderr, flush=True)
+                try:
+                    rows += step()
+                except Exception as exc:  # one broken figure must not hide the others
+                    rows.append(
+                        Row(
+                            name, name, f"failed: {type(exc).__name__}: {exc}"[:300], "—", False, _cmd(name, args.quick)
+                        )
+                    )
     info = machine()
     print(
         f"tenantctl figures — {info['date']}; {info['nproc']} CPUs, {info['cpu']}; Python {info['python']}; "
-        f"tenantctl at {info['commit']}"
+        f"load {info['load']}; tenantctl at {info['commit']}"
     )
     print(render(rows))
     if args.json:
