@@ -118,7 +118,10 @@ def status(
     stamp: Annotated[str | None, typer.Option("--stamp", help="Only tenants on this stamp.")] = None,
     drift_only: Annotated[bool, typer.Option("--drift-only", help="Only tenants not in sync.")] = False,
 ) -> None:
-    """One line per tenant: isolation, where, deployments, state (in sync, drift, missing, error). Read-only."""
+    """One line per tenant: isolation, where, deployments, state. Read-only.
+
+    States: in sync, drift, missing, error, unverified (tenant-provided, no app credential).
+    """
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:

@@ -248,10 +248,12 @@ class _Builder:
         return FilterView(policy.name, policy.base_policy, policy.severity, True, lists, terms_read=read)
 
     def network(self) -> NetworkView | None:
+        if self.t.isolation is Isolation.TENANT_PROVIDED:
+            return None  # the verifier's network check says what matters: whether the provider gets in
+        if self.host is not None:  # a stamp tenant reaches the stamp account's endpoint: its rules apply
+            return NetworkView(self.host.public_network_access, tuple(self.host.allowed_ips), True)
         if self.t.isolation is not Isolation.DEDICATED:
             return None
-        if self.host is not None:
-            return NetworkView(self.host.public_network_access, tuple(self.host.allowed_ips), True)
         net = self.t.network
         return NetworkView(net.public_access if net else True, tuple(sorted(net.allowed_ips)) if net else (), False)
 

@@ -26,6 +26,7 @@ envelope version)::
                                 "blocklists": [{"name": str, "terms": [str]}],
                                 "terms_source": "manifest"|"azure"},
       "network": null | {"public_access": bool, "allowed_ips": [str], "in_azure": bool},
+                 (for stamp tenants: the stamp account's rules; null for tenant-provided)
       "role_assignments": null (not read) | [{"role": str, "role_definition_id": str,
                                                "principal_id": str, "principal_type": str, "scope": str}],
       "verification": null | {"available": false, "reason": str} | {"available": true, ...ByoReport.to_json()},
