@@ -40,19 +40,18 @@ class Emulator:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.host = host
         self._port = port
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        # Private per-process directory: the server leaf key, and the CA too when state is in memory.
+        self._tmp: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(prefix="tenantctl-emulator-")
+        private = Path(self._tmp.name)
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            tls_dir = self.state_dir
-        else:
-            self._tmp = tempfile.TemporaryDirectory(prefix="tenantctl-emulator-")
-            tls_dir = Path(self._tmp.name)
         store = Store(self.state_dir / STATE_FILE if self.state_dir is not None else None)
         self.world = World(store, settings or EmulatorSettings())
-        tokens.load_signing_key(self.world, persistent=self.state_dir is not None)
-        self._admin = Admin(self.world, self.connection_info)
-        self._admin.ensure_bootstrap()
-        self._tls = prepare_tls(tls_dir)
+        with store.tx():  # BEGIN IMMEDIATE: two processes opening fresh state bootstrap one cloud, not two
+            tokens.load_signing_key(self.world, persistent=self.state_dir is not None)
+            self._admin = Admin(self.world, self.connection_info)
+            self._admin.ensure_bootstrap()
+        self._tls = prepare_tls(self.state_dir or private, private)
         self.ca_path: Path = self._tls.ca_path
         self._server: Any = None
         self._thread: threading.Thread | None = None
