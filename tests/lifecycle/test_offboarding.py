@@ -34,7 +34,8 @@ def _add_untagged_resources() -> None:
 def _apply(cli: Any, *extra: str) -> dict[str, Any]:
     result = cli("apply", "--emulator", "--auto-approve", "-o", "json", *extra)
     assert result.exit_code == 0, result.output
-    return envelope_of(result)["data"]
+    data: dict[str, Any] = envelope_of(result)["data"]
+    return data
 
 
 def test_remove_then_apply_prune_deletes_the_tenants_resources_and_nothing_untagged(cli: Any, small: Path) -> None:
