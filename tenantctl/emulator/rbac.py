@@ -33,7 +33,7 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], list[str]]] = {
             "Microsoft.Authorization/elevateAccess/Action",
         ],
     ),
-    "acdd72a7-3c98-4e5e-8bd1-0dd7ad3d1e1b": ("Reader", ["*/read"], []),
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": ("Reader", ["*/read"], []),
     "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": (
         "Cognitive Services OpenAI User",
         [

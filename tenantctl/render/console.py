@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from rich.console import Console
 from rich.theme import Theme
@@ -29,13 +30,23 @@ THEME = Theme(
 )
 
 
+_PIPE_WIDTH = 140
+
+
 def _no_color() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+def _width() -> int | None:
+    """Rich assumes 80 columns when output is not a terminal; logs and pipes deserve room for tables."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return None
+    return _PIPE_WIDTH
+
+
 def out_console() -> Console:
     """Standard output; results go here."""
-    return Console(theme=THEME, no_color=_no_color(), highlight=False, soft_wrap=True)
+    return Console(theme=THEME, no_color=_no_color(), highlight=False, soft_wrap=True, width=_width())
 
 
 def err_console() -> Console:

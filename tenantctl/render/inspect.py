@@ -39,7 +39,8 @@ def table(console: Console, *headers: str) -> Table:
     framed = console.is_terminal
     t = Table(box=box.SIMPLE_HEAD if framed else None, show_edge=False, pad_edge=False, header_style="heading")
     for h in headers:
-        t.add_column(h, overflow="fold")
+        # A header never folds letter by letter; long values fold instead.
+        t.add_column(h, overflow="fold", min_width=len(h))
     return t
 
 
