@@ -298,13 +298,23 @@ def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
     return tuple(read(*args))
 
 
-def observe(manifest: Manifest, cloud: CloudPort, *, tenants: Iterable[str] | None = None) -> ObservedState:
-    """Read what planning ``manifest`` needs, in two steps (see the module docstring)."""
+def observe(
+    manifest: Manifest, cloud: CloudPort, *, tenants: Iterable[str] | None = None, purge_deleted: bool = False
+) -> ObservedState:
+    """Read what planning ``manifest`` needs, in two steps (see the module docstring).
+
+    ``purge_deleted`` also lists soft-deleted accounts in every subscription the manifest uses, so
+    that a plan asked to purge can find offboarded accounts (one request per subscription).
+    """
     # Imported here: planning imports this module, and the lazy step needs a first diff.
     from tenantctl.planning.lookups import lookups_needed
 
     state = observe_accounts(manifest, cloud)
     need = lookups_needed(manifest, state, tenants=tenants)
+    if purge_deleted:
+        need = dataclasses.replace(
+            need, subscriptions=tuple(sorted({*need.subscriptions, *(s for s, _ in _groups(manifest))}))
+        )
     return state.merged(
         usages=_concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in need.regions}),
         models=_concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in need.regions}),

@@ -89,7 +89,8 @@ def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOption
 
     _check_tenants(manifest, options.tenants)
     tenants = options.tenants or None
-    observed = observe(manifest, session.cloud, tenants=tenants)
+    purge = options.purge_deleted or manifest.provider.purge_deleted
+    observed = observe(manifest, session.cloud, tenants=tenants, purge_deleted=purge)
     byo = session.verify_tenant_provided(manifest)
     if byo:
         observed = dataclasses.replace(observed, byo=byo)
@@ -97,7 +98,7 @@ def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOption
         manifest,
         observed,
         prune=options.prune,
-        purge_deleted=options.purge_deleted or manifest.provider.purge_deleted,
+        purge_deleted=purge,
         tenants=tenants,
         retire=options.retire,
     )

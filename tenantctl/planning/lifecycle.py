@@ -8,19 +8,24 @@
 * A subdomain another resource holds is an error (subdomains are global DNS names).
 * Replacing anything of a protected tenant is an error: protection means no outage by surprise.
 * Replacing an account re-uses its soft-deleted name: blocked, with the two-step way to do it.
+* Offboarding: with ``--purge-deleted`` (or ``provider.purge_deleted``), soft-deleted accounts of
+  this manifest that nothing desired will use again (an offboarded tenant, a retired generation)
+  are purged; never one tagged protected.  Purging is only ever on request.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+from tenantctl import naming
+from tenantctl.desired import TAG_PROTECTED, DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import Account, DeletedAccount
 
-__all__ = ["apply_lifecycle"]
+__all__ = ["apply_lifecycle", "purge_offboarded"]
 
 
 def _in_the_way(observed: ObservedState, account: Account) -> DeletedAccount | None:
@@ -139,3 +144,36 @@ def apply_lifecycle(
 def _protected(manifest: Manifest, change: Change) -> bool:
     tenant = manifest.tenants.get(change.tenant or "")
     return tenant is not None and tenant.protected
+
+
+def purge_offboarded(
+    manifest: Manifest, observed: ObservedState, desired: DesiredState, changes: list[Change]
+) -> list[Change]:
+    """PURGE changes for this manifest's soft-deleted accounts that no desired account will re-use."""
+    wanted = {i.resource.ref.key for i in desired.items if isinstance(i.resource, Account)}
+    handled = {c.account.key for c in changes if c.account is not None and c.action is Action.PURGE}
+    out: list[Change] = []
+    for _, deleted in sorted(observed.deleted_accounts.items()):
+        for d in sorted(deleted, key=lambda d: d.ref.key):
+            tags = d.tags
+            ours = is_managed(tags) and tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
+            if not ours or tags.get(TAG_PROTECTED) == "true" or d.ref.key in wanted | handled:
+                continue
+            handled.add(d.ref.key)
+            tenant = tags.get(naming.TAG_TENANT)
+            owner = f"tenant.{tenant}" if tenant else f"stamp.{tags.get(naming.TAG_STAMP)}"
+            out.append(
+                Change(
+                    f"{owner}.account@{d.ref.name}.purge",
+                    ResourceKind.ACCOUNT,
+                    Action.PURGE,
+                    d,
+                    None,
+                    reason="soft-deleted and no longer in the manifest (--purge-deleted): frees its name for good",
+                    tenant=tenant,
+                    stamp=tags.get(naming.TAG_STAMP),
+                    account=d.ref,
+                    phase=2,
+                )
+            )
+    return out

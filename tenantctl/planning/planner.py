@@ -18,7 +18,7 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.planning.diff import diff
 from tenantctl.planning.fingerprint import fingerprint
-from tenantctl.planning.lifecycle import apply_lifecycle
+from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
 from tenantctl.planning.migration import old_generations, retire_changes, split_observed
 from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
@@ -79,6 +79,8 @@ def make_plan(
     changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune)
     changes = apply_lifecycle(manifest, observed, changes, diags, purge_deleted=purge_deleted)
     changes += retire_changes(manifest, desired, observed, old, diags, retire=retire)
+    if purge_deleted:
+        changes += purge_offboarded(manifest, observed, desired, changes)
     if tenants is not None:
         selected = set(tenants)
         changes = _only(manifest, changes, selected)

@@ -62,6 +62,10 @@ def test_remove_then_apply_prune_deletes_the_tenants_resources_and_nothing_untag
     assert "ctso-hooli" in deleted
     again = cli("plan", "--emulator", "--prune", "--detailed-exitcode")
     assert again.exit_code == 0, again.output
+    # On request, the offboarded account is purged for good (and nothing else is).
+    purged = _apply(cli, "--prune", "--purge-deleted")
+    assert [o["address"] for o in purged["outcomes"]] == ["tenant.hooli.account@ctso-hooli.purge"]
+    assert "ctso-hooli" not in _inventory()[2]
 
 
 def test_a_protected_tenant_is_offboarded_in_two_reviewed_changes(cli: Any, small: Path) -> None:
