@@ -6,6 +6,7 @@ the real Azure adapter over HTTPS against :class:`tenantctl.emulator.Emulator`; 
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import statistics
@@ -96,8 +97,6 @@ def child_peak_rss_mb(command: Sequence[str], *, cwd: Path | None = None) -> tup
         text=True,
         check=True,
     )
-    import json
-
     kb, code, tail = json.loads(done.stdout)
     return kb / 1024.0, code, tail
 
@@ -233,3 +232,44 @@ def apply(manifest: Any, session: Any, *, parallelism: int = 10, prune: bool = F
 
 def temp_dir(prefix: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=prefix)
+
+
+_SERVER = """
+import json, sys
+from pathlib import Path
+from tenantctl.emulator import Emulator, EmulatorSettings
+emu = Emulator(Path(sys.argv[1]), EmulatorSettings(**json.loads(sys.argv[2]))).start()
+print(json.dumps({"port": emu.port}), flush=True)
+sys.stdin.read()
+emu.stop()
+"""
+
+
+@contextmanager
+def emulator_process(state_dir: Path, *, lro_seconds: float = 0.02, latency_ms: float = 0.0) -> Iterator[Any]:
+    """The file-backed emulator of ``state_dir`` served by its own process; yields an unstarted twin.
+
+    In its own process the emulator's event loop does not compete with the client's threads for the
+    GIL (closer to Azure). The twin is an :class:`Emulator` on the same state directory and port (same
+    CA, service principal and SQLite store): usable for ``connect_emulator`` and the admin calls, but
+    its ``request_counts`` are not the server's. (The technique is bench_apply.py's.)
+    """
+    from tenantctl.emulator import Emulator, EmulatorSettings
+
+    scrub_env()
+    settings = {"lro_seconds": lro_seconds, "retry_after": 0, "latency_ms": latency_ms}
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(state_dir), json.dumps(settings)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    assert server.stdout is not None
+    assert server.stdin is not None
+    try:
+        info = json.loads(server.stdout.readline())
+        yield Emulator(state_dir, EmulatorSettings(**settings), port=int(info["port"]))
+    finally:
+        server.stdin.close()
+        server.wait(30)
