@@ -70,7 +70,12 @@ def apply_plan(
                 continue
         run.reject_cycles(schedule)
         run.execute(schedule)
-    outcomes = tuple(run.outcomes[c.address] for c in changes if c.address in run.outcomes)
+    for change in changes:  # insurance: every change gets an outcome, whatever happened above
+        if change.address not in run.outcomes:
+            run.outcomes[change.address] = ChangeOutcome(
+                change.address, OutcomeStatus.FAILED, code="InternalError", tenant=change.tenant,
+                message="apply lost track of this change", hint="this is a tenantctl bug; re-run with -v")
+    outcomes = tuple(run.outcomes[c.address] for c in changes)
     return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted)
 
 
@@ -143,7 +148,10 @@ class _Run:
                     if inflight:
                         done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                         for future in done:
-                            ready += self._release(inflight.pop(future), waiting)
+                            step = inflight.pop(future)
+                            if future.exception() is not None:  # only a BaseException escapes a step
+                                _log.error("apply step %s crashed: %r", step, future.exception())
+                            ready += self._release(step, waiting)
             except KeyboardInterrupt:
                 # Writes already sent cannot be recalled; let them finish, start nothing new.
                 self.interrupted = True

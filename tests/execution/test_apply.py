@@ -228,3 +228,28 @@ def test_a_delete_that_frees_quota_for_a_create_runs_first_even_though_deletes_n
     done = hooks.order("done")
     assert done.index(free.address) < done.index(needs.address)
     assert result.prune_skipped is None
+
+
+class _BrokenHooks(RecordingHooks):
+    def on_start(self, change: Change) -> None:
+        raise RuntimeError("the progress bar fell over")
+
+
+def test_a_hook_that_raises_does_not_stop_the_writes(cloud: AzureCloud, subscription: str, group: str) -> None:
+    rg = group_change(subscription, group)
+    changes = [rg, *tenant_changes(subscription, group, "robust", [1], group_address=rg.address)]
+    hooks = _BrokenHooks()
+
+    result = apply_plan(plan_of(changes), cloud, hooks=hooks)
+
+    assert result.status is ApplyStatus.SUCCESS
+    assert len(hooks.order("done")) == len(changes)
+    assert cloud_differences(cloud, changes) == []
+
+
+def test_an_empty_plan_succeeds_without_touching_the_cloud(cloud: AzureCloud, emu: Any) -> None:
+    emu.reset_counts()
+    result = apply_plan(plan_of([]), cloud)
+    assert result.status is ApplyStatus.SUCCESS
+    assert result.outcomes == ()
+    assert emu.request_counts().get("total", 0) == 0

@@ -60,7 +60,9 @@ tpm = 5000
 [tenants.delta]
 isolation = "dedicated-deployment"
 stamp = "eu1"
-deployments = [{{ name = "own", model = "gpt-4o-mini", version = "2024-07-18", sku = "DataZoneStandard", capacity = 5 }}]
+deployments = [
+  {{ name = "own", model = "gpt-4o-mini", version = "2024-07-18", sku = "DataZoneStandard", capacity = 5 }},
+]
 """
     loaded = parse_manifest(text)
     assert loaded.manifest is not None, loaded.diagnostics
