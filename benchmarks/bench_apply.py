@@ -76,13 +76,13 @@ def build_changes(subscriptions: list[str], tenants: int) -> list[Change]:
     for n in range(dedicated):
         sub, region, group, group_address = place()
         specs = [MODELS[(n + k) % len(MODELS)] for k in range(1 + n % 3)]
-        changes += tenant_changes(sub, group, f"d{n:03d}", specs, location=region,
-                                  content_filter=n % 3 == 0, group_address=group_address)
+        changes += tenant_changes(
+            sub, group, f"d{n:03d}", specs, location=region, content_filter=n % 3 == 0, group_address=group_address
+        )
     shared = tenants - dedicated
     for pool in range((shared + POOL_SIZE - 1) // POOL_SIZE):
         sub, region, group, group_address = place()
-        pool_changes = tenant_changes(sub, group, f"pool{pool:02d}", [], location=region,
-                                      group_address=group_address)
+        pool_changes = tenant_changes(sub, group, f"pool{pool:02d}", [], location=region, group_address=group_address)
         changes += pool_changes
         ref = pool_changes[0].account
         assert ref is not None

@@ -10,7 +10,6 @@ This is the only module of tenantctl.execution that imports the Azure SDK (``azu
 importing tenantctl.execution must not load the SDK. The connection string never appears in messages.
 """
 
-
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +42,9 @@ def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) 
     lease = _acquire(blob, settings, timeout)
     info = LockInfo(holder=holder, since=now(), backend="blob", location=location, ci_run=ci_run_id())
     stop = threading.Event()
-    renewer = threading.Thread(target=_renew_until, args=(lease, stop, settings.lease_seconds / 3),
-                               name="tenantctl-lock-renew", daemon=True)
+    renewer = threading.Thread(
+        target=_renew_until, args=(lease, stop, settings.lease_seconds / 3), name="tenantctl-lock-renew", daemon=True
+    )
     try:
         blob.set_blob_metadata(_metadata(info), lease=lease)
         renewer.start()
@@ -74,8 +74,10 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
             service = BlobServiceClient.from_connection_string(conn)
         except ValueError:
             # never echo the string: it carries the account key
-            raise UsageError(f"{settings.connection_string_env} is not a valid storage connection string",
-                             hint="copy it again from the storage account's Access keys") from None
+            raise UsageError(
+                f"{settings.connection_string_env} is not a valid storage connection string",
+                hint="copy it again from the storage account's Access keys",
+            ) from None
     elif settings.account_url:
         from azure.identity import DefaultAzureCredential
 
@@ -84,7 +86,8 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
         raise UsageError(
             "the blob lock needs a storage account",
             hint=f"set {settings.connection_string_env}, or give the lock's account URL (uses az login / "
-            "managed identity)")
+            "managed identity)",
+        )
     container = service.get_container_client(settings.container)
     return container, container.get_blob_client(settings.blob)
 
@@ -150,8 +153,13 @@ def _metadata(info: LockInfo) -> dict[str, str]:
 def _holder_of(blob: Any, settings: BlobLockSettings) -> LockInfo | None:
     try:
         meta = dict(blob.get_blob_properties().metadata or {})
-        return LockInfo(holder=meta["holder"], since=datetime.fromisoformat(meta["since"]), backend="blob",
-                        location=f"{settings.container}/{settings.blob}", ci_run=meta.get("ci_run"))
+        return LockInfo(
+            holder=meta["holder"],
+            since=datetime.fromisoformat(meta["since"]),
+            backend="blob",
+            location=f"{settings.container}/{settings.blob}",
+            ci_run=meta.get("ci_run"),
+        )
     except Exception:  # no blob, no metadata yet, or unreadable: the caller says "unknown"
         return None
 
@@ -169,5 +177,8 @@ def _held(blob: Any, settings: BlobLockSettings, timeout: float) -> LockHeldErro
 
 def _backend_error(exc: Any) -> TenantctlError:
     code = getattr(exc, "error_code", None) or type(exc).__name__
-    return TenantctlError(f"the apply lock's storage answered {getattr(exc, 'status_code', '?')} {code}",
-                          code="lock-backend", hint="check the lock's storage account, container and access")
+    return TenantctlError(
+        f"the apply lock's storage answered {getattr(exc, 'status_code', '?')} {code}",
+        code="lock-backend",
+        hint="check the lock's storage account, container and access",
+    )

@@ -58,8 +58,11 @@ def _delete(cloud: CloudPort, kind: ResourceKind, record: object) -> None:
         cloud.delete_blocklist(record.account, record.name)
     elif kind is ResourceKind.RESOURCE_GROUP:
         # tenantctl never deletes resource groups: they may hold things it does not own
-        raise TerminalError("tenantctl does not delete resource groups", code="UnsupportedChange",
-                            hint="delete the resource group yourself if it is really unused")
+        raise TerminalError(
+            "tenantctl does not delete resource groups",
+            code="UnsupportedChange",
+            hint="delete the resource group yourself if it is really unused",
+        )
     else:
         raise TerminalError(f"cannot delete a {kind.value} from {type(record).__name__}", code="InvalidPlan")
 

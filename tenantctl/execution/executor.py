@@ -73,8 +73,13 @@ def apply_plan(
     for change in changes:  # insurance: every change gets an outcome, whatever happened above
         if change.address not in run.outcomes:
             run.outcomes[change.address] = ChangeOutcome(
-                change.address, OutcomeStatus.FAILED, code="InternalError", tenant=change.tenant,
-                message="apply lost track of this change", hint="this is a tenantctl bug; re-run with -v")
+                change.address,
+                OutcomeStatus.FAILED,
+                code="InternalError",
+                tenant=change.tenant,
+                message="apply lost track of this change",
+                hint="this is a tenantctl bug; re-run with -v",
+            )
     outcomes = tuple(run.outcomes[c.address] for c in changes)
     return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted)
 
@@ -180,9 +185,17 @@ class _Run:
 
     def reject_cycles(self, schedule: Schedule) -> None:
         for change in schedule.cyclic:
-            self._finish(change, ChangeOutcome(
-                change.address, OutcomeStatus.FAILED, code="InvalidPlan", tenant=change.tenant,
-                message="the change's dependencies form a cycle", hint=INVALID_PLAN_HINT))
+            self._finish(
+                change,
+                ChangeOutcome(
+                    change.address,
+                    OutcomeStatus.FAILED,
+                    code="InvalidPlan",
+                    tenant=change.tenant,
+                    message="the change's dependencies form a cycle",
+                    hint=INVALID_PLAN_HINT,
+                ),
+            )
 
     def skip_all(self, schedule: Schedule, reason: str) -> None:
         for step in schedule.steps:
@@ -235,12 +248,27 @@ class _Run:
         self._done(change, OutcomeStatus.FAILED, progress, error=error)
         return False
 
-    def _done(self, change: Change, status: OutcomeStatus, progress: _Progress, *,
-              result: object | None = None, error: Exception | None = None) -> None:
+    def _done(
+        self,
+        change: Change,
+        status: OutcomeStatus,
+        progress: _Progress,
+        *,
+        result: object | None = None,
+        error: Exception | None = None,
+    ) -> None:
         code, message, hint = _describe(error) if error is not None else (None, "", "")
         outcome = ChangeOutcome(
-            change.address, status, code=code, message=message, hint=hint, tenant=change.tenant,
-            duration=time.monotonic() - progress.started, attempts=progress.attempts, result=result)
+            change.address,
+            status,
+            code=code,
+            message=message,
+            hint=hint,
+            tenant=change.tenant,
+            duration=time.monotonic() - progress.started,
+            attempts=progress.attempts,
+            result=result,
+        )
         if self._finish(change, outcome):
             self.hooks.call(lambda h: h.on_done(change, outcome))
 

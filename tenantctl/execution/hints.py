@@ -21,14 +21,11 @@ _HINTS: dict[str, str] = {
     "AuthorizationFailed": "the identity lacks permission for this write; grant Contributor (and, for purge, "
     "subscription-scope deletedAccounts/delete) or run as another principal",
     "LinkedAuthorizationFailed": "the identity lacks permission on a linked resource; grant it and re-run",
-    "TooManyRequests": "Azure throttled the write past the retry budget; re-run apply later or lower "
-    "--parallelism",
-    "SubscriptionRequestsThrottled": "the subscription's ARM write budget ran out; re-run later or lower "
-    "--parallelism",
+    "TooManyRequests": "Azure throttled the write past the retry budget; re-run apply later or lower --parallelism",
+    "SubscriptionRequestsThrottled": "the subscription's ARM write budget ran out; re-run later or lower --parallelism",
     "ResourceRequestsThrottled": "Cognitive Services throttled the account; re-run after the Retry-After",
     "SpecialFeatureOrQuotaIdRequired": "the subscription is not enabled for Azure OpenAI; request access",
-    "ResourceGroupNotFound": "the resource group is missing; re-run apply (it creates it) or check the "
-    "subscription",
+    "ResourceGroupNotFound": "the resource group is missing; re-run apply (it creates it) or check the subscription",
     "DeploymentModelNotSupported": "the model or version is not offered in this region; `tenantctl quota` "
     "lists what the region sells",
     "InvalidResourceProperties": "Azure rejected the resource's properties; check the manifest values",

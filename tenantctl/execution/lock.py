@@ -141,8 +141,7 @@ def _hold_file_lock(settings: FileLockSettings, *, holder: str, timeout: float) 
     except Timeout:
         raise _held(settings, timeout) from None
     try:
-        info = LockInfo(holder=holder, since=now(), backend="file", location=str(settings.path),
-                        ci_run=ci_run_id())
+        info = LockInfo(holder=holder, since=now(), backend="file", location=str(settings.path), ci_run=ci_run_id())
         _write_sidecar(settings.sidecar, info)
         yield info
     finally:
@@ -162,8 +161,13 @@ def read_file_holder(settings: FileLockSettings) -> LockInfo | None:
     """Who the sidecar says holds the file lock; None when there is no (readable) sidecar."""
     try:
         doc = json.loads(settings.sidecar.read_text(encoding="utf-8"))
-        return LockInfo(holder=str(doc["holder"]), since=datetime.fromisoformat(doc["since"]),
-                        backend="file", location=str(settings.path), ci_run=doc.get("ci_run"))
+        return LockInfo(
+            holder=str(doc["holder"]),
+            since=datetime.fromisoformat(doc["since"]),
+            backend="file",
+            location=str(settings.path),
+            ci_run=doc.get("ci_run"),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -122,10 +122,7 @@ def build_schedules(changes: tuple[Change, ...]) -> list[Schedule]:
 
     indexed = [(i, c, stage(c)) for i, c in enumerate(changes)]
     stages = sorted({1} | {s for _, _, s in indexed})
-    return [
-        _build([(i, c) for i, c, s in indexed if s == n], _main_rank if n == 1 else _prune_rank, n)
-        for n in stages
-    ]
+    return [_build([(i, c) for i, c, s in indexed if s == n], _main_rank if n == 1 else _prune_rank, n) for n in stages]
 
 
 def _main_rank(change: Change) -> int:

@@ -35,8 +35,9 @@ def changes(subscription: str) -> list[Change]:
     rg = group_change(subscription, GROUP)
     out = [rg]
     for n in range(TENANTS):
-        out += tenant_changes(subscription, GROUP, f"crash{n}", [1, 2], content_filter=n % 2 == 0,
-                              group_address=rg.address)
+        out += tenant_changes(
+            subscription, GROUP, f"crash{n}", [1, 2], content_filter=n % 2 == 0, group_address=rg.address
+        )
     return out
 
 

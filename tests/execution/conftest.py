@@ -93,8 +93,11 @@ class RecordingHooks(NullHooks):
     def intervals(self) -> dict[str, tuple[float, float]]:
         """address -> (start, done) for every change that started."""
         starts = {e.change.address: e.at for e in self.events if e.kind == "start"}
-        return {e.change.address: (starts[e.change.address], e.at)
-                for e in self.events if e.kind == "done" and e.change.address in starts}
+        return {
+            e.change.address: (starts[e.change.address], e.at)
+            for e in self.events
+            if e.kind == "done" and e.change.address in starts
+        }
 
 
 @pytest.fixture

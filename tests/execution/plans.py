@@ -31,11 +31,13 @@ def group_change(subscription: str, group: str, location: str = LOCATION) -> Cha
     return Change(f"resource-group.{group}", ResourceKind.RESOURCE_GROUP, Action.CREATE, None, record)
 
 
-def account_record(subscription: str, group: str, tenant: str, *, location: str = LOCATION,
-                   subdomain: str | None = None) -> Account:
+def account_record(
+    subscription: str, group: str, tenant: str, *, location: str = LOCATION, subdomain: str | None = None
+) -> Account:
     ref = AccountRef(subscription, group, f"aoai-{tenant}")
-    return Account(ref, location, subdomain or f"{tenant}-aoai",
-                   tags={"managed-by": "tenantctl", "tenantctl.tenant": tenant})
+    return Account(
+        ref, location, subdomain or f"{tenant}-aoai", tags={"managed-by": "tenantctl", "tenantctl.tenant": tenant}
+    )
 
 
 def tenant_changes(
@@ -53,26 +55,73 @@ def tenant_changes(
     account = account_record(subscription, group, tenant, location=location, subdomain=subdomain)
     ref = account.ref
     base = f"tenant.{tenant}"
-    changes = [Change(f"{base}.account", ResourceKind.ACCOUNT, Action.CREATE, None, account, tenant=tenant,
-                      account=ref, depends_on=(group_address,) if group_address else ())]
+    changes = [
+        Change(
+            f"{base}.account",
+            ResourceKind.ACCOUNT,
+            Action.CREATE,
+            None,
+            account,
+            tenant=tenant,
+            account=ref,
+            depends_on=(group_address,) if group_address else (),
+        )
+    ]
     policy_name: str | None = None
     if content_filter:
         blocklist = Blocklist(ref, f"{tenant}-terms", terms=("forbidden", "secret"))
         policy = RaiPolicy(ref, f"{tenant}-filter", "Microsoft.DefaultV2", blocklists=(blocklist.name,))
         policy_name = policy.name
         list_address = f"{base}.blocklist.{blocklist.name}"
-        changes.append(Change(list_address, ResourceKind.BLOCKLIST, Action.CREATE, None, blocklist,
-                              tenant=tenant, account=ref, depends_on=(f"{base}.account",)))
-        changes.append(Change(f"{base}.rai-policy.{policy.name}", ResourceKind.RAI_POLICY, Action.CREATE,
-                              None, policy, tenant=tenant, account=ref,
-                              depends_on=(f"{base}.account", list_address)))
+        changes.append(
+            Change(
+                list_address,
+                ResourceKind.BLOCKLIST,
+                Action.CREATE,
+                None,
+                blocklist,
+                tenant=tenant,
+                account=ref,
+                depends_on=(f"{base}.account",),
+            )
+        )
+        changes.append(
+            Change(
+                f"{base}.rai-policy.{policy.name}",
+                ResourceKind.RAI_POLICY,
+                Action.CREATE,
+                None,
+                policy,
+                tenant=tenant,
+                account=ref,
+                depends_on=(f"{base}.account", list_address),
+            )
+        )
     for n, item in enumerate(deployments):
         spec = DeploymentSpec(f"chat{n}", capacity=item) if isinstance(item, int) else item
-        record = Deployment(ref, spec.name, spec.model, spec.version, spec.sku, spec.capacity,
-                            rai_policy=policy_name, tags={"tenantctl.tenant": tenant})
+        record = Deployment(
+            ref,
+            spec.name,
+            spec.model,
+            spec.version,
+            spec.sku,
+            spec.capacity,
+            rai_policy=policy_name,
+            tags={"tenantctl.tenant": tenant},
+        )
         needs = [f"{base}.account"] + ([f"{base}.rai-policy.{policy_name}"] if policy_name else [])
-        changes.append(Change(f"{base}.deployment.{spec.name}", ResourceKind.DEPLOYMENT, Action.CREATE, None,
-                              record, tenant=tenant, account=ref, depends_on=tuple(needs)))
+        changes.append(
+            Change(
+                f"{base}.deployment.{spec.name}",
+                ResourceKind.DEPLOYMENT,
+                Action.CREATE,
+                None,
+                record,
+                tenant=tenant,
+                account=ref,
+                depends_on=tuple(needs),
+            )
+        )
     return changes
 
 
@@ -82,8 +131,16 @@ def plan_of(changes: Iterable[Change]) -> Plan:
 
 def delete_change(change: Change) -> Change:
     """The DELETE (prune) of what ``change`` created."""
-    return Change(change.address, change.kind, Action.DELETE, change.after, None, tenant=change.tenant,
-                  account=change.account, reason="orphan")
+    return Change(
+        change.address,
+        change.kind,
+        Action.DELETE,
+        change.after,
+        None,
+        tenant=change.tenant,
+        account=change.account,
+        reason="orphan",
+    )
 
 
 def cloud_differences(cloud: CloudPort, changes: Iterable[Change]) -> list[str]:
@@ -98,16 +155,16 @@ def cloud_differences(cloud: CloudPort, changes: Iterable[Change]) -> list[str]:
     for sub, group in sorted({(r.subscription_id, r.resource_group) for r in accounts}):
         have = cloud.list_accounts(sub, group)
         names = [a.ref.name.lower() for a in have]
-        want = sorted(r.name.lower() for r in accounts
-                      if (r.subscription_id, r.resource_group) == (sub, group))
+        want = sorted(r.name.lower() for r in accounts if (r.subscription_id, r.resource_group) == (sub, group))
         if sorted(names) != want:
             problems.append(f"accounts in {group}: have {sorted(names)}, want {want}")
     for ref in accounts:
         want_deps = {d.name: d for d in wanted if isinstance(d, Deployment) and d.account == ref}
         have_deps = cloud.list_deployments(ref)
         if sorted(d.name for d in have_deps) != sorted(want_deps):
-            problems.append(f"deployments of {ref.name}: have {sorted(d.name for d in have_deps)}, "
-                            f"want {sorted(want_deps)}")
+            problems.append(
+                f"deployments of {ref.name}: have {sorted(d.name for d in have_deps)}, want {sorted(want_deps)}"
+            )
         for dep in have_deps:
             w = want_deps.get(dep.name)
             fields = (dep.model, dep.version, dep.sku, dep.capacity)

@@ -25,8 +25,7 @@ def test_writes_to_one_account_never_overlap_while_different_accounts_run_in_par
     strict_cloud: AzureCloud, subscription: str, group: str, hooks: RecordingHooks
 ) -> None:
     rg = group_change(subscription, group)
-    tenants = [tenant_changes(subscription, group, f"t{n}", [1, 1, 1], group_address=rg.address)
-               for n in range(4)]
+    tenants = [tenant_changes(subscription, group, f"t{n}", [1, 1, 1], group_address=rg.address) for n in range(4)]
     changes = [rg, *[c for t in tenants for c in t]]
 
     # The strict adapter never retries, so one RequestConflict from the emulator (two writes in flight
@@ -63,15 +62,20 @@ def test_resource_group_account_blocklist_policy_and_deployment_are_written_in_d
     cloud: AzureCloud, subscription: str, group: str, hooks: RecordingHooks
 ) -> None:
     rg = group_change(subscription, group)
-    changes = [rg, *tenant_changes(subscription, group, "acme", [1, 2], content_filter=True,
-                                   group_address=rg.address)]
+    changes = [rg, *tenant_changes(subscription, group, "acme", [1, 2], content_filter=True, group_address=rg.address)]
 
     result = apply_plan(plan_of(list(reversed(changes))), cloud, hooks=hooks)
 
     assert result.status is ApplyStatus.SUCCESS, result.failed
     kinds = [next(c.kind for c in changes if c.address == a) for a in hooks.order("done")]
-    assert kinds == [ResourceKind.RESOURCE_GROUP, ResourceKind.ACCOUNT, ResourceKind.BLOCKLIST,
-                     ResourceKind.RAI_POLICY, ResourceKind.DEPLOYMENT, ResourceKind.DEPLOYMENT]
+    assert kinds == [
+        ResourceKind.RESOURCE_GROUP,
+        ResourceKind.ACCOUNT,
+        ResourceKind.BLOCKLIST,
+        ResourceKind.RAI_POLICY,
+        ResourceKind.DEPLOYMENT,
+        ResourceKind.DEPLOYMENT,
+    ]
     assert [o.address for o in result.outcomes] == [c.address for c in reversed(changes)]  # plan order
     account = result.outcome("tenant.acme.account").result
     assert isinstance(account, Account)
@@ -86,8 +90,9 @@ def test_a_tenant_short_of_quota_fails_alone_and_the_prune_is_skipped(
     orphan = tenant_changes(subscription, group, "orphan", [1], group_address=rg.address)
     assert apply_plan(plan_of([rg, *orphan]), cloud).status is ApplyStatus.SUCCESS
     gpt41 = {"model": "gpt-4.1", "version": "2025-04-14", "sku": "GlobalStandard"}
-    greedy = tenant_changes(subscription, group, "greedy", [DeploymentSpec("big", 600, **gpt41),
-                                                           DeploymentSpec("bigger", 600, **gpt41)])
+    greedy = tenant_changes(
+        subscription, group, "greedy", [DeploymentSpec("big", 600, **gpt41), DeploymentSpec("bigger", 600, **gpt41)]
+    )
     fine = [tenant_changes(subscription, group, f"ok{n}", [1, 1]) for n in range(2)]
     prune = [delete_change(c) for c in orphan]
     changes = [*greedy, *[c for t in fine for c in t], *prune]
@@ -117,8 +122,7 @@ def test_changes_that_depend_on_a_failed_change_are_skipped_with_the_reason(
     cloud: AzureCloud, subscription: str, group: str, hooks: RecordingHooks
 ) -> None:
     rg = group_change(subscription, group)
-    broken = tenant_changes(subscription, group, "mars", [1, 1], location="marsnorth",
-                            group_address=rg.address)
+    broken = tenant_changes(subscription, group, "mars", [1, 1], location="marsnorth", group_address=rg.address)
     fine = tenant_changes(subscription, group, "earth", [1], group_address=rg.address)
 
     result = apply_plan(plan_of([rg, *broken, *fine]), cloud, hooks=hooks)
@@ -169,16 +173,21 @@ def test_a_run_that_may_not_prune_skips_the_deletes_and_still_succeeds(
     assert cloud_differences(cloud, tenant) == []
 
 
-def test_a_replace_deletes_then_recreates_the_deployment(
-    cloud: AzureCloud, subscription: str, group: str
-) -> None:
+def test_a_replace_deletes_then_recreates_the_deployment(cloud: AzureCloud, subscription: str, group: str) -> None:
     rg = group_change(subscription, group)
     account, deployment = tenant_changes(subscription, group, "swap", [5], group_address=rg.address)
     assert apply_plan(plan_of([rg, account, deployment]), cloud).status is ApplyStatus.SUCCESS
     assert isinstance(deployment.after, Deployment)
     new = replace(deployment.after, sku="Standard")
-    swap = Change(deployment.address, ResourceKind.DEPLOYMENT, Action.REPLACE, deployment.after, new,
-                  tenant="swap", account=deployment.account)
+    swap = Change(
+        deployment.address,
+        ResourceKind.DEPLOYMENT,
+        Action.REPLACE,
+        deployment.after,
+        new,
+        tenant="swap",
+        account=deployment.account,
+    )
 
     result = apply_plan(plan_of([swap]), cloud)
 
@@ -202,8 +211,15 @@ def test_a_soft_deleted_name_fails_with_a_hint_and_purge_then_create_recovers_it
     assert outcome.code == "FlagMustBeSetForRestore"
     assert "--purge-deleted" in outcome.hint
     (deleted,) = [d for d in cloud.list_deleted_accounts(subscription) if d.ref.name == "aoai-phoenix"]
-    purge = Change("tenant.phoenix.account.deleted", ResourceKind.ACCOUNT, Action.PURGE, deleted, None,
-                   tenant="phoenix", account=account.account)
+    purge = Change(
+        "tenant.phoenix.account.deleted",
+        ResourceKind.ACCOUNT,
+        Action.PURGE,
+        deleted,
+        None,
+        tenant="phoenix",
+        account=account.account,
+    )
 
     result = apply_plan(plan_of([account, purge]), cloud)
 

@@ -76,8 +76,9 @@ def test_a_planned_apply_through_faults_converges_so_the_next_plan_is_a_no_op(
     plan = make_plan(manifest, observe(manifest, cloud))
     assert plan.has_changes
     assert not plan.is_blocked, plan.diagnostics
-    emu.set_faults(FaultSettings(rate_429=0.1, rate_5xx=0.07, drop_rate=0.05, methods=("PUT", "DELETE"),
-                                 retry_after=0, seed=7))
+    emu.set_faults(
+        FaultSettings(rate_429=0.1, rate_5xx=0.07, drop_rate=0.05, methods=("PUT", "DELETE"), retry_after=0, seed=7)
+    )
 
     result = apply_plan(plan, cloud, hooks=hooks)
 

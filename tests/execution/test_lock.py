@@ -58,6 +58,7 @@ def _hold_in_thread(settings: Any, holder: str, release: threading.Event) -> thr
 
 # --- file lock ---------------------------------------------------------------------------------------
 
+
 def test_the_lock_file_lives_in_dot_tenantctl_next_to_the_manifest(tmp_path: Path) -> None:
     settings = file_lock_for_manifest(tmp_path / "tenants.toml")
     assert settings.path == tmp_path.resolve() / ".tenantctl" / "apply.lock"
@@ -131,9 +132,11 @@ def test_two_concurrent_applies_under_the_file_lock_never_interleave_their_write
     def pipeline(name: str) -> None:
         hooks = runs[name] = RecordingHooks()
         rg = group_change(subscription, f"rg-{name}")
-        changes = [rg] + [c for n in range(2)
-                          for c in tenant_changes(subscription, f"rg-{name}", f"{name}{n}", [1, 1],
-                                                  group_address=rg.address)]
+        changes = [rg] + [
+            c
+            for n in range(2)
+            for c in tenant_changes(subscription, f"rg-{name}", f"{name}{n}", [1, 1], group_address=rg.address)
+        ]
         try:
             with acquire_lock(settings, holder=f"pipeline {name}", timeout=60):
                 assert apply_plan(plan_of(changes), cloud, hooks=hooks).status is ApplyStatus.SUCCESS
@@ -153,6 +156,7 @@ def test_two_concurrent_applies_under_the_file_lock_never_interleave_their_write
 
 # --- blob lease (Azurite) ----------------------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -168,9 +172,19 @@ def azurite() -> Iterator[str]:
         pytest.skip("Azurite is not installed: run .ci/azurite.sh (npm install into .ci/node)")
     port = _free_port()
     proc = subprocess.Popen(
-        [str(AZURITE), "--inMemoryPersistence", "--silent", "--skipApiVersionCheck",
-         "--blobHost", "127.0.0.1", "--blobPort", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            str(AZURITE),
+            "--inMemoryPersistence",
+            "--silent",
+            "--skipApiVersionCheck",
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -181,8 +195,10 @@ def azurite() -> Iterator[str]:
             if proc.poll() is not None:
                 pytest.skip(f"Azurite did not start: {proc.stderr.read() if proc.stderr else ''}")
             time.sleep(0.1)
-    yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
-           f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
+    yield (
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+    )
     proc.terminate()
     proc.wait(10)
 
@@ -224,8 +240,7 @@ def test_breaking_the_lease_on_explicit_request_takes_over_a_held_lock(blob_sett
     release = threading.Event()
     _hold_in_thread(blob_settings, "stuck", release)
     try:
-        breaker = BlobLockSettings(blob_settings.container, blob_settings.blob, lease_seconds=15,
-                                   break_lease=True)
+        breaker = BlobLockSettings(blob_settings.container, blob_settings.blob, lease_seconds=15, break_lease=True)
         with acquire_lock(breaker, holder="rescuer", timeout=0) as info:
             assert info.holder == "rescuer"
     finally:
@@ -237,8 +252,10 @@ def test_breaking_the_lease_on_explicit_request_takes_over_a_held_lock(blob_sett
 def test_the_lease_is_renewed_while_held_so_it_outlives_its_duration(blob_settings: BlobLockSettings) -> None:
     with acquire_lock(blob_settings, holder="long apply", timeout=0):
         time.sleep(blob_settings.lease_seconds + 3)
-        with pytest.raises(LockHeldError, match="long apply"), \
-                acquire_lock(blob_settings, holder="intruder", timeout=0):
+        with (
+            pytest.raises(LockHeldError, match="long apply"),
+            acquire_lock(blob_settings, holder="intruder", timeout=0),
+        ):
             pass
 
 
@@ -246,8 +263,7 @@ def test_a_bad_connection_string_is_refused_without_echoing_it(monkeypatch: pyte
     pytest.importorskip("azure.storage.blob")
     secret = "AccountName=x;AccountKey=c2VjcmV0c2VjcmV0;NotAField"
     monkeypatch.setenv("TENANTCTL_LOCK_CONNECTION_STRING", secret)
-    with pytest.raises(UsageError) as caught, \
-            acquire_lock(BlobLockSettings("locks"), holder="me", timeout=0):
+    with pytest.raises(UsageError) as caught, acquire_lock(BlobLockSettings("locks"), holder="me", timeout=0):
         pass
     assert "c2VjcmV0c2VjcmV0" not in str(caught.value)
     assert "c2VjcmV0c2VjcmV0" not in caught.value.hint

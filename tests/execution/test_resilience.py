@@ -31,12 +31,22 @@ def test_apply_converges_when_a_fifth_of_all_writes_fail_and_a_rerun_has_nothing
     rg = group_change(subscription, group)
     changes = [rg]
     for n in range(6):
-        changes += tenant_changes(subscription, group, f"f{n}", [1, 2], content_filter=n % 2 == 0,
-                                  group_address=rg.address)
+        changes += tenant_changes(
+            subscription, group, f"f{n}", [1, 2], content_filter=n % 2 == 0, group_address=rg.address
+        )
     # 429 + 5xx + dropped connections (half after the write was applied, so the retry meets a busy
     # account: 409 RequestConflict) on 22% of writes, plus failed long-running operations.
-    emu.set_faults(FaultSettings(rate_429=0.10, rate_5xx=0.07, drop_rate=0.05, lro_fail_rate=0.05,
-                                 methods=WRITES, retry_after=0, seed=20261122))
+    emu.set_faults(
+        FaultSettings(
+            rate_429=0.10,
+            rate_5xx=0.07,
+            drop_rate=0.05,
+            lro_fail_rate=0.05,
+            methods=WRITES,
+            retry_after=0,
+            seed=20261122,
+        )
+    )
     emu.reset_counts()
 
     result = apply_plan(plan_of(changes), cloud, hooks=hooks)
@@ -53,8 +63,13 @@ def test_apply_converges_when_a_fifth_of_all_writes_fail_and_a_rerun_has_nothing
 
 
 def _driver(state: Path, mode: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(DRIVER), str(state), mode], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=DRIVER.parents[2])
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), str(state), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=DRIVER.parents[2],
+    )
 
 
 def _kill_after(proc: subprocess.Popen[str], done_lines: int, timeout: float = 60.0) -> list[str]:

@@ -22,8 +22,11 @@ def test_an_accounts_writes_form_one_chain_in_creation_order() -> None:
     main, *later = build_schedules(tuple(reversed(changes)))  # plan order must not matter
     assert later == []
     assert [s.change.kind for s in main.steps] == [
-        ResourceKind.ACCOUNT, ResourceKind.BLOCKLIST, ResourceKind.RAI_POLICY,
-        ResourceKind.DEPLOYMENT, ResourceKind.DEPLOYMENT,
+        ResourceKind.ACCOUNT,
+        ResourceKind.BLOCKLIST,
+        ResourceKind.RAI_POLICY,
+        ResourceKind.DEPLOYMENT,
+        ResourceKind.DEPLOYMENT,
     ]
     for before, after in zip(main.steps, main.steps[1:], strict=False):
         assert before in after.predecessors  # the queue edge: strictly one after the other
@@ -61,8 +64,16 @@ def test_a_replace_is_a_delete_then_a_create_on_the_same_queue() -> None:
     old = create[1]
     assert isinstance(old.after, Deployment)
     new_record = replace(old.after, sku="Standard")
-    swap = Change(old.address, old.kind, Action.REPLACE, old.after, new_record, tenant="acme",
-                  account=old.account, depends_on=old.depends_on)
+    swap = Change(
+        old.address,
+        old.kind,
+        Action.REPLACE,
+        old.after,
+        new_record,
+        tenant="acme",
+        account=old.account,
+        depends_on=old.depends_on,
+    )
     main, *_ = build_schedules((create[0], swap, create[2]))
     parts = _addresses(main.steps)
     assert parts.index((old.address, "delete")) + 1 == parts.index((old.address, "create"))
@@ -79,8 +90,13 @@ def test_deletes_form_their_own_schedule_with_an_accounts_children_before_the_ac
     assert prune.stage == 2
     assert not main.steps
     kinds = [s.change.kind for s in prune.steps]
-    assert kinds == [ResourceKind.DEPLOYMENT, ResourceKind.DEPLOYMENT, ResourceKind.RAI_POLICY,
-                     ResourceKind.BLOCKLIST, ResourceKind.ACCOUNT]
+    assert kinds == [
+        ResourceKind.DEPLOYMENT,
+        ResourceKind.DEPLOYMENT,
+        ResourceKind.RAI_POLICY,
+        ResourceKind.BLOCKLIST,
+        ResourceKind.ACCOUNT,
+    ]
     account_delete = prune.steps[-1]
     assert {s.change.address for s in account_delete.requires} == {c.address for c in changes[1:]}
 
@@ -117,4 +133,7 @@ def test_planning_phases_become_stages_that_run_one_after_the_other() -> None:
     retire = replace(delete_change(tenant[2]), phase=3)
     stages = build_schedules((tenant[0], retire, prune))
     assert [(s.stage, [x.change.address for x in s.steps]) for s in stages] == [
-        (1, [tenant[0].address]), (2, [prune.address]), (3, [retire.address])]
+        (1, [tenant[0].address]),
+        (2, [prune.address]),
+        (3, [retire.address]),
+    ]
