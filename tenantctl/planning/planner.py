@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from tenantctl.desired import desired_state
 from tenantctl.diagnostics import Diagnostics
-from tenantctl.manifest.model import Manifest
+from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.planning.diff import diff
 from tenantctl.planning.fingerprint import fingerprint
@@ -38,13 +38,24 @@ def _account_key(change: Change) -> str:
 def _only(manifest: Manifest, changes: list[Change], tenants: set[str]) -> list[Change]:
     """Changes of the selected tenants, plus the stamp accounts and groups those depend on."""
     stamps = {manifest.tenants[t].stamp for t in tenants if t in manifest.tenants} - {None}
-    kept = [c for c in changes if c.tenant in tenants]
-    accounts = {_account_key(c) for c in kept} - {""}
+    # A shared tenant's service *is* its stamp: every stamp account and shared deployment counts as its own.
+    shared_stamps = {s.stamp for t in tenants if (s := manifest.tenants.get(t)) and s.isolation is Isolation.SHARED}
     on_stamps = [c for c in changes if c.tenant is None and c.stamp in stamps]
-    kept += [c for c in on_stamps if c.kind is ResourceKind.ACCOUNT and _account_key(c) in accounts]
+    kept = [c for c in changes if c.tenant in tenants]
+    kept += [c for c in on_stamps if c.stamp in shared_stamps]
+    accounts = {_account_key(c) for c in kept} - {""}
+    kept += [
+        c
+        for c in on_stamps
+        if c.stamp not in shared_stamps and c.kind is ResourceKind.ACCOUNT and _account_key(c) in accounts
+    ]
     # A stamp account made for these tenants comes with its shared deployments, or it would be half-built.
     made = {_account_key(c) for c in kept if c.kind is ResourceKind.ACCOUNT and c.action in _MAKING}
-    kept += [c for c in on_stamps if c.kind is not ResourceKind.ACCOUNT and _account_key(c) in made]
+    kept += [
+        c
+        for c in on_stamps
+        if c.stamp not in shared_stamps and c.kind is not ResourceKind.ACCOUNT and _account_key(c) in made
+    ]
     groups = {
         f"resource-group.{c.account.subscription_id}.{c.account.resource_group}".lower()
         for c in kept
