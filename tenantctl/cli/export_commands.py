@@ -27,6 +27,7 @@ export_app = typer.Typer(
 
 
 class Format(str, Enum):
+    table = "table"
     json = "json"
     apim = "apim"
 
@@ -38,8 +39,13 @@ def register(app: typer.Typer) -> None:
 @export_app.command("routing")
 def routing(
     fmt: Annotated[
-        Format, typer.Option("--format", help="json (the routing table), or apim (policy fragments).")
-    ] = Format.json,
+        Format,
+        typer.Option(
+            "--format",
+            help="table (for people), json (the routing document, for a gateway's config), or apim "
+            "(policy fragments). With -o json the chosen form is the envelope's data.",
+        ),
+    ] = Format.table,
     observe: Annotated[
         bool, typer.Option("--observe", help="Read endpoints and provisioning states from Azure.")
     ] = False,
@@ -48,7 +54,12 @@ def routing(
     verbose: VerboseOpt = False,
     emulator: EmulatorOpt = False,
 ) -> None:
-    """Per tenant: endpoint, deployment per model, auth mode, TPM budget, and the live route."""
+    """Per tenant: endpoint, deployment per model, auth mode, TPM budget, and the live route.
+
+    Without --emulator or --observe, endpoints are derived from account names and readiness is not
+    checked. With them, a tenant routes to new resources only once Azure reports them Succeeded
+    (a migrating tenant keeps its previous route until then).
+    """
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
@@ -74,6 +85,11 @@ def routing(
             data: dict[str, Any] = {"format": "apim", "source": table.source, "fragments": fragments}
             text = "".join(f"<!-- tenant {t} -->\n{xml}" for t, xml in fragments.items())
             return Outcome(data=data, human=lambda: typer.echo(text, nl=False), diagnostics=warnings)
+        if fmt is Format.json:
+            import json
+
+            raw = json.dumps(document, indent=2)
+            return Outcome(data=document, human=lambda: typer.echo(raw), diagnostics=warnings)
         return Outcome(data=document, human=lambda: _print_table(document), diagnostics=warnings)
 
     run_command("export routing", g, body)

@@ -289,7 +289,13 @@ def set_(
     output: OutputOpt = Globals.output,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Change fields of a tenant: tpm=30000 protected=false deployments.chat.capacity=40."""
+    """Change fields of a tenant, e.g. tpm=30000 protected=false deployments.chat.capacity=40.
+
+    KEY is a dotted path (network.public_access); deployments.NAME.FIELD reaches the deployment
+    called NAME. VALUE is a TOML literal (30000, false, ["a"], { k = 1 }), else a plain string.
+    Setting isolation drops the keys the new model does not use (stamp, tpm ...) unless they are
+    set in the same command. The manifest is validated before it is written, atomically.
+    """
     g = Globals(manifest=manifest, output=output, verbose=verbose)
 
     def body() -> Outcome:

@@ -106,7 +106,8 @@ def order(changes: list[Change], waits: Mapping[str, tuple[str, ...]]) -> tuple[
     addresses = {c.address for c in changes}
     fixed = []
     for c in changes:
-        phase = 1 if c.address in early else (2 if c.action is Action.DELETE else c.phase)
+        # Deletes run after everything else (phase 2), a migration's retirements last (phase 3).
+        phase = 1 if c.address in early else (max(2, c.phase) if c.action is Action.DELETE else c.phase)
         wanted = (deps.get(c.address, set()) | set(c.depends_on)) - {c.address}
         mine = tuple(sorted(wanted & addresses))
         fixed.append(dataclasses.replace(c, phase=phase, depends_on=mine))

@@ -224,3 +224,10 @@ def test_a_deployment_option_leaves_empty_parts_to_the_defaults() -> None:
 
 def test_the_example_manifest_is_the_one_the_workdir_fixture_copies() -> None:
     assert (EXAMPLES / "tenants.toml").is_file()
+
+
+def test_setting_a_value_the_tenant_already_has_changes_nothing(cli: Any, commented: Path) -> None:
+    result = cli("tenant", "set", "alpha", "tpm=1000", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert envelope_of(result)["data"]["changed"] is False
+    assert commented.read_text(encoding="utf-8") == COMMENTED
