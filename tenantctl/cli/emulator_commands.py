@@ -56,4 +56,4 @@ def serve(
 
         print_connection_info(info)
 
-    run_server(state_dir=state, settings=settings, host=host, port=port, on_ready=on_ready, faults=faults)
+    run_server(state_dir=state.resolve(), settings=settings, host=host, port=port, on_ready=on_ready, faults=faults)
