@@ -79,7 +79,7 @@ class LiveProgress(NullHooks):
             transient=False,
         )
         self.overall = self.progress.add_task("apply", total=total)
-        self.rows: dict[str, int] = {}
+        self.rows: dict[str, TaskID] = {}
 
     def __enter__(self) -> LiveProgress:
         self.progress.start()
