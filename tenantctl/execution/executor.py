@@ -35,6 +35,7 @@ _log = logging.getLogger(__name__)
 # The adapter already retried each HTTP request; a second try of the whole change re-drives what its
 # policy cannot: a long-running operation that ended Failed, or a 409 that outlived the retry budget.
 _DEFAULT_ATTEMPTS = 2
+_BACKOFF = 2.0  # seconds times the attempt number, when Azure sent no Retry-After
 _MAX_BACKOFF = 30.0
 
 
@@ -235,7 +236,7 @@ class _Run:
                 error = exc
                 if attempt < self.attempts:
                     self.hooks.call(_retry_hook(change, attempt + 1, exc))
-                    time.sleep(min(exc.retry_after or 2.0 * attempt, _MAX_BACKOFF))
+                    time.sleep(min(exc.retry_after or _BACKOFF * attempt, _MAX_BACKOFF))
                     continue
             except Exception as exc:  # TerminalError, or a bug: either way this change is done
                 error = exc

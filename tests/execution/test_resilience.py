@@ -112,3 +112,27 @@ def test_apply_killed_with_sigkill_at_several_points_converges_on_rerun_without_
     out, err = check.communicate(timeout=60)
     assert check.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def test_a_change_whose_retries_ran_out_in_the_adapter_is_sent_again_and_reported_through_on_retry(
+    strict_cloud: AzureCloud,
+    emu: Any,
+    group: str,
+    hooks: RecordingHooks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("tenantctl.execution.executor._BACKOFF", 0.01)
+    subscription = str(emu.subscription_id)
+    rg = group_change(subscription, group)
+    changes = [rg, *tenant_changes(subscription, group, "again", [1, 1], group_address=rg.address)]
+    # the strict adapter gives up on the first 5xx; the executor's own attempts must carry the change
+    emu.set_faults(FaultSettings(rate_5xx=0.4, methods=WRITES, retry_after=0, seed=3))
+
+    result = apply_plan(plan_of(changes), strict_cloud, hooks=hooks, attempts=6)
+
+    emu.set_faults(FaultSettings())
+    assert result.status is ApplyStatus.SUCCESS, [(o.address, o.code) for o in result.failed]
+    retries = [e for e in hooks.events if e.kind == "retry"]
+    assert retries, "no write failed: the test proves nothing"
+    assert max(o.attempts for o in result.outcomes) > 1
+    assert cloud_differences(strict_cloud, changes) == []
