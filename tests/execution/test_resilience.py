@@ -136,3 +136,18 @@ def test_a_change_whose_retries_ran_out_in_the_adapter_is_sent_again_and_reporte
     assert retries, "no write failed: the test proves nothing"
     assert max(o.attempts for o in result.outcomes) > 1
     assert cloud_differences(strict_cloud, changes) == []
+
+
+def test_ctrl_c_lets_the_writes_in_flight_finish_skips_the_rest_and_reports_partial(tmp_path: Path) -> None:
+    proc = _driver(tmp_path / "cloud", "apply")
+    assert proc.stdout is not None
+    finished = 0
+    for line in proc.stdout:
+        finished += line.startswith("DONE")
+        if finished >= 3:
+            os.kill(proc.pid, signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, out + err  # partial: some changes done, the rest skipped
+    assert "RESULT partial" in out
+    assert "Traceback" not in err
