@@ -163,7 +163,12 @@ def apply(
                 return _blocked(the_plan, warnings)
             if not the_plan.has_changes:
                 return _nothing_to_do(the_plan, warnings)
-            if not auto_approve and not _confirm(the_plan):
+            if not g.json:
+                # What is about to happen stays in the log even when nobody is asked (pipelines).
+                from tenantctl.render.plan import print_plan
+
+                print_plan(the_plan)
+            if not auto_approve and not _confirm():
                 raise UsageError("apply cancelled; nothing was changed", code="cancelled")
             from tenantctl.render.progress import progress_for
 
@@ -188,10 +193,7 @@ def apply(
     run_command("apply", g, body)
 
 
-def _confirm(the_plan: Any) -> bool:
-    from tenantctl.render.plan import print_plan
-
-    print_plan(the_plan)
+def _confirm() -> bool:
     return typer.confirm("\nApply these changes to Azure?", default=False)
 
 
