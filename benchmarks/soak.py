@@ -10,8 +10,10 @@
    fails some long-running operations. Apply is re-run (faults still on) until it succeeds; then,
    faults off, the census must hold (see :func:`census_problems`).
 2. **kill**: ``tenantctl apply --emulator --auto-approve`` in a subprocess, its cloud file-backed in
-   ``.tenantctl/`` of a work directory, SIGKILLed at increasing delays (mid-sign-in, mid-observe and
-   mid-write), then run to completion; ``plan --detailed-exitcode`` must exit 0 and the census hold.
+   ``.tenantctl/`` of a work directory (the emulator runs inside the killed process and dies with it,
+   like a CI runner vanishing), SIGKILLed at each kill point in turn (one in start-up, the others once
+   the first write was sent or after k changes finished, read from apply's progress lines), then run
+   to completion; ``plan --detailed-exitcode`` must exit 0 and the census hold.
 3. **fuzz**: the manifest loader's hypothesis properties (tests/manifest/test_fuzz.py) with
    ``TENANTCTL_FUZZ_EXAMPLES`` examples each: no input may produce a traceback.
 
@@ -30,6 +32,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -174,7 +177,7 @@ def fault_soak(tenants: int, *, fault_rate: float = 0.2, seed: int = 20261122, m
 @dataclass
 class KillCampaign:
     tenants: int
-    delays: list[float]
+    points: list[float | int]
     killed: int  # runs that were still going when the kill came (the rest had already finished)
     final_exit: int
     plan_exit: int  # plan --detailed-exitcode after the final apply: 0 = no changes
@@ -187,10 +190,47 @@ class KillCampaign:
         return not self.problems and self.final_exit == 0 and self.plan_exit == 0
 
 
+KillPoint = float | int  # float: seconds after start; int: after this many changes finished (0: first write sent)
+
+
+def _run_until(command: list[str], cwd: Path, env: dict[str, str], point: KillPoint) -> tuple[bool, int, str]:
+    """Run ``command``; SIGKILL it at ``point``. (killed, exit code, what it printed last)."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    killed = False
+
+    def kill() -> None:
+        nonlocal killed
+        if proc.poll() is None:
+            killed = True
+            os.kill(proc.pid, signal.SIGKILL)
+
+    # A float kills on a timer (in start-up: sign-in, observation); an int kills on apply's progress
+    # lines (stderr, plain text without a TTY), so kills land mid-write however slow the machine is.
+    watchdog = threading.Timer(point if isinstance(point, float) else 120.0, kill)
+    watchdog.start()
+    last = ""
+    done = 0
+    try:
+        for line in proc.stdout:
+            last = line.strip() or last
+            words = line.split()
+            if isinstance(point, int) and len(words) > 2 and words[2] in ("start", "done"):
+                done += words[2] == "done"
+                if done >= point:
+                    kill()
+                    break
+        proc.wait(timeout=60)
+    finally:
+        watchdog.cancel()
+        proc.stdout.close()
+    return killed, proc.returncode, last
+
+
 def kill_campaign(
-    tenants: int, delays: list[float], *, lro_seconds: float = 0.5, workdir: Path | None = None
+    tenants: int, points: list[KillPoint], *, lro_seconds: float = 0.5, workdir: Path | None = None
 ) -> KillCampaign:
-    """SIGKILL ``tenantctl apply --emulator`` after each delay in turn, then converge and take the census."""
+    """SIGKILL ``tenantctl apply --emulator`` at each point in turn, then converge and take the census."""
     with common.temp_dir("tenantctl-kill-") as tmp:
         work = workdir or Path(tmp)
         manifest_path = common.write_manifest(work, tenants, seed=3)
@@ -199,18 +239,14 @@ def kill_campaign(
         started = time.perf_counter()
         killed = 0
         outputs: list[str] = []
-        for delay in delays:
-            proc = subprocess.Popen(apply_cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            try:
-                proc.wait(timeout=delay)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                killed += 1
-            out, _ = proc.communicate(timeout=60)
-            tail = out.decode(errors="replace").strip().splitlines()[-1:] if out else []
-            outputs.append(f"delay {delay:.2f}s rc={proc.returncode} {' '.join(tail)[:160]}")
+        for point in points:
+            was_killed, code, last = _run_until(apply_cmd, work, env, point)
+            killed += was_killed
+            what = f"after {point:.1f} s" if isinstance(point, float) else f"after {point} finished change(s)"
+            outputs.append(f"kill {what}: rc={code}; last line: {last[:150]}")
         final = subprocess.run(apply_cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False)
-        outputs.append(f"final rc={final.returncode} {final.stderr.strip()[-300:]} {final.stdout.strip()[-300:]}")
+        summary = [line for line in (final.stdout + final.stderr).splitlines() if line.startswith("Apply")]
+        outputs.append(f"final apply: rc={final.returncode}; {' '.join(summary)[:200]}")
         plan = subprocess.run(
             [common.TENANTCTL, "plan", "--emulator", "--detailed-exitcode", "-f", str(manifest_path)],
             cwd=work,
@@ -227,15 +263,7 @@ def kill_campaign(
             common.cloud_for(emu) as session,
         ):
             problems = census_problems(manifest, session)
-    return KillCampaign(tenants, delays, killed, final.returncode, plan.returncode, seconds, problems, outputs)
-
-
-def kill_delays(points: int, first: float, last: float) -> list[float]:
-    """``points`` delays spread evenly from ``first`` to ``last`` seconds."""
-    if points == 1:
-        return [first]
-    step = (last - first) / (points - 1)
-    return [round(first + i * step, 2) for i in range(points)]
+    return KillCampaign(tenants, points, killed, final.returncode, plan.returncode, seconds, problems, outputs)
 
 
 # ------------------------------------------------------------------------------------------ fuzz
@@ -274,16 +302,17 @@ def main(argv: list[str] | None = None) -> int:
             f"census: {'clean' if not soak.problems else soak.problems}"
         )
     if "kill" in only:
-        # LROs of 0.5 s make a 200-tenant apply last ~20 s (the busiest account has ~34 serial writes),
-        # so every kill lands mid-run: the first ones in sign-in/observe, the later ones mid-write.
-        n, points, last = (30, 3, 2.4) if args.short else (200, 12, 3.2)
-        delays = kill_delays(points, 1.0 if args.short else 0.8, last)
-        print(f"… SIGKILL campaign: {n} tenants, kills at {delays}", file=sys.stderr, flush=True)
-        campaign = kill_campaign(n, delays)
+        # One kill in start-up (sign-in, observation), the rest on apply's progress: once the first
+        # write was sent (0), then after k changes finished in that run. LROs last 0.5 s, so other
+        # writes are in flight whenever the kill comes.
+        points: list[KillPoint] = [0, 2, 5] if args.short else [0.5, 0, 1, 2, 4, 6, 8, 10, 12, 14, 16, 20]
+        n = 30 if args.short else 200
+        print(f"… SIGKILL campaign: {n} tenants, kill points {points}", file=sys.stderr, flush=True)
+        campaign = kill_campaign(n, points)
         ok &= campaign.ok
         report["kill"] = asdict(campaign)
         print(
-            f"SIGKILL campaign: {campaign.tenants} tenants, {len(delays)} kill points "
+            f"SIGKILL campaign: {campaign.tenants} tenants, {len(points)} kill points "
             f"({campaign.killed} killed mid-run), final apply exit {campaign.final_exit}, "
             f"plan --detailed-exitcode exit {campaign.plan_exit}; {campaign.seconds:.1f} s; "
             f"census: {'clean' if not campaign.problems else campaign.problems}"
