@@ -1,0 +1,135 @@
+"""Observation cost on the emulator: O(managed accounts + regions), lazy reads only where the plan needs them.
+
+Every test applies its manifest for real (the Azure adapter over HTTPS against a fresh emulator), then
+resets the emulator's request counters and counts the ARM requests ``observe`` sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
+
+from tenantctl.cloud.azure import AzureCloud, connect_emulator
+from tenantctl.emulator import Emulator
+from tenantctl.execution.executor import apply_plan
+from tenantctl.manifest.model import Manifest
+from tenantctl.observed import ObservedState, observe
+from tenantctl.planning import make_plan
+
+from .conftest import HEAD, LOC, SUB, dedicated, manifest_from, on_stamp, stamp_block
+
+TEXT = HEAD + stamp_block() + on_stamp("one") + on_stamp("two", extra='content_filter = { blocklist = ["x"] }')
+TEXT += dedicated("acme") + dedicated("beta")
+
+
+def register(emulator: Emulator, *subscriptions: str) -> None:
+    """Make the manifests' fixed subscriptions exist, with the provider as Owner (as ``--emulator`` does)."""
+    for sub in subscriptions:
+        emulator.add_subscription(sub, emulator.home_directory)
+        emulator.assign_role(f"/subscriptions/{sub}", emulator.provider.object_id, "Owner")
+
+
+def apply_manifest(manifest: Manifest, cloud: AzureCloud, *, parallelism: int = 10) -> None:
+    """Plan against what the emulator has and apply it for real; the result must converge."""
+    plan = make_plan(manifest, observe(manifest, cloud))
+    assert not plan.is_blocked, plan.diagnostics
+    result = apply_plan(plan, cloud, parallelism=parallelism)
+    assert not result.failed, [(o.address, o.code, o.message) for o in result.failed]
+    assert not result.skipped
+
+
+def arm_requests(emulator: Emulator) -> dict[str, int]:
+    """ARM requests by SDK operation since the last reset, with ``total`` (Entra sign-ins left out)."""
+    counts = {op: n for op, n in emulator.request_counts().items() if not op.startswith("entra.")}
+    assert counts.get("total", 0) == sum(n for op, n in counts.items() if op != "total")
+    return counts
+
+
+def applied_cloud(emulator: Emulator, text: str) -> AzureCloud:
+    register(emulator, SUB)
+    cloud = connect_emulator(emulator, polling_interval=0.02)
+    apply_manifest(manifest_from(text), cloud)
+    emulator.reset_counts()
+    return cloud
+
+
+def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_account(emulator: Emulator) -> None:
+    cloud = applied_cloud(emulator, TEXT)
+    observed = observe(manifest_from(TEXT), cloud)
+    assert not make_plan(manifest_from(TEXT), observed).has_changes
+    # 1 resource group (the stamp shares the provider's); 3 managed accounts (acme, beta, the eu1
+    # stamp's); filters only where tenant "two" declares one: its account's policies, and since the
+    # policy uses a blocklist, its blocklists plus one item list per blocklist (terms live in items).
+    assert len(observed.accounts) == 3
+    assert arm_requests(emulator) == {
+        "accounts.list_by_resource_group": 1,
+        "deployments.list": 3,
+        "rai_policies.list": 1,
+        "rai_blocklists.list": 1,
+        "rai_blocklist_items.list": 1,
+        "total": 7,
+    }
+
+
+def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_check_names(
+    emulator: Emulator,
+) -> None:
+    cloud = applied_cloud(emulator, TEXT)
+    bigger = TEXT + dedicated("gamma") + dedicated("delta")
+    observed = observe(manifest_from(bigger), cloud)
+    assert arm_requests(emulator) == {
+        # step 1, as for the no-op plan: the new tenants have no account to list yet
+        "accounts.list_by_resource_group": 1,
+        "deployments.list": 3,
+        "rai_policies.list": 1,
+        "rai_blocklists.list": 1,
+        "rai_blocklist_items.list": 1,
+        # step 2, lazily: one region (SUB, swedencentral) grows, one subscription gets accounts,
+        # and only the two created accounts' subdomains are checked
+        "usages.list": 1,
+        "models.list": 1,
+        "deleted_accounts.list": 1,
+        "check_domain_availability": 2,
+        "total": 12,
+    }
+    plan = make_plan(manifest_from(bigger), observed)
+    assert {q.usage_name for q in plan.quota} >= {"OpenAI.GlobalStandard.gpt-4o"}
+    assert not plan.is_blocked
+    assert plan.has_changes
+
+
+def test_untagged_accounts_are_kept_only_as_name_conflicts(emulator: Emulator, make_cs_client: Any) -> None:
+    cloud = applied_cloud(emulator, TEXT)
+    # Someone else's account in our resource group, created with the real SDK: no managed-by tag.
+    stranger = Account(location=LOC, kind="OpenAI", sku=Sku(name="S0"), properties=AccountProperties())
+    make_cs_client(subscription_id=SUB).accounts.begin_create("rg-tenants", "legacy", stranger).result()
+    emulator.reset_counts()
+
+    observed = observe(manifest_from(TEXT), cloud)
+    key = f"/subscriptions/{SUB}/resourceGroups/rg-tenants/providers/Microsoft.CognitiveServices/accounts/legacy"
+    assert key.lower() in observed.foreign_accounts
+    assert key.lower() not in observed.accounts
+    counts = arm_requests(emulator)
+    assert counts["accounts.list_by_resource_group"] == 1
+    assert counts["deployments.list"] == 3  # never lists what is not ours
+    assert not make_plan(manifest_from(TEXT), observed).has_changes
+
+
+def test_a_filter_without_blocklist_costs_one_read_and_a_plain_account_none(emulator: Emulator) -> None:
+    text = HEAD + dedicated("acme", extra='content_filter = { severity = "High" }') + dedicated("beta")
+    cloud = applied_cloud(emulator, text)
+    observed = observe(manifest_from(text), cloud)
+    assert arm_requests(emulator) == {
+        "accounts.list_by_resource_group": 1,
+        "deployments.list": 2,
+        "rai_policies.list": 1,
+        "total": 4,
+    }
+    assert not make_plan(manifest_from(text), observed).has_changes
+
+
+def test_observed_state_from_the_emulator_round_trips_as_json(emulator: Emulator) -> None:
+    cloud = applied_cloud(emulator, TEXT)
+    observed = observe(manifest_from(TEXT), cloud)
+    assert ObservedState.from_json(observed.to_json()) == observed
