@@ -35,7 +35,7 @@ from typing import Any
 from tenantctl import naming
 from tenantctl.inspection.observe import QuotaObservation
 from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
-from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
+from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.planning.model import Action, Change, Plan
 from tenantctl.resources import ModelOffer
 
@@ -290,7 +290,7 @@ def _split(usage_name: str) -> tuple[str | None, str | None, str]:
     if len(parts) != 3:
         return None, None, "count"
     _, sku, model = parts
-    return model, sku, "PTU" if sku in PROVISIONED_SKUS else "K TPM"
+    return model, sku, capacity_unit(sku)
 
 
 def quota_report(manifest: Manifest, obs: QuotaObservation, *, location: str | None = None) -> QuotaReport:

@@ -37,6 +37,8 @@ __all__ = [
     "ResolvedDeployment",
     "Stamp",
     "Tenant",
+    "capacity_label",
+    "capacity_unit",
 ]
 
 DEPLOYMENT_SKUS: tuple[str, ...] = (
@@ -53,6 +55,18 @@ DEPLOYMENT_SKUS: tuple[str, ...] = (
 PROVISIONED_SKUS: frozenset[str] = frozenset(
     {"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"}
 )
+
+
+def capacity_unit(sku: str) -> str:
+    """Azure's unit of ``sku.capacity`` for a deployment SKU: ``PTU``, or ``K TPM`` (1,000 tokens/min)."""
+    return "PTU" if sku in PROVISIONED_SKUS else "K TPM"
+
+
+def capacity_label(sku: str, capacity: int) -> str:
+    """``50K TPM`` or ``50 PTU``: a capacity as people read it."""
+    return f"{capacity:,} PTU" if sku in PROVISIONED_SKUS else f"{capacity:,}K TPM"
+
+
 VERSION_UPGRADE_OPTIONS: tuple[str, ...] = (
     "OnceNewDefaultVersionAvailable",
     "OnceCurrentVersionExpired",

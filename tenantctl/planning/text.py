@@ -7,6 +7,7 @@ not listed.
 
 from __future__ import annotations
 
+from tenantctl.manifest.model import capacity_label
 from tenantctl.planning.model import Action, Change, Plan, QuotaLine
 from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
 
@@ -32,7 +33,7 @@ def describe(resource: object) -> str:
     if isinstance(resource, Deployment):
         return (
             f"deployment {resource.name} on {resource.account.name}: {resource.model} {resource.version} "
-            f"{resource.sku} x{resource.capacity}"
+            f"{resource.sku} {capacity_label(resource.sku, resource.capacity)}"
         )
     if isinstance(resource, (Account, DeletedAccount)):
         where = f"{resource.ref.resource_group}, {resource.location}"
