@@ -10,48 +10,20 @@ from typing import Any
 
 from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
 
-from tenantctl.cloud.azure import AzureCloud, connect_emulator
+from tenantctl.cloud.azure import AzureCloud
 from tenantctl.emulator import Emulator
-from tenantctl.execution.executor import apply_plan
-from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState, observe
 from tenantctl.planning import make_plan
 
 from .conftest import HEAD, LOC, SUB, dedicated, manifest_from, on_stamp, stamp_block
+from .on_emulator import applied_cloud_for, arm_requests
 
 TEXT = HEAD + stamp_block() + on_stamp("one") + on_stamp("two", extra='content_filter = { blocklist = ["x"] }')
 TEXT += dedicated("acme") + dedicated("beta")
 
 
-def register(emulator: Emulator, *subscriptions: str) -> None:
-    """Make the manifests' fixed subscriptions exist, with the provider as Owner (as ``--emulator`` does)."""
-    for sub in subscriptions:
-        emulator.add_subscription(sub, emulator.home_directory)
-        emulator.assign_role(f"/subscriptions/{sub}", emulator.provider.object_id, "Owner")
-
-
-def apply_manifest(manifest: Manifest, cloud: AzureCloud, *, parallelism: int = 10) -> None:
-    """Plan against what the emulator has and apply it for real; the result must converge."""
-    plan = make_plan(manifest, observe(manifest, cloud))
-    assert not plan.is_blocked, plan.diagnostics
-    result = apply_plan(plan, cloud, parallelism=parallelism)
-    assert not result.failed, [(o.address, o.code, o.message) for o in result.failed]
-    assert not result.skipped
-
-
-def arm_requests(emulator: Emulator) -> dict[str, int]:
-    """ARM requests by SDK operation since the last reset, with ``total`` (Entra sign-ins left out)."""
-    counts = {op: n for op, n in emulator.request_counts().items() if not op.startswith("entra.")}
-    assert counts.get("total", 0) == sum(n for op, n in counts.items() if op != "total")
-    return counts
-
-
 def applied_cloud(emulator: Emulator, text: str) -> AzureCloud:
-    register(emulator, SUB)
-    cloud = connect_emulator(emulator, polling_interval=0.02)
-    apply_manifest(manifest_from(text), cloud)
-    emulator.reset_counts()
-    return cloud
+    return applied_cloud_for(emulator, manifest_from(text))
 
 
 def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_account(emulator: Emulator) -> None:
