@@ -209,11 +209,12 @@ def _run_until(command: list[str], cwd: Path, env: dict[str, str], point: KillPo
     # lines (stderr, plain text without a TTY), so kills land mid-write however slow the machine is.
     watchdog = threading.Timer(point if isinstance(point, float) else 120.0, kill)
     watchdog.start()
-    last = ""
+    tail: list[str] = []
     done = 0
     try:
         for line in proc.stdout:
-            last = line.strip() or last
+            if line.strip():
+                tail = [*tail[-11:], line.rstrip()]
             words = line.split()
             if isinstance(point, int) and len(words) > 2 and words[2] in ("start", "done"):
                 done += words[2] == "done"
@@ -224,6 +225,8 @@ def _run_until(command: list[str], cwd: Path, env: dict[str, str], point: KillPo
     finally:
         watchdog.cancel()
         proc.stdout.close()
+    # A run that ended by itself with an error keeps its last lines (with -v: the traceback).
+    last = "\n".join(tail) if proc.returncode not in (0, -signal.SIGKILL) else (tail[-1] if tail else "")
     return killed, proc.returncode, last
 
 
@@ -235,7 +238,7 @@ def kill_campaign(
         work = workdir or Path(tmp)
         manifest_path = common.write_manifest(work, tenants, seed=3)
         env = common.clean_env() | {"TENANTCTL_EMULATOR_LRO_SECONDS": str(lro_seconds)}
-        apply_cmd = [common.TENANTCTL, "apply", "--emulator", "--auto-approve", "-f", str(manifest_path)]
+        apply_cmd = [common.TENANTCTL, "apply", "--emulator", "--auto-approve", "-v", "-f", str(manifest_path)]
         started = time.perf_counter()
         killed = 0
         outputs: list[str] = []
@@ -243,7 +246,7 @@ def kill_campaign(
             was_killed, code, last = _run_until(apply_cmd, work, env, point)
             killed += was_killed
             what = f"after {point:.1f} s" if isinstance(point, float) else f"after {point} finished change(s)"
-            outputs.append(f"kill {what}: rc={code}; last line: {last[:150]}")
+            outputs.append(f"kill {what}: rc={code}; last line: {last if code not in (0, -9) else last[:150]}")
         final = subprocess.run(apply_cmd, cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False)
         summary = [line for line in (final.stdout + final.stderr).splitlines() if line.startswith("Apply")]
         outputs.append(f"final apply: rc={final.returncode}; {' '.join(summary)[:200]}")
