@@ -106,13 +106,21 @@ def self_peak_rss_mb() -> float:
 
 
 # --------------------------------------------------------------------------------------- emulator
+def register_subscriptions(emu: Any, manifest: Any) -> None:
+    """The manifest's subscriptions, owned by the emulator's provider principal (as --emulator does)."""
+    from tenantctl.reconcile import manifest_subscriptions
+
+    for sub in sorted(manifest_subscriptions(manifest)):
+        emu.add_subscription(sub, emu.home_directory)
+        emu.assign_role(f"/subscriptions/{sub}", emu.provider.object_id, "Owner")
+
+
 @contextmanager
 def emulator_for(
     manifest: Any, *, lro_seconds: float = 0.02, latency_ms: float = 0.0, state_dir: Path | None = None
 ) -> Iterator[Any]:
     """A started emulator with the manifest's subscriptions registered (as the CLI's --emulator does)."""
     from tenantctl.emulator import Emulator, EmulatorSettings
-    from tenantctl.reconcile import manifest_subscriptions
 
     scrub_env()
     emu = Emulator(
@@ -120,9 +128,7 @@ def emulator_for(
         settings=EmulatorSettings(lro_seconds=lro_seconds, retry_after=0, latency_ms=latency_ms),
     ).start()
     try:
-        for sub in sorted(manifest_subscriptions(manifest)):
-            emu.add_subscription(sub, emu.home_directory)
-            emu.assign_role(f"/subscriptions/{sub}", emu.provider.object_id, "Owner")
+        register_subscriptions(emu, manifest)
         yield emu
     finally:
         emu.stop()
@@ -257,7 +263,7 @@ def emulator_process(state_dir: Path, *, lro_seconds: float = 0.02, latency_ms: 
     from tenantctl.emulator import Emulator, EmulatorSettings
 
     scrub_env()
-    settings = {"lro_seconds": lro_seconds, "retry_after": 0, "latency_ms": latency_ms}
+    settings: dict[str, Any] = {"lro_seconds": lro_seconds, "retry_after": 0, "latency_ms": latency_ms}
     server = subprocess.Popen(
         [sys.executable, "-c", _SERVER, str(state_dir), json.dumps(settings)],
         stdin=subprocess.PIPE,
