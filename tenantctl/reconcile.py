@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,8 +91,11 @@ def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOption
     _check_tenants(manifest, options.tenants)
     tenants = options.tenants or None
     purge = options.purge_deleted or manifest.provider.purge_deleted
-    observed = observe(manifest, session.cloud, tenants=tenants, purge_deleted=purge)
-    byo = session.verify_tenant_provided(manifest)
+    # Provider-side observation and tenant-provided checks read different clouds: run them side by side.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="byo") as pool:
+        checks = pool.submit(session.verify_tenant_provided, manifest, tenants=tenants)
+        observed = observe(manifest, session.cloud, tenants=tenants, purge_deleted=purge)
+        byo = checks.result()
     if byo:
         observed = dataclasses.replace(observed, byo=byo)
     plan = make_plan(

@@ -46,15 +46,25 @@ class CloudSession:
 
         return byo_verifier(role_wait=role_wait)
 
-    def verify_tenant_provided(self, manifest: Manifest, *, role_wait: RoleWait | None = None) -> dict[str, Any]:
-        """Verification reports of every tenant-provided tenant (read-only; 2 ARM reads each)."""
+    def verify_tenant_provided(
+        self, manifest: Manifest, *, tenants: Iterable[str] | None = None, role_wait: RoleWait | None = None
+    ) -> dict[str, Any]:
+        """Verification reports of the tenant-provided tenants (all, or those of ``tenants``); 2 ARM reads each."""
         from tenantctl.manifest.model import Isolation
 
-        if not any(t.isolation is Isolation.TENANT_PROVIDED for t in manifest.tenants.values()):
+        wanted = [
+            tenant_id
+            for tenant_id, spec in sorted(manifest.tenants.items())
+            if spec.isolation is Isolation.TENANT_PROVIDED and (tenants is None or tenant_id in set(tenants))
+        ]
+        if not wanted:
             return {}
         from tenantctl.cloud.byo_probe import verify_all
 
-        return verify_all(manifest, self.byo_verifier(manifest, role_wait=role_wait))
+        verifier = self.byo_verifier(manifest, role_wait=role_wait)
+        if tenants is None:
+            return verify_all(manifest, verifier)
+        return {tenant_id: verifier(manifest, tenant_id) for tenant_id in wanted}
 
 
 def _embedded_settings() -> Any:
