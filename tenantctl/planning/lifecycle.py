@@ -40,16 +40,27 @@ def _in_the_way(observed: ObservedState, account: Account) -> DeletedAccount | N
     return None
 
 
-def _restorable(d: DeletedAccount, account: Account) -> bool:
+def _ours(manifest: Manifest, d: DeletedAccount) -> bool:
+    return is_managed(d.tags) and d.tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
+
+
+def _purgeable(manifest: Manifest, d: DeletedAccount) -> bool:
+    """Only this manifest's own, unprotected soft-deleted accounts are ever purged."""
+    return _ours(manifest, d) and d.tags.get(TAG_PROTECTED) != "true"
+
+
+def _restorable(manifest: Manifest, d: DeletedAccount, account: Account) -> bool:
     return (
         d.ref.key == account.ref.key
         and d.location.replace(" ", "").lower() == account.location.lower()
-        and is_managed(d.tags)
+        and _ours(manifest, d)
     )
 
 
-def _soft_deleted(change: Change, account: Account, d: DeletedAccount, purge: bool, diags: Diagnostics) -> list[Change]:
-    if purge:
+def _soft_deleted(
+    manifest: Manifest, change: Change, account: Account, d: DeletedAccount, purge: bool, diags: Diagnostics
+) -> list[Change]:
+    if purge and _purgeable(manifest, d):
         purge_change = Change(
             f"{change.address}.purge",
             ResourceKind.ACCOUNT,
@@ -65,7 +76,7 @@ def _soft_deleted(change: Change, account: Account, d: DeletedAccount, purge: bo
             purge_change,
             dataclasses.replace(change, depends_on=(*change.depends_on, purge_change.address)),
         ]
-    if _restorable(d, account):
+    if _restorable(manifest, d, account):
         diags.warning(
             "restore-soft-deleted",
             f"{change.address}: {account.ref.name} was soft-deleted and will be restored, not created anew",
@@ -80,6 +91,27 @@ def _soft_deleted(change: Change, account: Account, d: DeletedAccount, purge: bo
             reason="soft-deleted; restore recovers the same name and subdomain",
         )
         return [restore]
+    if not _ours(manifest, d):
+        owner = d.tags.get(naming.TAG_MANIFEST) if is_managed(d.tags) else None
+        diags.error(
+            "soft-deleted-in-the-way",
+            f"{change.address}: soft-deleted account {d.ref.name} ({d.location}) holds the name or subdomain "
+            f"{account.custom_subdomain!r} and is {f'managed by manifest {owner!r}' if owner else 'not ours'}",
+            detail="tenantctl never purges or restores what it does not own: its owner may restore or purge it, "
+            f"or it frees the name on its own after {d.scheduled_purge_date or 'the retention period'}; "
+            "otherwise rename the tenant or stamp",
+            tenant=change.tenant,
+        )
+        return [change]
+    if purge:  # ours but protected: never purged, and not the same account, so not restorable either
+        diags.error(
+            "soft-deleted-in-the-way",
+            f"{change.address}: soft-deleted account {d.ref.name} ({d.location}) is protected and holds the name or "
+            f"subdomain {account.custom_subdomain!r}; --purge-deleted never purges a protected account",
+            detail="restore it (same name, resource group and region) or remove its tenantctl-protected tag first",
+            tenant=change.tenant,
+        )
+        return [change]
     diags.error(
         "soft-deleted-in-the-way",
         f"{change.address}: soft-deleted account {d.ref.name} ({d.location}) holds the name or subdomain "
@@ -109,7 +141,7 @@ def apply_lifecycle(
         if change.action is Action.CREATE and isinstance(after, Account):
             d = _in_the_way(observed, after)
             if d is not None:
-                out.extend(_soft_deleted(change, after, d, purge, diags))
+                out.extend(_soft_deleted(manifest, change, after, d, purge, diags))
                 continue
             check = observed.subdomains.get(after.custom_subdomain or "")
             if check is not None and not check.available:

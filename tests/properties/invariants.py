@@ -1,0 +1,76 @@
+"""Checks shared by the property tests: what no plan may ever contain."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from tenantctl import naming
+from tenantctl.desired import TAG_PROTECTED
+from tenantctl.planning.model import Action, Plan, Resource
+from tenantctl.resources import DeletedAccount
+
+from .strategies import MANIFEST_NAME
+
+__all__ = ["assert_safe", "describe", "identity"]
+
+
+def describe(plan: Plan) -> list[tuple[str, str, str]]:
+    return [(c.address, c.action.value, c.reason) for c in plan.actionable]
+
+
+def identity(resource: Resource) -> tuple[str, str, str]:
+    """(type, account key, name) for records on an account; (type, key, "") for accounts."""
+    if isinstance(resource, DeletedAccount):  # a soft-deleted name, not the account a create makes
+        return ("deleted-account", resource.ref.key, "")
+    ref = getattr(resource, "ref", None)
+    if ref is not None:
+        return ("account", ref.key, "")
+    account = getattr(resource, "account", None)
+    key = account.key if account is not None else ""
+    return (type(resource).__name__, key, str(getattr(resource, "name", "")).lower())
+
+
+def _ours(resource: Resource) -> bool:
+    tags = resource.tags
+    return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE and tags.get(naming.TAG_MANIFEST) == MANIFEST_NAME
+
+
+def assert_safe(
+    plan: Plan,
+    *,
+    prune: bool,
+    retire: bool,
+    purge_deleted: bool,
+    migrating: Iterable[str] = (),
+    foreign: Iterable[tuple[str, str, str]] = (),
+) -> None:
+    """The safety invariants of the brief, one assertion each (messages name the change)."""
+    migrating = set(migrating)
+    foreign = set(foreign)
+    addresses = [c.address for c in plan.changes]
+    dupes = [a for a, n in Counter(addresses).items() if n > 1]
+    assert not dupes, f"addresses not unique: {dupes}"
+    known = set(addresses)
+    for c in plan.changes:
+        missing = [d for d in c.depends_on if d not in known]
+        assert not missing, f"{c.address} depends on {missing}, which are not in the plan"
+        before = c.before
+        if c.action.is_destructive:
+            assert before is not None, f"{c.address}: {c.action.value} without a before"
+            assert _ours(before), f"{c.address}: {c.action.value} of a resource not ours: {dict(before.tags)}"
+        # A retirement (phase 3, only with retire) is the one delete prune does not gate; it may take a
+        # protected tenant's *old generation* (migration.py: protection guards the tenant, whose new
+        # resources are live by then).
+        retirement = retire and c.phase == 3 and c.tenant in migrating
+        if c.action in (Action.DELETE, Action.PURGE) and before is not None:
+            if before.tags.get(TAG_PROTECTED) == "true":
+                assert retirement, f"{c.address}: {c.action.value} of a protected resource ({c.reason})"
+        if c.action is Action.DELETE:
+            assert prune or retirement, f"{c.address}: delete without --prune ({c.reason})"
+        if c.action is Action.PURGE:
+            assert purge_deleted, f"{c.address}: purge without --purge-deleted ({c.reason})"
+        if c.action.is_change:
+            for r in (c.before, c.after):
+                if r is not None:
+                    assert identity(r) not in foreign, f"{c.address}: {c.action.value} touches a foreign {identity(r)}"

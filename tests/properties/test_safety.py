@@ -1,0 +1,172 @@
+"""Properties: what no plan may ever do, whatever the manifest was and became, and whatever else Azure holds.
+
+Manifest A is applied (simulated), Azure gains resources that are not ours (untagged, or tagged for
+another manifest: accounts, deployments, filters, soft-deleted accounts), and manifest B is planned
+with ``prune`` and with or without ``retire`` and ``purge_deleted``.  Every plan must be safe (see
+:func:`tests.properties.invariants.assert_safe`): nothing foreign or protected is deleted or purged,
+nothing is deleted without prune (retirements excepted, with retire), dependencies exist, addresses
+are unique, and foreign resources appear in no change other than a no-op.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tenantctl import naming
+from tenantctl.desired import TAG_PROTECTED
+from tenantctl.manifest.model import Manifest
+from tenantctl.observed import ObservedState, is_managed
+from tenantctl.planning import make_plan
+from tenantctl.planning.migration import old_generations
+from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, RaiPolicy
+from tests.planning.simulate import applied
+
+from .conftest import load, props
+from .invariants import assert_safe, describe, identity
+from .strategies import (
+    MANIFEST_NAME,
+    NAMES,
+    PROVIDER_RG,
+    REGIONS,
+    STAMPS,
+    SUB,
+    SUB2,
+    TENANTS,
+    foreign_account,
+    foreign_deployment,
+    foreign_tags,
+)
+
+Foreign = tuple[ObservedState, frozenset[tuple[str, str, str]]]
+
+
+@st.composite
+def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:
+    """``state`` plus resources that are not ours, and their identities."""
+    accounts = dict(state.accounts)
+    foreign_accounts = dict(state.foreign_accounts)
+    deployments = {k: list(v) for k, v in state.deployments.items()}
+    policies = {k: list(v) for k, v in state.rai_policies.items()}
+    blocklists = {k: list(v) for k, v in state.blocklists.items()}
+    deleted = {k: list(v) for k, v in state.deleted_accounts.items()}
+    marks: set[tuple[str, str, str]] = set()
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["untagged", "other-manifest"]))
+        tags = foreign_tags(kind)
+        what = draw(st.sampled_from(["account", "stamp-account", "deployment", "filter", "deleted"]))
+        if what in ("account", "stamp-account", "deleted"):
+            if what == "stamp-account":
+                stamp = draw(st.sampled_from(STAMPS))
+                name = naming.stamp_account_name("ctso", stamp, draw(st.integers(1, 3)))
+                sub, rg = draw(st.sampled_from([(SUB, PROVIDER_RG), (SUB2, PROVIDER_RG), (SUB, f"rg-{stamp}")]))
+            else:
+                name = naming.dedicated_account_name("ctso", draw(st.sampled_from(TENANTS)))
+                sub, rg = SUB, PROVIDER_RG
+            ref = AccountRef(sub, rg, name)
+            if ref.key in accounts or ref.key in foreign_accounts:
+                continue
+            location = draw(st.sampled_from(REGIONS))
+            if what == "deleted":
+                if draw(st.booleans()):  # ours, but protected: never purged either
+                    tags = {
+                        naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE,
+                        naming.TAG_MANIFEST: MANIFEST_NAME,
+                        TAG_PROTECTED: "true",
+                    }
+                when = datetime(2026, 11, 21, tzinfo=timezone.utc)
+                record = DeletedAccount(ref, location, when, when, naming.custom_subdomain(name), tags)
+                deleted.setdefault(sub, []).append(record)
+                if TAG_PROTECTED not in tags:  # ours and protected may be restored, never purged
+                    marks.add(identity(record))
+                continue
+            account = foreign_account(ref, location, tags)
+            (accounts if is_managed(tags) else foreign_accounts)[ref.key] = account
+            deployments.setdefault(ref.key, []) if is_managed(tags) else None
+            marks.add(identity(account))
+            continue
+        hosts = sorted(k for k, a in accounts.items() if identity(a) not in marks)
+        if not hosts:
+            continue
+        host = accounts[draw(st.sampled_from(hosts))].ref
+        tenant = draw(st.sampled_from(TENANTS))
+        if what == "deployment":
+            name = draw(st.sampled_from([*NAMES, naming.tenant_deployment_name(tenant, draw(st.sampled_from(NAMES)))]))
+            if any(d.name.lower() == name.lower() for d in deployments.get(host.key, [])):
+                continue
+            record = foreign_deployment(host, name, tags)
+            deployments.setdefault(host.key, []).append(record)
+        else:
+            name = naming.rai_policy_name(tenant)
+            if any(p.name.lower() == name.lower() for p in policies.get(host.key, [])):
+                continue
+            record = RaiPolicy(host, name, "Microsoft.DefaultV2", tags=tags)
+            policies.setdefault(host.key, []).append(record)
+            bl_name = naming.blocklist_name(tenant)
+            if not any(b.name.lower() == bl_name for b in blocklists.get(host.key, [])):
+                bl = Blocklist(host, bl_name, ("x",), tags)
+                blocklists.setdefault(host.key, []).append(bl)
+                marks.add(identity(bl))
+        marks.add(identity(record))
+    state = dataclasses.replace(
+        state,
+        accounts=accounts,
+        foreign_accounts=foreign_accounts,
+        deployments={k: tuple(v) for k, v in deployments.items()},
+        rai_policies={k: tuple(v) for k, v in policies.items()},
+        blocklists={k: tuple(v) for k, v in blocklists.items()},
+        deleted_accounts={k: tuple(v) for k, v in deleted.items()},
+    )
+    return state, frozenset(marks)
+
+
+def _check(
+    manifest: Manifest, state: ObservedState, marks: frozenset[tuple[str, str, str]], *, retire: bool, purge: bool
+) -> None:
+    migrating = set(old_generations(manifest, state))
+    purge_ok = purge or manifest.provider.purge_deleted
+    for prune in (False, True):
+        plan = make_plan(manifest, state, prune=prune, retire=retire, purge_deleted=purge)
+        assert_safe(plan, prune=prune, retire=retire, purge_deleted=purge_ok, migrating=migrating, foreign=marks)
+
+
+def _apply(manifest: Manifest, state: ObservedState, **flags: bool) -> ObservedState:
+    plan = make_plan(manifest, state, **flags)
+    assume(not plan.is_blocked)  # apply refuses a blocked plan
+    return applied(state, plan)
+
+
+@props(150)
+@given(st.data())
+def test_changing_manifests_never_plans_an_unsafe_change(data: st.DataObject) -> None:
+    from .strategies import manifests
+
+    first = load(data.draw(manifests(), label="A"))
+    second = load(data.draw(manifests(), label="B"))
+    state = _apply(first, ObservedState())
+    state, marks = data.draw(with_foreign(state), label="foreign")
+    retire, purge = data.draw(st.booleans(), label="retire"), data.draw(st.booleans(), label="purge_deleted")
+    _check(second, state, marks, retire=retire, purge=purge)
+    # Carry on: apply B (phase 1 of any migration), then plan B again (phase 3 with retire), then A again.
+    plan = make_plan(second, state, prune=True, retire=retire, purge_deleted=purge)
+    if plan.is_blocked:
+        return
+    state = applied(state, plan)
+    _check(second, state, marks, retire=True, purge=purge)
+    _check(first, state, marks, retire=retire, purge=purge)
+
+
+@props(80)
+@given(st.data())
+def test_foreign_resources_are_never_touched_from_an_empty_start(data: st.DataObject) -> None:
+    from .strategies import manifests
+
+    manifest = load(data.draw(manifests(), label="manifest"))
+    state, marks = data.draw(with_foreign(ObservedState()), label="foreign")
+    _check(manifest, state, marks, retire=True, purge=True)
+    plan = make_plan(manifest, state, prune=True, purge_deleted=True)
+    assert_safe(plan, prune=True, retire=False, purge_deleted=True, foreign=marks)
+
