@@ -5,6 +5,10 @@ thread while the ``with`` body runs. A holder that dies stops renewing and the l
 so a crashed pipeline blocks others for at most a minute. Who holds it and since when is written into
 the blob's metadata (readable without the lease), so a waiter can name the holder.
 
+A lease can be lost while held: someone breaks it (``--break-lock``), or renewals keep failing until it
+expires. Then another apply may already be writing, so the renewer marks the lock lost (``info.lost``)
+and apply sends no new write (see ``lock.lost_lock``); only the writes already in flight finish.
+
 This is the only module of tenantctl.execution that imports the Azure SDK (``azure.storage.blob``,
 ``azure.identity``), and only inside functions: it is the lock backend, not the cloud adapter, and
 importing tenantctl.execution must not load the SDK. The connection string never appears in messages.
@@ -22,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from tenantctl.errors import LockHeldError, TenantctlError, UsageError
-from tenantctl.execution.lock import BlobLockSettings, LockInfo, ci_run_id, now
+from tenantctl.execution.lock import BlobLockSettings, LockInfo, LockState, ci_run_id, now
 
 __all__ = ["hold_blob_lease", "read_blob_holder"]
 
@@ -42,8 +46,12 @@ def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) 
     lease = _acquire(blob, settings, timeout)
     info = LockInfo(holder=holder, since=now(), backend="blob", location=location, ci_run=ci_run_id())
     stop = threading.Event()
+    every = settings.renew_seconds or settings.lease_seconds / 3
     renewer = threading.Thread(
-        target=_renew_until, args=(lease, stop, settings.lease_seconds / 3), name="tenantctl-lock-renew", daemon=True
+        target=_renew_until,
+        args=(lease, stop, every, float(settings.lease_seconds), info.state),
+        name="tenantctl-lock-renew",
+        daemon=True,
     )
     try:
         blob.set_blob_metadata(_metadata(info), lease=lease)
@@ -134,12 +142,35 @@ def _break(blob: Any) -> None:
             raise _backend_error(exc) from None
 
 
-def _renew_until(lease: Any, stop: threading.Event, every: float) -> None:
+def _renew_until(lease: Any, stop: threading.Event, every: float, lease_seconds: float, state: LockState) -> None:
+    """Renew every ``every`` s; mark ``state`` lost when storage says the lease is gone or it expired."""
+    from azure.core.exceptions import HttpResponseError
+
+    renewed = time.monotonic()
     while not stop.wait(every):
         try:
             lease.renew()
+        except HttpResponseError as exc:
+            status = getattr(exc, "status_code", None) or 0
+            if 400 <= status < 500 and status not in (408, 429):
+                # 409 LeaseIdMismatch / LeaseIsBroken..., 412, 404: a definite "this lease is not yours"
+                code = getattr(exc, "error_code", None) or f"HTTP {status}"
+                _lost(state, f"the lease could not be renewed ({code}): it was broken or taken over")
+                return
+            _log.warning("could not renew the apply lock's lease: %s", getattr(exc, "error_code", None) or status)
         except Exception as exc:  # keep trying: one failed renewal still leaves most of the lease
             _log.warning("could not renew the apply lock's lease: %s", type(exc).__name__)
+        else:
+            renewed = time.monotonic()
+            continue
+        if time.monotonic() - renewed >= lease_seconds:
+            _lost(state, f"the lease was not renewed for {lease_seconds:g}s and has expired")
+            return
+
+
+def _lost(state: LockState, reason: str) -> None:
+    state.mark_lost(reason)
+    _log.error("the apply lock is lost (%s): apply sends no new writes", reason)
 
 
 def _metadata(info: LockInfo) -> dict[str, str]:

@@ -7,6 +7,8 @@
 * A failure skips only what depends on it; other tenants carry on and the result is ``partial``.
 * Prune deletes run last, and only when nothing failed: deleting on a half-applied state is how
   outages happen (kubectl/pipx: prune only if no failures).
+* Ctrl-C, or losing the apply lock (a broken or expired blob lease: another apply may be writing now),
+  stops it: the writes in flight finish, nothing new is sent (not even a retry), the rest is skipped.
 * Nothing here prints; progress goes to :class:`tenantctl.execution.hooks.ApplyHooks`.
 """
 
@@ -24,8 +26,9 @@ from tenantctl.errors import RetryableError, TenantctlError, TerminalError
 from tenantctl.execution.calls import INVALID_PLAN_HINT, perform
 from tenantctl.execution.hints import hint_for
 from tenantctl.execution.hooks import ApplyHooks, NullHooks
+from tenantctl.execution.lock import lost_lock
 from tenantctl.execution.result import ApplyResult, ChangeOutcome, OutcomeStatus
-from tenantctl.execution.schedule import Schedule, Step, build_schedules
+from tenantctl.execution.schedule import Part, Schedule, Step, build_schedules
 from tenantctl.planning.model import Change, Plan
 
 __all__ = ["apply_plan"]
@@ -47,6 +50,7 @@ def apply_plan(
     parallelism: int = 10,
     prune_allowed: bool = True,
     attempts: int = _DEFAULT_ATTEMPTS,
+    stop: Callable[[], str | None] | None = None,
 ) -> ApplyResult:
     """Apply ``plan.actionable`` (never re-diffs) and return one outcome per change, in plan order.
 
@@ -54,13 +58,16 @@ def apply_plan(
     migration retirements (phase 3) follow, each only if nothing failed so far and ``prune_allowed``
     (otherwise they are skipped and ``ApplyResult.prune_skipped`` says why).
     ``attempts`` bounds how often one change is sent when it keeps failing with a RetryableError.
+    ``stop`` is asked before every write (and every re-send); once it returns a reason, nothing new is
+    sent and the rest is skipped with that reason (``ApplyResult.stopped``). By default it is
+    :func:`tenantctl.execution.lock.lost_lock`: apply stops when the apply lock this process holds is lost.
     Hooks are called from worker threads, one call at a time.
     """
     if parallelism < 1:
         raise ValueError("parallelism must be at least 1")
     started = time.monotonic()
     changes = plan.actionable
-    run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts))
+    run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock)
     prune_skipped: str | None = None
     for schedule in build_schedules(changes):
         if schedule.stage > 1 and (schedule.steps or schedule.cyclic):
@@ -82,12 +89,13 @@ def apply_plan(
                 hint="this is a tenantctl bug; re-run with -v",
             )
     outcomes = tuple(run.outcomes[c.address] for c in changes)
-    return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted)
+    return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted, run.stopped)
 
 
 def _prune_verdict(run: _Run, prune_allowed: bool) -> str | None:
-    if run.interrupted:
-        return "prune skipped: apply was interrupted"
+    halted = run.halted()
+    if halted is not None:
+        return f"prune skipped: {halted}"
     if not prune_allowed:
         return "prune skipped: pruning was not allowed for this run"
     failures = sum(1 for o in run.outcomes.values() if o.status is not OutcomeStatus.OK)
@@ -126,10 +134,26 @@ class _Run:
     hooks: _SafeHooks
     parallelism: int
     attempts: int
+    stop: Callable[[], str | None]
     outcomes: dict[str, ChangeOutcome] = field(default_factory=dict)
     progress: dict[str, _Progress] = field(default_factory=dict)
     interrupted: bool = False
+    stopped: str | None = None  # why ``stop`` ended the run (e.g. the apply lock was lost)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def halted(self) -> str | None:
+        """Why no new write may be sent (Ctrl-C, or ``stop`` said so), or None. Any thread."""
+        if self.interrupted:
+            return "apply was interrupted"
+        if self.stopped is None:
+            try:
+                reason = self.stop()
+            except Exception:
+                _log.exception("apply's stop check raised; carrying on")
+                reason = None
+            if reason:
+                self.stopped = reason
+        return self.stopped
 
     # --- scheduling (main thread) -----------------------------------------------------------------
     def execute(self, schedule: Schedule) -> None:
@@ -143,8 +167,8 @@ class _Run:
                     while ready and len(inflight) < self.parallelism:
                         ready.sort(key=lambda s: (s.priority, -s.order))
                         step = ready.pop()
-                        if self.interrupted:
-                            self._skip(step, "apply was interrupted")
+                        if (halted := self.halted()) is not None:
+                            self._skip(step, halted)
                             ready += self._release(step, waiting)
                         elif (reason := self._blocked(step)) is not None:
                             self._skip(step, reason)
@@ -205,8 +229,19 @@ class _Run:
             self._skip_change(change, reason)
 
     def _skip(self, step: Step, reason: str) -> None:
-        if reason and step.change.address not in self.outcomes:
-            self._skip_change(step.change, reason)
+        if not reason or step.change.address in self.outcomes:
+            return
+        progress = self.progress.get(step.change.address)
+        if step.part is Part.CREATE and progress is not None:
+            # The delete half of this replace already ran: the resource is gone, not untouched.
+            error = TerminalError(
+                f"{step.change.address}: deleted, but not created again: {reason}",
+                code="ReplaceIncomplete",
+                hint="re-run apply to create it again",
+            )
+            self._done(step.change, OutcomeStatus.FAILED, progress, error=error)
+            return
+        self._skip_change(step.change, reason)
 
     def _skip_change(self, change: Change, reason: str) -> None:
         outcome = ChangeOutcome(change.address, OutcomeStatus.SKIPPED, reason=reason, tenant=change.tenant)
@@ -234,10 +269,12 @@ class _Run:
                 result = perform(self.cloud, step)
             except RetryableError as exc:
                 error = exc
-                if attempt < self.attempts:
+                # A re-send is a new write: none once apply was interrupted or lost its lock.
+                if attempt < self.attempts and self.halted() is None:
                     self.hooks.call(_retry_hook(change, attempt + 1, exc))
                     time.sleep(min(exc.retry_after or _BACKOFF * attempt, _MAX_BACKOFF))
-                    continue
+                    if self.halted() is None:
+                        continue
             except Exception as exc:  # TerminalError, or a bug: either way this change is done
                 error = exc
             else:

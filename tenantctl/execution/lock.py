@@ -10,6 +10,12 @@ Two backends behind one context manager, :func:`acquire_lock`:
 
 Either way, a lock that cannot be had within ``timeout`` seconds raises :class:`LockHeldError` naming
 the holder and since when. ``timeout=0`` fails at once; a negative timeout waits forever.
+
+A lease can be lost while it is held (someone breaks it with ``--break-lock``, or renewals fail until
+it expires); then another apply may take it and write at the same time. The holder's
+:class:`LockInfo` records that (``info.lost``), and :func:`lost_lock` answers for every lock this
+process holds, which ``apply_plan`` checks before each write so it sends nothing new once the lock
+is gone.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import getpass
 import json
 import os
 import socket
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,10 +44,29 @@ __all__ = [
     "ci_run_id",
     "default_holder",
     "file_lock_for_manifest",
+    "lost_lock",
 ]
 
 # CI systems whose run id makes "who holds the lock" actionable: GitHub Actions, Azure Pipelines.
 _CI_RUN_VARS = ("GITHUB_RUN_ID", "BUILD_BUILDID")
+
+
+class LockState:
+    """Whether a held lock is still ours; set by the lease renewer, read by apply (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lost: str | None = None
+        self._lock = threading.Lock()
+
+    def mark_lost(self, reason: str) -> None:
+        with self._lock:
+            if self._lost is None:
+                self._lost = reason
+
+    @property
+    def lost(self) -> str | None:
+        with self._lock:
+            return self._lost
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,12 @@ class LockInfo:
     backend: str  # "file" | "blob"
     location: str  # the lock file's path, or container/blob
     ci_run: str | None = None
+    state: LockState = field(default_factory=LockState, compare=False, repr=False)
+
+    @property
+    def lost(self) -> str | None:
+        """Why this process no longer holds the lock, or None while it does."""
+        return self.state.lost
 
     def describe(self) -> str:
         run = f" (CI run {self.ci_run})" if self.ci_run and self.ci_run not in self.holder else ""
@@ -83,6 +115,7 @@ class BlobLockSettings:
     account_url: str | None = None
     lease_seconds: int = 60  # Azure allows 15-60 (or infinite; never, so a crash cannot wedge CI)
     break_lease: bool = False
+    renew_seconds: float | None = None  # how often the lease is renewed; None = a third of lease_seconds
     connection_string_env: str = "TENANTCTL_LOCK_CONNECTION_STRING"
 
 
@@ -117,6 +150,33 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+# The locks this process holds right now (normally at most one): what ``lost_lock`` looks at.
+_HELD: list[LockInfo] = []
+_HELD_LOCK = threading.Lock()
+
+
+def lost_lock() -> str | None:
+    """Why a lock this process holds has been lost, or None (also when it holds none)."""
+    with _HELD_LOCK:
+        held = list(_HELD)
+    for info in held:
+        reason = info.lost
+        if reason is not None:
+            return f"the apply lock {info.location} was lost: {reason}"
+    return None
+
+
+@contextlib.contextmanager
+def _registered(info: LockInfo) -> Iterator[LockInfo]:
+    with _HELD_LOCK:
+        _HELD.append(info)
+    try:
+        yield info
+    finally:
+        with _HELD_LOCK:
+            _HELD[:] = [held for held in _HELD if held is not info]
+
+
 @contextlib.contextmanager
 def acquire_lock(settings: LockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
     """Hold the apply lock for the ``with`` body; raise LockHeldError if it is not free in ``timeout`` s."""
@@ -124,10 +184,10 @@ def acquire_lock(settings: LockSettings, *, holder: str, timeout: float) -> Iter
         # deferred: blob_lock imports this module; it loads the storage SDK only inside its functions
         from tenantctl.execution.blob_lock import hold_blob_lease
 
-        with hold_blob_lease(settings, holder=holder, timeout=timeout) as info:
+        with hold_blob_lease(settings, holder=holder, timeout=timeout) as info, _registered(info):
             yield info
         return
-    with _hold_file_lock(settings, holder=holder, timeout=timeout) as info:
+    with _hold_file_lock(settings, holder=holder, timeout=timeout) as info, _registered(info):
         yield info
 
 

@@ -61,13 +61,16 @@ class ApplyResult:
     ``status`` is ``success`` when nothing failed, ``partial`` when some changes succeeded and others
     failed, ``error`` when changes failed and none succeeded. A prune (DELETE) skipped because something
     failed, or because pruning was not allowed, is noted in ``prune_skipped`` and does not by itself
-    make the run partial: the failure that caused it already does.
+    make the run partial: the failure that caused it already does. A run cut short by Ctrl-C
+    (``interrupted``) or stopped because it lost the apply lock (``stopped`` says why) is never
+    ``success``: what it skipped is still to do.
     """
 
     outcomes: tuple[ChangeOutcome, ...]
     duration: float
     prune_skipped: str | None = None
     interrupted: bool = False
+    stopped: str | None = None
 
     @property
     def counts(self) -> Mapping[OutcomeStatus, int]:
@@ -90,7 +93,7 @@ class ApplyResult:
 
     @property
     def status(self) -> ApplyStatus:
-        failed = bool(self.failed) or self.interrupted
+        failed = bool(self.failed) or self.interrupted or self.stopped is not None
         if not failed:
             return ApplyStatus.SUCCESS
         return ApplyStatus.PARTIAL if self.succeeded else ApplyStatus.ERROR

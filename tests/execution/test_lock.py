@@ -12,13 +12,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tenantctl.errors import LockHeldError, UsageError
-from tenantctl.execution import ApplyStatus, apply_plan
+from tenantctl.execution import ApplyStatus, OutcomeStatus, apply_plan
 from tenantctl.execution.lock import (
     BlobLockSettings,
     FileLockSettings,
@@ -26,6 +27,7 @@ from tenantctl.execution.lock import (
     acquire_lock,
     default_holder,
     file_lock_for_manifest,
+    lost_lock,
 )
 
 from .conftest import RecordingHooks
@@ -267,3 +269,46 @@ def test_a_bad_connection_string_is_refused_without_echoing_it(monkeypatch: pyte
         pass
     assert "c2VjcmV0c2VjcmV0" not in str(caught.value)
     assert "c2VjcmV0c2VjcmV0" not in caught.value.hint
+
+
+@pytest.mark.azurite
+def test_an_apply_whose_blob_lease_is_broken_sends_no_new_write_and_is_partial(
+    blob_settings: BlobLockSettings, cloud: Any, subscription: str, group: str
+) -> None:
+    rg = group_change(subscription, group)
+    changes = [rg, *tenant_changes(subscription, group, "lease", [1, 1, 1, 1], group_address=rg.address)]
+    first = changes[2].address
+    holder = replace(blob_settings, renew_seconds=0.1)
+    intruder = replace(blob_settings, break_lease=True)
+    taken = threading.Event()
+    release = threading.Event()
+
+    class BreakAfterFirst(RecordingHooks):
+        def on_done(self, change: Any, outcome: Any) -> None:
+            super().on_done(change, outcome)
+            if change.address == first:  # another pipeline breaks the lease and takes the lock
+                threading.Thread(target=intrude, daemon=True).start()
+                assert taken.wait(20)
+                deadline = time.monotonic() + 10
+                while info.lost is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+
+    def intrude() -> None:
+        with acquire_lock(intruder, holder="intruder", timeout=5):
+            taken.set()
+            release.wait(30)
+
+    hooks = BreakAfterFirst()
+    try:
+        with acquire_lock(holder, holder="victim", timeout=0) as info:
+            result = apply_plan(plan_of(changes), cloud, hooks=hooks)
+    finally:
+        release.set()
+
+    assert "broken or taken over" in (info.lost or "")
+    assert "was lost" in (result.stopped or "")
+    assert result.status is ApplyStatus.PARTIAL
+    assert result.outcome(first).ok
+    assert all(result.outcome(c.address).status is OutcomeStatus.SKIPPED for c in changes[3:])
+    assert [d.name for d in cloud.list_deployments(changes[1].account)] == ["chat0"]
+    assert lost_lock() is None  # released: the process holds no lock any more
