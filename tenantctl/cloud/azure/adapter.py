@@ -221,13 +221,21 @@ class AzureCloud:
     def put_account(self, account: Account, *, restore: bool = False) -> Account:
         ref = account.ref
         client = self._cs(ref.subscription_id)
-        body = convert.account_body(account, restore=restore)
 
-        def unit() -> Account:
-            result = client.accounts.begin_create(ref.resource_group, ref.name, body).result()
-            return convert.to_account(result, ref.subscription_id, ref.resource_group)
+        def put(body: Any) -> Callable[[], Account]:
+            def unit() -> Account:
+                result = client.accounts.begin_create(ref.resource_group, ref.name, body).result()
+                return convert.to_account(result, ref.subscription_id, ref.resource_group)
 
-        return self._run(f"put account {ref}", unit)
+            return unit
+
+        if not restore:
+            return self._run(f"put account {ref}", put(convert.account_body(account)))
+        self._run(f"restore account {ref}", put(convert.account_body(account, restore=True)))
+        # A restore brings the account back as it was deleted (tags, network rules ...), whatever
+        # else the body says; the desired settings go on with an ordinary full PUT once it is live.
+        # (That PUT is also what a restore re-sent after its answer was lost amounts to.)
+        return self._run(f"put account {ref} (after restore)", put(convert.account_body(account)))
 
     def delete_account(self, account: AccountRef) -> None:
         client = self._cs(account.subscription_id)

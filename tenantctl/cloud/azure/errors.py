@@ -32,8 +32,18 @@ _RETRYABLE_409 = frozenset({"requestconflict", "anotheroperationinprogress", "co
 
 # Codes that say "transient" whatever status carries them: a failed LRO's Location monitor may
 # answer 400 with code InternalServerError, and that is still worth re-issuing the write for.
+# AccountProvisioningStateInvalid is Cognitive Services' 400 for a write that reaches an account still
+# "in state Accepted" (or Creating/Updating) just after its own write: waiting is the remedy
+# (Azure-Samples/microsoft-foundry-baseline#76, hashicorp/terraform-provider-azurerm#31712).
 _RETRYABLE_CODES = frozenset(
-    {"internalservererror", "internalerror", "serviceunavailable", "gatewaytimeout", "toomanyrequests"}
+    {
+        "internalservererror",
+        "internalerror",
+        "serviceunavailable",
+        "gatewaytimeout",
+        "toomanyrequests",
+        "accountprovisioningstateinvalid",
+    }
 )
 
 # Codes that never get better by retrying, even when they arrive as a failed LRO (status 200 poll).

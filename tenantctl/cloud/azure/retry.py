@@ -63,10 +63,12 @@ class RetryStats:
 class RetryPolicy:
     """Bounded attempts, exponential backoff with jitter, Retry-After honoured.
 
-    Wait before attempt n+1 = max(Retry-After, backoff) where backoff is "equal jitter" on
-    ``initial * 2**(n-1)`` capped at ``cap``: half fixed, half random, so many threads throttled at
-    once do not come back in lockstep. A Retry-After longer than ``max_retry_after`` is clipped, so
-    a single RP-level throttle ("try again after 372 seconds") cannot stall a run forever.
+    Wait before attempt n+1 = Retry-After (plus up to a second of jitter) when Azure sent a positive
+    one, else backoff: "equal jitter" on ``initial * 2**(n-1)`` capped at ``cap``, half fixed, half
+    random, so many threads throttled at once do not come back in lockstep. A Retry-After of 0 (or an
+    HTTP-date already past) counts as none, as azure-core counts it: it must not turn the bounded
+    backoff into a burst of immediate re-sends. A Retry-After longer than ``max_retry_after`` is
+    clipped, so a single RP-level throttle ("try again after 372 seconds") cannot stall a run forever.
     """
 
     max_attempts: int = 8
@@ -80,7 +82,7 @@ class RetryPolicy:
         exp: float = min(self.cap, self.initial * 2.0 ** max(0, attempt - 1))
         backoff = exp / 2 + random.uniform(0, exp / 2)  # noqa: S311 - jitter, not cryptography
         retry_after = error.retry_after if error is not None else None
-        if retry_after is not None:
+        if retry_after is not None and retry_after > 0:
             # Azure told us when; add a little jitter on top so throttled threads spread out.
             jitter = random.uniform(0, min(1.0, self.initial))  # noqa: S311
             return min(self.max_retry_after, float(retry_after)) + jitter
