@@ -7,7 +7,7 @@ polling re-issues the whole idempotent write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError
@@ -56,6 +56,37 @@ def _missing_ok(fn: Callable[[], T], default: T) -> Callable[[], T]:
             raise
 
     return unit
+
+
+def _blocklist_sync(items: Iterable[Any], wanted: list[str]) -> tuple[list[str], list[str]]:
+    """The terms to add and the item names to delete so that the items hold exactly ``wanted``.
+
+    Items are matched by pattern, not by name: an item someone else created for a wanted term is kept
+    (one per term; the rest are duplicates to delete). An add is an upsert under the term's own item
+    name, so an item holding that name is overwritten: it is not deleted afterwards, and if it held
+    another wanted term that term is not "kept" there either (it would vanish with the add) but is
+    added again under its own name.
+    """
+    by_name: dict[str, str | None] = {}
+    for item in items:
+        by_name[str(item.name)] = item.properties.pattern if item.properties is not None else None
+    wanted_set = set(wanted)
+    own_names = {names.blocklist_item_name(term): term for term in wanted}
+    overwritten: set[str] = set()
+    while True:
+        kept: dict[str, str] = {}  # term -> the item name that holds it
+        # An item already under the term's own name is the best keeper; then any other, by name.
+        for item_name, pattern in sorted(by_name.items(), key=lambda kv: (own_names.get(kv[0]) != kv[1], kv[0])):
+            if pattern in wanted_set and pattern not in kept and item_name not in overwritten:
+                kept[pattern] = item_name
+        missing = [term for term in wanted if term not in kept]
+        now_overwritten = {names.blocklist_item_name(term) for term in missing}
+        if now_overwritten <= overwritten:
+            break
+        overwritten |= now_overwritten
+    holders = set(kept.values())
+    extra = sorted(n for n in by_name if n not in holders and n not in overwritten)
+    return missing, extra
 
 
 class AzureCloud:
@@ -299,28 +330,13 @@ class AzureCloud:
         client = self._cs(ref.subscription_id)
         group, account, name = ref.resource_group, ref.name, blocklist.name
         wanted = sorted(set(blocklist.terms))
-        wanted_set = set(wanted)
         self._run(
             f"put blocklist {ref}/{name}",
             lambda: client.rai_blocklists.create_or_update(group, account, name, convert.blocklist_body(blocklist)),
         )
 
         def sync_items() -> None:
-            # Match by pattern, not by item name: items someone else created for a wanted term
-            # are kept; duplicates and unwanted terms are deleted.
-            kept: set[str] = set()
-            extra: list[str] = []
-            for item in client.rai_blocklist_items.list(group, account, name):
-                pattern = item.properties.pattern if item.properties is not None else None
-                if pattern in wanted_set and pattern not in kept:
-                    kept.add(pattern)
-                else:
-                    extra.append(item.name)
-            missing = [term for term in wanted if term not in kept]
-            # An add is an upsert by item name: an unwanted item that holds the name of a missing
-            # term gets overwritten by the add and must not then be deleted.
-            overwritten = {names.blocklist_item_name(term) for term in missing}
-            extra = [item_name for item_name in extra if item_name not in overwritten]
+            missing, extra = _blocklist_sync(client.rai_blocklist_items.list(group, account, name), wanted)
             for start in range(0, len(missing), _BLOCKLIST_BATCH):
                 chunk = convert.blocklist_items_body(missing[start : start + _BLOCKLIST_BATCH])
                 client.rai_blocklist_items.batch_add(group, account, name, chunk)
