@@ -38,6 +38,8 @@ _LEASE_TAKEN = "LeaseAlreadyPresent"
 @contextlib.contextmanager
 def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
     """Hold a lease on the lock blob for the ``with`` body (see ``lock.acquire_lock``)."""
+    from azure.core.exceptions import AzureError
+
     container, blob = _clients(settings)
     location = f"{settings.container}/{settings.blob}"
     _ensure_blob(container, blob)
@@ -54,7 +56,10 @@ def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) 
         daemon=True,
     )
     try:
-        blob.set_blob_metadata(_metadata(info), lease=lease)
+        try:
+            blob.set_blob_metadata(_metadata(info), lease=lease)
+        except AzureError as exc:
+            raise _backend_error(exc) from None
         renewer.start()
         yield info
     finally:
@@ -101,7 +106,7 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
 
 
 def _ensure_blob(container: Any, blob: Any) -> None:
-    from azure.core.exceptions import HttpResponseError, ResourceExistsError
+    from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError
 
     try:
         with contextlib.suppress(ResourceExistsError):
@@ -113,10 +118,12 @@ def _ensure_blob(container: Any, blob: Any) -> None:
     except HttpResponseError as exc:
         if exc.status_code not in (409, 412):
             raise _backend_error(exc) from None
+    except AzureError as exc:  # unreachable, DNS, TLS: no HTTP answer at all
+        raise _backend_error(exc) from None
 
 
 def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> Any:
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import AzureError, HttpResponseError
 
     deadline = None if timeout < 0 else time.monotonic() + timeout
     while True:
@@ -125,6 +132,8 @@ def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> Any:
         except HttpResponseError as exc:
             if getattr(exc, "error_code", None) != _LEASE_TAKEN:
                 raise _backend_error(exc) from None
+        except AzureError as exc:
+            raise _backend_error(exc) from None
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise _held(blob, settings, timeout)
@@ -132,7 +141,7 @@ def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> Any:
 
 
 def _break(blob: Any) -> None:
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import AzureError, HttpResponseError
     from azure.storage.blob import BlobLeaseClient
 
     try:
@@ -140,6 +149,8 @@ def _break(blob: Any) -> None:
     except HttpResponseError as exc:
         if getattr(exc, "error_code", None) != "LeaseNotPresentWithLeaseOperation":  # nothing to break
             raise _backend_error(exc) from None
+    except AzureError as exc:
+        raise _backend_error(exc) from None
 
 
 def _renew_until(lease: Any, stop: threading.Event, every: float, lease_seconds: float, state: LockState) -> None:
@@ -208,8 +219,10 @@ def _held(blob: Any, settings: BlobLockSettings, timeout: float) -> LockHeldErro
 
 def _backend_error(exc: Any) -> TenantctlError:
     code = getattr(exc, "error_code", None) or type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    what = f"answered {status} {code}" if status is not None else f"could not be reached ({code})"
     return TenantctlError(
-        f"the apply lock's storage answered {getattr(exc, 'status_code', '?')} {code}",
+        f"the apply lock's storage {what}",
         code="lock-backend",
         hint="check the lock's storage account, container and access",
     )

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from tenantctl.errors import LockHeldError
+from tenantctl.errors import LockHeldError, TenantctlError
 
 __all__ = [
     "BlobLockSettings",
@@ -193,16 +193,21 @@ def acquire_lock(settings: LockSettings, *, holder: str, timeout: float) -> Iter
 
 @contextlib.contextmanager
 def _hold_file_lock(settings: FileLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
-    settings.path.parent.mkdir(parents=True, exist_ok=True)
     # thread_local=False: the executor's worker threads run inside the with-body of the main thread.
     lock = FileLock(str(settings.path), timeout=timeout, thread_local=False)
     try:
+        settings.path.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise _held(settings, timeout) from None
+    except OSError as exc:  # not "held by someone": the lock file cannot be made at all
+        raise _unusable(settings, exc) from None
     try:
         info = LockInfo(holder=holder, since=now(), backend="file", location=str(settings.path), ci_run=ci_run_id())
-        _write_sidecar(settings.sidecar, info)
+        try:
+            _write_sidecar(settings.sidecar, info)
+        except OSError as exc:
+            raise _unusable(settings, exc) from None
         yield info
     finally:
         with contextlib.suppress(OSError):
@@ -230,6 +235,14 @@ def read_file_holder(settings: FileLockSettings) -> LockInfo | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _unusable(settings: FileLockSettings, exc: OSError) -> TenantctlError:
+    return TenantctlError(
+        f"cannot take the apply lock {settings.path}: {exc.strerror or type(exc).__name__}",
+        code="lock-file",
+        hint="the directory beside the manifest (.tenantctl/) must be a writable directory",
+    )
 
 
 def _held(settings: FileLockSettings, timeout: float) -> LockHeldError:

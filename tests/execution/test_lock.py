@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tenantctl.errors import LockHeldError, UsageError
+from tenantctl.errors import LockHeldError, TenantctlError, UsageError
 from tenantctl.execution import ApplyStatus, OutcomeStatus, apply_plan
 from tenantctl.execution.lock import (
     BlobLockSettings,
@@ -312,3 +312,24 @@ def test_an_apply_whose_blob_lease_is_broken_sends_no_new_write_and_is_partial(
     assert all(result.outcome(c.address).status is OutcomeStatus.SKIPPED for c in changes[3:])
     assert [d.name for d in cloud.list_deployments(changes[1].account)] == ["chat0"]
     assert lost_lock() is None  # released: the process holds no lock any more
+
+
+def test_a_lock_file_that_cannot_be_created_is_an_error_that_says_so_not_a_held_lock_or_a_crash(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "not-a-dir").write_text("a file where .tenantctl/ should be\n")
+    settings = FileLockSettings(tmp_path / "not-a-dir" / "apply.lock")
+    with pytest.raises(TenantctlError) as caught, acquire_lock(settings, holder="me", timeout=1):
+        pytest.fail("got a lock that cannot exist")
+    assert not isinstance(caught.value, LockHeldError)
+    assert caught.value.code == "lock-file"
+    assert str(settings.path) in str(caught.value)
+    assert lost_lock() is None
+
+
+def test_the_lock_directory_is_created_when_it_is_missing(tmp_path: Path) -> None:
+    settings = file_lock_for_manifest(tmp_path / "fresh" / "tenants.toml")
+    (tmp_path / "fresh").mkdir()
+    with acquire_lock(settings, holder="me", timeout=0):
+        assert settings.sidecar.exists()
+    assert not settings.sidecar.exists()
