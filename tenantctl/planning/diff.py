@@ -161,13 +161,19 @@ class _Differ:
         )
 
     # --- orphans ---------------------------------------------------------------------------
-    def orphans(self, *, prune: bool, taken: set[str]) -> list[Change]:
+    def orphans(self, *, prune: bool, taken: set[str], hold: frozenset[str] = frozenset()) -> list[Change]:
         changes: list[Change] = []
         left = sorted(self.ours.values(), key=lambda r: (_identity(r)[0] != "account", _identity(r)))
-        blocked_accounts: set[str] = set()
+        # Deleting an account deletes everything on it, so an orphan account is kept while it holds
+        # anything not ours, anything protected, or anything in ``hold`` (a migrating tenant's old
+        # generation, retired only with --retire).  Decided before any account is looked at: the
+        # accounts come first in ``left``, their children after.
+        blocked_accounts: set[str] = set(hold)
         for res in left:
             if isinstance(res, Account) and self._keeps_foreign(res):
                 blocked_accounts.add(res.ref.key)
+            if res.tags.get(TAG_PROTECTED) == "true":
+                blocked_accounts.add(_account_ref(res).key)
         pending: list[str] = []
         kept: dict[str | None, list[str]] = {}
         for res in left:
@@ -179,7 +185,6 @@ class _Differ:
             stamp, ref = res.tags.get(naming.TAG_STAMP), _account_ref(res)
             if res.tags.get(TAG_PROTECTED) == "true":
                 kept.setdefault(tenant, []).append(address)
-                blocked_accounts.add(_account_ref(res).key)
                 continue
             if not prune:
                 pending.append(address)
@@ -279,9 +284,19 @@ def _cascade_replacements(changes: list[Change]) -> list[Change]:
 
 
 def diff(
-    manifest: Manifest, desired: DesiredState, observed: ObservedState, diags: Diagnostics, *, prune: bool
+    manifest: Manifest,
+    desired: DesiredState,
+    observed: ObservedState,
+    diags: Diagnostics,
+    *,
+    prune: bool,
+    hold: frozenset[str] = frozenset(),
 ) -> list[Change]:
-    """Changes (unordered, without dependencies) that make ``observed`` match ``desired``."""
+    """Changes (unordered, without dependencies) that make ``observed`` match ``desired``.
+
+    ``hold`` are keys of accounts that must not be pruned whatever the diff sees on them: accounts
+    hosting resources hidden from the diff (a migrating tenant's old generation on a stamp account).
+    """
     differ = _Differ(manifest, observed, diags)
     changes: list[Change] = []
     for item in desired.items:
@@ -316,4 +331,4 @@ def diff(
                 )
             )
     taken = {c.address for c in changes} | {g.address for g in groups}
-    return groups + changes + differ.orphans(prune=prune, taken=taken)
+    return groups + changes + differ.orphans(prune=prune, taken=taken, hold=hold)

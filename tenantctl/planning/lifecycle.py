@@ -58,7 +58,7 @@ def _restorable(manifest: Manifest, d: DeletedAccount, account: Account) -> bool
 
 
 def _soft_deleted(
-    manifest: Manifest, change: Change, account: Account, d: DeletedAccount, purge: bool, diags: Diagnostics
+    manifest: Manifest, change: Change, account: Account, d: DeletedAccount, *, purge: bool, diags: Diagnostics
 ) -> list[Change]:
     if purge and _purgeable(manifest, d):
         purge_change = Change(
@@ -141,7 +141,7 @@ def apply_lifecycle(
         if change.action is Action.CREATE and isinstance(after, Account):
             d = _in_the_way(observed, after)
             if d is not None:
-                out.extend(_soft_deleted(manifest, change, after, d, purge, diags))
+                out.extend(_soft_deleted(manifest, change, after, d, purge=purge, diags=diags))
                 continue
             check = observed.subdomains.get(after.custom_subdomain or "")
             if check is not None and not check.available:

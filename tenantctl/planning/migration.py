@@ -43,6 +43,7 @@ from tenantctl.resources import Account, Blocklist, Deployment, RaiPolicy
 __all__ = [
     "RETIRE_PENDING",
     "OldGeneration",
+    "hosting_accounts",
     "old_generations",
     "retire_changes",
     "split_observed",
@@ -110,6 +111,16 @@ def old_generations(manifest: Manifest, observed: ObservedState) -> dict[str, Ol
             (*(previous.children if previous else ()), *children.get((tenant_id, was), ())),
         )
     return out
+
+
+def hosting_accounts(old: Mapping[str, OldGeneration]) -> frozenset[str]:
+    """Keys of accounts, not themselves old, that host old-generation resources (e.g. a stamp account).
+
+    The diff never sees those resources (:func:`split_observed`), so it must be told not to prune
+    their account: deleting it would take the old generation along before ``--retire``.
+    """
+    owned = {a.ref.key for g in old.values() for a in g.accounts}
+    return frozenset(c.account.key for g in old.values() for c in g.children) - owned
 
 
 def split_observed(observed: ObservedState, old: Mapping[str, OldGeneration]) -> ObservedState:
@@ -181,6 +192,18 @@ def target_ready(manifest: Manifest, desired: DesiredState, observed: ObservedSt
     return True
 
 
+def _only_generation(observed: ObservedState, generation: OldGeneration, account: Account) -> bool:
+    """Whether everything Azure shows on ``account`` belongs to ``generation``."""
+    mine = {(c.account.key, type(c).__name__, c.name.lower()) for c in generation.children}
+    key = account.ref.key
+    found: list[Child] = [
+        *observed.deployments.get(key, ()),
+        *observed.rai_policies.get(key, ()),
+        *observed.blocklists.get(key, ()),
+    ]
+    return all((key, type(c).__name__, c.name.lower()) in mine for c in found)
+
+
 def _kind(resource: Account | Child) -> ResourceKind:
     if isinstance(resource, Account):
         return ResourceKind.ACCOUNT
@@ -227,20 +250,35 @@ def retire_changes(
         doomed = retire and ready
         # Children first, then their accounts: Azure refuses nothing here, but a reader expects it.
         ordered: list[Account | Child] = [*generation.children, *generation.accounts]
-        owned = {a.ref.key for a in generation.accounts}
+        # Deleting an account deletes everything on it: only an old account that holds nothing but
+        # this generation goes whole; one that also holds anything else (not ours, another tenant's)
+        # is kept, and only the generation's own resources on it are retired.
+        owned = {a.ref.key for a in generation.accounts if _only_generation(observed, generation, a)}
         for resource in ordered:
             if not isinstance(resource, Account) and resource.account.key in owned and doomed:
                 continue  # deleting the old account takes its deployments and filters with it
             ref = resource.ref if isinstance(resource, Account) else resource.account
+            shared = isinstance(resource, Account) and resource.ref.key not in owned
+            if doomed and shared:
+                diags.warning(
+                    "retired-account-kept",
+                    f"{_old_address(generation, resource)} still holds resources that are not {tenant_id}'s old "
+                    "generation: the account is not deleted, only the old generation's resources on it",
+                    detail="delete or move what else is on it, then plan --retire again",
+                    tenant=tenant_id,
+                )
+            retired = doomed and not shared
             out.append(
                 Change(
                     _old_address(generation, resource),
                     _kind(resource),
-                    Action.DELETE if doomed else Action.NOOP,
+                    Action.DELETE if retired else Action.NOOP,
                     resource,
-                    None if doomed else resource,
+                    None if retired else resource,
                     reason=(
                         f"retired: {tenant_id} moved from {generation.isolation} to {to} and its new resources are live"
+                        if retired
+                        else "kept: it holds resources that are not the old generation's"
                         if doomed
                         else RETIRE_PENDING
                     ),

@@ -19,7 +19,7 @@ from tenantctl.observed import ObservedState
 from tenantctl.planning.diff import diff
 from tenantctl.planning.fingerprint import fingerprint
 from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
-from tenantctl.planning.migration import old_generations, retire_changes, split_observed
+from tenantctl.planning.migration import hosting_accounts, old_generations, retire_changes, split_observed
 from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import place
@@ -87,7 +87,7 @@ def make_plan(
     diags.extend(placement.diagnostics)
     desired = desired_state(manifest, placement_hints=placement.hints)
     old = old_generations(manifest, observed)
-    changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune)
+    changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old))
     changes = apply_lifecycle(manifest, observed, changes, diags, purge_deleted=purge_deleted)
     changes += retire_changes(manifest, desired, observed, old, diags, retire=retire)
     if purge_deleted:

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 from tenantctl import naming
 from tenantctl.desired import TAG_PROTECTED
-from tenantctl.planning.model import Action, Plan, Resource
+from tenantctl.observed import ObservedState
+from tenantctl.planning.model import Action, Change, Plan, Resource, ResourceKind
 from tenantctl.resources import DeletedAccount
 
 from .strategies import MANIFEST_NAME
@@ -44,6 +45,7 @@ def assert_safe(
     purge_deleted: bool,
     migrating: Iterable[str] = (),
     foreign: Iterable[tuple[str, str, str]] = (),
+    observed: ObservedState | None = None,
 ) -> None:
     """The safety invariants of the brief, one assertion each (messages name the change)."""
     migrating = set(migrating)
@@ -63,14 +65,47 @@ def assert_safe(
         # protected tenant's *old generation* (migration.py: protection guards the tenant, whose new
         # resources are live by then).
         retirement = retire and c.phase == 3 and c.tenant in migrating
-        if c.action in (Action.DELETE, Action.PURGE) and before is not None:
-            if before.tags.get(TAG_PROTECTED) == "true":
-                assert retirement, f"{c.address}: {c.action.value} of a protected resource ({c.reason})"
+        if (
+            c.action in (Action.DELETE, Action.PURGE)
+            and before is not None
+            and before.tags.get(TAG_PROTECTED) == "true"
+        ):
+            assert retirement, f"{c.address}: {c.action.value} of a protected resource ({c.reason})"
         if c.action is Action.DELETE:
             assert prune or retirement, f"{c.address}: delete without --prune ({c.reason})"
         if c.action is Action.PURGE:
             assert purge_deleted, f"{c.address}: purge without --purge-deleted ({c.reason})"
+        # An account REPLACE always blocks the plan (account-replace-needs-purge): never applied.
+        doomed = (Action.DELETE,) if plan.is_blocked else (Action.DELETE, Action.REPLACE)
+        if observed is not None and c.kind is ResourceKind.ACCOUNT and c.action in doomed:
+            _account_may_go(plan, c, observed, retirement)
         if c.action.is_change:
             for r in (c.before, c.after):
                 if r is not None:
                     assert identity(r) not in foreign, f"{c.address}: {c.action.value} touches a foreign {identity(r)}"
+
+
+def _account_may_go(plan: Plan, change: Change, observed: ObservedState, retirement: bool) -> None:
+    """Deleting an account deletes everything on it: all of it must be ours, unprotected and not kept."""
+    assert change.account is not None
+    key = change.account.key
+    kept = {
+        c.address
+        for c in plan.changes
+        if c.account is not None
+        and c.account.key == key
+        and c.action in (Action.NOOP, Action.UPDATE)
+        and c.kind is not ResourceKind.ACCOUNT
+    }
+    assert change.action is Action.REPLACE or not kept, f"{change.address}: deleted while the plan keeps {kept}"
+    children = (
+        *observed.deployments.get(key, ()),
+        *observed.rai_policies.get(key, ()),
+        *observed.blocklists.get(key, ()),
+    )
+    for child in children:
+        assert _ours(child), f"{change.address}: {change.action.value} takes along {child.name!r}, not ours"
+        if child.tags.get(TAG_PROTECTED) == "true":
+            assert retirement or change.action is Action.REPLACE, (
+                f"{change.address}: {change.action.value} takes along protected {child.name!r}"
+            )

@@ -91,7 +91,7 @@ def content_filter(draw: st.DrawFn) -> dict[str, object]:
 
 
 @st.composite
-def manifests(draw: st.DrawFn) -> str:
+def manifests(draw: st.DrawFn) -> str:  # noqa: PLR0912 - one branch per optional manifest key
     """TOML text of a manifest (not necessarily valid: the caller filters with parse_manifest)."""
     lines = ["schema = 1", "", "[provider]"]
     provider_location = draw(st.sampled_from(REGIONS))
@@ -174,7 +174,8 @@ def manifests(draw: st.DrawFn) -> str:
             if isolation == "shared":
                 lines.append(f"tpm = {draw(st.sampled_from([1000, 10000, 50000]))}")
                 if draw(st.booleans()):
-                    lines.append(f"shared_deployments = {q(draw(st.lists(st.sampled_from(stamp_shared[stamp]), unique=True, min_size=1)))}")
+                    covered = draw(st.lists(st.sampled_from(stamp_shared[stamp]), unique=True, min_size=1))
+                    lines.append(f"shared_deployments = {q(covered)}")
         if isolation == "tenant-provided":
             lines.append('directory = "33333333-3333-3333-3333-333333333333"')
             lines.append(
@@ -182,7 +183,8 @@ def manifests(draw: st.DrawFn) -> str:
                 f'Microsoft.CognitiveServices/accounts/{tenant}-aoai"'
             )
             if draw(st.booleans()):
-                lines.append(f"expect_deployments = {q(draw(st.lists(st.sampled_from(['gpt-4o', 'chat']), unique=True)))}")
+                expected = draw(st.lists(st.sampled_from(["gpt-4o", "chat"]), unique=True))
+                lines.append(f"expect_deployments = {q(expected)}")
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, RaiPolicy
 from tests.planning.simulate import applied
 
 from .conftest import load, props
-from .invariants import assert_safe, describe, identity
+from .invariants import assert_safe, identity
 from .strategies import (
     MANIFEST_NAME,
     NAMES,
@@ -45,7 +45,7 @@ Foreign = tuple[ObservedState, frozenset[tuple[str, str, str]]]
 
 
 @st.composite
-def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:
+def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:  # noqa: PLR0912 - one branch per kind
     """``state`` plus resources that are not ours, and their identities."""
     accounts = dict(state.accounts)
     foreign_accounts = dict(state.foreign_accounts)
@@ -130,7 +130,15 @@ def _check(
     purge_ok = purge or manifest.provider.purge_deleted
     for prune in (False, True):
         plan = make_plan(manifest, state, prune=prune, retire=retire, purge_deleted=purge)
-        assert_safe(plan, prune=prune, retire=retire, purge_deleted=purge_ok, migrating=migrating, foreign=marks)
+        assert_safe(
+            plan,
+            prune=prune,
+            retire=retire,
+            purge_deleted=purge_ok,
+            migrating=migrating,
+            foreign=marks,
+            observed=state,
+        )
 
 
 def _apply(manifest: Manifest, state: ObservedState, **flags: bool) -> ObservedState:
@@ -168,5 +176,4 @@ def test_foreign_resources_are_never_touched_from_an_empty_start(data: st.DataOb
     state, marks = data.draw(with_foreign(ObservedState()), label="foreign")
     _check(manifest, state, marks, retire=True, purge=True)
     plan = make_plan(manifest, state, prune=True, purge_deleted=True)
-    assert_safe(plan, prune=True, retire=False, purge_deleted=True, foreign=marks)
-
+    assert_safe(plan, prune=True, retire=False, purge_deleted=True, foreign=marks, observed=state)
