@@ -283,7 +283,9 @@ class _Run:
                 return True
             break
         assert error is not None
-        self._done(change, OutcomeStatus.FAILED, progress, error=error)
+        # The create half of a replace failed: its delete half already removed the resource.
+        gone = "the old one is already deleted; " if step.part is Part.CREATE else ""
+        self._done(change, OutcomeStatus.FAILED, progress, error=error, prefix=gone)
         return False
 
     def _done(
@@ -294,8 +296,10 @@ class _Run:
         *,
         result: object | None = None,
         error: Exception | None = None,
+        prefix: str = "",
     ) -> None:
         code, message, hint = _describe(error) if error is not None else (None, "", "")
+        message = prefix + message
         outcome = ChangeOutcome(
             change.address,
             status,

@@ -109,3 +109,27 @@ def test_a_replace_stopped_between_its_delete_and_its_create_is_reported_failed_
     # and a re-run converges
     assert apply_plan(plan_of([swap]), cloud).status is ApplyStatus.SUCCESS
     assert cloud_differences(cloud, [account, replace(swap, action=Action.CREATE)]) == []
+
+
+def test_a_replace_whose_create_fails_says_the_old_resource_is_already_deleted(
+    cloud: AzureCloud, subscription: str, group: str
+) -> None:
+    rg = group_change(subscription, group)
+    account, deployment = tenant_changes(subscription, group, "swap2", [5], group_address=rg.address)
+    assert apply_plan(plan_of([rg, account, deployment]), cloud).status is ApplyStatus.SUCCESS
+    assert isinstance(deployment.after, Deployment)
+    swap = Change(
+        deployment.address,
+        ResourceKind.DEPLOYMENT,
+        Action.REPLACE,
+        deployment.after,
+        replace(deployment.after, sku="Standard", capacity=10**9),  # Azure refuses this capacity
+        tenant="swap2",
+        account=deployment.account,
+    )
+
+    outcome = apply_plan(plan_of([swap]), cloud).outcome(swap.address)
+
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.message.startswith("the old one is already deleted; ")
+    assert cloud.list_deployments(account.account) == []  # type: ignore[arg-type]
