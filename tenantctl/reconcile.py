@@ -128,33 +128,61 @@ def write_saved_plan(path: Path, run: PlanRun, manifest_path: Path) -> None:
     write_atomically(path, json.dumps(document, indent=2, default=str) + "\n")
 
 
+SAVED_PLAN_MAX_BYTES = 512 * 1024 * 1024  # a plan of 10,000 tenants is far smaller
+
+
 def read_saved_plan(path: Path) -> tuple[Plan, PlanOptions]:
     """Read ``apply --plan``; a clear UsageError for anything that is not a saved plan."""
+    from tenantctl.manifest.load import read_manifest_bytes
     from tenantctl.planning import plan_from_json
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_manifest_bytes(path, limit=SAVED_PLAN_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"saved plan {path} does not exist", code="no-such-plan") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not a readable saved plan: {exc}", code="bad-plan") from None
-    if not isinstance(document, dict) or document.get("tenantctl_saved_plan") != SAVED_PLAN_VERSION:
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a saved plan: it is not UTF-8 JSON text", code="bad-plan") from None
+    except json.JSONDecodeError as exc:
         raise UsageError(
-            f"{path} is not a tenantctl saved plan (version {SAVED_PLAN_VERSION})",
+            f"{path} is not a saved plan: not JSON ({exc.msg} at line {exc.lineno})",
+            code="bad-plan",
+            hint="Create one with `tenantctl plan --out plan.json`.",
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read saved plan {path}: {exc.strerror or exc}", code="bad-plan") from None
+    except ValueError as exc:  # a directory, or endless (/dev/zero)
+        raise UsageError(f"cannot read saved plan {path}: {exc}", code="bad-plan") from None
+    version = document.get("tenantctl_saved_plan") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or version is None:
+        raise UsageError(
+            f"{path} is not a tenantctl saved plan",
             code="bad-plan",
             hint="Create one with `tenantctl plan --out plan.json`.",
         )
-    raw_options = document.get("options") or {}
-    options = PlanOptions(
-        prune=bool(raw_options.get("prune", False)),
-        purge_deleted=bool(raw_options.get("purge_deleted", False)),
-        tenants=tuple(raw_options.get("tenants") or ()),
-        retire=bool(raw_options.get("retire", False)),
-    )
+    if version != SAVED_PLAN_VERSION:
+        raise UsageError(
+            f"{path} is a saved plan of version {version!r}; this tenantctl applies version {SAVED_PLAN_VERSION}",
+            code="bad-plan",
+            hint="Make the plan again with this tenantctl: `tenantctl plan --out plan.json`.",
+        )
     try:
+        raw_options = document.get("options") or {}
+        tenants = raw_options.get("tenants") or ()
+        if isinstance(tenants, str) or not all(isinstance(t, str) for t in tenants):
+            raise TypeError("options.tenants is not a list of tenant ids")
+        options = PlanOptions(
+            prune=bool(raw_options.get("prune", False)),
+            purge_deleted=bool(raw_options.get("purge_deleted", False)),
+            tenants=tuple(tenants),
+            retire=bool(raw_options.get("retire", False)),
+        )
         plan = plan_from_json(document["plan"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{path} holds a damaged plan: {exc}", code="bad-plan") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(
+            f"{path} holds a damaged plan: {type(exc).__name__}: {exc}",
+            code="bad-plan",
+            hint="Make the plan again: `tenantctl plan --out plan.json`.",
+        ) from None
     return plan, options
 
 

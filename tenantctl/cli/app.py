@@ -6,6 +6,8 @@ fast (no Azure SDK, no pydantic at start-up).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -49,7 +51,8 @@ def _root(
 ) -> None:
     """Declarative tenant lifecycle manager for SaaS providers serving tenants from Azure OpenAI.
 
-    Exit codes: 0 success; 1 error; 2 plan --detailed-exitcode found changes; 3 apply was partial.
+    Exit codes: 0 success; 1 error (a bad option too); 2 plan --detailed-exitcode found changes;
+    3 apply was partial; 130 interrupted.
     Every command takes -f/--manifest, -o/--output human|json and -v; cloud commands take --emulator.
     """
 
@@ -64,4 +67,56 @@ byo_commands.register(app)
 
 
 def main() -> None:
-    app()
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run tenantctl on ``argv`` and return the exit code.
+
+    Click exits 2 on a usage error (unknown option, ``--parallelism 0``, ``-o yaml`` ...), but 2 is
+    tenantctl's "plan has changes": a pipeline running ``plan --detailed-exitcode`` with a typo
+    would read "there are changes". Usage errors therefore exit 1 like every other error, and with
+    ``-o json`` they still print the one JSON envelope scripts parse.
+    """
+    args = list(argv)
+    try:
+        result = app(args=args, prog_name="tenantctl", standalone_mode=False)
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        return 1
+    except Exception as exc:
+        # Typer vendors its own click: recognise its exceptions by their base class's name.
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        if "ClickException" not in names:
+            raise
+        if _wants_json(args) and "NoArgsIsHelpError" not in names:
+            _usage_envelope(exc)
+        else:
+            exc.show()  # type: ignore[attr-defined]
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def _wants_json(args: list[str]) -> bool:
+    """``-o json`` / ``-ojson`` / ``--output json`` / ``--output=json`` anywhere before ``--``."""
+    for n, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("-o", "--output") and n + 1 < len(args) and args[n + 1] == "json":
+            return True
+        if arg in ("-ojson", "--output=json"):
+            return True
+    return False
+
+
+def _usage_envelope(exc: Exception) -> None:
+    from tenantctl.diagnostics import Diagnostic, Severity
+    from tenantctl.render.envelope import Status, envelope, print_envelope
+
+    ctx = getattr(exc, "ctx", None)
+    path = str(getattr(ctx, "command_path", "") or "tenantctl")
+    command = path.partition(" ")[2] or "tenantctl"
+    format_message = getattr(exc, "format_message", None)
+    summary = format_message() if callable(format_message) else str(exc)
+    diagnostic = Diagnostic(Severity.ERROR, "usage", str(summary), detail=f"See `{path} -h` for the options.")
+    print_envelope(envelope(command, Status.ERROR, 1, None, [diagnostic]))

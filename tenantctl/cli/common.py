@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -20,9 +21,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from tenantctl.diagnostics import Diagnostic, Diagnostics
-from tenantctl.errors import ExitCode, InvalidManifestError, TenantctlError
+from tenantctl.errors import ExitCode, InvalidManifestError, TenantctlError, UsageError
 
 __all__ = [
+    "INTERRUPTED",
     "EmulatorOpt",
     "Globals",
     "ManifestOpt",
@@ -31,7 +33,10 @@ __all__ = [
     "OutputOpt",
     "VerboseOpt",
     "run_command",
+    "writing",
 ]
+
+INTERRUPTED = 130  # Ctrl-C (SIGINT), the shell's convention: 128 + signal number
 
 
 class Output(str, Enum):
@@ -78,6 +83,7 @@ class Outcome:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     exit_code: int = ExitCode.SUCCESS
     status: str | None = None  # derived from exit_code when None
+    rendered: bool = False  # the command printed its own output already (a long-running server)
 
 
 def _status_for(exit_code: int) -> str:
@@ -102,8 +108,25 @@ def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) ->
             exit_code=ExitCode.ERROR,
         )
     except KeyboardInterrupt:
-        err_console().print("[error]interrupted[/error]")
-        raise typer.Exit(130) from None
+        # Scripts still get their one envelope; people get one line. Nothing was half-written: the
+        # manifest is only ever replaced atomically, and every Azure write is an idempotent PUT.
+        outcome = Outcome(
+            diagnostics=Diagnostics(
+                [
+                    Diagnostic.from_error(
+                        TenantctlError(
+                            "interrupted",
+                            code="interrupted",
+                            hint="Nothing is lost: run the command again (apply converges from where it stopped).",
+                        )
+                    )
+                ]
+            ),
+            exit_code=INTERRUPTED,
+        )
+        if not globals_.json:
+            err_console().print("[error]interrupted[/error]")
+            raise typer.Exit(INTERRUPTED) from None
     except Exception as exc:  # the boundary: never a traceback unless asked for
         if globals_.verbose:
             traceback.print_exc()
@@ -125,6 +148,9 @@ def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) ->
 def _render(command: str, globals_: Globals, outcome: Outcome) -> None:
     from tenantctl.render.console import err_console
 
+    if outcome.rendered:
+        return
+
     if globals_.json:
         from tenantctl.render.envelope import Status, envelope, print_envelope
 
@@ -137,6 +163,21 @@ def _render(command: str, globals_: Globals, outcome: Outcome) -> None:
         from tenantctl.render.diagnostics import print_diagnostics
 
         print_diagnostics(err_console(), outcome.diagnostics)
+
+
+@contextmanager
+def writing(path: Path, what: str) -> Iterator[None]:
+    """Turn a failed write of ``path`` (missing directory, a directory in the way, read-only ...) into
+    a clear error that names the file, instead of an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"cannot write {what} {path}: {reason}",
+            code="write-failed",
+            hint="Check that the directory exists and is writable, and that the path is not a directory.",
+        ) from None
 
 
 def stdin_is_interactive() -> bool:

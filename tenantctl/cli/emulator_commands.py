@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tenantctl.cli.common import Globals, OutputOpt, VerboseOpt
+from tenantctl.cli.common import Globals, Outcome, OutputOpt, VerboseOpt, run_command
 
 __all__ = ["register"]
 
@@ -22,15 +22,22 @@ def register(app: typer.Typer) -> None:
 
 @emulator_app.command("serve")
 def serve(
-    port: Annotated[int, typer.Option(help="Port to listen on (0 = any free port).")] = 8443,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0 = any free port).")] = 8443,
     host: Annotated[str, typer.Option(help="Address to bind; keep it on loopback.")] = "127.0.0.1",
     state: Annotated[
         Path, typer.Option(help="State directory (SQLite database, CA, keys); reused across restarts.")
     ] = Path(".tenantctl/emulator"),
-    latency_ms: Annotated[float, typer.Option(help="Latency added to every ARM request.")] = 0.0,
-    lro_seconds: Annotated[float, typer.Option(help="How long account and deployment writes stay in progress.")] = 1.0,
+    latency_ms: Annotated[float, typer.Option(min=0, help="Latency added to every ARM request.")] = 0.0,
+    lro_seconds: Annotated[
+        float, typer.Option(min=0, help="How long account and deployment writes stay in progress.")
+    ] = 1.0,
     fault_rate: Annotated[
-        float, typer.Option(help="Share of write requests answered with an injected fault (429, 500, dropped).")
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Share of write requests answered with an injected fault (429, 500, dropped).",
+        ),
     ] = 0.0,
     throttle: Annotated[bool, typer.Option(help="ARM token-bucket throttling (429 + Retry-After).")] = False,
     output: OutputOpt = Globals.output,
@@ -56,4 +63,32 @@ def serve(
 
         print_connection_info(info)
 
-    run_server(state_dir=state.resolve(), settings=settings, host=host, port=port, on_ready=on_ready, faults=faults)
+    g = Globals(output=output, verbose=verbose)
+    started: list[bool] = []
+
+    def announce(info: dict[str, Any]) -> None:
+        started.append(True)
+        on_ready(info)
+
+    def body() -> Outcome:
+        import sqlite3
+
+        from tenantctl.errors import UsageError
+
+        try:
+            run_server(
+                state_dir=state.resolve(), settings=settings, host=host, port=port, on_ready=announce, faults=faults
+            )
+        except (OSError, sqlite3.DatabaseError, ValueError) as exc:
+            if started:
+                raise
+            reason = getattr(exc, "strerror", None) or str(exc).split(". See ")[0]
+            raise UsageError(
+                f"cannot start the emulator on {host}:{port} with state {state}: {type(exc).__name__}: {reason}",
+                code="emulator-start",
+                hint="Choose a free --port (0 = any), a local --host, and a writable --state directory; "
+                "a damaged state directory can be moved aside (it holds only the emulator's cloud).",
+            ) from None
+        return Outcome(rendered=True)  # the connection info was printed when the server came up
+
+    run_command("emulator serve", g, body)

@@ -102,7 +102,9 @@ def _print_table(document: dict[str, Any]) -> None:
     from tenantctl.render.console import out_console
 
     console = out_console()
-    console.print(f"Routing for manifest {document['manifest']} ({document['source']}):")
+    console.print(escape(f"Routing for manifest {document['manifest']} ({document['source']}):"))
+    if not document["tenants"]:
+        console.print("  (no tenants in the manifest)")
     for tenant, e in document["tenants"].items():
         models = ", ".join(f"{k}→{v}" for k, v in e["deployments"].items()) or "-"
         ready = {True: "ready", False: "NOT READY", None: "unchecked"}[e["ready"]]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tenantctl.cli.common import Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+from tenantctl.cli.common import Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command, writing
 from tenantctl.errors import ExitCode, UsageError
 
 __all__ = ["register"]
@@ -89,7 +89,8 @@ def init(
                 code="exists",
                 hint="Choose another path with -f, or edit the existing file.",
             )
-        write_atomically(manifest, starter_manifest_text())
+        with writing(manifest, "manifest"):
+            write_atomically(manifest, starter_manifest_text())
 
         def human() -> None:
             from tenantctl.render.console import out_console
@@ -119,7 +120,8 @@ def schema(
         if output_file is not None:
             from tenantctl.manifest.edit import write_atomically
 
-            write_atomically(output_file, text)
+            with writing(output_file, "the JSON Schema to"):
+                write_atomically(output_file, text)
 
         def human() -> None:
             if output_file is None:

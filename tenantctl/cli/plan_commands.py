@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from tenantctl.cli.common import (
     OutputOpt,
     VerboseOpt,
     run_command,
+    writing,
 )
 from tenantctl.errors import ExitCode, UsageError
 
@@ -80,7 +82,8 @@ def plan(
             run = make_plan_run(loaded, session, options, warnings)
         result = run.plan
         if out is not None and not result.is_blocked:
-            write_saved_plan(out, run, manifest)
+            with writing(out, "the saved plan"):
+                write_saved_plan(out, run, manifest)
         if result.is_blocked:
             code = ExitCode.ERROR
         elif detailed_exitcode and result.has_changes:
@@ -96,7 +99,9 @@ def plan(
             if out is not None and not result.is_blocked:
                 out_console().print(f"\nSaved the plan to {out}; apply it with `tenantctl apply --plan {out}`.")
 
-        return Outcome(data=plan_to_json(result), human=human, diagnostics=warnings, exit_code=code)
+        return Outcome(
+            data=plan_to_json(result), human=human, diagnostics=_with_plan_errors(warnings, result, g), exit_code=code
+        )
 
     run_command("plan", g, body)
 
@@ -118,7 +123,7 @@ def apply(
         int, typer.Option(min=1, max=64, help="Accounts written in parallel (one write at a time per account).")
     ] = 10,
     lock_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for another apply's lock (0 = fail at once).")
+        float, typer.Option(min=0, help="Seconds to wait for another apply's lock (0 = fail at once).")
     ] = 0.0,
 ) -> None:
     """Make Azure match the manifest: plan, confirm, then apply under the lock."""
@@ -150,17 +155,25 @@ def apply(
                 code="needs-approval",
                 hint="Review `tenantctl plan` and re-run with --auto-approve (pipelines must say so explicitly).",
             )
-        with (
-            acquire_lock(lock_settings(loaded, manifest), holder=default_holder(), timeout=lock_timeout),
-            open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session,
-        ):
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(
+                    acquire_lock(lock_settings(loaded, manifest), holder=default_holder(), timeout=lock_timeout)
+                )
+            except OSError as exc:  # the lock file cannot be created: its directory is a file, read-only ...
+                raise UsageError(
+                    f"cannot take the apply lock {exc.filename or ''}: {exc.strerror or exc}",
+                    code="lock-file",
+                    hint="The lock lives in .tenantctl/ beside the manifest; make that a writable directory.",
+                ) from None
+            session = stack.enter_context(open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)))
             run = make_plan_run(loaded, session, options, warnings)
             the_plan = run.plan
             if saved is not None:
                 check_not_stale(saved, the_plan)
                 the_plan = saved
             if the_plan.is_blocked:
-                return _blocked(the_plan, warnings)
+                return _blocked(the_plan, _with_plan_errors(warnings, the_plan, g))
             if not the_plan.has_changes:
                 return _nothing_to_do(the_plan, warnings)
             if not g.json:
@@ -182,6 +195,12 @@ def apply(
 
         from tenantctl.render.json_views import apply_result_to_json
 
+        if result.interrupted:
+            warnings.warning(
+                "interrupted",
+                "apply was interrupted (Ctrl-C): the writes in flight finished, the rest were skipped",
+                detail="Nothing is lost: run `tenantctl apply` again and it converges from where it stopped.",
+            )
         return Outcome(
             data=apply_result_to_json(result, the_plan),
             human=human,
@@ -191,6 +210,16 @@ def apply(
         )
 
     run_command("apply", g, body)
+
+
+def _with_plan_errors(warnings: Any, the_plan: Any, g: Globals) -> Any:
+    """For ``-o json``, what blocks the plan belongs in the envelope's diagnostics too (people see it in
+    the plan view; a pipeline reads ``diagnostics`` first and must not find it empty)."""
+    if not g.json:
+        return warnings
+    merged = type(warnings)(list(warnings))
+    merged.extend(d for d in the_plan.diagnostics if d not in list(warnings))
+    return merged
 
 
 def _confirm() -> bool:

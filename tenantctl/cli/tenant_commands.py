@@ -25,12 +25,13 @@ Grammar
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tenantctl.cli.common import Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+from tenantctl.cli.common import Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command, writing
 from tenantctl.errors import ExitCode, UsageError
 
 __all__ = ["parse_deployment", "parse_value", "register"]
@@ -97,13 +98,23 @@ def parse_deployment(raw: str) -> dict[str, Any]:
 
 
 def _read(path: Path) -> str:
+    from tenantctl.manifest.load import read_manifest_bytes
+
     try:
-        return path.read_text(encoding="utf-8")
+        return read_manifest_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise UsageError(
             f"manifest {path} does not exist", code="file-not-found", hint="Create one with `tenantctl init`."
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"manifest {path} is not UTF-8 text (byte {exc.start + 1})",
+            code="encoding",
+            hint="TOML files must be UTF-8; re-save the file as UTF-8.",
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read manifest {path}: {exc.strerror or exc}", code="file-unreadable") from None
+    except ValueError as exc:  # a directory, a named pipe, a device, too large
         raise UsageError(f"cannot read manifest {path}: {exc}", code="file-unreadable") from None
 
 
@@ -123,14 +134,16 @@ def _finish(command: str, g: Globals, tenant_id: str, text: str, result: Any, ve
     """Write the edited manifest (only if it changed) and describe the tenant afterwards."""
     from tenantctl.manifest.edit import tenant_text, write_atomically
 
+    diagnostics = _in_file(result.diagnostics, g.manifest)
     if result.text is None:
         return Outcome(
             data={"tenant": tenant_id, "changed": False, "toml": None},
-            diagnostics=result.diagnostics,
+            diagnostics=diagnostics,
             exit_code=ExitCode.ERROR,
         )
     if result.changed:
-        write_atomically(g.manifest, result.text)
+        with writing(g.manifest, "manifest"):
+            write_atomically(g.manifest, result.text)
     table = tenant_text(result.text, tenant_id)
 
     def human() -> None:
@@ -151,10 +164,17 @@ def _finish(command: str, g: Globals, tenant_id: str, text: str, result: Any, ve
                 + (", then `tenantctl apply --prune`." if verb == "Removed" else ", then `tenantctl apply`.")
             )
 
-    warnings = type(result.diagnostics)([d for d in result.diagnostics if not d.is_error])
+    warnings = type(diagnostics)([d for d in diagnostics if not d.is_error])
     return Outcome(
         data={"tenant": tenant_id, "changed": result.changed, "toml": table}, human=human, diagnostics=warnings
     )
+
+
+def _in_file(diagnostics: Any, manifest: Path) -> Any:
+    """The edit checks the new text under a placeholder name; report the file the user named."""
+    import dataclasses
+
+    return type(diagnostics)([dataclasses.replace(d, file=str(manifest)) for d in diagnostics])
 
 
 @tenant_app.command("add")
@@ -229,8 +249,8 @@ def _assignments(current: dict[str, Any], pairs: list[str], unset: list[str]) ->
                 code="bad-assignment",
                 hint="For example: tpm=30000, protected=false, deployments.chat.capacity=40.",
             )
-        out[key.strip()] = parse_value(raw.strip())
-    out.update({key: None for key in unset})
+        out[_checked_key(key.strip(), pair)] = parse_value(raw.strip())
+    out.update({_checked_key(key.strip(), f"--unset {key}"): None for key in unset})
     if "isolation" in out and isinstance(out["isolation"], str):
         from tenantctl.manifest.model import Isolation
         from tenantctl.manifest.semantics import _ALLOWED  # the one table of which keys each model uses
@@ -243,6 +263,20 @@ def _assignments(current: dict[str, Any], pairs: list[str], unset: list[str]) ->
             if key not in allowed and key not in out:
                 out[key] = None  # the old model's keys would make the new tenant invalid
     return _deployment_paths(current, out)
+
+
+_KEY_PART = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _checked_key(key: str, given: str) -> str:
+    """A dotted key of bare TOML names (``network.public_access``); ``a..b``, ``.x`` or ``a b`` are typos."""
+    if not all(_KEY_PART.fullmatch(part) for part in key.split(".")):
+        raise UsageError(
+            f"{given!r}: {key!r} is not a dotted key" if key else f"{given!r} has no key",
+            code="bad-assignment",
+            hint="Keys are names joined by single dots, e.g. tpm, network.public_access, deployments.chat.capacity.",
+        )
+    return key
 
 
 def _deployment_paths(current: dict[str, Any], assignments: dict[str, Any]) -> dict[str, Any]:
@@ -260,6 +294,13 @@ def _deployment_paths(current: dict[str, Any], assignments: dict[str, Any]) -> d
             )
         _, name, key = parts
         match = [d for d in deployments if d.get("name") == name]
+        if not match and not deployments:
+            raise UsageError(
+                f"the tenant has no deployments of its own to change {name!r} in (it uses the [defaults] ones)",
+                code="unknown-deployment",
+                hint="Give it its own array: deployments='[{ name = \"chat\", capacity = 10 }]' "
+                "(model, version and sku still come from [defaults]).",
+            )
         if not match:
             known = ", ".join(str(d.get("name")) for d in deployments) or "none"
             raise UsageError(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tenantctl.emulator import Emulator
     from tenantctl.manifest.model import Manifest
 
-__all__ = ["CloudSession", "open_cloud", "open_embedded_emulator", "open_session"]
+__all__ = ["CloudSession", "emulator_state_errors", "open_cloud", "open_embedded_emulator", "open_session"]
 
 
 @dataclass
@@ -91,14 +91,35 @@ def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> 
     """Start the emulator whose state lives in ``workdir/.tenantctl``; stop it on exit."""
     from tenantctl.emulator import Emulator
 
-    emulator = Emulator.embedded(workdir, _embedded_settings()).start()
+    state_dir = Path(workdir) / ".tenantctl" / "emulator"
+    with emulator_state_errors(state_dir):
+        emulator = Emulator.embedded(workdir, _embedded_settings()).start()
     try:
-        for subscription_id in sorted(set(subscriptions)):
-            emulator.add_subscription(subscription_id, emulator.home_directory)
-            emulator.assign_role(f"/subscriptions/{subscription_id}", emulator.provider.object_id, "Owner")
+        with emulator_state_errors(state_dir):
+            for subscription_id in sorted(set(subscriptions)):
+                emulator.add_subscription(subscription_id, emulator.home_directory)
+                emulator.assign_role(f"/subscriptions/{subscription_id}", emulator.provider.object_id, "Owner")
         yield emulator
     finally:
         emulator.stop()
+
+
+@contextmanager
+def emulator_state_errors(state_dir: Path) -> Iterator[None]:
+    """Starting the emulator on a state directory that is damaged (not SQLite, a bad CA file) or cannot
+    be created (a file in the way, read-only) is a clear error naming the directory, not a crash."""
+    import sqlite3
+
+    try:
+        yield
+    except (OSError, sqlite3.DatabaseError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).split(". See ")[0]
+        raise UsageError(
+            f"the emulator cannot use its state directory {state_dir}: {type(exc).__name__}: {reason}",
+            code="emulator-state",
+            hint=f"It holds only the local emulator's cloud: move {state_dir} aside (or delete it) to start "
+            "with an empty emulator, and make sure its parent is a writable directory.",
+        ) from None
 
 
 @contextmanager

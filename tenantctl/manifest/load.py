@@ -8,7 +8,9 @@ than tomlkit, which is kept for edits that must preserve comments).
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,16 +42,38 @@ class LoadResult:
     diagnostics: Diagnostics
 
 
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # 10,000 tenants take about 2 MB
+
+
+def read_manifest_bytes(path: Path, limit: int = MAX_MANIFEST_BYTES) -> bytes:
+    """The bytes of a manifest file, at most ``limit`` of them; ``ValueError`` for a directory or for
+    more than ``limit`` bytes (a device such as /dev/zero never ends). Pipes (``-f /dev/stdin``,
+    ``-f <(...)``) are read like files."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise ValueError("it is a directory, not a file")
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            raise ValueError(f"it is {info.st_size:,} bytes; at most {limit:,} are read")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"it is larger than {limit:,} bytes, the most that is read")
+    return data
+
+
 def load_manifest(path: Path) -> LoadResult:
     """Read and check the manifest at ``path``; never raises."""
     file = str(path)
     report = Reporter("", file)
     try:
-        data = Path(path).read_bytes()
+        data = read_manifest_bytes(Path(path))
     except FileNotFoundError:
         report.error("file-not-found", f"manifest {file} does not exist", detail="Create one with `tenantctl init`.")
         return LoadResult(None, report.diagnostics)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        report.error("file-unreadable", f"cannot read manifest {file}: {exc.strerror or exc}")
+        return LoadResult(None, report.diagnostics)
+    except ValueError as exc:
         report.error("file-unreadable", f"cannot read manifest {file}: {exc}")
         return LoadResult(None, report.diagnostics)
     try:

@@ -44,11 +44,13 @@ def _width() -> int | None:
     return _PIPE_WIDTH
 
 
+# emoji=False: text from users (a deployment spec "chat=a:b:c", a tenant's display name) is printed as
+# written; rich would otherwise turn ":b:" into an emoji even inside escaped markup.
 def out_console() -> Console:
     """Standard output; results go here."""
-    return Console(theme=THEME, no_color=_no_color(), highlight=False, soft_wrap=True, width=_width())
+    return Console(theme=THEME, no_color=_no_color(), highlight=False, soft_wrap=True, width=_width(), emoji=False)
 
 
 def err_console() -> Console:
     """Standard error; progress and diagnostics of a failed command go here."""
-    return Console(theme=THEME, no_color=_no_color(), highlight=False, stderr=True, soft_wrap=True)
+    return Console(theme=THEME, no_color=_no_color(), highlight=False, stderr=True, soft_wrap=True, emoji=False)

@@ -19,6 +19,8 @@ def apply_result_to_json(result: ApplyResult, plan: Plan) -> dict[str, Any]:
         "fingerprint": plan.fingerprint,
         "counts": {status.value: n for status, n in result.counts.items()},
         "prune_skipped": result.prune_skipped,
+        "interrupted": result.interrupted,
+        "stopped": result.stopped,
         "outcomes": [
             {
                 "address": o.address,

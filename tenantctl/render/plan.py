@@ -53,7 +53,8 @@ def print_apply_result(result: ApplyResult) -> None:
     console = out_console()
     counts = result.counts
     ok, failed, skipped = counts[OutcomeStatus.OK], counts[OutcomeStatus.FAILED], counts[OutcomeStatus.SKIPPED]
-    style = "success" if failed == 0 else ("warning" if ok else "error")
+    cut_short = result.interrupted or result.stopped is not None
+    style = "success" if failed == 0 and not cut_short else ("warning" if ok else "error")
     console.print(
         f"[{style}]Apply {result.status.value}:[/{style}] {ok} done, {failed} failed, {skipped} skipped "
         f"in {result.duration:.1f}s."
@@ -70,3 +71,5 @@ def print_apply_result(result: ApplyResult) -> None:
         console.print(f"[warning]{escape(result.prune_skipped)}[/warning]")
     if failed:
         console.print("Re-run `tenantctl apply` after fixing the failures: it converges from where it stopped.")
+    elif cut_short:
+        console.print("Re-run `tenantctl apply` to make the skipped changes: it converges from where it stopped.")

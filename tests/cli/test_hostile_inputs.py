@@ -1,0 +1,294 @@
+"""A hostile user of every command: bad files, bad options, bad state, Ctrl-C.
+
+The promise under test: a clear error naming what and where, never a traceback, the documented
+exit code, with ``-o json`` exactly one envelope on stdout, and the manifest never damaged.
+Usage errors go through :func:`tenantctl.cli.app.run` (what the ``tenantctl`` script runs), the rest
+through typer's CliRunner.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenantctl.cli.app import run
+from tests.cli.conftest import EXAMPLES, envelope_of
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory (the emulator's state and the apply lock live in .tenantctl/ of it)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")
+    (tmp_path / "t.toml").write_text((EXAMPLES / "minimal.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    return tmp_path
+
+
+def _only_envelope(stdout: str) -> dict[str, Any]:
+    document = json.loads(stdout)  # the whole of stdout is one JSON document
+    assert set(document) == {"tenantctl", "command", "status", "exit_code", "data", "diagnostics"}
+    return dict(document)
+
+
+def _codes(document: dict[str, Any]) -> list[str]:
+    return [d["code"] for d in document["diagnostics"]]
+
+
+# --- usage errors: exit 1, never 2 (2 means "plan has changes"), and an envelope under -o json -----
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--detailed-exitcode", "--bogus"],
+        ["plan", "-o", "yaml"],
+        ["apply", "--parallelism", "0"],
+        ["apply", "--lock-timeout", "-5", "--auto-approve"],
+        ["export", "routing", "--format", "xml"],
+        ["emulator", "serve", "--port", "70000"],
+        ["emulator", "serve", "--fault-rate", "7"],
+        ["nosuchcommand"],
+        [],
+    ],
+)
+def test_usage_errors_exit_1_not_the_changes_code(
+    argv: list[str], workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "mentions"),
+    [
+        (["apply", "--parallelism", "0", "-o", "json"], "apply", "--parallelism"),
+        (["plan", "--output=json", "--nope"], "plan", "--nope"),
+        (["tenant", "set", "-ojson"], "tenant set", "ID"),
+        (["export", "routing", "--format", "xml", "-o", "json"], "export routing", "xml"),
+    ],
+)
+def test_usage_errors_under_json_print_one_envelope(
+    argv: list[str], command: str, mentions: str, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(argv) == 1
+    document = _only_envelope(capsys.readouterr().out)
+    assert (document["command"], document["status"], document["exit_code"]) == (command, "error", 1)
+    assert _codes(document) == ["usage"]
+    assert mentions in document["diagnostics"][0]["summary"]
+
+
+def test_plan_detailed_exitcode_still_exits_2_on_changes(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["plan", "--emulator", "-f", "t.toml", "--detailed-exitcode", "-o", "json"]) == 2
+    assert _only_envelope(capsys.readouterr().out)["exit_code"] == 2
+
+
+# --- Ctrl-C --------------------------------------------------------------------------------------------
+
+
+def test_ctrl_c_under_json_still_prints_one_envelope(cli: Any, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tenantctl.manifest.load
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tenantctl.manifest.load, "load_manifest", interrupted)
+    result = cli("validate", "-f", "t.toml", "-o", "json")
+    assert result.exit_code == 130
+    document = _only_envelope(result.stdout)
+    assert (document["status"], document["exit_code"], _codes(document)) == ("error", 130, ["interrupted"])
+    human = cli("validate", "-f", "t.toml")
+    assert human.exit_code == 130
+    assert human.stdout == ""
+    assert "interrupted" in human.stderr
+
+
+def test_apply_json_says_whether_it_was_interrupted() -> None:
+    from tenantctl.execution.result import ApplyResult
+    from tenantctl.planning.model import Plan
+    from tenantctl.render.json_views import apply_result_to_json
+
+    data = apply_result_to_json(ApplyResult((), 0.0, interrupted=True), Plan(changes=(), manifest_name="m"))
+    assert data["interrupted"] is True
+    assert data["stopped"] is None
+    assert data["status"] == "partial" or data["status"] == "error"
+
+
+# --- files that cannot be written ----------------------------------------------------------------------
+
+
+def test_init_into_a_missing_directory_is_a_clear_error(cli: Any, workdir: Path) -> None:
+    result = cli("init", "-f", "nodir/tenants.toml", "-o", "json")
+    assert result.exit_code == 1
+    document = _only_envelope(result.stdout)
+    assert _codes(document) == ["write-failed"]
+    assert "nodir/tenants.toml" in document["diagnostics"][0]["summary"]
+
+
+def test_schema_out_to_a_directory_is_a_clear_error(cli: Any, workdir: Path) -> None:
+    (workdir / "adir").mkdir()
+    result = cli("schema", "--out", "adir")
+    assert result.exit_code == 1
+    assert "cannot write the JSON Schema to adir" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+# --- tenant set: malformed assignments never reach (or damage) the manifest ----------------------------
+
+
+@pytest.mark.parametrize("assignment", ["a..b=1", ".=1", " =1", "a b=1", "network..public_access=false"])
+def test_tenant_set_rejects_malformed_keys(cli: Any, workdir: Path, assignment: str) -> None:
+    before = (workdir / "t.toml").read_bytes()
+    result = cli("tenant", "set", "acme", assignment, "-f", "t.toml", "-o", "json")
+    assert result.exit_code == 1
+    assert _codes(_only_envelope(result.stdout)) == ["bad-assignment"]
+    assert (workdir / "t.toml").read_bytes() == before
+
+
+def test_tenant_unset_of_an_empty_key_is_refused(cli: Any, workdir: Path) -> None:
+    result = cli("tenant", "set", "acme", "--unset", "", "-f", "t.toml")
+    assert result.exit_code == 1
+    assert "has no key" in result.stderr
+
+
+def test_tenant_set_diagnostics_name_the_manifest_given(cli: Any, workdir: Path) -> None:
+    result = cli("tenant", "set", "acme", "protected=maybe", "-f", "t.toml", "-o", "json")
+    assert result.exit_code == 1
+    (diagnostic,) = _only_envelope(result.stdout)["diagnostics"]
+    assert (diagnostic["file"], diagnostic["path"]) == ("t.toml", "tenants.acme.protected")
+
+
+def test_tenant_set_on_inherited_deployments_explains_defaults(cli: Any, workdir: Path) -> None:
+    result = cli("tenant", "set", "acme", "deployments.chat.capacity=20", "-f", "t.toml")
+    assert result.exit_code == 1
+    assert "[defaults]" in result.stderr
+    assert "it has: none" not in result.stderr
+
+
+def test_tenant_commands_on_a_binary_file_name_the_encoding(cli: Any, workdir: Path) -> None:
+    (workdir / "bin.toml").write_bytes(b"\x00\xff\xfe garbage")
+    for args in (["set", "acme", "tpm=1"], ["remove", "acme"], ["add", "beta", "--isolation", "dedicated"]):
+        result = cli("tenant", *args, "-f", "bin.toml", "-o", "json")
+        assert result.exit_code == 1
+        assert _codes(_only_envelope(result.stdout)) == ["encoding"]
+    assert (workdir / "bin.toml").read_bytes() == b"\x00\xff\xfe garbage"
+
+
+def test_user_text_is_not_turned_into_emoji(cli: Any, workdir: Path) -> None:
+    result = cli("tenant", "add", "beta", "--isolation", "dedicated", "-d", "chat=a:b:c:d:e", "-f", "t.toml")
+    assert result.exit_code == 1
+    assert "chat=a:b:c:d:e" in result.stderr
+
+
+# --- saved plans ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        ({"tenantctl_saved_plan": 2, "plan": {}}, "version 2"),
+        ({"tenantctl_saved_plan": 1, "options": "x", "plan": {}}, "damaged"),
+        ({"tenantctl_saved_plan": 1, "options": {"tenants": 5}, "plan": {}}, "damaged"),
+        ({"tenantctl_saved_plan": 1, "plan": None}, "damaged"),
+        ([1, 2], "not a tenantctl saved plan"),
+    ],
+)
+def test_apply_refuses_a_bad_saved_plan_clearly(cli: Any, workdir: Path, document: object, needle: str) -> None:
+    (workdir / "plan.json").write_text(json.dumps(document), encoding="utf-8")
+    result = cli("apply", "-f", "t.toml", "--plan", "plan.json", "--auto-approve", "-o", "json")
+    assert result.exit_code == 1
+    envelope = _only_envelope(result.stdout)
+    assert _codes(envelope) == ["bad-plan"]
+    assert needle in envelope["diagnostics"][0]["summary"]
+
+
+def test_apply_refuses_a_binary_saved_plan(cli: Any, workdir: Path) -> None:
+    (workdir / "plan.json").write_bytes(b"\xc0\xff garbage")
+    result = cli("apply", "-f", "t.toml", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1
+    assert "plan.json is not a saved plan" in result.stderr
+    assert "codec" not in result.stderr
+
+
+# --- a broken .tenantctl/ state directory --------------------------------------------------------------
+
+
+def test_corrupt_emulator_state_is_a_clear_error(cli: Any, workdir: Path) -> None:
+    state = workdir / ".tenantctl" / "emulator"
+    state.mkdir(parents=True)
+    (state / "state.sqlite3").write_bytes(b"this is not SQLite" * 300)
+    result = cli("plan", "--emulator", "-f", "t.toml", "-o", "json")
+    assert result.exit_code == 1
+    envelope = _only_envelope(result.stdout)
+    assert _codes(envelope) == ["emulator-state"]
+    assert str(state) in envelope["diagnostics"][0]["summary"]
+
+
+def test_state_dir_that_is_a_file_is_a_clear_error(cli: Any, workdir: Path) -> None:
+    (workdir / ".tenantctl").write_text("not a directory", encoding="utf-8")
+    plan = cli("plan", "--emulator", "-f", "t.toml", "-o", "json")
+    assert plan.exit_code == 1
+    assert _codes(_only_envelope(plan.stdout)) == ["emulator-state"]
+    apply = cli("apply", "--emulator", "-f", "t.toml", "--auto-approve", "-o", "json")
+    assert apply.exit_code == 1
+    assert _codes(_only_envelope(apply.stdout)) == ["lock-file"]
+
+
+def test_emulator_serve_on_corrupt_state_is_a_clear_error(cli: Any, workdir: Path) -> None:
+    state = workdir / "state"
+    state.mkdir()
+    (state / "state.sqlite3").write_bytes(b"this is not SQLite" * 300)
+    result = cli("emulator", "serve", "--port", "0", "--state", str(state), "-o", "json")
+    assert result.exit_code == 1
+    assert _codes(_only_envelope(result.stdout)) == ["emulator-start"]
+
+
+# --- what a pipeline reads first -----------------------------------------------------------------------
+
+
+def test_blocked_plan_puts_its_errors_in_the_envelope(cli: Any, workdir: Path) -> None:
+    text = (workdir / "t.toml").read_text(encoding="utf-8").replace("capacity = 10 }", "capacity = 5000 }")
+    (workdir / "t.toml").write_text(text, encoding="utf-8")
+    result = cli("plan", "--emulator", "-f", "t.toml", "-o", "json")
+    assert result.exit_code == 1
+    envelope = _only_envelope(result.stdout)
+    errors = [d for d in envelope["diagnostics"] if d["severity"] == "error"]
+    assert errors, "a blocked plan must say why in the envelope's diagnostics"
+    assert {d["code"] for d in errors} <= {d["code"] for d in envelope["data"]["diagnostics"]}
+
+
+def test_export_routing_of_a_manifest_without_tenants_says_so(cli: Any, workdir: Path) -> None:
+    text = (workdir / "t.toml").read_text(encoding="utf-8")
+    (workdir / "t.toml").write_text(text[: text.index("[tenants.acme]")], encoding="utf-8")
+    result = cli("export", "routing", "-f", "t.toml")
+    assert result.exit_code == 0
+    assert "no tenants" in result.stdout
+    document = envelope_of(cli("export", "routing", "-f", "t.toml", "-o", "json"))
+    assert document["data"]["tenants"] == {}
+
+
+# --- manifests that are not files ----------------------------------------------------------------------
+
+
+def test_a_manifest_that_is_a_directory_is_named_as_such(cli: Any, workdir: Path) -> None:
+    (workdir / "adir").mkdir()
+    for args in (["validate"], ["plan", "--emulator"], ["tenant", "set", "acme", "tpm=1"]):
+        result = cli(*args, "-f", "adir", "-o", "json")
+        assert result.exit_code == 1
+        envelope = _only_envelope(result.stdout)
+        assert _codes(envelope) == ["file-unreadable"]
+        assert "adir" in envelope["diagnostics"][0]["summary"]
+        assert "directory" in envelope["diagnostics"][0]["summary"]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_manifest_is_refused_not_read_forever(cli: Any, workdir: Path) -> None:
+    for args in (["validate"], ["tenant", "remove", "acme"]):
+        result = cli(*args, "-f", "/dev/zero", "-o", "json")
+        assert result.exit_code == 1
+        assert _codes(_only_envelope(result.stdout)) == ["file-unreadable"]
