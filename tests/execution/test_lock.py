@@ -333,3 +333,19 @@ def test_the_lock_directory_is_created_when_it_is_missing(tmp_path: Path) -> Non
     with acquire_lock(settings, holder="me", timeout=0):
         assert settings.sidecar.exists()
     assert not settings.sidecar.exists()
+
+
+def test_a_lock_storage_that_cannot_be_used_is_a_lock_backend_error_without_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("azure.storage.blob")
+    key = "not!!base64%%S3CR3TKEY"  # fails when the first request is signed, before any connection
+    monkeypatch.setenv(
+        "TENANTCTL_LOCK_CONNECTION_STRING",
+        f"DefaultEndpointsProtocol=http;AccountName=dev;AccountKey={key};BlobEndpoint=http://127.0.0.1:9/dev;",
+    )
+    with pytest.raises(TenantctlError) as caught, acquire_lock(BlobLockSettings("locks"), holder="me", timeout=0):
+        pytest.fail("got a lock from storage that cannot be used")
+    assert caught.value.code == "lock-backend"
+    assert "S3CR3T" not in str(caught.value)
+    assert "S3CR3T" not in caught.value.hint
