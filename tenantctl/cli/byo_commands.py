@@ -22,10 +22,27 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 TenantArg = Annotated[str, typer.Argument(help='A tenant of the manifest with isolation = "tenant-provided".')]
+def _https_url(value: str | None) -> str | None:
+    """Endpoints are https URLs: a consent link is opened by a tenant's admin, so no other scheme."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a URL") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise typer.BadParameter(f"{value!r} is not an https:// URL (e.g. https://login.microsoftonline.com)")
+    return value
+
+
 AuthorityOpt = Annotated[
     str | None,
     typer.Option(
         "--authority-host",
+        callback=_https_url,
         envvar="TENANTCTL_AUTHORITY_HOST",
         show_default=False,
         help="Entra authority host (default https://login.microsoftonline.com; sovereign clouds differ).",
@@ -92,6 +109,7 @@ def verify(
         typer.Option(
             "--arm-endpoint",
             envvar="TENANTCTL_ARM_ENDPOINT",
+            callback=_https_url,
             show_default=False,
             help="Azure Resource Manager endpoint (default https://management.azure.com).",
         ),
@@ -101,6 +119,9 @@ def verify(
         typer.Option(
             "--ca-bundle",
             envvar="TENANTCTL_CA_BUNDLE",
+            exists=True,
+            dir_okay=False,
+            readable=True,
             show_default=False,
             help="Trust this CA bundle for Entra and ARM (private or emulated clouds).",
         ),

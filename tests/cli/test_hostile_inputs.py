@@ -292,3 +292,26 @@ def test_an_endless_manifest_is_refused_not_read_forever(cli: Any, workdir: Path
         result = cli(*args, "-f", "/dev/zero", "-o", "json")
         assert result.exit_code == 1
         assert _codes(_only_envelope(result.stdout)) == ["file-unreadable"]
+
+
+# --- byo endpoints: a consent link is opened by a tenant's admin ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--authority-host", "javascript:alert(1)"],
+        ["--authority-host", "http://login.example.com"],
+        ["--arm-endpoint", "https://x:notaport"],
+        ["--ca-bundle", "no-such-ca.pem"],
+    ],
+)
+def test_byo_endpoints_and_ca_bundle_are_checked(
+    option: list[str], workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "big.toml").write_text((EXAMPLES / "tenants.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    command = ["byo", "consent-url"] if option[0] == "--authority-host" else ["byo", "verify"]
+    assert run([*command, "trey", "-f", "big.toml", *option, "-o", "json"]) == 1
+    document = _only_envelope(capsys.readouterr().out)
+    assert _codes(document) == ["usage"]
+    assert option[0] in document["diagnostics"][0]["summary"]
