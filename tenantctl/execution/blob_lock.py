@@ -45,8 +45,9 @@ def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) 
     _ensure_blob(container, blob)
     if settings.break_lease:
         _break(blob)
-    lease = _acquire(blob, settings, timeout)
+    lease, asked = _acquire(blob, settings, timeout)
     info = LockInfo(holder=holder, since=now(), backend="blob", location=location, ci_run=ci_run_id())
+    info.state.valid_until(asked + settings.lease_seconds)
     stop = threading.Event()
     every = settings.renew_seconds or settings.lease_seconds / 3
     renewer = threading.Thread(
@@ -122,13 +123,15 @@ def _ensure_blob(container: Any, blob: Any) -> None:
         raise _backend_error(exc) from None
 
 
-def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> Any:
+def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> tuple[Any, float]:
+    """The lease, and when (``time.monotonic()``) the request that got it was sent: its period began later."""
     from azure.core.exceptions import AzureError, HttpResponseError
 
     deadline = None if timeout < 0 else time.monotonic() + timeout
     while True:
+        asked = time.monotonic()
         try:
-            return blob.acquire_lease(lease_duration=settings.lease_seconds)
+            return blob.acquire_lease(lease_duration=settings.lease_seconds), asked
         except HttpResponseError as exc:
             if getattr(exc, "error_code", None) != _LEASE_TAKEN:
                 raise _backend_error(exc) from None
@@ -159,6 +162,7 @@ def _renew_until(lease: Any, stop: threading.Event, every: float, lease_seconds:
 
     renewed = time.monotonic()
     while not stop.wait(every):
+        asked = time.monotonic()
         try:
             lease.renew()
         except HttpResponseError as exc:
@@ -172,7 +176,8 @@ def _renew_until(lease: Any, stop: threading.Event, every: float, lease_seconds:
         except Exception as exc:  # keep trying: one failed renewal still leaves most of the lease
             _log.warning("could not renew the apply lock's lease: %s", type(exc).__name__)
         else:
-            renewed = time.monotonic()
+            renewed = asked
+            state.valid_until(asked + lease_seconds)  # the renewal started the new period no earlier
             continue
         if time.monotonic() - renewed >= lease_seconds:
             _lost(state, f"the lease was not renewed for {lease_seconds:g}s and has expired")

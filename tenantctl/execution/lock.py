@@ -26,6 +26,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -52,10 +53,16 @@ _CI_RUN_VARS = ("GITHUB_RUN_ID", "BUILD_BUILDID")
 
 
 class LockState:
-    """Whether a held lock is still ours; set by the lease renewer, read by apply (thread-safe)."""
+    """Whether a held lock is still ours; set by the lease renewer, read by apply (thread-safe).
+
+    A lease also counts as lost once the time it was last known valid until has passed, without
+    waiting for the renewer to say so: a renewal stuck in the storage SDK's own retries must not
+    keep apply writing on a lease that has already expired.
+    """
 
     def __init__(self) -> None:
         self._lost: str | None = None
+        self._valid_until: float | None = None  # time.monotonic(); None = no expiry (a file lock)
         self._lock = threading.Lock()
 
     def mark_lost(self, reason: str) -> None:
@@ -63,9 +70,16 @@ class LockState:
             if self._lost is None:
                 self._lost = reason
 
+    def valid_until(self, deadline: float) -> None:
+        """The lease was (re)newed: it is ours at least until ``deadline`` (``time.monotonic()``)."""
+        with self._lock:
+            self._valid_until = deadline
+
     @property
     def lost(self) -> str | None:
         with self._lock:
+            if self._lost is None and self._valid_until is not None and time.monotonic() >= self._valid_until:
+                self._lost = "the lease was not renewed in time and has expired"
             return self._lost
 
 

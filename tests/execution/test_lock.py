@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tenantctl.execution.lock import (
     BlobLockSettings,
     FileLockSettings,
     LockInfo,
+    LockState,
     acquire_lock,
     default_holder,
     file_lock_for_manifest,
@@ -349,3 +351,17 @@ def test_a_lock_storage_that_cannot_be_used_is_a_lock_backend_error_without_the_
     assert caught.value.code == "lock-backend"
     assert "S3CR3T" not in str(caught.value)
     assert "S3CR3T" not in caught.value.hint
+
+
+def test_a_lease_counts_as_lost_once_it_is_past_the_time_it_was_renewed_until() -> None:
+    # The renewer may be stuck in the storage SDK's own retries; apply must not trust a lease
+    # whose last successful renewal has run out, whether or not the renewer has noticed yet.
+    state = LockState()
+    assert state.lost is None  # a file lock: no expiry
+    state.valid_until(time.monotonic() + 60)
+    assert state.lost is None
+    state.valid_until(time.monotonic() - 0.01)
+    assert state.lost is not None
+    assert "expired" in state.lost
+    info = LockInfo("me", datetime.now(timezone.utc), "blob", "c/b", state=state)
+    assert info.lost == state.lost
