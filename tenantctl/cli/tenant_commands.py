@@ -25,7 +25,9 @@ Grammar
 from __future__ import annotations
 
 import datetime
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -116,6 +118,29 @@ def _read(path: Path) -> str:
         raise UsageError(f"cannot read manifest {path}: {exc.strerror or exc}", code="file-unreadable") from None
     except ValueError as exc:  # a directory, a named pipe, a device, too large
         raise UsageError(f"cannot read manifest {path}: {exc}", code="file-unreadable") from None
+
+
+def _one_edit_at_a_time(manifest: Path, body: Callable[[], Outcome]) -> Callable[[], Outcome]:
+    """Run ``body`` (read, edit, write) holding an exclusive lock on the manifest's directory, so two
+    edits at once (an onboarding script run in parallel) never lose one another's change. The write is
+    a rename, so the lock cannot be on the manifest file itself; locking the directory creates nothing."""
+
+    def locked() -> Outcome:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; edits are still atomic
+            return body()
+        try:
+            fd = os.open(manifest.parent if str(manifest.parent) else ".", os.O_RDONLY)
+        except OSError:
+            return body()  # the read reports what is wrong with the path
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # edits take milliseconds: wait for the one in progress
+            return body()
+        finally:
+            os.close(fd)
+
+    return locked
 
 
 def _current(text: str, tenant_id: str) -> dict[str, Any] | None:
@@ -235,7 +260,7 @@ def add(
         text = _read(manifest)
         return _finish("tenant add", g, tenant_id, text, add_tenant(text, tenant_id, fields), "Added")
 
-    run_command("tenant add", g, body)
+    run_command("tenant add", g, _one_edit_at_a_time(manifest, body))
 
 
 def _assignments(current: dict[str, Any], pairs: list[str], unset: list[str]) -> dict[str, Any]:
@@ -349,7 +374,7 @@ def set_(
         wanted = _assignments(current, list(assignments or ()), list(unset or ()))
         return _finish("tenant set", g, tenant_id, text, set_tenant_fields(text, tenant_id, wanted), "Changed")
 
-    run_command("tenant set", g, body)
+    run_command("tenant set", g, _one_edit_at_a_time(manifest, body))
 
 
 @tenant_app.command("remove")
@@ -379,4 +404,4 @@ def remove(
             )
         return _finish("tenant remove", g, tenant_id, text, remove_tenant(text, tenant_id), "Removed")
 
-    run_command("tenant remove", g, body)
+    run_command("tenant remove", g, _one_edit_at_a_time(manifest, body))

@@ -315,3 +315,30 @@ def test_byo_endpoints_and_ca_bundle_are_checked(
     document = _only_envelope(capsys.readouterr().out)
     assert _codes(document) == ["usage"]
     assert option[0] in document["diagnostics"][0]["summary"]
+
+
+# --- two edits at once ---------------------------------------------------------------------------------
+
+
+def test_parallel_tenant_edits_never_lose_one_another(workdir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NO_COLOR": "1"}
+    ids = [f"par{n}" for n in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tenantctl", "tenant", "add", tenant, "--isolation", "dedicated", "-f", "t.toml"],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for tenant in ids
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    text = (workdir / "t.toml").read_text(encoding="utf-8")
+    assert all(f"[tenants.{tenant}]" in text for tenant in ids), text
