@@ -32,6 +32,7 @@ __all__ = [
     "Output",
     "OutputOpt",
     "VerboseOpt",
+    "refuse_to_clobber",
     "run_command",
     "writing",
 ]
@@ -177,6 +178,29 @@ def writing(path: Path, what: str) -> Iterator[None]:
             f"cannot write {what} {path}: {reason}",
             code="write-failed",
             hint="Check that the directory exists and is writable, and that the path is not a directory.",
+        ) from None
+
+
+def refuse_to_clobber(path: Path, what: str, *, manifest: Path | None = None) -> None:
+    """``--out`` never replaces the manifest, nor an existing file that is not JSON (a saved plan or a
+    schema written before is JSON; a TOML manifest or anything else is somebody's work)."""
+    import json
+
+    if not path.exists() or path.is_dir():
+        return  # a directory is reported by the write, with its name
+    if manifest is not None and manifest.exists() and path.resolve() == manifest.resolve():
+        raise UsageError(
+            f"--out {path} is the manifest itself; writing {what} there would replace it",
+            code="would-overwrite",
+            hint="Choose another file, e.g. --out plan.json.",
+        )
+    try:
+        json.loads(path.read_bytes()[: 64 * 1024 * 1024])
+    except (OSError, ValueError):
+        raise UsageError(
+            f"--out {path} exists and is not a JSON file tenantctl wrote; refusing to replace it with {what}",
+            code="would-overwrite",
+            hint="Choose another file, or remove it first if it is really meant to go.",
         ) from None
 
 

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from tenantctl.cli.common import Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command, writing
+from tenantctl.cli.common import (
+    Globals,
+    ManifestOpt,
+    Outcome,
+    OutputOpt,
+    VerboseOpt,
+    refuse_to_clobber,
+    run_command,
+    writing,
+)
 from tenantctl.errors import ExitCode, UsageError
 
 __all__ = ["register"]
@@ -120,6 +129,7 @@ def schema(
         if output_file is not None:
             from tenantctl.manifest.edit import write_atomically
 
+            refuse_to_clobber(output_file, "the JSON Schema")
             with writing(output_file, "the JSON Schema to"):
                 write_atomically(output_file, text)
 

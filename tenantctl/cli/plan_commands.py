@@ -16,6 +16,7 @@ from tenantctl.cli.common import (
     Outcome,
     OutputOpt,
     VerboseOpt,
+    refuse_to_clobber,
     run_command,
     writing,
 )
@@ -77,6 +78,8 @@ def plan(
         )
 
         loaded, warnings = load_valid_manifest(manifest)
+        if out is not None:
+            refuse_to_clobber(out, "the saved plan", manifest=manifest)
         options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
         with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
             run = make_plan_run(loaded, session, options, warnings)

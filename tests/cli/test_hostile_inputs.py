@@ -342,3 +342,24 @@ def test_parallel_tenant_edits_never_lose_one_another(workdir: Path) -> None:
         assert proc.returncode == 0, err.decode()
     text = (workdir / "t.toml").read_text(encoding="utf-8")
     assert all(f"[tenants.{tenant}]" in text for tenant in ids), text
+
+
+# --- --out never destroys the manifest -----------------------------------------------------------------
+
+
+def test_plan_out_onto_the_manifest_is_refused(cli: Any, workdir: Path) -> None:
+    before = (workdir / "t.toml").read_bytes()
+    result = cli("plan", "--emulator", "-f", "t.toml", "--out", "./t.toml", "-o", "json")
+    assert result.exit_code == 1
+    assert _codes(_only_envelope(result.stdout)) == ["would-overwrite"]
+    assert (workdir / "t.toml").read_bytes() == before
+
+
+def test_schema_out_never_replaces_a_file_that_is_not_json(cli: Any, workdir: Path) -> None:
+    before = (workdir / "t.toml").read_bytes()
+    result = cli("schema", "--out", "t.toml")
+    assert result.exit_code == 1
+    assert "would-overwrite" in cli("schema", "--out", "t.toml", "-o", "json").stdout
+    assert (workdir / "t.toml").read_bytes() == before
+    assert cli("schema", "--out", "s.json").exit_code == 0
+    assert cli("schema", "--out", "s.json").exit_code == 0, "re-writing its own JSON is fine"
