@@ -187,12 +187,23 @@ def quota(
         with _session(emulator, loaded) as session:
             observed = observe_quota(loaded, session.cloud, locations=[location] if location else ())
         result = quota_report(loaded, observed, location=location)
+        data = result.to_json()
+        if location and not data.get("lines") and not data.get("stamps"):
+            regions: set[str | None] = {loaded.provider.location}
+            regions |= {getattr(s, "location", None) for s in loaded.stamps.values()}
+            regions |= {getattr(t, "location", None) for t in loaded.tenants.values()}
+            known = ", ".join(sorted(r for r in regions if r)) or "none"
+            warnings.warning(
+                "unknown-location",
+                f"nothing in region {location!r}: the manifest uses {known}",
+                detail="Azure region names are lower-case without spaces, e.g. swedencentral.",
+            )
 
         def human() -> None:
             from tenantctl.render.status import print_quota
 
             print_quota(result)
 
-        return Outcome(data=result.to_json(), human=human, diagnostics=warnings)
+        return Outcome(data=data, human=human, diagnostics=warnings)
 
     run_command("quota", g, body)

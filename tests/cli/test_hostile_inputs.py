@@ -363,3 +363,11 @@ def test_schema_out_never_replaces_a_file_that_is_not_json(cli: Any, workdir: Pa
     assert (workdir / "t.toml").read_bytes() == before
     assert cli("schema", "--out", "s.json").exit_code == 0
     assert cli("schema", "--out", "s.json").exit_code == 0, "re-writing its own JSON is fine"
+
+
+def test_quota_for_a_region_the_manifest_does_not_use_says_so(cli: Any, workdir: Path) -> None:
+    result = cli("quota", "--emulator", "-f", "t.toml", "--location", "mars", "-o", "json")
+    assert result.exit_code == 0
+    envelope = _only_envelope(result.stdout)
+    assert _codes(envelope) == ["unknown-location"]
+    assert "swedencentral" in envelope["diagnostics"][0]["summary"]
