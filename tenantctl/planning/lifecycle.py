@@ -162,11 +162,15 @@ def apply_lifecycle(
                 "settings and apply --purge-deleted (the outage lasts from the first apply to the end of the second)",
                 tenant=change.tenant,
             )
-        if change.action is Action.REPLACE and change.tenant and _protected(manifest, change):
+        if change.action is Action.REPLACE and _protected(manifest, change):
+            if change.tenant in manifest.tenants:
+                who, way = f"tenant {change.tenant!r} is protected", "set protected = false for this apply"
+            else:
+                who, way = "it is tagged tenantctl-protected=true in Azure", "remove that tag in Azure first"
             diags.error(
                 "protected-replace",
-                f"{change.address}: tenant {change.tenant!r} is protected and this would replace it ({change.reason})",
-                detail=f"outage: {change.outage}. Revert the manifest change, or set protected = false for this apply",
+                f"{change.address}: {who} and this would replace it ({change.reason})",
+                detail=f"outage: {change.outage}. Revert the manifest change, or {way}",
                 tenant=change.tenant,
             )
         out.append(change)
@@ -174,8 +178,15 @@ def apply_lifecycle(
 
 
 def _protected(manifest: Manifest, change: Change) -> bool:
+    """A tenant's protection is the manifest's to give or take; anything else's is its tag in Azure.
+
+    So a stamp resource (or a removed tenant's) tagged ``tenantctl-protected=true`` by hand is never
+    replaced by surprise, just as prune never deletes it.
+    """
     tenant = manifest.tenants.get(change.tenant or "")
-    return tenant is not None and tenant.protected
+    if tenant is not None:
+        return tenant.protected
+    return change.before is not None and change.before.tags.get(TAG_PROTECTED) == "true"
 
 
 def purge_offboarded(

@@ -46,9 +46,11 @@ def assert_safe(
     migrating: Iterable[str] = (),
     foreign: Iterable[tuple[str, str, str]] = (),
     observed: ObservedState | None = None,
+    unprotected: Iterable[str] = (),
 ) -> None:
     """The safety invariants of the brief, one assertion each (messages name the change)."""
     migrating = set(migrating)
+    unprotected = set(unprotected)
     foreign = set(foreign)
     addresses = [c.address for c in plan.changes]
     dupes = [a for a, n in Counter(addresses).items() if n > 1]
@@ -65,6 +67,10 @@ def assert_safe(
         # protected tenant's *old generation* (migration.py: protection guards the tenant, whose new
         # resources are live by then).
         retirement = retire and c.phase == 3 and c.tenant in migrating
+        if c.action is Action.REPLACE and before is not None and before.tags.get(TAG_PROTECTED) == "true":
+            # Only the manifest may lift a tenant's protection (set protected = false for this apply).
+            lifted = c.tenant in unprotected
+            assert plan.is_blocked or lifted, f"{c.address}: replace of a protected resource ({c.reason})"
         if (
             c.action in (Action.DELETE, Action.PURGE)
             and before is not None
@@ -103,7 +109,10 @@ def _account_may_go(plan: Plan, change: Change, observed: ObservedState, retirem
         *observed.rai_policies.get(key, ()),
         *observed.blocklists.get(key, ()),
     )
+    own_change = {identity(c.before) for c in plan.changes if c.before is not None and c.action.is_destructive}
     for child in children:
+        if identity(child) in own_change:
+            continue  # judged by its own change
         assert _ours(child), f"{change.address}: {change.action.value} takes along {child.name!r}, not ours"
         if child.tags.get(TAG_PROTECTED) == "true":
             assert retirement or change.action is Action.REPLACE, (

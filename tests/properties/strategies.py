@@ -188,11 +188,16 @@ def manifests(draw: st.DrawFn) -> str:  # noqa: PLR0912 - one branch per optiona
     return "\n".join(lines) + "\n"
 
 
-def foreign_tags(kind: str) -> dict[str, str]:
-    """Tags of a resource that is not ours: untagged, or tagged for another manifest."""
+def foreign_tags(kind: str, tenant: str | None = None, isolation: str | None = None) -> dict[str, str]:
+    """Tags of a resource that is not ours: untagged, or tagged for another manifest (maybe for a same-named tenant)."""
     if kind == "untagged":
         return {"owner": "someone-else"}
-    return {naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE, naming.TAG_MANIFEST: "staging"}
+    tags = {naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE, naming.TAG_MANIFEST: "staging"}
+    if tenant is not None:
+        tags[naming.TAG_TENANT] = tenant
+    if isolation is not None:
+        tags[naming.TAG_ISOLATION] = isolation
+    return tags
 
 
 def foreign_account(ref: AccountRef, location: str, tags: dict[str, str]) -> Account:

@@ -148,3 +148,32 @@ def test_retire_keeps_an_old_dedicated_account_that_holds_something_not_ours() -
     retired = {c.address for c in plan.changes if c.action is Action.DELETE}
     assert retired == {"tenant.acme.deployment.chat@ctso-acme"}
     assert "retired-account-kept" in {d.code for d in plan.diagnostics}
+
+
+def test_a_stamp_deployment_tagged_protected_in_azure_is_not_replaced_by_surprise() -> None:
+    # Found by test_safety (with drift): someone tagged a stamp's shared deployment
+    # tenantctl-protected=true in the portal, then the stamp moved resource group; the plan replaced
+    # (deleted) it and deleted its account, unblocked: only tenants' protection was checked.
+    import dataclasses
+
+    state = _applied_from(STAMP)
+    key = next(iter(state.deployments))
+    (mini,) = state.deployments[key]
+    guarded = dataclasses.replace(mini, tags={**mini.tags, TAG_PROTECTED: "true"})
+    state = dataclasses.replace(state, deployments={key: (guarded,)})
+    moved = STAMP.replace('location = "swedencentral"\n', 'location = "swedencentral"\nresource_group = "rg-eu1"\n')
+    plan = make_plan(_manifest(moved), state, prune=True)
+    assert plan.is_blocked
+    assert "protected-replace" in {d.code for d in plan.diagnostics.errors}
+
+
+def test_a_tenant_unprotected_in_the_manifest_may_still_be_replaced_in_the_same_apply() -> None:
+    # The manifest governs a tenant's protection ("set protected = false for this apply").
+    state = _applied_from('[tenants.acme]\nisolation = "dedicated"\nprotected = true\n')
+    changed = (
+        '[tenants.acme]\nisolation = "dedicated"\nprotected = false\n'
+        'deployments = [{ name = "chat", sku = "Standard" }]\n'
+    )
+    plan = make_plan(_manifest(changed), state)
+    assert plan.count(Action.REPLACE) == 1
+    assert "protected-replace" not in {d.code for d in plan.diagnostics.errors}

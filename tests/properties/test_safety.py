@@ -25,7 +25,7 @@ from tenantctl.planning.migration import old_generations
 from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, RaiPolicy
 from tests.planning.simulate import applied
 
-from .conftest import load, props
+from .conftest import everything_built_on, load, props
 from .invariants import assert_safe, identity
 from .strategies import (
     MANIFEST_NAME,
@@ -56,7 +56,11 @@ def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:  # noqa: PLR
     marks: set[tuple[str, str, str]] = set()
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["untagged", "other-manifest"]))
-        tags = foreign_tags(kind)
+        tags = foreign_tags(
+            kind,
+            draw(st.none() | st.sampled_from(TENANTS)),
+            draw(st.none() | st.sampled_from(["dedicated", "dedicated-deployment"])),
+        )
         what = draw(st.sampled_from(["account", "stamp-account", "deployment", "filter", "deleted"]))
         if what in ("account", "stamp-account", "deleted"):
             if what == "stamp-account":
@@ -123,13 +127,58 @@ def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:  # noqa: PLR
     return state, frozenset(marks)
 
 
+@st.composite
+def drifted(draw: st.DrawFn, state: ObservedState) -> ObservedState:
+    """``state`` after people changed things in the portal: fields, protection tags, states, deletions."""
+    deployments = {k: list(v) for k, v in state.deployments.items()}
+    accounts = dict(state.accounts)
+    for key in sorted(deployments):
+        for i, d in enumerate(list(deployments[key])):
+            how = draw(
+                st.sampled_from(["keep", "keep", "keep", "capacity", "sku", "model", "protect", "state", "drop"])
+            )
+            if how == "capacity":
+                deployments[key][i] = dataclasses.replace(d, capacity=d.capacity + draw(st.integers(1, 5)))
+            elif how == "sku":
+                deployments[key][i] = dataclasses.replace(d, sku=draw(st.sampled_from(["Standard", "GlobalStandard"])))
+            elif how == "model":
+                deployments[key][i] = dataclasses.replace(d, model="gpt-4.1", version="2025-04-14")
+            elif how == "protect":
+                flip = "false" if d.tags.get(TAG_PROTECTED) == "true" else "true"
+                deployments[key][i] = dataclasses.replace(d, tags={**d.tags, TAG_PROTECTED: flip})
+            elif how == "state":
+                state_ = draw(st.sampled_from(["Failed", "Creating", "Updating"]))
+                deployments[key][i] = dataclasses.replace(d, provisioning_state=state_)
+            elif how == "drop":
+                deployments[key][i] = None  # type: ignore[call-overload]
+    for key, a in sorted(accounts.items()):
+        how = draw(st.sampled_from(["keep", "keep", "keep", "network", "protect", "state"]))
+        if how == "network":
+            accounts[key] = dataclasses.replace(a, public_network_access=not a.public_network_access)
+        elif how == "protect":
+            flip = "false" if a.tags.get(TAG_PROTECTED) == "true" else "true"
+            accounts[key] = dataclasses.replace(a, tags={**a.tags, TAG_PROTECTED: flip})
+        elif how == "state":
+            accounts[key] = dataclasses.replace(a, provisioning_state=draw(st.sampled_from(["Failed", "Creating"])))
+    return dataclasses.replace(
+        state,
+        accounts=accounts,
+        deployments={k: tuple(d for d in v if d is not None) for k, v in deployments.items()},
+    )
+
+
 def _check(
     manifest: Manifest, state: ObservedState, marks: frozenset[tuple[str, str, str]], *, retire: bool, purge: bool
 ) -> None:
     migrating = set(old_generations(manifest, state))
     purge_ok = purge or manifest.provider.purge_deleted
-    for prune in (False, True):
-        plan = make_plan(manifest, state, prune=prune, retire=retire, purge_deleted=purge)
+    everything_built_on(manifest, state, retire=retire, purge_deleted=purge)
+    selections: list[list[str] | None] = [None, sorted(manifest.tenants)[::2]]
+    for prune, tenants in ((False, None), (True, None), (True, selections[1])):
+        plan = make_plan(manifest, state, prune=prune, retire=retire, purge_deleted=purge, tenants=tenants)
+        if tenants is not None:
+            strays = {c.address for c in plan.changes if c.tenant is not None and c.tenant not in tenants}
+            assert not strays, f"--tenant {tenants} plans other tenants' changes: {strays}"
         assert_safe(
             plan,
             prune=prune,
@@ -138,6 +187,7 @@ def _check(
             migrating=migrating,
             foreign=marks,
             observed=state,
+            unprotected={t for t, spec in manifest.tenants.items() if not spec.protected},
         )
 
 
@@ -155,16 +205,20 @@ def test_changing_manifests_never_plans_an_unsafe_change(data: st.DataObject) ->
     first = load(data.draw(manifests(), label="A"))
     second = load(data.draw(manifests(), label="B"))
     state = _apply(first, ObservedState())
+    if data.draw(st.booleans(), label="drift"):
+        state = data.draw(drifted(state), label="drifted")
     state, marks = data.draw(with_foreign(state), label="foreign")
     retire, purge = data.draw(st.booleans(), label="retire"), data.draw(st.booleans(), label="purge_deleted")
     _check(second, state, marks, retire=retire, purge=purge)
     # Carry on: apply B (phase 1 of any migration), then plan B again (phase 3 with retire), then A again.
-    plan = make_plan(second, state, prune=True, retire=retire, purge_deleted=purge)
+    prune = data.draw(st.booleans(), label="prune on apply")
+    plan = make_plan(second, state, prune=prune, retire=retire, purge_deleted=purge)
     if plan.is_blocked:
         return
     state = applied(state, plan)
+    third = load(data.draw(manifests(), label="C")) if data.draw(st.booleans(), label="third") else first
     _check(second, state, marks, retire=True, purge=purge)
-    _check(first, state, marks, retire=retire, purge=purge)
+    _check(third, state, marks, retire=retire, purge=purge)
 
 
 @props(80)
