@@ -128,6 +128,13 @@ def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) ->
         if not globals_.json:
             err_console().print("[error]interrupted[/error]")
             raise typer.Exit(INTERRUPTED) from None
+    except typer.Abort:  # Ctrl-D or Ctrl-C at a confirmation prompt: the answer is no
+        outcome = Outcome(
+            diagnostics=Diagnostics(
+                [Diagnostic.from_error(TenantctlError("cancelled at the prompt; nothing changed", code="cancelled"))]
+            ),
+            exit_code=ExitCode.ERROR,
+        )
     except Exception as exc:  # the boundary: never a traceback unless asked for
         if globals_.verbose:
             traceback.print_exc()

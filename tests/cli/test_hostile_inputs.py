@@ -371,3 +371,27 @@ def test_quota_for_a_region_the_manifest_does_not_use_says_so(cli: Any, workdir:
     envelope = _only_envelope(result.stdout)
     assert _codes(envelope) == ["unknown-location"]
     assert "swedencentral" in envelope["diagnostics"][0]["summary"]
+
+
+def test_ctrl_d_at_the_apply_prompt_is_a_no_not_an_internal_error(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import REPO
+    from tests.cli.test_apply_prompt import _run_on_a_terminal
+
+    shutil.copy(EXAMPLES / "minimal.toml", tmp_path / "tenants.toml")
+    env = {**os.environ, "TENANTCTL_EMULATOR_LRO_SECONDS": "0.02", "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
+    env.pop("CI", None)
+    args = [sys.executable, "-m", "tenantctl", "apply", "--emulator"]
+    code, screen = _run_on_a_terminal(args, tmp_path, b"\x04", env)  # Ctrl-D
+    assert code == 1
+    assert "cancelled" in screen
+    assert "internal error" not in screen
+    plan = subprocess.run(
+        [sys.executable, "-m", "tenantctl", "plan", "--emulator", "--detailed-exitcode"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+    )
+    assert plan.returncode == 2, "nothing was created"
