@@ -6,6 +6,7 @@ fast (no Azure SDK, no pydantic at start-up).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -67,7 +68,20 @@ byo_commands.register(app)
 
 
 def main() -> None:
+    _terminate_like_ctrl_c()
     sys.exit(run(sys.argv[1:]))
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (a cancelled pipeline job, ``kill``) is handled as Ctrl-C: ``apply`` lets the writes in
+    flight finish, skips the rest and reports; ``-o json`` still prints its envelope."""
+    import signal
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError, OSError):  # not the main thread, or a platform without SIGTERM
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def run(argv: Sequence[str]) -> int:

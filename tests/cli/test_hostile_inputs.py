@@ -395,3 +395,35 @@ def test_ctrl_d_at_the_apply_prompt_is_a_no_not_an_internal_error(tmp_path: Path
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
     )
     assert plan.returncode == 2, "nothing was created"
+
+
+def test_sigterm_during_apply_is_handled_like_ctrl_c(tmp_path: Path) -> None:
+    """A cancelled pipeline job gets SIGTERM: the writes in flight finish, the envelope still prints."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import REPO
+
+    shutil_copy = (EXAMPLES / "minimal.toml").read_text(encoding="utf-8")
+    (tmp_path / "tenants.toml").write_text(shutil_copy, encoding="utf-8")
+    env = {**os.environ, "TENANTCTL_EMULATOR_LRO_SECONDS": "1", "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tenantctl", "apply", "--emulator", "--auto-approve", "-o", "json"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # progress goes to stderr: wait until the first write is under way
+        if "start" in line and "account" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    envelope = _only_envelope(out)
+    assert proc.returncode in (3, 130)
+    assert envelope["exit_code"] == proc.returncode
+    assert envelope["status"] in ("partial", "error")
