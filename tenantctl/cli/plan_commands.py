@@ -150,7 +150,9 @@ def apply(
         options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
         saved = None
         if saved_plan is not None:
-            saved, options = read_saved_plan(saved_plan)
+            saved, saved_options = read_saved_plan(saved_plan)
+            _same_options(saved_plan, options, saved_options)
+            options = saved_options
         interactive = sys.stdin.isatty() and sys.stdout.isatty() and not g.json
         if not auto_approve and not interactive:
             raise UsageError(
@@ -213,6 +215,23 @@ def apply(
         )
 
     run_command("apply", g, body)
+
+
+def _same_options(path: Path, given: Any, saved: Any) -> None:
+    """``apply --plan`` runs the plan as it was made; a flag asking for something else is a contradiction
+    (it used to be ignored without a word)."""
+    differing = []
+    if given.tenants and set(given.tenants) != set(saved.tenants):
+        differing.append(f"--tenant {' '.join(given.tenants)} (the plan: {' '.join(saved.tenants) or 'every tenant'})")
+    for flag, name in (("--prune", "prune"), ("--purge-deleted", "purge_deleted"), ("--retire", "retire")):
+        if getattr(given, name) and not getattr(saved, name):
+            differing.append(f"{flag} (the plan was made without it)")
+    if differing:
+        raise UsageError(
+            f"apply --plan {path} applies the plan as it was made; {', '.join(differing)} cannot change it",
+            code="plan-options",
+            hint="Make a new plan with those options (`tenantctl plan ... --out plan.json`), or drop them.",
+        )
 
 
 def _with_plan_errors(warnings: Any, the_plan: Any, g: Globals) -> Any:

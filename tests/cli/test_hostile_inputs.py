@@ -427,3 +427,13 @@ def test_sigterm_during_apply_is_handled_like_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode in (3, 130)
     assert envelope["exit_code"] == proc.returncode
     assert envelope["status"] in ("partial", "error")
+
+
+@pytest.mark.parametrize("flags", [["--prune"], ["--tenant", "acme"], ["--retire"], ["--purge-deleted"]])
+def test_apply_plan_refuses_flags_the_saved_plan_was_not_made_with(cli: Any, workdir: Path, flags: list[str]) -> None:
+    assert cli("plan", "--emulator", "-f", "t.toml", "--out", "plan.json").exit_code == 0
+    result = cli("apply", "--emulator", "-f", "t.toml", "--plan", "plan.json", "--auto-approve", *flags, "-o", "json")
+    assert result.exit_code == 1
+    envelope = _only_envelope(result.stdout)
+    assert _codes(envelope) == ["plan-options"]
+    assert flags[0] in envelope["diagnostics"][0]["summary"]
