@@ -86,7 +86,9 @@ def inspect(
         check_tenant(loaded, tenant)  # before any I/O: a typo costs nothing
         day = _today(today)
         with _session(emulator, loaded) as session:
-            verifier = session.byo_verifier(loaded, role_wait=_short_role_wait()) if verify else None
+            # Only a tenant-provided tenant is verified (a manifest without one has no [provider.app]).
+            byo = loaded.tenants[tenant].isolation.value == "tenant-provided"
+            verifier = session.byo_verifier(loaded, role_wait=_short_role_wait()) if verify and byo else None
             result = inspect_tenant(loaded, session.cloud, tenant, today=day, verifier=verifier)
         report = result.report
 

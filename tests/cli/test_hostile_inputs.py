@@ -437,3 +437,12 @@ def test_apply_plan_refuses_flags_the_saved_plan_was_not_made_with(cli: Any, wor
     envelope = _only_envelope(result.stdout)
     assert _codes(envelope) == ["plan-options"]
     assert flags[0] in envelope["diagnostics"][0]["summary"]
+
+
+def test_inspect_works_on_a_manifest_without_provider_app(cli: Any, workdir: Path) -> None:
+    """examples/minimal.toml has no [provider.app] (no tenant-provided tenants): inspect crashed on it."""
+    assert cli("apply", "--emulator", "-f", "t.toml", "--auto-approve").exit_code == 0
+    result = cli("inspect", "acme", "--emulator", "-f", "t.toml", "-o", "json")
+    assert result.exit_code == 0, result.stdout
+    envelope = _only_envelope(result.stdout)
+    assert not [d for d in envelope["diagnostics"] if d["severity"] == "error"]
