@@ -86,3 +86,11 @@ class CloudPort(Protocol):
 
     def put_role_assignment(self, assignment: RoleAssignment) -> None:
         """Idempotent: the assignment's name is a uuid5 of scope, principal and role."""
+
+    # --- retries -------------------------------------------------------------------------
+    def cancel_retries(self) -> None:
+        """Send nothing new: calls waiting to retry (e.g. out a long Retry-After) fail now with their
+        last error, and no failed attempt is re-sent. Writes already sent still finish."""
+
+    def resume_retries(self) -> None:
+        """Undo :meth:`cancel_retries`."""

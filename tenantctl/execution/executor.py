@@ -40,6 +40,7 @@ _log = logging.getLogger(__name__)
 _DEFAULT_ATTEMPTS = 2
 _BACKOFF = 2.0  # seconds times the attempt number, when Azure sent no Retry-After
 _MAX_BACKOFF = 30.0
+_HALT_POLL = 0.5  # seconds between checks of ``stop`` while writes are in flight
 
 
 def apply_plan(
@@ -78,6 +79,8 @@ def apply_plan(
                 continue
         run.reject_cycles(schedule)
         run.execute(schedule)
+    if run.retries_cancelled:  # the port outlives this run (tests, benchmarks): retry as usual again
+        run.cloud.resume_retries()
     for change in changes:  # insurance: every change gets an outcome, whatever happened above
         if change.address not in run.outcomes:
             run.outcomes[change.address] = ChangeOutcome(
@@ -139,7 +142,19 @@ class _Run:
     progress: dict[str, _Progress] = field(default_factory=dict)
     interrupted: bool = False
     stopped: str | None = None  # why ``stop`` ended the run (e.g. the apply lock was lost)
+    retries_cancelled: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cancel_retries_if_halted(self) -> None:
+        """Once halted, writes in flight may finish, but none may re-send (the adapter's retries
+        included: a long Retry-After would otherwise keep Ctrl-C or a lost lock waiting for minutes)."""
+        if self.retries_cancelled or self.halted() is None:
+            return
+        self.retries_cancelled = True
+        try:
+            self.cloud.cancel_retries()
+        except Exception:
+            _log.exception("could not cancel the adapter's retries")
 
     def halted(self) -> str | None:
         """Why no new write may be sent (Ctrl-C, or ``stop`` said so), or None. Any thread."""
@@ -176,7 +191,8 @@ class _Run:
                         else:
                             inflight[pool.submit(self._run_step, step)] = step
                     if inflight:
-                        done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                        done, _ = wait(inflight, timeout=_HALT_POLL, return_when=FIRST_COMPLETED)
+                        self.cancel_retries_if_halted()
                         for future in done:
                             step = inflight.pop(future)
                             if future.exception() is not None:  # only a BaseException escapes a step
@@ -185,6 +201,7 @@ class _Run:
             except KeyboardInterrupt:
                 # Writes already sent cannot be recalled; let them finish, start nothing new.
                 self.interrupted = True
+                self.cancel_retries_if_halted()
                 for future in list(inflight):
                     future.result()
                 for step in schedule.steps:

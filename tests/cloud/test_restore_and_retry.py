@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
+
+import pytest
 
 from tenantctl.cloud.azure import AzureCloud
 from tenantctl.cloud.azure.errors import classify, retry_after_of
@@ -105,3 +109,23 @@ def test_an_account_still_provisioning_is_waited_for_while_permanent_400s_are_te
     assert isinstance(restore, TerminalError)
     conflict = classify(_arm_error(409, "RequestConflict"), "put deployment x")
     assert isinstance(conflict, RetryableError)
+
+
+def test_a_cancelled_policy_stops_waiting_and_never_sends_another_attempt() -> None:
+    policy = RetryPolicy(max_attempts=8)
+    sent = 0
+
+    def throttled() -> None:
+        nonlocal sent
+        sent += 1
+        raise RetryableError("slow down", code="TooManyRequests", retry_after=30)
+
+    threading.Timer(0.3, policy.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(RetryableError):
+        policy.call("put deployment x", throttled)
+    assert time.monotonic() - started < 5
+    assert sent == 1
+    policy.resume()
+    with pytest.raises(TerminalError):  # after resume() calls run (and retry) as usual
+        policy.call("op", lambda: (_ for _ in ()).throw(TerminalError("no", code="InsufficientQuota")))

@@ -6,6 +6,8 @@ The real adapter over HTTPS against the emulator; ``stop`` is apply's own hook f
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -133,3 +135,35 @@ def test_a_replace_whose_create_fails_says_the_old_resource_is_already_deleted(
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.message.startswith("the old one is already deleted; ")
     assert cloud.list_deployments(account.account) == []  # type: ignore[arg-type]
+
+
+def test_a_stop_cuts_short_the_adapters_wait_out_a_long_retry_after_and_nothing_is_re_sent(
+    cloud: AzureCloud, emu: Any, subscription: str, group: str
+) -> None:
+    rg = group_change(subscription, group)
+    made = [rg, *tenant_changes(subscription, group, "slow", [1], group_address=rg.address)]
+    assert apply_plan(plan_of(made[:2]), cloud).status is ApplyStatus.SUCCESS
+    # every PUT is throttled with "come back in 30 s": the adapter would wait minutes before giving up
+    emu.set_faults(FaultSettings(rate_429=1.0, methods=("PUT",), retry_after=30))
+    emu.reset_counts()
+    started = time.monotonic()
+
+    def stop() -> str | None:  # the lock is lost a second into the apply
+        return LOST if time.monotonic() - started > 1.0 else None
+
+    finished: list[Any] = []
+    worker = threading.Thread(target=lambda: finished.append(apply_plan(plan_of(made[2:]), cloud, stop=stop)))
+    worker.start()
+    worker.join(15)
+    emu.set_faults(FaultSettings())
+
+    assert finished, "apply kept waiting out Retry-After after it was stopped"
+    result = finished[0]
+    assert time.monotonic() - started < 10
+    outcome = result.outcome(made[2].address)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.code == "TooManyRequests"
+    assert emu.request_counts().get("deployments.begin_create_or_update") == 1  # never re-sent
+    assert result.stopped == LOST
+    # the adapter retries as usual again afterwards
+    assert apply_plan(plan_of(made[2:]), cloud).status is ApplyStatus.SUCCESS

@@ -108,6 +108,13 @@ class AzureCloud:
     def policy(self) -> RetryPolicy:
         return self._policy
 
+    def cancel_retries(self) -> None:
+        """No call re-sends anything any more; calls waiting to retry fail now with their last error."""
+        self._policy.cancel()
+
+    def resume_retries(self) -> None:
+        self._policy.resume()
+
     def close(self) -> None:
         self._factory.close()
 

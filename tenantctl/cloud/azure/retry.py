@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_when_event_set
 
 from tenantctl.cloud.azure.errors import classify
 from tenantctl.errors import RetryableError
@@ -77,6 +77,22 @@ class RetryPolicy:
     max_retry_after: float = 120.0
     stats: RetryStats = field(default_factory=RetryStats)
     sleep: Callable[[float], None] | None = None  # injectable for tests of the policy itself
+    # Set by cancel(): waits end at once and nothing is re-sent; each call fails with its last error.
+    _cancelled: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def cancel(self) -> None:
+        """Stop retrying (Ctrl-C, or apply lost its lock): no new attempt is sent by any call.
+
+        A call waiting to retry wakes up and raises the error it last got; first attempts still run.
+        """
+        self._cancelled.set()
+
+    def resume(self) -> None:
+        """Retry again as usual (after :meth:`cancel`)."""
+        self._cancelled.clear()
+
+    def _wait_unless_cancelled(self, seconds: float) -> None:
+        self._cancelled.wait(seconds)  # ends early on cancel()
 
     def wait_seconds(self, attempt: int, error: RetryableError | None) -> float:
         exp: float = min(self.cap, self.initial * 2.0 ** max(0, attempt - 1))
@@ -105,27 +121,30 @@ class RetryPolicy:
         """Run ``fn`` under the policy; SDK exceptions come out classified (Retryable/TerminalError)."""
         with self.stats._lock:
             self.stats.calls += 1
+        last: list[Exception] = []
 
         def attempt() -> T:
+            if last and self._cancelled.is_set():
+                raise last[-1]  # cancelled while waiting: a re-send would be a new write
             with self.stats._lock:
                 self.stats.attempts += 1
             try:
                 return fn()
             except Exception as exc:  # every failure is classified; unknown ones become terminal
                 classified = classify(exc, operation)
+            last[:] = [classified]
             # Raised outside the ``except`` block on purpose: a chained SDK exception keeps the
             # request object, whose Authorization header holds the bearer token.
             raise classified
 
         retrying = Retrying(
             retry=retry_if_exception_type(RetryableError),
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop_after_attempt(self.max_attempts) | stop_when_event_set(self._cancelled),
             wait=self._wait,
             before_sleep=self._before_sleep,
             reraise=True,
         )
-        if self.sleep is not None:
-            retrying.sleep = self.sleep
+        retrying.sleep = self.sleep if self.sleep is not None else self._wait_unless_cancelled
         try:
             return retrying(attempt)
         except Exception as exc:
