@@ -8,6 +8,7 @@ anything unexpected shows a traceback only with ``-v``.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -97,6 +98,21 @@ def _status_for(exit_code: int) -> str:
 
 def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) -> NoReturn:
     """Run ``body`` inside the error boundary, render its outcome, and exit with its code."""
+    # The Azure SDKs log their own multi-line account of a failure (DefaultAzureCredential lists every
+    # credential it tried) before tenantctl reports it in one diagnostic; -v shows it.
+    azure_log = logging.getLogger("azure")
+    azure_level = azure_log.level
+    if not globals_.verbose:
+        azure_log.setLevel(logging.ERROR)
+    try:
+        outcome = _run_body(body, globals_)
+    finally:
+        azure_log.setLevel(azure_level)
+    _render(command, globals_, outcome)
+    raise typer.Exit(int(outcome.exit_code))
+
+
+def _run_body(body: Callable[[], Outcome], globals_: Globals) -> Outcome:
     from tenantctl.render.console import err_console
 
     try:
@@ -149,8 +165,7 @@ def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) ->
             ),
             exit_code=ExitCode.ERROR,
         )
-    _render(command, globals_, outcome)
-    raise typer.Exit(int(outcome.exit_code))
+    return outcome
 
 
 def _render(command: str, globals_: Globals, outcome: Outcome) -> None:

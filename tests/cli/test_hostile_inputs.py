@@ -446,3 +446,24 @@ def test_inspect_works_on_a_manifest_without_provider_app(cli: Any, workdir: Pat
     assert result.exit_code == 0, result.stdout
     envelope = _only_envelope(result.stdout)
     assert not [d for d in envelope["diagnostics"] if d["severity"] == "error"]
+
+
+def test_azure_sdk_log_noise_is_kept_for_verbose(cli: Any, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed sign-in is one diagnostic; the SDK's own multi-line log of it only shows with -v."""
+    import logging
+
+    import tenantctl.manifest.load
+
+    seen: list[int] = []
+
+    def load(path: Path) -> Any:
+        seen.append(logging.getLogger("azure").getEffectiveLevel())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tenantctl.manifest.load, "load_manifest", load)
+    before = logging.getLogger("azure").level
+    cli("validate", "-f", "t.toml")
+    cli("validate", "-f", "t.toml", "-v")
+    assert seen[0] == logging.ERROR
+    assert seen[1] != logging.ERROR or before == logging.ERROR
+    assert logging.getLogger("azure").level == before, "restored after the command"
