@@ -70,19 +70,28 @@ def apply_plan(
     changes = plan.actionable
     run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock)
     prune_skipped: str | None = None
-    for schedule in build_schedules(changes):
-        if schedule.stage > 1 and (schedule.steps or schedule.cyclic):
-            verdict = _prune_verdict(run, prune_allowed)
-            if verdict is not None:
-                prune_skipped = prune_skipped or verdict
-                run.skip_all(schedule, verdict)
-                continue
-        run.reject_cycles(schedule)
-        run.execute(schedule)
+    try:
+        for schedule in build_schedules(changes):
+            if schedule.stage > 1 and (schedule.steps or schedule.cyclic):
+                verdict = _prune_verdict(run, prune_allowed)
+                if verdict is not None:
+                    prune_skipped = prune_skipped or verdict
+                    run.skip_all(schedule, verdict)
+                    continue
+            run.reject_cycles(schedule)
+            run.execute(schedule)
+    except KeyboardInterrupt:  # between stages: no write is in flight; the rest is skipped below
+        run.interrupted = True
     if run.retries_cancelled:  # the port outlives this run (tests, benchmarks): retry as usual again
         run.cloud.resume_retries()
     for change in changes:  # insurance: every change gets an outcome, whatever happened above
-        if change.address not in run.outcomes:
+        if change.address in run.outcomes:
+            continue
+        if run.interrupted:
+            run.outcomes[change.address] = ChangeOutcome(
+                change.address, OutcomeStatus.SKIPPED, reason="apply was interrupted", tenant=change.tenant
+            )
+        else:
             run.outcomes[change.address] = ChangeOutcome(
                 change.address,
                 OutcomeStatus.FAILED,
@@ -195,18 +204,34 @@ class _Run:
                         self.cancel_retries_if_halted()
                         for future in done:
                             step = inflight.pop(future)
-                            if future.exception() is not None:  # only a BaseException escapes a step
-                                _log.error("apply step %s crashed: %r", step, future.exception())
+                            self._check_crash(step, future)
                             ready += self._release(step, waiting)
             except KeyboardInterrupt:
                 # Writes already sent cannot be recalled; let them finish, start nothing new.
                 self.interrupted = True
                 self.cancel_retries_if_halted()
-                for future in list(inflight):
-                    future.result()
+                wait(inflight)
+                for future, step in inflight.items():
+                    self._check_crash(step, future)
                 for step in schedule.steps:
                     if step.change.address not in self.outcomes:
                         self._skip(step, "apply was interrupted")
+
+    def _check_crash(self, step: Step, future: Future[bool]) -> None:
+        """A step that died of a BaseException (only those escape ``_run_step``) failed: record it, so
+        that what depends on it is skipped instead of written on top of a half-done write."""
+        exc = future.exception()
+        if exc is None:
+            return
+        _log.error("apply step %s crashed: %r", step, exc)
+        with self._lock:
+            progress = self.progress.setdefault(step.change.address, _Progress(started=time.monotonic()))
+        error = TerminalError(
+            f"{step.change.address}: apply stopped while sending this write ({type(exc).__name__})",
+            code="InternalError",
+            hint="re-run apply; if it happens again, re-run with -v and report it",
+        )
+        self._done(step.change, OutcomeStatus.FAILED, progress, error=error)
 
     def _release(self, step: Step, waiting: dict[int, int]) -> list[Step]:
         newly = []

@@ -167,3 +167,27 @@ def test_a_stop_cuts_short_the_adapters_wait_out_a_long_retry_after_and_nothing_
     assert result.stopped == LOST
     # the adapter retries as usual again afterwards
     assert apply_plan(plan_of(made[2:]), cloud).status is ApplyStatus.SUCCESS
+
+
+def test_a_step_that_dies_of_a_base_exception_fails_and_what_depends_on_it_is_skipped_not_written(
+    cloud: AzureCloud, emu: Any, subscription: str, group: str
+) -> None:
+    rg = group_change(subscription, group)
+    changes = [rg, *tenant_changes(subscription, group, "boom", [1], group_address=rg.address)]
+    account = changes[1]
+
+    class Dying(RecordingHooks):
+        def on_start(self, change: Change) -> None:  # not an Exception: _SafeHooks lets it through
+            if change.address == account.address:
+                raise SystemExit("hook died")
+
+    emu.reset_counts()
+    result = apply_plan(plan_of(changes), cloud, hooks=Dying())
+
+    assert result.outcome(account.address).status is OutcomeStatus.FAILED
+    assert result.outcome(account.address).code == "InternalError"
+    dependant = result.outcome(changes[2].address)
+    assert dependant.status is OutcomeStatus.SKIPPED
+    assert account.address in dependant.reason
+    assert "deployments.begin_create_or_update" not in emu.request_counts()
+    assert result.status is ApplyStatus.PARTIAL  # the group was made
