@@ -168,7 +168,7 @@ def _finish(command: str, g: Globals, tenant_id: str, text: str, result: Any, ve
         )
     if result.changed:
         with writing(g.manifest, "manifest"):
-            write_atomically(g.manifest, result.text)
+            write_atomically(g.manifest, _same_line_endings(text, result.text))
     table = tenant_text(result.text, tenant_id)
 
     def human() -> None:
@@ -193,6 +193,13 @@ def _finish(command: str, g: Globals, tenant_id: str, text: str, result: Any, ve
     return Outcome(
         data={"tenant": tenant_id, "changed": result.changed, "toml": table}, human=human, diagnostics=warnings
     )
+
+
+def _same_line_endings(before: str, after: str) -> str:
+    """A manifest written with CRLF (Windows) keeps CRLF on the lines the edit adds, not a mix."""
+    if "\r\n" in before and before.count("\r\n") == before.count("\n"):
+        return re.sub(r"(?<!\r)\n", "\r\n", after)
+    return after
 
 
 def _in_file(diagnostics: Any, manifest: Path) -> Any:

@@ -467,3 +467,13 @@ def test_azure_sdk_log_noise_is_kept_for_verbose(cli: Any, workdir: Path, monkey
     assert seen[0] == logging.ERROR
     assert seen[1] != logging.ERROR or before == logging.ERROR
     assert logging.getLogger("azure").level == before, "restored after the command"
+
+
+def test_tenant_edits_keep_a_crlf_manifest_crlf(cli: Any, workdir: Path) -> None:
+    crlf = (workdir / "t.toml").read_bytes().replace(b"\n", b"\r\n")
+    (workdir / "t.toml").write_bytes(crlf)
+    assert cli("tenant", "add", "beta", "--isolation", "dedicated", "-f", "t.toml").exit_code == 0
+    assert cli("tenant", "set", "acme", "protected=true", "-f", "t.toml").exit_code == 0
+    data = (workdir / "t.toml").read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n"), "no bare LF mixed into a CRLF file"
+    assert data.startswith(crlf[: crlf.index(b"[tenants.acme]")])
