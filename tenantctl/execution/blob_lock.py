@@ -5,9 +5,9 @@ thread while the ``with`` body runs. A holder that dies stops renewing and the l
 so a crashed pipeline blocks others for at most a minute. Who holds it and since when is written into
 the blob's metadata (readable without the lease), so a waiter can name the holder.
 
-A lease can be lost while held: someone breaks it (``--break-lock``), or renewals keep failing until it
-expires. Then another apply may already be writing, so the renewer marks the lock lost (``info.lost``)
-and apply sends no new write (see ``lock.lost_lock``); only the writes already in flight finish.
+A lease can be lost while held: someone breaks it (``break_lease``, or on the blob itself), or renewals
+keep failing until it expires. Then another apply may already be writing, so the renewer marks the lock
+lost (``info.lost``) and apply sends no new write (see ``lock.lost_lock``); only writes in flight finish.
 
 This is the only module of tenantctl.execution that imports the Azure SDK (``azure.storage.blob``,
 ``azure.identity``), and only inside functions: it is the lock backend, not the cloud adapter, and
@@ -218,7 +218,8 @@ def _held(blob: Any, settings: BlobLockSettings, timeout: float) -> LockHeldErro
     return LockHeldError(
         f"another apply holds the lock blob {settings.container}/{settings.blob}: {who}; {waited}",
         hint="wait for it to finish or raise --lock-timeout; a crashed holder's lease lapses within "
-        f"{settings.lease_seconds}s; break it only if you are sure (--break-lock)",
+        f"{settings.lease_seconds}s. Only if you are sure it is stale, break it: az storage blob lease break "
+        f"--container-name {settings.container} --blob-name {settings.blob} (the holder then stops writing)",
     )
 
 

@@ -11,7 +11,7 @@ Two backends behind one context manager, :func:`acquire_lock`:
 Either way, a lock that cannot be had within ``timeout`` seconds raises :class:`LockHeldError` naming
 the holder and since when. ``timeout=0`` fails at once; a negative timeout waits forever.
 
-A lease can be lost while it is held (someone breaks it with ``--break-lock``, or renewals fail until
+A lease can be lost while it is held (someone breaks it on the blob, or renewals fail until
 it expires); then another apply may take it and write at the same time. The holder's
 :class:`LockInfo` records that (``info.lost``), and :func:`lost_lock` answers for every lock this
 process holds, which ``apply_plan`` checks before each write so it sends nothing new once the lock

@@ -226,6 +226,9 @@ def test_a_held_blob_lease_fails_a_second_apply_naming_the_holder(blob_settings:
     assert "carol@build-7 pid 9 (CI run 31337)" in str(caught.value)
     assert " since 20" in str(caught.value)
     assert "prod/apply.lock" in str(caught.value)
+    # the hint names a way to break a stale lease that exists (tenantctl has no --break-lock flag)
+    assert "--break-lock" not in caught.value.hint
+    assert f"az storage blob lease break --container-name {blob_settings.container}" in caught.value.hint
 
 
 @pytest.mark.azurite
