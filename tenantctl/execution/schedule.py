@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from tenantctl.planning.model import Action, Change, ResourceKind
-from tenantctl.resources import ResourceGroup
+from tenantctl.resources import AccountRef, ResourceGroup
 
 __all__ = ["Part", "Schedule", "Step", "build_schedules", "queue_key"]
 
@@ -105,6 +105,17 @@ def queue_key(change: Change) -> str:
     return f"address:{change.address}"
 
 
+def _delete_queue(change: Change) -> str:
+    """The queue of a replace's delete half: the account the old resource lives in.
+
+    A deployment that moves to another account (a tenant re-placed on another stamp account) is a
+    replace whose ``before`` lives on the old account and ``after`` on the new one; its delete is a
+    write to the old account and must queue behind that account's other writes, not the new one's.
+    """
+    ref = getattr(change.before, "account", None)
+    return ref.key if isinstance(ref, AccountRef) else queue_key(change)
+
+
 def build_schedules(changes: tuple[Change, ...]) -> list[Schedule]:
     """One schedule per stage, in the order they run; the first is always stage 1 (maybe empty).
 
@@ -140,7 +151,7 @@ def _build(changes: list[tuple[int, Change]], rank: _Rank, stage: int) -> Schedu
     last_step: dict[str, Step] = {}  # address -> the step whose success means the change is done
     for index, change in changes:
         if change.action is Action.REPLACE:
-            delete = Step(change, Part.DELETE, queue_key(change), index)
+            delete = Step(change, Part.DELETE, _delete_queue(change), index)
             create = Step(change, Part.CREATE, queue_key(change), index, requires=[delete])
             steps += [delete, create]
             last_step[change.address] = create
