@@ -203,7 +203,7 @@ def apply(
         if result.interrupted:
             warnings.warning(
                 "interrupted",
-                "apply was interrupted (Ctrl-C): the writes in flight finished, the rest were skipped",
+                "apply was interrupted (Ctrl-C or SIGTERM): the writes in flight finished, the rest were skipped",
                 detail="Nothing is lost: run `tenantctl apply` again and it converges from where it stopped.",
             )
         return Outcome(
