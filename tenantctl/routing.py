@@ -74,7 +74,7 @@ from xml.sax.saxutils import quoteattr
 from tenantctl import naming
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning.migration import OldGeneration, old_generations, target_ready
 from tenantctl.resources import Account, AccountRef, Deployment
 
@@ -142,15 +142,35 @@ def _live(state: str | None) -> bool:
     return (state or "Succeeded").lower() == "succeeded"
 
 
-def _ready(observed: ObservedState | None, ref: AccountRef, names: list[str]) -> bool | None:
-    """The account and these deployments exist and are Succeeded (``None`` when nothing was observed)."""
+def _ours(manifest: Manifest, tags: Mapping[str, str], tenant: str | None) -> bool:
+    """Tagged for this manifest and, when ``tenant`` is given, for no other tenant."""
+    return (
+        is_managed(tags)
+        and tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
+        and tags.get(naming.TAG_TENANT) in (None, tenant)
+    )
+
+
+def _ready(
+    manifest: Manifest, observed: ObservedState | None, ref: AccountRef, names: list[str], tenant: str | None = None
+) -> bool | None:
+    """The account and these deployments exist, are ours and Succeeded (``None`` when nothing was observed).
+
+    A same-named account or deployment that is not this manifest's (or is another tenant's) is never
+    a route: the gateway would send the tenant's traffic to someone else's resource.
+    """
     if observed is None:
         return None
     account = observed.accounts.get(ref.key)
-    if account is None or not _live(account.provisioning_state):
+    if account is None or not _live(account.provisioning_state) or not _ours(manifest, account.tags, tenant):
         return False
     have = {d.name.lower(): d for d in observed.deployments.get(ref.key, ())}
-    return all(n.lower() in have and _live(have[n.lower()].provisioning_state) for n in names)
+    return all(
+        n.lower() in have
+        and _live(have[n.lower()].provisioning_state)
+        and _ours(manifest, have[n.lower()].tags, tenant)
+        for n in names
+    )
 
 
 def _tpm(manifest: Manifest, tenant_id: str) -> int | None:
@@ -201,7 +221,7 @@ class _Builder:
             _endpoint(ref, self.observed),
             ref.id,
             {n: n for n in chosen},
-            _ready(self.observed, ref, chosen),
+            _ready(self.m, self.observed, ref, chosen),
         )
 
     def target(self, tenant_id: str) -> Route:
@@ -252,7 +272,7 @@ class _Builder:
                 _endpoint(ref, self.observed),
                 ref.id,
                 names,
-                _ready(self.observed, ref, list(names.values())),
+                _ready(self.m, self.observed, ref, list(names.values()), generation.tenant),
             )
             if route.ready:
                 return route

@@ -171,25 +171,35 @@ def target_ready(manifest: Manifest, desired: DesiredState, observed: ObservedSt
         ]
     if not wanted:
         return False
+    # Only what this manifest made for the tenant (or for its stamp) counts: a same-named resource
+    # that is not ours, or another tenant's, is not the tenant's new home.
     accounts_needed = {i.account.key for i in wanted if i.account is not None}
     for key in accounts_needed:
         account = observed.accounts.get(key)
         if account is None or not _succeeded(account.provisioning_state):
+            return False
+        if not _ours(manifest, account.tags) or account.tags.get(naming.TAG_TENANT) not in (None, tenant_id):
             return False
     for item in wanted:
         resource = item.resource
         if isinstance(resource, Deployment):
             found = {d.name.lower(): d for d in observed.deployments.get(resource.account.key, ())}
             have = found.get(resource.name.lower())
-            if have is None or not _succeeded(have.provisioning_state):
+            if have is None or not _succeeded(have.provisioning_state) or not _made_for(manifest, have, item.tenant):
                 return False
         elif isinstance(resource, (RaiPolicy, Blocklist)):
             listed = (observed.rai_policies if isinstance(resource, RaiPolicy) else observed.blocklists).get(
                 resource.account.key, ()
             )
-            if resource.name.lower() not in {r.name.lower() for r in listed}:
+            mine = {r.name.lower() for r in listed if _made_for(manifest, r, item.tenant)}
+            if resource.name.lower() not in mine:
                 return False
     return True
+
+
+def _made_for(manifest: Manifest, resource: Child, tenant_id: str | None) -> bool:
+    """Tagged for this manifest and for ``tenant_id`` (``None``: a stamp's own, no tenant's)."""
+    return _ours(manifest, resource.tags) and resource.tags.get(naming.TAG_TENANT) == tenant_id
 
 
 def _only_generation(observed: ObservedState, generation: OldGeneration, account: Account) -> bool:

@@ -177,3 +177,34 @@ def test_a_tenant_unprotected_in_the_manifest_may_still_be_replaced_in_the_same_
     plan = make_plan(_manifest(changed), state)
     assert plan.count(Action.REPLACE) == 1
     assert "protected-replace" not in {d.code for d in plan.diagnostics.errors}
+
+
+def _squatted_migration() -> tuple[Manifest, ObservedState]:
+    """acme moves from its dedicated account to stamp eu1, where someone made an untagged 'acme--chat'."""
+    import dataclasses
+
+    from tenantctl.resources import Deployment
+
+    state = _applied_from('[tenants.acme]\nisolation = "dedicated"\n' + STAMP)
+    ref = AccountRef(SUB, "rg-tenants", "ctso-eu1-01")
+    squatter = Deployment(ref, "acme--chat", "gpt-4o", "2024-11-20", "GlobalStandard", 1, tags={"owner": "ops"})
+    deployments = {**state.deployments, ref.key: (*state.deployments[ref.key], squatter)}
+    return _manifest(STAMP + ON_STAMP), dataclasses.replace(state, deployments=deployments)
+
+
+def test_routing_never_calls_a_same_named_deployment_that_is_not_ours_the_tenants_new_home() -> None:
+    # Found by test_routing: readiness was "exists and Succeeded", by name only, so the gateway was
+    # told to send acme to someone else's deployment that happened to be called acme--chat.
+    from tenantctl.routing import routing_for
+
+    manifest, state = _squatted_migration()
+    entry = routing_for(manifest, state).by_tenant()["acme"]
+    assert entry.live == "previous"
+    assert entry.route.account_id is not None and entry.route.account_id.endswith("/ctso-acme")
+
+
+def test_retire_does_not_delete_the_old_generation_when_the_new_home_is_someone_elses() -> None:
+    manifest, state = _squatted_migration()
+    plan = make_plan(manifest, state, prune=True, retire=True)
+    assert plan.count(Action.DELETE) == 0
+    assert "not-ours" in {d.code for d in plan.diagnostics.errors}

@@ -17,16 +17,17 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tenantctl import naming
-from tenantctl.desired import TAG_PROTECTED
+from tenantctl.desired import TAG_PROTECTED, desired_state
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning import make_plan
 from tenantctl.planning.migration import old_generations
-from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, RaiPolicy
+from tenantctl.planning.placement import place
+from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy
 from tests.planning.simulate import applied
 
 from .conftest import everything_built_on, load, props
-from .invariants import assert_safe, identity
+from .invariants import assert_safe, describe, identity
 from .strategies import (
     MANIFEST_NAME,
     NAMES,
@@ -45,8 +46,14 @@ Foreign = tuple[ObservedState, frozenset[tuple[str, str, str]]]
 
 
 @st.composite
-def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:  # noqa: PLR0912 - one branch per kind
-    """``state`` plus resources that are not ours, and their identities."""
+def with_foreign(  # noqa: PLR0912 - one branch per kind
+    draw: st.DrawFn, state: ObservedState, squat: Manifest | None = None
+) -> Foreign:
+    """``state`` plus resources that are not ours, and their identities.
+
+    With ``squat``, some sit exactly where that manifest wants its own deployments and filters to be
+    (same account, same name): the worst case for anything that finds resources by name.
+    """
     accounts = dict(state.accounts)
     foreign_accounts = dict(state.foreign_accounts)
     deployments = {k: list(v) for k, v in state.deployments.items()}
@@ -61,7 +68,22 @@ def with_foreign(draw: st.DrawFn, state: ObservedState) -> Foreign:  # noqa: PLR
             draw(st.none() | st.sampled_from(TENANTS)),
             draw(st.none() | st.sampled_from(["dedicated", "dedicated-deployment"])),
         )
-        what = draw(st.sampled_from(["account", "stamp-account", "deployment", "filter", "deleted"]))
+        what = draw(st.sampled_from(["account", "stamp-account", "deployment", "filter", "deleted", "squat"]))
+        if what == "squat":
+            spots = _spots(squat, state) if squat is not None else []
+            if not spots:
+                continue
+            spot = draw(st.sampled_from(spots))
+            taken = {
+                r.name.lower()
+                for r in (deployments if isinstance(spot, Deployment) else policies).get(spot.account.key, [])
+            }
+            if spot.name.lower() in taken:
+                continue
+            copy = dataclasses.replace(spot, tags=tags)
+            (deployments if isinstance(spot, Deployment) else policies).setdefault(spot.account.key, []).append(copy)
+            marks.add(identity(copy))
+            continue
         if what in ("account", "stamp-account", "deleted"):
             if what == "stamp-account":
                 stamp = draw(st.sampled_from(STAMPS))
@@ -167,6 +189,16 @@ def drifted(draw: st.DrawFn, state: ObservedState) -> ObservedState:
     )
 
 
+def _spots(manifest: Manifest, state: ObservedState) -> list[Deployment | RaiPolicy]:
+    """Deployments and filters ``manifest`` wants on accounts that already exist."""
+    placement = place(manifest, state)
+    return [
+        i.resource
+        for i in desired_state(manifest, placement_hints=placement.hints).items
+        if isinstance(i.resource, (Deployment, RaiPolicy)) and i.resource.account.key in state.accounts
+    ]
+
+
 def _check(
     manifest: Manifest, state: ObservedState, marks: frozenset[tuple[str, str, str]], *, retire: bool, purge: bool
 ) -> None:
@@ -207,7 +239,7 @@ def test_changing_manifests_never_plans_an_unsafe_change(data: st.DataObject) ->
     state = _apply(first, ObservedState())
     if data.draw(st.booleans(), label="drift"):
         state = data.draw(drifted(state), label="drifted")
-    state, marks = data.draw(with_foreign(state), label="foreign")
+    state, marks = data.draw(with_foreign(state, second), label="foreign")
     retire, purge = data.draw(st.booleans(), label="retire"), data.draw(st.booleans(), label="purge_deleted")
     _check(second, state, marks, retire=retire, purge=purge)
     # Carry on: apply B (phase 1 of any migration), then plan B again (phase 3 with retire), then A again.
@@ -231,3 +263,26 @@ def test_foreign_resources_are_never_touched_from_an_empty_start(data: st.DataOb
     _check(manifest, state, marks, retire=True, purge=True)
     plan = make_plan(manifest, state, prune=True, purge_deleted=True)
     assert_safe(plan, prune=True, retire=False, purge_deleted=True, foreign=marks, observed=state)
+
+
+@props(100)
+@given(st.data())
+def test_any_change_of_manifest_converges_with_prune_retire_and_purge(data: st.DataObject) -> None:
+    """A to B, migrations included, reaches a no-op plan within a few applies (phase 1, then phase 3, then prune)."""
+    from .strategies import manifests
+
+    first = load(data.draw(manifests(), label="A"))
+    second = load(data.draw(manifests(), label="B"))
+    state = _apply(first, ObservedState())
+    if data.draw(st.booleans(), label="drift"):
+        state = data.draw(drifted(state), label="drifted")
+    state, _ = data.draw(with_foreign(state), label="foreign")
+    flags = {"prune": True, "retire": True, "purge_deleted": True}
+    history = []
+    for _ in range(4):
+        plan = make_plan(second, state, **flags)
+        if plan.is_blocked or not plan.has_changes:
+            return
+        history.append(describe(plan))
+        state = applied(state, plan)
+    raise AssertionError(f"still changing after 4 applies: {history}")
