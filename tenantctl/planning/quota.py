@@ -58,6 +58,8 @@ class _Book:
         self.names: dict[LineKey, str] = {}
         self.consumers: dict[LineKey, list[str]] = defaultdict(list)
         self.freers: dict[LineKey, list[str]] = defaultdict(list)
+        # Per line and change: what it needs minus what it frees (a replace does both, delete first).
+        self.net: dict[LineKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         # Where each account is: the plan's own account records first, then what was observed.
         self.where: dict[str, Account] = {a.ref.key: a for a in observed.accounts.values()}
         for c in changes:
@@ -83,12 +85,14 @@ class _Book:
         if key is not None and amount:
             self.need[key] += amount
             self.consumers[key].append(address)
+            self.net[key][address] += amount
 
     def free(self, d: Deployment, amount: float, address: str) -> None:
         key = self.line(d)
         if key is not None and amount:
             self.frees[key] += amount
             self.freers[key].append(address)
+            self.net[key][address] -= amount
 
     def book(self, c: Change) -> None:
         before = c.before if isinstance(c.before, Deployment) else None
@@ -143,8 +147,13 @@ def _deployment_lines(book: _Book, diags: Diagnostics) -> tuple[list[QuotaLine],
                 + ". Lower capacities, request more quota, or use another region or SKU",
             )
         elif line.need and used + line.need > limit:
-            for consumer in book.consumers[key]:
-                waits[consumer] = tuple(sorted(set(book.freers[key]) - {consumer}))
+            # Changes that need more than they free wait for those that free more than they need
+            # (those never wait: a replace frees its old side before it makes the new one), so the
+            # waits can never form a cycle, as two replaces waiting for each other would.
+            net = book.net[key]
+            givers = sorted(a for a, amount in net.items() if amount < 0)
+            for consumer in sorted(a for a, amount in net.items() if amount > 0):
+                waits[consumer] = tuple(sorted({*waits.get(consumer, ()), *givers}))
     return lines, waits
 
 

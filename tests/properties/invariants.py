@@ -56,9 +56,13 @@ def assert_safe(
     dupes = [a for a, n in Counter(addresses).items() if n > 1]
     assert not dupes, f"addresses not unique: {dupes}"
     known = set(addresses)
+    by_address = {c.address: c for c in plan.changes}
+    _acyclic(by_address)
     for c in plan.changes:
         missing = [d for d in c.depends_on if d not in known]
         assert not missing, f"{c.address} depends on {missing}, which are not in the plan"
+        later = [d for d in c.depends_on if by_address[d].phase > c.phase]
+        assert not later, f"{c.address} (phase {c.phase}) depends on {later}, which run in a later phase"
         before = c.before
         if c.action.is_destructive:
             assert before is not None, f"{c.address}: {c.action.value} without a before"
@@ -118,3 +122,24 @@ def _account_may_go(plan: Plan, change: Change, observed: ObservedState, retirem
             assert retirement or change.action is Action.REPLACE, (
                 f"{change.address}: {change.action.value} takes along protected {child.name!r}"
             )
+
+
+def _acyclic(by_address: dict[str, Change]) -> None:
+    """Apply runs a change once all it depends on succeeded: a cycle would never run."""
+    state: dict[str, int] = {}  # 1 = on the path, 2 = done
+    for root, change in by_address.items():
+        stack = [(root, iter(change.depends_on))]
+        if state.get(root):
+            continue
+        state[root] = 1
+        while stack:
+            node, deps = stack[-1]
+            nxt = next(deps, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+            elif nxt in by_address and state.get(nxt) == 1:
+                raise AssertionError(f"dependency cycle through {nxt} and {node}")
+            elif nxt in by_address and not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(by_address[nxt].depends_on)))

@@ -200,7 +200,8 @@ def test_routing_never_calls_a_same_named_deployment_that_is_not_ours_the_tenant
     manifest, state = _squatted_migration()
     entry = routing_for(manifest, state).by_tenant()["acme"]
     assert entry.live == "previous"
-    assert entry.route.account_id is not None and entry.route.account_id.endswith("/ctso-acme")
+    assert entry.route.account_id is not None
+    assert entry.route.account_id.endswith("/ctso-acme")
 
 
 def test_retire_does_not_delete_the_old_generation_when_the_new_home_is_someone_elses() -> None:
@@ -208,3 +209,27 @@ def test_retire_does_not_delete_the_old_generation_when_the_new_home_is_someone_
     plan = make_plan(manifest, state, prune=True, retire=True)
     assert plan.count(Action.DELETE) == 0
     assert "not-ours" in {d.code for d in plan.diagnostics.errors}
+
+
+def test_two_replaces_on_a_tight_quota_line_do_not_wait_for_each_other() -> None:
+    # Found by test_safety (with quota): a tenant moves stamps (same region) with two deployments on
+    # one quota line that only fits thanks to what the plan frees; each replace was made to wait for
+    # the other's delete, a dependency cycle apply could never run.
+    import dataclasses
+
+    from tenantctl.resources import QuotaUsage
+
+    stamps = STAMP + STAMP.replace("eu1", "eu2")
+    tenant = (
+        '[tenants.acme]\nisolation = "dedicated-deployment"\nstamp = "%s"\n'
+        'deployments = [{ name = "chat", capacity = 5 }, { name = "chat2", capacity = 5 }]\n'
+    )
+    state = _applied_from(stamps + tenant % "eu1")
+    loc = "swedencentral"
+    usages = (QuotaUsage(SUB, loc, "OpenAI.GlobalStandard.gpt-4o", 10, 12),)
+    state = dataclasses.replace(state, usages={(SUB, loc): usages})
+    plan = make_plan(_manifest(stamps + tenant % "eu2"), state, prune=True)
+    replaces = {c.address: c for c in plan.changes if c.action is Action.REPLACE}
+    assert set(replaces) == {"tenant.acme.deployment.chat", "tenant.acme.deployment.chat2"}
+    assert all(not c.depends_on for c in replaces.values())
+    assert not plan.is_blocked

@@ -23,16 +23,18 @@ from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning import make_plan
 from tenantctl.planning.migration import old_generations
 from tenantctl.planning.placement import place
-from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy
+from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, Deployment, QuotaUsage, RaiPolicy
 from tests.planning.simulate import applied
 
 from .conftest import everything_built_on, load, props
 from .invariants import assert_safe, describe, identity
 from .strategies import (
     MANIFEST_NAME,
+    MODELS,
     NAMES,
     PROVIDER_RG,
     REGIONS,
+    SKUS,
     STAMPS,
     SUB,
     SUB2,
@@ -189,6 +191,30 @@ def drifted(draw: st.DrawFn, state: ObservedState) -> ObservedState:
     )
 
 
+@st.composite
+def with_quota(draw: st.DrawFn, state: ObservedState) -> ObservedState:
+    """``state`` with usages read everywhere: limits just around what is used, so frees matter."""
+    spare = draw(st.lists(st.integers(-5, 80), min_size=5, max_size=5))
+    used: dict[tuple[str, str, str], float] = {}
+    for key, deps in state.deployments.items():
+        account = state.accounts.get(key)
+        for d in deps if account is not None else ():
+            line = (d.account.subscription_id, account.location, f"OpenAI.{d.sku}.{d.model}")  # type: ignore[union-attr]
+            used[line] = used.get(line, 0.0) + d.capacity
+    usages: dict[tuple[str, str], list[QuotaUsage]] = {}
+    lines = [
+        (sub, loc, f"OpenAI.{sku}.{model}")
+        for sub in (SUB, SUB2)
+        for loc in REGIONS
+        for sku in SKUS
+        for model, _ in MODELS
+    ]
+    for i, (sub, loc, name) in enumerate(lines):
+        current = used.get((sub, loc, name), 0.0)
+        usages.setdefault((sub, loc), []).append(QuotaUsage(sub, loc, name, current, max(0.0, current + spare[i % 5])))
+    return dataclasses.replace(state, usages={k: tuple(v) for k, v in usages.items()})
+
+
 def _spots(manifest: Manifest, state: ObservedState) -> list[Deployment | RaiPolicy]:
     """Deployments and filters ``manifest`` wants on accounts that already exist."""
     placement = place(manifest, state)
@@ -240,6 +266,8 @@ def test_changing_manifests_never_plans_an_unsafe_change(data: st.DataObject) ->
     if data.draw(st.booleans(), label="drift"):
         state = data.draw(drifted(state), label="drifted")
     state, marks = data.draw(with_foreign(state, second), label="foreign")
+    if data.draw(st.booleans(), label="quota"):
+        state = data.draw(with_quota(state), label="with quota")
     retire, purge = data.draw(st.booleans(), label="retire"), data.draw(st.booleans(), label="purge_deleted")
     _check(second, state, marks, retire=retire, purge=purge)
     # Carry on: apply B (phase 1 of any migration), then plan B again (phase 3 with retire), then A again.
