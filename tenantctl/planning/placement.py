@@ -33,8 +33,12 @@ from tenantctl.resources import Deployment
 __all__ = ["Placement", "place"]
 
 
-def _owner(deployment: Deployment) -> str | None:
-    if deployment.tags.get(naming.TAG_MANAGED_BY) != naming.MANAGED_BY_VALUE:
+def _owner(deployment: Deployment, manifest_name: str) -> str | None:
+    """The tenant of this manifest a deployment belongs to (another manifest's same-named tenant is not it)."""
+    if (
+        deployment.tags.get(naming.TAG_MANAGED_BY) != naming.MANAGED_BY_VALUE
+        or deployment.tags.get(naming.TAG_MANIFEST) != manifest_name
+    ):
         return None
     return deployment.tags.get(naming.TAG_TENANT)
 
@@ -86,13 +90,13 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
         # (unmanaged deployments, removed tenants' leftovers until pruned).
         placed = set(tenants)
         load: dict[int, set[str]] = {
-            i: shared | {d.name for d in deps if d.tags.get(naming.TAG_TENANT) not in placed}
+            i: shared | {d.name for d in deps if _owner(d, manifest.provider.manifest_name) not in placed}
             for i, deps in existing.items()
         }
         homes_of: dict[str, set[int]] = {}
         for i, deps in existing.items():
             for d in deps:
-                owner = _owner(d)
+                owner = _owner(d, manifest.provider.manifest_name)
                 if owner is not None:
                     homes_of.setdefault(owner, set()).add(i)
         for tenant in tenants:  # sticky first, so newcomers see the true load

@@ -233,3 +233,28 @@ def test_two_replaces_on_a_tight_quota_line_do_not_wait_for_each_other() -> None
     assert set(replaces) == {"tenant.acme.deployment.chat", "tenant.acme.deployment.chat2"}
     assert all(not c.depends_on for c in replaces.values())
     assert not plan.is_blocked
+
+
+def test_placement_is_not_sticky_to_another_manifests_same_named_tenant_and_counts_its_deployments() -> None:
+    # Found while reading what test_safety's foreign resources exercise: placement took any
+    # managed-by=tenantctl deployment tagged tenantctl-tenant=acme for ours (sticky), and left it out
+    # of the account's load, so the account could be filled past max_deployments_per_account.
+    import dataclasses
+
+    from tenantctl.planning.placement import place
+    from tenantctl.resources import Deployment
+
+    stamp = STAMP + "max_deployments_per_account = 2\nmax_accounts = 2\n"
+    state = _applied_from(stamp)
+    ref = AccountRef(SUB, "rg-tenants", "ctso-eu1-01")
+    staging = {
+        naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE,
+        naming.TAG_MANIFEST: "staging",
+        naming.TAG_TENANT: "acme",
+    }
+    theirs = Deployment(ref, "acme--chat", "gpt-4o", "2024-11-20", "GlobalStandard", 1, tags=staging)
+    state = dataclasses.replace(state, deployments={ref.key: (*state.deployments[ref.key], theirs)})
+    manifest = _manifest(stamp + ON_STAMP.replace('name = "chat"', 'name = "embed"'))
+    placement = place(manifest, state)
+    assert placement.hints.tenant_account["acme"] == 2
+    assert "acme" not in placement.sticky
