@@ -18,7 +18,7 @@ from tenantctl.cloud.azure.errors import classify, retry_after_of
 from tenantctl.cloud.azure.retry import RetryPolicy
 from tenantctl.emulator import FaultSettings
 from tenantctl.errors import RetryableError, TerminalError
-from tenantctl.resources import Account
+from tenantctl.resources import Account, AccountRef
 
 from .conftest import LOCATION
 
@@ -129,3 +129,17 @@ def test_a_cancelled_policy_stops_waiting_and_never_sends_another_attempt() -> N
     policy.resume()
     with pytest.raises(TerminalError):  # after resume() calls run (and retry) as usual
         policy.call("op", lambda: (_ for _ in ()).throw(TerminalError("no", code="InsufficientQuota")))
+
+
+def test_a_subscription_that_does_not_exist_is_an_error_not_an_empty_resource_group(cloud: AzureCloud) -> None:
+    unknown = "12345678-0000-0000-0000-000000000000"
+    with pytest.raises(TerminalError) as caught:
+        cloud.list_accounts(unknown, "rg-tenants")
+    assert caught.value.code == "SubscriptionNotFound"
+    assert "subscription id" in caught.value.hint
+    with pytest.raises(TerminalError):
+        cloud.delete_account(AccountRef(unknown, "rg-tenants", "aoai-x"))  # not "already gone"
+
+
+def test_a_resource_group_that_does_not_exist_still_has_no_accounts(cloud: AzureCloud, subscription: str) -> None:
+    assert cloud.list_accounts(subscription, "rg-never-made") == []

@@ -45,13 +45,18 @@ _BLOCKLIST_BATCH = 100
 
 
 def _missing_ok(fn: Callable[[], T], default: T) -> Callable[[], T]:
-    """Wrap a unit so a 404 (the thing or its parent is gone) means ``default`` instead of an error."""
+    """Wrap a unit so a 404 (the thing or its parent is gone) means ``default`` instead of an error.
+
+    Not SubscriptionNotFound: a subscription that does not exist (a typo in the manifest, or one the
+    signed-in directory cannot see) must not read as "nothing there yet", or a plan would offer to
+    create every tenant anew and ``status`` would call them all missing.
+    """
 
     def unit() -> T:
         try:
             return fn()
         except HttpResponseError as exc:
-            if is_not_found(exc):
+            if is_not_found(exc) and error_code(exc).lower() != "subscriptionnotfound":
                 return default
             raise
 

@@ -80,6 +80,9 @@ _HINTS: dict[str, str] = {
     "authenticationfailed": "Sign in again (az login, managed identity or workload identity federation).",
     "resourcegroupnotfound": ("Create the resource group first (tenantctl apply does this when it manages it)."),
     "specialfeatureorquotaidrequired": "The subscription is not enabled for Azure OpenAI.",
+    "subscriptionnotfound": (
+        "Check the subscription id in the manifest, and that it belongs to the directory you signed in to."
+    ),
 }
 
 # Bearer tokens and JWTs must never reach a message, a log line or a repr.
