@@ -152,6 +152,7 @@ class _Run:
     interrupted: bool = False
     stopped: str | None = None  # why ``stop`` ended the run (e.g. the apply lock was lost)
     retries_cancelled: bool = False
+    _halt: threading.Event = field(default_factory=threading.Event)  # wakes workers waiting to re-send
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cancel_retries_if_halted(self) -> None:
@@ -160,6 +161,7 @@ class _Run:
         if self.retries_cancelled or self.halted() is None:
             return
         self.retries_cancelled = True
+        self._halt.set()
         try:
             self.cloud.cancel_retries()
         except Exception:
@@ -314,7 +316,7 @@ class _Run:
                 # A re-send is a new write: none once apply was interrupted or lost its lock.
                 if attempt < self.attempts and self.halted() is None:
                     self.hooks.call(_retry_hook(change, attempt + 1, exc))
-                    time.sleep(min(exc.retry_after or _BACKOFF * attempt, _MAX_BACKOFF))
+                    self._halt.wait(min(exc.retry_after or _BACKOFF * attempt, _MAX_BACKOFF))
                     if self.halted() is None:
                         continue
             except Exception as exc:  # TerminalError, or a bug: either way this change is done

@@ -191,3 +191,32 @@ def test_a_step_that_dies_of_a_base_exception_fails_and_what_depends_on_it_is_sk
     assert account.address in dependant.reason
     assert "deployments.begin_create_or_update" not in emu.request_counts()
     assert result.status is ApplyStatus.PARTIAL  # the group was made
+
+
+def test_a_stop_also_cuts_short_the_executors_own_wait_before_re_sending_a_change(
+    strict_cloud: AzureCloud, emu: Any, group: str
+) -> None:
+    subscription = str(emu.subscription_id)
+    rg = group_change(subscription, group)
+    made = [rg, *tenant_changes(subscription, group, "wait", [1], group_address=rg.address)]
+    assert apply_plan(plan_of(made[:2]), strict_cloud).status is ApplyStatus.SUCCESS
+    # the strict adapter gives up at once; the executor would wait Retry-After (30 s) to re-send
+    emu.set_faults(FaultSettings(rate_429=1.0, methods=("PUT",), retry_after=30))
+    emu.reset_counts()
+    started = time.monotonic()
+
+    def stop() -> str | None:
+        return LOST if time.monotonic() - started > 1.0 else None
+
+    finished: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: finished.append(apply_plan(plan_of(made[2:]), strict_cloud, attempts=3, stop=stop))
+    )
+    worker.start()
+    worker.join(15)
+    emu.set_faults(FaultSettings())
+
+    assert finished, "apply kept waiting to re-send after it was stopped"
+    assert time.monotonic() - started < 10
+    assert finished[0].outcome(made[2].address).attempts == 1
+    assert emu.request_counts().get("deployments.begin_create_or_update") == 1
