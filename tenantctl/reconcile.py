@@ -204,7 +204,8 @@ def lock_settings(manifest: Manifest, manifest_path: Path) -> Any:
     configured = manifest.provider.lock
     if configured is None or configured.backend == "file":
         if configured is not None and configured.path:
-            return FileLockSettings(Path(configured.path))
+            # Relative to the manifest, like every other path it names: not to wherever apply runs.
+            return FileLockSettings(manifest_path.resolve().parent / configured.path)
         return file_lock_for_manifest(manifest_path)
     return BlobLockSettings(
         container=configured.container,

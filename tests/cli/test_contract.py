@@ -109,3 +109,17 @@ def test_help_lists_every_command_and_the_exit_codes() -> None:
     for command in ("validate", "init", "schema", "plan", "apply", "emulator"):
         assert re.search(rf"^\s+{command}\b", out, re.M), command
     assert "Exit codes" in out
+
+
+def test_a_relative_lock_path_is_relative_to_the_manifest_not_the_working_directory(tmp_path: Path) -> None:
+    from tenantctl.manifest.load import load_manifest
+    from tenantctl.reconcile import lock_settings
+
+    text = (EXAMPLES / "minimal.toml").read_text()
+    text = text.replace("[provider]\n", '[provider]\nlock = { backend = "file", path = "locks/apply.lock" }\n', 1)
+    manifest_path = tmp_path / "team" / "tenants.toml"
+    manifest_path.parent.mkdir()
+    manifest_path.write_text(text)
+    loaded = load_manifest(manifest_path).manifest
+    assert loaded is not None
+    assert lock_settings(loaded, manifest_path).path == manifest_path.parent / "locks" / "apply.lock"
