@@ -111,6 +111,17 @@ class _Differ:
             tenant=item.tenant,
         )
 
+    def _owned_by_another(self, item: DesiredItem, other: Resource) -> None:
+        kind, owner = _owner(other) or ("", "")
+        self.diags.error(
+            "owned-by-another",
+            f"{item.address}: {_identity(other)[2]!r} already exists and belongs to {kind} {owner!r}",
+            detail="tenantctl never hands one owner's resource to another (a removed tenant's account must not "
+            "become a stamp's, nor a stamp's a tenant's): rename the tenant or stamp, or remove the old owner "
+            "and apply --prune first",
+            tenant=item.tenant,
+        )
+
     def _fresh(self, item: DesiredItem) -> tuple[Action, Resource | None, str, str | None]:
         """A desired resource Azure lacks: CREATE, or REPLACE when its address lives elsewhere."""
         want = item.resource
@@ -129,6 +140,10 @@ class _Differ:
             self._not_ours(item, self.theirs[ident])
             return None
         have = self.ours.pop(ident, None)
+        if have is not None and _owner(have) not in (None, _wanted_owner(item)):
+            self.ours[ident] = have  # still whoever's it is: kept, or pruned as that owner's orphan
+            self._owned_by_another(item, have)
+            return None
         fields: tuple[FieldChange, ...] = ()
         outage: str | None = None
         after: Resource = want
@@ -231,6 +246,20 @@ class _Differ:
     def _keeps_foreign(self, account: Account) -> bool:
         """An account holding anything not ours must not be deleted (Azure would take it along)."""
         return any(_identity(c) in self.theirs for c in self._children(account.ref))
+
+
+def _owner(res: Resource) -> tuple[str, str] | None:
+    """Who an observed resource of ours belongs to, by its tags: a tenant, a stamp, or nobody yet."""
+    tenant, stamp = res.tags.get(naming.TAG_TENANT), res.tags.get(naming.TAG_STAMP)
+    if tenant:
+        return ("tenant", tenant)
+    return ("stamp", stamp) if stamp else None  # untagged owner: adopted by whoever wants it
+
+
+def _wanted_owner(item: DesiredItem) -> tuple[str, str] | None:
+    if item.tenant:
+        return ("tenant", item.tenant)
+    return ("stamp", item.stamp) if item.stamp else None
 
 
 def _account_ref(res: Resource) -> AccountRef:

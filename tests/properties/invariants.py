@@ -85,6 +85,10 @@ def assert_safe(
             assert prune or retirement, f"{c.address}: delete without --prune ({c.reason})"
         if c.action is Action.PURGE:
             assert purge_deleted, f"{c.address}: purge without --purge-deleted ({c.reason})"
+        if c.action in (Action.UPDATE, Action.REPLACE) and before is not None:
+            had = before.tags.get(naming.TAG_TENANT) or before.tags.get(naming.TAG_STAMP)
+            wants = c.tenant or c.stamp
+            assert had in (None, wants), f"{c.address}: {c.action.value} hands {had}'s resource to {wants}"
         # An account REPLACE always blocks the plan (account-replace-needs-purge): never applied.
         doomed = (Action.DELETE,) if plan.is_blocked else (Action.DELETE, Action.REPLACE)
         if observed is not None and c.kind is ResourceKind.ACCOUNT and c.action in doomed:

@@ -27,9 +27,9 @@ SUB = "00000000-0000-0000-0000-000000000001"
 SUB2 = "00000000-0000-0000-0000-000000000002"
 PROVIDER_RG = "rg-tenants"
 MANIFEST_NAME = "prod"
-TENANTS = ("acme", "beta", "gamma", "delta", "omega", "zeta")
-STAMPS = ("eu1", "us1")
-REGIONS = ("swedencentral", "westeurope", "eastus", "uksouth")
+TENANTS = ("acme", "beta", "gamma", "delta", "omega", "zeta-2", "eu-2-01")
+STAMPS = ("eu1", "us1", "eu-2")
+REGIONS = ("swedencentral", "westeurope", "eastus", "uksouth", "japaneast")
 MODELS = (
     ("gpt-4o", "2024-11-20"),
     ("gpt-4o-mini", "2024-07-18"),
@@ -106,8 +106,8 @@ def manifests(draw: st.DrawFn) -> str:  # noqa: PLR0912 - one branch per optiona
         lines.append(f"tags = {_inline({'env': draw(st.sampled_from(['prod', 'test'])), 'team': 'ai'})}")
     if draw(st.integers(0, 4)) == 0:
         lines.append("purge_deleted = true")
-    tenant_ids = draw(st.lists(st.sampled_from(TENANTS), unique=True, max_size=6))
-    stamp_ids = draw(st.lists(st.sampled_from(STAMPS), unique=True, max_size=2))
+    tenant_ids = draw(st.lists(st.sampled_from(TENANTS), unique=True, max_size=7))
+    stamp_ids = draw(st.lists(st.sampled_from(STAMPS), unique=True, max_size=3))
     isolations = ["dedicated", "tenant-provided"] + (["dedicated-deployment", "shared"] if stamp_ids else [])
     chosen = {t: draw(st.sampled_from(isolations)) for t in tenant_ids}
     if "tenant-provided" in chosen.values() or draw(st.integers(0, 5)) == 0:

@@ -258,3 +258,22 @@ def test_placement_is_not_sticky_to_another_manifests_same_named_tenant_and_coun
     placement = place(manifest, state)
     assert placement.hints.tenant_account["acme"] == 2
     assert "acme" not in placement.sticky
+
+
+def test_a_removed_tenants_account_is_never_adopted_by_a_stamp_that_wants_the_same_name() -> None:
+    # Found by test_safety once tenant and stamp ids could overlap: tenant eu-2-01 (dedicated, account
+    # ctso-eu-2-01) leaves the manifest and stamp eu-2 arrives, whose first account is ctso-eu-2-01:
+    # the diff matched by name and re-tagged the tenant's (protected) account as the stamp's, so
+    # shared tenants would have been served from it.
+    state = _applied_from('[tenants.eu-2-01]\nisolation = "dedicated"\nprotected = true\n')
+    plan = make_plan(_manifest(STAMP.replace("eu1", "eu-2")), state, prune=True)
+    assert plan.is_blocked
+    assert "owned-by-another" in {d.code for d in plan.diagnostics.errors}
+    assert not [c for c in plan.changes if c.kind.value == "account" and c.action is Action.UPDATE]
+
+
+def test_a_removed_stamps_account_is_never_adopted_by_a_dedicated_tenant_of_the_same_name() -> None:
+    state = _applied_from(STAMP + ON_STAMP)
+    plan = make_plan(_manifest('[tenants.eu1-01]\nisolation = "dedicated"\n'), state, prune=True)
+    assert plan.is_blocked
+    assert "owned-by-another" in {d.code for d in plan.diagnostics.errors}
