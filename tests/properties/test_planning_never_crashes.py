@@ -19,7 +19,7 @@ from .invariants import describe
 from .strategies import manifests
 
 
-@props(120)
+@props(200)
 @given(manifests())
 def test_a_valid_manifest_plans_applies_converges_and_renders(text: str) -> None:
     manifest = load(text)

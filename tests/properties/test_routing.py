@@ -27,7 +27,7 @@ def _ours(tags: object) -> bool:
     return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE and tags.get(naming.TAG_MANIFEST) == MANIFEST_NAME  # type: ignore[union-attr]
 
 
-@props(100)
+@props(150)
 @given(st.data())
 def test_a_ready_route_only_ever_leads_to_our_own_resources(data: st.DataObject) -> None:
     first = load(data.draw(manifests(), label="A"))

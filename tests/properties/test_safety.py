@@ -1,8 +1,10 @@
 """Properties: what no plan may ever do, whatever the manifest was and became, and whatever else Azure holds.
 
-Manifest A is applied (simulated), Azure gains resources that are not ours (untagged, or tagged for
-another manifest: accounts, deployments, filters, soft-deleted accounts), and manifest B is planned
-with ``prune`` and with or without ``retire`` and ``purge_deleted``.  Every plan must be safe (see
+Manifest A is applied (simulated), Azure drifts (fields, protection tags, provisioning states,
+deletions), gains resources that are not ours (untagged, or tagged for another manifest: accounts,
+deployments, filters, soft-deleted accounts, some squatting exactly where B wants its own) and maybe
+tight quota, and manifest B is planned with and without ``prune``, ``retire``, ``purge_deleted`` and
+``--tenant``; then B is applied and B and a third manifest are planned again.  Every plan must be safe (see
 :func:`tests.properties.invariants.assert_safe`): nothing foreign or protected is deleted or purged,
 nothing is deleted without prune (retirements excepted, with retire), dependencies exist, addresses
 are unique, and foreign resources appear in no change other than a no-op.
@@ -261,7 +263,7 @@ def _apply(manifest: Manifest, state: ObservedState, **flags: bool) -> ObservedS
     return applied(state, plan)
 
 
-@props(150)
+@props(250)
 @given(st.data())
 def test_changing_manifests_never_plans_an_unsafe_change(data: st.DataObject) -> None:
     from .strategies import manifests
@@ -299,7 +301,7 @@ def test_foreign_resources_are_never_touched_from_an_empty_start(data: st.DataOb
     assert_safe(plan, prune=True, retire=False, purge_deleted=True, foreign=marks, observed=state)
 
 
-@props(100)
+@props(150)
 @given(st.data())
 def test_any_change_of_manifest_converges_with_prune_retire_and_purge(data: st.DataObject) -> None:
     """A to B, migrations included, reaches a no-op plan within a few applies (phase 1, then phase 3, then prune)."""
