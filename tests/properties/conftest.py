@@ -13,6 +13,7 @@ from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.planning import make_plan
+from tenantctl.planning.lookups import lookups_needed
 from tenantctl.planning.serialize import plan_from_json, plan_to_json
 from tenantctl.planning.text import plan_lines
 from tenantctl.routing import routing_for, routing_to_apim, routing_to_json
@@ -43,6 +44,8 @@ def load(text: str) -> Manifest:
 
 def everything_built_on(manifest: Manifest, observed: ObservedState, **flags: bool) -> None:
     """Plan, round-trip the plan through JSON, render it, export routing, build status/quota/inspect: no raise."""
+    lookups_needed(manifest, observed)
+    lookups_needed(manifest, observed, tenants=sorted(manifest.tenants)[:1])
     plan = make_plan(manifest, observed, prune=True, **flags)
     again = plan_from_json(plan_to_json(plan))
     assert again == plan
@@ -51,11 +54,19 @@ def everything_built_on(manifest: Manifest, observed: ObservedState, **flags: bo
     for table in (routing_for(manifest), routing_for(manifest, observed)):
         routing_to_json(table)
         routing_to_apim(table)
-    fleet_status(manifest, plan)
+    fleet_status(manifest, plan, verifications=observed.byo)
     quota_report(manifest, QuotaObservation(tuple(observed.accounts.values()), dict(observed.usages), {}))
     for tenant_id in manifest.tenants:
         ref = next(
             (c.account for c in plan.for_tenant(tenant_id) if c.account is not None and c.kind.value == "account"),
             None,
         )
-        build_report(manifest, tenant_id, TenantObservation(observed, ref), plan, today=date(2026, 11, 22))
+        verification = observed.byo.get(tenant_id)
+        build_report(
+            manifest,
+            tenant_id,
+            TenantObservation(observed, ref),
+            plan,
+            today=date(2026, 11, 22),
+            verification=verification,
+        )

@@ -9,6 +9,7 @@ the routing table (JSON and APIM, with and without an observed state) and build 
 from __future__ import annotations
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tenantctl.observed import ObservedState
 from tenantctl.planning import make_plan
@@ -18,12 +19,40 @@ from .conftest import everything_built_on, load, props
 from .invariants import describe
 from .strategies import manifests
 
+CHECK = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["token", "account", "deployments", "network"]),
+        "status": st.sampled_from(["passed", "failed", "skipped"]),
+        "summary": st.none() | st.text(max_size=20),
+        "code": st.none() | st.sampled_from(["not-consented", "role-missing", "deployment-missing"]),
+        "diagnosis": st.none() | st.text(max_size=20),
+        "next_step": st.none() | st.text(max_size=20),
+    }
+)
+# What the tenant-provided verifier leaves in ObservedState.byo (ByoReport.to_json() + "available").
+VERIFICATION = st.one_of(
+    st.fixed_dictionaries({"available": st.just(False), "reason": st.text(max_size=20)}),
+    st.fixed_dictionaries(
+        {
+            "available": st.just(True),
+            "ok": st.booleans(),
+            "checks": st.lists(CHECK, max_size=4),
+            "account": st.none() | st.fixed_dictionaries({"endpoint": st.none() | st.just("https://x.example/")}),
+        }
+    ),
+)
+
 
 @props(200)
-@given(manifests())
-def test_a_valid_manifest_plans_applies_converges_and_renders(text: str) -> None:
+@given(manifests(), st.data())
+def test_a_valid_manifest_plans_applies_converges_and_renders(text: str, data: st.DataObject) -> None:
     manifest = load(text)
-    empty = ObservedState()
+    byo = {
+        t: data.draw(VERIFICATION, label=f"byo {t}")
+        for t, spec in sorted(manifest.tenants.items())
+        if spec.isolation.value == "tenant-provided" and data.draw(st.booleans(), label=f"verified {t}")
+    }
+    empty = ObservedState(byo=byo)
     plan = make_plan(manifest, empty)
     everything_built_on(manifest, empty)
     state = applied(empty, plan)
