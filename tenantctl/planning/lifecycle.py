@@ -103,7 +103,7 @@ def _soft_deleted(
             tenant=change.tenant,
         )
         return [change]
-    if purge:  # ours but protected: never purged, and not the same account, so not restorable either
+    if not _purgeable(manifest, d):  # ours but protected: never purged, and not restorable here either
         diags.error(
             "soft-deleted-in-the-way",
             f"{change.address}: soft-deleted account {d.ref.name} ({d.location}) is protected and holds the name or "

@@ -277,3 +277,11 @@ def test_a_removed_stamps_account_is_never_adopted_by_a_dedicated_tenant_of_the_
     plan = make_plan(_manifest('[tenants.eu1-01]\nisolation = "dedicated"\n'), state, prune=True)
     assert plan.is_blocked
     assert "owned-by-another" in {d.code for d in plan.diagnostics.errors}
+
+
+def test_a_protected_soft_deleted_account_in_the_way_is_never_offered_to_purge() -> None:
+    # The generic message suggested --purge-deleted, which never purges a protected account.
+    manifest = _manifest('[tenants.acme]\nisolation = "dedicated"\n')
+    plan = make_plan(manifest, _deleted("ctso-acme", {**OURS, TAG_PROTECTED: "true"}, "eastus"))
+    (error,) = [d for d in plan.diagnostics.errors if d.code == "soft-deleted-in-the-way"]
+    assert "never purges a protected account" in error.summary
