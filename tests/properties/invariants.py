@@ -11,8 +11,6 @@ from tenantctl.observed import ObservedState
 from tenantctl.planning.model import Action, Change, Plan, Resource, ResourceKind
 from tenantctl.resources import DeletedAccount
 
-from .strategies import MANIFEST_NAME
-
 __all__ = ["assert_safe", "describe", "identity"]
 
 
@@ -32,9 +30,9 @@ def identity(resource: Resource) -> tuple[str, str, str]:
     return (type(resource).__name__, key, str(getattr(resource, "name", "")).lower())
 
 
-def _ours(resource: Resource) -> bool:
+def _ours(resource: Resource, name: str) -> bool:
     tags = resource.tags
-    return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE and tags.get(naming.TAG_MANIFEST) == MANIFEST_NAME
+    return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE and tags.get(naming.TAG_MANIFEST) == name
 
 
 def assert_safe(
@@ -66,7 +64,9 @@ def assert_safe(
         before = c.before
         if c.action.is_destructive:
             assert before is not None, f"{c.address}: {c.action.value} without a before"
-            assert _ours(before), f"{c.address}: {c.action.value} of a resource not ours: {dict(before.tags)}"
+            assert _ours(before, plan.manifest_name), (
+                f"{c.address}: {c.action.value} of a resource not ours: {dict(before.tags)}"
+            )
         # A retirement (phase 3, only with retire) is the one delete prune does not gate; it may take a
         # protected tenant's *old generation* (migration.py: protection guards the tenant, whose new
         # resources are live by then).
@@ -121,7 +121,9 @@ def _account_may_go(plan: Plan, change: Change, observed: ObservedState, retirem
     for child in children:
         if identity(child) in own_change:
             continue  # judged by its own change
-        assert _ours(child), f"{change.address}: {change.action.value} takes along {child.name!r}, not ours"
+        assert _ours(child, plan.manifest_name), (
+            f"{change.address}: {change.action.value} takes along {child.name!r}, not ours"
+        )
         if child.tags.get(TAG_PROTECTED) == "true":
             assert retirement or change.action is Action.REPLACE, (
                 f"{change.address}: {change.action.value} takes along protected {child.name!r}"

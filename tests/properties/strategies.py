@@ -27,6 +27,7 @@ SUB = "00000000-0000-0000-0000-000000000001"
 SUB2 = "00000000-0000-0000-0000-000000000002"
 PROVIDER_RG = "rg-tenants"
 MANIFEST_NAME = "prod"
+OTHER_MANIFEST = "legacy"  # never generated: resources tagged for it are never any generated manifest's
 TENANTS = ("acme", "beta", "gamma", "delta", "omega", "zeta-2", "eu-2-01")
 STAMPS = ("eu1", "us1", "eu-2")
 REGIONS = ("swedencentral", "westeurope", "eastus", "uksouth", "japaneast")
@@ -100,7 +101,8 @@ def manifests(draw: st.DrawFn) -> str:  # noqa: PLR0912 - one branch per optiona
         f"resource_group = {q(PROVIDER_RG)}",
         f"location = {q(provider_location)}",
         'name_prefix = "ctso"',
-        f"manifest_name = {q(MANIFEST_NAME)}",
+        # Mostly one name, so that pairs share ownership; sometimes another: nothing of the first is its.
+        f"manifest_name = {q(draw(st.sampled_from([MANIFEST_NAME] * 4 + ['staging'])))}",
     ]
     if draw(st.booleans()):
         lines.append(f"tags = {_inline({'env': draw(st.sampled_from(['prod', 'test'])), 'team': 'ai'})}")
@@ -192,7 +194,7 @@ def foreign_tags(kind: str, tenant: str | None = None, isolation: str | None = N
     """Tags of a resource that is not ours: untagged, or tagged for another manifest (maybe for a same-named tenant)."""
     if kind == "untagged":
         return {"owner": "someone-else"}
-    tags = {naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE, naming.TAG_MANIFEST: "staging"}
+    tags = {naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE, naming.TAG_MANIFEST: OTHER_MANIFEST}
     if tenant is not None:
         tags[naming.TAG_TENANT] = tenant
     if isolation is not None:

@@ -9,6 +9,8 @@ would also delete the tenant's working old generation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,13 +20,12 @@ from tenantctl.observed import ObservedState
 from tenantctl.routing import routing_for
 
 from .conftest import load, props
-from .strategies import MANIFEST_NAME, manifests
+from .strategies import manifests
 from .test_safety import _apply, drifted, with_foreign
 
 
-def _ours(tags: object) -> bool:
-    assert isinstance(tags, dict) or hasattr(tags, "get")
-    return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE and tags.get(naming.TAG_MANIFEST) == MANIFEST_NAME  # type: ignore[union-attr]
+def _ours(tags: Mapping[str, str], name: str) -> bool:
+    return tags.get(naming.TAG_MANAGED_BY) == naming.MANAGED_BY_VALUE and tags.get(naming.TAG_MANIFEST) == name
 
 
 @props(150)
@@ -46,13 +47,17 @@ def test_a_ready_route_only_ever_leads_to_our_own_resources(data: st.DataObject)
         assert route.account_id is not None
         account = accounts.get(route.account_id.lower())
         assert account is not None, f"{entry.tenant}: ready route to an account Azure does not have"
-        assert _ours(account.tags), f"{entry.tenant}: routed to {account.ref.name}, not ours: {dict(account.tags)}"
+        assert _ours(account.tags, second.provider.manifest_name), (
+            f"{entry.tenant}: routed to {account.ref.name}, not ours: {dict(account.tags)}"
+        )
         owner = account.tags.get(naming.TAG_TENANT)
         assert owner in (None, entry.tenant), f"{entry.tenant}: routed to {owner}'s account {account.ref.name}"
         found = {d.name.lower(): d for d in state.deployments.get(account.ref.key, ())}
         for name in route.deployments.values():
             d = found[name.lower()]
-            assert _ours(d.tags), f"{entry.tenant}: routed to deployment {name} on {account.ref.name}, not ours"
+            assert _ours(d.tags, second.provider.manifest_name), (
+                f"{entry.tenant}: routed to deployment {name} on {account.ref.name}, not ours"
+            )
             assert d.tags.get(naming.TAG_TENANT) in (None, entry.tenant), (
                 f"{entry.tenant}: routed to {d.tags.get(naming.TAG_TENANT)}'s deployment {name}"
             )
