@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 TenantArg = Annotated[str, typer.Argument(help='A tenant of the manifest with isolation = "tenant-provided".')]
+
+
 def _https_url(value: str | None) -> str | None:
     """Endpoints are https URLs: a consent link is opened by a tenant's admin, so no other scheme."""
     if value is None:

@@ -48,9 +48,7 @@ class Output(str, Enum):
 
 ManifestOpt = Annotated[
     Path,
-    typer.Option(
-        "--manifest", "-f", help="The tenants manifest.", envvar="TENANTCTL_MANIFEST", show_default=True
-    ),
+    typer.Option("--manifest", "-f", help="The tenants manifest.", envvar="TENANTCTL_MANIFEST", show_default=True),
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="human, or json (a versioned envelope).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug detail.")]

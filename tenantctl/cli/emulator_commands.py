@@ -11,9 +11,7 @@ from tenantctl.cli.common import Globals, Outcome, OutputOpt, VerboseOpt, run_co
 
 __all__ = ["register"]
 
-emulator_app = typer.Typer(
-    help="The local HTTPS emulator of the Azure endpoints tenantctl uses.", no_args_is_help=True
-)
+emulator_app = typer.Typer(help="The local HTTPS emulator of the Azure endpoints tenantctl uses.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -144,5 +144,3 @@ def schema(
         return Outcome(data=document, human=human)
 
     run_command("schema", g, body)
-
-

@@ -1,4 +1,3 @@
 """render"""
 
 from __future__ import annotations
-

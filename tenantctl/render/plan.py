@@ -61,8 +61,10 @@ def print_apply_result(result: ApplyResult) -> None:
     )
     for outcome in result.outcomes:
         if outcome.status is OutcomeStatus.FAILED:
-            console.print(f"  [error]✗ {escape(outcome.address)}[/error]: [{escape(outcome.code or 'error')}] "
-                          f"{escape(outcome.message)}")
+            console.print(
+                f"  [error]✗ {escape(outcome.address)}[/error]: [{escape(outcome.code or 'error')}] "
+                f"{escape(outcome.message)}"
+            )
             if outcome.hint:
                 console.print(f"      hint: {escape(outcome.hint)}")
         elif outcome.status is OutcomeStatus.SKIPPED:

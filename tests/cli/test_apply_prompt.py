@@ -45,15 +45,17 @@ def test_apply_on_a_terminal_shows_the_plan_asks_and_changes_nothing_on_no(tmp_p
     shutil.copy(EXAMPLES / "minimal.toml", tmp_path / "tenants.toml")
     env = {**os.environ, "TENANTCTL_EMULATOR_LRO_SECONDS": "0.02", "NO_COLOR": "1", "PYTHONPATH": str(REPO)}
     env.pop("CI", None)
-    code, screen = _run_on_a_terminal(
-        [sys.executable, "-m", "tenantctl", "apply", "--emulator"], tmp_path, b"n\n", env
-    )
+    code, screen = _run_on_a_terminal([sys.executable, "-m", "tenantctl", "apply", "--emulator"], tmp_path, b"n\n", env)
     assert "Plan:" in screen
     assert "Apply these changes to Azure?" in screen
     assert code == 1
     assert "cancelled" in screen
     plan = subprocess.run(
         [sys.executable, "-m", "tenantctl", "plan", "--emulator", "--detailed-exitcode"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert plan.returncode == 2, "nothing was created, so the plan still has every change"

@@ -37,9 +37,26 @@ def test_serve_prints_a_working_endpoint_ca_and_principal_then_stops_on_sigterm(
 
     env = {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tenantctl", "emulator", "serve", "--port", "0", "--state", str(tmp_path / "st"),
-         "--lro-seconds", "0.05", "-o", "json"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "tenantctl",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--state",
+            str(tmp_path / "st"),
+            "--lro-seconds",
+            "0.05",
+            "-o",
+            "json",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         envelope = _read_envelope(process, time.monotonic() + 30)
@@ -48,12 +65,19 @@ def test_serve_prints_a_working_endpoint_ca_and_principal_then_stops_on_sigterm(
         assert isinstance(info, dict)
         assert Path(info["ca_path"]).is_absolute()
         credential = ClientSecretCredential(
-            info["directory"], info["client_id"], info["client_secret"], authority=info["endpoint"],
-            disable_instance_discovery=True, connection_verify=info["ca_path"],
+            info["directory"],
+            info["client_id"],
+            info["client_secret"],
+            authority=info["endpoint"],
+            disable_instance_discovery=True,
+            connection_verify=info["ca_path"],
         )
         client = ResourceManagementClient(
-            credential, info["subscription_id"], base_url=info["endpoint"],
-            credential_scopes=["https://management.azure.com/.default"], connection_verify=info["ca_path"],
+            credential,
+            info["subscription_id"],
+            base_url=info["endpoint"],
+            credential_scopes=["https://management.azure.com/.default"],
+            connection_verify=info["ca_path"],
         )
         client.resource_groups.create_or_update("rg-serve-test", {"location": "swedencentral"})
         assert client.resource_groups.check_existence("rg-serve-test")

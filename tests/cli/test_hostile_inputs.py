@@ -392,7 +392,11 @@ def test_ctrl_d_at_the_apply_prompt_is_a_no_not_an_internal_error(tmp_path: Path
     assert "internal error" not in screen
     plan = subprocess.run(
         [sys.executable, "-m", "tenantctl", "plan", "--emulator", "--detailed-exitcode"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert plan.returncode == 2, "nothing was created"
 

@@ -31,12 +31,19 @@ def _change_capacity_behind_tenantctls_back(workdir: Path, account: str, deploym
     with open_embedded_emulator(workdir) as emu:
         sp = emu.provider
         credential = ClientSecretCredential(
-            sp.directory, sp.client_id, sp.client_secret, authority=emu.endpoint,
-            disable_instance_discovery=True, connection_verify=str(emu.ca_path),
+            sp.directory,
+            sp.client_id,
+            sp.client_secret,
+            authority=emu.endpoint,
+            disable_instance_discovery=True,
+            connection_verify=str(emu.ca_path),
         )
         client = CognitiveServicesManagementClient(
-            credential, "00000000-0000-0000-0000-000000000000", base_url=emu.endpoint,
-            credential_scopes=["https://management.azure.com/.default"], connection_verify=str(emu.ca_path),
+            credential,
+            "00000000-0000-0000-0000-000000000000",
+            base_url=emu.endpoint,
+            credential_scopes=["https://management.azure.com/.default"],
+            connection_verify=str(emu.ca_path),
             polling_interval=0.02,
         )
         current = client.deployments.get("rg-tenantctl", account, deployment)
