@@ -55,8 +55,13 @@ def dedicated_account_name(prefix: str, tenant_id: str) -> str:
 
 
 def stamp_account_name(prefix: str, stamp_id: str, index: int) -> str:
-    """The ``index``-th (from 1) shared account of a stamp: ``{prefix}-{stamp_id}-{index:02d}``."""
-    return f"{prefix}-{stamp_id}-{index:02d}"
+    """The ``index``-th (from 1) shared account of a stamp: ``{prefix}-{stamp_id}--{index:02d}``.
+
+    The double hyphen keeps stamp accounts and dedicated accounts (``{prefix}-{tenant_id}``) in
+    separate name spaces: tenant ids never contain ``--``, so tenant ``eu-2-01`` can never be handed
+    the first account of stamp ``eu-2``.
+    """
+    return f"{prefix}-{stamp_id}--{index:02d}"
 
 
 def tenant_deployment_name(tenant_id: str, name: str) -> str:

@@ -23,7 +23,7 @@ schema = 1
 subscription_id = "00000000-0000-0000-0000-000000000000"   # replace with your subscription
 resource_group = "rg-tenantctl"
 location = "swedencentral"          # default region of dedicated tenants
-name_prefix = "ctso"                # accounts are named ctso-<tenant> and ctso-<stamp>-01
+name_prefix = "ctso"                # accounts are named ctso-<tenant> and ctso-<stamp>--01
 
 # The multi-tenant Entra app through which tenant-provided accounts are reached.
 # Only ids here: its secret or certificate comes from the environment.

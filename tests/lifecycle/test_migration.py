@@ -85,14 +85,14 @@ def test_shared_to_dedicated_deployment_to_dedicated_always_routes_to_live_resou
     assert "retire pending (run apply --retire after switching routing)" in plan.stdout
     # --prune must not take the old deployment while it may still carry traffic.
     entry = _step(cli, *apply, "--prune")
-    assert "initech--chat" in _deployments_of("ctso-eu1-01")
+    assert "initech--chat" in _deployments_of("ctso-eu1--01")
     # phase 2: the new account is observed Succeeded, so routing has switched to it.
     assert (entry["live"], entry["via"], entry["migration"]["phase"]) == ("target", "dedicated", 2)
     assert entry["endpoint"] == "https://ctso-initech.openai.azure.com/"
 
     # phase 3: retire, explicitly.
     entry = _step(cli, *apply, "--retire")
-    assert "initech--chat" not in _deployments_of("ctso-eu1-01")
+    assert "initech--chat" not in _deployments_of("ctso-eu1--01")
     assert entry["migration"] is None
     final = cli("plan", "--emulator", "--detailed-exitcode")
     assert final.exit_code == 0, final.output

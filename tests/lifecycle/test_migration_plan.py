@@ -50,7 +50,7 @@ def test_a_model_change_creates_the_new_resources_instead_of_replacing_the_old_o
     assert {(c.address, c.action, c.phase) for c in globex} == {
         ("tenant.globex.account", Action.CREATE, 1),
         ("tenant.globex.deployment.chat", Action.CREATE, 1),
-        ("tenant.globex.deployment.chat@ctso-eu1-01", Action.NOOP, 3),
+        ("tenant.globex.deployment.chat@ctso-eu1--01", Action.NOOP, 3),
     }
     assert "retire-pending" in [d.code for d in plan.diagnostics]
 
@@ -74,7 +74,7 @@ def test_retire_deletes_the_old_generation_once_the_new_one_is_live() -> None:
     assert "phase 3: retire the old resources" in text
     retired = make_plan(AFTER, observed, retire=True)
     assert [(c.address, c.action, c.phase) for c in retired.actionable] == [
-        ("tenant.globex.deployment.chat@ctso-eu1-01", Action.DELETE, 3)
+        ("tenant.globex.deployment.chat@ctso-eu1--01", Action.DELETE, 3)
     ]
 
 

@@ -27,7 +27,7 @@ def _add_untagged_resources() -> None:
     with open_cloud(emulator=True, subscriptions=[SUB]) as cloud:
         handmade = AccountRef(SUB, RG, "handmade")
         cloud.put_account(Account(handmade, "swedencentral", "handmade-x1"))
-        stamp = AccountRef(SUB, RG, "ctso-eu1-01")
+        stamp = AccountRef(SUB, RG, "ctso-eu1--01")
         cloud.put_deployment(Deployment(stamp, "byhand", "gpt-4o", "2024-11-20", "DataZoneStandard", 5))
 
 
@@ -42,8 +42,8 @@ def test_remove_then_apply_prune_deletes_the_tenants_resources_and_nothing_untag
     _apply(cli)
     _add_untagged_resources()
     accounts, deployments, _ = _inventory()
-    assert {"ctso-hooli", "ctso-acme", "ctso-eu1-01", "handmade"} <= accounts
-    assert {"ctso-eu1-01/globex--chat", "ctso-eu1-01/byhand"} <= deployments
+    assert {"ctso-hooli", "ctso-acme", "ctso-eu1--01", "handmade"} <= accounts
+    assert {"ctso-eu1--01/globex--chat", "ctso-eu1--01/byhand"} <= deployments
 
     assert cli("tenant", "remove", "hooli").exit_code == 0
     assert cli("tenant", "remove", "globex").exit_code == 0
@@ -55,9 +55,9 @@ def test_remove_then_apply_prune_deletes_the_tenants_resources_and_nothing_untag
     assert pruned["counts"]["failed"] == 0
     accounts, deployments, deleted = _inventory()
     assert "ctso-hooli" not in accounts
-    assert "ctso-eu1-01/globex--chat" not in deployments
-    assert {"handmade", "ctso-acme", "ctso-eu1-01"} <= accounts
-    assert "ctso-eu1-01/byhand" in deployments
+    assert "ctso-eu1--01/globex--chat" not in deployments
+    assert {"handmade", "ctso-acme", "ctso-eu1--01"} <= accounts
+    assert "ctso-eu1--01/byhand" in deployments
     # Purging is only on request: the deleted account stays soft-deleted (restorable for 48 h).
     assert "ctso-hooli" in deleted
     again = cli("plan", "--emulator", "--prune", "--detailed-exitcode")

@@ -54,7 +54,7 @@ def test_derived_routes_name_each_models_endpoint_deployment_auth_and_budget() -
     tenants = table["tenants"]
     assert tenants["acme"]["endpoint"] == "https://ctso-acme.openai.azure.com/"
     assert tenants["acme"]["tpm"] is None
-    assert tenants["globex"]["endpoint"] == "https://ctso-eu1-01.openai.azure.com/"
+    assert tenants["globex"]["endpoint"] == "https://ctso-eu1--01.openai.azure.com/"
     assert tenants["globex"]["deployments"] == {"chat": "globex--chat"}
     assert tenants["globex"]["tpm"] == 20 * 1000
     assert tenants["initech"]["deployments"] == {"chat": "chat"}
@@ -93,7 +93,7 @@ def test_apim_fragments_limit_tokens_per_tenant_and_set_the_backend() -> None:
     initech = fragments["initech"]
     assert '<azure-openai-token-limit counter-key="initech" tokens-per-minute="20000"' in initech
     assert 'estimate-prompt-tokens="false"' in initech
-    assert '<set-backend-service base-url="https://ctso-eu1-01.openai.azure.com/openai" />' in initech
+    assert '<set-backend-service base-url="https://ctso-eu1--01.openai.azure.com/openai" />' in initech
     assert "azure-openai-token-limit" not in fragments["acme"]  # a dedicated account enforces its own limits
     assert '<set-variable name="deployment-chat" value="globex--chat" />' in fragments["globex"]
 
@@ -110,7 +110,7 @@ def _observed_everything_succeeded(manifest: Manifest) -> ObservedState:
 
 
 TENANT_IDS = st.sampled_from(["a1", "b2", "eu1", "eu1-01", "ctso", "globex", "ctso-a1", "chat"])
-BYO_NAMES = st.sampled_from(["ctso-a1", "ctso-b2", "ctso-globex", "ctso-eu1-01", "own-aoai", "a1"])
+BYO_NAMES = st.sampled_from(["ctso-a1", "ctso-b2", "ctso-globex", "ctso-eu1--01", "own-aoai", "a1"])
 
 
 @st.composite

@@ -9,8 +9,10 @@ from tenantctl import naming
 
 def test_names_are_built_from_prefix_ids_and_indexes() -> None:
     assert naming.dedicated_account_name("ctso", "acme") == "ctso-acme"
-    assert naming.stamp_account_name("ctso", "eu1", 1) == "ctso-eu1-01"
-    assert naming.stamp_account_name("ctso", "eu1", 12) == "ctso-eu1-12"
+    assert naming.stamp_account_name("ctso", "eu1", 1) == "ctso-eu1--01"
+    assert naming.stamp_account_name("ctso", "eu1", 12) == "ctso-eu1--12"
+    # tenant ids never contain "--", so no tenant's account can take a stamp's name
+    assert naming.dedicated_account_name("ctso", "eu1-01") != naming.stamp_account_name("ctso", "eu1", 1)
     assert naming.tenant_deployment_name("acme", "chat") == "acme--chat"
     assert naming.custom_subdomain("CTSO-Acme") == "ctso-acme"
     assert naming.rai_policy_name("acme") == "acme-filter"

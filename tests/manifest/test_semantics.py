@@ -134,7 +134,6 @@ def test_the_base_manifest_is_valid() -> None:
             "tenants.a1.shared_deployments[0]",
         ),
         # duplicates and collisions
-        ('[tenants.eu1-01]\nisolation = "dedicated"\n', "duplicate-name", "tenants.eu1-01"),
         (
             '[tenants.acme]\nisolation = "dedicated-deployment"\nstamp = "eu1"\n'
             'deployments = [{ name = "xx" }]\n'

@@ -121,7 +121,7 @@ empty = with_region(ObservedState(), gpt4o=(0, 450), mini=(0, 500), accounts=(0,
 empty = dataclasses.replace(
     empty,
     deleted_accounts={SUB: ()},
-    subdomains={s: SubdomainCheck(s, True) for s in ("ctso-acme", "ctso-umbrella", "ctso-eu1-01")},
+    subdomains={s: SubdomainCheck(s, True) for s in ("ctso-acme", "ctso-umbrella", "ctso-eu1--01")},
 )
 write("create-from-nothing", BASE, empty)
 
@@ -133,13 +133,13 @@ s = mutate_account(
     base, "ctso-acme", public_network_access=False, tags={**base.accounts[ref("ctso-acme").key].tags, "env": "prod"}
 )
 s = mutate_dep(s, "ctso-umbrella", "chat", capacity=25)
-s = mutate_dep(s, "ctso-eu1-01", "globex--chat", version="2024-08-06", rai_policy="Microsoft.DefaultV2")
-s = mutate_dep(s, "ctso-eu1-01", "mini", capacity=80)
+s = mutate_dep(s, "ctso-eu1--01", "globex--chat", version="2024-08-06", rai_policy="Microsoft.DefaultV2")
+s = mutate_dep(s, "ctso-eu1--01", "mini", capacity=80)
 s = mutate_child(s, "rai_policies", "acme-filter", severity="Low")
 s = mutate_child(s, "blocklists", "acme-blocklist", terms=("project-falcon", "project-osprey"))
-stamp_tags = dict(base.accounts[ref("ctso-eu1-01").key].tags)
+stamp_tags = dict(base.accounts[ref("ctso-eu1--01").key].tags)
 del stamp_tags["cost-center"]
-s = mutate_account(s, "ctso-eu1-01", tags=stamp_tags)
+s = mutate_account(s, "ctso-eu1--01", tags=stamp_tags)
 write("drift", BASE, with_region(s, gpt4o=(65, 450), mini=(110, 500)))
 
 # 4 replace
@@ -171,9 +171,9 @@ content_filter = { blocklist = ["pied-piper"] }
 with_hooli = applied_state(HOOLI)
 with_hooli = add_deployment(
     with_hooli,
-    "ctso-eu1-01",
+    "ctso-eu1--01",
     Deployment(
-        ref("ctso-eu1-01"), "experiment", "gpt-4o", "2024-11-20", "GlobalStandard", 1, tags={"owner": "someone"}
+        ref("ctso-eu1--01"), "experiment", "gpt-4o", "2024-11-20", "GlobalStandard", 1, tags={"owner": "someone"}
     ),
 )
 PRUNED = BASE.replace(
@@ -285,11 +285,11 @@ soft = dataclasses.replace(
             DeletedAccount(ref("ctso-stark"), LOC, t0, t1, "ctso-stark", own_tags),
             DeletedAccount(ref("ctso-wayne", "rg-old"), "westeurope", t0, t1, "ctso-wayne", {}),
             DeletedAccount(
-                ref("ctso-eu2-01"),
+                ref("ctso-eu2--01"),
                 LOC,
                 t0,
                 t1,
-                "ctso-eu2-01",
+                "ctso-eu2--01",
                 {"managed-by": "tenantctl", "tenantctl-manifest": "prod", "tenantctl-stamp": "eu2"},
             ),
         )
@@ -298,7 +298,7 @@ soft = dataclasses.replace(
         "ctso-stark": SubdomainCheck("ctso-stark", False, "held by a soft-deleted account"),
         "ctso-wayne": SubdomainCheck("ctso-wayne", False, "held by a soft-deleted account"),
         "ctso-oscorp": SubdomainCheck("ctso-oscorp", False, "SubdomainNameInUse: used by another resource"),
-        "ctso-eu2-01": SubdomainCheck("ctso-eu2-01", False, "held by a soft-deleted account"),
+        "ctso-eu2--01": SubdomainCheck("ctso-eu2--01", False, "held by a soft-deleted account"),
     },
 )
 write("soft-deleted", SOFT, soft)
@@ -323,5 +323,5 @@ PREV += '\n[tenants.t1]\nisolation = "dedicated-deployment"\nstamp = "eu1"\ndepl
 PREV += '\n[tenants.t3]\nisolation = "dedicated-deployment"\nstamp = "eu1"\ndeployments = [{ name = "chat", capacity = 1 }]\n'
 prev = applied_state(PREV)
 # t1 fills account 01 (mini + globex + t1), so t3 went to 02 and sticks there
-assert (prev.deployments[ref("ctso-eu1-02").key][1].name) == "t3--chat"
+assert (prev.deployments[ref("ctso-eu1--02").key][1].name) == "t3--chat"
 write("placement", PLACE, with_region(prev))

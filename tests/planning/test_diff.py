@@ -97,7 +97,7 @@ def test_moving_a_tenant_to_another_stamp_replaces_its_deployment_with_an_outage
     plan = make_plan(manifest_from(two_stamps + on_stamp("one", "eu2")), state)
     change = next(c for c in plan.changes if c.address == "tenant.one.deployment.chat")
     assert change.action is Action.REPLACE
-    assert "moves from ctso-eu1-01 to ctso-eu2-01" in change.reason
+    assert "moves from ctso-eu1--01 to ctso-eu2--01" in change.reason
     assert not any(c.action is Action.DELETE for c in plan.changes)
 
 

@@ -114,7 +114,7 @@ def test_prune_keeps_an_orphan_stamp_account_that_holds_a_protected_tenants_depl
     # judged before the protected children on them were seen.
     state = _applied_from(STAMP + ON_STAMP + "protected = true\n")
     plan = make_plan(_manifest(""), state, prune=True)
-    assert "ctso-eu1-01" not in _deleted_accounts(plan)
+    assert "ctso-eu1--01" not in _deleted_accounts(plan)
     assert {d.code for d in plan.diagnostics} >= {"protected-orphan", "orphan-account-kept"}
 
 
@@ -125,8 +125,8 @@ def test_prune_keeps_a_stamp_account_that_hosts_a_migrating_tenants_old_generati
     state = _applied_from(STAMP + ON_STAMP)
     back = '[tenants.acme]\nisolation = "dedicated"\n'
     plan = make_plan(_manifest(back), state, prune=True)
-    assert "ctso-eu1-01" not in _deleted_accounts(plan)
-    pending = [c for c in plan.changes if c.address == "tenant.acme.deployment.chat@ctso-eu1-01"]
+    assert "ctso-eu1--01" not in _deleted_accounts(plan)
+    pending = [c for c in plan.changes if c.address == "tenant.acme.deployment.chat@ctso-eu1--01"]
     assert [c.action for c in pending] == [Action.NOOP]
 
 
@@ -186,7 +186,7 @@ def _squatted_migration() -> tuple[Manifest, ObservedState]:
     from tenantctl.resources import Deployment
 
     state = _applied_from('[tenants.acme]\nisolation = "dedicated"\n' + STAMP)
-    ref = AccountRef(SUB, "rg-tenants", "ctso-eu1-01")
+    ref = AccountRef(SUB, "rg-tenants", "ctso-eu1--01")
     squatter = Deployment(ref, "acme--chat", "gpt-4o", "2024-11-20", "GlobalStandard", 1, tags={"owner": "ops"})
     deployments = {**state.deployments, ref.key: (*state.deployments[ref.key], squatter)}
     return _manifest(STAMP + ON_STAMP), dataclasses.replace(state, deployments=deployments)
@@ -246,7 +246,7 @@ def test_placement_is_not_sticky_to_another_manifests_same_named_tenant_and_coun
 
     stamp = STAMP + "max_deployments_per_account = 2\nmax_accounts = 2\n"
     state = _applied_from(stamp)
-    ref = AccountRef(SUB, "rg-tenants", "ctso-eu1-01")
+    ref = AccountRef(SUB, "rg-tenants", "ctso-eu1--01")
     staging = {
         naming.TAG_MANAGED_BY: naming.MANAGED_BY_VALUE,
         naming.TAG_MANIFEST: "staging",
@@ -262,21 +262,24 @@ def test_placement_is_not_sticky_to_another_manifests_same_named_tenant_and_coun
 
 def test_a_removed_tenants_account_is_never_adopted_by_a_stamp_that_wants_the_same_name() -> None:
     # Found by test_safety once tenant and stamp ids could overlap: tenant eu-2-01 (dedicated, account
-    # ctso-eu-2-01) leaves the manifest and stamp eu-2 arrives, whose first account is ctso-eu-2-01:
-    # the diff matched by name and re-tagged the tenant's (protected) account as the stamp's, so
-    # shared tenants would have been served from it.
+    # ctso-eu-2-01) left the manifest and stamp eu-2 arrived, whose first account was also ctso-eu-2-01,
+    # and the diff re-tagged the tenant's (protected) account as the stamp's. Stamp accounts are now
+    # named {prefix}-{stamp}--{nn}, a name space no tenant id can reach: the stamp gets its own account
+    # and the tenant's protected one is left alone.
     state = _applied_from('[tenants.eu-2-01]\nisolation = "dedicated"\nprotected = true\n')
     plan = make_plan(_manifest(STAMP.replace("eu1", "eu-2")), state, prune=True)
-    assert plan.is_blocked
-    assert "owned-by-another" in {d.code for d in plan.diagnostics.errors}
-    assert not [c for c in plan.changes if c.kind.value == "account" and c.action is Action.UPDATE]
+    created = {c.after.ref.name for c in plan.changes if c.kind.value == "account" and c.action is Action.CREATE}
+    assert created == {"ctso-eu-2--01"}
+    touched = [c for c in plan.changes if c.action is not Action.NOOP and "ctso-eu-2-01" in repr(c.before)]
+    assert not touched
 
 
 def test_a_removed_stamps_account_is_never_adopted_by_a_dedicated_tenant_of_the_same_name() -> None:
     state = _applied_from(STAMP + ON_STAMP)
     plan = make_plan(_manifest('[tenants.eu1-01]\nisolation = "dedicated"\n'), state, prune=True)
-    assert plan.is_blocked
-    assert "owned-by-another" in {d.code for d in plan.diagnostics.errors}
+    created = {c.after.ref.name for c in plan.changes if c.kind.value == "account" and c.action is Action.CREATE}
+    assert created == {"ctso-eu1-01"}
+    assert not [c for c in plan.changes if c.action is Action.UPDATE and c.kind.value == "account"]
 
 
 def test_a_protected_soft_deleted_account_in_the_way_is_never_offered_to_purge() -> None:

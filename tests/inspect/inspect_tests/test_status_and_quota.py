@@ -57,10 +57,10 @@ def test_a_capacity_changed_behind_tenantctls_back_shows_as_drift_in_status_and_
     w = private_world
     stamp_sub = w.manifest.stamp_subscription("eu1")
     client = sdk_client(w.emulator, stamp_sub)
-    deployment = client.deployments.get(w.manifest.stamp_resource_group("eu1"), "tc-eu1-01", "globex--chat")
+    deployment = client.deployments.get(w.manifest.stamp_resource_group("eu1"), "tc-eu1--01", "globex--chat")
     deployment.sku.capacity = 45
     client.deployments.begin_create_or_update(
-        w.manifest.stamp_resource_group("eu1"), "tc-eu1-01", "globex--chat", deployment
+        w.manifest.stamp_resource_group("eu1"), "tc-eu1--01", "globex--chat", deployment
     ).result()
 
     status = _status(w, drift_only=True)
