@@ -242,17 +242,7 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
         ident = _identity(world, sub, body.get("identity"), existing)
         if ident is not None:
             doc["identity"] = ident
-        lro.mark_busy(world, doc)
-        op = lro.start(
-            world,
-            ctx,
-            action="account.write",
-            resource_id=aid,
-            sub=sub,
-            location=location,
-            verb="create" if existing is None else "update",
-            account_id=aid,
-        )
+        op = lro.begin_write(world, ctx, doc, action="account.write", verb="create" if existing is None else "update")
         save_account(world, doc)
     return json_response(public(doc), 201 if existing is None else 200, lro.async_headers(ctx, op))
 
@@ -262,17 +252,7 @@ def _restore(ctx: Ctx, deleted: Doc) -> Response:
     doc: Doc = dict(deleted["_account"])
     doc["properties"]["provisioningState"] = "Creating"
     doc["etag"] = _etag()
-    lro.mark_busy(world, doc)
-    op = lro.start(
-        world,
-        ctx,
-        action="account.write",
-        resource_id=doc["id"],
-        sub=doc["_sub"],
-        location=doc["location"],
-        verb="create",
-        account_id=doc["id"],
-    )
+    op = lro.begin_write(world, ctx, doc, action="account.write", verb="create")
     save_account(world, doc)
     for kind, children in deleted["_children"].items():
         for child in children:
@@ -311,17 +291,7 @@ def _patch(ctx: Ctx) -> Response:
         doc["properties"]["provisioningState"] = "Updating"
         doc["etag"] = _etag()
         doc["systemData"] = _system_data(ctx, doc.get("systemData", {}).get("createdAt"))
-        lro.mark_busy(world, doc)
-        op = lro.start(
-            world,
-            ctx,
-            action="account.write",
-            resource_id=doc["id"],
-            sub=doc["_sub"],
-            location=doc["location"],
-            verb="update",
-            account_id=doc["id"],
-        )
+        op = lro.begin_write(world, ctx, doc, action="account.write", verb="update")
         save_account(world, doc)
     return json_response(public(doc), 200, lro.async_headers(ctx, op))
 
@@ -335,17 +305,7 @@ def _delete(ctx: Ctx) -> Response:
         lro.assert_not_busy(world, doc)
         doc["_before"] = doc["properties"]["provisioningState"]
         doc["properties"]["provisioningState"] = "Deleting"
-        lro.mark_busy(world, doc)
-        op = lro.start(
-            world,
-            ctx,
-            action="account.delete",
-            resource_id=doc["id"],
-            sub=doc["_sub"],
-            location=doc["location"],
-            verb="delete",
-            account_id=doc["id"],
-        )
+        op = lro.begin_write(world, ctx, doc, action="account.delete", verb="delete")
         save_account(world, doc)
     return empty_response(202, lro.location_headers(ctx, op))
 

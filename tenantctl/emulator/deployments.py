@@ -164,18 +164,16 @@ def _put(ctx: Ctx) -> Response:
         }
         if body.get("tags") is not None:
             doc["tags"] = body["tags"]
-        lro.mark_busy(world, account)
-        world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
-        op = lro.start(
+        op = lro.begin_write(
             world,
             ctx,
+            account,
             action="deployment.write",
-            resource_id=doc["id"],
-            sub=account["_sub"],
-            location=loc,
             verb="create" if existing is None else "update",
-            account_id=account["id"],
+            resource_id=doc["id"],
+            location=loc,
         )
+        world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
         _save(world, doc)
     return json_response(public(doc), 201 if existing is None else 200, lro.async_headers(ctx, op))
 
@@ -209,19 +207,17 @@ def _patch(ctx: Ctx) -> Response:
         if "tags" in body:
             doc["tags"] = body["tags"]
         doc["properties"]["provisioningState"] = "Updating"
-        lro.mark_busy(world, account)
-        world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
-        op = lro.start(
+        op = lro.begin_write(
             world,
             ctx,
+            account,
             action="deployment.write",
-            resource_id=doc["id"],
-            sub=doc["_sub"],
-            location=doc["_location"],
             verb="update",
-            account_id=account["id"],
+            resource_id=doc["id"],
+            location=doc["_location"],
             extra={"result": "deployment"},
         )
+        world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
         _save(world, doc)
     return empty_response(202, lro.location_headers(ctx, op))
 
@@ -235,18 +231,16 @@ def _delete(ctx: Ctx) -> Response:
             return empty_response(204)
         lro.assert_not_busy(world, account)
         doc["properties"]["provisioningState"] = "Deleting"
-        lro.mark_busy(world, account)
-        world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
-        op = lro.start(
+        op = lro.begin_write(
             world,
             ctx,
+            account,
             action="deployment.delete",
-            resource_id=doc["id"],
-            sub=doc["_sub"],
-            location=doc["_location"],
             verb="delete",
-            account_id=account["id"],
+            resource_id=doc["id"],
+            location=doc["_location"],
         )
+        world.store.put("account", account["id"], account, parent=account["_rgId"], sub=account["_sub"])
         _save(world, doc)
     return empty_response(202, lro.location_headers(ctx, op))
 

@@ -45,6 +45,33 @@ def mark_busy(world: World, account: Doc) -> None:
     account["_busyUntil"] = now() + max(0.0, world.settings.lro_seconds)
 
 
+def begin_write(
+    world: World,
+    ctx: Ctx,
+    account: Doc,
+    *,
+    action: str,
+    verb: str,
+    resource_id: str | None = None,
+    location: str | None = None,
+    extra: Doc | None = None,
+) -> Doc:
+    """One write on an account or its children: mark the account busy, so that a second write
+    meanwhile gets 409 RequestConflict as in Azure, and start the write's long-running operation."""
+    mark_busy(world, account)
+    return start(
+        world,
+        ctx,
+        action=action,
+        resource_id=resource_id or account["id"],
+        sub=account["_sub"],
+        location=location or account["location"],
+        verb=verb,
+        account_id=account["id"],
+        extra=extra,
+    )
+
+
 def start(
     world: World,
     ctx: Ctx,
