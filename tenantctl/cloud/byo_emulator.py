@@ -5,7 +5,7 @@ the provider's app and assigns it a role; tenantctl only verifies. Against the e
 will do that, so :func:`prepare_emulator_byo` does it in the open, step by step, as the admin would:
 
 1. register the provider's multi-tenant app (the manifest's client id, in its home directory) with
-   a freshly generated secret that stays in memory (returned as an :class:`AppCredential`);
+   a secret derived from the emulator's own principal, held in memory only (an :class:`AppCredential`);
 2. per tenant-provided tenant: create its directory and subscription, sign in as that directory's
    own admin principal (never the provider's), create the resource group, the account and the
    expected deployments;
@@ -18,7 +18,8 @@ Everything is idempotent against a persistent emulator; nothing is ever revoked 
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,12 @@ def prepare_emulator_byo(
     if app is None:
         raise ValueError("the manifest has no [provider.app]")
     emulator.add_directory(app.home_directory)
-    secret = secrets.token_urlsafe(32)
+    # Derived, not random: the emulator keeps every secret ever registered, so a fresh one per run
+    # would grow its state on every --emulator command. It is a local emulator secret (derived from
+    # the emulator's own provider principal), never written anywhere by tenantctl.
+    secret = hmac.new(
+        emulator.provider.client_secret.encode(), f"tenantctl-byo-app:{app.client_id}".encode(), hashlib.sha256
+    ).hexdigest()
     emulator.register_app(home_directory=app.home_directory, multi_tenant=True, client_id=app.client_id, secret=secret)
     tenants: dict[str, Any] = {}
     for tenant_id, tenant in sorted(manifest.tenants.items()):
