@@ -79,19 +79,7 @@ def test_a_change_that_failed_is_not_sent_again_once_the_run_is_stopped(
 def test_a_replace_stopped_between_its_delete_and_its_create_is_reported_failed_not_skipped(
     cloud: AzureCloud, subscription: str, group: str
 ) -> None:
-    rg = group_change(subscription, group)
-    account, deployment = tenant_changes(subscription, group, "swap", [5], group_address=rg.address)
-    assert apply_plan(plan_of([rg, account, deployment]), cloud).status is ApplyStatus.SUCCESS
-    assert isinstance(deployment.after, Deployment)
-    swap = Change(
-        deployment.address,
-        ResourceKind.DEPLOYMENT,
-        Action.REPLACE,
-        deployment.after,
-        replace(deployment.after, sku="Standard"),
-        tenant="swap",
-        account=deployment.account,
-    )
+    account, swap = _applied_then_replaced(cloud, subscription, group, "swap", sku="Standard")
     asked = 0
 
     def stop() -> str | None:  # asked before the delete (carry on), then before the create (stop)
@@ -116,19 +104,8 @@ def test_a_replace_stopped_between_its_delete_and_its_create_is_reported_failed_
 def test_a_replace_whose_create_fails_says_the_old_resource_is_already_deleted(
     cloud: AzureCloud, subscription: str, group: str
 ) -> None:
-    rg = group_change(subscription, group)
-    account, deployment = tenant_changes(subscription, group, "swap2", [5], group_address=rg.address)
-    assert apply_plan(plan_of([rg, account, deployment]), cloud).status is ApplyStatus.SUCCESS
-    assert isinstance(deployment.after, Deployment)
-    swap = Change(
-        deployment.address,
-        ResourceKind.DEPLOYMENT,
-        Action.REPLACE,
-        deployment.after,
-        replace(deployment.after, sku="Standard", capacity=10**9),  # Azure refuses this capacity
-        tenant="swap2",
-        account=deployment.account,
-    )
+    # Azure refuses this capacity, so the create half fails
+    account, swap = _applied_then_replaced(cloud, subscription, group, "swap2", sku="Standard", capacity=10**9)
 
     outcome = apply_plan(plan_of([swap]), cloud).outcome(swap.address)
 
@@ -220,3 +197,23 @@ def test_a_stop_also_cuts_short_the_executors_own_wait_before_re_sending_a_chang
     assert time.monotonic() - started < 10
     assert finished[0].outcome(made[2].address).attempts == 1
     assert emu.request_counts().get("deployments.begin_create_or_update") == 1
+
+
+def _applied_then_replaced(
+    cloud: AzureCloud, subscription: str, group: str, tenant: str, **after: object
+) -> tuple[Change, Change]:
+    """Apply a tenant with one deployment; return its account change and a REPLACE of that deployment."""
+    rg = group_change(subscription, group)
+    account, deployment = tenant_changes(subscription, group, tenant, [5], group_address=rg.address)
+    assert apply_plan(plan_of([rg, account, deployment]), cloud).status is ApplyStatus.SUCCESS
+    assert isinstance(deployment.after, Deployment)
+    swap = Change(
+        deployment.address,
+        ResourceKind.DEPLOYMENT,
+        Action.REPLACE,
+        deployment.after,
+        replace(deployment.after, **after),  # type: ignore[arg-type]
+        tenant=tenant,
+        account=deployment.account,
+    )
+    return account, swap
