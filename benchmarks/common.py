@@ -160,11 +160,12 @@ def _session_class() -> type[Any]:
 @contextmanager
 def cloud_for(emu: Any, *, polling_interval: float = 0.02, max_attempts: int = 8) -> Iterator[Any]:
     """A :class:`tenantctl.cloud.session.CloudSession` on ``emu`` (its port is ``.cloud``)."""
+    from tenantctl.cli.runtime import emulator_session
     from tenantctl.cloud.azure import connect_emulator
 
     cloud = connect_emulator(emu, polling_interval=polling_interval, max_attempts=max_attempts)
     try:
-        yield _session_class()(cloud, emu)
+        yield _session_class()(cloud, emulator_session(cloud, emu).verifiers)
     finally:
         cloud.close()
 

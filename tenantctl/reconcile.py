@@ -1,31 +1,40 @@
 """The two verbs as the CLI runs them: make a plan against a cloud, and apply one under the lock.
 
 Each function here is a straight line through the pipeline (manifest → observed → plan → apply) with
-no rendering and no prompting: the CLI decides what to show and whether to ask.
+no rendering and no prompting: the CLI passes in how to open the cloud, how to ask for confirmation
+and how to show progress (:func:`apply_run`), and decides what to show.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tenantctl.diagnostics import Diagnostics
-from tenantctl.errors import InvalidManifestError, StalePlanError, UsageError
+from tenantctl.errors import InvalidManifestError, StalePlanError, TenantctlError, UsageError
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.planning.model import Plan
 
 if TYPE_CHECKING:
     from tenantctl.cloud.session import CloudSession
+    from tenantctl.execution.hooks import ApplyHooks
+    from tenantctl.execution.lock import LockSettings
+    from tenantctl.execution.result import ApplyResult
 
 __all__ = [
+    "ApplyOptions",
+    "ApplyRun",
     "PlanOptions",
     "PlanRun",
+    "apply_run",
     "check_not_stale",
+    "check_same_options",
     "load_valid_manifest",
     "lock_settings",
     "make_plan_run",
@@ -197,7 +206,7 @@ def check_not_stale(saved: Plan, fresh: Plan) -> None:
         raise StalePlanError("the saved plan was made for another manifest")
 
 
-def lock_settings(manifest: Manifest, manifest_path: Path) -> Any:
+def lock_settings(manifest: Manifest, manifest_path: Path) -> LockSettings:
     """The apply lock the manifest configures: an Azure Blob lease, or a file lock beside it."""
     from tenantctl.execution.lock import BlobLockSettings, FileLockSettings, file_lock_for_manifest
 
@@ -212,3 +221,113 @@ def lock_settings(manifest: Manifest, manifest_path: Path) -> Any:
         blob=configured.blob or f"tenantctl/{manifest.provider.manifest_name}.lock",
         account_url=configured.account_url,
     )
+
+
+def check_same_options(path: Path, given: PlanOptions, saved: PlanOptions) -> None:
+    """``apply --plan`` runs the plan as it was made; a flag asking for something else is a contradiction
+    (it used to be ignored without a word)."""
+    differing = []
+    if given.tenants and set(given.tenants) != set(saved.tenants):
+        differing.append(f"--tenant {' '.join(given.tenants)} (the plan: {' '.join(saved.tenants) or 'every tenant'})")
+    flags = (("--prune", given.prune, saved.prune), ("--purge-deleted", given.purge_deleted, saved.purge_deleted))
+    for flag, asked, made_with in (*flags, ("--retire", given.retire, saved.retire)):
+        if asked and not made_with:
+            differing.append(f"{flag} (the plan was made without it)")
+    if differing:
+        raise UsageError(
+            f"apply --plan {path} applies the plan as it was made; {', '.join(differing)} cannot change it",
+            code="plan-options",
+            hint="Make a new plan with those options (`tenantctl plan ... --out plan.json`), or drop them.",
+        )
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    plan: PlanOptions = field(default_factory=PlanOptions)
+    saved_plan: Path | None = None  # ``apply --plan``: apply exactly this plan, refused when stale
+    parallelism: int = 10  # accounts written in parallel (one write at a time per account)
+    lock_timeout: float = 0.0  # seconds to wait for another apply's lock (0 = fail at once)
+
+
+@dataclass(frozen=True)
+class ApplyRun:
+    """What one apply did. ``result`` is None when nothing was written: the plan was blocked by its
+    errors, or had no changes."""
+
+    plan: Plan
+    warnings: Diagnostics
+    result: ApplyResult | None = None
+
+
+SessionOpener = Callable[[Manifest], AbstractContextManager["CloudSession"]]
+ProgressOpener = Callable[[Plan], AbstractContextManager["ApplyHooks"]]
+
+
+def apply_run(
+    manifest_path: Path,
+    options: ApplyOptions,
+    *,
+    open_session: SessionOpener,
+    confirm: Callable[[Plan], bool],
+    hooks: ProgressOpener,
+    cannot_confirm: TenantctlError | None = None,
+) -> ApplyRun:
+    """Plan (or re-check a saved plan) and apply it under the lock, once ``confirm`` says yes.
+
+    ``cannot_confirm`` is why confirmation is impossible (no terminal to ask on): it is raised once the
+    inputs are known to be valid, before the lock is taken or the cloud is touched. ``open_session``
+    is called under the lock; ``hooks`` opens the progress view for the plan being applied.
+    """
+    from tenantctl.execution.executor import apply_plan
+
+    manifest, warnings = load_valid_manifest(manifest_path)
+    saved, plan_options = _saved_plan_and_options(options)
+    if cannot_confirm is not None:
+        raise cannot_confirm
+    with _apply_lock(manifest, manifest_path, options.lock_timeout), open_session(manifest) as session:
+        plan = make_plan_run(manifest, session, plan_options, warnings).plan
+        if saved is not None:
+            check_not_stale(saved, plan)
+            plan = saved
+        if plan.is_blocked or not plan.has_changes:
+            return ApplyRun(plan, warnings)
+        if not confirm(plan):
+            raise UsageError("apply cancelled; nothing was changed", code="cancelled")
+        with hooks(plan) as progress:
+            result = apply_plan(
+                plan, session.cloud, hooks=progress, parallelism=options.parallelism, prune_allowed=True
+            )
+    if result.interrupted:
+        warnings.warning(
+            "interrupted",
+            "apply was interrupted (Ctrl-C or SIGTERM): the writes in flight finished, the rest were skipped",
+            detail="Nothing is lost: run `tenantctl apply` again and it converges from where it stopped.",
+        )
+    return ApplyRun(plan, warnings, result)
+
+
+def _saved_plan_and_options(options: ApplyOptions) -> tuple[Plan | None, PlanOptions]:
+    """The saved plan (``apply --plan``) and the options it was made with, or none and the flags."""
+    if options.saved_plan is None:
+        return None, options.plan
+    saved, saved_options = read_saved_plan(options.saved_plan)
+    check_same_options(options.saved_plan, options.plan, saved_options)
+    return saved, saved_options
+
+
+@contextmanager
+def _apply_lock(manifest: Manifest, manifest_path: Path, timeout: float) -> Iterator[None]:
+    """Hold the manifest's apply lock; a lock file that cannot be created is a usage error naming it."""
+    from tenantctl.execution.lock import acquire_lock, default_holder
+
+    with ExitStack() as stack:
+        try:
+            settings = lock_settings(manifest, manifest_path)
+            stack.enter_context(acquire_lock(settings, holder=default_holder(), timeout=timeout))
+        except OSError as exc:  # the lock file cannot be created: its directory is a file, read-only ...
+            raise UsageError(
+                f"cannot take the apply lock {exc.filename or ''}: {exc.strerror or exc}",
+                code="lock-file",
+                hint="The lock lives in .tenantctl/ beside the manifest; make that a writable directory.",
+            ) from None
+        yield

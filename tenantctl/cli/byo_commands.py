@@ -171,8 +171,8 @@ def verify(
         tenant_onboarding(loaded, tenant)  # a usage error (unknown tenant, no [provider.app]) before any I/O
         wait = RoleWait(total_seconds=role_wait, first_delay=min(1.0, role_wait / 4) if role_wait else 0.0)
         if emulator:
+            from tenantctl.cli.runtime import open_embedded_emulator
             from tenantctl.cloud.byo_emulator import prepare_emulator_byo
-            from tenantctl.cloud.session import open_embedded_emulator
 
             with open_embedded_emulator(Path.cwd()) as emu:
                 prepared = prepare_emulator_byo(

@@ -42,51 +42,26 @@ def serve(
     verbose: VerboseOpt = False,
 ) -> None:
     """Serve the emulator until Ctrl-C; prints the endpoint, CA, subscription and a ready service principal."""
-    from tenantctl.emulator import EmulatorSettings, FaultSettings
-    from tenantctl.emulator.serve import serve as run_server
-
-    settings = EmulatorSettings(lro_seconds=lro_seconds, latency_ms=latency_ms, throttle=throttle)
-    faults = None
-    if fault_rate > 0:
-        third = fault_rate / 3
-        faults = FaultSettings(rate_429=third, rate_5xx=third, drop_rate=third)
-
-    def on_ready(info: dict[str, Any]) -> None:
-        if output.value == "json":
-            from tenantctl.render.envelope import Status, envelope, print_envelope
-
-            print_envelope(envelope("emulator serve", Status.SUCCESS, 0, info))
-            return
-        from tenantctl.render.emulator import print_connection_info
-
-        print_connection_info(info)
-
     g = Globals(output=output, verbose=verbose)
-    started: list[bool] = []
-
-    def announce(info: dict[str, Any]) -> None:
-        started.append(True)
-        on_ready(info)
 
     def body() -> Outcome:
-        import sqlite3
+        from tenantctl.cli.runtime import EmulatorServe, serve_emulator
 
-        from tenantctl.errors import UsageError
-
-        try:
-            run_server(
-                state_dir=state.resolve(), settings=settings, host=host, port=port, on_ready=announce, faults=faults
-            )
-        except (OSError, sqlite3.DatabaseError, ValueError) as exc:
-            if started:
-                raise
-            reason = getattr(exc, "strerror", None) or str(exc).split(". See ")[0]
-            raise UsageError(
-                f"cannot start the emulator on {host}:{port} with state {state}: {type(exc).__name__}: {reason}",
-                code="emulator-start",
-                hint="Choose a free --port (0 = any), a local --host, and a writable --state directory; "
-                "a damaged state directory can be moved aside (it holds only the emulator's cloud).",
-            ) from None
+        serve_emulator(
+            EmulatorServe(state, host, port, latency_ms, lro_seconds, fault_rate, throttle),
+            on_ready=lambda info: _print_connection_info(info, g),
+        )
         return Outcome(rendered=True)  # the connection info was printed when the server came up
 
     run_command("emulator serve", g, body)
+
+
+def _print_connection_info(info: dict[str, Any], g: Globals) -> None:
+    if g.json:
+        from tenantctl.render.envelope import Status, envelope, print_envelope
+
+        print_envelope(envelope("emulator serve", Status.SUCCESS, 0, info))
+        return
+    from tenantctl.render.emulator import print_connection_info
+
+    print_connection_info(info)

@@ -71,7 +71,7 @@ def routing(
         if emulator or observe:
             import dataclasses
 
-            from tenantctl.cloud.session import open_session
+            from tenantctl.cli.runtime import open_session
             from tenantctl.observed import observe_accounts
 
             with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:

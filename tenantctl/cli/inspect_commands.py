@@ -7,8 +7,6 @@ the managed groups once and usages + models once per region.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+from tenantctl.cli.runtime import open_manifest_session
 
 if TYPE_CHECKING:
     from tenantctl.cloud.byo_probe import RoleWait
-    from tenantctl.cloud.session import CloudSession
     from tenantctl.manifest.model import Manifest
 
 __all__ = ["register"]
@@ -34,16 +32,6 @@ def register(app: typer.Typer) -> None:
     app.command("inspect")(inspect)
     app.command("status")(status)
     app.command("quota")(quota)
-
-
-@contextmanager
-def _session(emulator: bool, manifest: Manifest) -> Iterator[CloudSession]:
-    """The provider's cloud and, for tenant-provided tenants, the way to verify them in that cloud."""
-    from tenantctl.cloud.session import open_session
-    from tenantctl.reconcile import manifest_subscriptions
-
-    with open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest)) as session:
-        yield session
 
 
 def _short_role_wait() -> RoleWait:
@@ -85,7 +73,7 @@ def inspect(
         loaded, warnings = load_valid_manifest(manifest)
         check_tenant(loaded, tenant)  # before any I/O: a typo costs nothing
         day = _today(today)
-        with _session(emulator, loaded) as session:
+        with open_manifest_session(emulator, loaded) as session:
             # Only a tenant-provided tenant is verified (a manifest without one has no [provider.app]).
             byo = loaded.tenants[tenant].isolation.value == "tenant-provided"
             verifier = session.byo_verifier(loaded, role_wait=_short_role_wait()) if verify and byo else None
@@ -132,7 +120,7 @@ def status(
 
         loaded, warnings = load_valid_manifest(manifest)
         _check_filters(loaded, isolation, stamp)
-        with _session(emulator, loaded) as session:
+        with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, PlanOptions(), warnings)
         result = fleet_status(
             loaded, run.plan, verifications=run.observed.byo, isolation=isolation, stamp=stamp, drift_only=drift_only
@@ -186,7 +174,7 @@ def quota(
         from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
-        with _session(emulator, loaded) as session:
+        with open_manifest_session(emulator, loaded) as session:
             observed = observe_quota(loaded, session.cloud, locations=[location] if location else ())
         result = quota_report(loaded, observed, location=location)
         data = result.to_json()

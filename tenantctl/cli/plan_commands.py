@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,7 +21,13 @@ from tenantctl.cli.common import (
     run_command,
     writing,
 )
+from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from tenantctl.execution.hooks import ApplyHooks
+    from tenantctl.planning.model import Plan
+    from tenantctl.reconcile import ApplyRun
 
 __all__ = ["register"]
 
@@ -67,44 +74,20 @@ def plan(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.cloud.session import open_session
-        from tenantctl.planning import plan_to_json
-        from tenantctl.reconcile import (
-            PlanOptions,
-            load_valid_manifest,
-            make_plan_run,
-            manifest_subscriptions,
-            write_saved_plan,
-        )
+        from tenantctl.cli.runtime import open_manifest_session
+        from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run, write_saved_plan
 
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
         options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
-        with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
+        with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
-        result = run.plan
-        if out is not None and not result.is_blocked:
-            with writing(out, "the saved plan"):
-                write_saved_plan(out, run, manifest)
-        if result.is_blocked:
-            code = ExitCode.ERROR
-        elif detailed_exitcode and result.has_changes:
-            code = ExitCode.CHANGES_PRESENT
-        else:
-            code = ExitCode.SUCCESS
-
-        def human() -> None:
-            from tenantctl.render.console import out_console
-            from tenantctl.render.plan import print_plan
-
-            print_plan(result)
-            if out is not None and not result.is_blocked:
-                out_console().print(f"\nSaved the plan to {out}; apply it with `tenantctl apply --plan {out}`.")
-
-        return Outcome(
-            data=plan_to_json(result), human=human, diagnostics=_with_plan_errors(warnings, result, g), exit_code=code
-        )
+        saved = out if out is not None and not run.plan.is_blocked else None
+        if saved is not None:
+            with writing(saved, "the saved plan"):
+                write_saved_plan(saved, run, manifest)
+        return _plan_outcome(run.plan, _with_plan_errors(warnings, run.plan, g), detailed_exitcode, saved)
 
     run_command("plan", g, body)
 
@@ -133,139 +116,108 @@ def apply(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.cloud.session import open_session
-        from tenantctl.execution.executor import apply_plan
-        from tenantctl.execution.lock import acquire_lock, default_holder
-        from tenantctl.reconcile import (
-            PlanOptions,
-            check_not_stale,
-            load_valid_manifest,
-            lock_settings,
-            make_plan_run,
-            manifest_subscriptions,
-            read_saved_plan,
+        from tenantctl.cli.runtime import open_manifest_session
+        from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
+
+        plan_options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        run = apply_run(
+            manifest,
+            ApplyOptions(plan_options, saved_plan, parallelism=parallelism, lock_timeout=lock_timeout),
+            open_session=lambda loaded: open_manifest_session(emulator, loaded),
+            confirm=_show_then_confirm(g, auto_approve),
+            hooks=_progress,
+            cannot_confirm=_why_no_confirmation(g, auto_approve),
         )
-
-        loaded, warnings = load_valid_manifest(manifest)
-        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
-        saved = None
-        if saved_plan is not None:
-            saved, saved_options = read_saved_plan(saved_plan)
-            _same_options(saved_plan, options, saved_options)
-            options = saved_options
-        interactive = sys.stdin.isatty() and sys.stdout.isatty() and not g.json
-        if not auto_approve and not interactive:
-            raise UsageError(
-                "apply needs confirmation, but there is no terminal to ask on",
-                code="needs-approval",
-                hint="Review `tenantctl plan` and re-run with --auto-approve (pipelines must say so explicitly).",
-            )
-        with ExitStack() as stack:
-            try:
-                stack.enter_context(
-                    acquire_lock(lock_settings(loaded, manifest), holder=default_holder(), timeout=lock_timeout)
-                )
-            except OSError as exc:  # the lock file cannot be created: its directory is a file, read-only ...
-                raise UsageError(
-                    f"cannot take the apply lock {exc.filename or ''}: {exc.strerror or exc}",
-                    code="lock-file",
-                    hint="The lock lives in .tenantctl/ beside the manifest; make that a writable directory.",
-                ) from None
-            session = stack.enter_context(open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)))
-            run = make_plan_run(loaded, session, options, warnings)
-            the_plan = run.plan
-            if saved is not None:
-                check_not_stale(saved, the_plan)
-                the_plan = saved
-            if the_plan.is_blocked:
-                return _blocked(the_plan, _with_plan_errors(warnings, the_plan, g))
-            if not the_plan.has_changes:
-                return _nothing_to_do(the_plan, warnings)
-            if not g.json:
-                # What is about to happen stays in the log even when nobody is asked (pipelines).
-                from tenantctl.render.plan import print_plan
-
-                print_plan(the_plan)
-            if not auto_approve and not _confirm():
-                raise UsageError("apply cancelled; nothing was changed", code="cancelled")
-            from tenantctl.render.progress import progress_for
-
-            with progress_for(len(the_plan.actionable), interactive=sys.stderr.isatty()) as hooks:
-                result = apply_plan(the_plan, session.cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
-
-        def human() -> None:
-            from tenantctl.render.plan import print_apply_result
-
-            print_apply_result(result)
-
-        from tenantctl.render.json_views import apply_result_to_json
-
-        if result.interrupted:
-            warnings.warning(
-                "interrupted",
-                "apply was interrupted (Ctrl-C or SIGTERM): the writes in flight finished, the rest were skipped",
-                detail="Nothing is lost: run `tenantctl apply` again and it converges from where it stopped.",
-            )
-        return Outcome(
-            data=apply_result_to_json(result, the_plan),
-            human=human,
-            diagnostics=warnings,
-            exit_code=result.exit_code,
-            status=result.status.value,
-        )
+        return _apply_outcome(run, g)
 
     run_command("apply", g, body)
 
 
-def _same_options(path: Path, given: Any, saved: Any) -> None:
-    """``apply --plan`` runs the plan as it was made; a flag asking for something else is a contradiction
-    (it used to be ignored without a word)."""
-    differing = []
-    if given.tenants and set(given.tenants) != set(saved.tenants):
-        differing.append(f"--tenant {' '.join(given.tenants)} (the plan: {' '.join(saved.tenants) or 'every tenant'})")
-    for flag, name in (("--prune", "prune"), ("--purge-deleted", "purge_deleted"), ("--retire", "retire")):
-        if getattr(given, name) and not getattr(saved, name):
-            differing.append(f"{flag} (the plan was made without it)")
-    if differing:
-        raise UsageError(
-            f"apply --plan {path} applies the plan as it was made; {', '.join(differing)} cannot change it",
-            code="plan-options",
-            hint="Make a new plan with those options (`tenantctl plan ... --out plan.json`), or drop them.",
+def _plan_outcome(the_plan: Plan, diagnostics: Diagnostics, detailed_exitcode: bool, saved: Path | None) -> Outcome:
+    from tenantctl.planning import plan_to_json
+
+    if the_plan.is_blocked:
+        code = ExitCode.ERROR
+    elif detailed_exitcode and the_plan.has_changes:
+        code = ExitCode.CHANGES_PRESENT
+    else:
+        code = ExitCode.SUCCESS
+
+    def human() -> None:
+        from tenantctl.render.console import out_console
+        from tenantctl.render.plan import print_plan
+
+        print_plan(the_plan)
+        if saved is not None:
+            out_console().print(f"\nSaved the plan to {saved}; apply it with `tenantctl apply --plan {saved}`.")
+
+    return Outcome(data=plan_to_json(the_plan), human=human, diagnostics=diagnostics, exit_code=code)
+
+
+def _why_no_confirmation(g: Globals, auto_approve: bool) -> UsageError | None:
+    """The TTY policy: without --auto-approve, apply asks on a terminal, and refuses where there is none."""
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not g.json
+    if auto_approve or interactive:
+        return None
+    return UsageError(
+        "apply needs confirmation, but there is no terminal to ask on",
+        code="needs-approval",
+        hint="Review `tenantctl plan` and re-run with --auto-approve (pipelines must say so explicitly).",
+    )
+
+
+def _show_then_confirm(g: Globals, auto_approve: bool) -> Callable[[Plan], bool]:
+    def confirm(the_plan: Plan) -> bool:
+        if not g.json:
+            # What is about to happen stays in the log even when nobody is asked (pipelines).
+            from tenantctl.render.plan import print_plan
+
+            print_plan(the_plan)
+        return auto_approve or typer.confirm("\nApply these changes to Azure?", default=False)
+
+    return confirm
+
+
+def _progress(the_plan: Plan) -> AbstractContextManager[ApplyHooks]:
+    from tenantctl.render.progress import progress_for
+
+    return progress_for(len(the_plan.actionable), interactive=sys.stderr.isatty())
+
+
+def _apply_outcome(run: ApplyRun, g: Globals) -> Outcome:
+    from tenantctl.planning import plan_to_json
+    from tenantctl.render.plan import print_apply_result, print_plan
+
+    if run.result is None and run.plan.is_blocked:
+        return Outcome(
+            data={"plan": plan_to_json(run.plan), "applied": False},
+            human=lambda: print_plan(run.plan),
+            diagnostics=_with_plan_errors(run.warnings, run.plan, g),
+            exit_code=ExitCode.ERROR,
         )
+    if run.result is None:
+        return Outcome(
+            data={"plan": plan_to_json(run.plan), "applied": False, "outcomes": []},
+            human=lambda: print_plan(run.plan),
+            diagnostics=run.warnings,
+        )
+    from tenantctl.render.json_views import apply_result_to_json
+
+    result = run.result
+    return Outcome(
+        data=apply_result_to_json(result, run.plan),
+        human=lambda: print_apply_result(result),
+        diagnostics=run.warnings,
+        exit_code=result.exit_code,
+        status=result.status.value,
+    )
 
 
-def _with_plan_errors(warnings: Any, the_plan: Any, g: Globals) -> Any:
+def _with_plan_errors(warnings: Diagnostics, the_plan: Plan, g: Globals) -> Diagnostics:
     """For ``-o json``, what blocks the plan belongs in the envelope's diagnostics too (people see it in
     the plan view; a pipeline reads ``diagnostics`` first and must not find it empty)."""
     if not g.json:
         return warnings
-    merged = type(warnings)(list(warnings))
+    merged = Diagnostics(list(warnings))
     merged.extend(d for d in the_plan.diagnostics if d not in list(warnings))
     return merged
-
-
-def _confirm() -> bool:
-    return typer.confirm("\nApply these changes to Azure?", default=False)
-
-
-def _blocked(the_plan: Any, warnings: Any) -> Outcome:
-    from tenantctl.planning import plan_to_json
-    from tenantctl.render.plan import print_plan
-
-    return Outcome(
-        data={"plan": plan_to_json(the_plan), "applied": False},
-        human=lambda: print_plan(the_plan),
-        diagnostics=warnings,
-        exit_code=ExitCode.ERROR,
-    )
-
-
-def _nothing_to_do(the_plan: Any, warnings: Any) -> Outcome:
-    from tenantctl.planning import plan_to_json
-    from tenantctl.render.plan import print_plan
-
-    return Outcome(
-        data={"plan": plan_to_json(the_plan), "applied": False, "outcomes": []},
-        human=lambda: print_plan(the_plan),
-        diagnostics=warnings,
-    )

@@ -26,7 +26,7 @@ def _change_capacity_behind_tenantctls_back(workdir: Path, account: str, deploym
     from azure.identity import ClientSecretCredential
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-    from tenantctl.cloud.session import open_embedded_emulator
+    from tenantctl.cli.runtime import open_embedded_emulator
 
     with open_embedded_emulator(workdir) as emu:
         sp = emu.provider

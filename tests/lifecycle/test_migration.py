@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tenantctl.cloud.session import open_cloud
+from tenantctl.cli.runtime import open_cloud
 from tenantctl.resources import AccountRef
 from tests.lifecycle.conftest import envelope_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tenantctl.cloud.session import open_cloud
+from tenantctl.cli.runtime import open_cloud
 from tenantctl.resources import Account, AccountRef, Deployment
 from tests.lifecycle.conftest import envelope_of
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inspect_tests.conftest import TODAY, World, check_golden, render, sdk_client
+from tenantctl.cli.runtime import emulator_session
 from tenantctl.cloud.session import CloudSession
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.inspection import fleet_status, inspect_tenant, observe_quota, quota_report
@@ -15,7 +16,7 @@ from tenantctl.render.status import print_quota, print_status
 
 def _status(world: World, *, verify: bool = False, **filters: object) -> FleetStatus:
     """What `tenantctl status` computes; ``verify`` plays the tenant admins in the emulator, as --emulator does."""
-    session = CloudSession(world.cloud, world.emulator if verify else None)
+    session = emulator_session(world.cloud, world.emulator) if verify else CloudSession(world.cloud)
     run = make_plan_run(world.manifest, session, PlanOptions(), Diagnostics())
     return fleet_status(world.manifest, run.plan, verifications=run.observed.byo, **filters)  # type: ignore[arg-type]
 

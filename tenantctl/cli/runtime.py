@@ -1,0 +1,190 @@
+"""The composition root: which cloud a command talks to, real Azure or the embedded emulator.
+
+This is the one place that builds the Azure adapter (:mod:`tenantctl.cloud.azure`) or starts the
+emulator; command modules ask it for a :class:`~tenantctl.cloud.session.CloudSession` and never import
+either themselves (``lint-imports`` enforces it), so the core only ever sees the port.
+
+The emulator mode is tenantctl's embedded default for newcomers, demos and pipeline dry runs: its
+state lives in ``.tenantctl/`` of the working directory, so consecutive commands see one cloud. The
+manifest's subscriptions are registered in the emulator's provider directory, with the emulator's
+ready-made service principal as their Owner, so any manifest works out of the box. Tenant-provided
+accounts are verified in the same cloud: through the provider's multi-tenant app against Azure, or
+against the emulator, where the tenant admin's consent and role assignment are simulated openly (see
+:mod:`tenantctl.cloud.byo_emulator`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tenantctl.cloud.session import CloudSession
+from tenantctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from tenantctl.cloud.byo_probe import RoleWait, Verifier
+    from tenantctl.cloud.port import CloudPort
+    from tenantctl.emulator import Emulator, EmulatorSettings
+    from tenantctl.manifest.model import Manifest
+
+__all__ = [
+    "EmulatorServe",
+    "emulator_session",
+    "emulator_state_errors",
+    "open_cloud",
+    "open_embedded_emulator",
+    "open_manifest_session",
+    "open_session",
+    "serve_emulator",
+]
+
+
+@contextmanager
+def open_session(
+    *, emulator: bool, workdir: Path | None = None, subscriptions: Iterable[str] = ()
+) -> Iterator[CloudSession]:
+    """Azure with the default credential chain, or the embedded emulator, for one command."""
+    if emulator:
+        from tenantctl.cloud.azure import connect_emulator
+
+        with open_embedded_emulator(workdir or Path.cwd(), subscriptions) as emu:
+            yield emulator_session(connect_emulator(emu), emu)
+        return
+    from tenantctl.cloud.azure import connect_azure
+
+    yield CloudSession(connect_azure())
+
+
+def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContextManager[CloudSession]:
+    """The session for one command on ``manifest``: with --emulator, its subscriptions exist there."""
+    from tenantctl.reconcile import manifest_subscriptions
+
+    return open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest))
+
+
+@contextmanager
+def open_cloud(
+    *, emulator: bool, workdir: Path | None = None, subscriptions: Iterable[str] = ()
+) -> Iterator[CloudPort]:
+    """Just the provider-side port (commands that never look at tenant-provided accounts)."""
+    with open_session(emulator=emulator, workdir=workdir, subscriptions=subscriptions) as session:
+        yield session.cloud
+
+
+def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
+    """A session whose tenant-provided accounts are verified in ``emulator`` (playing their admins first)."""
+
+    def verifiers(manifest: Manifest, role_wait: RoleWait | None) -> Verifier:
+        from tenantctl.cloud.byo_emulator import emulator_verifier
+
+        return emulator_verifier(emulator, manifest, role_wait=role_wait)
+
+    return CloudSession(cloud, verifiers)
+
+
+def _embedded_settings() -> EmulatorSettings:
+    from tenantctl.emulator import EmulatorSettings
+
+    settings = EmulatorSettings()
+    # Demos and tests may shorten Azure's write latency; the default stays Azure-like (seconds).
+    lro = os.environ.get("TENANTCTL_EMULATOR_LRO_SECONDS")
+    if lro:
+        try:
+            settings.lro_seconds = max(0.0, float(lro))
+        except ValueError:
+            raise UsageError(
+                f"TENANTCTL_EMULATOR_LRO_SECONDS must be a number of seconds, got {lro!r}", code="bad-env"
+            ) from None
+        # Sub-second writes would still be polled only once a second if Azure's Retry-After stayed.
+        if settings.lro_seconds < 1:
+            settings.retry_after = 0
+    return settings
+
+
+@contextmanager
+def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> Iterator[Emulator]:
+    """Start the emulator whose state lives in ``workdir/.tenantctl``; stop it on exit."""
+    from tenantctl.emulator import Emulator
+
+    state_dir = Path(workdir) / ".tenantctl" / "emulator"
+    with emulator_state_errors(state_dir):
+        emulator = Emulator.embedded(workdir, _embedded_settings()).start()
+    try:
+        with emulator_state_errors(state_dir):
+            for subscription_id in sorted(set(subscriptions)):
+                emulator.add_subscription(subscription_id, emulator.home_directory)
+                emulator.assign_role(f"/subscriptions/{subscription_id}", emulator.provider.object_id, "Owner")
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc).split(". See ")[0]
+
+
+@contextmanager
+def emulator_state_errors(state_dir: Path) -> Iterator[None]:
+    """Starting the emulator on a state directory that is damaged (not SQLite, a bad CA file) or cannot
+    be created (a file in the way, read-only) is a clear error naming the directory, not a crash."""
+    import sqlite3
+
+    try:
+        yield
+    except (OSError, sqlite3.DatabaseError, ValueError) as exc:
+        raise UsageError(
+            f"the emulator cannot use its state directory {state_dir}: {type(exc).__name__}: {_reason(exc)}",
+            code="emulator-state",
+            hint=f"It holds only the local emulator's cloud: move {state_dir} aside (or delete it) to start "
+            "with an empty emulator, and make sure its parent is a writable directory.",
+        ) from None
+
+
+@dataclass(frozen=True)
+class EmulatorServe:
+    """``emulator serve``'s options."""
+
+    state: Path
+    host: str
+    port: int
+    latency_ms: float
+    lro_seconds: float
+    fault_rate: float  # share of writes answered with a fault: 429, 500 or a dropped connection
+    throttle: bool
+
+
+def serve_emulator(options: EmulatorServe, *, on_ready: Callable[[dict[str, Any]], None]) -> None:
+    """``emulator serve``: run the emulator in the foreground until Ctrl-C; ``on_ready`` gets its
+    connection info once it listens. Failing to start (port taken, bad host, damaged state) is a clear
+    error; a failure after ``on_ready`` is not a start-up problem and is raised as it is."""
+    import sqlite3
+
+    from tenantctl.emulator import EmulatorSettings, FaultSettings
+    from tenantctl.emulator.serve import serve
+
+    host, port, state, third = options.host, options.port, options.state, options.fault_rate / 3
+    settings = EmulatorSettings(
+        lro_seconds=options.lro_seconds, latency_ms=options.latency_ms, throttle=options.throttle
+    )
+    faults = FaultSettings(rate_429=third, rate_5xx=third, drop_rate=third) if options.fault_rate > 0 else None
+    started: list[bool] = []
+
+    def ready(info: dict[str, Any]) -> None:
+        started.append(True)
+        on_ready(info)
+
+    try:
+        serve(state_dir=state.resolve(), settings=settings, host=host, port=port, on_ready=ready, faults=faults)
+    except (OSError, sqlite3.DatabaseError, ValueError) as exc:
+        if started:
+            raise
+        raise UsageError(
+            f"cannot start the emulator on {host}:{port} with state {state}: {type(exc).__name__}: {_reason(exc)}",
+            code="emulator-start",
+            hint="Choose a free --port (0 = any), a local --host, and a writable --state directory; "
+            "a damaged state directory can be moved aside (it holds only the emulator's cloud).",
+        ) from None
