@@ -2,16 +2,52 @@
 
 The scenario goldens (``plan.txt``) are written with it and the CLI's human view reuses it, so
 what a reviewer approves in a test is what an SRE reads in a terminal.  No-op rows are counted,
-not listed.
+not listed.  Each line is a :class:`PlanLine` that says what it is (a change of which action, a
+heading, a short quota line, an error ...), so the renderer styles it by kind, never by its text.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+
+from tenantctl.diagnostics import Severity
 from tenantctl.manifest.model import capacity_label
 from tenantctl.planning.model import Action, Change, Plan, QuotaLine
 from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
 
-__all__ = ["describe", "plan_lines", "summary_line"]
+__all__ = ["LineKind", "PlanLine", "describe", "plan_lines", "plan_view", "summary_line"]
+
+
+class LineKind(str, Enum):
+    SUMMARY = "summary"  # Plan: 3 to create, ... / No changes.
+    NOTE = "note"  # (12 resource(s) unchanged)
+    BLANK = "blank"
+    HEADING = "heading"  # a section: provider, stamp x, tenant x, Quota, Diagnostics
+    PHASE = "phase"  # a migrating tenant's phase heading
+    # A change line, one kind per action (the values are Action's).
+    NOOP = "no-op"  # a migration's old generation kept until --retire
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    PURGE = "purge"
+    RESTORE = "restore"
+    DETAIL = "detail"  # under a change or a diagnostic: a field, why, outage, depends on, detail
+    QUOTA = "quota"
+    QUOTA_SHORT = "quota-short"  # a quota line the plan does not fit in
+    ERROR = "error"  # a diagnostic, by severity
+    WARNING = "warning"
+    BLOCKED = "blocked"  # the closing line of a plan that cannot be applied
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    kind: LineKind
+    text: str
+
+
+_BLANK = PlanLine(LineKind.BLANK, "")
 
 
 def summary_line(plan: Plan) -> str:
@@ -59,19 +95,22 @@ def _section(c: Change) -> str:
     return "provider"
 
 
-def _change_lines(c: Change) -> list[str]:
+def _change_lines(c: Change) -> list[PlanLine]:
     shown = c.after if c.after is not None else c.before
-    lines = [f"  {c.action.symbol:>3} {c.address}  {c.action.value}: {describe(shown)}"]
+    lines = [
+        PlanLine(LineKind(c.action.value), f"  {c.action.symbol:>3} {c.address}  {c.action.value}: {describe(shown)}")
+    ]
+    details = []
     for f in c.changed_fields:
         mark = "  (forces replacement)" if f.forces_replace else ""
-        lines.append(f"        {f.name}: {f.before!r} -> {f.after!r}{mark}")
+        details.append(f"        {f.name}: {f.before!r} -> {f.after!r}{mark}")
     if c.reason and c.action is not Action.CREATE:
-        lines.append(f"        why: {c.reason}")
+        details.append(f"        why: {c.reason}")
     if c.outage:
-        lines.append(f"        outage: {c.outage}")
+        details.append(f"        outage: {c.outage}")
     if c.depends_on:
-        lines.append(f"        depends on: {', '.join(c.depends_on)}")
-    return lines
+        details.append(f"        depends on: {', '.join(c.depends_on)}")
+    return lines + [PlanLine(LineKind.DETAIL, text) for text in details]
 
 
 _RETIRE_PHASE = 3
@@ -82,37 +121,43 @@ _PHASES = {
 }
 
 
-def _phase_headings(phase: int, shown: set[int]) -> list[str]:
+def _phase_headings(phase: int, shown: set[int]) -> list[PlanLine]:
     """Headings for a migrating tenant's phases up to ``phase`` (phase 2 has no Azure change of its own)."""
     out = []
     for n in sorted(_PHASES):
         if n not in shown and (n == phase or n == 2 < phase):
             shown.add(n)
-            out.append(f"  {_PHASES[n]}")
+            out.append(PlanLine(LineKind.PHASE, f"  {_PHASES[n]}"))
     return out
 
 
-def _quota_line(q: QuotaLine) -> str:
-    flag = "  SHORT" if q.is_short and q.need else ""
-    return (
+def _quota_line(q: QuotaLine) -> PlanLine:
+    short = q.is_short and bool(q.need)
+    text = (
         f"  {q.location} {q.usage_name}: need {q.need:g}, frees {q.frees:g}, used {q.used:g}/{q.limit:g}, "
-        f"headroom {q.headroom:g}{flag}"
+        f"headroom {q.headroom:g}{'  SHORT' if short else ''}"
     )
+    return PlanLine(LineKind.QUOTA_SHORT if short else LineKind.QUOTA, text)
 
 
 def plan_lines(plan: Plan) -> list[str]:
-    """The whole plan as lines: summary, sections in execution order, quota, diagnostics."""
-    lines = [summary_line(plan)]
+    """The whole plan as plain text lines (what the goldens pin)."""
+    return [line.text for line in plan_view(plan)]
+
+
+def plan_view(plan: Plan) -> list[PlanLine]:
+    """The whole plan as typed lines: summary, sections in execution order, quota, diagnostics."""
+    lines = [PlanLine(LineKind.SUMMARY, summary_line(plan))]
     unchanged = plan.count(Action.NOOP)
     if unchanged:
-        lines.append(f"({unchanged} resource(s) unchanged)")
+        lines.append(PlanLine(LineKind.NOTE, f"({unchanged} resource(s) unchanged)"))
     sections: dict[str, list[Change]] = {}
     for c in plan.changes:
         # Phase 3 (a migration's old generation) is listed even when kept: "retire pending" is news.
         if c.action.is_change or c.phase == _RETIRE_PHASE:
             sections.setdefault(_section(c), []).append(c)
     for title in sorted(sections, key=lambda t: (not t.startswith("provider"), not t.startswith("stamp"), t)):
-        lines += ["", title]
+        lines += [_BLANK, PlanLine(LineKind.HEADING, title)]
         migrating = any(c.phase == _RETIRE_PHASE for c in sections[title])
         shown: set[int] = set()
         for c in sorted(sections[title], key=lambda c: c.phase) if migrating else sections[title]:
@@ -120,14 +165,15 @@ def plan_lines(plan: Plan) -> list[str]:
                 lines += _phase_headings(c.phase, shown)
             lines += _change_lines(c)
     if plan.quota:
-        lines += ["", "Quota"]
+        lines += [_BLANK, PlanLine(LineKind.HEADING, "Quota")]
         lines += [_quota_line(q) for q in plan.quota]
     if plan.diagnostics:
-        lines += ["", "Diagnostics"]
+        lines += [_BLANK, PlanLine(LineKind.HEADING, "Diagnostics")]
         for d in plan.diagnostics:
-            lines.append(f"  {d.severity.value}[{d.code}]: {d.summary}")
+            kind = LineKind.ERROR if d.severity is Severity.ERROR else LineKind.WARNING
+            lines.append(PlanLine(kind, f"  {d.severity.value}[{d.code}]: {d.summary}"))
             if d.detail:
-                lines.append(f"      {d.detail}")
+                lines.append(PlanLine(LineKind.DETAIL, f"      {d.detail}"))
     if plan.is_blocked:
-        lines += ["", "Apply is blocked until the errors above are resolved."]
+        lines += [_BLANK, PlanLine(LineKind.BLOCKED, "Apply is blocked until the errors above are resolved.")]
     return lines

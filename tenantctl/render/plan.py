@@ -1,8 +1,8 @@
 """Human views of a plan and of an apply result.
 
-The plan text itself comes from :func:`tenantctl.planning.text.plan_lines` (the same lines the
-golden tests pin); this view only adds colour by action, so what reviewers approve in tests is
-exactly what SREs read.
+The plan text itself comes from :func:`tenantctl.planning.text.plan_view` (the same lines the
+golden tests pin); this view only adds colour by each line's kind, so what reviewers approve in
+tests is exactly what SREs read.
 """
 
 from __future__ import annotations
@@ -10,43 +10,34 @@ from __future__ import annotations
 from rich.markup import escape
 
 from tenantctl.execution.result import ApplyResult, OutcomeStatus
-from tenantctl.planning.model import Action, Plan
-from tenantctl.planning.text import plan_lines
+from tenantctl.planning.model import Plan
+from tenantctl.planning.text import LineKind, plan_view
 from tenantctl.render.console import out_console
 
 __all__ = ["print_apply_result", "print_plan"]
 
-_STYLE_BY_SYMBOL = {
-    Action.CREATE.symbol: "create",
-    Action.UPDATE.symbol: "update",
-    Action.REPLACE.symbol: "replace",
-    Action.DELETE.symbol: "delete",
-    Action.PURGE.symbol: "purge",
-    Action.RESTORE.symbol: "restore",
+# Rich style names of the theme (render/console.py), by what a line is; unlisted kinds stay plain.
+_STYLE_BY_KIND = {
+    LineKind.SUMMARY: "heading",
+    LineKind.HEADING: "heading",
+    LineKind.CREATE: "create",
+    LineKind.UPDATE: "update",
+    LineKind.REPLACE: "replace",
+    LineKind.DELETE: "delete",
+    LineKind.PURGE: "purge",
+    LineKind.RESTORE: "restore",
+    LineKind.QUOTA_SHORT: "error",
+    LineKind.ERROR: "error",
+    LineKind.BLOCKED: "error",
+    LineKind.WARNING: "warning",
 }
-
-
-def _style_for(line: str) -> str | None:
-    stripped = line.lstrip()
-    symbol = stripped.split(" ", 1)[0] if stripped else ""
-    if line.startswith("  ") and symbol in _STYLE_BY_SYMBOL:
-        return _STYLE_BY_SYMBOL[symbol]
-    if line.startswith(("Plan:", "No changes")):
-        return "heading"
-    if line.startswith(("tenant ", "stamp ", "provider", "Quota", "Diagnostics")):
-        return "heading"
-    if "SHORT" in line or line.startswith("Apply is blocked") or "error[" in line:
-        return "error"
-    if "warning[" in line:
-        return "warning"
-    return None
 
 
 def print_plan(plan: Plan) -> None:
     console = out_console()
-    for line in plan_lines(plan):
-        style = _style_for(line)
-        console.print(f"[{style}]{escape(line)}[/{style}]" if style else escape(line))
+    for line in plan_view(plan):
+        style = _STYLE_BY_KIND.get(line.kind)
+        console.print(f"[{style}]{escape(line.text)}[/{style}]" if style else escape(line.text))
 
 
 def print_apply_result(result: ApplyResult) -> None:
