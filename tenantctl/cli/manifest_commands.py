@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,9 @@ from tenantctl.cli.common import (
     writing,
 )
 from tenantctl.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from tenantctl.diagnostics import Diagnostics
 
 __all__ = ["register"]
 
@@ -43,30 +46,30 @@ def validate(
         result = load_manifest(manifest)
         ok = not result.diagnostics.has_errors
         summary = _validation_summary(result.manifest) if result.manifest is not None else None
-
-        def human() -> None:
-            from tenantctl.render.console import out_console
-
-            errors, warnings = len(result.diagnostics.errors), len(result.diagnostics.warnings)
-            if ok:
-                out_console().print(
-                    f"[success]✓[/success] {manifest} is valid: {summary}"
-                    + (f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "")
-                )
-            else:
-                out_console().print(
-                    f"[error]✗[/error] {manifest}: {errors} error{'s' if errors != 1 else ''}"
-                    + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
-                )
-
         return Outcome(
             data={"manifest": str(manifest), "valid": ok, "summary": summary},
-            human=human,
+            human=lambda: _print_validation(manifest, summary, result.diagnostics),
             diagnostics=result.diagnostics,
             exit_code=ExitCode.SUCCESS if ok else ExitCode.ERROR,
         )
 
     run_command("validate", g, body)
+
+
+def _print_validation(manifest: Path, summary: str | None, diagnostics: Diagnostics) -> None:
+    from tenantctl.render.console import out_console
+
+    errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
+    if not diagnostics.has_errors:
+        out_console().print(
+            f"[success]✓[/success] {manifest} is valid: {summary}"
+            + (f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "")
+        )
+    else:
+        out_console().print(
+            f"[error]✗[/error] {manifest}: {errors} error{'s' if errors != 1 else ''}"
+            + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+        )
 
 
 def _validation_summary(manifest: object) -> str:
