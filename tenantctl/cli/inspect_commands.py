@@ -18,9 +18,9 @@ import typer
 from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.byo_probe import RoleWait
     from tenantctl.cloud.session import CloudSession
     from tenantctl.manifest.model import Manifest
+    from tenantctl.tenant_provided.verification import RoleWait
 
 __all__ = ["register"]
 
@@ -48,7 +48,7 @@ def _session(emulator: bool, manifest: Manifest) -> Iterator[CloudSession]:
 
 def _short_role_wait() -> RoleWait:
     # Support staff want an answer now; `byo verify` waits longer for role assignments to propagate.
-    from tenantctl.cloud.byo_probe import RoleWait
+    from tenantctl.tenant_provided.verification import RoleWait
 
     return RoleWait(total_seconds=2.0, first_delay=1.0)
 

@@ -7,7 +7,7 @@ ready-made service principal as their Owner, so any manifest works out of the bo
 
 A :class:`CloudSession` also knows how to verify tenant-provided accounts in the same cloud: through
 the provider's multi-tenant app against Azure, or against the emulator, where the tenant admin's
-consent and role assignment are simulated openly (see :mod:`tenantctl.cloud.byo_emulator`).
+consent and role assignment are simulated openly (see :mod:`tenantctl.emulator.tenant_admin`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.byo_probe import RoleWait, Verifier
     from tenantctl.cloud.port import CloudPort
     from tenantctl.emulator import Emulator
     from tenantctl.manifest.model import Manifest
+    from tenantctl.tenant_provided.verification import ProbeEndpoints, ReportVerifier, RoleWait, Verifier
 
 __all__ = ["CloudSession", "emulator_state_errors", "open_cloud", "open_embedded_emulator", "open_session"]
 
@@ -37,30 +37,42 @@ class CloudSession:
     cloud: CloudPort
     emulator: Emulator | None = None
 
-    def byo_verifier(self, manifest: Manifest, *, role_wait: RoleWait | None = None) -> Verifier:
+    def tenant_verifier(
+        self,
+        manifest: Manifest,
+        *,
+        role_wait: RoleWait | None = None,
+        endpoints: ProbeEndpoints | None = None,
+        consent: bool = True,
+        assign_role: bool = True,
+    ) -> ReportVerifier:
+        """The verifier of tenant-provided accounts in this cloud.
+
+        Against the emulator it first plays each tenant's admin (``consent``/``assign_role`` False
+        simulate an admin who has not done that step yet); against Azure it uses ``endpoints``.
+        """
+        from tenantctl.cloud import byo_probe
+
         if self.emulator is not None:
-            from tenantctl.cloud.byo_emulator import emulator_verifier
+            return byo_probe.emulator_report_verifier(
+                self.emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait
+            )
+        return byo_probe.report_verifier(endpoints=endpoints, role_wait=role_wait)
 
-            return emulator_verifier(self.emulator, manifest, role_wait=role_wait)
-        from tenantctl.cloud.byo_probe import byo_verifier
+    def byo_verifier(self, manifest: Manifest, *, role_wait: RoleWait | None = None) -> Verifier:
+        from tenantctl.tenant_provided.verification import json_verifier
 
-        return byo_verifier(role_wait=role_wait)
+        return json_verifier(self.tenant_verifier(manifest, role_wait=role_wait))
 
     def verify_tenant_provided(
         self, manifest: Manifest, *, tenants: Iterable[str] | None = None, role_wait: RoleWait | None = None
     ) -> dict[str, Any]:
         """Verification reports of the tenant-provided tenants (all, or those of ``tenants``); 2 ARM reads each."""
-        from tenantctl.manifest.model import Isolation
+        from tenantctl.tenant_provided.verification import tenant_provided_ids, verify_all
 
-        wanted = [
-            tenant_id
-            for tenant_id, spec in sorted(manifest.tenants.items())
-            if spec.isolation is Isolation.TENANT_PROVIDED and (tenants is None or tenant_id in set(tenants))
-        ]
+        wanted = tenant_provided_ids(manifest, tenants)
         if not wanted:
             return {}
-        from tenantctl.cloud.byo_probe import verify_all
-
         verifier = self.byo_verifier(manifest, role_wait=role_wait)
         if tenants is None:
             return verify_all(manifest, verifier)

@@ -24,7 +24,7 @@ from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import place
 from tenantctl.planning.quota import ledger
-from tenantctl.planning.tenant_provided import verification_diagnostics
+from tenantctl.tenant_provided.plan_checks import verification_diagnostics
 
 __all__ = ["make_plan"]
 
