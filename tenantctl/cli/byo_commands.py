@@ -15,9 +15,9 @@ from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, Out
 from tenantctl.errors import ExitCode
 
 if TYPE_CHECKING:
-    from tenantctl.byo import ByoReport, Onboarding
     from tenantctl.diagnostics import Diagnostics
     from tenantctl.manifest.model import Manifest
+    from tenantctl.tenant_provided import ByoReport, Onboarding
 
 __all__ = ["register"]
 
@@ -88,7 +88,7 @@ def consent_url(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.byo import DEFAULT_AUTHORITY_HOST, tenant_onboarding
+        from tenantctl.tenant_provided import DEFAULT_AUTHORITY_HOST, tenant_onboarding
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
@@ -162,40 +162,28 @@ def verify(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.byo import DEFAULT_AUTHORITY_HOST, tenant_onboarding
-        from tenantctl.cloud.byo_probe import DEFAULT_ARM_ENDPOINT, RoleWait, verify_tenant
+        from tenantctl.cli.runtime import open_session
+        from tenantctl.tenant_provided import DEFAULT_AUTHORITY_HOST, tenant_onboarding
+        from tenantctl.tenant_provided.verification import DEFAULT_ARM_ENDPOINT, ProbeEndpoints, RoleWait
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
             return Outcome(diagnostics=diagnostics, exit_code=ExitCode.ERROR)
         tenant_onboarding(loaded, tenant)  # a usage error (unknown tenant, no [provider.app]) before any I/O
         wait = RoleWait(total_seconds=role_wait, first_delay=min(1.0, role_wait / 4) if role_wait else 0.0)
-        if emulator:
-            from tenantctl.cli.runtime import open_embedded_emulator
-            from tenantctl.cloud.byo_emulator import prepare_emulator_byo
-
-            with open_embedded_emulator(Path.cwd()) as emu:
-                prepared = prepare_emulator_byo(
-                    emu, loaded, consent=not emulator_skip_consent, assign_role=not emulator_skip_role
-                )
-                report = verify_tenant(
-                    loaded,
-                    tenant,
-                    authority_host=emu.endpoint,
-                    arm_endpoint=emu.endpoint,
-                    ca_path=str(emu.ca_path),
-                    credential_source=prepared["credential"],
-                    role_wait=wait,
-                )
-        else:
-            report = verify_tenant(
+        ca_path = str(ca_bundle) if ca_bundle else None
+        endpoints = ProbeEndpoints(
+            authority_host or DEFAULT_AUTHORITY_HOST, arm_endpoint or DEFAULT_ARM_ENDPOINT, ca_path
+        )
+        with open_session(emulator=emulator) as session:
+            verifier = session.tenant_verifier(
                 loaded,
-                tenant,
-                authority_host=authority_host or DEFAULT_AUTHORITY_HOST,
-                arm_endpoint=arm_endpoint or DEFAULT_ARM_ENDPOINT,
-                ca_path=str(ca_bundle) if ca_bundle else None,
                 role_wait=wait,
+                endpoints=endpoints,
+                consent=not emulator_skip_consent,
+                assign_role=not emulator_skip_role,
             )
+            report = verifier(loaded, tenant)
         return _verify_outcome(report, g)
 
     run_command("byo verify", g, body)

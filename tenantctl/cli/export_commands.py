@@ -63,8 +63,8 @@ def routing(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
+        from tenantctl.export import routing_for, routing_to_apim, routing_to_json
         from tenantctl.reconcile import load_valid_manifest, manifest_subscriptions
-        from tenantctl.routing import routing_for, routing_to_apim, routing_to_json
 
         loaded, warnings = load_valid_manifest(manifest)
         observed = None

@@ -17,8 +17,8 @@ from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, Out
 from tenantctl.cli.runtime import open_manifest_session
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.byo_probe import RoleWait
     from tenantctl.manifest.model import Manifest
+    from tenantctl.tenant_provided.verification import RoleWait
 
 __all__ = ["register"]
 
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
 def _short_role_wait() -> RoleWait:
     # Support staff want an answer now; `byo verify` waits longer for role assignments to propagate.
-    from tenantctl.cloud.byo_probe import RoleWait
+    from tenantctl.tenant_provided.verification import RoleWait
 
     return RoleWait(total_seconds=2.0, first_delay=1.0)
 

@@ -10,7 +10,7 @@ manifest's subscriptions are registered in the emulator's provider directory, wi
 ready-made service principal as their Owner, so any manifest works out of the box. Tenant-provided
 accounts are verified in the same cloud: through the provider's multi-tenant app against Azure, or
 against the emulator, where the tenant admin's consent and role assignment are simulated openly (see
-:mod:`tenantctl.cloud.byo_emulator`).
+:mod:`tenantctl.emulator.tenant_admin`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from tenantctl.cloud.session import CloudSession
 from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.byo_probe import RoleWait, Verifier
     from tenantctl.cloud.port import CloudPort
     from tenantctl.emulator import Emulator, EmulatorSettings
     from tenantctl.manifest.model import Manifest
+    from tenantctl.tenant_provided.verification import ProbeEndpoints, ReportVerifier, RoleWait
 
 __all__ = [
     "EmulatorServe",
@@ -78,10 +78,19 @@ def open_cloud(
 def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
     """A session whose tenant-provided accounts are verified in ``emulator`` (playing their admins first)."""
 
-    def verifiers(manifest: Manifest, role_wait: RoleWait | None) -> Verifier:
-        from tenantctl.cloud.byo_emulator import emulator_verifier
+    def verifiers(
+        manifest: Manifest,
+        *,
+        role_wait: RoleWait | None = None,
+        endpoints: ProbeEndpoints | None = None,
+        consent: bool = True,
+        assign_role: bool = True,
+    ) -> ReportVerifier:
+        from tenantctl.cloud.byo_probe import emulator_report_verifier
 
-        return emulator_verifier(emulator, manifest, role_wait=role_wait)
+        return emulator_report_verifier(
+            emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait
+        )
 
     return CloudSession(cloud, verifiers)
 

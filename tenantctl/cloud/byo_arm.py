@@ -9,40 +9,20 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-from tenantctl.byo import ARM_SCOPE, AccountFacts, Check, CheckName, Onboarding, arm_failure
 from tenantctl.resources import AccountRef
+from tenantctl.tenant_provided import ARM_SCOPE, AccountFacts, Check, CheckName, Onboarding, arm_failure
+from tenantctl.tenant_provided.verification import RoleWait
 
-__all__ = ["MsalArmCredential", "RoleWait", "account_client", "list_deployments", "read_account"]
+__all__ = ["MsalArmCredential", "account_client", "list_deployments", "read_account"]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RoleWait:
-    """How long to keep retrying a 403 before concluding the role is missing.
-
-    Short by default (RBAC can take up to 30 minutes to propagate, and no CLI run should wait that
-    long): enough for the common "assigned a minute ago" case without slowing a plan over many tenants.
-    """
-
-    total_seconds: float = 8.0
-    first_delay: float = 1.0
-
-    def delays(self) -> list[float]:
-        """Exponential delays (first, 2×first, ...) whose sum stays within ``total_seconds``."""
-        out: list[float] = []
-        delay = self.first_delay
-        while delay > 0 and sum(out) + delay <= self.total_seconds + 1e-9:  # 1e-9: float sums
-            out.append(delay)
-            delay *= 2
-        return out
 
 
 class MsalArmCredential:

@@ -1,67 +1,71 @@
-"""Verify a tenant-provided account end to end, as the provider's multi-tenant app (read-only).
+"""Verify a tenant-provided account as the provider's multi-tenant app: the Entra and ARM probe (read-only).
 
-The only module that uses msal. Steps, each a check of :class:`tenantctl.byo.ByoReport`:
+The only module that uses msal. It implements the :class:`AccountReader` that
+:func:`tenantctl.tenant_provided.verification.verify_with` runs the checks through: a
+client-credentials token for ARM in the *tenant's* directory, then ``GET`` the account and list its
+deployments (:mod:`tenantctl.cloud.byo_arm`, retried briefly on 403 because role assignments take
+time to propagate). Nothing here writes to the tenant's account.
 
-1. token: client-credentials token for ARM in the *tenant's* directory (proves consent);
-2. account: ``GET`` the account through ARM (proves the role; retried briefly on 403 because role
-   assignments take time to propagate), see :mod:`tenantctl.cloud.byo_arm`;
-3. deployments: list them and compare with ``expect_deployments``;
-4. network: public network access and firewall default action.
-
-Nothing here writes to the tenant's account. msal details follow research/identity.md §0 and §2:
-one ``ConfidentialClientApplication`` per directory (the authority is fixed per instance),
-``instance_discovery=False`` (no call to login.microsoftonline.com to vet a custom authority),
-``azure_region=False`` (ignore MSAL_FORCE_REGION), and our own ``requests.Session`` so that
-REQUESTS_CA_BUNDLE cannot override an explicit CA.
+msal details follow research/identity.md §0 and §2: one ``ConfidentialClientApplication`` per
+directory (the authority is fixed per instance), ``instance_discovery=False`` (no call to
+login.microsoftonline.com to vet a custom authority), ``azure_region=False`` (ignore
+MSAL_FORCE_REGION), and our own ``requests.Session`` so that REQUESTS_CA_BUNDLE cannot override an
+explicit CA.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msal
 import requests
 
-from tenantctl.byo import (
+from tenantctl.cloud.app_credential import AppCredential, load_app_credential
+from tenantctl.cloud.byo_arm import account_client, list_deployments, read_account
+from tenantctl.errors import TenantctlError
+from tenantctl.manifest.model import Manifest
+from tenantctl.resources import AccountRef
+from tenantctl.tenant_provided import (
     ARM_SCOPE,
     DEFAULT_AUTHORITY_HOST,
     AccountFacts,
     ByoReport,
+    ByoTarget,
     Check,
     CheckName,
     CheckStatus,
     Onboarding,
     byo_target,
-    deployments_check,
-    network_check,
-    skipped,
     tenant_onboarding,
     token_failure,
 )
-from tenantctl.cloud.app_credential import AppCredential, load_app_credential
-from tenantctl.cloud.byo_arm import RoleWait, account_client, list_deployments, read_account
-from tenantctl.errors import TenantctlError, UsageError
-from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.resources import AccountRef
+from tenantctl.tenant_provided.verification import (
+    DEFAULT_ARM_ENDPOINT,
+    ProbeEndpoints,
+    ReportVerifier,
+    RoleWait,
+    Verifier,
+    json_verifier,
+    verify_with,
+)
+
+if TYPE_CHECKING:
+    from tenantctl.emulator import Emulator
 
 __all__ = [
-    "DEFAULT_ARM_ENDPOINT",
+    "EMULATED_SECRET_SOURCE",
     "ProbeCache",
-    "RoleWait",
-    "Verifier",
     "byo_verifier",
-    "tenant_onboarding",
-    "verify_all",
+    "emulator_report_verifier",
+    "emulator_verifier",
+    "report_verifier",
     "verify_tenant",
 ]
 
-DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
-Verifier = Callable[[Manifest, str], dict[str, Any]]
+EMULATED_SECRET_SOURCE = "the emulator (generated, in memory)"  # noqa: S105 - where a secret came from
 _log = logging.getLogger(__name__)
 
 
@@ -116,6 +120,40 @@ class ProbeCache:
             return self._apps.setdefault(key, app)
 
 
+class _EntraReader:
+    """:class:`AccountReader` over msal (the token) and azure-mgmt (the ARM reads), for one tenant."""
+
+    def __init__(  # noqa: PLR0917 - private, built once per verification
+        self,
+        cache: ProbeCache,
+        target: ByoTarget,
+        guide: Onboarding,
+        credential: AppCredential,
+        endpoints: tuple[str, str, str | None],
+        role_wait: RoleWait,
+    ) -> None:
+        authority_host, self._arm_endpoint, self._ca = endpoints
+        self._authority = f"{authority_host.rstrip('/')}/{target.directory}"
+        self._cache, self._target, self._guide, self._credential = cache, target, guide, credential
+        self._ref = AccountRef.parse(target.resource_id)
+        self._role_wait = role_wait
+        self._client: Any = None
+
+    def sign_in(self) -> Check:
+        check, app = _acquire(
+            self._cache, self._target.client_id, self._authority, self._credential, self._ca, self._guide
+        )
+        if app is not None:
+            self._client = account_client(app, self._ref.subscription_id, self._arm_endpoint, self._ca)
+        return check
+
+    def read_account(self) -> tuple[AccountFacts | None, Check | None, int]:
+        return read_account(self._client, self._ref, self._guide, self._role_wait)
+
+    def list_deployments(self) -> tuple[list[tuple[str, str]], Check | None]:
+        return list_deployments(self._client, self._ref, self._guide)
+
+
 def verify_tenant(
     manifest: Manifest,
     tenant_id: str,
@@ -133,92 +171,90 @@ def verify_tenant(
     missing credential is a UsageError, not a failed check, because it is the operator's to fix.
     ``token_cache`` shares msal apps and tokens across the tenants of one run (plan, inspect).
     """
-    t = byo_target(manifest, tenant_id)
+    target = byo_target(manifest, tenant_id)
     guide = tenant_onboarding(manifest, tenant_id, authority_host=authority_host)
     credential = credential_source if credential_source is not None else load_app_credential()
     cache = token_cache if token_cache is not None else ProbeCache()
-    ca = str(ca_path) if ca_path else None
-
-    def report(checks: list[Check], account: AccountFacts | None = None, attempts: int = 0) -> ByoReport:
-        return ByoReport(
-            tenant=t.tenant,
-            directory=t.directory,
-            resource_id=t.resource_id,
-            client_id=t.client_id,
-            checks=tuple(checks),
-            onboarding=guide,
-            account=account,
-            expect_deployments=t.expected,
-            attempts={"account": attempts},
-        )
-
-    authority = f"{authority_host.rstrip('/')}/{t.directory}"
-    token_check, app = _acquire(cache, t.client_id, authority, credential, ca, guide)
-    if app is None:
-        later = (CheckName.ACCOUNT, CheckName.DEPLOYMENTS, CheckName.NETWORK)
-        return report([token_check, *(skipped(n, CheckName.TOKEN) for n in later)])
-
-    ref = AccountRef.parse(t.resource_id)
-    client = account_client(app, ref.subscription_id, arm_endpoint, ca)
-    account, failure, attempts = read_account(client, ref, guide, role_wait or RoleWait())
-    if account is None:
-        assert failure is not None
-        rest = (CheckName.DEPLOYMENTS, CheckName.NETWORK)
-        return report([token_check, failure, *(skipped(n, CheckName.ACCOUNT) for n in rest)], attempts=attempts)
-    account_check = Check(CheckName.ACCOUNT, CheckStatus.OK, f"the provider app can read {account.name}")
-    deployments, listing_failure = list_deployments(client, ref, guide)
-    if listing_failure is None:
-        dep_check = deployments_check(t.expected, deployments)
-        account = replace(account, deployments=tuple(deployments))
-    else:
-        dep_check = listing_failure
-    net_check = network_check(account.public_network_access, account.network_default_action, account.allowed_ips)
-    return report([token_check, account_check, dep_check, net_check], account, attempts)
+    endpoints = (authority_host, arm_endpoint, str(ca_path) if ca_path else None)
+    reader = _EntraReader(cache, target, guide, credential, endpoints, role_wait or RoleWait())
+    return verify_with(target, guide, reader)
 
 
-def byo_verifier(
+def report_verifier(
     *,
-    authority_host: str = DEFAULT_AUTHORITY_HOST,
-    arm_endpoint: str = DEFAULT_ARM_ENDPOINT,
-    ca_path: str | None = None,
+    endpoints: ProbeEndpoints | None = None,
     credential_source: AppCredential | None = None,
     role_wait: RoleWait | None = None,
-) -> Verifier:
-    """``verify(manifest, tenant_id) -> JSON`` for plan, status and inspect, sharing one ProbeCache.
+) -> ReportVerifier:
+    """``verify(manifest, tenant_id) -> ByoReport`` against one cloud, sharing one ProbeCache across tenants.
 
-    The JSON is :meth:`ByoReport.to_json` plus ``"available": true``; when no app credential is
-    configured it is ``{"available": false, "tenant", "reason", "hint"}`` instead of an error, so a
-    plan over other tenants still runs and shows these as unverified.
+    Without ``credential_source`` the credential is loaded from the environment at each call (a
+    UsageError when there is none).
     """
+    hosts = endpoints or ProbeEndpoints()
     cache = ProbeCache()
 
-    def verify(manifest: Manifest, tenant_id: str) -> dict[str, Any]:
-        try:
-            credential = credential_source if credential_source is not None else load_app_credential()
-        except UsageError as exc:
-            return {"available": False, "tenant": tenant_id, "reason": exc.message, "hint": exc.hint}
-        report = verify_tenant(
+    def verify(manifest: Manifest, tenant_id: str) -> ByoReport:
+        return verify_tenant(
             manifest,
             tenant_id,
-            authority_host=authority_host,
-            arm_endpoint=arm_endpoint,
-            ca_path=ca_path,
-            credential_source=credential,
+            authority_host=hosts.authority_host,
+            arm_endpoint=hosts.arm_endpoint,
+            ca_path=hosts.ca_path,
+            credential_source=credential_source if credential_source is not None else load_app_credential(),
             token_cache=cache,
             role_wait=role_wait,
         )
-        return {"available": True, **report.to_json()}
 
     return verify
 
 
-def verify_all(manifest: Manifest, verifier: Verifier, *, max_workers: int = 8) -> dict[str, dict[str, Any]]:
-    """Every tenant-provided tenant of the manifest, verified concurrently (2 ARM reads each)."""
-    tenants = sorted(t for t, spec in manifest.tenants.items() if spec.isolation is Isolation.TENANT_PROVIDED)
-    if not tenants:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(tenants)), thread_name_prefix="byo") as pool:
-        return dict(zip(tenants, pool.map(lambda t: verifier(manifest, t), tenants), strict=True))
+def byo_verifier(
+    *,
+    endpoints: ProbeEndpoints | None = None,
+    credential_source: AppCredential | None = None,
+    role_wait: RoleWait | None = None,
+) -> Verifier:
+    """:func:`report_verifier` as a JSON verifier for plan, status and inspect (see ``json_verifier``)."""
+    return json_verifier(report_verifier(endpoints=endpoints, credential_source=credential_source, role_wait=role_wait))
+
+
+def emulator_report_verifier(
+    emulator: Emulator,
+    manifest: Manifest,
+    *,
+    consent: bool = True,
+    assign_role: bool = True,
+    role_wait: RoleWait | None = None,
+) -> ReportVerifier:
+    """Play each tenant's admin in the emulator, then a verifier aimed at it (while it runs).
+
+    The set-up is the emulator's (:func:`tenantctl.emulator.tenant_admin.onboard_tenant_admins`);
+    this only points the probe at the emulator's hosts and CA, like ``connect_emulator`` does for
+    the provider's own cloud, and signs in with the emulated app's in-memory secret.
+    """
+    from tenantctl.emulator.tenant_admin import onboard_tenant_admins
+
+    onboarded = onboard_tenant_admins(emulator, manifest, consent=consent, assign_role=assign_role)
+    return report_verifier(
+        endpoints=ProbeEndpoints(emulator.endpoint, emulator.endpoint, str(emulator.ca_path)),
+        credential_source=AppCredential.from_secret(onboarded.client_secret, source=EMULATED_SECRET_SOURCE),
+        role_wait=role_wait,
+    )
+
+
+def emulator_verifier(
+    emulator: Emulator,
+    manifest: Manifest,
+    *,
+    consent: bool = True,
+    assign_role: bool = True,
+    role_wait: RoleWait | None = None,
+) -> Verifier:
+    """The JSON verifier (plan, status, inspect) of :func:`emulator_report_verifier`."""
+    return json_verifier(
+        emulator_report_verifier(emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait)
+    )
 
 
 def _acquire(  # noqa: PLR0917 - private helper of verify_tenant

@@ -7,25 +7,47 @@ Which cloud that is (Azure, or the embedded emulator) is decided by the CLI's co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.byo_probe import RoleWait, Verifier
     from tenantctl.cloud.port import CloudPort
     from tenantctl.manifest.model import Manifest
+    from tenantctl.tenant_provided.verification import ProbeEndpoints, ReportVerifier, RoleWait, Verifier
 
 __all__ = ["CloudSession", "VerifierFactory"]
 
-VerifierFactory = Callable[["Manifest", "RoleWait | None"], "Verifier"]
+
+class VerifierFactory(Protocol):
+    """Builds the verifier of tenant-provided accounts for one cloud (chosen by the composition root)."""
+
+    def __call__(
+        self,
+        manifest: Manifest,
+        *,
+        role_wait: RoleWait | None = None,
+        endpoints: ProbeEndpoints | None = None,
+        consent: bool = True,
+        assign_role: bool = True,
+    ) -> ReportVerifier: ...
 
 
-def entra_verifiers(manifest: Manifest, role_wait: RoleWait | None) -> Verifier:
-    """Against Azure: the provider's multi-tenant app signs in to each tenant's directory."""
-    from tenantctl.cloud.byo_probe import byo_verifier
+def entra_verifiers(
+    manifest: Manifest,
+    *,
+    role_wait: RoleWait | None = None,
+    endpoints: ProbeEndpoints | None = None,
+    consent: bool = True,
+    assign_role: bool = True,
+) -> ReportVerifier:
+    """Against Azure: the provider's multi-tenant app signs in to each tenant's directory.
 
-    return byo_verifier(role_wait=role_wait)
+    ``consent`` and ``assign_role`` only matter on the emulator, where tenantctl plays the admin.
+    """
+    from tenantctl.cloud.byo_probe import report_verifier
+
+    return report_verifier(endpoints=endpoints, role_wait=role_wait)
 
 
 @dataclass
@@ -35,24 +57,38 @@ class CloudSession:
     cloud: CloudPort
     verifiers: VerifierFactory = entra_verifiers
 
+    def tenant_verifier(
+        self,
+        manifest: Manifest,
+        *,
+        role_wait: RoleWait | None = None,
+        endpoints: ProbeEndpoints | None = None,
+        consent: bool = True,
+        assign_role: bool = True,
+    ) -> ReportVerifier:
+        """The verifier of tenant-provided accounts in this cloud.
+
+        Against the emulator it first plays each tenant's admin (``consent``/``assign_role`` False
+        simulate an admin who has not done that step yet); against Azure it uses ``endpoints``.
+        """
+        return self.verifiers(
+            manifest, role_wait=role_wait, endpoints=endpoints, consent=consent, assign_role=assign_role
+        )
+
     def byo_verifier(self, manifest: Manifest, *, role_wait: RoleWait | None = None) -> Verifier:
-        return self.verifiers(manifest, role_wait)
+        from tenantctl.tenant_provided.verification import json_verifier
+
+        return json_verifier(self.tenant_verifier(manifest, role_wait=role_wait))
 
     def verify_tenant_provided(
         self, manifest: Manifest, *, tenants: Iterable[str] | None = None, role_wait: RoleWait | None = None
     ) -> dict[str, Any]:
         """Verification reports of the tenant-provided tenants (all, or those of ``tenants``); 2 ARM reads each."""
-        from tenantctl.manifest.model import Isolation
+        from tenantctl.tenant_provided.verification import tenant_provided_ids, verify_all
 
-        wanted = [
-            tenant_id
-            for tenant_id, spec in sorted(manifest.tenants.items())
-            if spec.isolation is Isolation.TENANT_PROVIDED and (tenants is None or tenant_id in set(tenants))
-        ]
+        wanted = tenant_provided_ids(manifest, tenants)
         if not wanted:
             return {}
-        from tenantctl.cloud.byo_probe import verify_all
-
         verifier = self.byo_verifier(manifest, role_wait=role_wait)
         if tenants is None:
             return verify_all(manifest, verifier)

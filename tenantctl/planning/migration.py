@@ -13,7 +13,8 @@ phase  what happens                                                            w
 1      create the new resources (account, deployments, filter) next to the     ``apply``
        old ones
 2      verify: the next plan observes them, Succeeded; ``export routing``      ``plan`` /
-       then points the tenant at them (until then it keeps the old route)      ``export routing``
+       then points the tenant at them (until then it keeps the old route:      ``export routing``
+       :func:`live_route`)
 3      retire the old generation: DELETE, only with ``apply --retire`` and     ``apply --retire``
        only once phase 2 is done; otherwise kept and reported as
        "retire pending"
@@ -30,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from tenantctl import naming
@@ -38,13 +40,17 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observed import ObservedState, is_managed
 from tenantctl.planning.model import Action, Change, ResourceKind
-from tenantctl.resources import Account, Blocklist, Deployment, RaiPolicy
+from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy
 
 __all__ = [
     "RETIRE_PENDING",
+    "LiveRoute",
     "OldGeneration",
     "hosting_accounts",
+    "live_route",
+    "migration_phase",
     "old_generations",
+    "resources_live",
     "retire_changes",
     "split_observed",
     "target_ready",
@@ -195,6 +201,60 @@ def target_ready(manifest: Manifest, desired: DesiredState, observed: ObservedSt
             if resource.name.lower() not in mine:
                 return False
     return True
+
+
+def resources_live(
+    manifest: Manifest, observed: ObservedState | None, ref: AccountRef, names: Iterable[str], tenant: str | None = None
+) -> bool | None:
+    """The account and these deployments exist, are ours and Succeeded (``None`` when nothing was observed).
+
+    Ours means tagged for this manifest and for no tenant but ``tenant`` (``None``: a stamp's own).
+    A same-named account or deployment that is not this manifest's (or is another tenant's) is never
+    a route: the gateway would send the tenant's traffic to someone else's resource.
+    """
+    if observed is None:
+        return None
+
+    def ours(tags: Mapping[str, str]) -> bool:
+        return _ours(manifest, tags) and tags.get(naming.TAG_TENANT) in (None, tenant)
+
+    account = observed.accounts.get(ref.key)
+    if account is None or not _succeeded(account.provisioning_state) or not ours(account.tags):
+        return False
+    have = {d.name.lower(): d for d in observed.deployments.get(ref.key, ())}
+    return all(
+        n.lower() in have and _succeeded(have[n.lower()].provisioning_state) and ours(have[n.lower()].tags)
+        for n in names
+    )
+
+
+class LiveRoute(str, Enum):
+    """Which of a tenant's routes the gateway uses."""
+
+    TARGET = "target"  # the resources its declared isolation model needs
+    PREVIOUS = "previous"  # its old generation, while the target is not live (make-before-break)
+    SHARED_FALLBACK = "shared-fallback"  # its stamp's shared deployments, before its own exist
+
+
+def live_route(*, observed: bool, target_ready: bool | None, previous_ready: bool, fallback_ready: bool) -> LiveRoute:
+    """Make-before-break, phase 2: route to the target only once Azure says it is live.
+
+    Until then a migrating tenant keeps its previous route (when that is live), and a tenant of a
+    stamp whose own resources are not live yet keeps the stamp's shared deployments (the route a
+    shared tenant had before it got its own). Without an observation nothing is known, so the
+    target is the route (the export says so with ``ready: null``); with neither alternative live,
+    the target stays the route, not ready.
+    """
+    if not observed or target_ready:
+        return LiveRoute.TARGET
+    if previous_ready:
+        return LiveRoute.PREVIOUS
+    return LiveRoute.SHARED_FALLBACK if fallback_ready else LiveRoute.TARGET
+
+
+def migration_phase(live: LiveRoute, target_ready: bool | None) -> int:
+    """1 while the target is not live (the old route serves); 2 once routed to it, old generation not retired."""
+    return 2 if live is LiveRoute.TARGET and target_ready else 1
 
 
 def _made_for(manifest: Manifest, resource: Child, tenant_id: str | None) -> bool:

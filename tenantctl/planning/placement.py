@@ -24,13 +24,13 @@ import re
 from dataclasses import dataclass, field
 
 from tenantctl import naming
-from tenantctl.desired import PlacementHints
+from tenantctl.desired import DesiredState, PlacementHints, desired_state
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.resources import Deployment
 
-__all__ = ["Placement", "place"]
+__all__ = ["Placement", "place", "placed_desired_state"]
 
 
 def _owner(deployment: Deployment, manifest_name: str) -> str | None:
@@ -141,3 +141,12 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
             load[index] |= need
         stamp_accounts[stamp_id] = count
     return Placement(PlacementHints(tenant_account, stamp_accounts), diags, frozenset(sticky))
+
+
+def placed_desired_state(manifest: Manifest, observed: ObservedState) -> tuple[DesiredState, Placement]:
+    """Place, then the desired state that placement implies: what the plan and the routing export share.
+
+    One composition for both, so the gateway's routes always name the accounts the plan creates.
+    """
+    placement = place(manifest, observed)
+    return desired_state(manifest, placement_hints=placement.hints), placement

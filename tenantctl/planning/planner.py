@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tenantctl.desired import desired_state
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observed import ObservedState
@@ -22,9 +21,9 @@ from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
 from tenantctl.planning.migration import hosting_accounts, old_generations, retire_changes, split_observed
 from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
-from tenantctl.planning.placement import place
+from tenantctl.planning.placement import placed_desired_state
 from tenantctl.planning.quota import ledger
-from tenantctl.planning.tenant_provided import verification_diagnostics
+from tenantctl.tenant_provided.plan_checks import verification_diagnostics
 
 __all__ = ["make_plan"]
 
@@ -83,9 +82,8 @@ def make_plan(
     Pure: same arguments, same plan.
     """
     diags = Diagnostics()
-    placement = place(manifest, observed)
+    desired, placement = placed_desired_state(manifest, observed)
     diags.extend(placement.diagnostics)
-    desired = desired_state(manifest, placement_hints=placement.hints)
     old = old_generations(manifest, observed)
     changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old))
     changes = apply_lifecycle(manifest, observed, changes, diags, purge_deleted=purge_deleted)

@@ -1,6 +1,6 @@
 """Fixtures for tenant-provided accounts: a provider app, tenant directories and accounts in the emulator.
 
-The tenant side is built with :func:`prepare_emulator_byo` (the tenant admin's steps, simulated);
+The tenant side is built with :func:`onboard_tenant_admins` (the tenant admin's steps, simulated);
 each test then breaks exactly one thing. Real msal, azure-identity and azure-mgmt over HTTPS.
 """
 
@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from tenantctl.byo import ByoReport
 from tenantctl.cloud.app_credential import AppCredential
-from tenantctl.cloud.byo_emulator import prepare_emulator_byo
-from tenantctl.cloud.byo_probe import ProbeCache, RoleWait, verify_tenant
+from tenantctl.cloud.byo_probe import EMULATED_SECRET_SOURCE, ProbeCache, verify_tenant
 from tenantctl.emulator import Emulator
+from tenantctl.emulator.tenant_admin import OnboardedTenants, onboard_tenant_admins
 from tenantctl.manifest.model import Manifest
+from tenantctl.tenant_provided import ByoReport
+from tenantctl.tenant_provided.verification import RoleWait
 
 CLIENT_ID = "11111111-1111-1111-1111-111111111111"
 HOME = "22222222-2222-2222-2222-222222222222"
@@ -59,7 +60,7 @@ class ByoWorld:
     emulator: Emulator
     manifest: Manifest
     credential: AppCredential
-    prepared: dict[str, Any]
+    prepared: OnboardedTenants
 
     def verify(
         self,
@@ -96,7 +97,8 @@ def byo_world(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Callable[.
 
     def make(*, consent: bool = True, assign_role: bool = True, **tenant: Any) -> ByoWorld:
         manifest = make_manifest(**tenant)
-        prepared = prepare_emulator_byo(emulator, manifest, consent=consent, assign_role=assign_role)
-        return ByoWorld(emulator, manifest, prepared["credential"], prepared)
+        prepared = onboard_tenant_admins(emulator, manifest, consent=consent, assign_role=assign_role)
+        credential = AppCredential.from_secret(prepared.client_secret, source=EMULATED_SECRET_SOURCE)
+        return ByoWorld(emulator, manifest, credential, prepared)
 
     return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenantctl.byo import (
+from tenantctl.tenant_provided import (
     DIAGNOSES,
     OPENAI_USER_ROLE_ID,
     ByoReport,
@@ -18,7 +18,7 @@ from tenantctl.byo import (
     onboarding,
     token_failure,
 )
-from tenantctl.cloud.byo_probe import RoleWait
+from tenantctl.tenant_provided.verification import RoleWait
 
 GUIDE = onboarding(
     tenant="trey",

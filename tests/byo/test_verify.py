@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from tenantctl.byo import CheckName, CheckStatus
 from tenantctl.cloud.app_credential import AppCredential
-from tenantctl.cloud.byo_probe import ProbeCache, RoleWait
+from tenantctl.cloud.byo_probe import ProbeCache
 from tenantctl.errors import UsageError
+from tenantctl.tenant_provided import CheckName, CheckStatus
+from tenantctl.tenant_provided.verification import RoleWait
 from tests.byo.conftest import CLIENT_ID, DIRECTORY, HOME, RESOURCE_ID, SUBSCRIPTION, ByoWorld, make_manifest
 
 World = Callable[..., ByoWorld]
@@ -319,8 +320,8 @@ def test_usage_errors_before_any_call(byo_world: World) -> None:
 
 
 def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantctl.cloud.byo_emulator import emulator_verifier
-    from tenantctl.cloud.byo_probe import byo_verifier, verify_all
+    from tenantctl.cloud.byo_probe import byo_verifier, emulator_verifier
+    from tenantctl.tenant_provided.verification import verify_all
     from tests.byo.conftest import FAST_WAIT, manifest_doc
 
     doc = manifest_doc()

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tenantctl.desired import desired_state
+from tenantctl.export import routing_for, routing_to_apim, routing_to_json
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
 from tenantctl.observed import ObservedState
 from tenantctl.planning.placement import place
 from tenantctl.resources import Account, Deployment
-from tenantctl.routing import routing_for, routing_to_apim, routing_to_json
 from tests.lifecycle.conftest import SMALL
 
 PROVIDER = {
@@ -158,3 +158,24 @@ def test_no_tenant_is_ever_routed_to_another_tenants_dedicated_account_or_deploy
     dedicated = {t for t, spec in manifest.tenants.items() if spec.isolation.value == "dedicated"}
     for tenant, entry in table["tenants"].items():
         _own_or_shared(tenant, entry, dedicated, manifest)
+
+
+def test_the_make_before_break_rule_that_routing_asks_migration_for() -> None:
+    """Every combination the export meets: the target only once live, else the previous, else the stamp."""
+    from tenantctl.planning.migration import LiveRoute, live_route, migration_phase
+
+    target, previous, fallback = LiveRoute.TARGET, LiveRoute.PREVIOUS, LiveRoute.SHARED_FALLBACK
+    expected = {
+        # (observed, target ready, previous ready, fallback ready) -> live route
+        (False, None, False, False): target,  # nothing observed: the declared route, unchecked
+        (True, True, True, True): target,  # the target is live: switch, even though the old one still is
+        (True, False, True, True): previous,  # make before break: the old generation keeps serving
+        (True, None, True, False): previous,  # tenant-provided not verified counts as not live
+        (True, False, False, True): fallback,  # no old generation: the stamp's shared deployments
+        (True, False, False, False): target,  # nothing else is live: the target, not ready
+    }
+    for (observed, ready, prev, fall), live in expected.items():
+        assert live_route(observed=observed, target_ready=ready, previous_ready=prev, fallback_ready=fall) is live
+    assert migration_phase(target, True) == 2
+    assert migration_phase(target, False) == 1
+    assert migration_phase(previous, False) == 1

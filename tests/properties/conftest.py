@@ -6,6 +6,7 @@ from datetime import date
 
 from hypothesis import HealthCheck, assume, settings
 
+from tenantctl.export import routing_for, routing_to_apim, routing_to_json
 from tenantctl.inspection.build import build_report
 from tenantctl.inspection.fleet import fleet_status, quota_report
 from tenantctl.inspection.observe import QuotaObservation, TenantObservation
@@ -16,7 +17,6 @@ from tenantctl.planning import make_plan
 from tenantctl.planning.lookups import lookups_needed
 from tenantctl.planning.serialize import plan_from_json, plan_to_json
 from tenantctl.planning.text import plan_lines
-from tenantctl.routing import routing_for, routing_to_apim, routing_to_json
 
 from .strategies import EXAMPLES
 

@@ -195,7 +195,7 @@ def _squatted_migration() -> tuple[Manifest, ObservedState]:
 def test_routing_never_calls_a_same_named_deployment_that_is_not_ours_the_tenants_new_home() -> None:
     # Found by test_routing: readiness was "exists and Succeeded", by name only, so the gateway was
     # told to send acme to someone else's deployment that happened to be called acme--chat.
-    from tenantctl.routing import routing_for
+    from tenantctl.export import routing_for
 
     manifest, state = _squatted_migration()
     entry = routing_for(manifest, state).by_tenant()["acme"]

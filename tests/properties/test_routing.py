@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tenantctl import naming
+from tenantctl.export import routing_for
 from tenantctl.manifest.model import Isolation
 from tenantctl.observed import ObservedState
-from tenantctl.routing import routing_for
 
 from .conftest import load, props
 from .strategies import manifests

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render, sdk_client
-from tenantctl.cloud.byo_emulator import emulator_verifier
+from tenantctl.cloud.byo_probe import emulator_verifier
 from tenantctl.errors import UsageError
 from tenantctl.inspection import inspect_tenant
 from tenantctl.render.inspect import print_inspect

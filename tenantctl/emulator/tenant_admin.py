@@ -1,11 +1,11 @@
-"""Emulator mode for tenant-provided tenants: play the tenant's admin, explicitly.
+"""Play the tenant's admin in the emulator, explicitly: what onboarding a tenant-provided account needs.
 
 In real life the tenant's admin owns the directory, the subscription and the account, consents to
 the provider's app and assigns it a role; tenantctl only verifies. Against the emulator nobody else
-will do that, so :func:`prepare_emulator_byo` does it in the open, step by step, as the admin would:
+will do that, so :func:`onboard_tenant_admins` does it in the open, step by step, as the admin would:
 
 1. register the provider's multi-tenant app (the manifest's client id, in its home directory) with
-   a secret derived from the emulator's own principal, held in memory only (an :class:`AppCredential`);
+   a secret derived from the emulator's own principal, held in memory only;
 2. per tenant-provided tenant: create its directory and subscription, sign in as that directory's
    own admin principal (never the provider's), create the resource group, the account and the
    expected deployments;
@@ -13,7 +13,9 @@ will do that, so :func:`prepare_emulator_byo` does it in the open, step by step,
 4. assign "Cognitive Services OpenAI User" on the account to the app's service principal there
    (``assign_role=False`` skips it).
 
-Everything is idempotent against a persistent emulator; nothing is ever revoked here.
+Everything is idempotent against a persistent emulator; nothing is ever revoked here. This is the
+emulator's side of the world: the provider's probe (:mod:`tenantctl.cloud.byo_probe`) then verifies
+it exactly as it would verify a real tenant.
 """
 
 from __future__ import annotations
@@ -21,32 +23,41 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tenantctl.byo import OPENAI_USER_ROLE_NAME
-from tenantctl.cloud.app_credential import AppCredential
-from tenantctl.cloud.byo_probe import RoleWait, Verifier, byo_verifier
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.resources import AccountRef
 
 if TYPE_CHECKING:
     from tenantctl.emulator import Emulator
 
-__all__ = ["emulator_verifier", "prepare_emulator_byo"]
+__all__ = ["OnboardedTenants", "onboard_tenant_admins"]
 
 _ARM_SCOPE = "https://management.azure.com/.default"
+# The least-privilege built-in role tenantctl asks tenants' admins for (the same name as in Azure's catalogue).
+_OPENAI_USER_ROLE_NAME = "Cognitive Services OpenAI User"
 _ADMIN_NAMESPACE = uuid.UUID("7d1f0c57-1b9e-4c59-9e84-2f1c3b0a9e11")  # stable admin app ids per directory
 
 
-def prepare_emulator_byo(
-    emulator: Emulator, manifest: Manifest, *, consent: bool = True, assign_role: bool = True
-) -> dict[str, Any]:
-    """Simulate each tenant admin's onboarding in the emulator; return what the provider needs.
+@dataclass(frozen=True)
+class OnboardedTenants:
+    """What the provider needs after the simulated onboarding: its app, its secret, each tenant's facts.
 
-    Returns ``{"client_id", "home_directory", "credential": AppCredential, "tenants": {tenant_id:
-    {"directory", "subscription_id", "resource_id", "consented", "role_assigned", "deployments"}}}``.
-    The secret exists only inside the returned credential (redacting repr), never on disk.
+    ``tenants``: ``{tenant_id: {"directory", "subscription_id", "resource_id", "consented",
+    "role_assigned", "deployments"}}``. The secret never appears in a repr and is never written to disk.
     """
+
+    client_id: str
+    home_directory: str
+    client_secret: str = field(repr=False)
+    tenants: dict[str, Any] = field(default_factory=dict)
+
+
+def onboard_tenant_admins(
+    emulator: Emulator, manifest: Manifest, *, consent: bool = True, assign_role: bool = True
+) -> OnboardedTenants:
+    """Simulate each tenant admin's onboarding in the emulator; return what the provider needs."""
     app = manifest.provider.app
     if app is None:
         raise ValueError("the manifest has no [provider.app]")
@@ -69,7 +80,7 @@ def prepare_emulator_byo(
         deployments = _build_account(emulator, tenant.directory, ref, location, tenant.expect_deployments, manifest)
         object_id = emulator.grant_consent(app.client_id, tenant.directory) if consent else None
         if object_id is not None and assign_role:
-            emulator.assign_role(ref.id, object_id, OPENAI_USER_ROLE_NAME)
+            emulator.assign_role(ref.id, object_id, _OPENAI_USER_ROLE_NAME)
         tenants[tenant_id] = {
             "directory": tenant.directory,
             "subscription_id": ref.subscription_id,
@@ -78,34 +89,7 @@ def prepare_emulator_byo(
             "role_assigned": object_id is not None and assign_role,
             "deployments": deployments,
         }
-    return {
-        "client_id": app.client_id,
-        "home_directory": app.home_directory,
-        "credential": AppCredential.from_secret(secret, source="the emulator (generated, in memory)"),
-        "tenants": tenants,
-    }
-
-
-def emulator_verifier(
-    emulator: Emulator,
-    manifest: Manifest,
-    *,
-    consent: bool = True,
-    assign_role: bool = True,
-    role_wait: RoleWait | None = None,
-) -> Verifier:
-    """:func:`prepare_emulator_byo`, then a verifier (for plan, status, inspect) aimed at the emulator.
-
-    Use it while the emulator runs; it signs in with the generated in-memory secret.
-    """
-    prepared = prepare_emulator_byo(emulator, manifest, consent=consent, assign_role=assign_role)
-    return byo_verifier(
-        authority_host=emulator.endpoint,
-        arm_endpoint=emulator.endpoint,
-        ca_path=str(emulator.ca_path),
-        credential_source=prepared["credential"],
-        role_wait=role_wait,
-    )
+    return OnboardedTenants(app.client_id, app.home_directory, secret, tenants)
 
 
 def _admin_clients(emulator: Emulator, directory: str, subscription_id: str) -> tuple[Any, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tenantctl.byo.onboarding import OPENAI_USER_ROLE_NAME, Onboarding
-from tenantctl.byo.report import Check, CheckName, CheckStatus
+from tenantctl.tenant_provided.onboarding import OPENAI_USER_ROLE_NAME, Onboarding
+from tenantctl.tenant_provided.report import Check, CheckName, CheckStatus
 
 __all__ = ["DIAGNOSES", "arm_failure", "deployments_check", "diagnosed", "network_check", "token_failure"]
 

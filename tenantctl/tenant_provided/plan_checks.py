@@ -3,7 +3,7 @@
 Apply never writes to a tenant-provided account, so a failed check is a warning, not a blocker: the
 plan for every other tenant stays applicable, and ``tenantctl byo verify <tenant>`` (exit 1 on
 failure) is the gate an onboarding pipeline uses. Input is ``ObservedState.byo``: per tenant the JSON
-of :meth:`tenantctl.byo.ByoReport.to_json` with ``available``, or ``{"available": false, "reason"}``
+of :meth:`tenantctl.tenant_provided.ByoReport.to_json` with ``available``, or ``{"available": false, "reason"}``
 when no provider-app credential was configured.
 """
 

@@ -6,15 +6,18 @@ reaches it only through the provider's multi-tenant Entra app, after the tenant'
 "Cognitive Services OpenAI User" on the account. tenantctl never writes to such an account and
 never asks for the tenant's credentials.
 
-This package builds what people are shown (:mod:`.onboarding`: the admin-consent URL, the exact
-role assignment), the report records (:mod:`.report`) and turns raw failures into a diagnosis
-with a next step (:mod:`.diagnosis`). It does no I/O: :mod:`tenantctl.cloud.byo_probe` gathers
-facts and hands them here.
+This package holds all of it but the SDK calls: what people are shown (:mod:`.onboarding`: the
+admin-consent URL, the exact role assignment), the report records (:mod:`.report`), raw failures
+turned into a diagnosis with a next step (:mod:`.diagnosis`), the order of the checks and the
+verifiers over many tenants (:mod:`.verification`), and the warnings a plan shows
+(:mod:`.plan_checks`). It does no I/O: the Entra/ARM probe :mod:`tenantctl.cloud.byo_probe` signs
+in and reads through msal and azure-mgmt; the emulator plays the tenant's admin
+(:mod:`tenantctl.emulator.tenant_admin`); the CLI's session picks the probe for Azure or the emulator.
 """
 
 from __future__ import annotations
 
-from tenantctl.byo.diagnosis import (
+from tenantctl.tenant_provided.diagnosis import (
     DIAGNOSES,
     arm_failure,
     deployments_check,
@@ -22,7 +25,7 @@ from tenantctl.byo.diagnosis import (
     network_check,
     token_failure,
 )
-from tenantctl.byo.onboarding import (
+from tenantctl.tenant_provided.onboarding import (
     ARM_SCOPE,
     DEFAULT_AUTHORITY_HOST,
     OPENAI_USER_ROLE_ID,
@@ -36,7 +39,7 @@ from tenantctl.byo.onboarding import (
     role_assignment_instructions,
     tenant_onboarding,
 )
-from tenantctl.byo.report import AccountFacts, ByoReport, Check, CheckName, CheckStatus, skipped
+from tenantctl.tenant_provided.report import AccountFacts, ByoReport, Check, CheckName, CheckStatus, skipped
 
 __all__ = [
     "ARM_SCOPE",

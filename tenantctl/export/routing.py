@@ -5,11 +5,13 @@ from the observed endpoints and provisioning states.  Without observation every 
 from names (``https://{custom subdomain}.openai.azure.com/``, the subdomain being the account name
 lower-cased, which is how tenantctl creates accounts) and ``ready`` is ``null``.
 
-The make-before-break rule of a migration (:mod:`tenantctl.planning.migration`) lives here too: a
-tenant routes to its *target* (the resources its declared model needs) only once they exist and
-are Succeeded; until then it keeps its *previous* route (its old generation, when that is
-Succeeded), or, for a tenant with a stamp whose own resources are not live yet, the stamp's shared
-deployments (``shared-fallback``: the route a shared tenant had before it got its own deployments).
+The desired state comes from planning (:func:`tenantctl.planning.placement.placed_desired_state`),
+so routes name the accounts the plan places tenants on; this module never places anything. Which
+route is live is the make-before-break rule of a migration, which
+:func:`tenantctl.planning.migration.live_route` owns: a tenant routes to its *target* (the resources
+its declared model needs) only once they exist and are Succeeded; until then it keeps its
+*previous* route (its old generation, when that is Succeeded), or, for a tenant with a stamp whose
+own resources are not live yet, the stamp's shared deployments (``shared-fallback``).
 
 JSON schema (``routing_to_json``; ``tenantctl export routing -o json`` puts it in ``data``)::
 
@@ -45,23 +47,7 @@ tenant's own account, dedicated-deployment routes only ``<tenant>--<name>`` depl
 routes only the stamp's shared deployments, and a tenant-provided endpoint that would coincide with
 a provider account's subdomain is withheld (``endpoint: null``, ``ready: false``).
 
-APIM form (``routing_to_apim``, ``export routing --format apim``): one policy ``<fragment>`` per
-tenant, to be included in the inbound section for that tenant's calls (select it by APIM
-subscription or a tenant header):
-
-* ``<azure-openai-token-limit counter-key="<tenant>" tokens-per-minute="<tpm>"
-  estimate-prompt-tokens="false" remaining-tokens-header-name="..." />`` when the tenant has a
-  budget.  ``counter-key`` and ``tokens-per-minute`` are required attributes, and so is
-  ``estimate-prompt-tokens``
-  (https://learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).  Counters are
-  kept per gateway and can be exceeded briefly under concurrency (research/peers.md §4).
-* ``<set-variable name="deployment-<logical>" value="<Azure deployment name>" />`` per model, for
-  the API's rewrite of ``/deployments/{deployment-id}/``.
-* ``<authentication-managed-identity resource="https://cognitiveservices.azure.com" />`` for
-  provider accounts (tenant-provided accounts need the multi-tenant app's token: a comment says so).
-* ``<set-backend-service base-url="<endpoint>openai" />``
-  (https://learn.microsoft.com/azure/api-management/set-backend-service-policy: ``base-url`` or
-  ``backend-id``); a tenant with no live endpoint gets a 503 ``return-response`` instead.
+The APIM form of the same table is :mod:`tenantctl.export.apim`.
 """
 
 from __future__ import annotations
@@ -69,13 +55,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from tenantctl import naming
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
-from tenantctl.observed import ObservedState, is_managed
-from tenantctl.planning.migration import OldGeneration, old_generations, target_ready
+from tenantctl.observed import ObservedState
+from tenantctl.planning.migration import (
+    LiveRoute,
+    OldGeneration,
+    live_route,
+    migration_phase,
+    old_generations,
+    resources_live,
+    target_ready,
+)
 from tenantctl.resources import Account, AccountRef, Deployment
 
 __all__ = [
@@ -84,8 +77,8 @@ __all__ = [
     "RoutingEntry",
     "RoutingTable",
     "build_routing",
+    "route_json",
     "routing_for",
-    "routing_to_apim",
     "routing_to_json",
 ]
 
@@ -138,41 +131,6 @@ def _endpoint(ref: AccountRef, observed: ObservedState | None) -> str:
     return _derived_endpoint(ref.name)
 
 
-def _live(state: str | None) -> bool:
-    return (state or "Succeeded").lower() == "succeeded"
-
-
-def _ours(manifest: Manifest, tags: Mapping[str, str], tenant: str | None) -> bool:
-    """Tagged for this manifest and, when ``tenant`` is given, for no other tenant."""
-    return (
-        is_managed(tags)
-        and tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
-        and tags.get(naming.TAG_TENANT) in (None, tenant)
-    )
-
-
-def _ready(
-    manifest: Manifest, observed: ObservedState | None, ref: AccountRef, names: list[str], tenant: str | None = None
-) -> bool | None:
-    """The account and these deployments exist, are ours and Succeeded (``None`` when nothing was observed).
-
-    A same-named account or deployment that is not this manifest's (or is another tenant's) is never
-    a route: the gateway would send the tenant's traffic to someone else's resource.
-    """
-    if observed is None:
-        return None
-    account = observed.accounts.get(ref.key)
-    if account is None or not _live(account.provisioning_state) or not _ours(manifest, account.tags, tenant):
-        return False
-    have = {d.name.lower(): d for d in observed.deployments.get(ref.key, ())}
-    return all(
-        n.lower() in have
-        and _live(have[n.lower()].provisioning_state)
-        and _ours(manifest, have[n.lower()].tags, tenant)
-        for n in names
-    )
-
-
 def _tpm(manifest: Manifest, tenant_id: str) -> int | None:
     tenant = manifest.tenants[tenant_id]
     if tenant.isolation is Isolation.SHARED:
@@ -221,7 +179,7 @@ class _Builder:
             _endpoint(ref, self.observed),
             ref.id,
             {n: n for n in chosen},
-            _ready(self.m, self.observed, ref, chosen),
+            resources_live(self.m, self.observed, ref, chosen),
         )
 
     def target(self, tenant_id: str) -> Route:
@@ -272,7 +230,7 @@ class _Builder:
                 _endpoint(ref, self.observed),
                 ref.id,
                 names,
-                _ready(self.m, self.observed, ref, list(names.values()), generation.tenant),
+                resources_live(self.m, self.observed, ref, names.values(), generation.tenant),
             )
             if route.ready:
                 return route
@@ -281,36 +239,44 @@ class _Builder:
     def entry(self, tenant_id: str, old: OldGeneration | None) -> RoutingEntry:
         tenant = self.m.tenants[tenant_id]
         target = self.target(tenant_id)
-        live, route = "target", target
+        previous = fallback = None
         if self.observed is not None and not target.ready:
             previous = self.previous(old) if old is not None else None
-            fallback = None
             if previous is None and tenant.stamp in self.m.stamps and tenant.isolation is not Isolation.SHARED:
                 fallback = self.stamp_route(tenant.stamp or "", tuple(target.deployments))
-            if previous is not None:
-                live, route = "previous", previous
-            elif fallback is not None and fallback.ready:
-                live, route = "shared-fallback", fallback
+        live = live_route(
+            observed=self.observed is not None,
+            target_ready=target.ready,
+            previous_ready=previous is not None and bool(previous.ready),
+            fallback_ready=fallback is not None and bool(fallback.ready),
+        )
+        route = {LiveRoute.TARGET: target, LiveRoute.PREVIOUS: previous, LiveRoute.SHARED_FALLBACK: fallback}[live]
+        assert route is not None  # live_route picks only a route that exists
         migration = None
         if old is not None:
             migration = {
                 "from": old.isolation,
                 "to": tenant.isolation.value,
-                "phase": 2 if live == "target" and target.ready else 1,
-                "target": _route_json(target),
+                "phase": migration_phase(live, target.ready),
+                "target": route_json(target),
             }
         return RoutingEntry(
-            tenant_id, tenant.isolation.value, live, route, _auth(self.m, tenant_id), _tpm(self.m, tenant_id), migration
+            tenant_id,
+            tenant.isolation.value,
+            live.value,
+            route,
+            _auth(self.m, tenant_id),
+            _tpm(self.m, tenant_id),
+            migration,
         )
 
 
 def routing_for(manifest: Manifest, observed: ObservedState | None = None) -> RoutingTable:
-    """Place, derive the desired state and build the table (placement is sticky on observed state)."""
-    from tenantctl.desired import desired_state
-    from tenantctl.planning.placement import place
+    """The table over the desired state planning derives (placement is sticky on observed state)."""
+    from tenantctl.planning.placement import placed_desired_state
 
-    placement = place(manifest, observed if observed is not None else ObservedState())
-    return build_routing(manifest, desired_state(manifest, placement_hints=placement.hints), observed)
+    desired, _ = placed_desired_state(manifest, observed if observed is not None else ObservedState())
+    return build_routing(manifest, desired, observed)
 
 
 def build_routing(manifest: Manifest, desired: DesiredState, observed: ObservedState | None = None) -> RoutingTable:
@@ -321,7 +287,7 @@ def build_routing(manifest: Manifest, desired: DesiredState, observed: ObservedS
     return RoutingTable(manifest.provider.manifest_name, "observed" if observed is not None else "manifest", entries)
 
 
-def _route_json(route: Route) -> dict[str, Any]:
+def route_json(route: Route) -> dict[str, Any]:
     return {
         "endpoint": route.endpoint,
         "account_id": route.account_id,
@@ -338,47 +304,9 @@ def routing_to_json(table: RoutingTable) -> dict[str, Any]:
             "isolation": e.isolation,
             "live": e.live,
             "via": e.route.via,
-            **_route_json(e.route),
+            **route_json(e.route),
             "auth": dict(e.auth),
             "tpm": e.tpm,
             "migration": e.migration,
         }
     return {"schema": ROUTING_SCHEMA, "manifest": table.manifest_name, "source": table.source, "tenants": tenants}
-
-
-def _fragment(e: RoutingEntry) -> str:
-    lines = [
-        "<fragment>",
-        f"  <!-- tenantctl: tenant {e.tenant} ({e.isolation}); live route: {e.live} via {e.route.via}"
-        + ("" if e.route.ready is None else f"; ready={str(e.route.ready).lower()}")
-        + " -->",
-    ]
-    if e.tpm:
-        # counter-key is the tenant id: this fragment is included only for the tenant's own calls
-        # (select it by APIM subscription or a tenant header), so one counter per tenant.
-        lines.append(
-            f'  <azure-openai-token-limit counter-key={quoteattr(e.tenant)} tokens-per-minute="{e.tpm}" '
-            'estimate-prompt-tokens="false" remaining-tokens-header-name="x-tenantctl-remaining-tokens" />'
-        )
-    for logical, name in sorted(e.route.deployments.items()):
-        # The API's operations rewrite /deployments/{deployment-id}/ with these variables.
-        lines.append(f"  <set-variable name={quoteattr('deployment-' + logical)} value={quoteattr(name)} />")
-    if e.auth.get("mode") == "entra-id":
-        lines.append('  <authentication-managed-identity resource="https://cognitiveservices.azure.com" />')
-    else:
-        lines.append(
-            f"  <!-- auth: Entra ID token of the multi-tenant app {e.auth.get('client_id', '')} "
-            f"in directory {e.auth.get('directory', '')} (client credentials; not a managed identity) -->"
-        )
-    if e.route.endpoint:
-        lines.append(f"  <set-backend-service base-url={quoteattr(e.route.endpoint + 'openai')} />")
-    else:
-        lines.append("  <!-- no live endpoint: requests are refused until the tenant's resources exist -->")
-        lines.append('  <return-response><set-status code="503" reason="Tenant not provisioned" /></return-response>')
-    lines.append("</fragment>")
-    return "\n".join(lines) + "\n"
-
-
-def routing_to_apim(table: RoutingTable) -> dict[str, str]:
-    """One API Management policy fragment per tenant (see the module docstring for the syntax used)."""
-    return {e.tenant: _fragment(e) for e in table.entries}

@@ -1,6 +1,6 @@
 """The verification report of a tenant-provided account: checks, account facts, JSON schema.
 
-Pure records: :mod:`tenantctl.cloud.byo_probe` fills them, the CLI and reports render them.
+Pure records: :mod:`.verification` fills them (through the cloud probe), the CLI and reports render them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-from tenantctl.byo.onboarding import Onboarding
+from tenantctl.tenant_provided.onboarding import Onboarding
 
 __all__ = ["AccountFacts", "ByoReport", "Check", "CheckName", "CheckStatus", "skipped"]
 
