@@ -74,7 +74,7 @@ from xml.sax.saxutils import quoteattr
 from tenantctl import naming
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
-from tenantctl.observed import ObservedState, is_managed
+from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.migration import OldGeneration, old_generations, target_ready
 from tenantctl.resources import Account, AccountRef, Deployment
 

@@ -27,7 +27,7 @@ from tenantctl import naming
 from tenantctl.desired import PlacementHints
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.resources import Deployment
 
 __all__ = ["Placement", "place"]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tenantctl.desired import desired_state
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning.placement import place
 from tenantctl.resources import Account, Deployment
 from tenantctl.routing import routing_for, routing_to_apim, routing_to_json

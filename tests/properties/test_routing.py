@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tenantctl import naming
 from tenantctl.manifest.model import Isolation
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.routing import routing_for
 
 from .conftest import load, props
