@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
 
 from tenantctl.cloud.azure import AzureCloud
 from tenantctl.emulator import Emulator
 from tenantctl.observation import ObservedState
+from tenantctl.planning import planner
 from tenantctl.reconcile import plan_against
 
 from .conftest import HEAD, LOC, SUB, dedicated, manifest_from, on_stamp, stamp_block
@@ -46,11 +48,15 @@ def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_accou
 
 
 def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_check_names(
-    emulator: Emulator,
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cloud = applied_cloud(emulator, TEXT)
     bigger = TEXT + dedicated("gamma") + dedicated("delta")
+    diffs: list[int] = []
+    real_diff = planner.diff
+    monkeypatch.setattr(planner, "diff", lambda *a, **k: diffs.append(1) or real_diff(*a, **k))
     _, plan = plan_against(manifest_from(bigger), cloud)
+    assert len(diffs) == 1  # the lazy reads are asked of the draft: no second plan to find them
     assert arm_requests(emulator) == {
         # step 1, as for the no-op plan: the new tenants have no account to list yet
         "accounts.list_by_resource_group": 1,
