@@ -196,6 +196,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
     manifest, desired, tenants = draft.manifest, draft.desired, draft.tenants
     diags = Diagnostics(list(draft.diagnostics))
     changes = apply_lifecycle(manifest, observed, list(draft.changes), diags, purge_deleted=draft.purge_deleted)
+    # Retirements need no detail, but stay after the lifecycle rules: diagnostics keep make_plan's order.
     changes += retire_changes(manifest, desired, observed, draft.old, diags, retire=draft.retire)
     if draft.purge_deleted:
         changes += purge_offboarded(manifest, observed, desired, changes)
