@@ -20,7 +20,7 @@ __all__ = ["main"]
 
 
 def _synthesise(manifest_path: Path, out: Path) -> None:
-    from tenantctl.observed import ObservedState
+    from tenantctl.observation import ObservedState
     from tenantctl.planning import make_plan
     from tenantctl.reconcile import load_valid_manifest
     from tests.planning.simulate import applied
@@ -39,7 +39,7 @@ def _plan(manifest_path: Path, observed_path: Path) -> None:
     import azure.mgmt.cognitiveservices
     import azure.mgmt.resource.resources  # noqa: F401 - count what a real plan loads
 
-    from tenantctl.observed import ObservedState
+    from tenantctl.observation import ObservedState
     from tenantctl.planning import make_plan, plan_to_json
     from tenantctl.reconcile import load_valid_manifest
 

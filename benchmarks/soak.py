@@ -61,7 +61,7 @@ WRITES = ("PUT", "PATCH", "DELETE", "POST")
 # ------------------------------------------------------------------------------------------ census
 def expected_census(manifest: Any) -> tuple[int, Counter[str]]:
     """(managed accounts, deployments per tenant) that a plan from an empty cloud creates."""
-    from tenantctl.observed import ObservedState
+    from tenantctl.observation import ObservedState
     from tenantctl.planning import make_plan
     from tenantctl.planning.model import Action, ResourceKind
 
@@ -76,7 +76,7 @@ def expected_census(manifest: Any) -> tuple[int, Counter[str]]:
 def census_problems(manifest: Any, session: Any) -> list[str]:
     """Everything wrong with the cloud after a converged apply; [] when it is exactly the manifest."""
     from tenantctl import naming
-    from tenantctl.observed import observe
+    from tenantctl.observation import observe_accounts
     from tenantctl.reconcile import manifest_subscriptions
 
     problems: list[str] = []
@@ -85,7 +85,7 @@ def census_problems(manifest: Any, session: Any) -> list[str]:
         problems.append(f"plan --prune is blocked: {[d.message for d in plan.diagnostics.errors][:3]}")
     for change in plan.actionable[:10]:
         problems.append(f"plan --prune not empty: {change.action.value} {change.address}")
-    observed = observe(manifest, session.cloud)
+    observed = observe_accounts(manifest, session.cloud)
     want_accounts, want_deployments = expected_census(manifest)
     if len(observed.accounts) != want_accounts:
         problems.append(f"{len(observed.accounts)} managed accounts, expected {want_accounts}")

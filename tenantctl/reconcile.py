@@ -7,21 +7,25 @@ and how to show progress (:func:`apply_run`), and decides what to show.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import InvalidManifestError, StalePlanError, TenantctlError, UsageError
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState, Observer
 from tenantctl.planning.model import Plan
+from tenantctl.planning.planner import draft_plan, finish_plan
 
 if TYPE_CHECKING:
+    from tenantctl.cloud.port import CloudPort
     from tenantctl.cloud.session import CloudSession
     from tenantctl.execution.hooks import ApplyHooks
     from tenantctl.execution.lock import LockSettings
@@ -39,6 +43,7 @@ __all__ = [
     "lock_settings",
     "make_plan_run",
     "manifest_subscriptions",
+    "plan_against",
     "read_saved_plan",
     "write_saved_plan",
 ]
@@ -90,31 +95,40 @@ def _check_tenants(manifest: Manifest, tenants: Iterable[str]) -> None:
             raise UsageError(f"unknown tenant '{tenant}'", code="unknown-tenant", hint=hint)
 
 
-def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
-    """Observe what the manifest needs (O(accounts + regions) reads, 2 per tenant-provided tenant) and plan."""
-    import dataclasses
+def plan_against(
+    manifest: Manifest,
+    cloud: CloudPort,
+    options: PlanOptions = PlanOptions(),
+    *,
+    verify: Callable[[], Mapping[str, Any]] | None = None,
+) -> tuple[ObservedState, Plan]:
+    """Observe what the plan needs and plan, diffing once: O(accounts + regions) reads.
 
-    from tenantctl.observed import observe
-    from tenantctl.planning import make_plan
-
-    _check_tenants(manifest, options.tenants)
+    Observe accounts, deployments and filters -> draft the plan (placement, desired state, diff) ->
+    read only the lazy details the draft needs -> finish the plan.  ``verify`` (the tenant-provided
+    checks) reads other clouds, so it runs beside the observation; its verdicts finish the plan too.
+    """
     tenants = options.tenants or None
     purge = options.purge_deleted or manifest.provider.purge_deleted
-    # Provider-side observation and tenant-provided checks read different clouds: run them side by side.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="byo") as pool:
-        checks = pool.submit(session.verify_tenant_provided, manifest, tenants=tenants)
-        observed = observe(manifest, session.cloud, tenants=tenants, purge_deleted=purge)
-        byo = checks.result()
+        checks = pool.submit(verify) if verify is not None else None
+        with Observer(cloud) as observer:
+            base = observer.accounts(manifest)
+            draft = draft_plan(
+                manifest, base, prune=options.prune, purge_deleted=purge, tenants=tenants, retire=options.retire
+            )
+            observed = observer.details(base, draft.details_needed())
+        byo = checks.result() if checks is not None else {}
     if byo:
         observed = dataclasses.replace(observed, byo=byo)
-    plan = make_plan(
-        manifest,
-        observed,
-        prune=options.prune,
-        purge_deleted=purge,
-        tenants=tenants,
-        retire=options.retire,
-    )
+    return observed, finish_plan(draft, observed)
+
+
+def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
+    """Observe what the manifest needs (O(accounts + regions) reads, 2 per tenant-provided tenant) and plan."""
+    _check_tenants(manifest, options.tenants)
+    verify = functools.partial(session.verify_tenant_provided, manifest, tenants=options.tenants or None)
+    observed, plan = plan_against(manifest, session.cloud, options, verify=verify)
     return PlanRun(manifest, observed, plan, options, warnings)
 
 

@@ -72,7 +72,7 @@ def routing(
             import dataclasses
 
             from tenantctl.cli.runtime import open_session
-            from tenantctl.observed import observe_accounts
+            from tenantctl.observation import observe_accounts
 
             with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
                 observed = observe_accounts(loaded, session.cloud)

@@ -59,7 +59,7 @@ from typing import Any
 from tenantctl import naming
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning.migration import (
     LiveRoute,
     OldGeneration,

@@ -19,10 +19,10 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import UsageError
 from tenantctl.inspection.build import build_report
 from tenantctl.inspection.fleet import FleetStatus, QuotaReport, fleet_status, quota_report
-from tenantctl.inspection.observe import observe_quota, observe_tenant
 from tenantctl.inspection.report import TenantReport
 from tenantctl.inspection.state import State, relevant_errors
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.observation import observe_quota, observe_tenant
 from tenantctl.planning.model import Plan, ResourceKind
 
 __all__ = [

@@ -13,7 +13,6 @@ from typing import Any
 
 from tenantctl import naming
 from tenantctl.desired import DEFAULT_RAI_POLICY
-from tenantctl.inspection.observe import TenantObservation
 from tenantctl.inspection.report import (
     RETIREMENT_WARNING_DAYS,
     BudgetLine,
@@ -30,6 +29,7 @@ from tenantctl.inspection.report import (
 )
 from tenantctl.inspection.state import relevant_changes, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
+from tenantctl.observation import TenantObservation
 from tenantctl.planning.model import Plan
 from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
 

@@ -33,9 +33,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tenantctl import naming
-from tenantctl.inspection.observe import QuotaObservation
 from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
+from tenantctl.observation import QuotaObservation
 from tenantctl.planning.model import Action, Change, Plan
 from tenantctl.resources import ModelOffer
 

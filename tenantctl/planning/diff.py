@@ -22,7 +22,7 @@ from tenantctl import naming
 from tenantctl.desired import TAG_PROTECTED, DesiredItem, DesiredState, tenant_address
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState, is_managed
+from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
 from tenantctl.planning.model import Action, Change, FieldChange, Resource, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 
 __all__ = ["fingerprint"]
 

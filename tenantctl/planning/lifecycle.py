@@ -21,7 +21,7 @@ from tenantctl import naming
 from tenantctl.desired import TAG_PROTECTED, DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState, is_managed
+from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import Account, DeletedAccount
 

@@ -38,7 +38,7 @@ from tenantctl import naming
 from tenantctl.desired import DesiredState, tenant_address
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observed import ObservedState, is_managed
+from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy
 

@@ -27,7 +27,7 @@ from tenantctl import naming
 from tenantctl.desired import DesiredState, PlacementHints, desired_state
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.resources import Deployment
 
 __all__ = ["Placement", "place", "placed_desired_state"]

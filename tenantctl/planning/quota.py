@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import PROVISIONED_SKUS, Manifest
-from tenantctl.observed import ObservedState, Region
+from tenantctl.observation import ObservedState, Region
 from tenantctl.planning.model import Action, Change, QuotaLine, ResourceKind
 from tenantctl.resources import Account, Deployment, ModelOffer
 

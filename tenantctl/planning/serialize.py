@@ -34,8 +34,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tenantctl.diagnostics import Diagnostic, Diagnostics, Severity
-from tenantctl.observed import record_from_json, record_to_json
 from tenantctl.planning.model import Action, Change, FieldChange, Plan, QuotaLine, ResourceKind
+from tenantctl.resource_codec import record_from_json, record_to_json
 from tenantctl.resources import AccountRef
 
 __all__ = ["FORMAT_VERSION", "plan_from_json", "plan_to_json"]

@@ -13,8 +13,7 @@ from tenantctl.emulator import FaultSettings
 from tenantctl.execution import ApplyStatus, apply_plan
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import observe
-from tenantctl.planning import make_plan
+from tenantctl.reconcile import plan_against
 
 from .conftest import RecordingHooks
 
@@ -73,7 +72,7 @@ def test_a_planned_apply_through_faults_converges_so_the_next_plan_is_a_no_op(
     cloud: AzureCloud, emu: Any, subscription: str, group: str, hooks: RecordingHooks
 ) -> None:
     manifest = _manifest(subscription, group)
-    plan = make_plan(manifest, observe(manifest, cloud))
+    _, plan = plan_against(manifest, cloud)
     assert plan.has_changes
     assert not plan.is_blocked, plan.diagnostics
     emu.set_faults(
@@ -85,5 +84,5 @@ def test_a_planned_apply_through_faults_converges_so_the_next_plan_is_a_no_op(
     emu.set_faults(FaultSettings())
     assert result.status is ApplyStatus.SUCCESS, [(o.address, o.code, o.message) for o in result.failed]
     assert len(result.outcomes) == len(plan.actionable)
-    again = make_plan(manifest, observe(manifest, cloud))
+    _, again = plan_against(manifest, cloud)
     assert not again.has_changes, [(c.address, c.action, c.changed_fields) for c in again.actionable]

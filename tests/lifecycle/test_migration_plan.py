@@ -5,7 +5,7 @@ from __future__ import annotations
 from tenantctl.desired import desired_state
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 from tenantctl.planning.model import Action
 from tenantctl.planning.placement import place

@@ -13,7 +13,7 @@ from tenantctl.desired import desired_state
 from tenantctl.export import routing_for, routing_to_apim, routing_to_json
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning.placement import place
 from tenantctl.resources import Account, Deployment
 from tests.lifecycle.conftest import SMALL

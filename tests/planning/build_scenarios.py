@@ -17,7 +17,7 @@ from typing import Any
 
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 from tenantctl.resources import AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, SubdomainCheck
 

@@ -10,8 +10,7 @@ from tenantctl.cloud.azure import AzureCloud, connect_emulator
 from tenantctl.emulator import Emulator
 from tenantctl.execution.executor import apply_plan
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import observe
-from tenantctl.planning import make_plan
+from tenantctl.reconcile import plan_against
 
 
 def subscriptions(manifest: Manifest) -> set[str]:
@@ -27,7 +26,7 @@ def register(emulator: Emulator, *subscription_ids: str) -> None:
 
 def apply_manifest(manifest: Manifest, cloud: AzureCloud, *, parallelism: int = 10) -> None:
     """Plan against what the emulator has and apply it for real; every change must succeed."""
-    plan = make_plan(manifest, observe(manifest, cloud))
+    _, plan = plan_against(manifest, cloud)
     assert not plan.is_blocked, plan.diagnostics
     result = apply_plan(plan, cloud, parallelism=parallelism)
     assert not result.failed, [(o.address, o.code, o.message) for o in result.failed]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning.model import Action, Plan
 from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 
 from .conftest import HEAD

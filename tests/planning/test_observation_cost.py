@@ -1,19 +1,22 @@
 """Observation cost on the emulator: O(managed accounts + regions), lazy reads only where the plan needs them.
 
 Every test applies its manifest for real (the Azure adapter over HTTPS against a fresh emulator), then
-resets the emulator's request counters and counts the ARM requests ``observe`` sends.
+resets the emulator's request counters and counts the ARM requests ``plan_against`` sends (observation
+reads in two steps; the plan itself reads nothing).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from azure.mgmt.cognitiveservices.models import Account, AccountProperties, Sku
 
 from tenantctl.cloud.azure import AzureCloud
 from tenantctl.emulator import Emulator
-from tenantctl.observed import ObservedState, observe
-from tenantctl.planning import make_plan
+from tenantctl.observation import ObservedState
+from tenantctl.planning import planner
+from tenantctl.reconcile import plan_against
 
 from .conftest import HEAD, LOC, SUB, dedicated, manifest_from, on_stamp, stamp_block
 from .on_emulator import applied_cloud_for, arm_requests
@@ -28,8 +31,8 @@ def applied_cloud(emulator: Emulator, text: str) -> AzureCloud:
 
 def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_account(emulator: Emulator) -> None:
     cloud = applied_cloud(emulator, TEXT)
-    observed = observe(manifest_from(TEXT), cloud)
-    assert not make_plan(manifest_from(TEXT), observed).has_changes
+    observed, plan = plan_against(manifest_from(TEXT), cloud)
+    assert not plan.has_changes
     # 1 resource group (the stamp shares the provider's); 3 managed accounts (acme, beta, the eu1
     # stamp's); filters only where tenant "two" declares one: its account's policies, and since the
     # policy uses a blocklist, its blocklists plus one item list per blocklist (terms live in items).
@@ -45,11 +48,15 @@ def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_accou
 
 
 def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_check_names(
-    emulator: Emulator,
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cloud = applied_cloud(emulator, TEXT)
     bigger = TEXT + dedicated("gamma") + dedicated("delta")
-    observed = observe(manifest_from(bigger), cloud)
+    diffs: list[int] = []
+    real_diff = planner.diff
+    monkeypatch.setattr(planner, "diff", lambda *a, **k: diffs.append(1) or real_diff(*a, **k))
+    _, plan = plan_against(manifest_from(bigger), cloud)
+    assert len(diffs) == 1  # the lazy reads are asked of the draft: no second plan to find them
     assert arm_requests(emulator) == {
         # step 1, as for the no-op plan: the new tenants have no account to list yet
         "accounts.list_by_resource_group": 1,
@@ -65,7 +72,6 @@ def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_che
         "check_domain_availability": 2,
         "total": 12,
     }
-    plan = make_plan(manifest_from(bigger), observed)
     assert {q.usage_name for q in plan.quota} >= {"OpenAI.GlobalStandard.gpt-4o"}
     assert not plan.is_blocked
     assert plan.has_changes
@@ -78,30 +84,30 @@ def test_untagged_accounts_are_kept_only_as_name_conflicts(emulator: Emulator, m
     make_cs_client(subscription_id=SUB).accounts.begin_create("rg-tenants", "legacy", stranger).result()
     emulator.reset_counts()
 
-    observed = observe(manifest_from(TEXT), cloud)
+    observed, plan = plan_against(manifest_from(TEXT), cloud)
     key = f"/subscriptions/{SUB}/resourceGroups/rg-tenants/providers/Microsoft.CognitiveServices/accounts/legacy"
     assert key.lower() in observed.foreign_accounts
     assert key.lower() not in observed.accounts
     counts = arm_requests(emulator)
     assert counts["accounts.list_by_resource_group"] == 1
     assert counts["deployments.list"] == 3  # never lists what is not ours
-    assert not make_plan(manifest_from(TEXT), observed).has_changes
+    assert not plan.has_changes
 
 
 def test_a_filter_without_blocklist_costs_one_read_and_a_plain_account_none(emulator: Emulator) -> None:
     text = HEAD + dedicated("acme", extra='content_filter = { severity = "High" }') + dedicated("beta")
     cloud = applied_cloud(emulator, text)
-    observed = observe(manifest_from(text), cloud)
+    _, plan = plan_against(manifest_from(text), cloud)
     assert arm_requests(emulator) == {
         "accounts.list_by_resource_group": 1,
         "deployments.list": 2,
         "rai_policies.list": 1,
         "total": 4,
     }
-    assert not make_plan(manifest_from(text), observed).has_changes
+    assert not plan.has_changes
 
 
 def test_observed_state_from_the_emulator_round_trips_as_json(emulator: Emulator) -> None:
     cloud = applied_cloud(emulator, TEXT)
-    observed = observe(manifest_from(TEXT), cloud)
+    observed, _ = plan_against(manifest_from(TEXT), cloud)
     assert ObservedState.from_json(observed.to_json()) == observed

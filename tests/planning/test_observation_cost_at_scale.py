@@ -2,12 +2,13 @@
 
 The manifest is ``benchmarks.generate``'s mix for 250 tenants without its 25 tenant-provided ones
 (225 tenants: 50 dedicated over 13 regions, 100 dedicated-deployment and 75 shared over two stamps,
-each stamp in its own subscription). Tenant-provided tenants are left out on purpose: ``observe``
+each stamp in its own subscription). Tenant-provided tenants are left out on purpose: observation
 never reads them; their verification is a separate session call (``CloudSession.verify_tenant_provided``,
 2 ARM reads each), so they would add 0 requests here and 2 each to a ``plan`` command.
 
 It is applied for real (the Azure adapter over HTTPS against the emulator), the request counters are
-reset, and ``observe`` + ``make_plan`` must find nothing to do. The request budget, exactly:
+reset, and ``plan_against`` (observation + plan, as ``plan`` runs it) must find nothing to do, diffing
+once: the lazy details are asked of a draft plan, not of a second whole plan. The request budget, exactly:
 
 * one account list per resource group the manifest names (provider + one per stamp subscription);
 * one deployment list per managed account;
@@ -23,14 +24,15 @@ each here), so the whole observation stays linear in accounts and far below one 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from benchmarks.generate import generate_manifest
 from tenantctl.emulator import Emulator, EmulatorSettings
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observed import observe
-from tenantctl.planning import make_plan
+from tenantctl.planning import planner
+from tenantctl.reconcile import plan_against
 
 from .conftest import manifest_from
 from .on_emulator import applied_cloud_for, arm_requests
@@ -61,7 +63,9 @@ def fast_emulator(emulator: Emulator) -> Emulator:
     return emulator
 
 
-def test_a_no_op_plan_of_225_tenants_costs_o_accounts_plus_regions(fast_emulator: Emulator) -> None:
+def test_a_no_op_plan_of_225_tenants_costs_o_accounts_plus_regions_and_one_diff(
+    fast_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     emulator = fast_emulator
     manifest = manifest_without_tenant_provided(250)
     kinds = [t.isolation for t in manifest.tenants.values()]
@@ -70,10 +74,18 @@ def test_a_no_op_plan_of_225_tenants_costs_o_accounts_plus_regions(fast_emulator
     assert len(manifest.stamps) >= 2
     cloud = applied_cloud_for(emulator, manifest, parallelism=32)  # applies, then resets the counters
 
+    diffs: list[int] = []
+    real_diff = planner.diff
+
+    def counting_diff(*args: Any, **kwargs: Any) -> Any:
+        diffs.append(1)
+        return real_diff(*args, **kwargs)
+
+    monkeypatch.setattr(planner, "diff", counting_diff)  # a spy on our pure planner, not on Azure
     started = time.monotonic()
-    observed = observe(manifest, cloud)
-    plan = make_plan(manifest, observed)
+    observed, plan = plan_against(manifest, cloud)
     elapsed = time.monotonic() - started
+    assert len(diffs) == 1  # one plan per run (before observation was split from planning: two)
     assert not plan.has_changes, [c.address for c in plan.actionable]
     assert not plan.is_blocked
     counts = arm_requests(emulator)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 from tenantctl.planning.model import Action
 

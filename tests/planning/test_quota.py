@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 from tenantctl.planning.model import Action, Plan
 from tenantctl.resources import ModelOffer, QuotaUsage

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan, plan_from_json, plan_to_json
 from tenantctl.planning.model import Plan
 from tenantctl.planning.text import plan_lines

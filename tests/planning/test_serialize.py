@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import fingerprint, make_plan, plan_from_json, plan_to_json
 from tenantctl.planning.serialize import FORMAT_VERSION
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tenantctl.manifest.load import load_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 from tenantctl.planning.model import ResourceKind
 

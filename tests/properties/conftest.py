@@ -9,12 +9,11 @@ from hypothesis import HealthCheck, assume, settings
 from tenantctl.export import routing_for, routing_to_apim, routing_to_json
 from tenantctl.inspection.build import build_report
 from tenantctl.inspection.fleet import fleet_status, quota_report
-from tenantctl.inspection.observe import QuotaObservation, TenantObservation
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState, QuotaObservation, TenantObservation
 from tenantctl.planning import make_plan
-from tenantctl.planning.lookups import lookups_needed
+from tenantctl.planning.planner import draft_plan
 from tenantctl.planning.serialize import plan_from_json, plan_to_json
 from tenantctl.planning.text import plan_lines
 
@@ -44,8 +43,8 @@ def load(text: str) -> Manifest:
 
 def everything_built_on(manifest: Manifest, observed: ObservedState, **flags: bool) -> None:
     """Plan, round-trip the plan through JSON, render it, export routing, build status/quota/inspect: no raise."""
-    lookups_needed(manifest, observed)
-    lookups_needed(manifest, observed, tenants=sorted(manifest.tenants)[:1])
+    draft_plan(manifest, observed).details_needed()
+    draft_plan(manifest, observed, tenants=sorted(manifest.tenants)[:1], purge_deleted=True).details_needed()
     plan = make_plan(manifest, observed, prune=True, **flags)
     again = plan_from_json(plan_to_json(plan))
     assert again == plan

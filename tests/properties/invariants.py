@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from tenantctl import naming
 from tenantctl.desired import TAG_PROTECTED
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning.model import Action, Change, Plan, Resource, ResourceKind
 from tenantctl.resources import DeletedAccount
 

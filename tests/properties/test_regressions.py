@@ -10,7 +10,7 @@ from tenantctl import naming
 from tenantctl.desired import TAG_PROTECTED
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
 from tenantctl.planning.model import Action
 from tenantctl.resources import AccountRef, DeletedAccount

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tenantctl import naming
 from tenantctl.export import routing_for
 from tenantctl.manifest.model import Isolation
-from tenantctl.observed import ObservedState
+from tenantctl.observation import ObservedState
 
 from .conftest import load, props
 from .strategies import manifests

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tenantctl import naming
 from tenantctl.desired import TAG_PROTECTED, desired_state
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import ObservedState, is_managed
+from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning import make_plan
 from tenantctl.planning.migration import old_generations
 from tenantctl.planning.placement import place

@@ -22,9 +22,7 @@ from tenantctl.cloud.azure import AzureCloud, connect_emulator
 from tenantctl.emulator import Emulator, EmulatorSettings
 from tenantctl.execution.executor import apply_plan
 from tenantctl.manifest.model import Manifest
-from tenantctl.observed import observe
-from tenantctl.planning import make_plan
-from tenantctl.reconcile import load_valid_manifest
+from tenantctl.reconcile import load_valid_manifest, plan_against
 from tenantctl.render.console import THEME
 from tenantctl.resources import AccountRef
 
@@ -58,7 +56,7 @@ def apply_fleet(emu: Emulator, manifest: Manifest) -> None:
         # Without newco rather than with a tenant filter: a filtered plan leaves out the stamp's
         # shared deployments, which the shared tenants need.
         applied = manifest.model_copy(update={"tenants": {k: v for k, v in manifest.tenants.items() if k != "newco"}})
-        plan = make_plan(applied, observe(applied, cloud))
+        _, plan = plan_against(applied, cloud)
         result = apply_plan(plan, cloud)
         assert result.exit_code == 0, [o for o in result.outcomes if o.status.value != "ok"]
         p = manifest.provider

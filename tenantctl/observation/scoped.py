@@ -1,7 +1,7 @@
 """Read-only observation scoped to what ``inspect`` and ``quota`` show: a few requests, never a write.
 
 ``observe_tenant`` reads only what concerns one tenant, so inspecting a dedicated tenant costs at
-most six ARM requests however large the fleet is (the full :func:`tenantctl.observed.observe`
+most six ARM requests however large the fleet is (``plan``'s :class:`~tenantctl.observation.Observer`
 would list the deployments of every account in the resource group):
 
 =======================  =====================================================================
@@ -37,12 +37,10 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observed import ObservedState, is_managed
+from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
 
 __all__ = ["QuotaObservation", "TenantObservation", "manifest_regions", "observe_quota", "observe_tenant"]
-
-Region = tuple[str, str]  # (subscription id, location)
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,7 @@ def _wants_filter(manifest: Manifest, tenant_id: str) -> bool:
 
 
 def _list_group(cloud: CloudPort, sub: str, rg: str) -> tuple[dict[str, Account], dict[str, Account]]:
-    managed: dict[str, Account] = {}
-    foreign: dict[str, Account] = {}
-    for account in cloud.list_accounts(sub, rg):
-        (managed if is_managed(account.tags) else foreign)[account.ref.key] = account
-    return managed, foreign
+    return split_by_owner(cloud.list_accounts(sub, rg))
 
 
 def _stamp_keys(managed: dict[str, Account], stamp_id: str) -> list[str]:
@@ -185,10 +179,8 @@ def observe_quota(manifest: Manifest, cloud: CloudPort, *, locations: Iterable[s
     """Managed accounts (one list per group), then usages and models per region. Read-only."""
     wanted = {loc.lower() for loc in locations}
     regions = [r for r in manifest_regions(manifest) if not wanted or r[1].lower() in wanted]
-    groups = {(manifest.provider.subscription_id, manifest.provider.resource_group)}
-    groups.update((manifest.stamp_subscription(s), manifest.stamp_resource_group(s)) for s in manifest.stamps)
     accounts: list[Account] = []
-    for sub, rg in sorted(groups):
+    for sub, rg in manifest_groups(manifest):
         accounts.extend(a for a in cloud.list_accounts(sub, rg) if is_managed(a.tags))
     return QuotaObservation(
         tuple(accounts),

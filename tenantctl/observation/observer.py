@@ -1,0 +1,162 @@
+"""Observation for ``plan``: what Azure has, read through the :class:`~tenantctl.cloud.port.CloudPort`.
+
+An :class:`Observer` costs O(managed accounts + regions) requests, never O(resources), in two steps:
+
+1. :meth:`Observer.accounts`: one account list per (subscription, resource group) the manifest names
+   (provider + stamps); only accounts tagged ``managed-by=tenantctl`` are kept as ours, the rest as
+   name conflicts.  Then one deployment list per managed account; RAI policies only on accounts where
+   a content filter is wanted or Azure shows one of ours (a deployment using a custom policy, a
+   removed tenant's leftovers); blocklists only where a policy uses one or a tenant declares terms.
+2. :meth:`Observer.details`: the lazy reads a :class:`DetailsNeeded` names: usages and model
+   catalogues only for regions where the plan adds capacity, deleted accounts only for
+   subscriptions where an account is created, subdomain checks only for accounts created.  A no-op
+   plan therefore costs step 1 only.
+
+Which details are needed is planning's question, not observation's: this package never imports
+planning.  :mod:`tenantctl.reconcile` asks it between the two steps (``DraftPlan.details_needed``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+from tenantctl import naming
+from tenantctl.cloud.port import CloudPort
+from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
+from tenantctl.resources import Account, Deployment, RaiPolicy
+
+__all__ = ["DetailsNeeded", "Observer", "observe_accounts"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+# Reads in flight at once during observation: well inside ARM's per-principal read budget.
+_READ_PARALLELISM = 16
+
+
+@dataclass(frozen=True)
+class DetailsNeeded:
+    """The lazy reads of step 2 (each tuple sorted, so the same need reads the same way)."""
+
+    regions: tuple[Region, ...] = ()  # usages + model catalogues
+    subscriptions: tuple[str, ...] = ()  # deleted accounts
+    subdomains: tuple[tuple[str, str], ...] = ()  # (subscription, subdomain) availability checks
+
+
+def _tenants_with(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], blocklist: bool) -> bool:
+    """Whether a tenant on this account wants a filter (with a blocklist), or left one behind."""
+
+    def wants(tenant_id: str) -> bool:
+        t = manifest.tenants.get(tenant_id)
+        if t is None:
+            return True  # a removed tenant may have left a filter behind: prune needs to see it
+        cf = t.content_filter or manifest.defaults.content_filter
+        return cf is not None and (bool(cf.blocklist) or not blocklist)
+
+    owners = {account.tags.get(naming.TAG_TENANT), *(d.tags.get(naming.TAG_TENANT) for d in deployments)}
+    if any(wants(t) for t in owners if t):
+        return True
+    stamp = account.tags.get(naming.TAG_STAMP)  # tenants placed here by this plan have no deployment yet
+    return stamp is not None and any(
+        t.stamp == stamp and t.isolation is Isolation.DEDICATED_DEPLOYMENT and wants(tid)
+        for tid, t in manifest.tenants.items()
+    )
+
+
+def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
+    """Read RAI policies only where a tenant wants a filter or Azure shows one of ours."""
+    # Evidence in Azure: a deployment using a custom policy (Azure's own are all "Microsoft.*").
+    if any(d.rai_policy and not d.rai_policy.startswith("Microsoft.") for d in deployments):
+        return True
+    return _tenants_with(manifest, account, deployments, blocklist=False)
+
+
+def _wants_blocklists(
+    manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], policies: tuple[RaiPolicy, ...]
+) -> bool:
+    """Read blocklists only where a policy uses one or a tenant declares terms (saves a request per account)."""
+    return any(p.blocklists for p in policies) or _tenants_with(manifest, account, deployments, blocklist=True)
+
+
+def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
+    """One port read, materialised (the port may hand back any iterable)."""
+    return tuple(read(*args))
+
+
+class Observer:
+    """One observation run against ``cloud``: both steps share one pool of reader threads.
+
+    Use it as a context manager; the pool is started on the first batch of more than one read and
+    shut down on exit.  Reads are independent and ARM allows many in flight per principal, so the
+    wall time of an observation is a few round trips, not one per account (at 20 ms a request, 500
+    accounts in sequence would take 10 s).
+    """
+
+    def __init__(self, cloud: CloudPort) -> None:
+        self.cloud = cloud
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Observer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _concurrently(self, calls: Mapping[K, Callable[[], V]]) -> dict[K, V]:
+        """Run independent reads in parallel and return their results by key."""
+        if len(calls) <= 1:
+            return {k: call() for k, call in calls.items()}
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=_READ_PARALLELISM, thread_name_prefix="observe")
+        futures = {k: self._pool.submit(call) for k, call in calls.items()}
+        return {k: f.result() for k, f in futures.items()}
+
+    def accounts(self, manifest: Manifest) -> ObservedState:
+        """Step 1: accounts, their deployments and (where relevant) filters: groups + accounts (+ filtered ones)."""
+        cloud = self.cloud
+        groups = manifest_groups(manifest)
+        listed = self._concurrently({g: functools.partial(cloud.list_accounts, *g) for g in groups})
+        managed, foreign = split_by_owner(a for group in groups for a in listed[group])
+        keys = sorted(managed)
+        deployments = self._concurrently(
+            {k: functools.partial(_read, cloud.list_deployments, managed[k].ref) for k in keys}
+        )
+        filtered = [k for k in keys if _wants_filters(manifest, managed[k], deployments[k])]
+        policies = self._concurrently(
+            {k: functools.partial(_read, cloud.list_rai_policies, managed[k].ref) for k in filtered}
+        )
+        # Blocklists only where a policy uses one or a tenant declares terms (needs the policies first).
+        wanted = [k for k in filtered if _wants_blocklists(manifest, managed[k], deployments[k], policies[k])]
+        blocklists = self._concurrently(
+            {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
+        )
+        return ObservedState(managed, foreign, tuple(groups), deployments, policies, blocklists)
+
+    def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
+        """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""
+        cloud = self.cloud
+        return state.merged(
+            usages=self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in needed.regions}),
+            models=self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in needed.regions}),
+            deleted_accounts=self._concurrently(
+                {s: functools.partial(_read, cloud.list_deleted_accounts, s) for s in needed.subscriptions}
+            ),
+            subdomains=self._concurrently(
+                {d: functools.partial(cloud.check_subdomain, s, d) for s, d in needed.subdomains}
+            ),
+        )
+
+
+def observe_accounts(manifest: Manifest, cloud: CloudPort) -> ObservedState:
+    """Step 1 alone (``export routing --observe``, census checks): accounts, deployments, filters."""
+    with Observer(cloud) as observer:
+        return observer.accounts(manifest)

@@ -1,0 +1,81 @@
+"""JSON forms of the resource records (:mod:`tenantctl.resources`), for observed states and saved plans.
+
+Both the observed state (scenario files, ``plan --out``'s fingerprint) and the plan's JSON carry
+records, so their codec lives beside the records rather than in either stage that uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    ModelOffer,
+    QuotaUsage,
+    RaiPolicy,
+    ResourceGroup,
+    SubdomainCheck,
+)
+
+__all__ = ["record_from_json", "record_to_json"]
+
+_RECORDS: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        Account,
+        Deployment,
+        RaiPolicy,
+        Blocklist,
+        DeletedAccount,
+        ResourceGroup,
+        QuotaUsage,
+        ModelOffer,
+        SubdomainCheck,
+    )
+}
+
+
+def record_to_json(record: object) -> dict[str, Any]:
+    """A resource record as a JSON object with its ``type``; account refs become ARM ids."""
+    out: dict[str, Any] = {"type": type(record).__name__}
+    for f in dataclasses.fields(record):  # type: ignore[arg-type]  # every record type is a dataclass
+        value = getattr(record, f.name)
+        if isinstance(value, AccountRef):
+            value = value.id
+        elif isinstance(value, (datetime, date)):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(sorted(value.items()))
+        out[f.name] = value
+    return out
+
+
+def record_from_json(data: Mapping[str, Any]) -> Any:
+    """Inverse of :func:`record_to_json` (exact for every record type it produces)."""
+    cls = _RECORDS[data["type"]]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in ("ref", "account") and isinstance(value, str):
+            value = AccountRef.parse(value)
+        elif f.name in ("deletion_date", "scheduled_purge_date") and value is not None:
+            value = datetime.fromisoformat(value)
+        elif f.name == "deprecation" and value is not None:
+            value = date.fromisoformat(value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, dict):
+            value = dict(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
