@@ -53,14 +53,18 @@ TOTAL_ACCOUNT_USAGE = "AccountCount"
 TOTAL_ACCOUNT_LIMIT = 200
 MAX_STANDARD_DEPLOYMENTS = 32  # per account (Learn "quotas and limits")
 
+# The per-deployment capacity range (ModelSku.capacity) is NOT the quota: Azure's maxima are far above a
+# subscription's default limit (ListLocationModels.json: Standard gpt-35-turbo maximum 1000000; Learn "quotas
+# and limits": up to 100,000 PTUs per deployment), so one deployment above the free quota but within the range
+# gets InsufficientQuota, and only one beyond the range gets InvalidCapacity.
 _CAPACITY: dict[str, dict[str, int]] = {
-    "Standard": {"minimum": 1, "maximum": 300, "step": 1, "default": 10},
-    "GlobalStandard": {"minimum": 1, "maximum": 1000, "step": 1, "default": 10},
-    "DataZoneStandard": {"minimum": 1, "maximum": 1000, "step": 1, "default": 10},
-    "ProvisionedManaged": {"minimum": 50, "maximum": 1000, "step": 50, "default": 50},
-    "GlobalProvisionedManaged": {"minimum": 15, "maximum": 1000, "step": 5, "default": 15},
-    "DataZoneProvisionedManaged": {"minimum": 15, "maximum": 1000, "step": 5, "default": 15},
-    "GlobalBatch": {"minimum": 1, "maximum": 10000, "step": 1, "default": 100},
+    "Standard": {"minimum": 1, "maximum": 10000, "step": 1, "default": 10},
+    "GlobalStandard": {"minimum": 1, "maximum": 30000, "step": 1, "default": 10},
+    "DataZoneStandard": {"minimum": 1, "maximum": 30000, "step": 1, "default": 10},
+    "ProvisionedManaged": {"minimum": 50, "maximum": 100000, "step": 50, "default": 50},
+    "GlobalProvisionedManaged": {"minimum": 15, "maximum": 100000, "step": 5, "default": 15},
+    "DataZoneProvisionedManaged": {"minimum": 15, "maximum": 100000, "step": 5, "default": 15},
+    "GlobalBatch": {"minimum": 1, "maximum": 100000, "step": 1, "default": 100},
 }
 _DEFAULT_LIMIT: dict[str, float] = {
     "Standard": 300,
