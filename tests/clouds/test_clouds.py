@@ -19,7 +19,7 @@ from tests.manifest.conftest import BASE, check, codes
 
 
 @pytest.mark.parametrize(
-    ("name", "arm", "scope", "authority", "suffix", "cs_scope", "dns", "region", "foreign_region"),
+    "case",
     [
         (
             "AzureCloud",
@@ -56,17 +56,8 @@ from tests.manifest.conftest import BASE, check, codes
         ),
     ],
 )
-def test_each_known_cloud_has_its_own_endpoints_and_regions(
-    name: str,
-    arm: str,
-    scope: str,
-    authority: str,
-    suffix: str,
-    cs_scope: str,
-    dns: str,
-    region: str,
-    foreign_region: str,
-) -> None:
+def test_each_known_cloud_has_its_own_endpoints_and_regions(case: tuple[str, ...]) -> None:
+    name, arm, scope, authority, suffix, cs_scope, dns, region, foreign_region = case
     cloud = known_cloud(name.lower())
     assert cloud.name == name
     assert cloud.resource_manager == arm
