@@ -121,7 +121,7 @@ def usages(world: World, sub: str, location: str) -> list[Doc]:
 
 def _list_usages(ctx: Ctx) -> Response:
     loc = _loc(ctx.params["location"])
-    if loc not in catalogue.REGIONS:
+    if loc not in catalogue.regions(ctx.world.settings.cloud):
         raise ArmError(
             400,
             "LocationNotAvailableForResourceType",
@@ -179,7 +179,7 @@ def _location_capacities(ctx: Ctx) -> Response:
 
 
 def _all_capacities(ctx: Ctx) -> Response:
-    return _capacities(ctx, list(catalogue.REGIONS))
+    return _capacities(ctx, list(catalogue.regions(ctx.world.settings.cloud)))
 
 
 def register(router: Router) -> None:

@@ -12,7 +12,8 @@ import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
 
-from tenantctl.emulator import Emulator
+from tenantctl.clouds import KNOWN_CLOUDS
+from tenantctl.emulator import Emulator, EmulatorSettings
 from tests.emulator.helpers import create_account, deploy
 
 GLOBAL_GPT4O = "OpenAI.GlobalStandard.gpt-4o"
@@ -129,3 +130,87 @@ def test_restoring_a_soft_deleted_account_keeps_counting_its_quota_once(
     create_account(cs_client, rg, "a1", restore=True)
     usage = {u.name.value: u.current_value for u in cs_client.usages.list("swedencentral")}
     assert usage[GLOBAL_GPT4O] == 20
+
+
+@pytest.fixture
+def gov_emulator(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name in ("REQUESTS_CA_BUNDLE", "AZURE_AUTHORITY_HOST", "AZURE_RESOURCE_MANAGER_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    emu = Emulator(settings=EmulatorSettings(lro_seconds=0.05, retry_after=0, cloud="AzureUSGovernment")).start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def _gov_client(emu: Emulator) -> Any:
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
+
+    sp = emu.provider
+    credential = ClientSecretCredential(
+        sp.directory,
+        sp.client_id,
+        sp.client_secret,
+        authority=emu.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(emu.ca_path),
+    )
+    gov = KNOWN_CLOUDS["AzureUSGovernment"]
+    return CognitiveServicesManagementClient(
+        credential,
+        emu.subscription_id,
+        base_url=emu.endpoint,
+        credential_scopes=[gov.arm_scope],
+        connection_verify=str(emu.ca_path),
+        polling_interval=0.05,
+    )
+
+
+def test_the_government_emulator_describes_itself_and_offers_fewer_models_and_regions(gov_emulator: Emulator) -> None:
+    verify = str(gov_emulator.ca_path)
+    meta = requests.get(f"{gov_emulator.endpoint}/metadata/endpoints?api-version=2022-09-01", verify=verify, timeout=10)
+    entry = meta.json()[0]
+    assert entry["name"] == "AzureUSGovernment"
+    assert entry["authentication"]["audiences"][0] == "https://management.core.usgovcloudapi.net/"
+
+    client = _gov_client(gov_emulator)
+    arizona = {(m.model.name, m.model.version) for m in client.models.list("usgovarizona")}
+    virginia = {(m.model.name, m.model.version) for m in client.models.list("usgovvirginia")}
+    public = {(m.model.name, m.model.version) for m in client.models.list("swedencentral")}
+    assert ("gpt-4o-mini", "2024-07-18") in arizona
+    assert ("gpt-4o-mini", "2024-07-18") not in virginia  # Learn's table: not in usgovvirginia
+    assert ("gpt-4.1", "2025-04-14") not in arizona | virginia
+    assert arizona
+    assert len(arizona) < len(public)
+    skus = {s.name for m in client.models.list("usgovarizona") for s in m.model.skus}
+    assert skus <= {"Standard", "DataZoneStandard"}
+
+    rg = "rg1"
+    requests.put(
+        f"{gov_emulator.endpoint}/subscriptions/{gov_emulator.subscription_id}/resourcegroups/{rg}"
+        "?api-version=2022-09-01",
+        json={"location": "usgovarizona"},
+        headers={"Authorization": f"Bearer {_token(gov_emulator, KNOWN_CLOUDS['AzureUSGovernment'].arm_scope)}"},
+        verify=verify,
+        timeout=10,
+    ).raise_for_status()
+    account = create_account(client, rg, "a1", location="usgovarizona", subdomain="a1-gov")
+    assert account.properties.endpoint == "https://a1-gov.openai.azure.us/"
+    deploy(client, rg, "a1", "chat", model="gpt-4o-mini", version="2024-07-18", sku="Standard")
+    with pytest.raises(HttpResponseError) as exc:
+        create_account(client, rg, "a2", location="swedencentral")
+    assert exc.value.error.code == "LocationNotAvailableForResourceType"
+
+
+def test_a_public_cloud_token_is_refused_by_the_government_emulator(gov_emulator: Emulator) -> None:
+    token = _token(gov_emulator, "https://management.core.windows.net//.default")
+    resp = requests.get(
+        f"{gov_emulator.endpoint}/subscriptions?api-version=2022-12-01",
+        headers={"Authorization": f"Bearer {token}"},
+        verify=str(gov_emulator.ca_path),
+        timeout=10,
+    )
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert "https://management.core.usgovcloudapi.net/" in resp.json()["error"]["message"]
