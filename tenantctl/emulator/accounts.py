@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.emulator import catalogue, lro
 from tenantctl.emulator.core import (
     ArmError,
@@ -76,21 +77,24 @@ def _etag() -> str:
     return f'"{new_guid()}"'
 
 
-def _endpoint(kind: str, subdomain: str | None, location: str) -> str:
+def _endpoint(kind: str, subdomain: str | None, location: str, cloud: str) -> str:
     if subdomain:
-        host = "openai.azure.com" if kind.lower() == "openai" else "cognitiveservices.azure.com"
+        # {sub}.openai.azure.com / .us / .cn, and cognitiveservices.azure.* beside it, per cloud.
+        openai = KNOWN_CLOUDS.get(cloud, KNOWN_CLOUDS[DEFAULT_CLOUD]).openai_suffix
+        host = openai if kind.lower() == "openai" else "cognitiveservices." + openai.split(".", 1)[1]
         return f"https://{subdomain}.{host}/"
     return f"https://{location}.api.cognitive.microsoft.com/"
 
 
-def _check_location(location: str) -> None:
-    if location not in catalogue.REGIONS:
+def _check_location(location: str, cloud: str) -> None:
+    available = catalogue.regions(cloud)
+    if location not in available:
         raise ArmError(
             400,
             "LocationNotAvailableForResourceType",
             f"The provided location '{location}' is not "
             f"available for resource type '{NS}/accounts'. List of available regions for the resource "
-            f"type is '{','.join(catalogue.REGIONS)}'.",
+            f"type is '{','.join(available)}'.",
         )
 
 
@@ -182,7 +186,7 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
             lro.assert_not_busy(world, existing)
             name = existing["name"]
         location = str(body.get("location") or (existing or {}).get("location", "")).replace(" ", "").lower()
-        _check_location(location)
+        _check_location(location, world.settings.cloud)
         if existing is not None and existing["location"] != location:
             raise ArmError(
                 400,
@@ -214,7 +218,7 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
         new_props.setdefault("publicNetworkAccess", "Enabled")
         new_props.update(
             {
-                "endpoint": _endpoint(kind, subdomain, location),
+                "endpoint": _endpoint(kind, subdomain, location, world.settings.cloud),
                 "internalId": old_props.get("internalId") or new_guid().replace("-", ""),
                 "dateCreated": old_props.get("dateCreated") or iso(now()),
                 "isMigrated": False,

@@ -43,6 +43,10 @@ _OP_STATUS = re.compile(
     r"operationResults/[^/]+/?$",
     re.IGNORECASE,
 )
+# ARM serves a path with empty segments (``https://management.azure.com//subscriptions/...``, which
+# Microsoft's own REST walkthroughs send) as if the slashes were single; clients that join an endpoint
+# ending in ``/`` with a path starting with ``/`` produce exactly that.
+_EMPTY_SEGMENTS = re.compile(r"/{2,}")
 _METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
@@ -86,7 +90,7 @@ class Dispatcher:
         self.arm = build_arm_router()
 
     async def __call__(self, request: Request) -> Response:
-        path = request.url.path
+        path = _EMPTY_SEGMENTS.sub("/", request.url.path)
         method = request.method
         ctx = Ctx(
             world=self.world,

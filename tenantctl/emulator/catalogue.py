@@ -28,7 +28,25 @@ REGIONS: dict[str, str] = {
     "australiaeast": "Australia East",
     "canadaeast": "Canada East",
 }
-# Data zones exist for the EU and the US only.
+# Azure OpenAI regions of Azure Government (Learn "Azure OpenAI in Azure Government",
+# https://learn.microsoft.com/azure/ai-services/openai/azure-government) and of Azure operated by 21Vianet
+# (only chinanorth3 is emulated; which models run there was not researched, so it offers the public ones).
+GOV_REGIONS: dict[str, str] = {"usgovarizona": "USGov Arizona", "usgovvirginia": "USGov Virginia"}
+CHINA_REGIONS: dict[str, str] = {"chinanorth3": "China North 3"}
+_CLOUD_REGIONS: dict[str, dict[str, str]] = {
+    "AzureCloud": REGIONS,
+    "AzureUSGovernment": GOV_REGIONS,
+    "AzureChinaCloud": CHINA_REGIONS,
+}
+_ALL_REGIONS = {**REGIONS, **GOV_REGIONS, **CHINA_REGIONS}
+
+
+def regions(cloud: str) -> dict[str, str]:
+    """Azure OpenAI regions of ``cloud`` (a custom cloud name is emulated as AzureCloud)."""
+    return _CLOUD_REGIONS.get(cloud, REGIONS)
+
+
+# Data zones exist for the EU and the US only (and "USGov DataZone" across the two Government regions).
 _DATA_ZONE_REGIONS = frozenset(
     {
         "swedencentral",
@@ -40,6 +58,7 @@ _DATA_ZONE_REGIONS = frozenset(
         "eastus2",
         "westus",
         "westus3",
+        *GOV_REGIONS,
     }
 )
 
@@ -53,14 +72,18 @@ TOTAL_ACCOUNT_USAGE = "AccountCount"
 TOTAL_ACCOUNT_LIMIT = 200
 MAX_STANDARD_DEPLOYMENTS = 32  # per account (Learn "quotas and limits")
 
+# The per-deployment capacity range (ModelSku.capacity) is NOT the quota: Azure's maxima are far above a
+# subscription's default limit (ListLocationModels.json: Standard gpt-35-turbo maximum 1000000; Learn "quotas
+# and limits": up to 100,000 PTUs per deployment), so one deployment above the free quota but within the range
+# gets InsufficientQuota, and only one beyond the range gets InvalidCapacity.
 _CAPACITY: dict[str, dict[str, int]] = {
-    "Standard": {"minimum": 1, "maximum": 300, "step": 1, "default": 10},
-    "GlobalStandard": {"minimum": 1, "maximum": 1000, "step": 1, "default": 10},
-    "DataZoneStandard": {"minimum": 1, "maximum": 1000, "step": 1, "default": 10},
-    "ProvisionedManaged": {"minimum": 50, "maximum": 1000, "step": 50, "default": 50},
-    "GlobalProvisionedManaged": {"minimum": 15, "maximum": 1000, "step": 5, "default": 15},
-    "DataZoneProvisionedManaged": {"minimum": 15, "maximum": 1000, "step": 5, "default": 15},
-    "GlobalBatch": {"minimum": 1, "maximum": 10000, "step": 1, "default": 100},
+    "Standard": {"minimum": 1, "maximum": 10000, "step": 1, "default": 10},
+    "GlobalStandard": {"minimum": 1, "maximum": 30000, "step": 1, "default": 10},
+    "DataZoneStandard": {"minimum": 1, "maximum": 30000, "step": 1, "default": 10},
+    "ProvisionedManaged": {"minimum": 50, "maximum": 100000, "step": 50, "default": 50},
+    "GlobalProvisionedManaged": {"minimum": 15, "maximum": 100000, "step": 5, "default": 15},
+    "DataZoneProvisionedManaged": {"minimum": 15, "maximum": 100000, "step": 5, "default": 15},
+    "GlobalBatch": {"minimum": 1, "maximum": 100000, "step": 1, "default": 100},
 }
 _DEFAULT_LIMIT: dict[str, float] = {
     "Standard": 300,
@@ -83,6 +106,8 @@ class ModelVersion:
     inference_retirement: str = "2027-10-01T00:00:00Z"
     lifecycle: str = "GenerallyAvailable"
     capabilities: tuple[tuple[str, str], ...] = (("chatCompletion", "true"), ("completion", "true"))
+    # Government regions offer only the models listed for them; None = every public and China region.
+    gov_regions: frozenset[str] | None = None
 
 
 _EMBED = (("embeddings", "true"), ("embeddingsMaxInputs", "2048"))
@@ -181,6 +206,41 @@ CATALOGUE: tuple[ModelVersion, ...] = (
 )
 
 
+# Azure Government: fewer models, Standard (regional) deployments and the USGov DataZone for o3-mini only
+# ("Standard deployment model availability" table of https://learn.microsoft.com/azure/ai-services/openai/azure-government).
+_BOTH_GOV = frozenset(GOV_REGIONS)
+CATALOGUE += (
+    ModelVersion("gpt-4o", "2024-05-13", ("Standard",), "2024-05-13T00:00:00Z", default=True, gov_regions=_BOTH_GOV),
+    ModelVersion(
+        "gpt-4o-mini",
+        "2024-07-18",
+        ("Standard",),
+        "2024-07-18T00:00:00Z",
+        default=True,
+        gov_regions=frozenset({"usgovarizona"}),
+    ),
+    ModelVersion("o3-mini", "2025-01-31", ("DataZoneStandard",), "2025-01-31T00:00:00Z", gov_regions=_BOTH_GOV),
+    ModelVersion(
+        "text-embedding-3-large",
+        "1",
+        ("Standard",),
+        "2024-01-25T00:00:00Z",
+        default=True,
+        capabilities=_EMBED,
+        gov_regions=_BOTH_GOV,
+    ),
+    ModelVersion(
+        "text-embedding-3-small",
+        "1",
+        ("Standard",),
+        "2024-01-25T00:00:00Z",
+        default=True,
+        capabilities=_EMBED,
+        gov_regions=_BOTH_GOV,
+    ),
+)
+
+
 def usage_name(sku: str, model: str) -> str:
     return f"OpenAI.{sku}.{model.lower()}"
 
@@ -216,7 +276,11 @@ def default_limit(usage: str) -> float:
 
 def skus_in(location: str, mv: ModelVersion) -> tuple[str, ...]:
     loc = location.lower().replace(" ", "")
-    if loc not in REGIONS:
+    if loc not in _ALL_REGIONS:
+        return ()
+    if (loc in GOV_REGIONS) != (mv.gov_regions is not None) or (
+        mv.gov_regions is not None and loc not in mv.gov_regions
+    ):
         return ()
     return tuple(s for s in mv.skus if not s.startswith("DataZone") or loc in _DATA_ZONE_REGIONS)
 

@@ -61,6 +61,9 @@ def new_guid() -> str:
 
 
 def json_response(doc: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(doc, dict) and isinstance(doc.get("etag"), str):
+        # ARM repeats a resource's etag in the ETag header (recorded account and deployment PUTs).
+        headers = {"ETag": doc["etag"], **(headers or {})}
     body = json.dumps(doc, separators=(",", ":")).encode()
     return Response(body, status_code=status, headers=headers, media_type="application/json; charset=utf-8")
 

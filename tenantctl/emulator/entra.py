@@ -123,6 +123,12 @@ def instance_discovery(ctx: Ctx) -> Response:
 
 
 def _audience(scope: str) -> str:
+    """The ``aud`` of a token for ``scope``: Entra removes only ``/.default``.
+
+    ``https://management.core.windows.net//.default`` (what a client sends for a resource id ending in
+    ``/``) yields ``https://management.core.windows.net/``, which ARM accepts; cutting ``.default`` alone
+    would leave ``...net//``, an audience ARM refuses.
+    """
     first = scope.split(maxsplit=1)[0] if scope.strip() else ""
     if not first.endswith("/.default"):
         raise AadError(
@@ -133,7 +139,7 @@ def _audience(scope: str) -> str:
             "Client credential flows must have a scope value with /.default suffixed to the "
             "resource identifier (application ID URI).",
         )
-    return first[: -len(".default")]
+    return first[: -len("/.default")]
 
 
 def token(ctx: Ctx) -> Response:

@@ -1,5 +1,8 @@
 """Quota per subscription × region × usage name, ``usages.list``, ``models.list`` and model capacities.
 
+Deployments of soft-deleted accounts hold their quota until purge (see ``quota_holding_deployments``); the
+account count (``OpenAI.S0.AccountCount``) counts live accounts only: no Microsoft page says a deleted
+account occupies one of the 30 slots.
 InsufficientQuota text follows the real trace quoted in research/arm-api.md §3.4 ("This operation require
 N new capacity in quota Tokens Per Minute (thousands) - gpt-4o - GlobalStandard, which is bigger than the
 current available capacity A. The current quota usage is U and the quota limit is L for quota ...").
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from tenantctl.emulator import catalogue
+from tenantctl.emulator import catalogue, deleted
 from tenantctl.emulator.core import ArmError, Ctx, Doc, Router
 from tenantctl.emulator.world import World
 
@@ -32,9 +35,23 @@ def set_quota(world: World, sub: str, location: str, usage: str, limit: float) -
     world.store.put("quota", f"{sub}/{_loc(location)}/{usage}", {"usage": usage, "limit": limit}, sub=sub)
 
 
+def quota_holding_deployments(world: World, sub: str) -> list[Doc]:
+    """Deployments whose capacity counts against ``sub``'s quota: live ones, and those of soft-deleted accounts.
+
+    A deleted account keeps its deployments until it is purged (Learn "Recover or purge deleted Azure AI
+    services resources": provisioned deployments on a deleted resource are billed until purge; the
+    Azure-Samples troubleshooting guide: a resource deleted within 48 h may still use quota, purging frees
+    it). Purge, or the end of the hold, frees the quota.
+    """
+    held = list(world.store.in_subscription("deployment", sub))
+    for account in deleted.expire_deleted(world, sub):
+        held += account["_children"].get("deployment", [])
+    return held
+
+
 def current_usage(world: World, sub: str, location: str, usage: str, exclude: str = "") -> float:
     total = 0.0
-    for d in world.store.in_subscription("deployment", sub):
+    for d in quota_holding_deployments(world, sub):
         if (
             d["_location"] == _loc(location)
             and d["_usage"].lower() == usage.lower()
@@ -78,7 +95,7 @@ def usages(world: World, sub: str, location: str) -> list[Doc]:
     loc = _loc(location)
     accounts = [a for a in world.store.in_subscription("account", sub) if a["location"] == loc]
     per_usage: dict[str, float] = {}
-    for d in world.store.in_subscription("deployment", sub):
+    for d in quota_holding_deployments(world, sub):
         if d["_location"] == loc:
             per_usage[d["_usage"].lower()] = per_usage.get(d["_usage"].lower(), 0.0) + float(
                 d["sku"].get("capacity") or 0
@@ -104,7 +121,7 @@ def usages(world: World, sub: str, location: str) -> list[Doc]:
 
 def _list_usages(ctx: Ctx) -> Response:
     loc = _loc(ctx.params["location"])
-    if loc not in catalogue.REGIONS:
+    if loc not in catalogue.regions(ctx.world.settings.cloud):
         raise ArmError(
             400,
             "LocationNotAvailableForResourceType",
@@ -162,7 +179,7 @@ def _location_capacities(ctx: Ctx) -> Response:
 
 
 def _all_capacities(ctx: Ctx) -> Response:
-    return _capacities(ctx, list(catalogue.REGIONS))
+    return _capacities(ctx, list(catalogue.regions(ctx.world.settings.cloud)))
 
 
 def register(router: Router) -> None:

@@ -15,6 +15,7 @@ class EmulatorSettings:
     throttle: bool = False  # ARM token buckets per subscription -> 429 + Retry-After
     soft_delete_hours: float = 48.0
     page_size: int = 100  # items per page before a nextLink is emitted (extension of the contract)
+    cloud: str = "AzureCloud"  # which Azure cloud is emulated: regions, models, metadata, audiences
 
 
 @dataclass

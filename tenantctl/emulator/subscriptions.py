@@ -1,7 +1,8 @@
 """ARM tenant-level surface: cloud metadata, subscriptions, tenants and resource groups.
 
 ``/metadata/endpoints`` mirrors management.azure.com/metadata/endpoints (api-version 2022-09-01 answers
-a list of clouds; older versions one object) with every ARM/login URL pointing at the emulator's host.
+a list of clouds; older versions one object) with every ARM/login URL pointing at the emulator's host; its
+``name`` and ``audiences`` are those of the emulated cloud (``EmulatorSettings.cloud``).
 Resource groups follow azure-mgmt-resource 26 (research/arm-api.md §4.1): PUT 200/201 (not LRO),
 HEAD 204/404, DELETE an LRO (202 + Location) that also soft-deletes the accounts inside.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.emulator import lro
 from tenantctl.emulator.core import ArmError, Ctx, Doc, Router, empty_response, json_response, not_found
 from tenantctl.emulator.world import World
@@ -17,18 +19,19 @@ from tenantctl.emulator.world import World
 
 def _metadata(ctx: Ctx) -> Response:
     base = ctx.base + "/"
+    emulated = KNOWN_CLOUDS.get(ctx.world.settings.cloud, KNOWN_CLOUDS[DEFAULT_CLOUD])
     cloud = {
         "portal": base,
         "authentication": {
             "loginEndpoint": base,
-            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+            "audiences": [emulated.arm_audience, emulated.resource_manager + "/"],
             "tenant": "common",
             "identityProvider": "AAD",
         },
         "media": base,
         "graphAudience": "https://graph.windows.net/",
         "graph": "https://graph.windows.net/",
-        "name": "AzureCloud",
+        "name": ctx.world.settings.cloud,
         "suffixes": {
             "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
             "acrLoginServer": "azurecr.io",

@@ -17,6 +17,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.emulator.core import ArmError, Doc
 from tenantctl.emulator.world import World
 
@@ -94,12 +95,14 @@ def issue_token(world: World, host: str, tid: str, sp: Doc, *, audience: str, ac
     return str(jwt.encode(claims, world.signer, algorithm="RS256", headers={"kid": world.kid, "x5t": world.kid}))
 
 
-_AUDIENCES = (
-    "https://management.core.windows.net/",
-    "https://management.core.windows.net",
-    "https://management.azure.com/",
-    "https://management.azure.com",
-)
+def _audiences(cloud_name: str) -> tuple[str, ...]:
+    """The audiences ARM of ``cloud_name`` accepts: its management.core audience and its ARM endpoint,
+    each with and without the trailing slash."""
+    cloud = KNOWN_CLOUDS.get(cloud_name, KNOWN_CLOUDS[DEFAULT_CLOUD])
+    out: list[str] = []
+    for aud in (cloud.arm_audience, cloud.resource_manager):
+        out += [aud.rstrip("/") + "/", aud.rstrip("/")]
+    return tuple(out)
 
 
 def verify_bearer(world: World, header: str, base: str) -> Doc:
@@ -138,13 +141,14 @@ def verify_bearer(world: World, header: str, base: str) -> Doc:
             f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
         )
     aud = str(claims.get("aud", ""))
-    if aud not in _AUDIENCES and aud.rstrip("/") != base.rstrip("/"):
+    allowed = _audiences(world.settings.cloud)
+    if aud not in allowed and aud.rstrip("/") != base.rstrip("/"):
         raise ArmError(
             401,
             "InvalidAuthenticationToken",
             f"The access token has been obtained for wrong audience "
             f"or resource '{aud}'. It should exactly match with one of the allowed audiences "
-            "'https://management.core.windows.net/','https://management.core.windows.net',"
-            "'https://management.azure.com/','https://management.azure.com'.",
+            + ",".join(f"'{a}'" for a in allowed)
+            + ".",
         )
     return claims

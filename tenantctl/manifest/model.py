@@ -104,6 +104,19 @@ def _region(value: str) -> str:
     return value
 
 
+def _cloud(value: str) -> str:
+    from tenantctl.clouds import KNOWN_CLOUDS
+
+    for name in KNOWN_CLOUDS:
+        if name.lower() == value.lower():
+            return name
+    raise PydanticCustomError(
+        "unknown-cloud",
+        "unknown Azure cloud {value}; known clouds: {known}",
+        {"value": repr(value), "known": ", ".join(KNOWN_CLOUDS)},
+    )
+
+
 def _prefix(value: str) -> str:
     if not _PREFIX_RE.fullmatch(value):
         raise PydanticCustomError(
@@ -236,6 +249,12 @@ class Provider(_Model):
     )
     resource_group: StrictStr = Field(description="Resource group for managed accounts.", examples=["rg-tenantctl"])
     location: RegionName = Field(description="Default Azure region.", examples=["swedencentral"])
+    cloud: Annotated[StrictStr, AfterValidator(_cloud)] = Field(
+        "AzureCloud",
+        description="Azure cloud of every provider-side account: AzureCloud, AzureUSGovernment or AzureChinaCloud "
+        "(AZURE_RESOURCE_MANAGER_ENDPOINT in the environment points tenantctl at a custom one).",
+        examples=["AzureUSGovernment"],
+    )
     name_prefix: Annotated[StrictStr, AfterValidator(_prefix)] = Field(
         description="Prefix of every account name (2–12 lower-case letters/digits).", examples=["ctso"]
     )

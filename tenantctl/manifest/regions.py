@@ -1,4 +1,4 @@
-"""Public Azure OpenAI regions with their country, residency geography and data zone.
+"""Azure OpenAI regions (of every Azure cloud) with their country, residency geography and data zone.
 
 Residency checks need to know where a region keeps data: ``country`` is an ISO-like code
 ("se", "us"), ``union`` the wider geography a residency may name ("eu" for EU member states) and
@@ -19,10 +19,15 @@ class Region:
     country: str
     union: str | None
     data_zone: str | None
+    cloud: str = "AzureCloud"  # the Azure cloud (tenantctl.clouds) the region belongs to
 
 
-def _r(name: str, country: str, union: str | None = None, zone: str | None = None) -> Region:
-    return Region(name, country, union, zone)
+def _r(name: str, country: str, union: str | None = None, zone: str | None = None, cloud: str = "AzureCloud") -> Region:
+    return Region(name, country, union, zone, cloud)
+
+
+_GOV = "AzureUSGovernment"
+_CHINA = "AzureChinaCloud"
 
 
 _EU = ("eu", "EU")
@@ -67,6 +72,20 @@ REGIONS: dict[str, Region] = {
         _r("eastasia", "hk"),
         _r("mexicocentral", "mx"),
         _r("qatarcentral", "qa"),
+        # Azure Government (Learn "Azure Government regions"); Azure OpenAI runs in usgovarizona and
+        # usgovvirginia, whose "USGov DataZone" stays inside the US (Learn "Azure OpenAI in Azure Government").
+        _r("usgovarizona", "us", "us", "US", _GOV),
+        _r("usgovvirginia", "us", "us", "US", _GOV),
+        _r("usgovtexas", "us", "us", None, _GOV),
+        _r("usdodcentral", "us", "us", None, _GOV),
+        _r("usdodeast", "us", "us", None, _GOV),
+        # Azure operated by 21Vianet (https://docs.azure.cn/en-us/reliability/regions-list): no data zone.
+        _r("chinaeast", "cn", None, None, _CHINA),
+        _r("chinaeast2", "cn", None, None, _CHINA),
+        _r("chinaeast3", "cn", None, None, _CHINA),
+        _r("chinanorth", "cn", None, None, _CHINA),
+        _r("chinanorth2", "cn", None, None, _CHINA),
+        _r("chinanorth3", "cn", None, None, _CHINA),
     )
 }
 

@@ -54,6 +54,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     them are not reported again.
     """
     _check_provider(manifest, report)
+    _check_cloud_regions(manifest, report)
     check_names(manifest, report)
     check_capacity(manifest, report)
     needs_app = True
@@ -94,6 +95,25 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
                 "this dedicated tenant gets an account with no deployments",
                 loc,
                 detail="Add deployments to the tenant or to [defaults].",
+            )
+
+
+def _check_cloud_regions(manifest: Manifest, report: Reporter) -> None:
+    """Every region the provider deploys to must exist in the provider's cloud (an AzureUSGovernment
+    subscription cannot create an account in swedencentral, nor an AzureCloud one in usgovvirginia)."""
+    from tenantctl.clouds import known_cloud
+
+    cloud = known_cloud(manifest.provider.cloud)
+    places: list[tuple[str | None, Loc]] = [(manifest.provider.location, ("provider", "location"))]
+    places += [(stamp.location, ("stamps", sid, "location")) for sid, stamp in manifest.stamps.items()]
+    places += [(tenant.location, ("tenants", tid, "location")) for tid, tenant in manifest.tenants.items()]
+    for region, loc in places:
+        if region is not None and not cloud.has_region(region):
+            report.error(
+                "region-not-in-cloud",
+                f"region {region!r} is not in the {cloud.name} cloud",
+                loc,
+                detail=f"Regions of {cloud.name}: {', '.join(sorted(cloud.regions))}.",
             )
 
 

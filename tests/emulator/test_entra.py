@@ -44,7 +44,7 @@ def test_msal_secret_token_claims_verify_against_jwks(emulator: Emulator) -> Non
         f"{emulator.endpoint}/{sp.directory}/discovery/v2.0/keys", verify=str(emulator.ca_path), timeout=5
     ).json()
     key = jwt.PyJWK(jwks["keys"][0])
-    claims = jwt.decode(result["access_token"], key, algorithms=["RS256"], audience="https://management.azure.com/")
+    claims = jwt.decode(result["access_token"], key, algorithms=["RS256"], audience="https://management.azure.com")
     assert claims["tid"] == sp.directory
     assert claims["oid"] == sp.object_id
     assert claims["appid"] == sp.client_id == claims["azp"]

@@ -79,8 +79,10 @@ def test_second_write_while_in_flight_is_request_conflict(emulator: Emulator, cs
 
 def test_states_settle_lazily_from_timestamps(emulator: Emulator, cs_client: Any, rg: str) -> None:
     emulator.settings.lro_seconds = 1.0  # generous: a loaded CI machine must still see "Creating" first
-    started = time.monotonic()
     cs_client.accounts.begin_create(rg, "a1", account_body())
+    # Timed from the PUT's answer, not before it: the write started before that (a loaded machine may take
+    # well over 50 ms to sign in and send the PUT), so 1.05 s later it has surely settled.
+    started = time.monotonic()
     assert cs_client.accounts.get(rg, "a1").properties.provisioning_state == "Creating"
     time.sleep(max(0.0, 1.05 - (time.monotonic() - started)))
     assert cs_client.accounts.get(rg, "a1").properties.provisioning_state == "Succeeded"

@@ -157,3 +157,88 @@ def test_put_rai_policy(cs_client: Any, rg: str, account: str) -> None:
     ours = cs_client.rai_policies.create_or_update(rg, account, "raiPolicyName", poller_body)
     _compare(m.RaiPolicy, ex["responses"]["201"]["body"], ours, {"etag", "type", "properties.type"})
     assert len(ours.properties.content_filters) == len(poller_body["properties"]["contentFilters"])
+
+
+# Which emulated ARM operation each spec example above checks; every other emulated operation must say why it
+# has no checked example. Adding a route to the emulator without either fails the coverage test below.
+CHECKED_EXAMPLES: dict[str, str] = {
+    "accounts.begin_create": "CreateAccountMin (test_create_account_min)",
+    "accounts.begin_delete": "DeleteAccount (test_delete_account_and_get_deleted_account)",
+    "deleted_accounts.get": "GetDeletedAccount (test_delete_account_and_get_deleted_account)",
+    "deployments.get": "GetDeployment (test_get_deployment)",
+    "deployments.begin_update": "UpdateDeployment (test_update_deployment)",
+    "deployments.begin_delete": "DeleteDeployment (test_delete_deployment)",
+    "usages.list": "ListUsages (test_list_usages)",
+    "models.list": "ListLocationModels (test_list_location_models)",
+    "model_capacities.list": "ListModelCapacities (test_list_model_capacities)",
+    "rai_policies.create_or_update": "PutRaiPolicy 2025-06-01 (test_put_rai_policy)",
+}
+_NOT_IN_SHARED = "no example of this operation in /work/shared/specs/examples"
+_NOT_COGNITIVE = (
+    "not a Microsoft.CognitiveServices operation: azure-mgmt-resource / -authorization, research/arm-api.md §4"
+)
+NO_EXAMPLE: dict[str, str] = {
+    "lro.poll": "operation status body checked against the recorded traffic (fidelity/test_recorded_traffic.py)",
+    **dict.fromkeys(
+        (
+            "subscriptions.list",
+            "subscriptions.get",
+            "tenants.list",
+            "resource_groups.list",
+            "resource_groups.check_existence",
+            "resource_groups.get",
+            "resource_groups.create_or_update",
+            "resource_groups.update",
+            "resource_groups.begin_delete",
+            "role_assignments.list_for_scope",
+            "role_assignments.get",
+            "role_assignments.create",
+            "role_assignments.delete",
+            "role_definitions.list",
+            "role_definitions.get",
+        ),
+        _NOT_COGNITIVE,
+    ),
+    **dict.fromkeys(
+        (
+            "accounts.get",
+            "accounts.list",
+            "accounts.list_by_resource_group",
+            "accounts.begin_update",
+            "accounts.list_keys",
+            "deleted_accounts.list",
+            "deleted_accounts.begin_purge",
+            "check_domain_availability",
+            "deployments.list",
+            "deployments.begin_create_or_update",
+            "location_based_model_capacities.list",
+            "rai_policies.list",
+            "rai_policies.get",
+            "rai_policies.begin_delete",
+            "rai_blocklists.list",
+            "rai_blocklists.get",
+            "rai_blocklists.create_or_update",
+            "rai_blocklists.begin_delete",
+            "rai_blocklist_items.batch_add",
+            "rai_blocklist_items.batch_delete",
+            "rai_blocklist_items.list",
+            "rai_blocklist_items.get",
+            "rai_blocklist_items.create_or_update",
+            "rai_blocklist_items.begin_delete",
+        ),
+        _NOT_IN_SHARED,
+    ),
+}
+
+
+def test_every_emulated_operation_has_a_checked_example_or_a_reason() -> None:
+    from tenantctl.emulator.app import build_arm_router
+
+    emulated = {route.op for route in build_arm_router().routes}
+    assert not CHECKED_EXAMPLES.keys() & NO_EXAMPLE.keys()
+    unaccounted = emulated - CHECKED_EXAMPLES.keys() - NO_EXAMPLE.keys()
+    assert not unaccounted, f"emulated operations without a checked spec example or a reason: {sorted(unaccounted)}"
+    stale = (CHECKED_EXAMPLES.keys() | NO_EXAMPLE.keys()) - emulated
+    assert not stale, f"listed operations the emulator does not serve: {sorted(stale)}"
+    shared = {p.stem for p in EXAMPLES.glob("*.json")}
+    assert {entry.split(" ", 1)[0] for entry in CHECKED_EXAMPLES.values()} == shared, "every example is checked"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tenantctl.cloud.azure.adapter import AzureCloud
+    from tenantctl.clouds import CloudDefinition
     from tenantctl.emulator import Emulator
 
 __all__ = ["AzureCloud", "connect_azure", "connect_emulator"]
@@ -19,18 +20,21 @@ __all__ = ["AzureCloud", "connect_azure", "connect_emulator"]
 def connect_azure(
     *,
     credential: Any = None,
-    arm_endpoint: str = "https://management.azure.com",
+    cloud: CloudDefinition | None = None,
+    arm_endpoint: str | None = None,
     polling_interval: float = 5.0,
     ca_path: str | Path | None = None,
     max_attempts: int = 8,
     backoff_initial: float = 1.0,
     backoff_cap: float = 30.0,
 ) -> AzureCloud:
-    """Adapter for Azure; default credential = DefaultAzureCredential without the browser prompt."""
+    """Adapter for Azure; default cloud = the environment's (AZURE_RESOURCE_MANAGER_ENDPOINT) else AzureCloud;
+    default credential = DefaultAzureCredential without the browser prompt, at that cloud's Entra host."""
     from tenantctl.cloud.azure.connect import connect_azure as connect
 
     return connect(
         credential=credential,
+        cloud=cloud,
         arm_endpoint=arm_endpoint,
         polling_interval=polling_interval,
         ca_path=ca_path,

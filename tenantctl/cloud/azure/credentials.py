@@ -8,8 +8,10 @@ from typing import Any
 __all__ = ["default_credential", "emulator_credential"]
 
 
-def default_credential() -> Any:
-    """``DefaultAzureCredential`` minus the browser prompt.
+def default_credential(
+    *, authority: str = "https://login.microsoftonline.com", disable_instance_discovery: bool = False
+) -> Any:
+    """``DefaultAzureCredential`` minus the browser prompt, signing in at the cloud's Entra ``authority``.
 
     The chain covers environment variables, workload identity federation (AKS / GitHub OIDC),
     managed identity, and the Azure CLI / azd / PowerShell sign-ins, so pipelines and laptops both
@@ -17,7 +19,11 @@ def default_credential() -> Any:
     """
     from azure.identity import DefaultAzureCredential
 
-    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    return DefaultAzureCredential(
+        exclude_interactive_browser_credential=True,
+        authority=authority,
+        disable_instance_discovery=disable_instance_discovery,
+    )
 
 
 def emulator_credential(

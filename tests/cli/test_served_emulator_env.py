@@ -1,0 +1,78 @@
+"""With the environment ``tenantctl emulator serve`` prints exported, tenantctl talks to that emulator
+without ``--emulator`` (issue 16): the cloud comes from AZURE_RESOURCE_MANAGER_ENDPOINT's ARM metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.cli.conftest import EXAMPLES, REPO
+from tests.cli.test_emulator_serve import _read_envelope
+
+
+def _tenantctl(*args: str, env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tenantctl", *args, "-o", "json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout))
+
+
+def _changes(envelope: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(c["address"], c["kind"], c["action"]) for c in envelope["data"]["changes"]]
+
+
+def test_plan_against_the_served_emulator_matches_plan_with_emulator(tmp_path: Path) -> None:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AZURE_") and k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    }
+    serve = ["emulator", "serve", "--port", "0", "--state", str(tmp_path / "st"), "--lro-seconds", "0.05"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tenantctl", *serve, "-o", "json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean,
+    )
+    try:
+        info = _read_envelope(server, time.monotonic() + 30)["data"]
+        assert isinstance(info, dict)
+        manifest = tmp_path / "tenants.toml"
+        manifest.write_text(
+            (EXAMPLES / "minimal.toml")
+            .read_text()
+            .replace("00000000-0000-0000-0000-000000000000", str(info["subscription_id"]))
+        )
+        served = _tenantctl("plan", "-f", str(manifest), env={**clean, **info["env"]}, cwd=tmp_path)
+        embedded = _tenantctl(
+            "plan",
+            "--emulator",
+            "-f",
+            str(manifest),
+            env={**clean, "TENANTCTL_EMULATOR_LRO_SECONDS": "0.05"},
+            cwd=tmp_path,
+        )
+        assert _changes(served) == _changes(embedded)
+        assert served["data"]["summary"] == embedded["data"]["summary"]
+        assert ("tenant.acme.account", "account", "create") in _changes(served)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=20)
+    assert server.returncode == 0
+    # `serve -o json` printed exactly one JSON document, nothing after it (not even on shutdown).
+    assert out.strip() == ""
