@@ -70,7 +70,7 @@ def _change_lines(c: Change) -> list[str]:
     if c.outage:
         lines.append(f"        outage: {c.outage}")
     if c.depends_on:
-        lines.append(f"        depends on: {', '.join(c.depends_on)}")
+        lines.append(f"        depends on: {', '.join(map(str, c.depends_on))}")
     return lines
 
 
