@@ -122,3 +122,23 @@ def test_a_tenant_filter_plans_only_that_tenant_and_the_stamp_account_it_needs_w
 def test_the_same_inputs_always_give_the_same_plan() -> None:
     text = HEAD + stamp_block(per_account=2) + "".join(on_stamp(t) for t in ("cc", "aa", "bb")) + dedicated("zz")
     assert make_plan(manifest_from(text), ObservedState()) == make_plan(manifest_from(text), ObservedState())
+
+
+def test_a_removed_stamps_orphans_are_addressed_by_the_account_number_in_their_names() -> None:
+    state = _state(HEAD + stamp_block() + on_stamp("one"))
+    (stamp_account,) = [a for a in state.accounts.values() if a.ref.name == "ctso-eu1--01"]
+
+    def named(name: str) -> Account:
+        return dataclasses.replace(stamp_account, ref=dataclasses.replace(stamp_account.ref, name=name))
+
+    # The third account, and one tagged for the stamp by hand but not named by tenantctl: no number.
+    extra = {a.ref.key: a for a in (named("ctso-eu1--03"), named("eu1-spare"))}
+    state = dataclasses.replace(state, accounts={**state.accounts, **extra})
+    plan = make_plan(manifest_from(HEAD), state, prune=True)
+    deleted = {str(c.address) for c in plan.changes if c.action is Action.DELETE and c.tenant is None}
+    assert deleted == {
+        "stamp.eu1.account.01",
+        "stamp.eu1.account.03",
+        "stamp.eu1.deployment.01.mini",
+        "stamp.eu1.account@eu1-spare",
+    }
