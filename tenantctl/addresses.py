@@ -63,7 +63,6 @@ class ResourceKind(str, Enum):
 
 
 _PURGE_SUFFIX = ".purge"
-_INDEX_RE = re.compile(r"[0-9]{2,}")
 
 
 class Address(ABC):
@@ -85,9 +84,9 @@ class Address(ABC):
         return self.text.lower()
 
     @property
+    @abstractmethod
     def kind(self) -> ResourceKind:
         """The kind of resource the address names."""
-        raise NotImplementedError
 
     @property
     def within_owner(self) -> str:
@@ -100,12 +99,10 @@ class Address(ABC):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Address) and self.folded == other.folded
 
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
     def __hash__(self) -> int:
         return hash(self.folded)
 
+    # Plans order changes by address: by the lower-cased text, consistent with ``==``.
     def __lt__(self, other: Address) -> bool:
         return self.folded < other.folded
 
