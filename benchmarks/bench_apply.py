@@ -41,6 +41,7 @@ from execution.plans import (  # type: ignore[import-not-found]  # tests/ is put
     tenant_changes,
 )
 
+from tenantctl.addresses import Address, TenantAddress
 from tenantctl.cloud.azure import connect_emulator
 from tenantctl.emulator import Emulator, EmulatorSettings
 from tenantctl.execution import apply_plan
@@ -92,12 +93,12 @@ def build_changes(subscriptions: list[str], tenants: int) -> list[Change]:
     return changes
 
 
-def _pooled_deployment(ref: AccountRef, tenant: str, account_address: str) -> Change:
+def _pooled_deployment(ref: AccountRef, tenant: str, account_address: Address) -> Change:
     record = Deployment(
         ref, f"{tenant}-chat", "gpt-4o-mini", "2024-07-18", "GlobalStandard", 1, tags={"tenantctl.tenant": tenant}
     )
     return Change(
-        f"tenant.{tenant}.deployment.chat",
+        TenantAddress.deployment(tenant, "chat"),
         ResourceKind.DEPLOYMENT,
         Action.CREATE,
         None,

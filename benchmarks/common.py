@@ -20,9 +20,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.generate import generate_manifest
+
+if TYPE_CHECKING:
+    from tenantctl.addresses import Address
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -181,8 +184,8 @@ def make_plan(manifest: Any, session: Any, *, prune: bool = False) -> Any:
 class TimingHooks:
     """Apply hooks recording each change's duration, to compute the critical path afterwards."""
 
-    durations: dict[str, float] = field(default_factory=dict)
-    queues: dict[str, str] = field(default_factory=dict)
+    durations: dict[Address, float] = field(default_factory=dict)
+    queues: dict[Address, str] = field(default_factory=dict)
     retries: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

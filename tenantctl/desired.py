@@ -15,7 +15,7 @@ dedicated-deployment    deployments ``{tenant}--{name}`` on its stamp account, o
                         per-tenant RAI policy (+ blocklist) on that account
 shared                  nothing (a budget on the stamp's shared deployments)
 tenant-provided         nothing (verified, never written)
-stamps                  resource group, accounts ``{prefix}-{stamp}-{nn}``, each carrying all
+stamps                  resource group, accounts ``{prefix}-{stamp}--{nn}``, each carrying all
                         of the stamp's shared deployments
 ======================  ==================================================================
 """
@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tenantctl import naming
+from tenantctl.addresses import Address, ResourceGroupAddress, ResourceKind, StampAddress, TenantAddress
 from tenantctl.manifest.model import ContentFilter, Isolation, Manifest, ResolvedDeployment, Tenant
 from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy, ResourceGroup
 
@@ -38,37 +39,14 @@ __all__ = [
     "PlacementHints",
     "SharedBudget",
     "desired_state",
-    "rg_address",
-    "stamp_account_address",
-    "stamp_deployment_address",
-    "tenant_address",
 ]
 
-# desired sits below planning (import-linter layers), so it names kinds by the planning enum's values.
 DesiredResource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist
 
 # The policy Azure applies when a deployment names none; deployments without a tenant filter use it.
 DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
 # Protection travels with the resources so that a tenant removed from the manifest stays protected.
 TAG_PROTECTED = "tenantctl-protected"
-
-
-def rg_address(subscription_id: str, resource_group: str) -> str:
-    return f"resource-group.{subscription_id}.{resource_group}"
-
-
-def tenant_address(tenant_id: str, kind: str, name: str | None = None) -> str:
-    """``tenant.<id>.<kind>[.<name>]``; ``kind`` is a ResourceKind value (account, deployment ...)."""
-    suffix = f".{name}" if name is not None else ""
-    return f"tenant.{tenant_id}.{kind}{suffix}"
-
-
-def stamp_account_address(stamp_id: str, index: int) -> str:
-    return f"stamp.{stamp_id}.account.{index:02d}"
-
-
-def stamp_deployment_address(stamp_id: str, index: int, name: str) -> str:
-    return f"stamp.{stamp_id}.deployment.{index:02d}.{name}"
 
 
 @dataclass(frozen=True)
@@ -86,7 +64,7 @@ class PlacementHints:
 class DesiredItem:
     """One resource the manifest wants, with its user-facing address and owner."""
 
-    address: str
+    address: Address
     resource: DesiredResource
     tenant: str | None = None
     stamp: str | None = None
@@ -111,7 +89,7 @@ class DesiredState:
     items: tuple[DesiredItem, ...]
     budgets: tuple[SharedBudget, ...] = ()
 
-    def by_address(self) -> dict[str, DesiredItem]:
+    def by_address(self) -> dict[Address, DesiredItem]:
         return {item.address: item for item in self.items}
 
 
@@ -173,9 +151,17 @@ class _Builder:
         if cf.blocklist:
             bl = Blocklist(ref, naming.blocklist_name(tenant_id), tuple(sorted(set(cf.blocklist))), dict(tags))
             blocklists = (bl.name,)
-            self.add(DesiredItem(tenant_address(tenant_id, "blocklist"), bl, tenant_id, stamp, ref, tenant.protected))
+            self.add(
+                DesiredItem(
+                    TenantAddress(tenant_id, ResourceKind.BLOCKLIST), bl, tenant_id, stamp, ref, tenant.protected
+                )
+            )
         policy = RaiPolicy(ref, naming.rai_policy_name(tenant_id), cf.base, cf.severity, blocklists, dict(tags))
-        self.add(DesiredItem(tenant_address(tenant_id, "rai-policy"), policy, tenant_id, stamp, ref, tenant.protected))
+        self.add(
+            DesiredItem(
+                TenantAddress(tenant_id, ResourceKind.RAI_POLICY), policy, tenant_id, stamp, ref, tenant.protected
+            )
+        )
         return policy.name
 
     def dedicated(self, tenant_id: str, tenant: Tenant) -> None:
@@ -196,7 +182,7 @@ class _Builder:
         )
         self.add(
             DesiredItem(
-                tenant_address(tenant_id, "account"),
+                TenantAddress.account(tenant_id),
                 account,
                 tenant=tenant_id,
                 account=ref,
@@ -207,7 +193,7 @@ class _Builder:
         for spec in self.m.resolved_deployments(tenant_id):
             self.add(
                 DesiredItem(
-                    tenant_address(tenant_id, "deployment", spec.name),
+                    TenantAddress.deployment(tenant_id, spec.name),
                     _deployment(ref, spec.name, spec, rai, tags),
                     tenant=tenant_id,
                     account=ref,
@@ -230,7 +216,7 @@ class _Builder:
         for spec in self.m.resolved_deployments(tenant_id):
             self.add(
                 DesiredItem(
-                    tenant_address(tenant_id, "deployment", spec.name),
+                    TenantAddress.deployment(tenant_id, spec.name),
                     _deployment(ref, naming.tenant_deployment_name(tenant_id, spec.name), spec, rai, tags),
                     tenant=tenant_id,
                     stamp=stamp_id,
@@ -248,11 +234,11 @@ class _Builder:
         for index in range(1, max(1, self.hints.stamp_accounts.get(stamp_id, 1)) + 1):
             ref = self.stamp_ref(stamp_id, index)
             account = Account(ref, stamp.location, naming.custom_subdomain(ref.name), tags)
-            self.add(DesiredItem(stamp_account_address(stamp_id, index), account, stamp=stamp_id, account=ref))
+            self.add(DesiredItem(StampAddress.account(stamp_id, index), account, stamp=stamp_id, account=ref))
             for spec in shared:
                 self.add(
                     DesiredItem(
-                        stamp_deployment_address(stamp_id, index, spec.name),
+                        StampAddress(stamp_id, ResourceKind.DEPLOYMENT, index, spec.name),
                         _deployment(ref, spec.name, spec, DEFAULT_RAI_POLICY, tags),
                         stamp=stamp_id,
                         account=ref,
@@ -281,7 +267,7 @@ def desired_state(manifest: Manifest, *, placement_hints: PlacementHints | None 
             budgets.append(SharedBudget(tenant_id, tenant.stamp, tenant.tpm, tuple(names)))
         # tenant-provided: nothing in the provider's Azure; verified by the byo module.
     groups = [
-        DesiredItem(rg_address(sub, rg), ResourceGroup(sub, rg, loc, _ownership(manifest, {}, {})))
+        DesiredItem(ResourceGroupAddress(sub, rg), ResourceGroup(sub, rg, loc, _ownership(manifest, {}, {})))
         for (sub, rg), loc in sorted(b.groups.items())
     ]
     return DesiredState(tuple(groups + b.items), tuple(budgets))

@@ -26,6 +26,7 @@ __all__ = [
     "custom_subdomain",
     "dedicated_account_name",
     "rai_policy_name",
+    "stamp_account_index",
     "stamp_account_name",
     "tenant_deployment_name",
 ]
@@ -62,6 +63,16 @@ def stamp_account_name(prefix: str, stamp_id: str, index: int) -> str:
     the first account of stamp ``eu-2``.
     """
     return f"{prefix}-{stamp_id}--{index:02d}"
+
+
+def stamp_account_index(name: str) -> int | None:
+    """The index of a stamp account named by :func:`stamp_account_name`, or None for any other name.
+
+    Read after the last ``--``: prefixes and stamp ids never contain ``--``, and a dedicated
+    account (``{prefix}-{tenant_id}``) has none at all.
+    """
+    _, separator, digits = name.rpartition("--")
+    return int(digits) if separator and len(digits) >= 2 and digits.isascii() and digits.isdigit() else None
 
 
 def tenant_deployment_name(tenant_id: str, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tenantctl.addresses import Address
 from tenantctl.cloud.port import CloudPort
 from tenantctl.errors import TerminalError
 from tenantctl.execution.schedule import Part, Step
@@ -30,7 +31,7 @@ def perform(cloud: CloudPort, step: Step) -> object | None:
     return _put(cloud, change.kind, change.after, restore=restore, address=change.address)
 
 
-def _put(cloud: CloudPort, kind: ResourceKind, record: object, *, restore: bool, address: str) -> object:
+def _put(cloud: CloudPort, kind: ResourceKind, record: object, *, restore: bool, address: Address) -> object:
     if kind is ResourceKind.RESOURCE_GROUP and isinstance(record, ResourceGroup):
         cloud.ensure_resource_group(record)
         return record
@@ -67,5 +68,5 @@ def _delete(cloud: CloudPort, kind: ResourceKind, record: object) -> None:
         raise TerminalError(f"cannot delete a {kind.value} from {type(record).__name__}", code="InvalidPlan")
 
 
-def _invalid(address: str, why: str) -> TerminalError:
+def _invalid(address: Address, why: str) -> TerminalError:
     return TerminalError(f"{address}: {why}", code="InvalidPlan", hint=INVALID_PLAN_HINT)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from tenantctl.addresses import Address
 from tenantctl.cloud.port import CloudPort
 from tenantctl.errors import RetryableError, TenantctlError, TerminalError
 from tenantctl.execution.calls import INVALID_PLAN_HINT, perform
@@ -147,8 +148,8 @@ class _Run:
     parallelism: int
     attempts: int
     stop: Callable[[], str | None]
-    outcomes: dict[str, ChangeOutcome] = field(default_factory=dict)
-    progress: dict[str, _Progress] = field(default_factory=dict)
+    outcomes: dict[Address, ChangeOutcome] = field(default_factory=dict)
+    progress: dict[Address, _Progress] = field(default_factory=dict)
     interrupted: bool = False
     stopped: str | None = None  # why ``stop`` ended the run (e.g. the apply lock was lost)
     retries_cancelled: bool = False

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from tenantctl.addresses import Address
 from tenantctl.errors import ExitCode
 
 __all__ = ["ApplyResult", "ApplyStatus", "ChangeOutcome", "OutcomeStatus"]
@@ -38,7 +39,7 @@ class ChangeOutcome:
     is the record the port returned for a PUT (e.g. an account with its endpoint), when it returned one.
     """
 
-    address: str
+    address: Address
     status: OutcomeStatus
     code: str | None = None
     message: str = ""
@@ -106,8 +107,10 @@ class ApplyResult:
             ApplyStatus.ERROR: ExitCode.ERROR,
         }[self.status]
 
-    def outcome(self, address: str) -> ChangeOutcome:
-        """The outcome of ``address`` (a REPLACE has one outcome for its delete-then-create)."""
+    def outcome(self, address: Address | str) -> ChangeOutcome:
+        """The outcome of ``address`` or its text (a REPLACE has one outcome for its delete-then-create)."""
+        if isinstance(address, str):
+            address = Address.parse(address)
         for outcome in self.outcomes:
             if outcome.address == address:
                 return outcome

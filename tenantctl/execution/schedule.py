@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from tenantctl.addresses import Address
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import AccountRef, ResourceGroup
 
@@ -102,7 +103,7 @@ def queue_key(change: Change) -> str:
     record = change.after or change.before
     if isinstance(record, ResourceGroup):
         return f"/subscriptions/{record.subscription_id}/resourcegroups/{record.name}".lower()
-    return f"address:{change.address}"
+    return f"address:{change.address.folded}"
 
 
 def _delete_queue(change: Change) -> str:
@@ -148,7 +149,7 @@ def _prune_rank(change: Change) -> int:
 
 def _build(changes: list[tuple[int, Change]], rank: _Rank, stage: int) -> Schedule:
     steps: list[Step] = []
-    last_step: dict[str, Step] = {}  # address -> the step whose success means the change is done
+    last_step: dict[Address, Step] = {}  # address -> the step whose success means the change is done
     for index, change in changes:
         if change.action is Action.REPLACE:
             delete = Step(change, Part.DELETE, _delete_queue(change), index)
@@ -198,7 +199,7 @@ class _Anchors:
         return anchors
 
 
-def _add_requires(steps: list[Step], last_step: dict[str, Step]) -> None:
+def _add_requires(steps: list[Step], last_step: dict[Address, Step]) -> None:
     anchors = _Anchors.of(steps)
     for step in steps:
         wanted = [last_step[a] for a in step.change.depends_on if a in last_step]

@@ -286,7 +286,9 @@ def _drift(plan: Plan, manifest: Manifest, tenant_id: str) -> tuple[DriftView, .
         if not c.action.is_change:
             continue
         fields = tuple(DriftField(f.name, f.after, f.before, f.forces_replace) for f in c.changed_fields)
-        views.append(DriftView(c.address, c.kind.value, c.action.value, c.action.symbol, c.reason, c.outage, fields))
+        views.append(
+            DriftView(str(c.address), c.kind.value, c.action.value, c.action.symbol, c.reason, c.outage, fields)
+        )
     return tuple(views)
 
 

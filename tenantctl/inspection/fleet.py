@@ -93,7 +93,7 @@ def _detail(changes: list[Change]) -> str:
     if not actionable:
         return ""
     first = actionable[0]
-    what = first.address.split(".", 2)[-1]
+    what = first.address.within_owner
     if first.changed_fields:
         f = first.changed_fields[0]
         text = f"{first.action.symbol} {what} {f.name} {_short(f.before)}→{_short(f.after)}"

@@ -16,10 +16,11 @@ holds something tenantctl does not own.  Soft-delete, ordering and quota are sep
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tenantctl import naming
-from tenantctl.desired import TAG_PROTECTED, DesiredItem, DesiredState, tenant_address
+from tenantctl.addresses import Address, OnAccount, ResourceGroupAddress, StampAddress, TenantAddress
+from tenantctl.desired import TAG_PROTECTED, DesiredItem, DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState, is_managed
@@ -69,7 +70,7 @@ class _Differ:
                 self._index(child)
         for account in observed.foreign_accounts.values():
             self.theirs[_identity(account)] = account
-        self.by_address: dict[str, Resource] = {}
+        self.by_address: dict[Address, Resource] = {}
         for _, res in sorted(self.ours.items()):
             self.by_address.setdefault(self.address_of(res), res)
 
@@ -82,22 +83,22 @@ class _Differ:
         mine = is_managed(res.tags) and res.tags.get(naming.TAG_MANIFEST) == self.name
         (self.ours if mine else self.theirs)[_identity(res)] = res
 
-    def address_of(self, res: Resource) -> str:
+    def address_of(self, res: Resource) -> Address:
         """The address an observed resource of ours answers to, from its tags and name."""
         tenant = res.tags.get(naming.TAG_TENANT)
-        stamp = res.tags.get(naming.TAG_STAMP)
-        if isinstance(res, Account):
+        stamp = str(res.tags.get(naming.TAG_STAMP))  # untagged: "stamp.None...", as it always read
+        if isinstance(res, ResourceGroup):
+            return ResourceGroupAddress(res.subscription_id, res.name)
+        if isinstance(res, (Account, DeletedAccount)):
             if tenant:
-                return tenant_address(tenant, "account")
-            return f"stamp.{stamp}.account.{res.ref.name.rsplit('-', 1)[-1]}"
-        if not isinstance(res, (Deployment, RaiPolicy, Blocklist)):
-            return f"resource-group.{res.subscription_id}.{res.name}" if isinstance(res, ResourceGroup) else ""
-        kind = kind_of(res).value
+                return TenantAddress.account(tenant)
+            return _stamp_address(stamp, res.ref.name, StampAddress.account)
+        kind = kind_of(res)
         if tenant:
-            prefix = naming.tenant_deployment_name(tenant, "")
-            name = res.name[len(prefix) :] if res.name.startswith(prefix) else res.name
-            return tenant_address(tenant, kind, name if isinstance(res, Deployment) else None)
-        return f"stamp.{stamp}.{kind}.{res.account.name.rsplit('-', 1)[-1]}.{res.name}"
+            if not isinstance(res, Deployment):
+                return TenantAddress(tenant, kind)
+            return TenantAddress.deployment(tenant, res.name.removeprefix(naming.tenant_deployment_name(tenant, "")))
+        return _stamp_address(stamp, res.account.name, lambda s, i: StampAddress(s, kind, i, res.name))
 
     # --- desired -> change -----------------------------------------------------------------
     def _not_ours(self, item: DesiredItem, other: Resource) -> None:
@@ -176,7 +177,7 @@ class _Differ:
         )
 
     # --- orphans ---------------------------------------------------------------------------
-    def orphans(self, *, prune: bool, taken: set[str], hold: frozenset[str] = frozenset()) -> list[Change]:
+    def orphans(self, *, prune: bool, taken: set[Address], hold: frozenset[str] = frozenset()) -> list[Change]:
         changes: list[Change] = []
         left = sorted(self.ours.values(), key=lambda r: (_identity(r)[0] != "account", _identity(r)))
         # Deleting an account deletes everything on it, so an orphan account is kept while it holds
@@ -194,15 +195,15 @@ class _Differ:
         for res in left:
             address = self.address_of(res)
             if address in taken:
-                address = f"{address}@{_account_ref(res).name}"
+                address = OnAccount(address, _account_ref(res).name)
             taken.add(address)
             tenant = res.tags.get(naming.TAG_TENANT)
             stamp, ref = res.tags.get(naming.TAG_STAMP), _account_ref(res)
             if res.tags.get(TAG_PROTECTED) == "true":
-                kept.setdefault(tenant, []).append(address)
+                kept.setdefault(tenant, []).append(str(address))
                 continue
             if not prune:
-                pending.append(address)
+                pending.append(str(address))
                 continue
             if isinstance(res, Account) and res.ref.key in blocked_accounts:
                 self.diags.warning(
@@ -246,6 +247,18 @@ class _Differ:
     def _keeps_foreign(self, account: Account) -> bool:
         """An account holding anything not ours must not be deleted (Azure would take it along)."""
         return any(_identity(c) in self.theirs for c in self._children(account.ref))
+
+
+def _stamp_address(stamp: str, account_name: str, build: Callable[[str, int], StampAddress]) -> Address:
+    """A stamp resource's address: its account's index comes from the account's name (see naming).
+
+    An account not named by :func:`naming.stamp_account_name` (tagged for a stamp by hand) has no
+    index, so the address names it instead: ``stamp.<id>.account@<name>``.
+    """
+    index = naming.stamp_account_index(account_name)
+    if index is None:
+        return OnAccount(StampAddress.account(stamp, None), account_name)
+    return build(stamp, index)
 
 
 def _owner(res: Resource) -> tuple[str, str] | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from tenantctl import naming
+from tenantctl.addresses import OnAccount, Purge, StampAddress, TenantAddress
 from tenantctl.desired import TAG_PROTECTED, DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
@@ -62,7 +63,7 @@ def _soft_deleted(
 ) -> list[Change]:
     if purge and _purgeable(manifest, d):
         purge_change = Change(
-            f"{change.address}.purge",
+            Purge(change.address),
             ResourceKind.ACCOUNT,
             Action.PURGE,
             d,
@@ -204,10 +205,13 @@ def purge_offboarded(
                 continue
             handled.add(d.ref.key)
             tenant = tags.get(naming.TAG_TENANT)
-            owner = f"tenant.{tenant}" if tenant else f"stamp.{tags.get(naming.TAG_STAMP)}"
+            # By name, not number: the account is gone from the manifest, and the name is what is purged.
+            owner = (
+                TenantAddress.account(tenant) if tenant else StampAddress.account(str(tags.get(naming.TAG_STAMP)), None)
+            )
             out.append(
                 Change(
-                    f"{owner}.account@{d.ref.name}.purge",
+                    Purge(OnAccount(owner, d.ref.name)),
                     ResourceKind.ACCOUNT,
                     Action.PURGE,
                     d,

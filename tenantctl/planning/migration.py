@@ -35,7 +35,8 @@ from enum import Enum
 from typing import Any
 
 from tenantctl import naming
-from tenantctl.desired import DesiredState, tenant_address
+from tenantctl.addresses import Address, OnAccount, TenantAddress
+from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import ObservedState, is_managed
@@ -282,16 +283,15 @@ def _kind(resource: Account | Child) -> ResourceKind:
     return ResourceKind.RAI_POLICY if isinstance(resource, RaiPolicy) else ResourceKind.BLOCKLIST
 
 
-def _old_address(generation: OldGeneration, resource: Account | Child) -> str:
+def _old_address(generation: OldGeneration, resource: Account | Child) -> Address:
     """``tenant.<id>.<kind>[.<name>]@<account>``: the old twin of an address the new model reuses."""
     if isinstance(resource, Account):
-        return f"{tenant_address(generation.tenant, 'account')}@{resource.ref.name}"
-    kind = _kind(resource).value
+        return OnAccount(TenantAddress.account(generation.tenant), resource.ref.name)
     name: str | None = None
     if isinstance(resource, Deployment):
         prefix = naming.tenant_deployment_name(generation.tenant, "")
         name = resource.name.removeprefix(prefix)
-    return f"{tenant_address(generation.tenant, kind, name)}@{resource.account.name}"
+    return OnAccount(TenantAddress(generation.tenant, _kind(resource), name), resource.account.name)
 
 
 def retire_changes(
@@ -372,7 +372,7 @@ def retire_changes(
                         else "is not done yet: the routing export keeps the old route"
                     )
                     + f"; phase 3: {step}. Kept: "
-                    + ", ".join(sorted(_old_address(generation, r) for r in ordered))
+                    + ", ".join(sorted(str(_old_address(generation, r)) for r in ordered))
                 ),
                 tenant=tenant_id,
             )

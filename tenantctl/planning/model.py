@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from tenantctl.addresses import Address, ResourceKind
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.resources import (
     Account,
@@ -71,14 +72,6 @@ _SYMBOLS = {
 }
 
 
-class ResourceKind(str, Enum):
-    RESOURCE_GROUP = "resource-group"
-    ACCOUNT = "account"
-    BLOCKLIST = "blocklist"
-    RAI_POLICY = "rai-policy"
-    DEPLOYMENT = "deployment"
-
-
 @dataclass(frozen=True)
 class FieldChange:
     """One field that differs; ``forces_replace`` marks a field Azure cannot change in place."""
@@ -93,12 +86,13 @@ class FieldChange:
 class Change:
     """One planned step on one resource.
 
-    ``address`` is the user-facing, stable name (``tenant.acme.deployment.chat``). ``account`` is the
+    ``address`` is the user-facing, stable name (``tenant.acme.deployment.chat``, see
+    :mod:`tenantctl.addresses`). ``account`` is the
     account whose one-write-at-a-time queue this change goes through (None for resource groups).
     ``depends_on`` lists addresses that must have succeeded first. ``reason`` is for people only.
     """
 
-    address: str
+    address: Address
     kind: ResourceKind
     action: Action
     before: Resource | None
@@ -109,7 +103,7 @@ class Change:
     account: AccountRef | None = None
     changed_fields: tuple[FieldChange, ...] = ()
     outage: str | None = None
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[Address, ...] = ()
     phase: int = 1
 
 

@@ -16,6 +16,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Mapping
 
+from tenantctl.addresses import Address, ResourceGroupAddress
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import Blocklist, Deployment, RaiPolicy
 
@@ -31,15 +32,15 @@ _RANK = {
 _REMOVALS = (Action.DELETE, Action.PURGE)
 
 
-def _rank(c: Change) -> tuple[int, int, int, str]:
+def _rank(c: Change) -> tuple[int, int, int, Address]:
     removing = c.action is Action.DELETE or (c.action is Action.PURGE and c.phase == 2)
     kind = 4 - _RANK[c.kind] if removing else _RANK[c.kind]
     return (c.phase, kind, 0 if c.action is Action.PURGE and not removing else 1, c.address)
 
 
-def _creation_deps(live: list[Change], deps: dict[str, set[str]]) -> None:
+def _creation_deps(live: list[Change], deps: dict[Address, set[Address]]) -> None:
     """Parents first: group -> account -> blocklist -> RAI policy -> deployment."""
-    groups = [c.address for c in live if c.kind is ResourceKind.RESOURCE_GROUP]
+    groups = {c.address for c in live if c.kind is ResourceKind.RESOURCE_GROUP}
     # Children wait for an account that is being made; an in-place account update does not block them.
     making = (Action.CREATE, Action.REPLACE, Action.RESTORE)
     accounts = {
@@ -47,7 +48,7 @@ def _creation_deps(live: list[Change], deps: dict[str, set[str]]) -> None:
         for c in live
         if c.kind is ResourceKind.ACCOUNT and c.account is not None and c.action in making
     }
-    named: dict[tuple[str, ResourceKind, str], str] = {}
+    named: dict[tuple[str, ResourceKind, str], Address] = {}
     for c in live:
         if c.account is not None and c.after is not None:
             named[(c.account.key, c.kind, getattr(c.after, "name", "").lower())] = c.address
@@ -56,8 +57,8 @@ def _creation_deps(live: list[Change], deps: dict[str, set[str]]) -> None:
         if c.action in _REMOVALS or a is None:
             continue
         if c.kind is ResourceKind.ACCOUNT:
-            rg = f"resource-group.{a.subscription_id}.{a.resource_group}".lower()
-            deps[c.address].update(g for g in groups if g.lower() == rg)
+            rg = ResourceGroupAddress(a.subscription_id, a.resource_group)
+            deps[c.address].update(g for g in groups if g == rg)
             continue
         wanted: list[tuple[str, ResourceKind, str]] = []
         if isinstance(after, RaiPolicy):
@@ -83,8 +84,8 @@ def _must_follow(c: Change, other: Change) -> bool:
     return False
 
 
-def _dependencies(changes: list[Change]) -> dict[str, set[str]]:
-    deps: dict[str, set[str]] = defaultdict(set)
+def _dependencies(changes: list[Change]) -> dict[Address, set[Address]]:
+    deps: dict[Address, set[Address]] = defaultdict(set)
     live = [c for c in changes if c.action.is_change]
     _creation_deps(live, deps)
     by_account: dict[str, list[Change]] = defaultdict(list)
@@ -97,7 +98,7 @@ def _dependencies(changes: list[Change]) -> dict[str, set[str]]:
     return deps
 
 
-def order(changes: list[Change], waits: Mapping[str, tuple[str, ...]]) -> tuple[Change, ...]:
+def order(changes: list[Change], waits: Mapping[Address, tuple[Address, ...]]) -> tuple[Change, ...]:
     """``changes`` with ``depends_on`` and ``phase`` filled in, topologically sorted."""
     deps = _dependencies(changes)
     early = {a for v in waits.values() for a in v}
@@ -123,7 +124,7 @@ def order(changes: list[Change], waits: Mapping[str, tuple[str, ...]]) -> tuple[
         if not moved:
             break
     indegree = {a: len(c.depends_on) for a, c in by_address.items()}
-    dependents: dict[str, list[str]] = defaultdict(list)
+    dependents: dict[Address, list[Address]] = defaultdict(list)
     for c in by_address.values():
         for d in c.depends_on:
             dependents[d].append(c.address)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tenantctl.addresses import ResourceGroupAddress
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostic, Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
@@ -69,12 +70,8 @@ def _only(manifest: Manifest, changes: list[Change], tenants: set[str]) -> list[
         for c in on_stamps
         if c.stamp not in shared_stamps and c.kind is not ResourceKind.ACCOUNT and _account_key(c) in made
     ]
-    groups = {
-        f"resource-group.{c.account.subscription_id}.{c.account.resource_group}".lower()
-        for c in kept
-        if c.account is not None
-    }
-    kept += [c for c in changes if c.kind is ResourceKind.RESOURCE_GROUP and c.address.lower() in groups]
+    groups = {ResourceGroupAddress(c.account.subscription_id, c.account.resource_group) for c in kept if c.account}
+    kept += [c for c in changes if c.kind is ResourceKind.RESOURCE_GROUP and c.address in groups]
     return kept
 
 

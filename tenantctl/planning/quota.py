@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from tenantctl.addresses import Address
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import PROVISIONED_SKUS, Manifest
@@ -42,7 +43,7 @@ class Ledger:
     lines: tuple[QuotaLine, ...]
     diagnostics: Diagnostics
     # consumer address -> freeing addresses it must wait for
-    waits: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    waits: dict[Address, tuple[Address, ...]] = field(default_factory=dict)
 
 
 def _offer(offers: tuple[ModelOffer, ...], d: Deployment) -> ModelOffer | None:
@@ -56,10 +57,10 @@ class _Book:
         self.need: dict[LineKey, float] = defaultdict(float)
         self.frees: dict[LineKey, float] = defaultdict(float)
         self.names: dict[LineKey, str] = {}
-        self.consumers: dict[LineKey, list[str]] = defaultdict(list)
-        self.freers: dict[LineKey, list[str]] = defaultdict(list)
+        self.consumers: dict[LineKey, list[Address]] = defaultdict(list)
+        self.freers: dict[LineKey, list[Address]] = defaultdict(list)
         # Per line and change: what it needs minus what it frees (a replace does both, delete first).
-        self.net: dict[LineKey, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.net: dict[LineKey, dict[Address, float]] = defaultdict(lambda: defaultdict(float))
         # Where each account is: the plan's own account records first, then what was observed.
         self.where: dict[str, Account] = {a.ref.key: a for a in observed.accounts.values()}
         for c in changes:
@@ -80,14 +81,14 @@ class _Book:
         self.names.setdefault(key, name)
         return key
 
-    def add(self, d: Deployment, amount: float, address: str) -> None:
+    def add(self, d: Deployment, amount: float, address: Address) -> None:
         key = self.line(d)
         if key is not None and amount:
             self.need[key] += amount
             self.consumers[key].append(address)
             self.net[key][address] += amount
 
-    def free(self, d: Deployment, amount: float, address: str) -> None:
+    def free(self, d: Deployment, amount: float, address: Address) -> None:
         key = self.line(d)
         if key is not None and amount:
             self.frees[key] += amount
@@ -110,9 +111,9 @@ class _Book:
             self.add(after, after.capacity, c.address)
 
 
-def _deployment_lines(book: _Book, diags: Diagnostics) -> tuple[list[QuotaLine], dict[str, tuple[str, ...]]]:
+def _deployment_lines(book: _Book, diags: Diagnostics) -> tuple[list[QuotaLine], dict[Address, tuple[Address, ...]]]:
     lines: list[QuotaLine] = []
-    waits: dict[str, tuple[str, ...]] = {}
+    waits: dict[Address, tuple[Address, ...]] = {}
     for key in sorted(set(book.need) | set(book.frees)):
         sub, loc, _ = key
         name = book.names[key]

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tenantctl.addresses import Address
 from tenantctl.diagnostics import Diagnostic, Diagnostics, Severity
 from tenantctl.planning.model import Action, Change, FieldChange, Plan, QuotaLine, ResourceKind
 from tenantctl.resource_codec import record_from_json, record_to_json
@@ -50,7 +51,7 @@ def _value(v: object) -> object:
 
 def _change_to_json(c: Change) -> dict[str, Any]:
     return {
-        "address": c.address,
+        "address": str(c.address),
         "kind": c.kind.value,
         "action": c.action.value,
         "tenant": c.tenant,
@@ -59,7 +60,7 @@ def _change_to_json(c: Change) -> dict[str, Any]:
         "reason": c.reason,
         "outage": c.outage,
         "phase": c.phase,
-        "depends_on": list(c.depends_on),
+        "depends_on": [str(a) for a in c.depends_on],
         "changed_fields": [
             {
                 "name": f.name,
@@ -110,7 +111,7 @@ def _field(data: Mapping[str, Any]) -> FieldChange:
 
 def _change(data: Mapping[str, Any]) -> Change:
     return Change(
-        address=data["address"],
+        address=Address.parse(data["address"]),
         kind=ResourceKind(data["kind"]),
         action=Action(data["action"]),
         before=record_from_json(data["before"]) if data["before"] is not None else None,
@@ -121,7 +122,7 @@ def _change(data: Mapping[str, Any]) -> Change:
         account=AccountRef.parse(data["account"]) if data["account"] else None,
         changed_fields=tuple(_field(f) for f in data["changed_fields"]),
         outage=data["outage"],
-        depends_on=tuple(data["depends_on"]),
+        depends_on=tuple(Address.parse(a) for a in data["depends_on"]),
         phase=int(data["phase"]),
     )
 

@@ -109,7 +109,7 @@ def _change_lines(c: Change) -> list[PlanLine]:
     if c.outage:
         details.append(f"        outage: {c.outage}")
     if c.depends_on:
-        details.append(f"        depends on: {', '.join(c.depends_on)}")
+        details.append(f"        depends on: {', '.join(map(str, c.depends_on))}")
     return lines + [PlanLine(LineKind.DETAIL, text) for text in details]
 
 

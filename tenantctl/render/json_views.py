@@ -23,7 +23,7 @@ def apply_result_to_json(result: ApplyResult, plan: Plan) -> dict[str, Any]:
         "stopped": result.stopped,
         "outcomes": [
             {
-                "address": o.address,
+                "address": str(o.address),
                 "tenant": o.tenant,
                 "status": o.status.value,
                 "code": o.code,

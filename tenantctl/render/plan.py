@@ -53,13 +53,13 @@ def print_apply_result(result: ApplyResult) -> None:
     for outcome in result.outcomes:
         if outcome.status is OutcomeStatus.FAILED:
             console.print(
-                f"  [error]✗ {escape(outcome.address)}[/error]: [{escape(outcome.code or 'error')}] "
+                f"  [error]✗ {escape(str(outcome.address))}[/error]: [{escape(outcome.code or 'error')}] "
                 f"{escape(outcome.message)}"
             )
             if outcome.hint:
                 console.print(f"      hint: {escape(outcome.hint)}")
         elif outcome.status is OutcomeStatus.SKIPPED:
-            console.print(f"  [muted]- {escape(outcome.address)} skipped: {escape(outcome.reason)}[/muted]")
+            console.print(f"  [muted]- {escape(str(outcome.address))} skipped: {escape(outcome.reason)}[/muted]")
     if result.prune_skipped:
         console.print(f"[warning]{escape(result.prune_skipped)}[/warning]")
     if failed:

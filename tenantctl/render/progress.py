@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from tenantctl.addresses import Address
 from tenantctl.execution.hooks import NullHooks
 from tenantctl.execution.result import ChangeOutcome
 from tenantctl.planning.model import Change
@@ -80,7 +81,7 @@ class LiveProgress(NullHooks):
             transient=False,
         )
         self.overall = self.progress.add_task("apply", total=total)
-        self.rows: dict[str, TaskID] = {}
+        self.rows: dict[Address, TaskID] = {}
 
     def __enter__(self) -> LiveProgress:
         self.progress.start()

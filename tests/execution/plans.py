@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tenantctl.addresses import Address, ResourceGroupAddress, TenantAddress
 from tenantctl.cloud.port import CloudPort
 from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy, ResourceGroup
@@ -28,7 +29,7 @@ class DeploymentSpec:
 
 def group_change(subscription: str, group: str, location: str = LOCATION) -> Change:
     record = ResourceGroup(subscription, group, location, {"managed-by": "tenantctl"})
-    return Change(f"resource-group.{group}", ResourceKind.RESOURCE_GROUP, Action.CREATE, None, record)
+    return Change(ResourceGroupAddress(subscription, group), ResourceKind.RESOURCE_GROUP, Action.CREATE, None, record)
 
 
 def account_record(
@@ -49,15 +50,15 @@ def tenant_changes(
     location: str = LOCATION,
     subdomain: str | None = None,
     content_filter: bool = False,
-    group_address: str | None = None,
+    group_address: Address | None = None,
 ) -> list[Change]:
     """CREATE changes for one dedicated-account tenant; an int in ``deployments`` means capacity."""
     account = account_record(subscription, group, tenant, location=location, subdomain=subdomain)
     ref = account.ref
-    base = f"tenant.{tenant}"
+    account_address = TenantAddress.account(tenant)
     changes = [
         Change(
-            f"{base}.account",
+            account_address,
             ResourceKind.ACCOUNT,
             Action.CREATE,
             None,
@@ -72,7 +73,7 @@ def tenant_changes(
         blocklist = Blocklist(ref, f"{tenant}-terms", terms=("forbidden", "secret"))
         policy = RaiPolicy(ref, f"{tenant}-filter", "Microsoft.DefaultV2", blocklists=(blocklist.name,))
         policy_name = policy.name
-        list_address = f"{base}.blocklist.{blocklist.name}"
+        list_address = TenantAddress(tenant, ResourceKind.BLOCKLIST)
         changes.append(
             Change(
                 list_address,
@@ -82,19 +83,19 @@ def tenant_changes(
                 blocklist,
                 tenant=tenant,
                 account=ref,
-                depends_on=(f"{base}.account",),
+                depends_on=(account_address,),
             )
         )
         changes.append(
             Change(
-                f"{base}.rai-policy.{policy.name}",
+                TenantAddress(tenant, ResourceKind.RAI_POLICY),
                 ResourceKind.RAI_POLICY,
                 Action.CREATE,
                 None,
                 policy,
                 tenant=tenant,
                 account=ref,
-                depends_on=(f"{base}.account", list_address),
+                depends_on=(account_address, list_address),
             )
         )
     for n, item in enumerate(deployments):
@@ -109,10 +110,10 @@ def tenant_changes(
             rai_policy=policy_name,
             tags={"tenantctl.tenant": tenant},
         )
-        needs = [f"{base}.account"] + ([f"{base}.rai-policy.{policy_name}"] if policy_name else [])
+        needs = [account_address] + ([TenantAddress(tenant, ResourceKind.RAI_POLICY)] if policy_name else [])
         changes.append(
             Change(
-                f"{base}.deployment.{spec.name}",
+                TenantAddress.deployment(tenant, spec.name),
                 ResourceKind.DEPLOYMENT,
                 Action.CREATE,
                 None,

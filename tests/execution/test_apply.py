@@ -6,6 +6,7 @@ import itertools
 from dataclasses import replace
 from typing import Any
 
+from tenantctl.addresses import Purge
 from tenantctl.cloud.azure import AzureCloud
 from tenantctl.errors import ExitCode
 from tenantctl.execution import ApplyStatus, OutcomeStatus, apply_plan
@@ -55,7 +56,7 @@ def test_the_busiest_accounts_queue_starts_first(
 
     assert result.status is ApplyStatus.SUCCESS
     started = hooks.order("start")
-    assert started[:3] == [rg.address, "tenant.busy.account", "tenant.busy.deployment.chat0"]
+    assert list(map(str, started[:3])) == [str(rg.address), "tenant.busy.account", "tenant.busy.deployment.chat0"]
 
 
 def test_resource_group_account_blocklist_policy_and_deployment_are_written_in_dependency_order(
@@ -103,7 +104,7 @@ def test_a_tenant_short_of_quota_fails_alone_and_the_prune_is_skipped(
     assert result.exit_code == ExitCode.PARTIAL
     assert int(result.exit_code) == 3
     failed = result.failed
-    assert [o.address for o in failed] == ["tenant.greedy.deployment.bigger"]
+    assert [str(o.address) for o in failed] == ["tenant.greedy.deployment.bigger"]
     assert failed[0].code == "InsufficientQuota"
     assert "tenantctl quota" in failed[0].hint
     assert failed[0].message
@@ -153,7 +154,7 @@ def test_when_nothing_fails_the_prune_runs_last_deleting_deployments_before_thei
     assert result.prune_skipped is None
     done = hooks.order("done")
     assert done[0] == kept[1].address  # deletes last
-    assert done[-1] == "tenant.gone.account"
+    assert str(done[-1]) == "tenant.gone.account"
     assert cloud_differences(cloud, kept) == []
 
 
@@ -212,7 +213,7 @@ def test_a_soft_deleted_name_fails_with_a_hint_and_purge_then_create_recovers_it
     assert "--purge-deleted" in outcome.hint
     (deleted,) = [d for d in cloud.list_deleted_accounts(subscription) if d.ref.name == "aoai-phoenix"]
     purge = Change(
-        "tenant.phoenix.account.deleted",
+        Purge(account.address),
         ResourceKind.ACCOUNT,
         Action.PURGE,
         deleted,

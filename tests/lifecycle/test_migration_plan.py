@@ -47,7 +47,7 @@ AFTER = _manifest(
 def test_a_model_change_creates_the_new_resources_instead_of_replacing_the_old_ones() -> None:
     plan = make_plan(AFTER, _applied(BEFORE), prune=True)
     globex = [c for c in plan.changes if c.tenant == "globex"]
-    assert {(c.address, c.action, c.phase) for c in globex} == {
+    assert {(str(c.address), c.action, c.phase) for c in globex} == {
         ("tenant.globex.account", Action.CREATE, 1),
         ("tenant.globex.deployment.chat", Action.CREATE, 1),
         ("tenant.globex.deployment.chat@ctso-eu1--01", Action.NOOP, 3),
@@ -73,7 +73,7 @@ def test_retire_deletes_the_old_generation_once_the_new_one_is_live() -> None:
     text = "\n".join(plan_lines(kept))
     assert "phase 3: retire the old resources" in text
     retired = make_plan(AFTER, observed, retire=True)
-    assert [(c.address, c.action, c.phase) for c in retired.actionable] == [
+    assert [(str(c.address), c.action, c.phase) for c in retired.actionable] == [
         ("tenant.globex.deployment.chat@ctso-eu1--01", Action.DELETE, 3)
     ]
 

@@ -18,7 +18,7 @@ def _state(text: str) -> ObservedState:
 
 
 def _by_address(plan: Plan) -> dict[str, Action]:
-    return {c.address: c.action for c in plan.changes}
+    return {str(c.address): c.action for c in plan.changes}
 
 
 def test_an_untagged_account_with_the_wanted_name_is_an_error_and_is_never_changed() -> None:
@@ -46,7 +46,7 @@ def test_prune_never_deletes_untagged_deployments_or_other_manifests_resources()
     )
     state = dataclasses.replace(state, deployments={**state.deployments, key: (*deps, hand_made, other)})
     plan = make_plan(manifest_from(HEAD + stamp_block()), state, prune=True)
-    deleted = [c.address for c in plan.changes if c.action is Action.DELETE]
+    deleted = [str(c.address) for c in plan.changes if c.action is Action.DELETE]
     assert deleted == ["tenant.one.deployment.chat"]
 
 
@@ -54,7 +54,7 @@ def test_a_new_model_version_is_an_in_place_update_but_a_new_model_is_a_replacem
     state = _state(HEAD + dedicated("acme"))
     newer = HEAD + dedicated("acme").replace("capacity = 10", 'capacity = 10, version = "2024-08-06"')
     plan = make_plan(manifest_from(newer), state)
-    change = next(c for c in plan.changes if c.address == "tenant.acme.deployment.chat")
+    change = next(c for c in plan.changes if str(c.address) == "tenant.acme.deployment.chat")
     assert change.action is Action.UPDATE
     assert [(f.name, f.before, f.after, f.forces_replace) for f in change.changed_fields] == [
         ("version", "2024-11-20", "2024-08-06", False)
@@ -71,7 +71,7 @@ def test_tags_tenantctl_does_not_own_are_not_drift_and_survive_an_update() -> No
     key, account = next(iter(state.accounts.items()))
     tagged = dataclasses.replace(account, tags={**account.tags, "costcenter": "42"}, public_network_access=False)
     plan = make_plan(manifest_from(HEAD + dedicated("acme")), dataclasses.replace(state, accounts={key: tagged}))
-    change = next(c for c in plan.changes if c.address == "tenant.acme.account")
+    change = next(c for c in plan.changes if str(c.address) == "tenant.acme.account")
     assert change.action is Action.UPDATE
     assert [f.name for f in change.changed_fields] == ["public_network_access"]
     assert change.after is not None
@@ -95,7 +95,7 @@ def test_moving_a_tenant_to_another_stamp_replaces_its_deployment_with_an_outage
     two_stamps = HEAD + stamp_block("eu1") + stamp_block("eu2")
     state = _state(two_stamps + on_stamp("one", "eu1"))
     plan = make_plan(manifest_from(two_stamps + on_stamp("one", "eu2")), state)
-    change = next(c for c in plan.changes if c.address == "tenant.one.deployment.chat")
+    change = next(c for c in plan.changes if str(c.address) == "tenant.one.deployment.chat")
     assert change.action is Action.REPLACE
     assert "moves from ctso-eu1--01 to ctso-eu2--01" in change.reason
     assert not any(c.action is Action.DELETE for c in plan.changes)
@@ -122,3 +122,23 @@ def test_a_tenant_filter_plans_only_that_tenant_and_the_stamp_account_it_needs_w
 def test_the_same_inputs_always_give_the_same_plan() -> None:
     text = HEAD + stamp_block(per_account=2) + "".join(on_stamp(t) for t in ("cc", "aa", "bb")) + dedicated("zz")
     assert make_plan(manifest_from(text), ObservedState()) == make_plan(manifest_from(text), ObservedState())
+
+
+def test_a_removed_stamps_orphans_are_addressed_by_the_account_number_in_their_names() -> None:
+    state = _state(HEAD + stamp_block() + on_stamp("one"))
+    (stamp_account,) = [a for a in state.accounts.values() if a.ref.name == "ctso-eu1--01"]
+
+    def named(name: str) -> Account:
+        return dataclasses.replace(stamp_account, ref=dataclasses.replace(stamp_account.ref, name=name))
+
+    # The third account, and one tagged for the stamp by hand but not named by tenantctl: no number.
+    extra = {a.ref.key: a for a in (named("ctso-eu1--03"), named("eu1-spare"))}
+    state = dataclasses.replace(state, accounts={**state.accounts, **extra})
+    plan = make_plan(manifest_from(HEAD), state, prune=True)
+    deleted = {str(c.address) for c in plan.changes if c.action is Action.DELETE and c.tenant is None}
+    assert deleted == {
+        "stamp.eu1.account.01",
+        "stamp.eu1.account.03",
+        "stamp.eu1.deployment.01.mini",
+        "stamp.eu1.account@eu1-spare",
+    }

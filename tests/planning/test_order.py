@@ -21,7 +21,7 @@ def test_creates_run_group_then_account_then_blocklist_then_policy_then_deployme
         "rai-policy",
         "deployment",
     ]
-    deps = {c.address: set(c.depends_on) for c in plan.changes}
+    deps = {str(c.address): set(map(str, c.depends_on)) for c in plan.changes}
     assert deps["tenant.acme.deployment.chat"] == {"tenant.acme.account", "tenant.acme.rai-policy"}
     assert deps["tenant.acme.rai-policy"] == {"tenant.acme.account", "tenant.acme.blocklist"}
 
@@ -47,11 +47,15 @@ def test_deletes_run_last_and_children_before_their_account_and_policy() -> None
     actions = [c.action for c in plan.changes if c.action.is_change]
     first_delete = actions.index(Action.DELETE)
     assert all(a is Action.DELETE for a in actions[first_delete:])
-    order = [c.address for c in plan.changes]
+    order = [str(c.address) for c in plan.changes]
     assert order.index("tenant.gone.deployment.chat") < order.index("tenant.gone.rai-policy")
     assert order.index("tenant.gone.rai-policy") < order.index("tenant.gone.blocklist")
     assert order.index("tenant.gone.blocklist") < order.index("tenant.gone.account")
     assert order.index("tenant.also.deployment.chat") < order.index("tenant.also.rai-policy")
-    account = next(c for c in plan.changes if c.address == "tenant.gone.account")
-    assert set(account.depends_on) == {"tenant.gone.deployment.chat", "tenant.gone.rai-policy", "tenant.gone.blocklist"}
+    account = next(c for c in plan.changes if str(c.address) == "tenant.gone.account")
+    assert set(map(str, account.depends_on)) == {
+        "tenant.gone.deployment.chat",
+        "tenant.gone.rai-policy",
+        "tenant.gone.blocklist",
+    }
     assert account.phase == 2

@@ -55,11 +55,11 @@ def test_capacity_decreases_and_deletes_free_quota_for_creates_that_then_wait_fo
     plan = _plan(HEAD + dedicated("keep", capacity=10) + dedicated("new", capacity=50), observed, prune=True)
     [line] = [q for q in plan.quota if q.usage_name == "OpenAI.GlobalStandard.gpt-4o"]
     assert (line.need, line.frees, line.headroom) == (50, 60, 40)
-    create = next(c for c in plan.changes if c.address == "tenant.new.deployment.chat")
-    assert set(create.depends_on) >= {"tenant.old.deployment.chat", "tenant.keep.deployment.chat"}
-    delete = next(c for c in plan.changes if c.address == "tenant.old.deployment.chat")
+    create = next(c for c in plan.changes if str(c.address) == "tenant.new.deployment.chat")
+    assert set(map(str, create.depends_on)) >= {"tenant.old.deployment.chat", "tenant.keep.deployment.chat"}
+    delete = next(c for c in plan.changes if str(c.address) == "tenant.old.deployment.chat")
     assert delete.phase == 1  # moved ahead of the other deletes because a create needs its quota
-    order = [c.address for c in plan.changes]
+    order = [str(c.address) for c in plan.changes]
     assert order.index("tenant.old.deployment.chat") < order.index("tenant.new.deployment.chat")
 
 

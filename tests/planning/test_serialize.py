@@ -76,3 +76,13 @@ def test_hand_written_observed_files_may_list_deployments_flat() -> None:
     data = state.to_json()
     data["deployments"] = [d for per_account in data["deployments"].values() for d in per_account]
     assert ObservedState.from_json(data).deployments == state.deployments
+
+
+def test_addresses_are_saved_as_the_text_users_see_and_a_foreign_one_is_refused() -> None:
+    plan = make_plan(manifest_from(TEXT), ObservedState())
+    data = plan_to_json(plan)
+    assert [c["address"] for c in data["changes"]] == [str(c.address) for c in plan.changes]
+    assert all(isinstance(a, str) for c in data["changes"] for a in c["depends_on"])
+    data["changes"][1]["depends_on"] = ["tenant.acme.gateway"]
+    with pytest.raises(ValueError, match=r"'tenant\.acme\.gateway' is not a tenantctl address"):
+        plan_from_json(data)

@@ -126,7 +126,7 @@ def test_prune_keeps_a_stamp_account_that_hosts_a_migrating_tenants_old_generati
     back = '[tenants.acme]\nisolation = "dedicated"\n'
     plan = make_plan(_manifest(back), state, prune=True)
     assert "ctso-eu1--01" not in _deleted_accounts(plan)
-    pending = [c for c in plan.changes if c.address == "tenant.acme.deployment.chat@ctso-eu1--01"]
+    pending = [c for c in plan.changes if str(c.address) == "tenant.acme.deployment.chat@ctso-eu1--01"]
     assert [c.action for c in pending] == [Action.NOOP]
 
 
@@ -145,7 +145,7 @@ def test_retire_keeps_an_old_dedicated_account_that_holds_something_not_ours() -
     state = _applied_from(STAMP + ON_STAMP, state=state)  # phase 1: the new deployment is live
     plan = make_plan(_manifest(STAMP + ON_STAMP), state, prune=True, retire=True)
     assert "ctso-acme" not in _deleted_accounts(plan)
-    retired = {c.address for c in plan.changes if c.action is Action.DELETE}
+    retired = {str(c.address) for c in plan.changes if c.action is Action.DELETE}
     assert retired == {"tenant.acme.deployment.chat@ctso-acme"}
     assert "retired-account-kept" in {d.code for d in plan.diagnostics}
 
@@ -229,7 +229,7 @@ def test_two_replaces_on_a_tight_quota_line_do_not_wait_for_each_other() -> None
     usages = (QuotaUsage(SUB, loc, "OpenAI.GlobalStandard.gpt-4o", 10, 12),)
     state = dataclasses.replace(state, usages={(SUB, loc): usages})
     plan = make_plan(_manifest(stamps + tenant % "eu2"), state, prune=True)
-    replaces = {c.address: c for c in plan.changes if c.action is Action.REPLACE}
+    replaces = {str(c.address): c for c in plan.changes if c.action is Action.REPLACE}
     assert set(replaces) == {"tenant.acme.deployment.chat", "tenant.acme.deployment.chat2"}
     assert all(not c.depends_on for c in replaces.values())
     assert not plan.is_blocked
