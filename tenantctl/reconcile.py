@@ -197,9 +197,17 @@ def read_saved_plan(path: Path) -> tuple[Plan, PlanOptions]:
 
 def check_not_stale(saved: Plan, fresh: Plan) -> None:
     """Refuse a saved plan made against a cloud that has changed since (Terraform's rule)."""
+    from tenantctl.planning.staleness import plan_differences
+
     if saved.fingerprint != fresh.fingerprint:
+        differences = plan_differences(saved, fresh)
+        what = (
+            differences.describe()
+            if differences
+            else "the changes it lists are still the same, but resources it read are not"
+        )
         raise StalePlanError(
-            "the saved plan is stale: Azure changed since it was made",
+            f"the saved plan is stale: Azure changed since it was made; {what}",
             hint="Run `tenantctl plan --out plan.json` again and review the new plan.",
         )
     if saved.manifest_name != fresh.manifest_name:

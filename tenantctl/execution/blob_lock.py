@@ -27,6 +27,7 @@ from typing import Any
 
 from tenantctl.errors import LockHeldError, TenantctlError, UsageError
 from tenantctl.execution.lock import BlobLockSettings, LockInfo, LockState, ci_run_id, now
+from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV
 
 __all__ = ["hold_blob_lease", "read_blob_holder"]
 
@@ -92,6 +93,15 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
                 f"{settings.connection_string_env} is not a valid storage connection string",
                 hint="copy it again from the storage account's Access keys",
             ) from None
+    elif settings.account_url and settings.account_url.startswith("http://"):
+        # A local emulator (the manifest allows http for loopback only). Azure AD tokens are never sent
+        # over http (azure-core refuses), so the emulator's account key has to come from the connection string.
+        raise UsageError(
+            f"the blob lock at {settings.account_url} is a local emulator (http): "
+            f"set {settings.connection_string_env} to its connection string",
+            hint=f"for Azurite on its default port: export {settings.connection_string_env}="
+            "'UseDevelopmentStorage=true'; see README, Locking",
+        )
     elif settings.account_url:
         from azure.identity import DefaultAzureCredential
 
@@ -99,8 +109,8 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
     else:
         raise UsageError(
             "the blob lock needs a storage account",
-            hint=f"set {settings.connection_string_env}, or give the lock's account URL (uses az login / "
-            "managed identity)",
+            hint=f"set {settings.connection_string_env} (a storage connection string), or [provider.lock] "
+            "account_url (uses az login / managed identity); see README, Locking",
         )
     container = service.get_container_client(settings.container)
     return container, container.get_blob_client(settings.blob)
@@ -230,5 +240,7 @@ def _backend_error(exc: Any) -> TenantctlError:
     return TenantctlError(
         f"the apply lock's storage {what}",
         code="lock-backend",
-        hint="check the lock's storage account, container and access",
+        hint="check [provider.lock] account_url / container, and the credential: the connection string in "
+        f"{LOCK_CONNECTION_STRING_ENV} when set, else az login / managed identity (needs Storage Blob Data "
+        "Contributor on the container)",
     )

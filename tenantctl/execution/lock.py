@@ -35,6 +35,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from tenantctl.errors import LockHeldError, TenantctlError
+from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV
 
 __all__ = [
     "BlobLockSettings",
@@ -130,7 +131,7 @@ class BlobLockSettings:
     lease_seconds: int = 60  # Azure allows 15-60 (or infinite; never, so a crash cannot wedge CI)
     break_lease: bool = False
     renew_seconds: float | None = None  # how often the lease is renewed; None = a third of lease_seconds
-    connection_string_env: str = "TENANTCTL_LOCK_CONNECTION_STRING"
+    connection_string_env: str = LOCK_CONNECTION_STRING_ENV
 
 
 LockSettings = FileLockSettings | BlobLockSettings
