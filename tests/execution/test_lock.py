@@ -368,3 +368,47 @@ def test_a_lease_counts_as_lost_once_it_is_past_the_time_it_was_renewed_until() 
     assert "expired" in state.lost
     info = LockInfo("me", datetime.now(timezone.utc), "blob", "c/b", state=state)
     assert info.lost == state.lost
+
+
+def test_a_waiting_apply_hears_who_holds_the_file_lock_until_it_is_released(tmp_path: Path) -> None:
+    settings = FileLockSettings(tmp_path / "apply.lock")
+    release = threading.Event()
+    _hold_in_thread(settings, "alice@ci-runner pid 42", release)
+    threading.Timer(1.5, release.set).start()
+    heard: list[tuple[str | None, float]] = []
+    with acquire_lock(
+        settings, holder="bob", timeout=10, on_wait=lambda info, waited: heard.append((info and info.holder, waited))
+    ) as info:
+        assert info.holder == "bob"
+    assert heard, "the wait was silent"
+    assert {who for who, _ in heard} == {"alice@ci-runner pid 42"}
+    waited = [seconds for _, seconds in heard]
+    assert waited == sorted(waited) and waited[-1] < 5
+
+
+def test_a_free_lock_and_a_lock_not_waited_for_say_nothing_while_waiting(tmp_path: Path) -> None:
+    settings = FileLockSettings(tmp_path / "apply.lock")
+    heard: list[object] = []
+    with acquire_lock(settings, holder="me", timeout=10, on_wait=lambda *a: heard.append(a)):
+        pass
+    release = threading.Event()
+    _hold_in_thread(settings, "other", release)
+    try:
+        with pytest.raises(LockHeldError), acquire_lock(settings, holder="me", timeout=0, on_wait=heard.append):
+            pass
+    finally:
+        release.set()
+    assert heard == []
+
+
+@pytest.mark.azurite
+def test_a_waiting_apply_hears_who_holds_the_blob_lease(blob_settings: BlobLockSettings) -> None:
+    release = threading.Event()
+    _hold_in_thread(blob_settings, "alice@ci-runner pid 42", release)
+    threading.Timer(1.5, release.set).start()
+    heard: list[str | None] = []
+    with acquire_lock(
+        blob_settings, holder="bob", timeout=20, on_wait=lambda info, _w: heard.append(info and info.holder)
+    ):
+        pass
+    assert heard and set(heard) == {"alice@ci-runner pid 42"}

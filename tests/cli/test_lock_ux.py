@@ -1,0 +1,67 @@
+"""The lock and the small UX around it, as a user meets them through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenantctl.execution.lock import LockInfo, acquire_lock, file_lock_for_manifest
+from tenantctl.render.lock_wait import lock_wait_view
+from tests.cli.conftest import EXAMPLES, envelope_of
+
+# --- a waiting apply says whom it waits for ----------------------------------------------------------
+
+
+def test_a_waiting_apply_names_the_holder_on_stderr_once_and_keeps_stdout_for_the_envelope(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(EXAMPLES / "minimal.toml", tmp_path / "tenants.toml")
+    monkeypatch.chdir(tmp_path)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with acquire_lock(file_lock_for_manifest(tmp_path / "tenants.toml"), holder="alice@ci pid 7", timeout=5):
+            held.set()
+            release.wait(30)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(10)
+    threading.Timer(2.5, release.set).start()
+    result = cli("apply", "--emulator", "--auto-approve", "--lock-timeout", "20", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert envelope_of(result)["status"] == "success"  # stdout is the envelope and nothing else
+    waiting = [line for line in result.stderr.splitlines() if line.startswith("waiting for the apply lock")]
+    assert len(waiting) == 1, result.stderr  # not a TTY: one line per holder, not one per second
+    assert "held by alice@ci pid 7 since 20" in waiting[0]
+    assert "(held for " in waiting[0]
+    assert "took the apply lock after waiting" in result.stderr
+
+
+def test_the_wait_view_prints_one_line_each_time_the_holder_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    since = datetime.now(timezone.utc) - timedelta(minutes=3, seconds=5)
+    alice = LockInfo("alice", since, "blob", "locks/prod.lock")
+    bob = LockInfo("bob", since + timedelta(minutes=3), "blob", "locks/prod.lock")
+    with lock_wait_view(interactive=False) as on_wait:
+        for info, waited in ((None, 0.0), (alice, 1.0), (alice, 2.0), (alice, 3.0), (bob, 4.0), (bob, 65.0)):
+            on_wait(info, waited)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 4, lines
+    assert "has not recorded who it is yet" in lines[0]
+    assert lines[1].startswith("waiting for the apply lock locks/prod.lock: held by alice since ")
+    assert "(held for 3m05s)" in lines[1] or "(held for 3m06s)" in lines[1]
+    assert "held by bob" in lines[2]
+    assert lines[3] == "took the apply lock after waiting 1m05s"
+
+
+def test_the_wait_view_says_nothing_when_the_lock_was_free(capsys: pytest.CaptureFixture[str]) -> None:
+    with lock_wait_view(interactive=False):
+        pass
+    assert capsys.readouterr().err == ""
