@@ -65,3 +65,73 @@ def test_the_wait_view_says_nothing_when_the_lock_was_free(capsys: pytest.Captur
     with lock_wait_view(interactive=False):
         pass
     assert capsys.readouterr().err == ""
+
+
+# --- the blob lock's account_url: https, or http for a local emulator only -----------------------------
+
+
+def _with_lock(tmp_path: Path, lock: str) -> Path:
+    text = (EXAMPLES / "minimal.toml").read_text()
+    path = tmp_path / "tenants.toml"
+    path.write_text(text.replace("[provider]\n", f"[provider]\nlock = {lock}\n", 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:10000/devstoreaccount1",
+        "http://localhost:10000/devstoreaccount1",
+        "http://[::1]:10000/devstoreaccount1",
+        "https://prodlocks.blob.core.windows.net",
+    ],
+)
+def test_an_account_url_on_https_or_a_local_emulator_on_http_is_valid(cli: Any, tmp_path: Path, url: str) -> None:
+    manifest = _with_lock(tmp_path, f'{{ backend = "blob", account_url = "{url}" }}')
+    result = cli("validate", "-f", str(manifest), "-o", "json")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://prodlocks.blob.core.windows.net", "plain http on prodlocks.blob.core.windows.net"),
+        ("http://10.0.0.4:10000/devstoreaccount1", "plain http on 10.0.0.4"),
+        ("ftp://127.0.0.1/x", "is not an https:// URL"),
+        ("prodlocks", "is not an https:// URL"),
+    ],
+)
+def test_an_account_url_on_http_beyond_this_machine_is_refused_naming_it(
+    cli: Any, tmp_path: Path, url: str, says: str
+) -> None:
+    manifest = _with_lock(tmp_path, f'{{ backend = "blob", account_url = "{url}" }}')
+    result = cli("validate", "-f", str(manifest), "-o", "json")
+    assert result.exit_code == 1
+    (diagnostic,) = envelope_of(result)["diagnostics"]
+    assert diagnostic["path"] == "provider.lock.account_url"
+    assert says in diagnostic["summary"]
+    if "http" in url and "ftp" not in url:
+        assert "localhost" in diagnostic["detail"]
+
+
+def test_a_local_emulator_lock_without_its_connection_string_says_which_variable_to_set(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TENANTCTL_LOCK_CONNECTION_STRING", raising=False)
+    manifest = _with_lock(tmp_path, '{ backend = "blob", account_url = "http://127.0.0.1:1/devstoreaccount1" }')
+    monkeypatch.chdir(tmp_path)
+    result = cli("apply", "-f", str(manifest), "--emulator", "--auto-approve", "-o", "json")
+    assert result.exit_code == 1
+    (diagnostic,) = envelope_of(result)["diagnostics"]
+    assert "TENANTCTL_LOCK_CONNECTION_STRING" in diagnostic["summary"]
+    assert "UseDevelopmentStorage=true" in diagnostic["detail"]
+
+
+def test_apply_help_names_the_lock_connection_setting(cli: Any) -> None:
+    assert "TENANTCTL_LOCK_CONNECTION_STRING" in cli("apply", "--help").stdout
+
+
+def test_the_manifest_schema_documents_the_lock_connection_setting(cli: Any) -> None:
+    schema = json.loads(cli("schema").stdout)
+    text = json.dumps(schema)
+    assert "TENANTCTL_LOCK_CONNECTION_STRING" in text

@@ -412,3 +412,32 @@ def test_a_waiting_apply_hears_who_holds_the_blob_lease(blob_settings: BlobLockS
     ):
         pass
     assert heard and set(heard) == {"alice@ci-runner pid 42"}
+
+
+@pytest.mark.azurite
+def test_apply_takes_its_lock_on_a_local_azurite_at_an_http_account_url(
+    azurite: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tenantctl.cli.app import app
+
+    endpoint = azurite.split("BlobEndpoint=")[1].rstrip(";")  # http://127.0.0.1:<port>/devstoreaccount1
+    text = (REPO / "examples" / "minimal.toml").read_text()
+    lock = f'lock = {{ backend = "blob", account_url = "{endpoint}", container = "http-locks" }}'
+    (tmp_path / "tenants.toml").write_text(text.replace("[provider]\n", f"[provider]\n{lock}\n", 1))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TENANTCTL_LOCK_CONNECTION_STRING", azurite)
+    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")
+    settings = BlobLockSettings(container="http-locks", blob="tenantctl/default.lock")
+    release = threading.Event()
+    _hold_in_thread(settings, "alice@laptop pid 9", release)
+    try:
+        refused = CliRunner().invoke(app, ["apply", "--emulator", "--auto-approve", "-o", "json"])
+    finally:
+        release.set()
+    assert refused.exit_code == 1
+    assert "alice@laptop pid 9" in json.loads(refused.stdout)["diagnostics"][0]["summary"]
+    # the holder is releasing it: wait for that rather than guess how long it takes
+    applied = CliRunner().invoke(app, ["apply", "--emulator", "--auto-approve", "--lock-timeout", "10", "-o", "json"])
+    assert applied.exit_code == 0, applied.output
