@@ -80,8 +80,11 @@ def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
 
     def verifiers(manifest: Manifest, role_wait: RoleWait | None) -> Verifier:
         from tenantctl.cloud.byo_emulator import emulator_verifier
+        from tenantctl.render.slow_step import slow_step
 
-        return emulator_verifier(emulator, manifest, role_wait=role_wait)
+        # The first run creates each tenant-provided account at Azure-like latency: ~10 s for the example.
+        with slow_step("setting up the emulated tenant-provided accounts (their admins' onboarding)"):
+            return emulator_verifier(emulator, manifest, role_wait=role_wait)
 
     return CloudSession(cloud, verifiers)
 

@@ -135,3 +135,39 @@ def test_the_manifest_schema_documents_the_lock_connection_setting(cli: Any) -> 
     schema = json.loads(cli("schema").stdout)
     text = json.dumps(schema)
     assert "TENANTCTL_LOCK_CONNECTION_STRING" in text
+
+
+# --- slow set-up says what it is doing ------------------------------------------------------------------
+
+
+def test_the_first_emulated_plan_says_it_sets_up_tenant_provided_accounts_on_stderr_only(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(EXAMPLES / "tenants.toml", tmp_path / "tenants.toml")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.4")  # Azure-like enough to outlast a second
+    first = cli("plan", "--emulator", "-o", "json")
+    assert first.exit_code == 0, first.output
+    assert envelope_of(first)["command"] == "plan"  # stdout: the envelope alone
+    lines = [line for line in first.stderr.splitlines() if "setting up the emulated tenant-provided" in line]
+    assert len(lines) == 1, first.stderr  # not a TTY: a single line, no spinner frames
+    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")
+    again = cli("plan", "--emulator", "-o", "json")  # already set up: quick, so nothing to announce
+    assert "setting up" not in again.stderr
+
+
+def test_a_quick_step_is_silent_and_a_slow_one_shows_once(capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from tenantctl.render.slow_step import slow_step
+
+    with slow_step("quick", interactive=False, after=0.5):
+        pass
+    with slow_step("slow", interactive=False, after=0.05):
+        time.sleep(0.3)
+    with slow_step("slow on a terminal", interactive=True, after=0.05):
+        time.sleep(0.3)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "quick" not in captured.err
+    assert captured.err.splitlines()[0] == "slow ..."
