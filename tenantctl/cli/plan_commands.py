@@ -21,6 +21,7 @@ from tenantctl.cli.common import (
     run_command,
     writing,
 )
+from tenantctl.cli.completion import complete_tenant_id
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import ExitCode, UsageError
 
@@ -34,7 +35,14 @@ __all__ = ["register"]
 
 TenantOpt = Annotated[
     list[str] | None,
-    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant (repeatable).", show_default=False),
+    typer.Option(
+        "--tenant",
+        "-t",
+        metavar="TENANT",
+        help="Only this tenant (repeatable).",
+        show_default=False,
+        autocompletion=complete_tenant_id,
+    ),
 ]
 PruneOpt = Annotated[
     bool, typer.Option("--prune", help="Delete resources tenantctl owns that the manifest no longer names.")
