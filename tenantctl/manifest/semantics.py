@@ -9,6 +9,7 @@ content filters, networks, tenant-provided accounts); naming and duplicate rules
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from tenantctl.manifest.capacity import check_capacity, check_sku_region
@@ -20,6 +21,7 @@ from tenantctl.manifest.report import Reporter, did_you_mean
 
 __all__ = ["check_manifest"]
 
+_CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _COMMON = {"isolation", "display_name", "protected", "tags"}
 # Which tenant keys each isolation model uses; anything else set on the tenant is a mistake.
 _ALLOWED: dict[Isolation, set[str]] = {
@@ -124,6 +126,15 @@ def _check_provider(manifest: Manifest, report: Reporter) -> None:
         )
     if lock is not None and lock.account_url:
         _check_lock_account_url(lock.account_url, report)
+    if lock is not None and lock.backend == "blob" and not _CONTAINER_NAME.fullmatch(lock.container):
+        # Storage answers 400 OutOfRangeInput at apply time otherwise: say it now, with the rule.
+        report.error(
+            "invalid-value",
+            f"container {lock.container!r} is not a valid blob container name",
+            ("provider", "lock", "container"),
+            detail="3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or "
+            "digit (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).",
+        )
 
 
 def _check_lock_account_url(url: str, report: Reporter) -> None:

@@ -171,3 +171,23 @@ def test_a_quick_step_is_silent_and_a_slow_one_shows_once(capsys: pytest.Capture
     assert captured.out == ""
     assert "quick" not in captured.err
     assert captured.err.splitlines()[0] == "slow ..."
+
+
+@pytest.mark.parametrize("container", ["t1", "Locks", "tenantctl--locks", "-locks", "x" * 64])
+def test_a_blob_container_name_storage_would_refuse_is_a_validation_error(
+    cli: Any, tmp_path: Path, container: str
+) -> None:
+    lock = f'{{ backend = "blob", account_url = "https://a.blob.core.windows.net", container = "{container}" }}'
+    result = cli("validate", "-f", str(_with_lock(tmp_path, lock)), "-o", "json")
+    assert result.exit_code == 1
+    (diagnostic,) = envelope_of(result)["diagnostics"]
+    assert diagnostic["path"] == "provider.lock.container"
+
+
+def test_the_validate_summary_counts_one_stamp_as_one_stamp(cli: Any, tmp_path: Path) -> None:
+    target = tmp_path / "tenants.toml"
+    assert cli("init", "-f", str(target)).exit_code == 0  # the starter has one stamp
+    out = cli("validate", "-f", str(target)).stdout
+    assert "1 stamp" in out
+    assert "1 stamps" not in out
+    assert "stamp(s)" not in out
