@@ -118,7 +118,7 @@ def test_a_dedicated_account_deleted_behind_tenantctls_back_shows_as_a_soft_dele
     screen = render(print_inspect, report)
     assert "Soft-deleted accounts held by Azure under the tenant's name" in screen
     # Azure purges it on that date unless someone restores it first: a plan, not something done.
-    assert f"purge scheduled for {report.soft_deleted[0].scheduled_purge_date}" in screen
+    assert f"purge scheduled for {report.soft_deleted[0].scheduled_purge_date}" in " ".join(screen.split())
     assert "purged" not in screen
 
 
