@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tenantctl.cloud.port import CloudPort
     from tenantctl.cloud.session import CloudSession
     from tenantctl.execution.hooks import ApplyHooks
-    from tenantctl.execution.lock import LockSettings
+    from tenantctl.execution.lock import LockSettings, LockWait
     from tenantctl.execution.result import ApplyResult
 
 __all__ = [
@@ -211,9 +211,17 @@ def read_saved_plan(path: Path) -> tuple[Plan, PlanOptions]:
 
 def check_not_stale(saved: Plan, fresh: Plan) -> None:
     """Refuse a saved plan made against a cloud that has changed since (Terraform's rule)."""
+    from tenantctl.planning.staleness import plan_differences
+
     if saved.fingerprint != fresh.fingerprint:
+        differences = plan_differences(saved, fresh)
+        what = (
+            differences.describe()
+            if differences
+            else "the changes it lists are still the same, but resources it read are not"
+        )
         raise StalePlanError(
-            "the saved plan is stale: Azure changed since it was made",
+            f"the saved plan is stale: Azure changed since it was made; {what}",
             hint="Run `tenantctl plan --out plan.json` again and review the new plan.",
         )
     if saved.manifest_name != fresh.manifest_name:
@@ -275,6 +283,7 @@ class ApplyRun:
 
 SessionOpener = Callable[[Manifest], AbstractContextManager["CloudSession"]]
 ProgressOpener = Callable[[Plan], AbstractContextManager["ApplyHooks"]]
+LockWaitOpener = Callable[[], AbstractContextManager["LockWait"]]
 
 
 def apply_run(
@@ -285,12 +294,14 @@ def apply_run(
     confirm: Callable[[Plan], bool],
     hooks: ProgressOpener,
     cannot_confirm: TenantctlError | None = None,
+    lock_wait: LockWaitOpener | None = None,
 ) -> ApplyRun:
     """Plan (or re-check a saved plan) and apply it under the lock, once ``confirm`` says yes.
 
     ``cannot_confirm`` is why confirmation is impossible (no terminal to ask on): it is raised once the
     inputs are known to be valid, before the lock is taken or the cloud is touched. ``open_session``
-    is called under the lock; ``hooks`` opens the progress view for the plan being applied.
+    is called under the lock; ``hooks`` opens the progress view for the plan being applied;
+    ``lock_wait`` opens the view of a wait for the lock another apply holds (closed once it is taken).
     """
     from tenantctl.execution.executor import apply_plan
 
@@ -298,7 +309,8 @@ def apply_run(
     saved, plan_options = _saved_plan_and_options(options)
     if cannot_confirm is not None:
         raise cannot_confirm
-    with _apply_lock(manifest, manifest_path, options.lock_timeout), open_session(manifest) as session:
+    lock = _apply_lock(manifest, manifest_path, options.lock_timeout, lock_wait)
+    with lock, open_session(manifest) as session:
         plan = make_plan_run(manifest, session, plan_options, warnings).plan
         if saved is not None:
             check_not_stale(saved, plan)
@@ -330,14 +342,18 @@ def _saved_plan_and_options(options: ApplyOptions) -> tuple[Plan | None, PlanOpt
 
 
 @contextmanager
-def _apply_lock(manifest: Manifest, manifest_path: Path, timeout: float) -> Iterator[None]:
+def _apply_lock(
+    manifest: Manifest, manifest_path: Path, timeout: float, lock_wait: LockWaitOpener | None
+) -> Iterator[None]:
     """Hold the manifest's apply lock; a lock file that cannot be created is a usage error naming it."""
     from tenantctl.execution.lock import acquire_lock, default_holder
 
     with ExitStack() as stack:
         try:
             settings = lock_settings(manifest, manifest_path)
-            stack.enter_context(acquire_lock(settings, holder=default_holder(), timeout=timeout))
+            with ExitStack() as waiting:  # the wait's view closes once the lock is taken (or not)
+                on_wait = waiting.enter_context(lock_wait()) if lock_wait is not None else None
+                stack.enter_context(acquire_lock(settings, holder=default_holder(), timeout=timeout, on_wait=on_wait))
         except OSError as exc:  # the lock file cannot be created: its directory is a file, read-only ...
             raise UsageError(
                 f"cannot take the apply lock {exc.filename or ''}: {exc.strerror or exc}",

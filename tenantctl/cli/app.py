@@ -7,6 +7,7 @@ fast (no Azure SDK, no pydantic at start-up).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -16,6 +17,7 @@ import typer
 from tenantctl import __version__
 from tenantctl.cli import (
     byo_commands,
+    completion,
     emulator_commands,
     export_commands,
     inspect_commands,
@@ -65,6 +67,7 @@ inspect_commands.register(app)
 tenant_commands.register(app)
 export_commands.register(app)
 byo_commands.register(app)
+completion.register(app)
 
 
 def main() -> None:
@@ -93,6 +96,8 @@ def run(argv: Sequence[str]) -> int:
     ``-o json`` they still print the one JSON envelope scripts parse.
     """
     args = list(argv)
+    if os.environ.get(completion.COMPLETE_VAR):  # a shell asking for completions (see `tenantctl completion`)
+        completion.prepare_completion()
     try:
         result = app(args=args, prog_name="tenantctl", standalone_mode=False)
     except typer.Abort:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+from tenantctl.cli.completion import complete_tenant_id
 from tenantctl.cli.runtime import open_manifest_session
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ def _today(value: str | None) -> date:
 
 
 def inspect(
-    tenant: Annotated[str, typer.Argument(help="The tenant id, as in [tenants.<id>].")],
+    tenant: Annotated[
+        str, typer.Argument(help="The tenant id, as in [tenants.<id>].", autocompletion=complete_tenant_id)
+    ],
     manifest: ManifestOpt = Path("tenants.toml"),
     output: OutputOpt = Globals.output,
     verbose: VerboseOpt = False,

@@ -19,6 +19,7 @@ from tenantctl.cli.common import (
     writing,
 )
 from tenantctl.errors import ExitCode, UsageError
+from tenantctl.wording import count_of
 
 if TYPE_CHECKING:
     from tenantctl.diagnostics import Diagnostics
@@ -63,12 +64,12 @@ def _print_validation(manifest: Path, summary: str | None, diagnostics: Diagnost
     if not diagnostics.has_errors:
         out_console().print(
             f"[success]✓[/success] {manifest} is valid: {summary}"
-            + (f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else "")
+            + (f" ({count_of(warnings, 'warning')})" if warnings else "")
         )
     else:
         out_console().print(
-            f"[error]✗[/error] {manifest}: {errors} error{'s' if errors != 1 else ''}"
-            + (f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else "")
+            f"[error]✗[/error] {manifest}: {count_of(errors, 'error')}"
+            + (f", {count_of(warnings, 'warning')}" if warnings else "")
         )
 
 
@@ -80,7 +81,7 @@ def _validation_summary(manifest: object) -> str:
     for tenant in manifest.tenants.values():
         counts[tenant.isolation] += 1
     parts = ", ".join(f"{n} {iso.value}" for iso, n in counts.items() if n)
-    return f"{len(manifest.tenants)} tenants ({parts or 'none'}), {len(manifest.stamps)} stamps"
+    return f"{count_of(len(manifest.tenants), 'tenant')} ({parts or 'none'}), {count_of(len(manifest.stamps), 'stamp')}"
 
 
 def init(

@@ -21,11 +21,13 @@ from tenantctl.cli.common import (
     run_command,
     writing,
 )
+from tenantctl.cli.completion import complete_tenant_id
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from tenantctl.execution.hooks import ApplyHooks
+    from tenantctl.execution.lock import LockWait
     from tenantctl.planning.model import Plan
     from tenantctl.reconcile import ApplyRun
 
@@ -33,7 +35,14 @@ __all__ = ["register"]
 
 TenantOpt = Annotated[
     list[str] | None,
-    typer.Option("--tenant", "-t", metavar="TENANT", help="Only this tenant (repeatable).", show_default=False),
+    typer.Option(
+        "--tenant",
+        "-t",
+        metavar="TENANT",
+        help="Only this tenant (repeatable).",
+        show_default=False,
+        autocompletion=complete_tenant_id,
+    ),
 ]
 PruneOpt = Annotated[
     bool, typer.Option("--prune", help="Delete resources tenantctl owns that the manifest no longer names.")
@@ -109,10 +118,18 @@ def apply(
         int, typer.Option(min=1, max=64, help="Accounts written in parallel (one write at a time per account).")
     ] = 10,
     lock_timeout: Annotated[
-        float, typer.Option(min=0, help="Seconds to wait for another apply's lock (0 = fail at once).")
+        float,
+        typer.Option(
+            min=0, help="Seconds to wait for another apply's lock (0 = fail at once); shows who holds it meanwhile."
+        ),
     ] = 0.0,
 ) -> None:
-    """Make Azure match the manifest: plan, confirm, then apply under the lock."""
+    """Make Azure match the manifest: plan, confirm, then apply under the lock.
+
+    The lock ([provider.lock] in the manifest) is a file beside the manifest by default, or an Azure Blob
+    lease (backend = "blob"), authenticated by the storage connection string in the environment variable
+    TENANTCTL_LOCK_CONNECTION_STRING when set, else by az login / managed identity on account_url.
+    """
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
@@ -127,6 +144,7 @@ def apply(
             confirm=_show_then_confirm(g, auto_approve),
             hooks=_progress,
             cannot_confirm=_why_no_confirmation(g, auto_approve),
+            lock_wait=_lock_wait,
         )
         return _apply_outcome(run, g)
 
@@ -182,6 +200,12 @@ def _progress(the_plan: Plan) -> AbstractContextManager[ApplyHooks]:
     from tenantctl.render.progress import progress_for
 
     return progress_for(len(the_plan.actionable), interactive=sys.stderr.isatty())
+
+
+def _lock_wait() -> AbstractContextManager[LockWait]:
+    from tenantctl.render.lock_wait import lock_wait_view
+
+    return lock_wait_view(interactive=sys.stderr.isatty())
 
 
 def _apply_outcome(run: ApplyRun, g: Globals) -> Outcome:

@@ -87,10 +87,13 @@ def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
         assign_role: bool = True,
     ) -> ReportVerifier:
         from tenantctl.cloud.byo_probe import emulator_report_verifier
+        from tenantctl.render.slow_step import slow_step
 
-        return emulator_report_verifier(
-            emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait
-        )
+        # The first run creates each tenant-provided account at Azure-like latency: ~10 s for the example.
+        with slow_step("setting up the emulated tenant-provided accounts (their admins' onboarding)"):
+            return emulator_report_verifier(
+                emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait
+            )
 
     return CloudSession(cloud, verifiers)
 

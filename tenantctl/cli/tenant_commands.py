@@ -34,6 +34,7 @@ from typing import Annotated, Any
 import typer
 
 from tenantctl.cli.common import Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command, writing
+from tenantctl.cli.completion import complete_tenant_id
 from tenantctl.errors import ExitCode, UsageError
 
 __all__ = ["parse_deployment", "parse_value", "register"]
@@ -350,7 +351,9 @@ def _deployment_paths(current: dict[str, Any], assignments: dict[str, Any]) -> d
 
 @tenant_app.command("set")
 def set_(
-    tenant_id: Annotated[str, typer.Argument(metavar="ID", help="The tenant to change.")],
+    tenant_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The tenant to change.", autocompletion=complete_tenant_id)
+    ],
     assignments: Annotated[
         list[str] | None,
         typer.Argument(metavar="KEY=VALUE...", help="Dotted keys; values are TOML literals (strings need no quotes)."),
@@ -386,7 +389,9 @@ def set_(
 
 @tenant_app.command("remove")
 def remove(
-    tenant_id: Annotated[str, typer.Argument(metavar="ID", help="The tenant to remove.")],
+    tenant_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The tenant to remove.", autocompletion=complete_tenant_id)
+    ],
     if_exists: Annotated[bool, typer.Option("--if-exists", help="A tenant already gone is not an error.")] = False,
     manifest: ManifestOpt = Path("tenants.toml"),
     output: OutputOpt = Globals.output,

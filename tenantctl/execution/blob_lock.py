@@ -26,17 +26,27 @@ from datetime import datetime
 from typing import Any
 
 from tenantctl.errors import LockHeldError, TenantctlError, UsageError
-from tenantctl.execution.lock import BlobLockSettings, LockInfo, LockState, ci_run_id, now
+from tenantctl.execution.lock import (
+    WAIT_POLL_SECONDS,
+    BlobLockSettings,
+    LockInfo,
+    LockState,
+    LockWait,
+    ci_run_id,
+    now,
+)
+from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV
 
 __all__ = ["hold_blob_lease", "read_blob_holder"]
 
 _log = logging.getLogger(__name__)
-_POLL_SECONDS = 1.0
 _LEASE_TAKEN = "LeaseAlreadyPresent"
 
 
 @contextlib.contextmanager
-def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
+def hold_blob_lease(
+    settings: BlobLockSettings, *, holder: str, timeout: float, on_wait: LockWait | None = None
+) -> Iterator[LockInfo]:
     """Hold a lease on the lock blob for the ``with`` body (see ``lock.acquire_lock``)."""
     from azure.core.exceptions import AzureError
 
@@ -45,7 +55,7 @@ def hold_blob_lease(settings: BlobLockSettings, *, holder: str, timeout: float) 
     _ensure_blob(container, blob)
     if settings.break_lease:
         _break(blob)
-    lease, asked = _acquire(blob, settings, timeout)
+    lease, asked = _acquire(blob, settings, timeout, on_wait)
     info = LockInfo(holder=holder, since=now(), backend="blob", location=location, ci_run=ci_run_id())
     info.state.valid_until(asked + settings.lease_seconds)
     stop = threading.Event()
@@ -92,6 +102,15 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
                 f"{settings.connection_string_env} is not a valid storage connection string",
                 hint="copy it again from the storage account's Access keys",
             ) from None
+    elif settings.account_url and settings.account_url.startswith("http://"):
+        # A local emulator (the manifest allows http for loopback only). Azure AD tokens are never sent
+        # over http (azure-core refuses), so the emulator's account key has to come from the connection string.
+        raise UsageError(
+            f"the blob lock at {settings.account_url} is a local emulator (http): "
+            f"set {settings.connection_string_env} to its connection string",
+            hint=f"for Azurite on its default port: export {settings.connection_string_env}="
+            "'UseDevelopmentStorage=true'; see README, Locking",
+        )
     elif settings.account_url:
         from azure.identity import DefaultAzureCredential
 
@@ -99,8 +118,8 @@ def _clients(settings: BlobLockSettings) -> tuple[Any, Any]:
     else:
         raise UsageError(
             "the blob lock needs a storage account",
-            hint=f"set {settings.connection_string_env}, or give the lock's account URL (uses az login / "
-            "managed identity)",
+            hint=f"set {settings.connection_string_env} (a storage connection string), or [provider.lock] "
+            "account_url (uses az login / managed identity); see README, Locking",
         )
     container = service.get_container_client(settings.container)
     return container, container.get_blob_client(settings.blob)
@@ -123,11 +142,12 @@ def _ensure_blob(container: Any, blob: Any) -> None:
         raise _backend_error(exc) from None
 
 
-def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> tuple[Any, float]:
+def _acquire(blob: Any, settings: BlobLockSettings, timeout: float, on_wait: LockWait | None) -> tuple[Any, float]:
     """The lease, and when (``time.monotonic()``) the request that got it was sent: its period began later."""
     from azure.core.exceptions import AzureError, HttpResponseError
 
-    deadline = None if timeout < 0 else time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = None if timeout < 0 else started + timeout
     while True:
         asked = time.monotonic()
         try:
@@ -140,7 +160,9 @@ def _acquire(blob: Any, settings: BlobLockSettings, timeout: float) -> tuple[Any
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             raise _held(blob, settings, timeout)
-        time.sleep(_POLL_SECONDS if left is None else min(_POLL_SECONDS, left))
+        if on_wait is not None:
+            on_wait(_holder_of(blob, settings), time.monotonic() - started)
+        time.sleep(WAIT_POLL_SECONDS if left is None else min(WAIT_POLL_SECONDS, left))
 
 
 def _break(blob: Any) -> None:
@@ -230,5 +252,7 @@ def _backend_error(exc: Any) -> TenantctlError:
     return TenantctlError(
         f"the apply lock's storage {what}",
         code="lock-backend",
-        hint="check the lock's storage account, container and access",
+        hint="check [provider.lock] account_url / container, and the credential: the connection string in "
+        f"{LOCK_CONNECTION_STRING_ENV} when set, else az login / managed identity (needs Storage Blob Data "
+        "Contributor on the container)",
     )

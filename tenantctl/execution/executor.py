@@ -31,6 +31,7 @@ from tenantctl.execution.lock import lost_lock
 from tenantctl.execution.result import ApplyResult, ChangeOutcome, OutcomeStatus
 from tenantctl.execution.schedule import Part, Schedule, Step, build_schedules
 from tenantctl.planning.model import Change, Plan
+from tenantctl.wording import count_of
 
 __all__ = ["apply_plan"]
 
@@ -113,7 +114,7 @@ def _prune_verdict(run: _Run, prune_allowed: bool) -> str | None:
         return "prune skipped: pruning was not allowed for this run"
     failures = sum(1 for o in run.outcomes.values() if o.status is not OutcomeStatus.OK)
     if failures:
-        return f"prune skipped: {failures} change(s) failed or were skipped"
+        return f"prune skipped: {count_of(failures, 'change')} failed or {'was' if failures == 1 else 'were'} skipped"
     return None
 
 

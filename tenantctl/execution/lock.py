@@ -9,7 +9,9 @@ Two backends behind one context manager, :func:`acquire_lock`:
   pipelines on different machines. A lease expires on its own 60 s after its holder stops renewing.
 
 Either way, a lock that cannot be had within ``timeout`` seconds raises :class:`LockHeldError` naming
-the holder and since when. ``timeout=0`` fails at once; a negative timeout waits forever.
+the holder and since when. ``timeout=0`` fails at once; a negative timeout waits forever. While it
+waits, ``on_wait`` (a :data:`LockWait`) is told about once a second who holds the lock, so a waiting
+apply can say whom it waits for instead of sitting silent.
 
 A lease can be lost while it is held (someone breaks it on the blob, or renewals fail until
 it expires); then another apply may take it and write at the same time. The holder's
@@ -27,7 +29,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,17 +37,21 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from tenantctl.errors import LockHeldError, TenantctlError
+from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV
 
 __all__ = [
+    "WAIT_POLL_SECONDS",
     "BlobLockSettings",
     "FileLockSettings",
     "LockInfo",
     "LockSettings",
+    "LockWait",
     "acquire_lock",
     "ci_run_id",
     "default_holder",
     "file_lock_for_manifest",
     "lost_lock",
+    "read_file_holder",
 ]
 
 # CI systems whose run id makes "who holds the lock" actionable: GitHub Actions, Azure Pipelines.
@@ -130,10 +136,17 @@ class BlobLockSettings:
     lease_seconds: int = 60  # Azure allows 15-60 (or infinite; never, so a crash cannot wedge CI)
     break_lease: bool = False
     renew_seconds: float | None = None  # how often the lease is renewed; None = a third of lease_seconds
-    connection_string_env: str = "TENANTCTL_LOCK_CONNECTION_STRING"
+    connection_string_env: str = LOCK_CONNECTION_STRING_ENV
 
 
 LockSettings = FileLockSettings | BlobLockSettings
+
+# Called while waiting for a held lock: who holds it (None until it has recorded itself) and how many
+# seconds this process has waited so far. Called from the waiting thread, about once a second.
+LockWait = Callable[[LockInfo | None, float], None]
+
+# How often a waiter looks again: a released lock is taken within this, and the holder it names is fresh.
+WAIT_POLL_SECONDS = 1.0
 
 
 def file_lock_for_manifest(manifest: Path) -> FileLockSettings:
@@ -192,28 +205,49 @@ def _registered(info: LockInfo) -> Iterator[LockInfo]:
 
 
 @contextlib.contextmanager
-def acquire_lock(settings: LockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
-    """Hold the apply lock for the ``with`` body; raise LockHeldError if it is not free in ``timeout`` s."""
+def acquire_lock(
+    settings: LockSettings, *, holder: str, timeout: float, on_wait: LockWait | None = None
+) -> Iterator[LockInfo]:
+    """Hold the apply lock for the ``with`` body; raise LockHeldError if it is not free in ``timeout`` s.
+
+    ``on_wait`` hears who holds the lock while this waits for it (never when the lock is free at once).
+    """
     if isinstance(settings, BlobLockSettings):
         # deferred: blob_lock imports this module; it loads the storage SDK only inside its functions
         from tenantctl.execution.blob_lock import hold_blob_lease
 
-        with hold_blob_lease(settings, holder=holder, timeout=timeout) as info, _registered(info):
+        with hold_blob_lease(settings, holder=holder, timeout=timeout, on_wait=on_wait) as info, _registered(info):
             yield info
         return
-    with _hold_file_lock(settings, holder=holder, timeout=timeout) as info, _registered(info):
+    with _hold_file_lock(settings, holder=holder, timeout=timeout, on_wait=on_wait) as info, _registered(info):
         yield info
 
 
+def _take_file_lock(lock: FileLock, settings: FileLockSettings, timeout: float, on_wait: LockWait | None) -> None:
+    """Take ``lock``, polling so that ``on_wait`` hears who holds it while it is held."""
+    started = time.monotonic()
+    deadline = None if timeout < 0 else started + timeout
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        try:
+            lock.acquire(timeout=WAIT_POLL_SECONDS if left is None else max(0.0, min(WAIT_POLL_SECONDS, left)))
+            return
+        except Timeout:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _held(settings, timeout) from None
+        if on_wait is not None:
+            on_wait(read_file_holder(settings), time.monotonic() - started)
+
+
 @contextlib.contextmanager
-def _hold_file_lock(settings: FileLockSettings, *, holder: str, timeout: float) -> Iterator[LockInfo]:
+def _hold_file_lock(
+    settings: FileLockSettings, *, holder: str, timeout: float, on_wait: LockWait | None
+) -> Iterator[LockInfo]:
     # thread_local=False: the executor's worker threads run inside the with-body of the main thread.
-    lock = FileLock(str(settings.path), timeout=timeout, thread_local=False)
+    lock = FileLock(str(settings.path), thread_local=False)
     try:
         settings.path.parent.mkdir(parents=True, exist_ok=True)
-        lock.acquire()
-    except Timeout:
-        raise _held(settings, timeout) from None
+        _take_file_lock(lock, settings, timeout, on_wait)
     except OSError as exc:  # not "held by someone": the lock file cannot be made at all
         raise _unusable(settings, exc) from None
     try:

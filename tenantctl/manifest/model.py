@@ -23,6 +23,7 @@ from tenantctl.manifest.regions import REGIONS
 
 __all__ = [
     "DEPLOYMENT_SKUS",
+    "LOCK_CONNECTION_STRING_ENV",
     "PROVISIONED_SKUS",
     "VERSION_UPGRADE_OPTIONS",
     "AppSettings",
@@ -231,14 +232,26 @@ class AppSettings(_Model):
     redirect_uri: StrictStr = Field("https://localhost/tenantctl/consent", description="Admin-consent redirect URI.")
 
 
+# The blob lock's storage connection string is a secret (it carries the account key), so it never sits
+# in the manifest: it comes from this environment variable, and wins over account_url when set.
+LOCK_CONNECTION_STRING_ENV = "TENANTCTL_LOCK_CONNECTION_STRING"
+
+
 class LockSettings(_Model):
     """Where apply takes its lock against parallel runs."""
 
-    backend: Literal["file", "blob"] = "file"
-    path: StrictStr | None = None
-    account_url: StrictStr | None = None
-    container: StrictStr = "tenantctl-locks"
-    blob: StrictStr | None = None
+    backend: Literal["file", "blob"] = Field(
+        "file", description="file: a lock file beside the manifest (one machine); blob: an Azure Blob lease."
+    )
+    path: StrictStr | None = Field(None, description="The lock file, relative to the manifest (backend = file).")
+    account_url: StrictStr | None = Field(
+        None,
+        description="Blob endpoint, https://<account>.blob.core.windows.net (az login / managed identity); "
+        "http only for a local Azurite on localhost. The connection string in env "
+        f"{LOCK_CONNECTION_STRING_ENV}, when set, is used instead.",
+    )
+    container: StrictStr = Field("tenantctl-locks", description="Container of the lock blob (created if missing).")
+    blob: StrictStr | None = Field(None, description="Lock blob name; default tenantctl/<manifest_name>.lock.")
 
 
 class Provider(_Model):

@@ -9,16 +9,19 @@ content filters, networks, tenant-provided accounts); naming and duplicate rules
 from __future__ import annotations
 
 import ipaddress
+import re
+from urllib.parse import urlsplit
 
 from tenantctl.manifest.capacity import check_capacity, check_sku_region
 from tenantctl.manifest.locate import Loc
-from tenantctl.manifest.model import Isolation, Manifest, Tenant
+from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV, Isolation, Manifest, Tenant
 from tenantctl.manifest.names import check_names, check_tags
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES, region_satisfies
 from tenantctl.manifest.report import Reporter, did_you_mean
 
 __all__ = ["check_manifest"]
 
+_CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _COMMON = {"isolation", "display_name", "protected", "tags"}
 # Which tenant keys each isolation model uses; anything else set on the tenant is a mistake.
 _ALLOWED: dict[Isolation, set[str]] = {
@@ -138,9 +141,57 @@ def _check_provider(manifest: Manifest, report: Reporter) -> None:
             "missing-key",
             "the blob lock backend needs 'account_url' (https://<account>.blob.core.windows.net)",
             ("provider", "lock", "account_url"),
+            detail=f"The lease is taken with az login / managed identity, or with the connection string in "
+            f"{LOCK_CONNECTION_STRING_ENV} when that is set.",
         )
-    if lock is not None and lock.account_url and not lock.account_url.startswith("https://"):
-        report.error("invalid-value", "account_url must be an https:// URL", ("provider", "lock", "account_url"))
+    if lock is not None and lock.account_url:
+        _check_lock_account_url(lock.account_url, report)
+    if lock is not None and lock.backend == "blob" and not _CONTAINER_NAME.fullmatch(lock.container):
+        # Storage answers 400 OutOfRangeInput at apply time otherwise: say it now, with the rule.
+        report.error(
+            "invalid-value",
+            f"container {lock.container!r} is not a valid blob container name",
+            ("provider", "lock", "container"),
+            detail="3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or "
+            "digit (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata).",
+        )
+
+
+def _check_lock_account_url(url: str, report: Reporter) -> None:
+    """https for a storage account; plain http only for a local emulator (Azurite) on this machine, where
+    nothing crosses a network: over any other http, the lease requests and their key would travel in clear."""
+    loc = ("provider", "lock", "account_url")
+    parsed = urlsplit(url)
+    if parsed.scheme == "https" and parsed.hostname:
+        return
+    if parsed.scheme == "http" and parsed.hostname:
+        if is_loopback_host(parsed.hostname):
+            return
+        report.error(
+            "invalid-value",
+            f"account_url {url!r} is plain http on {parsed.hostname}, which is not this machine",
+            loc,
+            detail="http is accepted only for a local storage emulator (Azurite) on localhost/127.0.0.1/[::1]; "
+            "use https://<account>.blob.core.windows.net for a storage account.",
+        )
+        return
+    report.error(
+        "invalid-value",
+        f"account_url {url!r} is not an https:// URL",
+        loc,
+        detail="e.g. https://<account>.blob.core.windows.net, or http://127.0.0.1:10000/devstoreaccount1 "
+        "for a local Azurite.",
+    )
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_fields(tenant: Tenant, loc: Loc, report: Reporter) -> None:

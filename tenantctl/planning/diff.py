@@ -27,6 +27,7 @@ from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
 from tenantctl.planning.model import Action, Change, FieldChange, Resource, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.wording import count_of
 
 __all__ = ["diff"]
 
@@ -50,8 +51,8 @@ def _outage(before: Resource, after: Resource, children: int) -> str:
     if isinstance(before, Account):
         return (
             f"account {before.ref.name} (https://{before.custom_subdomain}.openai.azure.com/) and its "
-            f"{children} deployment(s) are unavailable from the delete until the new account and its deployments "
-            "exist; the deleted name stays soft-deleted and must be purged before it can be re-created"
+            f"{count_of(children, 'deployment')} are unavailable from the delete until the new account and its "
+            "deployments exist; the deleted name stays soft-deleted and must be purged before it can be re-created"
         )
     return f"{kind_of(before).value} {getattr(before, 'name', '')!r} is absent between delete and create"
 
@@ -239,7 +240,8 @@ class _Differ:
         if pending:
             self.diags.warning(
                 "orphans",
-                f"{len(pending)} resource(s) tagged for this manifest are no longer in it",
+                f"{count_of(len(pending), 'resource')} tagged for this manifest "
+                f"{'is' if len(pending) == 1 else 'are'} no longer in it",
                 detail="plan --prune deletes them: " + ", ".join(sorted(pending)),
             )
         return changes

@@ -42,6 +42,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy
+from tenantctl.wording import count_of
 
 __all__ = [
     "RETIRE_PENDING",
@@ -363,7 +364,7 @@ def retire_changes(
             diags.warning(
                 "retire-pending",
                 f"tenant {tenant_id!r} is migrating from {generation.isolation} to {to}: "
-                f"{len(ordered)} old resource(s) kept, {RETIRE_PENDING}",
+                f"{count_of(len(ordered), 'old resource')} kept, {RETIRE_PENDING}",
                 detail=(
                     "phase 1 (create the new resources) "
                     + (

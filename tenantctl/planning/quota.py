@@ -28,6 +28,7 @@ from tenantctl.manifest.model import PROVISIONED_SKUS, Manifest
 from tenantctl.observation import ObservedState, Region
 from tenantctl.planning.model import Action, Change, QuotaLine, ResourceKind
 from tenantctl.resources import Account, Deployment, ModelOffer
+from tenantctl.wording import count_of
 
 __all__ = ["ACCOUNTS_PER_REGION", "ACCOUNT_USAGE", "DEPLOYMENTS_PER_ACCOUNT", "Ledger", "ledger"]
 
@@ -212,7 +213,7 @@ def _accounts(book: _Book, changes: list[Change], diags: Diagnostics) -> list[Qu
         if line.is_short:
             diags.error(
                 "account-limit",
-                f"{n} new account(s) in {loc} exceed the {limit:g} accounts allowed per "
+                f"{count_of(n, 'new account')} in {loc} exceed the {limit:g} accounts allowed per "
                 f"region per subscription ({used:g} exist)",
                 detail=f"subscription {sub}",
             )
@@ -258,8 +259,8 @@ def _budgets(manifest: Manifest, desired: DesiredState, diags: Diagnostics) -> N
         capacity = spec.capacity * 1000 * max(1, accounts[stamp_id])
         allowed = capacity * stamp.overcommit
         numbers = (
-            f"budgets {tpm} TPM, capacity {capacity} TPM ({spec.capacity}K x {max(1, accounts[stamp_id])} "
-            f"account(s)), overcommit {stamp.overcommit:g} -> {allowed:g} TPM"
+            f"budgets {tpm} TPM, capacity {capacity} TPM ({spec.capacity}K x "
+            f"{count_of(max(1, accounts[stamp_id]), 'account')}), overcommit {stamp.overcommit:g} -> {allowed:g} TPM"
         )
         if tpm > allowed:
             diags.error(

@@ -15,6 +15,7 @@ from tenantctl.diagnostics import Severity
 from tenantctl.manifest.model import capacity_label
 from tenantctl.planning.model import Action, Change, Plan, QuotaLine
 from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.wording import count_of
 
 __all__ = ["LineKind", "PlanLine", "describe", "plan_lines", "plan_view", "summary_line"]
 
@@ -81,7 +82,7 @@ def describe(resource: object) -> str:
             f"rai-policy {resource.name} on {resource.account.name} (base {resource.base_policy}, {resource.severity})"
         )
     if isinstance(resource, Blocklist):
-        return f"blocklist {resource.name} on {resource.account.name} ({len(resource.terms)} terms)"
+        return f"blocklist {resource.name} on {resource.account.name} ({count_of(len(resource.terms), 'term')})"
     if isinstance(resource, ResourceGroup):
         return f"resource-group {resource.name} ({resource.subscription_id}, {resource.location})"
     return repr(resource)
@@ -150,7 +151,7 @@ def plan_view(plan: Plan) -> list[PlanLine]:
     lines = [PlanLine(LineKind.SUMMARY, summary_line(plan))]
     unchanged = plan.count(Action.NOOP)
     if unchanged:
-        lines.append(PlanLine(LineKind.NOTE, f"({unchanged} resource(s) unchanged)"))
+        lines.append(PlanLine(LineKind.NOTE, f"({count_of(unchanged, 'resource')} unchanged)"))
     sections: dict[str, list[Change]] = {}
     for c in plan.changes:
         # Phase 3 (a migration's old generation) is listed even when kept: "retire pending" is news.

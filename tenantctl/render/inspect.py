@@ -17,6 +17,7 @@ from rich.table import Table
 
 from tenantctl.inspection.report import DeploymentView, TenantReport
 from tenantctl.render.console import out_console
+from tenantctl.wording import count_of
 
 __all__ = ["STATE_STYLES", "print_inspect", "table"]
 
@@ -96,7 +97,7 @@ def _facts(console: Console, r: TenantReport) -> None:
         f = r.content_filter
         text = f"{f.policy}: base {f.base}, severity {f.severity}"
         for name, terms in f.blocklists:
-            text += f"; blocklist {name} ({len(terms)} term{'s' if len(terms) != 1 else ''}: {', '.join(terms)})"
+            text += f"; blocklist {name} ({count_of(len(terms), 'term')}: {', '.join(terms)})"
         if f.blocklists and not f.terms_read:
             text += " (terms as declared; `tenantctl plan` compares them)"
         grid.add_row("content filter", escape(text) + ("" if f.in_azure else " [warning](not in Azure)[/warning]"))
@@ -212,7 +213,7 @@ def _drift(console: Console, r: TenantReport) -> None:
     if not r.drift:
         console.print("[heading]Drift[/heading] none: Azure matches the manifest")
         return
-    console.print(f"[heading]Drift[/heading] {len(r.drift)} change(s) `tenantctl apply` would make")
+    console.print(f"[heading]Drift[/heading] {count_of(len(r.drift), 'change')} `tenantctl apply` would make")
     for d in r.drift:
         style = {"create": "create", "update": "update", "replace": "replace", "restore": "restore"}.get(
             d.action, "delete"
@@ -233,7 +234,7 @@ def _leftovers(console: Console, r: TenantReport) -> None:
         return
     console.print("[heading]Soft-deleted[/heading] [warning]accounts held by Azure under the tenant's name[/warning]")
     for s in r.soft_deleted:
-        when = f"deleted {s.deletion_date or '?'}, purged {s.scheduled_purge_date or '?'}"
+        when = f"deleted {s.deletion_date or '?'}, purge scheduled for {s.scheduled_purge_date or '?'}"
         console.print(f"  {escape(s.name)} ({escape(s.location)}) {when}")
 
 

@@ -12,13 +12,14 @@ from rich.markup import escape
 from tenantctl.inspection.fleet import FleetStatus, QuotaReport
 from tenantctl.render.console import out_console
 from tenantctl.render.inspect import STATE_STYLES, table
+from tenantctl.wording import count_of
 
 __all__ = ["print_quota", "print_status"]
 
 
 def _summary(status: FleetStatus) -> str:
     parts = [f"{count} {state}" for state, count in status.counts.items() if count]
-    return f"{len(status.rows)} tenant(s): " + (", ".join(parts) if parts else "none")
+    return f"{count_of(len(status.rows), 'tenant')}: " + (", ".join(parts) if parts else "none")
 
 
 def print_status(status: FleetStatus, console: Console | None = None) -> None:

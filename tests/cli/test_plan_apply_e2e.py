@@ -81,7 +81,10 @@ def test_a_saved_plan_is_applied_as_reviewed_and_refused_once_stale(cli: Any, wo
     # the cloud has changed since plan.json was made (its creates happened): it is stale now
     stale = cli("apply", "--emulator", "--auto-approve", "--plan", "plan.json", "-o", "json")
     assert stale.exit_code == 1
-    assert envelope_of(stale)["diagnostics"][0]["code"] == "stale-plan"
+    refusal = envelope_of(stale)["diagnostics"][0]
+    assert refusal["code"] == "stale-plan"
+    # it names what changed: acme's creates were done since (by the first apply)
+    assert "tenant.acme.account (no longer planned)" in refusal["summary"], refusal["summary"]
 
 
 def test_an_unknown_tenant_filter_suggests_close_matches(cli: Any, workdir: Path) -> None:

@@ -368,3 +368,78 @@ def test_a_lease_counts_as_lost_once_it_is_past_the_time_it_was_renewed_until() 
     assert "expired" in state.lost
     info = LockInfo("me", datetime.now(timezone.utc), "blob", "c/b", state=state)
     assert info.lost == state.lost
+
+
+def test_a_waiting_apply_hears_who_holds_the_file_lock_until_it_is_released(tmp_path: Path) -> None:
+    settings = FileLockSettings(tmp_path / "apply.lock")
+    release = threading.Event()
+    _hold_in_thread(settings, "alice@ci-runner pid 42", release)
+    threading.Timer(1.5, release.set).start()
+    heard: list[tuple[str | None, float]] = []
+    with acquire_lock(
+        settings, holder="bob", timeout=10, on_wait=lambda info, waited: heard.append((info and info.holder, waited))
+    ) as info:
+        assert info.holder == "bob"
+    assert heard, "the wait was silent"
+    assert {who for who, _ in heard} == {"alice@ci-runner pid 42"}
+    waited = [seconds for _, seconds in heard]
+    assert waited == sorted(waited)
+    assert waited[-1] < 5
+
+
+def test_a_free_lock_and_a_lock_not_waited_for_say_nothing_while_waiting(tmp_path: Path) -> None:
+    settings = FileLockSettings(tmp_path / "apply.lock")
+    heard: list[object] = []
+    with acquire_lock(settings, holder="me", timeout=10, on_wait=lambda *a: heard.append(a)):
+        pass
+    release = threading.Event()
+    _hold_in_thread(settings, "other", release)
+    try:
+        with pytest.raises(LockHeldError), acquire_lock(settings, holder="me", timeout=0, on_wait=heard.append):
+            pass
+    finally:
+        release.set()
+    assert heard == []
+
+
+@pytest.mark.azurite
+def test_a_waiting_apply_hears_who_holds_the_blob_lease(blob_settings: BlobLockSettings) -> None:
+    release = threading.Event()
+    _hold_in_thread(blob_settings, "alice@ci-runner pid 42", release)
+    threading.Timer(1.5, release.set).start()
+    heard: list[str | None] = []
+    with acquire_lock(
+        blob_settings, holder="bob", timeout=20, on_wait=lambda info, _w: heard.append(info and info.holder)
+    ):
+        pass
+    assert heard
+    assert set(heard) == {"alice@ci-runner pid 42"}
+
+
+@pytest.mark.azurite
+def test_apply_takes_its_lock_on_a_local_azurite_at_an_http_account_url(
+    azurite: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tenantctl.cli.app import app
+
+    endpoint = azurite.split("BlobEndpoint=")[1].rstrip(";")  # http://127.0.0.1:<port>/devstoreaccount1
+    text = (REPO / "examples" / "minimal.toml").read_text()
+    lock = f'lock = {{ backend = "blob", account_url = "{endpoint}", container = "http-locks" }}'
+    (tmp_path / "tenants.toml").write_text(text.replace("[provider]\n", f"[provider]\n{lock}\n", 1))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TENANTCTL_LOCK_CONNECTION_STRING", azurite)
+    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")
+    settings = BlobLockSettings(container="http-locks", blob="tenantctl/default.lock")
+    release = threading.Event()
+    _hold_in_thread(settings, "alice@laptop pid 9", release)
+    try:
+        refused = CliRunner().invoke(app, ["apply", "--emulator", "--auto-approve", "-o", "json"])
+    finally:
+        release.set()
+    assert refused.exit_code == 1
+    assert "alice@laptop pid 9" in json.loads(refused.stdout)["diagnostics"][0]["summary"]
+    # the holder is releasing it: wait for that rather than guess how long it takes
+    applied = CliRunner().invoke(app, ["apply", "--emulator", "--auto-approve", "--lock-timeout", "10", "-o", "json"])
+    assert applied.exit_code == 0, applied.output

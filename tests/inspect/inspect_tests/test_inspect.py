@@ -117,6 +117,9 @@ def test_a_dedicated_account_deleted_behind_tenantctls_back_shows_as_a_soft_dele
     assert "restore" in {d.action for d in report.drift}  # the planner recovers it rather than re-creating
     screen = render(print_inspect, report)
     assert "Soft-deleted accounts held by Azure under the tenant's name" in screen
+    # Azure purges it on that date unless someone restores it first: a plan, not something done.
+    assert f"purge scheduled for {report.soft_deleted[0].scheduled_purge_date}" in " ".join(screen.split())
+    assert "purged" not in screen
 
 
 def test_a_tenant_provided_tenant_whose_admin_has_not_consented_is_in_error_with_the_next_step(
