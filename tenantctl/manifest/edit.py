@@ -94,7 +94,9 @@ def _guarded(tenant_id: str, edit: Any) -> EditResult:
 
 # --------------------------------------------------------------------------------------- rendering
 def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    if _BARE_KEY.fullmatch(key):
+        return key
+    return json.dumps(key, ensure_ascii=False).replace("\x7f", "\\u007f")  # JSON leaves DEL raw; TOML does not
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -345,7 +347,9 @@ def _set_path(text: str, path: Loc, value: Any) -> str:
     current = _lookup(document, path)
     if value is None:
         if current is _MISSING:
-            raise _RefusedError("unknown-key", f"there is no {format_path(path[2:])!r} to unset")
+            parent = _lookup(document, path[:-1])
+            hint = did_you_mean(str(path[-1]), parent) if isinstance(parent, dict) else ""
+            raise _RefusedError("unknown-key", f"there is no {format_path(path[2:])!r} to unset{hint}")
         removed = _delete(text, layout, path)
         if removed is None:
             raise _RefusedError("unknown-key", f"{format_path(path[2:])!r} is not written in the manifest")
