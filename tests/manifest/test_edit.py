@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tenantctl.manifest.edit import add_tenant, remove_tenant, set_tenant_fields, write_atomically
 from tenantctl.manifest.load import parse_manifest
 
-from .conftest import EXAMPLES
+from .conftest import BASE, EXAMPLES
 
 EXAMPLE = (EXAMPLES / "tenants.toml").read_text(encoding="utf-8")
 
@@ -209,19 +209,9 @@ def test_edits_of_arbitrary_text_never_raise(text: str, tenant_id: str, fields: 
 
 # --- layouts the edits met in issue 15: each of these lost or changed bytes outside the edit ---------
 
-LAYOUTS = """\
-schema = 1
-
-[provider]
-subscription_id = "00000000-0000-0000-0000-000000000000"
-resource_group = "rg-tenantctl"
-location = "swedencentral"
-name_prefix = "ctso"
-
-[stamps.eu1]
-location = "swedencentral"
-deployments = [{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "DataZoneStandard", capacity = 300 }]
-
+LAYOUTS = (
+    BASE
+    + """
 # ---- dedicated tenants ----
 [tenants.acme]
 isolation = "dedicated"   # since 2024
@@ -262,6 +252,7 @@ tpm = 2000
 [tenants.acme.tags]
 team = "blue"   # cost centre
 """
+)
 
 
 def _edited(result: Any) -> str:
