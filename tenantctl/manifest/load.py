@@ -52,7 +52,8 @@ def read_manifest_bytes(path: Path, limit: int = MAX_MANIFEST_BYTES) -> bytes:
     ``limit`` bytes.  Pipes with a writer (``-f /dev/stdin``, ``-f <(...)``) are read like files.  The
     file is opened non-blocking: opening a FIFO for reading otherwise waits, forever, for a writer.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no FIFOs in the file system
+    fd = os.open(path, os.O_RDONLY | nonblocking)
     with open(fd, "rb") as handle:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -70,7 +71,8 @@ def read_manifest_bytes(path: Path, limit: int = MAX_MANIFEST_BYTES) -> bytes:
             else:
                 if not first:
                     raise ValueError("it is a pipe with nothing written to it (a named pipe with no writer?)")
-        os.set_blocking(fd, True)
+        if nonblocking:
+            os.set_blocking(fd, True)
         data = first + handle.read(limit + 1 - len(first))
     if len(data) > limit:
         raise ValueError(f"it is larger than {limit:,} bytes, the most that is read")
