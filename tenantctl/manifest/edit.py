@@ -545,7 +545,12 @@ def tenant_text(text: str, tenant_id: str) -> str | None:
         own = ("tenants", tenant_id)
         blocks = [_block(text, layout, n) for n, (_, loc) in enumerate(layout.headers) if loc[:2] == own]
         if blocks and not any(s[:2] == own and h[:2] != own for h, s in layout.statements):
-            return _newline(text).join(text[start:end] for start, end in blocks)
+            parts = [text[start:end] for start, end in blocks]
+            # tables written one after the other stay so; tables far apart are shown a blank line apart
+            return "".join(
+                (_newline(text) if n and blocks[n - 1][1] != blocks[n][0] else "") + part
+                for n, part in enumerate(parts)
+            )
         return f"[tenants.{tenant_id}]\n" + "".join(f"{_key(k)} = {_render(v)}\n" for k, v in tenant.items())
     except Exception:  # the contract: never raise on bad input
         return None
