@@ -14,8 +14,10 @@
    like a CI runner vanishing), SIGKILLed at each kill point in turn (one in start-up, the others once
    the first write was sent or after k changes finished, read from apply's progress lines), then run
    to completion; ``plan --detailed-exitcode`` must exit 0 and the census hold.
-3. **fuzz**: the manifest loader's hypothesis properties (tests/manifest/test_fuzz.py) with
-   ``TENANTCTL_FUZZ_EXAMPLES`` examples each: no input may produce a traceback.
+3. **fuzz**: the manifest loader's hypothesis properties (tests/manifest/test_fuzz.py: no input may
+   produce a traceback) and the scripted-edit properties (tests/manifest/test_edit_properties.py:
+   ``tenant add|set|--unset|remove`` keep every byte outside the edit in every layout) with
+   ``TENANTCTL_FUZZ_EXAMPLES`` examples each.
 
 The census (no duplicates, no orphans): a fresh ``plan --prune`` has no change at all (nothing missing,
 nothing extra tagged for this manifest); the managed accounts are exactly the ones a plan from empty
@@ -56,6 +58,8 @@ __all__ = [
 ]
 
 WRITES = ("PUT", "PATCH", "DELETE", "POST")
+# Hypothesis properties the fuzz step runs with TENANTCTL_FUZZ_EXAMPLES examples each.
+FUZZ_MODULES = ("tests/manifest/test_fuzz.py", "tests/manifest/test_edit_properties.py")
 
 
 # ------------------------------------------------------------------------------------------ census
@@ -271,9 +275,9 @@ def kill_campaign(
 
 # ------------------------------------------------------------------------------------------ fuzz
 def long_fuzz(examples: int, *, workers: int = 2) -> tuple[int, float, str]:
-    """Run the loader's fuzz properties with ``examples`` each; (exit code, seconds, summary line)."""
+    """Run the loader's and the edits' properties with ``examples`` each; (exit code, seconds, summary line)."""
     env = common.clean_env() | {"TENANTCTL_FUZZ_EXAMPLES": str(examples)}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/manifest/test_fuzz.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *FUZZ_MODULES]
     if workers > 1:
         command += ["-n", str(workers)]
     started = time.perf_counter()

@@ -46,8 +46,6 @@ tenant_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-# Keys every isolation model accepts; the per-model rest comes from the manifest's semantic checks.
-_COMMON_KEYS = {"isolation", "display_name", "protected", "tags"}
 _DEPLOYMENT_FIELDS = ("model", "version", "sku", "capacity")
 
 
@@ -65,6 +63,12 @@ def parse_value(raw: str) -> Any:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         return raw
+    except RecursionError:  # `[[[[…` thousands deep: the parser recurses once per level
+        raise UsageError(
+            f"the value {raw[:20]!r}… is nested too deeply",
+            code="too-deep",
+            hint="Nothing in the manifest nests this deep.",
+        ) from None
     # The manifest has no date fields, but model versions look like dates (version=2024-11-20).
     return raw if isinstance(value, (datetime.date, datetime.time)) else value
 
@@ -132,7 +136,8 @@ def _one_edit_at_a_time(manifest: Path, body: Callable[[], Outcome]) -> Callable
         except ImportError:  # Windows: no advisory locks; edits are still atomic
             return body()
         try:
-            fd = os.open(manifest.parent if str(manifest.parent) else ".", os.O_RDONLY)
+            # The directory of the file the edit replaces: through a symlink, that is the target's.
+            fd = os.open(os.path.dirname(os.path.realpath(manifest)), os.O_RDONLY)
         except OSError:
             return body()  # the read reports what is wrong with the path
         try:
@@ -169,7 +174,7 @@ def _finish(command: str, g: Globals, tenant_id: str, text: str, result: Any, ve
         )
     if result.changed:
         with writing(g.manifest, "manifest"):
-            write_atomically(g.manifest, _same_line_endings(text, result.text))
+            write_atomically(g.manifest, result.text)
     table = tenant_text(result.text, tenant_id)
 
     def human() -> None:
@@ -194,13 +199,6 @@ def _finish(command: str, g: Globals, tenant_id: str, text: str, result: Any, ve
     return Outcome(
         data={"tenant": tenant_id, "changed": result.changed, "toml": table}, human=human, diagnostics=warnings
     )
-
-
-def _same_line_endings(before: str, after: str) -> str:
-    """A manifest written with CRLF (Windows) keeps CRLF on the lines the edit adds, not a mix."""
-    if "\r\n" in before and before.count("\r\n") == before.count("\n"):
-        return re.sub(r"(?<!\r)\n", "\r\n", after)
-    return after
 
 
 def _in_file(diagnostics: Any, manifest: Path) -> Any:
@@ -271,7 +269,7 @@ def add(
     run_command("tenant add", g, _one_edit_at_a_time(manifest, body))
 
 
-def _assignments(current: dict[str, Any], pairs: list[str], unset: list[str]) -> dict[str, Any]:
+def _assignments(pairs: list[str], unset: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` and ``--unset KEY`` as the dotted assignments edit.set_tenant_fields takes."""
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -284,18 +282,7 @@ def _assignments(current: dict[str, Any], pairs: list[str], unset: list[str]) ->
             )
         out[_checked_key(key.strip(), pair)] = parse_value(raw.strip())
     out.update({_checked_key(key.strip(), f"--unset {key}"): None for key in unset})
-    if "isolation" in out and isinstance(out["isolation"], str):
-        from tenantctl.manifest.model import Isolation
-        from tenantctl.manifest.semantics import _ALLOWED  # the one table of which keys each model uses
-
-        try:
-            allowed = _COMMON_KEYS | _ALLOWED[Isolation(out["isolation"])]
-        except ValueError:
-            allowed = set(current)  # an unknown model: validation will name it
-        for key in current:
-            if key not in allowed and key not in out:
-                out[key] = None  # the old model's keys would make the new tenant invalid
-    return _deployment_paths(current, out)
+    return out
 
 
 _KEY_PART = re.compile(r"[A-Za-z0-9_-]+")
@@ -310,43 +297,6 @@ def _checked_key(key: str, given: str) -> str:
             hint="Keys are names joined by single dots, e.g. tpm, network.public_access, deployments.chat.capacity.",
         )
     return key
-
-
-def _deployment_paths(current: dict[str, Any], assignments: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite ``deployments.NAME.FIELD`` into a new ``deployments`` array (arrays have no dotted keys)."""
-    touched = {k: v for k, v in assignments.items() if k.startswith("deployments.")}
-    if not touched:
-        return assignments
-    rest = {k: v for k, v in assignments.items() if k not in touched}
-    deployments = [dict(d) for d in rest.get("deployments", current.get("deployments") or [])]
-    for dotted, value in touched.items():
-        parts = dotted.split(".")
-        if len(parts) != 3:
-            raise UsageError(
-                f"{dotted!r}: write deployments.NAME.FIELD (e.g. deployments.chat.capacity)", code="bad-assignment"
-            )
-        _, name, key = parts
-        match = [d for d in deployments if d.get("name") == name]
-        if not match and not deployments:
-            raise UsageError(
-                f"the tenant has no deployments of its own to change {name!r} in (it uses the [defaults] ones)",
-                code="unknown-deployment",
-                hint="Give it its own array: deployments='[{ name = \"chat\", capacity = 10 }]' "
-                "(model, version and sku still come from [defaults]).",
-            )
-        if not match:
-            known = ", ".join(str(d.get("name")) for d in deployments) or "none"
-            raise UsageError(
-                f"the tenant has no deployment {name!r} (it has: {known})",
-                code="unknown-deployment",
-                hint="Set the whole array instead: deployments='[{ name = \"chat\", capacity = 10 }]'.",
-            )
-        if value is None:
-            match[0].pop(key, None)
-        else:
-            match[0][key] = value
-    rest["deployments"] = deployments
-    return rest
 
 
 @tenant_app.command("set")
@@ -379,9 +329,8 @@ def set_(
 
         if not assignments and not unset:
             raise UsageError("nothing to set", code="bad-assignment", hint="Give KEY=VALUE pairs or --unset KEY.")
+        wanted = _assignments(list(assignments or ()), list(unset or ()))
         text = _read(manifest)
-        current = _current(text, tenant_id) or {}
-        wanted = _assignments(current, list(assignments or ()), list(unset or ()))
         return _finish("tenant set", g, tenant_id, text, set_tenant_fields(text, tenant_id, wanted), "Changed")
 
     run_command("tenant set", g, _one_edit_at_a_time(manifest, body))

@@ -46,16 +46,34 @@ MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # 10,000 tenants take about 2 MB
 
 
 def read_manifest_bytes(path: Path, limit: int = MAX_MANIFEST_BYTES) -> bytes:
-    """The bytes of a manifest file, at most ``limit`` of them; ``ValueError`` for a directory or for
-    more than ``limit`` bytes (a device such as /dev/zero never ends). Pipes (``-f /dev/stdin``,
-    ``-f <(...)``) are read like files."""
-    with open(path, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    """The bytes of a manifest file, at most ``limit`` of them.
+
+    ``ValueError`` for a directory, a device or socket, a named pipe nobody writes to, or more than
+    ``limit`` bytes.  Pipes with a writer (``-f /dev/stdin``, ``-f <(...)``) are read like files.  The
+    file is opened non-blocking: opening a FIFO for reading otherwise waits, forever, for a writer.
+    """
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no FIFOs in the file system
+    fd = os.open(path, os.O_RDONLY | nonblocking)
+    with open(fd, "rb") as handle:
+        info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise ValueError("it is a directory, not a file")
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+            raise ValueError("it is a device or socket, not a file")
         if stat.S_ISREG(info.st_mode) and info.st_size > limit:
             raise ValueError(f"it is {info.st_size:,} bytes; at most {limit:,} are read")
-        data = handle.read(limit + 1)
+        first = b""
+        if stat.S_ISFIFO(info.st_mode):
+            try:
+                first = os.read(fd, limit + 1)
+            except BlockingIOError:
+                pass  # a writer is connected and has not written yet: wait for it below
+            else:
+                if not first:
+                    raise ValueError("it is a pipe with nothing written to it (a named pipe with no writer?)")
+        if nonblocking:
+            os.set_blocking(fd, True)
+        data = first + handle.read(limit + 1 - len(first))
     if len(data) > limit:
         raise ValueError(f"it is larger than {limit:,} bytes, the most that is read")
     return data

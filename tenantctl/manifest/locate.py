@@ -13,10 +13,11 @@ import bisect
 import contextlib
 import json
 import re
+from dataclasses import dataclass
 
 from tenantctl.manifest._toml import tomllib
 
-__all__ = ["LineIndex", "Loc", "format_path", "table_headers"]
+__all__ = ["LineIndex", "Loc", "TextLayout", "format_path", "table_headers", "text_layout"]
 
 Loc = tuple[str | int, ...]
 
@@ -48,6 +49,30 @@ def table_headers(text: str) -> list[tuple[int, Loc]] | None:
     scanner = _Scanner(text)
     scanner.scan()
     return scanner.headers if scanner.complete else None
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """Where things are written, as character offsets (for edits that must keep every other byte).
+
+    ``headers``: ``(offset of the header, path)`` of every ``[table]`` / ``[[array]]`` header in order
+    (array-of-tables paths end with the element's index). ``statements``: ``(table, full path)`` of
+    every top-level ``key = value`` in order. ``spans``: path → ``(key start, value start, value end)``
+    of every key and array element (an element's key start is its value start).
+    """
+
+    headers: list[tuple[int, Loc]]
+    statements: list[tuple[Loc, Loc]]
+    spans: dict[Loc, tuple[int, int, int]]
+
+
+def text_layout(text: str) -> TextLayout | None:
+    """The :class:`TextLayout` of ``text``; ``None`` if the scan failed."""
+    scanner = _Scanner(text)
+    scanner.scan()
+    if not scanner.complete:
+        return None
+    return TextLayout(scanner.header_offsets, scanner.statements, scanner.spans)
 
 
 class _StopError(Exception):
@@ -82,6 +107,9 @@ class _Scanner:
         self.index: dict[Loc, int] = {}
         self.aot: dict[Loc, int] = {}  # array-of-tables path → index of its latest element
         self.headers: list[tuple[int, Loc]] = []
+        self.header_offsets: list[tuple[int, Loc]] = []
+        self.statements: list[tuple[Loc, Loc]] = []
+        self.spans: dict[Loc, tuple[int, int, int]] = {}
         self.complete = False
 
     def scan(self) -> dict[Loc, int]:
@@ -121,7 +149,8 @@ class _Scanner:
                 parts = self._key()
                 self._record(table + parts, start)
                 self._expect("=")
-                self._value(table + parts)
+                self.statements.append((table, table + parts))
+                self._value(table + parts, start)
 
     def _header(self, parts: tuple[str, ...], start: int, *, array: bool) -> Loc:
         loc: Loc = ()
@@ -135,6 +164,7 @@ class _Scanner:
                 loc = (*loc, self.aot[loc])
             self._record(loc, start)
         self.headers.append((self._line(start), loc))
+        self.header_offsets.append((start, loc))
         return loc
 
     def _expect(self, token: str) -> None:
@@ -159,8 +189,9 @@ class _Scanner:
                 continue
             return tuple(parts)
 
-    def _value(self, loc: Loc) -> None:
+    def _value(self, loc: Loc, key_start: int | None = None) -> None:
         self._skip(_SPACE)
+        start = self.i
         c = self.s[self.i]
         if c == "{":
             self.i += 1
@@ -173,8 +204,10 @@ class _Scanner:
                 match = pattern.match(self.s, self.i)
                 if match:
                     self.i = match.end()
-                    return
-            raise _StopError
+                    break
+            else:
+                raise _StopError
+        self.spans.setdefault(loc, (start if key_start is None else key_start, start, self.i))
 
     def _inline_table(self, loc: Loc) -> None:
         while True:
@@ -186,7 +219,7 @@ class _Scanner:
             parts = self._key()
             self._record(loc + parts, start)
             self._expect("=")
-            self._value(loc + parts)
+            self._value(loc + parts, start)
             self._skip(_SPACE_NL_COMMENT)
             if self.s[self.i] == ",":
                 self.i += 1

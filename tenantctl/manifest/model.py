@@ -83,6 +83,22 @@ _RESOURCE_ID_RE = re.compile(
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _free_text(value: str) -> str:
+    # NUL and other control characters are legal in TOML strings ("\u0000") but end up in Azure tags,
+    # terminals and JSON consumers, where they truncate, garble or hide text.
+    found = _CONTROL.search(value)
+    if found:
+        raise PydanticCustomError(
+            "invalid-value",
+            "{value} contains the control character U+{code}; use printable text",
+            {"value": repr(value), "code": f"{ord(found.group()):04X}"},
+        )
+    return value
+
+
 def _guid(value: str) -> str:
     if not _GUID_RE.fullmatch(value):
         raise PydanticCustomError(
@@ -161,7 +177,8 @@ Guid = Annotated[StrictStr, AfterValidator(_guid)]
 RegionName = Annotated[StrictStr, AfterValidator(_region)]
 Name = StrictStr
 Names = tuple[StrictStr, ...]
-Tags = dict[StrictStr, StrictStr]
+FreeText = Annotated[StrictStr, AfterValidator(_free_text)]
+Tags = dict[FreeText, FreeText]
 
 
 class _Model(BaseModel):
@@ -271,7 +288,7 @@ class Provider(_Model):
     name_prefix: Annotated[StrictStr, AfterValidator(_prefix)] = Field(
         description="Prefix of every account name (2–12 lower-case letters/digits).", examples=["ctso"]
     )
-    manifest_name: StrictStr = Field("default", description="Value of the tenantctl-manifest ownership tag.")
+    manifest_name: FreeText = Field("default", description="Value of the tenantctl-manifest ownership tag.")
     tags: Tags = Field(default_factory=dict, description="Tags added to every managed resource.")
     app: AppSettings | None = None
     lock: LockSettings | None = None
@@ -304,7 +321,7 @@ class Tenant(_Model):
     """One customer of the provider; which fields apply depends on ``isolation``."""
 
     isolation: Isolation
-    display_name: StrictStr | None = None
+    display_name: FreeText | None = None
     location: RegionName | None = Field(None, description="dedicated: region (default provider.location).")
     stamp: StrictStr | None = Field(None, description="dedicated-deployment, shared: the stamp.")
     protected: StrictBool = Field(False, description="Never deleted, even with --prune.")

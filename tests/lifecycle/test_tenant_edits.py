@@ -231,3 +231,103 @@ def test_setting_a_value_the_tenant_already_has_changes_nothing(cli: Any, commen
     assert result.exit_code == 0, result.output
     assert envelope_of(result)["data"]["changed"] is False
     assert commented.read_text(encoding="utf-8") == COMMENTED
+
+
+# --- issue 15: what scripted edits used to lose or crash on ---------------------------------------------
+
+AOT = COMMENTED.replace(
+    "# ---- more shared tenants ----",
+    """# ---- dedicated-deployment tenants ----
+
+[tenants.gamma]
+isolation = "dedicated-deployment"
+stamp = "eu1"   # EU only
+# gamma's deployments
+[[tenants.gamma.deployments]]
+name = "chat"   # the main one
+model = "gpt-4o"
+version = "2024-11-20"
+sku = "DataZoneStandard"
+capacity = 20   # raised in May
+
+# ---- more shared tenants ----""",
+)
+
+
+def test_set_of_a_deployment_field_keeps_the_array_of_tables_and_every_comment(cli: Any, commented: Path) -> None:
+    commented.write_text(AOT, encoding="utf-8")
+    result = cli("tenant", "set", "gamma", "deployments.chat.capacity=60", "-o", "json")
+    assert result.exit_code == 0, result.output
+    assert commented.read_text(encoding="utf-8") == AOT.replace("capacity = 20   #", "capacity = 60   #")
+    assert cli("tenant", "set", "gamma", "display_name=Gamma").exit_code == 0
+    assert commented.read_text(encoding="utf-8") == AOT.replace("capacity = 20   #", "capacity = 60   #").replace(
+        'stamp = "eu1"   # EU only\n', 'stamp = "eu1"   # EU only\ndisplay_name = "Gamma"\n'
+    )
+
+
+def test_set_keeps_the_inline_comment_on_the_edited_line(cli: Any, commented: Path) -> None:
+    assert cli("tenant", "set", "alpha", "stamp=eu1", "tpm=1500").exit_code == 0
+    assert commented.read_text(encoding="utf-8") == COMMENTED.replace(
+        "tpm = 1000         # small", "tpm = 1500         # small"
+    )
+
+
+def test_editing_through_a_symlink_edits_the_target_and_keeps_the_link(cli: Any, commented: Path) -> None:
+    shared = commented.parent / "shared"
+    shared.mkdir()
+    target = shared / "tenants.toml"
+    commented.rename(target)
+    commented.symlink_to(target)
+    assert cli("tenant", "set", "alpha", "tpm=1500").exit_code == 0
+    assert cli("tenant", "add", "gamma", "--isolation", "shared", "--stamp", "eu1", "--tpm", "5").exit_code == 0
+    assert cli("tenant", "remove", "beta").exit_code == 0
+    assert commented.is_symlink()
+    assert os.readlink(commented) == str(target)
+    assert "tpm = 1500" in target.read_text(encoding="utf-8")
+    assert "[tenants.gamma]" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in shared.iterdir()) == ["tenants.toml"]
+
+
+def test_a_crlf_manifest_stays_crlf(cli: Any, commented: Path) -> None:
+    crlf = COMMENTED.replace("\n", "\r\n").encode()
+    commented.write_bytes(crlf)
+    assert cli("tenant", "set", "alpha", "tpm=1500", "display_name=Alpha").exit_code == 0
+    assert cli("tenant", "add", "gamma", "--isolation", "shared", "--stamp", "eu1", "--tpm", "5").exit_code == 0
+    assert cli("tenant", "remove", "gamma").exit_code == 0
+    after = commented.read_bytes()
+    assert after == crlf.replace(b"tpm = 1000 ", b"tpm = 1500 ").replace(
+        b"tpm = 1500         # small\r\n", b'tpm = 1500         # small\r\ndisplay_name = "Alpha"\r\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["alpha", "display_name=" + "[" * 5000], "too-deep", "nested too deeply"),
+        (["alpha", "display_name=" + "[" * 5000 + "]" * 5000], "too-deep", "nested too deeply"),
+        (["alpha", "display_name=caf\udce9"], "encoding", "not UTF-8"),
+        (["alpha", "display_name=\ud800"], "encoding", "not UTF-8"),
+        (["alpha", "--unset", "network.public_access"], "unknown-key", "there is no 'network.public_access' to unset"),
+        (["alpha", "--unset", "tpmm"], "unknown-key", "did you mean 'tpm'"),
+        (["alpha", "display_name=a\x00b"], "invalid-value", "control character U+0000"),
+    ],
+)
+def test_hostile_values_are_clear_errors_and_the_file_is_untouched(
+    cli: Any, commented: Path, args: list[str], code: str, words: str
+) -> None:
+    result = cli("tenant", "set", *args, "-o", "json")
+    assert result.exit_code in (1, 2), result.output
+    (diagnostic,) = envelope_of(result)["diagnostics"]
+    assert diagnostic["code"] == code
+    assert words in diagnostic["summary"]
+    assert "Traceback" not in result.output
+    assert "tomlkit" not in result.output
+    assert commented.read_text(encoding="utf-8") == COMMENTED
+
+
+def test_a_wrong_type_is_the_only_error_reported(cli: Any, workdir: Path) -> None:
+    result = cli("tenant", "set", "acme", "deployments=5", "-o", "json")
+    assert result.exit_code == 1
+    assert [(d["code"], d["path"]) for d in envelope_of(result)["diagnostics"]] == [
+        ("invalid-type", "tenants.acme.deployments")
+    ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from tenantctl.manifest.load import load_manifest, parse_manifest
+from tenantctl.manifest.load import LoadResult, load_manifest, parse_manifest
 
 from .conftest import BASE, check, codes, only
 
@@ -131,3 +133,39 @@ def test_a_valid_manifest_has_no_diagnostics_and_frozen_models() -> None:
     assert len(result.diagnostics) == 0
     with pytest.raises(Exception):  # noqa: B017, PT011 - pydantic raises ValidationError for frozen models
         result.manifest.provider.location = "eastus"  # type: ignore[misc]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_nobody_writes_to_fails_fast_instead_of_waiting_forever(tmp_path: Path) -> None:
+    fifo = tmp_path / "tenants.toml"
+    os.mkfifo(fifo)
+    results: list[LoadResult] = []
+    reader = threading.Thread(target=lambda: results.append(load_manifest(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # the old reader blocks in open(): release it, then fail
+        with open(fifo, "wb"):
+            pass
+        reader.join(timeout=10)
+        pytest.fail("load_manifest waited for a writer on a named pipe")
+    (diagnostic,) = results[0].diagnostics
+    assert diagnostic.code == "file-unreadable"
+    assert "pipe with nothing written to it" in diagnostic.summary
+
+
+def test_a_pipe_with_a_writer_is_read_like_a_file(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(BASE.encode())
+    try:
+        result = load_manifest(Path(f"/dev/fd/{read_end}"))
+    finally:
+        os.close(read_end)
+    assert result.manifest is not None, result.diagnostics
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_a_device_is_named_as_such() -> None:
+    (diagnostic,) = load_manifest(Path("/dev/null")).diagnostics
+    assert diagnostic.code == "file-unreadable"
+    assert "device" in diagnostic.summary
