@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from tenantctl.emulator import directory as dirs
-from tenantctl.emulator import quota, rbac
+from tenantctl.emulator import monitor, network, quota, rbac
 from tenantctl.emulator.core import ArmError, Ctx, Router, json_response
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import RESOURCE_KINDS
@@ -92,6 +92,27 @@ class Admin:
             if err.code != "RoleAssignmentExists":
                 raise
 
+    def add_virtual_network(
+        self, subscription_id: str, resource_group: str, name: str, location: str, subnets: dict[str, str]
+    ) -> str:
+        """A virtual network with ``subnets`` (name -> address prefix); returns its id."""
+        body = {
+            "location": location,
+            "properties": {
+                "subnets": [{"name": n, "properties": {"addressPrefix": p}} for n, p in subnets.items()],
+            },
+        }
+        doc, _ = network.put_virtual_network(self.world, subscription_id, resource_group, name, body)
+        return str(doc["id"])
+
+    def add_private_dns_zone(self, subscription_id: str, resource_group: str, zone: str) -> str:
+        doc, _ = network.put_private_dns_zone(self.world, subscription_id, resource_group, zone)
+        return str(doc["id"])
+
+    def add_workspace(self, subscription_id: str, resource_group: str, name: str, location: str) -> str:
+        doc, _ = monitor.put_workspace(self.world, subscription_id, resource_group, name, location)
+        return str(doc["id"])
+
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         quota.set_quota(self.world, subscription_id.lower(), location, usage_name, limit)
 
@@ -111,6 +132,7 @@ class Admin:
         self.world.buckets.clear()
         self.world.set_faults(None)
         self.world.reset_counts()
+        self.world.vault_ports.clear()
         self.world.next_due = float("-inf")
         self._provider_owner(self.bootstrap)
 
@@ -206,4 +228,17 @@ def build_router(admin: Admin) -> Router:
         "admin",
     )
     router.add("POST", "/_emulator/role-assignments", role, "admin")
+
+    def seeded(ctx: Ctx) -> Response:
+        d = body(ctx)
+        kind, sub, group = ctx.params["kind"], d["subscription_id"], d["resource_group"]
+        if kind == "virtual-networks":
+            return ok({"id": admin.add_virtual_network(sub, group, d["name"], d["location"], d.get("subnets") or {})})
+        if kind == "private-dns-zones":
+            return ok({"id": admin.add_private_dns_zone(sub, group, d["name"])})
+        if kind == "workspaces":
+            return ok({"id": admin.add_workspace(sub, group, d["name"], d["location"])})
+        raise ArmError(404, "NotFound", f"No seedable resource kind {kind!r}.")
+
+    router.add("POST", "/_emulator/seed/{kind}", seeded, "admin")
     return router

@@ -102,8 +102,9 @@ _AUDIENCES = (
 )
 
 
-def verify_bearer(world: World, header: str, base: str) -> Doc:
-    """Claims of a valid emulator-issued ARM token, else the ARM 401 Azure would send."""
+def verify_bearer(world: World, header: str, base: str, audiences: tuple[str, ...] = _AUDIENCES) -> Doc:
+    """Claims of a valid emulator-issued token for one of ``audiences`` (ARM's by default), else the ARM
+    401 Azure would send."""
 
     if not header:
         raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
@@ -138,13 +139,13 @@ def verify_bearer(world: World, header: str, base: str) -> Doc:
             f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
         )
     aud = str(claims.get("aud", ""))
-    if aud not in _AUDIENCES and aud.rstrip("/") != base.rstrip("/"):
+    if aud not in audiences and aud.rstrip("/") != base.rstrip("/"):
         raise ArmError(
             401,
             "InvalidAuthenticationToken",
             f"The access token has been obtained for wrong audience "
             f"or resource '{aud}'. It should exactly match with one of the allowed audiences "
-            "'https://management.core.windows.net/','https://management.core.windows.net',"
-            "'https://management.azure.com/','https://management.azure.com'.",
+            + ",".join(f"'{a}'" for a in audiences)
+            + ".",
         )
     return claims
