@@ -20,15 +20,20 @@ from typing import Protocol
 
 from tenantctl.resources import (
     Account,
+    AccountKeys,
     AccountRef,
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
     ModelOffer,
+    PrivateEndpoint,
     QuotaUsage,
     RaiPolicy,
     ResourceGroup,
     RoleAssignment,
+    SecretValue,
+    StoredSecret,
     SubdomainCheck,
 )
 
@@ -86,6 +91,41 @@ class CloudPort(Protocol):
 
     def put_role_assignment(self, assignment: RoleAssignment) -> None:
         """Idempotent: the assignment's name is a uuid5 of scope, principal and role."""
+
+    # --- compliance baseline (issue 14) -----------------------------------------------------
+    def list_private_endpoints(self, subscription_id: str, resource_group: str) -> list[PrivateEndpoint]:
+        """Endpoints of a group with their DNS zone ids and connection status; [] when the group is missing."""
+
+    def put_private_endpoint(self, endpoint: PrivateEndpoint) -> PrivateEndpoint:
+        """Create or update the endpoint, then (when ``dns_zone_ids``) its DNS zone group ``default``."""
+
+    def delete_private_endpoint(self, subscription_id: str, resource_group: str, name: str) -> None: ...
+
+    def list_diagnostic_settings(self, target_id: str) -> list[DiagnosticSetting]: ...
+
+    def put_diagnostic_setting(self, setting: DiagnosticSetting) -> DiagnosticSetting: ...
+
+    def delete_diagnostic_setting(self, target_id: str, name: str) -> None: ...
+
+    def list_account_keys(self, account: AccountRef) -> AccountKeys:
+        """TerminalError code ``BadRequest`` while the account has local auth disabled."""
+
+    def regenerate_account_key(self, account: AccountRef, key_name: str) -> AccountKeys:
+        """``key_name`` is key1/key2; store the key this returns (a retried call regenerates again)."""
+
+    def set_secret(
+        self,
+        vault_url: str,
+        name: str,
+        value: SecretValue,
+        *,
+        content_type: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> StoredSecret:
+        """A new secret version; the result has the version and no value."""
+
+    def get_secret(self, vault_url: str, name: str, version: str | None = None) -> StoredSecret | None:
+        """The current (or given) version with its value; None when the secret does not exist."""
 
     # --- retries -------------------------------------------------------------------------
     def cancel_retries(self) -> None:

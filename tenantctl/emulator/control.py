@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from tenantctl.emulator import directory as dirs
-from tenantctl.emulator import monitor, network, quota, rbac
+from tenantctl.emulator import keyvault, monitor, network, quota, rbac
 from tenantctl.emulator.core import ArmError, Ctx, Router, json_response
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import RESOURCE_KINDS
@@ -112,6 +112,14 @@ class Admin:
     def add_workspace(self, subscription_id: str, resource_group: str, name: str, location: str) -> str:
         doc, _ = monitor.put_workspace(self.world, subscription_id, resource_group, name, location)
         return str(doc["id"])
+
+    def add_key_vault(
+        self, subscription_id: str, resource_group: str, name: str, location: str, *, rbac_authorization: bool = True
+    ) -> tuple[str, str]:
+        """A vault in the subscription's directory; returns its id and its (emulated) vaultUri."""
+        body = {"location": location, "properties": {"enableRbacAuthorization": rbac_authorization}}
+        doc, _ = keyvault.put_vault(self.world, subscription_id, resource_group, name, body)
+        return str(doc["id"]), str(doc["properties"]["vaultUri"])
 
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         quota.set_quota(self.world, subscription_id.lower(), location, usage_name, limit)
@@ -229,16 +237,24 @@ def build_router(admin: Admin) -> Router:
     )
     router.add("POST", "/_emulator/role-assignments", role, "admin")
 
+    router.add("POST", "/_emulator/seed/{kind}", _seed_route(admin), "admin")
+    return router
+
+
+def _seed_route(admin: Admin) -> Callable[[Ctx], Response]:
+    """``POST /_emulator/seed/{virtual-networks|private-dns-zones|workspaces}``: resources tests reference."""
+
     def seeded(ctx: Ctx) -> Response:
-        d = body(ctx)
+        d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
         kind, sub, group = ctx.params["kind"], d["subscription_id"], d["resource_group"]
         if kind == "virtual-networks":
-            return ok({"id": admin.add_virtual_network(sub, group, d["name"], d["location"], d.get("subnets") or {})})
-        if kind == "private-dns-zones":
-            return ok({"id": admin.add_private_dns_zone(sub, group, d["name"])})
-        if kind == "workspaces":
-            return ok({"id": admin.add_workspace(sub, group, d["name"], d["location"])})
-        raise ArmError(404, "NotFound", f"No seedable resource kind {kind!r}.")
+            found = admin.add_virtual_network(sub, group, d["name"], d["location"], d.get("subnets") or {})
+        elif kind == "private-dns-zones":
+            found = admin.add_private_dns_zone(sub, group, d["name"])
+        elif kind == "workspaces":
+            found = admin.add_workspace(sub, group, d["name"], d["location"])
+        else:
+            raise ArmError(404, "NotFound", f"No seedable resource kind {kind!r}.")
+        return json_response({"id": found})
 
-    router.add("POST", "/_emulator/seed/{kind}", seeded, "admin")
-    return router
+    return seeded

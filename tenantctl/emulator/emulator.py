@@ -299,6 +299,14 @@ class Emulator:
         """Seed a Log Analytics workspace; returns its id."""
         return self._admin.add_workspace(subscription_id, resource_group, name, location)
 
+    def add_key_vault(
+        self, subscription_id: str, resource_group: str, name: str, location: str, *, rbac_authorization: bool = True
+    ) -> tuple[str, str]:
+        """Seed a Key Vault (its data plane starts listening); returns (vault id, vaultUri)."""
+        return self._admin.add_key_vault(
+            subscription_id, resource_group, name, location, rbac_authorization=rbac_authorization
+        )
+
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         self._admin.set_quota(subscription_id, location, usage_name, limit)
 

@@ -61,8 +61,7 @@ def _subnet(network_client: Any, rg: str, location: str = LOCATION, vnet: str = 
 
 
 def _zone_id(emulator: Emulator, rg: str) -> str:
-    emulator.add_private_dns_zone(emulator.subscription_id, rg, ZONE)
-    return f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network/privateDnsZones/{ZONE}"
+    return emulator.add_private_dns_zone(emulator.subscription_id, rg, ZONE)
 
 
 def _endpoint(account_id: str, subnet_id: str, location: str = LOCATION, group: str = "account") -> Any:
@@ -137,7 +136,7 @@ def test_private_endpoint_refuses_missing_subnet_other_region_bad_group_and_miss
     with pytest.raises(HttpResponseError) as err:
         network_client.private_dns_zone_groups.begin_create_or_update(rg, "ok", "default", bad_zone).result()
     assert err.value.error.code == "InvalidResourceReference"
-    assert list(network_client.private_endpoints.list(rg))[0].name == "ok"
+    assert [p.name for p in network_client.private_endpoints.list(rg)] == ["ok"]
 
 
 def test_network_auth_and_identity_round_trip(emulator: Emulator, cs_client: Any, network_client: Any, rg: str) -> None:
@@ -170,7 +169,8 @@ def test_network_auth_and_identity_round_trip(emulator: Emulator, cs_client: Any
     body.identity = Identity(type="SystemAssigned")
     with_identity = cs_client.accounts.begin_create(rg, "net-acct", body).result()
     assert with_identity.identity.type == "SystemAssigned"
-    assert with_identity.identity.principal_id and with_identity.identity.tenant_id == emulator.home_directory
+    assert with_identity.identity.principal_id
+    assert with_identity.identity.tenant_id == emulator.home_directory
     again = cs_client.accounts.begin_create(rg, "net-acct", body).result()
     assert again.identity.principal_id == with_identity.identity.principal_id  # stable across updates
 
@@ -257,7 +257,8 @@ def test_key_vault_secrets_through_the_real_secret_client(
 ) -> None:
     vault = _vault(emulator, resource_client, rg, "kv-one")
     uri = vault.properties["vaultUri"]
-    assert uri.startswith("https://127.0.0.1:") and uri != f"{emulator.endpoint}/"
+    assert uri.startswith("https://127.0.0.1:")
+    assert uri != f"{emulator.endpoint}/"
     client = _secrets(emulator, uri, make_credential())
 
     # Owner of the subscription is not enough for the data plane under RBAC.
@@ -268,7 +269,8 @@ def test_key_vault_secrets_through_the_real_secret_client(
 
     first = client.set_secret("tenant-a-key1", "v1", content_type="text/plain")
     second = client.set_secret("tenant-a-key1", "v2")
-    assert first.name == "tenant-a-key1" and first.properties.version != second.properties.version
+    assert first.name == "tenant-a-key1"
+    assert first.properties.version != second.properties.version
     assert client.get_secret("tenant-a-key1").value == "v2"
     assert client.get_secret("tenant-a-key1", first.properties.version).value == "v1"
     versions = {p.version for p in client.list_properties_of_secret_versions("tenant-a-key1")}
@@ -277,7 +279,8 @@ def test_key_vault_secrets_through_the_real_secret_client(
         client.get_secret("nope")
 
     deleted = client.begin_delete_secret("tenant-a-key1").result()
-    assert deleted.recovery_id and deleted.name == "tenant-a-key1"
+    assert deleted.recovery_id
+    assert deleted.name == "tenant-a-key1"
     with pytest.raises(ResourceExistsError):
         client.set_secret("tenant-a-key1", "v3")  # deleted but recoverable: the name is taken
     client.purge_deleted_secret("tenant-a-key1")

@@ -87,18 +87,26 @@ def account_body(account: Account, *, restore: bool = False) -> Any:
     ips = sorted(account.allowed_ips)
     # With no IP rules, public access means "everyone": defaultAction Allow. Any IP rule (or
     # public access off) flips it to Deny so only the listed addresses get in.
-    default_action = "Deny" if (ips or not account.public_network_access) else "Allow"
+    default_action = account.network_default_action or (
+        "Deny" if (ips or not account.public_network_access or account.virtual_network_rules) else "Allow"
+    )
+    acls = cs.NetworkRuleSet(default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips])
+    # Only sent when declared, so an account body without them stays byte-for-byte what it was.
+    if account.virtual_network_rules:
+        acls.virtual_network_rules = [cs.VirtualNetworkRule(id=rule) for rule in account.virtual_network_rules]
+    if account.network_bypass is not None:
+        acls.bypass = account.network_bypass
     properties = cs.AccountProperties(
         custom_sub_domain_name=account.custom_subdomain,
         public_network_access="Enabled" if account.public_network_access else "Disabled",
-        network_acls=cs.NetworkRuleSet(default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips]),
+        network_acls=acls,
         disable_local_auth=account.disable_local_auth,
         restore=True if restore else None,
     )
     return cs.Account(
         kind=account.kind,
         sku=cs.Sku(name=account.sku),
-        identity=cs.Identity(type="SystemAssigned"),
+        identity=cs.Identity(type="SystemAssigned" if account.identity == "system-assigned" else "None"),
         tags=_tags(account.tags),
         location=account.location,
         properties=properties,
@@ -128,9 +136,30 @@ def to_account(model: Any, subscription_id: str = "", resource_group: str = "") 
         public_network_access=(props.public_network_access or "Enabled").lower() != "disabled",
         allowed_ips=ips,
         disable_local_auth=bool(props.disable_local_auth),
+        network_default_action=str(acls.default_action) if acls and acls.default_action else None,
+        virtual_network_rules=tuple(sorted(str(r.id) for r in (acls.virtual_network_rules or []) if r.id))
+        if acls
+        else (),
+        network_bypass=str(acls.bypass) if acls and acls.bypass else None,
+        identity=_identity_kind(model.identity),
         endpoint=props.endpoint,
         provisioning_state=str(props.provisioning_state or "Succeeded"),
+        identity_principal_id=model.identity.principal_id if model.identity is not None else None,
+        private_endpoint_connections=tuple(
+            sorted(
+                str(c.properties.private_endpoint.id)
+                for c in (props.private_endpoint_connections or [])
+                if c.properties is not None
+                and c.properties.private_endpoint is not None
+                and c.properties.private_endpoint.id
+            )
+        ),
     )
+
+
+def _identity_kind(identity: Any) -> str:
+    kind = str(getattr(identity, "type", None) or "None").lower()
+    return "system-assigned" if "systemassigned" in kind else "none"
 
 
 def to_deleted_account(model: Any) -> DeletedAccount | None:
