@@ -12,7 +12,10 @@ from .conftest import check, codes
 SUB = "00000000-0000-0000-0000-000000000000"
 OTHER = "55555555-5555-5555-5555-555555555555"
 SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub/subnets/pe"
-ZONE = f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.openai.azure.com"
+ZONE = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/"
+    "privatelink.openai.azure.com"
+)
 WORKSPACE = f"/subscriptions/{SUB}/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/logs"
 VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/ctso-keys"
 DEDICATED = '[tenants.acme]\nisolation = "dedicated"\n'
