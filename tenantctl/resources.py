@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 __all__ = [
     "Account",
+    "AccountBaseline",
     "AccountKeys",
     "AccountRef",
     "Blocklist",
@@ -95,15 +96,27 @@ class Account:
     public_network_access: bool = True
     allowed_ips: tuple[str, ...] = ()
     disable_local_auth: bool = True
-    # None: derived from the rules above as before (Deny when there are IP rules or public access is
-    # off, else Allow); "Allow" / "Deny" when declared. Read back from Azure as Azure has it.
+    # Known only from Azure; never compared by the diff.
+    endpoint: str | None = None
+    provisioning_state: str = "Succeeded"
+
+
+@dataclass(frozen=True)
+class AccountBaseline:
+    """An account's compliance settings beyond :class:`Account` (issue 14), kept in their own record so
+    that plan files, which serialize every field of an Account, stay as they were.
+
+    ``AccountBaseline()`` is exactly what tenantctl has always sent: default action derived from the
+    account's rules, no virtual network rules, no bypass, a system-assigned identity.
+    """
+
+    # None: derived as before (Deny when there are IP rules, VNet rules or public access is off, else
+    # Allow); "Allow" / "Deny" when declared. Read back from Azure as Azure has it.
     network_default_action: str | None = None
     virtual_network_rules: tuple[str, ...] = ()  # subnet resource ids
     network_bypass: str | None = None  # "AzureServices" / "None"; None = not sent (Azure's default)
     identity: str = "system-assigned"  # or "none"
     # Known only from Azure; never compared by the diff.
-    endpoint: str | None = None
-    provisioning_state: str = "Succeeded"
     identity_principal_id: str | None = None
     private_endpoint_connections: tuple[str, ...] = ()  # private endpoint ids, from the account's side
 

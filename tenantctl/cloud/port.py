@@ -20,6 +20,7 @@ from typing import Protocol
 
 from tenantctl.resources import (
     Account,
+    AccountBaseline,
     AccountKeys,
     AccountRef,
     Blocklist,
@@ -68,8 +69,11 @@ class CloudPort(Protocol):
     # --- writes: blocking, idempotent ----------------------------------------------------
     def ensure_resource_group(self, group: ResourceGroup) -> None: ...
 
-    def put_account(self, account: Account, *, restore: bool = False) -> Account:
-        """Create or update an account (full body). ``restore=True`` recovers a soft-deleted one."""
+    def put_account(
+        self, account: Account, *, restore: bool = False, baseline: AccountBaseline | None = None
+    ) -> Account:
+        """Create or update an account (full body). ``restore=True`` recovers a soft-deleted one.
+        ``baseline`` adds the compliance settings; None sends what tenantctl always sent."""
 
     def delete_account(self, account: AccountRef) -> None:
         """Delete (soft-delete, in Azure's terms) an account; a missing account is not an error."""
@@ -93,6 +97,9 @@ class CloudPort(Protocol):
         """Idempotent: the assignment's name is a uuid5 of scope, principal and role."""
 
     # --- compliance baseline (issue 14) -----------------------------------------------------
+    def list_account_baselines(self, subscription_id: str, resource_group: str) -> dict[str, AccountBaseline]:
+        """Network/identity settings of every account of a group, by lower-case account id; {} when missing."""
+
     def list_private_endpoints(self, subscription_id: str, resource_group: str) -> list[PrivateEndpoint]:
         """Endpoints of a group with their DNS zone ids and connection status; [] when the group is missing."""
 

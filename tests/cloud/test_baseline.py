@@ -11,16 +11,25 @@ import pytest
 
 from tenantctl.cloud.azure import AzureCloud
 from tenantctl.errors import TerminalError
-from tenantctl.resources import Account, AccountRef, DiagnosticSetting, PrivateEndpoint, SecretValue
+from tenantctl.resources import (
+    Account,
+    AccountBaseline,
+    AccountRef,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    SecretValue,
+)
 from tests.cloud.conftest import LOCATION, unique
 
 ZONE = "privatelink.openai.azure.com"
 
 
-def _account(cloud: AzureCloud, subscription: str, group: str, **fields: Any) -> Account:
+def _account(
+    cloud: AzureCloud, subscription: str, group: str, baseline: AccountBaseline | None = None, **fields: Any
+) -> Account:
     name = unique("acct")
     wanted = Account(AccountRef(subscription, group, name), LOCATION, f"{name}-sub", **fields)
-    return cloud.put_account(wanted)
+    return cloud.put_account(wanted, baseline=baseline)
 
 
 def test_account_network_auth_and_identity_fields_round_trip(
@@ -29,39 +38,41 @@ def test_account_network_auth_and_identity_fields_round_trip(
     subnet = fast_emulator.add_virtual_network(subscription, group, "vnet", LOCATION, {"pe": "10.0.1.0/24"}) + (
         "/subnets/pe"
     )
+    wanted = AccountBaseline(
+        network_default_action="Deny",
+        virtual_network_rules=(subnet,),
+        network_bypass="AzureServices",
+        identity="system-assigned",
+    )
     made = _account(
         cloud,
         subscription,
         group,
+        wanted,
         public_network_access=False,
         allowed_ips=("203.0.113.0/24",),
-        network_default_action="Deny",
-        virtual_network_rules=(subnet,),
-        network_bypass="AzureServices",
         disable_local_auth=False,
-        identity="system-assigned",
     )
-    (seen,) = cloud.list_accounts(subscription, group)
-    for account in (made, seen):
-        assert account.network_default_action == "Deny"
-        assert [rule.lower() for rule in account.virtual_network_rules] == [subnet.lower()]
-        assert account.network_bypass == "AzureServices"
-        assert account.disable_local_auth is False
-        assert account.identity == "system-assigned"
-        assert account.identity_principal_id
+    assert made.disable_local_auth is False
+    assert made.allowed_ips == ("203.0.113.0/24",)
+    seen = cloud.list_account_baselines(subscription, group)[made.ref.key]
+    assert seen.network_default_action == "Deny"
+    assert [rule.lower() for rule in seen.virtual_network_rules] == [subnet.lower()]
+    assert seen.network_bypass == "AzureServices"
+    assert seen.identity == "system-assigned"
+    assert seen.identity_principal_id
 
-    without = dataclasses.replace(made, identity="none", virtual_network_rules=(), network_bypass=None)
-    again = cloud.put_account(without)
+    cloud.put_account(made, baseline=AccountBaseline(identity="none"))
+    again = cloud.list_account_baselines(subscription, group)[made.ref.key]
     assert (again.identity, again.identity_principal_id, again.virtual_network_rules) == ("none", None, ())
+    assert cloud.list_account_baselines(subscription, "no-such-group") == {}
 
 
 def test_default_account_body_is_unchanged(cloud: AzureCloud, subscription: str, group: str) -> None:
     """An Account with none of the new fields set is sent as before: no bypass, no VNet rules."""
     made = _account(cloud, subscription, group)
-    assert made.network_bypass is None
-    assert made.virtual_network_rules == ()
-    assert made.network_default_action == "Allow"
-    assert made.identity == "system-assigned"
+    seen = cloud.list_account_baselines(subscription, group)[made.ref.key]
+    assert dataclasses.replace(seen, identity_principal_id=None) == AccountBaseline(network_default_action="Allow")
 
 
 def test_private_endpoint_with_dns_zone_group(
@@ -79,7 +90,7 @@ def test_private_endpoint_with_dns_zone_group(
     (listed,) = cloud.list_private_endpoints(subscription, group)
     assert dataclasses.replace(listed, tags={}) == dataclasses.replace(made, tags={})
     assert listed.target_id.lower() == account.ref.id.lower()
-    (seen,) = cloud.list_accounts(subscription, group)
+    seen = cloud.list_account_baselines(subscription, group)[account.ref.key]
     assert [pe.lower() for pe in seen.private_endpoint_connections] == [made.id.lower()]
 
     assert cloud.put_private_endpoint(wanted).dns_zone_ids == (zone,)  # idempotent re-apply

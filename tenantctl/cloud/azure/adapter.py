@@ -20,6 +20,7 @@ from tenantctl.cloud.azure.errors import error_code, is_not_found
 from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
 from tenantctl.resources import (
     Account,
+    AccountBaseline,
     AccountKeys,
     AccountRef,
     Blocklist,
@@ -274,7 +275,9 @@ class AzureCloud:
 
         self._run(f"ensure resource group {group.subscription_id}/{group.name}", unit)
 
-    def put_account(self, account: Account, *, restore: bool = False) -> Account:
+    def put_account(
+        self, account: Account, *, restore: bool = False, baseline: AccountBaseline | None = None
+    ) -> Account:
         ref = account.ref
         client = self._cs(ref.subscription_id)
 
@@ -286,12 +289,12 @@ class AzureCloud:
             return unit
 
         if not restore:
-            return self._run(f"put account {ref}", put(convert.account_body(account)))
-        self._run(f"restore account {ref}", put(convert.account_body(account, restore=True)))
+            return self._run(f"put account {ref}", put(convert.account_body(account, baseline=baseline)))
+        self._run(f"restore account {ref}", put(convert.account_body(account, restore=True, baseline=baseline)))
         # A restore brings the account back as it was deleted (tags, network rules ...), whatever
         # else the body says; the desired settings go on with an ordinary full PUT once it is live.
         # (That PUT is also what a restore re-sent after its answer was lost amounts to.)
-        return self._run(f"put account {ref} (after restore)", put(convert.account_body(account)))
+        return self._run(f"put account {ref} (after restore)", put(convert.account_body(account, baseline=baseline)))
 
     def delete_account(self, account: AccountRef) -> None:
         client = self._cs(account.subscription_id)
@@ -404,6 +407,18 @@ class AzureCloud:
         self._run(f"put role assignment {scope} {assignment.principal_id}", unit)
 
     # --- compliance baseline: private endpoints, diagnostic settings, keys, Key Vault secrets --------
+
+    def list_account_baselines(self, subscription_id: str, resource_group: str) -> dict[str, AccountBaseline]:
+        """The baseline settings of every account of a group by lower-case account id (one paged list)."""
+        client = self._cs(subscription_id)
+
+        def unit() -> dict[str, AccountBaseline]:
+            return {
+                str(item.id).lower(): convert.to_account_baseline(item)
+                for item in client.accounts.list_by_resource_group(resource_group)
+            }
+
+        return self._run(f"list account baselines {subscription_id}/{resource_group}", _missing_ok(unit, {}))
 
     def list_private_endpoints(self, subscription_id: str, resource_group: str) -> list[PrivateEndpoint]:
         from tenantctl.cloud.azure import baseline
