@@ -14,15 +14,21 @@ from datetime import date, datetime
 
 __all__ = [
     "Account",
+    "AccountBaseline",
+    "AccountKeys",
     "AccountRef",
     "Blocklist",
     "DeletedAccount",
     "Deployment",
+    "DiagnosticSetting",
     "ModelOffer",
+    "PrivateEndpoint",
     "QuotaUsage",
     "RaiPolicy",
     "ResourceGroup",
     "RoleAssignment",
+    "SecretValue",
+    "StoredSecret",
     "SubdomainCheck",
 ]
 
@@ -93,6 +99,26 @@ class Account:
     # Known only from Azure; never compared by the diff.
     endpoint: str | None = None
     provisioning_state: str = "Succeeded"
+
+
+@dataclass(frozen=True)
+class AccountBaseline:
+    """An account's compliance settings beyond :class:`Account` (issue 14), kept in their own record so
+    that plan files, which serialize every field of an Account, stay as they were.
+
+    ``AccountBaseline()`` is exactly what tenantctl has always sent: default action derived from the
+    account's rules, no virtual network rules, no bypass, a system-assigned identity.
+    """
+
+    # None: derived as before (Deny when there are IP rules, VNet rules or public access is off, else
+    # Allow); "Allow" / "Deny" when declared. Read back from Azure as Azure has it.
+    network_default_action: str | None = None
+    virtual_network_rules: tuple[str, ...] = ()  # subnet resource ids
+    network_bypass: str | None = None  # "AzureServices" / "None"; None = not sent (Azure's default)
+    identity: str = "system-assigned"  # or "none"
+    # Known only from Azure; never compared by the diff.
+    identity_principal_id: str | None = None
+    private_endpoint_connections: tuple[str, ...] = ()  # private endpoint ids, from the account's side
 
 
 @dataclass(frozen=True)
@@ -189,3 +215,97 @@ class RoleAssignment:
     role_definition_id: str
     name: str = ""
     principal_type: str = "ServicePrincipal"
+
+
+class SecretValue:
+    """A key or secret value that never shows itself: repr, str and format print ``***``.
+
+    The value leaves only through :meth:`reveal`, called by the adapter when it hands the value to
+    Azure (a Key Vault ``set_secret``); logs, plans, JSON envelopes and tracebacks see ``***``.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretValue(***)"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretValue) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("SecretValue", self._value))
+
+
+@dataclass(frozen=True)
+class AccountKeys:
+    """Both keys of an account (listKeys / regenerateKey); the values are :class:`SecretValue`."""
+
+    account: AccountRef
+    key1: SecretValue
+    key2: SecretValue
+
+    def key(self, name: str) -> SecretValue:
+        """``key1`` or ``key2`` (any case)."""
+        return self.key1 if name.lower() == "key1" else self.key2
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """One version of a Key Vault secret. ``value`` is None when only the metadata was read."""
+
+    vault_url: str
+    name: str
+    version: str
+    value: SecretValue | None = None
+    content_type: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PrivateEndpoint:
+    """A Microsoft.Network private endpoint into ``subnet_id`` connected to ``target_id`` (an account),
+    with a DNS zone group (``default``) on ``dns_zone_ids`` when there are any."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    subnet_id: str
+    target_id: str
+    group_ids: tuple[str, ...] = ("account",)
+    dns_zone_ids: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Known only from Azure; never compared by the diff.
+    connection_status: str | None = None  # Approved / Pending / Rejected / Disconnected
+    provisioning_state: str = "Succeeded"
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.Network/privateEndpoints/{self.name}"
+        )
+
+
+@dataclass(frozen=True)
+class DiagnosticSetting:
+    """A Microsoft.Insights diagnostic setting on ``target_id`` sending to a Log Analytics workspace."""
+
+    target_id: str
+    name: str
+    workspace_id: str
+    log_categories: tuple[str, ...] = ("Audit", "RequestResponse", "Trace")
+    metric_categories: tuple[str, ...] = ("AllMetrics",)

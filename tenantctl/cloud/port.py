@@ -20,15 +20,21 @@ from typing import Protocol
 
 from tenantctl.resources import (
     Account,
+    AccountBaseline,
+    AccountKeys,
     AccountRef,
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
     ModelOffer,
+    PrivateEndpoint,
     QuotaUsage,
     RaiPolicy,
     ResourceGroup,
     RoleAssignment,
+    SecretValue,
+    StoredSecret,
     SubdomainCheck,
 )
 
@@ -63,8 +69,11 @@ class CloudPort(Protocol):
     # --- writes: blocking, idempotent ----------------------------------------------------
     def ensure_resource_group(self, group: ResourceGroup) -> None: ...
 
-    def put_account(self, account: Account, *, restore: bool = False) -> Account:
-        """Create or update an account (full body). ``restore=True`` recovers a soft-deleted one."""
+    def put_account(
+        self, account: Account, *, restore: bool = False, baseline: AccountBaseline | None = None
+    ) -> Account:
+        """Create or update an account (full body). ``restore=True`` recovers a soft-deleted one.
+        ``baseline`` adds the compliance settings; None sends what tenantctl always sent."""
 
     def delete_account(self, account: AccountRef) -> None:
         """Delete (soft-delete, in Azure's terms) an account; a missing account is not an error."""
@@ -86,6 +95,44 @@ class CloudPort(Protocol):
 
     def put_role_assignment(self, assignment: RoleAssignment) -> None:
         """Idempotent: the assignment's name is a uuid5 of scope, principal and role."""
+
+    # --- compliance baseline (issue 14) -----------------------------------------------------
+    def list_account_baselines(self, subscription_id: str, resource_group: str) -> dict[str, AccountBaseline]:
+        """Network/identity settings of every account of a group, by lower-case account id; {} when missing."""
+
+    def list_private_endpoints(self, subscription_id: str, resource_group: str) -> list[PrivateEndpoint]:
+        """Endpoints of a group with their DNS zone ids and connection status; [] when the group is missing."""
+
+    def put_private_endpoint(self, endpoint: PrivateEndpoint) -> PrivateEndpoint:
+        """Create or update the endpoint, then (when ``dns_zone_ids``) its DNS zone group ``default``."""
+
+    def delete_private_endpoint(self, subscription_id: str, resource_group: str, name: str) -> None: ...
+
+    def list_diagnostic_settings(self, target_id: str) -> list[DiagnosticSetting]: ...
+
+    def put_diagnostic_setting(self, setting: DiagnosticSetting) -> DiagnosticSetting: ...
+
+    def delete_diagnostic_setting(self, target_id: str, name: str) -> None: ...
+
+    def list_account_keys(self, account: AccountRef) -> AccountKeys:
+        """TerminalError code ``BadRequest`` while the account has local auth disabled."""
+
+    def regenerate_account_key(self, account: AccountRef, key_name: str) -> AccountKeys:
+        """``key_name`` is key1/key2; store the key this returns (a retried call regenerates again)."""
+
+    def set_secret(
+        self,
+        vault_url: str,
+        name: str,
+        value: SecretValue,
+        *,
+        content_type: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> StoredSecret:
+        """A new secret version; the result has the version and no value."""
+
+    def get_secret(self, vault_url: str, name: str, version: str | None = None) -> StoredSecret | None:
+        """The current (or given) version with its value; None when the secret does not exist."""
 
     # --- retries -------------------------------------------------------------------------
     def cancel_retries(self) -> None:

@@ -222,7 +222,8 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
                 "internalId": old_props.get("internalId") or new_guid().replace("-", ""),
                 "dateCreated": old_props.get("dateCreated") or iso(now()),
                 "isMigrated": False,
-                "privateEndpointConnections": [],
+                # Connections belong to the private endpoints (network.py), not to the account's body.
+                "privateEndpointConnections": old_props.get("privateEndpointConnections", []),
                 "apiProperties": new_props.get("apiProperties", {}),
                 "provisioningState": "Creating" if existing is None else "Updating",
             }
@@ -240,6 +241,7 @@ def _put(ctx: Ctx) -> Response:  # noqa: PLR0912 - the ARM rules for account PUT
             "_sub": sub,
             "_rg": rg,
             "_rgId": rg_doc["id"],
+            "_keyGeneration": (existing or {}).get("_keyGeneration", {}),  # an update keeps the keys
         }
         if body.get("tags") is not None:
             doc["tags"] = body["tags"]
@@ -356,17 +358,47 @@ def _list_sub(ctx: Ctx) -> Response:
     return ctx.page([public(a) for a in ctx.world.store.in_subscription("account", ctx.params["subscriptionId"])])
 
 
+def _keys(doc: Doc) -> Doc:
+    # Derived from the account's internal id and a per-key generation, so a regenerated key differs from
+    # every earlier one while the emulator stores no key material.
+    seed = doc["properties"]["internalId"]
+    generation = doc.get("_keyGeneration") or {}
+    return {
+        name: hashlib.sha256(f"{seed}{name[-1]}:{generation.get(name, 0)}".encode()).hexdigest()
+        for name in ("key1", "key2")
+    }
+
+
+def _refuse_without_local_auth(doc: Doc, verb: str) -> None:
+    # Azure answers listKeys on an account with disableLocalAuth=true with this 400 (README "Keys").
+    if doc["properties"].get("disableLocalAuth"):
+        raise ArmError(400, "BadRequest", f"Failed to {verb} key. disableLocalAuth is set to be true")
+
+
 def _list_keys(ctx: Ctx) -> Response:
     doc = get_account(ctx.world, ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"])
-    if doc["properties"].get("disableLocalAuth"):
-        raise ArmError(400, "BadRequest", "Failed to list key. disableLocalAuth is set to be true")
-    seed = doc["properties"]["internalId"]
-    return json_response(
-        {
-            "key1": hashlib.sha256(f"{seed}1".encode()).hexdigest(),
-            "key2": hashlib.sha256(f"{seed}2".encode()).hexdigest(),
-        }
-    )
+    _refuse_without_local_auth(doc, "list")
+    return json_response(_keys(doc))
+
+
+def _regenerate_key(ctx: Ctx) -> Response:
+    world = ctx.world
+    key_name = str(ctx.json_body().get("keyName", ""))
+    if key_name.lower() not in ("key1", "key2"):
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: keyName '{key_name}' is not one "
+            "of 'Key1', 'Key2'.",
+        )
+    with world.store.tx():
+        doc = get_account(world, ctx.params["subscriptionId"], ctx.params["rg"], ctx.params["name"])
+        _refuse_without_local_auth(doc, "regenerate")
+        generation = dict(doc.get("_keyGeneration") or {})
+        generation[key_name.lower()] = generation.get(key_name.lower(), 0) + 1
+        doc["_keyGeneration"] = generation
+        save_account(world, doc)
+    return json_response(_keys(doc))
 
 
 def register(router: Router) -> None:
@@ -379,4 +411,11 @@ def register(router: Router) -> None:
     router.add("PATCH", acct + "/{name}", _patch, "accounts.begin_update", write)
     router.add("DELETE", acct + "/{name}", _delete, "accounts.begin_delete", delete)
     router.add("POST", acct + "/{name}/listKeys", _list_keys, "accounts.list_keys", f"{NS}/accounts/listKeys/action")
+    router.add(
+        "POST",
+        acct + "/{name}/regenerateKey",
+        _regenerate_key,
+        "accounts.regenerate_key",
+        f"{NS}/accounts/regenerateKey/action",
+    )
     router.add("GET", prov + "/accounts", _list_sub, "accounts.list", read)

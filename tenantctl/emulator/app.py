@@ -26,7 +26,10 @@ from tenantctl.emulator import (
     deployments,
     entra,
     faults,
+    keyvault,
     lro,
+    monitor,
+    network,
     quota,
     rai,
     rbac,
@@ -59,7 +62,7 @@ def build_arm_router() -> Router:
         lro.status_handler,
         "lro.poll",
     )
-    for module in (subscriptions, accounts, deleted, deployments, quota, rai, rbac):
+    for module in (subscriptions, accounts, deleted, deployments, quota, rai, rbac, network, monitor, keyvault):
         module.register(router)  # type: ignore[attr-defined]
     return router
 
@@ -103,8 +106,9 @@ class Dispatcher:
         )
         raw = await request.body()
         try:
-            if path.startswith("/_emulator/"):
-                return self._admin(ctx, raw)
+            vault = self.world.vault_ports.get(int((request.scope.get("server") or ("", 0))[1] or 0))
+            if vault is not None or path.startswith("/_emulator/"):
+                return self._vault(ctx, vault, raw, request) if vault else self._admin(ctx, raw)
             hit = self.public.match(method, path)
             if hit is not None:
                 ctx.params = hit[1]
@@ -128,6 +132,11 @@ class Dispatcher:
         resp.headers["x-ms-request-id"] = rid
         resp.headers["x-ms-correlation-request-id"] = rid
         return resp
+
+    def _vault(self, ctx: Ctx, vault_id: str, raw: bytes, request: Request) -> Response:
+        """A request on a vault's own port: the Key Vault data plane, never ARM or Entra."""
+        ctx.body = json.loads(raw) if raw else None
+        return self._finish(keyvault.serve_data_plane(ctx, vault_id, request.headers.get("authorization", "")))
 
     def _admin(self, ctx: Ctx, raw: bytes) -> Response:
         if ctx.client_host not in ("127.0.0.1", "::1", "localhost"):

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from tenantctl.emulator import directory as dirs
-from tenantctl.emulator import quota, rbac
+from tenantctl.emulator import keyvault, monitor, network, quota, rbac
 from tenantctl.emulator.core import ArmError, Ctx, Router, json_response
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import RESOURCE_KINDS
@@ -92,6 +92,35 @@ class Admin:
             if err.code != "RoleAssignmentExists":
                 raise
 
+    def add_virtual_network(
+        self, subscription_id: str, resource_group: str, name: str, location: str, subnets: dict[str, str]
+    ) -> str:
+        """A virtual network with ``subnets`` (name -> address prefix); returns its id."""
+        body = {
+            "location": location,
+            "properties": {
+                "subnets": [{"name": n, "properties": {"addressPrefix": p}} for n, p in subnets.items()],
+            },
+        }
+        doc, _ = network.put_virtual_network(self.world, subscription_id, resource_group, name, body)
+        return str(doc["id"])
+
+    def add_private_dns_zone(self, subscription_id: str, resource_group: str, zone: str) -> str:
+        doc, _ = network.put_private_dns_zone(self.world, subscription_id, resource_group, zone)
+        return str(doc["id"])
+
+    def add_workspace(self, subscription_id: str, resource_group: str, name: str, location: str) -> str:
+        doc, _ = monitor.put_workspace(self.world, subscription_id, resource_group, name, location)
+        return str(doc["id"])
+
+    def add_key_vault(
+        self, subscription_id: str, resource_group: str, name: str, location: str, *, rbac_authorization: bool = True
+    ) -> tuple[str, str]:
+        """A vault in the subscription's directory; returns its id and its (emulated) vaultUri."""
+        body = {"location": location, "properties": {"enableRbacAuthorization": rbac_authorization}}
+        doc, _ = keyvault.put_vault(self.world, subscription_id, resource_group, name, body)
+        return str(doc["id"]), str(doc["properties"]["vaultUri"])
+
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         quota.set_quota(self.world, subscription_id.lower(), location, usage_name, limit)
 
@@ -111,6 +140,7 @@ class Admin:
         self.world.buckets.clear()
         self.world.set_faults(None)
         self.world.reset_counts()
+        self.world.vault_ports.clear()
         self.world.next_due = float("-inf")
         self._provider_owner(self.bootstrap)
 
@@ -206,4 +236,25 @@ def build_router(admin: Admin) -> Router:
         "admin",
     )
     router.add("POST", "/_emulator/role-assignments", role, "admin")
+
+    router.add("POST", "/_emulator/seed/{kind}", _seed_route(admin), "admin")
     return router
+
+
+def _seed_route(admin: Admin) -> Callable[[Ctx], Response]:
+    """``POST /_emulator/seed/{virtual-networks|private-dns-zones|workspaces}``: resources tests reference."""
+
+    def seeded(ctx: Ctx) -> Response:
+        d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
+        kind, sub, group = ctx.params["kind"], d["subscription_id"], d["resource_group"]
+        if kind == "virtual-networks":
+            found = admin.add_virtual_network(sub, group, d["name"], d["location"], d.get("subnets") or {})
+        elif kind == "private-dns-zones":
+            found = admin.add_private_dns_zone(sub, group, d["name"])
+        elif kind == "workspaces":
+            found = admin.add_workspace(sub, group, d["name"], d["location"])
+        else:
+            raise ArmError(404, "NotFound", f"No seedable resource kind {kind!r}.")
+        return json_response({"id": found})
+
+    return seeded

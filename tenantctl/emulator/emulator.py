@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from tenantctl.emulator import tokens
+from tenantctl.emulator import keyvault, tokens
 from tenantctl.emulator.app import build_app
 from tenantctl.emulator.control import Admin
 from tenantctl.emulator.faults import protocol_class
@@ -56,6 +56,10 @@ class Emulator:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        # Key Vault data planes: (server, thread, socket) per vault port, served by the same app.
+        self._vault_servers: list[tuple[Any, threading.Thread, socket.socket]] = []
+        self._vault_lock = threading.Lock()
+        self.world.listen = self._listen_for_vault
 
     @classmethod
     def embedded(cls, workdir: Path, settings: EmulatorSettings | None = None) -> Emulator:
@@ -64,19 +68,53 @@ class Emulator:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def _bind(self, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, port))
+            sock.listen(1024)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
     def bind(self) -> socket.socket:
         """Bind the listening socket now, so the port is known before the server runs."""
         if self._socket is None:
-            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._port))
-            sock.listen(1024)
-            self._port = sock.getsockname()[1]
-            self._socket = sock
+            self._socket = self._bind(self._port)
+            self._port = self._socket.getsockname()[1]
         return self._socket
 
+    def _listen_for_vault(self, preferred: int) -> int:
+        """Serve the app on one more port (a vault's data plane); ``preferred`` when it is free."""
+        with self._vault_lock:
+            for _, _, sock in self._vault_servers:
+                if preferred and sock.getsockname()[1] == preferred:
+                    return preferred
+            try:
+                sock = self._bind(preferred)
+            except OSError:
+                sock = self._bind(0)
+            server = self._build_server(embedded=True)
+            thread = threading.Thread(
+                target=server.run, kwargs={"sockets": [sock]}, name="tenantctl-emulator-vault", daemon=True
+            )
+            thread.start()
+            self._vault_servers.append((server, thread, sock))
+            port: int = sock.getsockname()[1]
+            return port
+
     def make_server(self, *, embedded: bool) -> Any:
+        self._server = self._build_server(embedded=embedded)
+        return self._server
+
+    def serve_stored_vaults(self) -> None:
+        """The data plane of every vault in the state (a restarted emulator keeps their URIs if it can)."""
+        keyvault.reopen_vaults(self.world)
+
+    def _build_server(self, *, embedded: bool) -> Any:
         config = uvicorn.Config(
             build_app(self.world, self._admin),
             ssl_certfile=str(self._tls.cert_path),
@@ -112,8 +150,7 @@ class Emulator:
                     for sig, handler in originals.items():
                         signal.signal(sig, handler)
 
-        self._server = _Server(config)
-        return self._server
+        return _Server(config)
 
     def start(self) -> Emulator:
         if self._thread is not None:
@@ -129,6 +166,7 @@ class Emulator:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the emulator's HTTPS server did not start")
             time.sleep(0.005)
+        self.serve_stored_vaults()
         return self
 
     def stop(self) -> None:
@@ -142,6 +180,12 @@ class Emulator:
         if self._socket is not None:
             self._socket.close()
             self._socket = None
+        for server, thread, sock in self._vault_servers:
+            server.should_exit = True
+            server.force_exit = True
+            thread.join(timeout=10)
+            sock.close()
+        self._vault_servers = []
         self.world.store.close()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -241,6 +285,27 @@ class Emulator:
 
     def assign_role(self, scope: str, principal_id: str, role: str) -> None:
         self._admin.assign_role(scope, principal_id, role)
+
+    def add_virtual_network(
+        self, subscription_id: str, resource_group: str, name: str, location: str, subnets: dict[str, str]
+    ) -> str:
+        """Seed a virtual network (the resource group must exist) with subnets name -> prefix; its id."""
+        return self._admin.add_virtual_network(subscription_id, resource_group, name, location, subnets)
+
+    def add_private_dns_zone(self, subscription_id: str, resource_group: str, zone: str) -> str:
+        return self._admin.add_private_dns_zone(subscription_id, resource_group, zone)
+
+    def add_workspace(self, subscription_id: str, resource_group: str, name: str, location: str) -> str:
+        """Seed a Log Analytics workspace; returns its id."""
+        return self._admin.add_workspace(subscription_id, resource_group, name, location)
+
+    def add_key_vault(
+        self, subscription_id: str, resource_group: str, name: str, location: str, *, rbac_authorization: bool = True
+    ) -> tuple[str, str]:
+        """Seed a Key Vault (its data plane starts listening); returns (vault id, vaultUri)."""
+        return self._admin.add_key_vault(
+            subscription_id, resource_group, name, location, rbac_authorization=rbac_authorization
+        )
 
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         self._admin.set_quota(subscription_id, location, usage_name, limit)

@@ -84,6 +84,19 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], list[str]]] = {
         ["Microsoft.CognitiveServices/locations/usages/read"],
         [],
     ),
+    # Key Vault data-plane roles (Learn "Azure built-in roles for Security"): their power is in dataActions.
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": ("Key Vault Administrator", ["Microsoft.Authorization/*/read"], []),
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": ("Key Vault Secrets Officer", ["Microsoft.Authorization/*/read"], []),
+    "4633458b-17de-408a-b874-0445c86b69e6": ("Key Vault Secrets User", [], []),
+}
+# guid -> dataActions; a role not listed grants none (Owner and Contributor give no data-plane access).
+DATA_ACTIONS: dict[str, list[str]] = {
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": ["Microsoft.KeyVault/vaults/*"],
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": ["Microsoft.KeyVault/vaults/secrets/*"],
+    "4633458b-17de-408a-b874-0445c86b69e6": [
+        "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+    ],
 }
 ROLE_BY_NAME = {name.lower(): guid for guid, (name, _, _) in BUILTIN_ROLES.items()}
 _GUID_IN = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*$")
@@ -116,6 +129,17 @@ def _grants(guid: str, action: str) -> bool:
 def _covers(scope: str, path: str) -> bool:
     scope = scope.rstrip("/").lower()
     return scope in ("", path) or path.startswith(scope + "/")
+
+
+def grants_data_action(world: World, principal: str, resource_id: str, data_action: str) -> bool:
+    """Whether an assignment of ``principal`` at or above ``resource_id`` grants ``data_action``."""
+    path = resource_id.rstrip("/").lower()
+    for ra in world.store.children("roleassignment", principal.lower()):
+        props = ra["properties"]
+        allowed = DATA_ACTIONS.get(role_guid(props["roleDefinitionId"]), [])
+        if _covers(props["scope"], path) and any(_pattern(a).match(data_action) for a in allowed):
+            return True
+    return False
 
 
 def authorize(ctx: Ctx, action: str) -> None:

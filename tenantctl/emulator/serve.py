@@ -35,6 +35,7 @@ def serve(
         if server.started:
             on_ready(emulator.connection_info())
 
+    emulator.serve_stored_vaults()
     threading.Thread(target=announce, name="tenantctl-emulator-ready", daemon=True).start()
     try:
         server.run(sockets=[sock])

@@ -44,6 +44,16 @@ RESOURCE_KINDS = (
     "domain",
     "op",
     "quota",
+    "vnet",
+    "subnet",
+    "dnszone",
+    "privateendpoint",
+    "dnszonegroup",
+    "workspace",
+    "diagnosticsetting",
+    "vault",
+    "secret",
+    "deletedsecret",
 )
 
 

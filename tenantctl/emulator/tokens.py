@@ -105,8 +105,9 @@ def _audiences(cloud_name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def verify_bearer(world: World, header: str, base: str) -> Doc:
-    """Claims of a valid emulator-issued ARM token, else the ARM 401 Azure would send."""
+def verify_bearer(world: World, header: str, base: str, audiences: tuple[str, ...] | None = None) -> Doc:
+    """Claims of a valid emulator-issued token for one of ``audiences`` (by default, ARM's of the
+    emulated cloud), else the ARM 401 Azure would send."""
 
     if not header:
         raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
@@ -141,7 +142,7 @@ def verify_bearer(world: World, header: str, base: str) -> Doc:
             f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
         )
     aud = str(claims.get("aud", ""))
-    allowed = _audiences(world.settings.cloud)
+    allowed = audiences if audiences is not None else _audiences(world.settings.cloud)
     if aud not in allowed and aud.rstrip("/") != base.rstrip("/"):
         raise ArmError(
             401,

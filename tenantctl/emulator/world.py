@@ -6,6 +6,7 @@ import math
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +35,9 @@ class World:
         self.public_jwk: dict[str, Any] = {}
         self.verify_key: Any = None
         self.signer: Any = None
+        # Key Vault data planes: one listening port per vault (set by the Emulator; see keyvault.py).
+        self.listen: Callable[[int], int] | None = None
+        self.vault_ports: dict[int, str] = {}
 
     def set_faults(self, faults: FaultSettings | None) -> None:
         self.faults = replace(faults) if faults is not None else FaultSettings()

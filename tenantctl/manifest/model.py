@@ -23,6 +23,7 @@ from tenantctl.manifest.regions import REGIONS
 
 __all__ = [
     "DEPLOYMENT_SKUS",
+    "DIAGNOSTIC_CATEGORIES",
     "LOCK_CONNECTION_STRING_ENV",
     "PROVISIONED_SKUS",
     "VERSION_UPGRADE_OPTIONS",
@@ -30,10 +31,13 @@ __all__ = [
     "ContentFilter",
     "Defaults",
     "DeploymentSpec",
+    "Diagnostics",
     "Isolation",
+    "KeyVaultSettings",
     "LockSettings",
     "Manifest",
     "NetworkRules",
+    "PrivateEndpointSpec",
     "Provider",
     "ResolvedDeployment",
     "Stamp",
@@ -167,6 +171,55 @@ def _resource_id(value: str) -> str:
     return value
 
 
+def _arm_id(kind: str, pattern: str) -> AfterValidator:
+    """A validator for the ARM id of one resource type (ids are case-insensitive, GUID subscription)."""
+    regex = re.compile(r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/[^/]+/providers/" + pattern, re.IGNORECASE)
+    expected = "/subscriptions/<guid>/resourceGroups/<rg>/providers/" + pattern.replace("\\", "").replace(
+        "[^/]+", "<name>"
+    )
+
+    def check(value: str) -> str:
+        match = regex.fullmatch(value)
+        if match is None or not _GUID_RE.fullmatch(match["sub"]):
+            raise PydanticCustomError(
+                "invalid-value",
+                "{value} is not a {kind} id; expected {expected}",
+                {"value": repr(value), "kind": kind, "expected": expected},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+SubnetId = Annotated[StrictStr, _arm_id("subnet", r"Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+")]
+PrivateDnsZoneId = Annotated[StrictStr, _arm_id("private DNS zone", r"Microsoft\.Network/privateDnsZones/[^/]+")]
+WorkspaceId = Annotated[
+    StrictStr, _arm_id("Log Analytics workspace", r"Microsoft\.OperationalInsights/workspaces/[^/]+")
+]
+VaultId = Annotated[StrictStr, _arm_id("Key Vault", r"Microsoft\.KeyVault/vaults/[^/]+")]
+# Log and metric categories of Microsoft.CognitiveServices/accounts (Azure Monitor "Supported logs").
+DIAGNOSTIC_CATEGORIES: tuple[str, ...] = ("Audit", "AzureOpenAIRequestUsage", "RequestResponse", "Trace", "AllMetrics")
+_DURATION_RE = re.compile(r"[1-9][0-9]{0,3}d")
+
+
+def _category(value: str) -> str:
+    if value not in DIAGNOSTIC_CATEGORIES:
+        raise PydanticCustomError(
+            "invalid-value",
+            "{value} is not a diagnostic category of Azure OpenAI accounts{hint}",
+            {"value": repr(value), "hint": f" (one of {', '.join(DIAGNOSTIC_CATEGORIES)})"},
+        )
+    return value
+
+
+def _duration(value: str) -> str:
+    if not _DURATION_RE.fullmatch(value):
+        raise PydanticCustomError(
+            "invalid-value", '{value} is not a number of days such as "90d"', {"value": repr(value)}
+        )
+    return value
+
+
 def _overcommit(value: float) -> float:
     if not (math.isfinite(value) and 1.0 <= value <= 10.0):
         raise PydanticCustomError("invalid-value", "overcommit must be between 1.0 and 10.0")
@@ -230,6 +283,18 @@ class ContentFilter(_Model):
     severity: Literal["Low", "Medium", "High"] = Field("Medium", description="Severity threshold.")
 
 
+class PrivateEndpointSpec(_Model):
+    """A private endpoint into a provider subnet, with the account's name in a private DNS zone."""
+
+    subnet_id: SubnetId = Field(description="ARM id of the subnet the endpoint's address comes from.")
+    dns_zone_id: PrivateDnsZoneId | None = Field(
+        None, description="ARM id of the privatelink.openai.azure.com private DNS zone to register in."
+    )
+    location: RegionName | None = Field(
+        None, description="Region of the endpoint: its virtual network's region (default: the tenant's)."
+    )
+
+
 class NetworkRules(_Model):
     """Network access to a dedicated account."""
 
@@ -239,6 +304,34 @@ class NetworkRules(_Model):
         description="IPv4 addresses or CIDR ranges allowed through the firewall.",
         examples=[["203.0.113.0/24"]],
     )
+    default_action: Literal["Allow", "Deny"] | None = Field(
+        None, description="Firewall default; unset: Deny when any rule is listed or public_access = false."
+    )
+    virtual_network_rules: tuple[SubnetId, ...] = Field(
+        (), description="Subnet ids (with the Microsoft.CognitiveServices service endpoint) let through."
+    )
+    bypass: Literal["AzureServices", "None"] | None = Field(
+        None, description="Let trusted Azure services through the firewall (AzureServices) or not (None)."
+    )
+    private_endpoints: tuple[PrivateEndpointSpec, ...] = Field(
+        (), description="Private endpoints (one per region / virtual network)."
+    )
+
+
+class Diagnostics(_Model):
+    """Diagnostic settings sending an account's logs and metrics to a Log Analytics workspace."""
+
+    workspace_id: WorkspaceId = Field(description="ARM id of the Log Analytics workspace.")
+    categories: tuple[Annotated[StrictStr, AfterValidator(_category)], ...] = Field(
+        ("Audit", "RequestResponse", "Trace", "AllMetrics"),
+        description="Log categories and AllMetrics to send.",
+    )
+
+
+class KeyVaultSettings(_Model):
+    """The provider's Key Vault that holds account keys of tenants with local_auth = true."""
+
+    id: VaultId = Field(description="ARM id of the vault.")
 
 
 class AppSettings(_Model):
@@ -293,6 +386,7 @@ class Provider(_Model):
     app: AppSettings | None = None
     lock: LockSettings | None = None
     purge_deleted: StrictBool = Field(False, description="Purge soft-deleted accounts after deleting them.")
+    key_vault: KeyVaultSettings | None = None
 
 
 class Defaults(_Model):
@@ -315,6 +409,7 @@ class Stamp(_Model):
     )
     max_accounts: StrictInt = Field(4, ge=1, le=30, description="Most accounts the stamp may grow to.")
     max_deployments_per_account: StrictInt = Field(32, ge=1, le=32, description="Azure allows 32.")
+    diagnostics: Diagnostics | None = Field(None, description="Diagnostic settings on every stamp account.")
 
 
 class Tenant(_Model):
@@ -329,6 +424,16 @@ class Tenant(_Model):
     deployments: tuple[DeploymentSpec, ...] = ()
     content_filter: ContentFilter | None = None
     network: NetworkRules | None = None
+    local_auth: StrictBool = Field(
+        False, description="dedicated: allow key authentication (keys kept in [provider.key_vault])."
+    )
+    identity: Literal["system-assigned", "none"] = Field(
+        "system-assigned", description="dedicated: the account's managed identity."
+    )
+    diagnostics: Diagnostics | None = Field(None, description="dedicated: diagnostic settings on the account.")
+    max_key_age: Annotated[StrictStr, AfterValidator(_duration)] | None = Field(
+        None, description="dedicated, local_auth = true: rotate keys older than this.", examples=["90d"]
+    )
     tpm: StrictInt | None = Field(None, description="shared: tokens-per-minute budget.", examples=[20000])
     shared_deployments: Names = Field((), description="shared: stamp deployments the budget covers.")
     directory: Guid | None = Field(None, description="tenant-provided: the tenant's Entra tenant id.")

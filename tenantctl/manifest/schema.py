@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenantctl.manifest.model import DEPLOYMENT_SKUS, VERSION_UPGRADE_OPTIONS, Manifest
+from tenantctl.manifest.model import DEPLOYMENT_SKUS, DIAGNOSTIC_CATEGORIES, VERSION_UPGRADE_OPTIONS, Manifest
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES
 
 __all__ = ["SCHEMA_ID", "manifest_json_schema"]
@@ -24,6 +24,13 @@ _GUID = {
 }
 _ID_PATTERN = "^[a-z]([a-z0-9]|-(?=[a-z0-9]))*$"
 _REGION = {"type": "string", "enum": sorted(REGIONS)}
+
+
+def _arm_id(provider_path: str) -> dict[str, Any]:
+    return {"pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/" + provider_path + "$"}
+
+
+_SUBNET_ID = _arm_id("Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+")
 # (definition, property) → extra schema keywords
 _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("DeploymentSpec", "sku"): {"enum": list(DEPLOYMENT_SKUS)},
@@ -42,6 +49,14 @@ _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("Tenant", "directory"): _GUID,
     ("Tenant", "residency"): {"enum": sorted(RESIDENCIES)},
     ("Tenant", "tpm"): {"minimum": 1},
+    ("Tenant", "max_key_age"): {"pattern": "^[1-9][0-9]{0,3}d$"},
+    ("NetworkRules", "virtual_network_rules"): {"items": {"type": "string", **_SUBNET_ID}},
+    ("PrivateEndpointSpec", "subnet_id"): _SUBNET_ID,
+    ("PrivateEndpointSpec", "dns_zone_id"): _arm_id("Microsoft\\.Network/privateDnsZones/[^/]+"),
+    ("PrivateEndpointSpec", "location"): _REGION,
+    ("Diagnostics", "workspace_id"): _arm_id("Microsoft\\.OperationalInsights/workspaces/[^/]+"),
+    ("Diagnostics", "categories"): {"items": {"type": "string", "enum": list(DIAGNOSTIC_CATEGORIES)}},
+    ("KeyVaultSettings", "id"): _arm_id("Microsoft\\.KeyVault/vaults/[^/]+"),
     ("Tenant", "resource_id"): {
         "pattern": "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.CognitiveServices/accounts/[^/]+$"
     },

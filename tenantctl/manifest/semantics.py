@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from tenantctl.manifest.capacity import check_capacity, check_sku_region
+from tenantctl.manifest.compliance import check_compliance
 from tenantctl.manifest.locate import Loc
 from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV, Isolation, Manifest, Tenant
 from tenantctl.manifest.names import check_names, check_tags
@@ -25,7 +26,17 @@ _CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _COMMON = {"isolation", "display_name", "protected", "tags"}
 # Which tenant keys each isolation model uses; anything else set on the tenant is a mistake.
 _ALLOWED: dict[Isolation, set[str]] = {
-    Isolation.DEDICATED: {"location", "deployments", "content_filter", "network", "residency"},
+    Isolation.DEDICATED: {
+        "location",
+        "deployments",
+        "content_filter",
+        "network",
+        "residency",
+        "local_auth",
+        "identity",
+        "diagnostics",
+        "max_key_age",
+    },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency"},
     Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "residency"},
     Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency"},
@@ -84,6 +95,8 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
             _check_filter(tenant, loc, report)
         if tenant.network is not None:
             _check_network(tenant, loc, report)
+        if tenant.isolation is Isolation.DEDICATED:  # elsewhere these keys are already misplaced
+            check_compliance(manifest, tenant_id, tenant, report)
         if tenant.isolation is Isolation.TENANT_PROVIDED:
             _check_tenant_provided(manifest, tenant, loc, report, needs_app)
             needs_app = needs_app and manifest.provider.app is not None

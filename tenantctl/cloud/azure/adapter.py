@@ -20,15 +20,21 @@ from tenantctl.cloud.azure.errors import error_code, is_not_found
 from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
 from tenantctl.resources import (
     Account,
+    AccountBaseline,
+    AccountKeys,
     AccountRef,
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
     ModelOffer,
+    PrivateEndpoint,
     QuotaUsage,
     RaiPolicy,
     ResourceGroup,
     RoleAssignment,
+    SecretValue,
+    StoredSecret,
     SubdomainCheck,
 )
 
@@ -92,6 +98,14 @@ def _blocklist_sync(items: Iterable[Any], wanted: list[str]) -> tuple[list[str],
     holders = set(kept.values())
     extra = sorted(n for n in by_name if n not in holders and n not in overwritten)
     return missing, extra
+
+
+def _subscription(resource_id: str) -> str:
+    """The subscription of a resource id the caller built (never user text: that is validated earlier)."""
+    found = names.subscription_of(resource_id)
+    if found is None:
+        raise ValueError(f"not a subscription-scoped resource id: {resource_id!r}")
+    return found
 
 
 class AzureCloud:
@@ -261,7 +275,9 @@ class AzureCloud:
 
         self._run(f"ensure resource group {group.subscription_id}/{group.name}", unit)
 
-    def put_account(self, account: Account, *, restore: bool = False) -> Account:
+    def put_account(
+        self, account: Account, *, restore: bool = False, baseline: AccountBaseline | None = None
+    ) -> Account:
         ref = account.ref
         client = self._cs(ref.subscription_id)
 
@@ -273,12 +289,12 @@ class AzureCloud:
             return unit
 
         if not restore:
-            return self._run(f"put account {ref}", put(convert.account_body(account)))
-        self._run(f"restore account {ref}", put(convert.account_body(account, restore=True)))
+            return self._run(f"put account {ref}", put(convert.account_body(account, baseline=baseline)))
+        self._run(f"restore account {ref}", put(convert.account_body(account, restore=True, baseline=baseline)))
         # A restore brings the account back as it was deleted (tags, network rules ...), whatever
         # else the body says; the desired settings go on with an ordinary full PUT once it is live.
         # (That PUT is also what a restore re-sent after its answer was lost amounts to.)
-        return self._run(f"put account {ref} (after restore)", put(convert.account_body(account)))
+        return self._run(f"put account {ref} (after restore)", put(convert.account_body(account, baseline=baseline)))
 
     def delete_account(self, account: AccountRef) -> None:
         client = self._cs(account.subscription_id)
@@ -389,6 +405,160 @@ class AzureCloud:
                     raise
 
         self._run(f"put role assignment {scope} {assignment.principal_id}", unit)
+
+    # --- compliance baseline: private endpoints, diagnostic settings, keys, Key Vault secrets --------
+
+    def list_account_baselines(self, subscription_id: str, resource_group: str) -> dict[str, AccountBaseline]:
+        """The baseline settings of every account of a group by lower-case account id (one paged list)."""
+        client = self._cs(subscription_id)
+
+        def unit() -> dict[str, AccountBaseline]:
+            return {
+                str(item.id).lower(): convert.to_account_baseline(item)
+                for item in client.accounts.list_by_resource_group(resource_group)
+            }
+
+        return self._run(f"list account baselines {subscription_id}/{resource_group}", _missing_ok(unit, {}))
+
+    def list_private_endpoints(self, subscription_id: str, resource_group: str) -> list[PrivateEndpoint]:
+        from tenantctl.cloud.azure import baseline
+
+        client = self._factory.network(subscription_id)
+
+        def unit() -> list[PrivateEndpoint]:
+            return [
+                baseline.to_private_endpoint(
+                    item,
+                    subscription_id,
+                    resource_group,
+                    list(client.private_dns_zone_groups.list(item.name, resource_group)),
+                )
+                for item in client.private_endpoints.list(resource_group)
+            ]
+
+        return self._run(f"list private endpoints {subscription_id}/{resource_group}", _missing_ok(unit, []))
+
+    def put_private_endpoint(self, endpoint: PrivateEndpoint) -> PrivateEndpoint:
+        """The endpoint, then its DNS zone group: two units, so a retry re-sends only what failed."""
+        from tenantctl.cloud.azure import baseline
+
+        client = self._factory.network(endpoint.subscription_id)
+        group, name = endpoint.resource_group, endpoint.name
+        body = baseline.private_endpoint_body(endpoint)
+        made = self._run(
+            f"put private endpoint {group}/{name}",
+            lambda: client.private_endpoints.begin_create_or_update(group, name, body).result(),
+        )
+        zone_groups: list[Any] = []
+        if endpoint.dns_zone_ids:
+            zones = baseline.zone_group_body(endpoint)
+            zone_groups.append(
+                self._run(
+                    f"put private DNS zone group {group}/{name}",
+                    lambda: client.private_dns_zone_groups.begin_create_or_update(
+                        group, name, baseline.ZONE_GROUP, zones
+                    ).result(),
+                )
+            )
+        return baseline.to_private_endpoint(made, endpoint.subscription_id, group, zone_groups)
+
+    def delete_private_endpoint(self, subscription_id: str, resource_group: str, name: str) -> None:
+        client = self._factory.network(subscription_id)
+        self._run(
+            f"delete private endpoint {resource_group}/{name}",
+            _missing_ok(lambda: client.private_endpoints.begin_delete(resource_group, name).result(), None),
+        )
+
+    def list_diagnostic_settings(self, target_id: str) -> list[DiagnosticSetting]:
+        from tenantctl.cloud.azure import baseline
+
+        client = self._factory.monitor(_subscription(target_id))
+
+        def unit() -> list[DiagnosticSetting]:
+            return [
+                baseline.to_diagnostic_setting(item, target_id) for item in client.diagnostic_settings.list(target_id)
+            ]
+
+        return self._run(f"list diagnostic settings {target_id}", _missing_ok(unit, []))
+
+    def put_diagnostic_setting(self, setting: DiagnosticSetting) -> DiagnosticSetting:
+        from tenantctl.cloud.azure import baseline
+
+        client = self._factory.monitor(_subscription(setting.target_id))
+        body = baseline.diagnostic_setting_body(setting)
+
+        def unit() -> DiagnosticSetting:
+            made = client.diagnostic_settings.create_or_update(setting.target_id, setting.name, body)
+            return baseline.to_diagnostic_setting(made, setting.target_id)
+
+        return self._run(f"put diagnostic setting {setting.target_id}/{setting.name}", unit)
+
+    def delete_diagnostic_setting(self, target_id: str, name: str) -> None:
+        client = self._factory.monitor(_subscription(target_id))
+        self._run(
+            f"delete diagnostic setting {target_id}/{name}",
+            _missing_ok(lambda: client.diagnostic_settings.delete(target_id, name), None),
+        )
+
+    def list_account_keys(self, account: AccountRef) -> AccountKeys:
+        """Both keys; refused by Azure (TerminalError code BadRequest) while local auth is disabled."""
+        from tenantctl.cloud.azure import baseline
+
+        client = self._cs(account.subscription_id)
+        return self._run(
+            f"list keys {account}",
+            lambda: baseline.to_account_keys(client.accounts.list_keys(account.resource_group, account.name), account),
+        )
+
+    def regenerate_account_key(self, account: AccountRef, key_name: str) -> AccountKeys:
+        """Regenerate ``key1`` or ``key2``; returns both keys as they are afterwards.
+
+        Not idempotent: a retried attempt regenerates again, which leaves a valid (newer) key, so the
+        caller must store the key this call *returns*, never one read before it.
+        """
+        from tenantctl.cloud.azure import baseline
+
+        if key_name.lower() not in ("key1", "key2"):
+            raise ValueError(f"key_name must be key1 or key2, not {key_name!r}")
+        client = self._cs(account.subscription_id)
+        wire_name = "Key1" if key_name.lower() == "key1" else "Key2"
+        return self._run(
+            f"regenerate {key_name.lower()} {account}",
+            lambda: baseline.to_account_keys(
+                client.accounts.regenerate_key(account.resource_group, account.name, wire_name), account
+            ),
+        )
+
+    def set_secret(
+        self,
+        vault_url: str,
+        name: str,
+        value: SecretValue,
+        *,
+        content_type: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> StoredSecret:
+        """A new version of a Key Vault secret; the result carries the version, never the value."""
+        from tenantctl.cloud.azure import baseline
+
+        client = self._factory.secrets(vault_url)
+
+        def unit() -> StoredSecret:
+            made = client.set_secret(name, value.reveal(), content_type=content_type, tags=tags)
+            return baseline.to_stored_secret(made, vault_url, with_value=False)
+
+        return self._run(f"set secret {vault_url.rstrip('/')}/{name}", unit)
+
+    def get_secret(self, vault_url: str, name: str, version: str | None = None) -> StoredSecret | None:
+        """The current (or the given) version with its value as a :class:`SecretValue`; None when missing."""
+        from tenantctl.cloud.azure import baseline
+
+        client = self._factory.secrets(vault_url)
+
+        def unit() -> StoredSecret | None:
+            return baseline.to_stored_secret(client.get_secret(name, version), vault_url, with_value=True)
+
+        return self._run(f"get secret {vault_url.rstrip('/')}/{name}", _missing_ok(unit, None))
 
 
 if TYPE_CHECKING:

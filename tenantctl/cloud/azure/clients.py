@@ -22,6 +22,9 @@ class ClientConfig:
     pool_size: int = 64  # parallel per-account writers share one connection pool per subscription
     connection_timeout: float = 30.0
     read_timeout: float = 120.0
+    # Key Vault's SDK checks that the challenge's resource (vault.azure.net) is a parent domain of the
+    # vault's host. Only the emulator turns this off: its vaults are https://127.0.0.1:{port}/.
+    verify_vault_challenge: bool = True
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -80,6 +83,8 @@ class ClientFactory:
         self._credential = credential
         self.config = config
         self._sets: dict[str, ClientSet] = {}
+        # Clients of the compliance baseline, built on first use (their SDKs take ~1 s to import).
+        self._extra: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the credential
@@ -112,8 +117,57 @@ class ClientFactory:
             ),
         )
 
+    def network(self, subscription_id: str) -> Any:
+        """azure-mgmt-network client of one subscription."""
+
+        def build() -> Any:
+            from azure.mgmt.network import NetworkManagementClient
+
+            return NetworkManagementClient(
+                self._credential, subscription_id, transport=_transport(self.config), **self.config.client_kwargs()
+            )
+
+        return self._cached("network", subscription_id.lower(), build)
+
+    def monitor(self, subscription_id: str) -> Any:
+        """azure-mgmt-monitor client (diagnostic settings, api-version 2021-05-01-preview)."""
+
+        def build() -> Any:
+            from azure.mgmt.monitor import MonitorManagementClient
+
+            return MonitorManagementClient(
+                self._credential, subscription_id, transport=_transport(self.config), **self.config.client_kwargs()
+            )
+
+        return self._cached("monitor", subscription_id.lower(), build)
+
+    def secrets(self, vault_url: str) -> Any:
+        """azure-keyvault-secrets client of one vault (its own bearer-challenge flow and token scope)."""
+
+        def build() -> Any:
+            from azure.keyvault.secrets import SecretClient
+
+            kwargs: dict[str, Any] = {
+                "retry_total": 0,  # one retry policy (ours) sees every failure
+                "verify_challenge_resource": self.config.verify_vault_challenge,
+                "transport": _transport(self.config),
+            }
+            return SecretClient(vault_url, self._credential, **kwargs)
+
+        return self._cached("secrets", vault_url.rstrip("/").lower(), build)
+
+    def _cached(self, kind: str, key: str, build: Any) -> Any:
+        with self._lock:
+            found = self._extra.get((kind, key))
+            if found is None:
+                found = self._extra[(kind, key)] = build()
+            return found
+
     def close(self) -> None:
         with self._lock:
             sets, self._sets = list(self._sets.values()), {}
+            extra, self._extra = list(self._extra.values()), {}
         for client_set in sets:
             client_set.close()
+        for client in extra:
+            client.close()

@@ -36,6 +36,7 @@ def connect_azure(
     max_attempts: int = 8,
     backoff_initial: float = 1.0,
     backoff_cap: float = 30.0,
+    verify_vault_challenge: bool = True,
 ) -> AzureCloud:
     """An adapter for one Azure cloud (default: the environment's, see :func:`resolve_session_cloud`).
 
@@ -54,6 +55,7 @@ def connect_azure(
             polling_interval=polling_interval,
             ca_path=str(ca_path) if ca_path is not None else None,
             credential_scope=cloud.arm_scope,
+            verify_vault_challenge=verify_vault_challenge,
         ),
     )
     return AzureCloud(factory, RetryPolicy(max_attempts=max_attempts, initial=backoff_initial, cap=backoff_cap))
@@ -93,4 +95,5 @@ def connect_emulator(
         max_attempts=max_attempts,
         backoff_initial=backoff_initial,
         backoff_cap=backoff_cap,
+        verify_vault_challenge=False,  # emulated vaults live at https://127.0.0.1:{port}/ (emulator README)
     )

@@ -17,6 +17,7 @@ from azure.mgmt.cognitiveservices import models as cs
 from tenantctl.cloud.azure.names import blocklist_item_name
 from tenantctl.resources import (
     Account,
+    AccountBaseline,
     AccountRef,
     Blocklist,
     DeletedAccount,
@@ -83,22 +84,31 @@ def _parse_date(value: Any) -> date | None:
 # --- accounts ------------------------------------------------------------------------------
 
 
-def account_body(account: Account, *, restore: bool = False) -> Any:
+def account_body(account: Account, *, restore: bool = False, baseline: AccountBaseline | None = None) -> Any:
+    baseline = baseline or AccountBaseline()
     ips = sorted(account.allowed_ips)
     # With no IP rules, public access means "everyone": defaultAction Allow. Any IP rule (or
     # public access off) flips it to Deny so only the listed addresses get in.
-    default_action = "Deny" if (ips or not account.public_network_access) else "Allow"
+    default_action = baseline.network_default_action or (
+        "Deny" if (ips or not account.public_network_access or baseline.virtual_network_rules) else "Allow"
+    )
+    acls = cs.NetworkRuleSet(default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips])
+    # Only sent when declared, so an account body without them stays byte-for-byte what it was.
+    if baseline.virtual_network_rules:
+        acls.virtual_network_rules = [cs.VirtualNetworkRule(id=rule) for rule in baseline.virtual_network_rules]
+    if baseline.network_bypass is not None:
+        acls.bypass = baseline.network_bypass
     properties = cs.AccountProperties(
         custom_sub_domain_name=account.custom_subdomain,
         public_network_access="Enabled" if account.public_network_access else "Disabled",
-        network_acls=cs.NetworkRuleSet(default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips]),
+        network_acls=acls,
         disable_local_auth=account.disable_local_auth,
         restore=True if restore else None,
     )
     return cs.Account(
         kind=account.kind,
         sku=cs.Sku(name=account.sku),
-        identity=cs.Identity(type="SystemAssigned"),
+        identity=cs.Identity(type="SystemAssigned" if baseline.identity == "system-assigned" else "None"),
         tags=_tags(account.tags),
         location=account.location,
         properties=properties,
@@ -131,6 +141,34 @@ def to_account(model: Any, subscription_id: str = "", resource_group: str = "") 
         endpoint=props.endpoint,
         provisioning_state=str(props.provisioning_state or "Succeeded"),
     )
+
+
+def to_account_baseline(model: Any) -> AccountBaseline:
+    props = model.properties or cs.AccountProperties()
+    acls = props.network_acls
+    return AccountBaseline(
+        network_default_action=str(acls.default_action) if acls and acls.default_action else None,
+        virtual_network_rules=tuple(sorted(str(r.id) for r in (acls.virtual_network_rules or []) if r.id))
+        if acls
+        else (),
+        network_bypass=str(acls.bypass) if acls and acls.bypass else None,
+        identity=_identity_kind(model.identity),
+        identity_principal_id=model.identity.principal_id if model.identity is not None else None,
+        private_endpoint_connections=tuple(
+            sorted(
+                str(c.properties.private_endpoint.id)
+                for c in (props.private_endpoint_connections or [])
+                if c.properties is not None
+                and c.properties.private_endpoint is not None
+                and c.properties.private_endpoint.id
+            )
+        ),
+    )
+
+
+def _identity_kind(identity: Any) -> str:
+    kind = str(getattr(identity, "type", None) or "None").lower()
+    return "system-assigned" if "systemassigned" in kind else "none"
 
 
 def to_deleted_account(model: Any) -> DeletedAccount | None:

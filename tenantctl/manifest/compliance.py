@@ -1,0 +1,84 @@
+"""Semantic checks of a dedicated tenant's compliance baseline: private endpoints, network rules, local
+(key) authentication with its Key Vault, and diagnostic settings.
+
+The rules follow what Azure enforces, so a mistake is reported by ``validate`` instead of by a failed apply:
+a private endpoint lives in the subscription of its virtual network (Learn "What is a private endpoint?");
+an account's keys are kept only in a Key Vault the provider declares; IP rules only restrict when the
+firewall's default action is Deny.
+"""
+
+from __future__ import annotations
+
+from tenantctl.manifest.locate import Loc
+from tenantctl.manifest.model import Manifest, Tenant
+from tenantctl.manifest.report import Reporter
+
+__all__ = ["check_compliance"]
+
+
+def _subscription_of(resource_id: str) -> str:
+    return resource_id.strip("/").split("/")[1].lower()
+
+
+def check_compliance(manifest: Manifest, tenant_id: str, tenant: Tenant, report: Reporter) -> None:
+    """Report the baseline problems of one tenant (whose fields each passed the model's checks)."""
+    loc: Loc = ("tenants", tenant_id)
+    if tenant.local_auth and manifest.provider.key_vault is None:
+        report.error(
+            "missing-key",
+            "local_auth = true needs [provider.key_vault]: the account keys are kept only in a Key Vault",
+            (*loc, "local_auth"),
+            detail='Declare [provider.key_vault] id = "/subscriptions/…/providers/Microsoft.KeyVault/vaults/…", '
+            "or keep local_auth = false (Entra ID only).",
+        )
+    if tenant.max_key_age is not None and not tenant.local_auth:
+        report.warning(
+            "no-effect",
+            "max_key_age has no effect while local_auth = false (the account has no usable keys)",
+            (*loc, "max_key_age"),
+        )
+    if tenant.diagnostics is not None:
+        seen: set[str] = set()
+        for index, category in enumerate(tenant.diagnostics.categories):
+            if category in seen:
+                report.warning(
+                    "duplicate-name",
+                    f"category {category!r} is listed twice",
+                    (*loc, "diagnostics", "categories", index),
+                )
+            seen.add(category)
+    if tenant.network is not None:
+        _check_network(manifest, tenant, loc, report)
+
+
+def _check_network(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter) -> None:
+    network = tenant.network
+    assert network is not None
+    if network.default_action == "Allow" and (network.allowed_ips or network.virtual_network_rules):
+        report.warning(
+            "no-effect",
+            'with default_action = "Allow" every address gets in; the IP and virtual network rules restrict nothing',
+            (*loc, "network", "default_action"),
+        )
+    subscription = manifest.provider.subscription_id.lower()
+    subnets: dict[str, int] = {}
+    for index, endpoint in enumerate(network.private_endpoints):
+        where = (*loc, "network", "private_endpoints", index)
+        # tenantctl creates a dedicated tenant's endpoints next to its account, in the provider's
+        # subscription; Azure wants an endpoint in the subscription of its virtual network.
+        if _subscription_of(endpoint.subnet_id) != subscription:
+            report.error(
+                "invalid-value",
+                "the subnet is in another subscription than the account; a private endpoint must be in the "
+                "subscription of its virtual network",
+                (*where, "subnet_id"),
+                detail=f"The tenant's endpoints are created in the provider subscription {subscription}.",
+            )
+        key = endpoint.subnet_id.lower()
+        if key in subnets:
+            report.error(
+                "duplicate-name",
+                f"private endpoints {subnets[key]} and {index} use the same subnet; one endpoint per subnet is enough",
+                (*where, "subnet_id"),
+            )
+        subnets.setdefault(key, index)
