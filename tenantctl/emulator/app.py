@@ -26,7 +26,9 @@ from tenantctl.emulator import (
     deployments,
     entra,
     faults,
+    loganalytics,
     lro,
+    metrics,
     quota,
     rai,
     rbac,
@@ -43,6 +45,7 @@ _OP_STATUS = re.compile(
     r"operationResults/[^/]+/?$",
     re.IGNORECASE,
 )
+_LOGS_QUERY = re.compile(r"^/v1/workspaces/(?P<workspaceId>[^/]+)/query/?$", re.IGNORECASE)
 _METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
@@ -55,7 +58,7 @@ def build_arm_router() -> Router:
         lro.status_handler,
         "lro.poll",
     )
-    for module in (subscriptions, accounts, deleted, deployments, quota, rai, rbac):
+    for module in (subscriptions, accounts, deleted, deployments, quota, rai, rbac, metrics):
         module.register(router)  # type: ignore[attr-defined]
     return router
 
@@ -99,8 +102,9 @@ class Dispatcher:
         )
         raw = await request.body()
         try:
-            if path.startswith("/_emulator/"):
-                return self._admin(ctx, raw)
+            served = self._admin_or_logs(request, ctx, raw)
+            if served is not None:
+                return served
             hit = self.public.match(method, path)
             if hit is not None:
                 ctx.params = hit[1]
@@ -144,6 +148,33 @@ class Dispatcher:
         except entra.AadError as err:
             return entra.aad_response(err)
 
+    def _admin_or_logs(self, request: Request, ctx: Ctx, raw: bytes) -> Response | None:
+        if ctx.path.startswith("/_emulator/"):
+            return self._admin(ctx, raw)
+        logs = _LOGS_QUERY.match(ctx.path) if ctx.method == "POST" else None
+        if logs is None:
+            return None
+        ctx.params = {"workspaceId": logs.group("workspaceId")}
+        return self._finish(self._logs(request, ctx, raw))
+
+    def _logs(self, request: Request, ctx: Ctx, raw: bytes) -> Response:
+        """Log Analytics data plane: its own audience, no ARM faults/RBAC (a workspace reader role is
+        assumed), Log Analytics' error envelope."""
+        self.world.count("logs.query", arm=True)
+        try:
+            ctx.claims = tokens.verify_bearer(
+                self.world, request.headers.get("authorization", ""), ctx.base, tokens.LOGS_AUDIENCES
+            )
+            ctx.body = json.loads(raw) if raw else None
+        except ArmError as err:
+            return loganalytics.error_response(err.status, err.code, err.message, err.code, err.message)
+        except ValueError:
+            return loganalytics.error_response(
+                400, "BadArgumentError", "The request had some invalid properties", "BadArgumentError",
+                "The request body is not valid JSON.",
+            )  # fmt: skip
+        return loganalytics.handle(ctx)
+
     async def _arm(self, request: Request, ctx: Ctx, raw: bytes) -> Response:
         world = self.world
         hit = self.arm.match(ctx.method, ctx.path)
@@ -156,7 +187,9 @@ class Dispatcher:
             raise faults.fault_error(world, fault)
         if fault == "drop-before" and await self._drop(request):
             return Response(b"", status_code=500)
-        ctx.claims = tokens.verify_bearer(world, request.headers.get("authorization", ""), ctx.base)
+        # metrics:getBatch is Azure Monitor's regional data plane: tokens for https://metrics.monitor.azure.com
+        audiences = tokens.METRICS_AUDIENCES if op == "metrics.get_batch" else tokens.ARM_AUDIENCES
+        ctx.claims = tokens.verify_bearer(world, request.headers.get("authorization", ""), ctx.base, audiences)
         extra_headers = self._subscription_gate(ctx)
         if hit is None:
             raise ArmError(

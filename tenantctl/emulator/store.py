@@ -44,6 +44,7 @@ RESOURCE_KINDS = (
     "domain",
     "op",
     "quota",
+    "traffic",  # usage generated for the resources goes with them
 )
 
 

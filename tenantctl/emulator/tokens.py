@@ -94,7 +94,7 @@ def issue_token(world: World, host: str, tid: str, sp: Doc, *, audience: str, ac
     return str(jwt.encode(claims, world.signer, algorithm="RS256", headers={"kid": world.kid, "x5t": world.kid}))
 
 
-_AUDIENCES = (
+ARM_AUDIENCES = _AUDIENCES = (
     "https://management.core.windows.net/",
     "https://management.core.windows.net",
     "https://management.azure.com/",
@@ -102,8 +102,14 @@ _AUDIENCES = (
 )
 
 
-def verify_bearer(world: World, header: str, base: str) -> Doc:
-    """Claims of a valid emulator-issued ARM token, else the ARM 401 Azure would send."""
+# Data-plane audiences of Azure Monitor: metrics:getBatch and the Log Analytics query API.
+METRICS_AUDIENCES = ("https://metrics.monitor.azure.com", "https://metrics.monitor.azure.com/")
+LOGS_AUDIENCES = ("https://api.loganalytics.io", "https://api.loganalytics.io/")
+
+
+def verify_bearer(world: World, header: str, base: str, audiences: tuple[str, ...] = _AUDIENCES) -> Doc:
+    """Claims of a valid emulator-issued token for one of ``audiences`` (ARM by default), else the 401
+    Azure would send."""
 
     if not header:
         raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
@@ -138,13 +144,12 @@ def verify_bearer(world: World, header: str, base: str) -> Doc:
             f"The access token expiry UTC time '{exp}' is earlier than current UTC time '{cur}'.",
         )
     aud = str(claims.get("aud", ""))
-    if aud not in _AUDIENCES and aud.rstrip("/") != base.rstrip("/"):
+    if aud not in audiences and aud.rstrip("/") != base.rstrip("/"):
+        allowed = ",".join(f"'{a}'" for a in audiences)
         raise ArmError(
             401,
             "InvalidAuthenticationToken",
             f"The access token has been obtained for wrong audience "
-            f"or resource '{aud}'. It should exactly match with one of the allowed audiences "
-            "'https://management.core.windows.net/','https://management.core.windows.net',"
-            "'https://management.azure.com/','https://management.azure.com'.",
+            f"or resource '{aud}'. It should exactly match with one of the allowed audiences {allowed}.",
         )
     return claims

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,17 +28,21 @@ def connect_azure(
     max_attempts: int = 8,
     backoff_initial: float = 1.0,
     backoff_cap: float = 30.0,
+    monitor_endpoint: str | None = None,
 ) -> AzureCloud:
-    """An adapter for Azure (or any ARM endpoint). No request is sent until the first call."""
-    factory = ClientFactory(
-        credential if credential is not None else default_credential(),
-        ClientConfig(
-            arm_endpoint=arm_endpoint,
-            polling_interval=polling_interval,
-            ca_path=str(ca_path) if ca_path is not None else None,
-            credential_scope=ARM_SCOPE,
-        ),
+    """An adapter for Azure (or any ARM endpoint). No request is sent until the first call.
+
+    ``monitor_endpoint`` serves both Azure Monitor data planes (metrics:getBatch and Log Analytics)
+    instead of Azure's regional / global hosts: the emulator answers all of them on one host."""
+    config = ClientConfig(
+        arm_endpoint=arm_endpoint,
+        polling_interval=polling_interval,
+        ca_path=str(ca_path) if ca_path is not None else None,
+        credential_scope=ARM_SCOPE,
     )
+    if monitor_endpoint is not None:
+        config = replace(config, metrics_endpoint=monitor_endpoint, logs_endpoint=monitor_endpoint)
+    factory = ClientFactory(credential if credential is not None else default_credential(), config)
     return AzureCloud(factory, RetryPolicy(max_attempts=max_attempts, initial=backoff_initial, cap=backoff_cap))
 
 
@@ -72,4 +77,5 @@ def connect_emulator(
         max_attempts=max_attempts,
         backoff_initial=backoff_initial,
         backoff_cap=backoff_cap,
+        monitor_endpoint=endpoint,
     )
