@@ -269,7 +269,12 @@ def _metric_doc(world: World, resource_id: str, metric: MetricDef, q: Query) -> 
                 continue
             key = tuple((d, dims[d]) for d in q.split)
             values = _buckets(spec, s, q, fn)
-            calls = _buckets(spec, s, q, _requests_value if metric.name == "AzureOpenAIRequests" else _successes)
+            # Count (and Average's divisor) = calls per interval; skipped when only Total is asked for.
+            calls = (
+                _buckets(spec, s, q, fn if metric.name == "AzureOpenAIRequests" else _successes)
+                if set(q.aggregations) - {"total"}
+                else values
+            )
             acc = grouped.setdefault(key, [0] * len(values))
             acc_counts = counts.setdefault(key, [0] * len(values))
             for i, v in enumerate(values):

@@ -273,8 +273,15 @@ def hours_in(spec: TrafficSpec, start: float, end: float) -> range:
 
 
 def iter_hours(spec: TrafficSpec, series: Series, start: float, end: float) -> Iterator[tuple[int, HourUsage]]:
-    for hour in hours_in(spec, start, end):
-        yield hour, hour_usage(spec.seed, series, hour)
+    hours = hours_in(spec, start, end)
+    shape = shape_of(spec.seed, series.key)
+    day = -1
+    day_hours: tuple[HourUsage, ...] = ()
+    for hour in hours:  # one cache lookup per day, not per hour
+        if hour // 24 != day:
+            day = hour // 24
+            day_hours = day_usage(spec.seed, series.key, shape, day)
+        yield hour, day_hours[hour % 24]
 
 
 def ground_truth(spec: TrafficSpec, start: float | None = None, end: float | None = None) -> list[dict[str, Any]]:

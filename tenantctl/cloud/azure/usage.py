@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from tenantctl.errors import TerminalError
 from tenantctl.resources import Account, TenantPeak, UsagePoint, UsageSeries
 
 T = TypeVar("T")
@@ -182,7 +183,7 @@ def _table(result: Any) -> Any:
     tables = getattr(result, "tables", None) or getattr(result, "partial_data", None) or []
     if getattr(result, "partial_error", None) is not None:
         # A partial answer would under-count usage silently: treat it as the failure it is.
-        raise RuntimeError(f"Log Analytics returned a partial result: {result.partial_error}")
+        raise TerminalError(f"Log Analytics returned a partial result: {result.partial_error}", code="PartialResult")
     return tables[0] if tables else None
 
 
