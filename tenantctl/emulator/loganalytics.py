@@ -178,7 +178,9 @@ def evaluate(world: World, parsed: ParsedQuery) -> tuple[list[dict[str, str]], l
                     continue
                 _add_hour(sums, key=(label(s), name), hour=hour, usage=usage, fn=fn, parsed=parsed)
     rows: list[list[object]] = [
-        [tenant, name, _iso(bucket), float(v[0]), v[1]] for (tenant, name, bucket), v in sorted(sums.items()) if v[1]
+        [tenant, name, _iso(bucket), float(v[0]), v[1]]
+        for (tenant, name, bucket), v in sorted(sums.items())
+        if v[0] or v[1]
     ]
     return columns, rows
 

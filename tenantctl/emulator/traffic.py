@@ -284,14 +284,26 @@ def iter_hours(spec: TrafficSpec, series: Series, start: float, end: float) -> I
         yield hour, day_hours[hour % 24]
 
 
+def _in_window(spec: TrafficSpec, series: Series, start: float, end: float) -> Iterator[HourUsage]:
+    """Whole hours inside [start, end), and the minutes inside it of the hours it cuts."""
+    for hour, usage in iter_hours(spec, series, start - HOUR + 1, end):
+        begin = hour * HOUR
+        if begin >= start and begin + HOUR <= end:
+            yield usage
+            continue
+        for minute in range(MINUTES_PER_HOUR):
+            if start <= begin + minute * 60 < end:
+                yield minute_usage(usage, minute)
+
+
 def ground_truth(spec: TrafficSpec, start: float | None = None, end: float | None = None) -> list[dict[str, Any]]:
-    """Exact totals per series over [start, end) (whole hours; the whole window by default)."""
+    """Exact totals per series over [start, end) (to the minute; the whole window by default)."""
     lo = spec.start_hour * HOUR if start is None else start
     hi = spec.end_hour * HOUR if end is None else end
     out = []
     for series in spec.series:
         prompt = completion = requests = throttled = peak = 0
-        for _, usage in iter_hours(spec, series, lo, hi):
+        for usage in _in_window(spec, series, lo, hi):
             if not usage.prompt and not usage.requests:
                 continue
             prompt += usage.prompt

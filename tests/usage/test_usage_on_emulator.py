@@ -69,6 +69,19 @@ def test_account_usage_equals_ground_truth_in_two_requests_per_region(
     assert all(s.granularity == granularity and s.source == "account" for s in series)
 
 
+def test_a_window_cutting_hours_is_exact_to_the_minute(usage_world: UsageWorld) -> None:
+    world = usage_world
+    start, end = world.end - dt.timedelta(hours=5, minutes=17), world.end - dt.timedelta(minutes=43)
+    series = world.cloud.query_account_usage(world.accounts, start=start, end=end, granularity=HOUR)
+    got = {(s.scope.lower(), s.key): tuple(getattr(s, f) for f in _FIELDS) for s in series}
+    assert got == _deployment_truth(world, start=start, end=end)
+    gateway = world.cloud.query_gateway_usage(world.workspace_id, start=start, end=end, granularity=HOUR)
+    truth = {r["tenant"]: r for r in _truth(world, start=start, end=end) if r["kind"] == "tenant" and r["requests"]}
+    assert {s.key: (s.prompt_tokens, s.requests) for s in gateway} == {
+        t: (r["prompt_tokens"], r["requests"]) for t, r in truth.items()
+    }
+
+
 def test_minute_grain_gives_the_exact_peak_tpm(usage_world: UsageWorld) -> None:
     world = usage_world
     start = world.end - dt.timedelta(hours=6)
