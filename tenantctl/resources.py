@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "Account",
@@ -30,6 +30,9 @@ __all__ = [
     "SecretValue",
     "StoredSecret",
     "SubdomainCheck",
+    "TenantPeak",
+    "UsagePoint",
+    "UsageSeries",
 ]
 
 _PROVIDER = "Microsoft.CognitiveServices"
@@ -309,3 +312,63 @@ class DiagnosticSetting:
     workspace_id: str
     log_categories: tuple[str, ...] = ("Audit", "RequestResponse", "Trace")
     metric_categories: tuple[str, ...] = ("AllMetrics",)
+
+
+@dataclass(frozen=True)
+class UsagePoint:
+    """Usage in one interval starting at ``start`` (UTC). ``requests`` are the calls Azure served
+    (every status but 429); ``throttled_requests`` the calls answered 429."""
+
+    start: datetime
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+    throttled_requests: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class UsageSeries:
+    """Usage of one deployment (``source="account"``: ``scope`` = account id, ``key`` = deployment name)
+    or of one gateway tenant (``source="gateway"``: ``scope`` = workspace id, ``key`` = the tenant
+    dimension's value, ``""`` when the gateway emitted none). Points are in time order, one per
+    interval with data."""
+
+    source: str
+    scope: str
+    key: str
+    granularity: timedelta
+    points: tuple[UsagePoint, ...]
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(p.prompt_tokens for p in self.points)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(p.completion_tokens for p in self.points)
+
+    @property
+    def requests(self) -> int:
+        return sum(p.requests for p in self.points)
+
+    @property
+    def throttled_requests(self) -> int:
+        return sum(p.throttled_requests for p in self.points)
+
+    @property
+    def peak_tokens_per_interval(self) -> int:
+        """Largest prompt + completion of one interval (the peak TPM when the granularity is 1 minute)."""
+        return max((p.tokens for p in self.points), default=0)
+
+
+@dataclass(frozen=True)
+class TenantPeak:
+    """The busiest minute of one gateway tenant in a window: prompt + completion tokens."""
+
+    workspace_id: str
+    tenant: str
+    tokens_per_minute: int

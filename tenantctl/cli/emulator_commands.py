@@ -1,4 +1,4 @@
-"""``tenantctl emulator serve``: the local Azure (ARM + Entra) emulator in the foreground."""
+"""``tenantctl emulator serve`` (the local Azure emulator in the foreground) and ``emulator traffic``."""
 
 from __future__ import annotations
 
@@ -65,3 +65,42 @@ def _print_connection_info(info: dict[str, Any], g: Globals) -> None:
     from tenantctl.render.emulator import print_connection_info
 
     print_connection_info(info)
+
+
+@emulator_app.command("traffic")
+def traffic(
+    days: Annotated[int, typer.Option(min=1, max=93, help="Days of usage, ending at the current hour.")] = 30,
+    seed: Annotated[int, typer.Option(help="Same seed, same usage: every value derives from it.")] = 1,
+    tenant: Annotated[
+        list[str] | None, typer.Option("--tenant", help="A tenant behind the gateway (repeatable).")
+    ] = None,
+    tenant_count: Annotated[
+        int, typer.Option(min=0, help="Also add this many gateway tenants named tenant-00001, tenant-00002, ...")
+    ] = 0,
+    state: Annotated[
+        Path, typer.Option(help="State directory of the emulator (a running one picks the traffic up).")
+    ] = Path(".tenantctl/emulator"),
+    output: OutputOpt = Globals.output,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Generate deterministic usage for every emulated deployment and the gateway's tenants.
+
+    The shape of each series (steady, bursty, idle, throttled) follows from the seed and its name;
+    the emulator's metrics and Log Analytics APIs answer from it, GET /_emulator/traffic gives the totals.
+    """
+    g = Globals(output=output, verbose=verbose)
+
+    def body() -> Outcome:
+        from tenantctl.cli.runtime import generate_emulator_traffic
+
+        names = list(tenant or []) + [f"tenant-{i:05d}" for i in range(1, tenant_count + 1)]
+        summary = generate_emulator_traffic(state.resolve(), days=days, seed=seed, tenants=names)
+
+        def human() -> None:
+            from tenantctl.render.emulator import print_traffic_summary
+
+            print_traffic_summary(summary)
+
+        return Outcome(data=summary, human=human)
+
+    run_command("emulator traffic", g, body)

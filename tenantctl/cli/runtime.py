@@ -35,6 +35,7 @@ __all__ = [
     "EmulatorServe",
     "emulator_session",
     "emulator_state_errors",
+    "generate_emulator_traffic",
     "open_cloud",
     "open_embedded_emulator",
     "open_manifest_session",
@@ -200,3 +201,14 @@ def serve_emulator(options: EmulatorServe, *, on_ready: Callable[[dict[str, Any]
             hint="Choose a free --port (0 = any), a local --host, and a writable --state directory; "
             "a damaged state directory can be moved aside (it holds only the emulator's cloud).",
         ) from None
+
+
+def generate_emulator_traffic(state_dir: Path, *, days: int, seed: int, tenants: list[str]) -> dict[str, Any]:
+    """``emulator traffic``: deterministic usage written into the emulator state at ``state_dir``."""
+    from tenantctl.emulator import Emulator
+
+    emulator = Emulator(state_dir)
+    try:
+        return emulator.generate_traffic(days=days, seed=seed, tenants=tenants)
+    finally:
+        emulator.stop()

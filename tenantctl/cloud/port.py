@@ -16,6 +16,8 @@ Contract for every method:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from tenantctl.resources import (
@@ -36,9 +38,11 @@ from tenantctl.resources import (
     SecretValue,
     StoredSecret,
     SubdomainCheck,
+    TenantPeak,
+    UsageSeries,
 )
 
-__all__ = ["CloudPort"]
+__all__ = ["CloudPort", "UsagePort"]
 
 
 class CloudPort(Protocol):
@@ -141,3 +145,43 @@ class CloudPort(Protocol):
 
     def resume_retries(self) -> None:
         """Undo :meth:`cancel_retries`."""
+
+
+class UsagePort(Protocol):
+    """Reads usage back from Azure Monitor: platform metrics of accounts and the gateway's token metrics.
+
+    Windows are ``[start, end)`` in UTC; ``granularity`` is one of Azure Monitor's time grains (1, 5,
+    15, 30 minutes; 1, 6, 12 hours; 1 day) for metrics, 1 hour or 1 day for the gateway. A window
+    reaching further back than the metrics retention (93 days) fails with Azure's ``BadRequest``
+    as a :class:`tenantctl.errors.TerminalError`.
+    """
+
+    def query_account_usage(
+        self, accounts: Sequence[Account], *, start: datetime, end: datetime, granularity: timedelta
+    ) -> list[UsageSeries]:
+        """One series per deployment that has data, from the accounts' platform metrics; batched
+        (metrics:getBatch) per subscription and region, at most 50 accounts and 2 requests per batch."""
+
+    def query_gateway_usage(
+        self,
+        workspace_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        granularity: timedelta,
+        dimension: str = "Tenant",
+        tenants: Sequence[str] | None = None,
+    ) -> list[UsageSeries]:
+        """One series per tenant (value of the custom dimension ``dimension``) from the gateway's
+        ``azure-openai-emit-token-metric`` metrics in the Log Analytics workspace; one query."""
+
+    def query_gateway_peaks(
+        self,
+        workspace_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        dimension: str = "Tenant",
+        tenants: Sequence[str] | None = None,
+    ) -> list[TenantPeak]:
+        """The busiest minute (prompt + completion tokens) per gateway tenant; one query."""

@@ -27,7 +27,9 @@ from tenantctl.emulator import (
     entra,
     faults,
     keyvault,
+    loganalytics,
     lro,
+    metrics,
     monitor,
     network,
     quota,
@@ -50,6 +52,8 @@ _OP_STATUS = re.compile(
 # Microsoft's own REST walkthroughs send) as if the slashes were single; clients that join an endpoint
 # ending in ``/`` with a path starting with ``/`` produce exactly that.
 _EMPTY_SEGMENTS = re.compile(r"/{2,}")
+
+_LOGS_QUERY = re.compile(r"^/v1/workspaces/(?P<workspaceId>[^/]+)/query/?$", re.IGNORECASE)
 _METHODS = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS"]
 
 
@@ -62,7 +66,19 @@ def build_arm_router() -> Router:
         lro.status_handler,
         "lro.poll",
     )
-    for module in (subscriptions, accounts, deleted, deployments, quota, rai, rbac, network, monitor, keyvault):
+    for module in (
+        subscriptions,
+        accounts,
+        deleted,
+        deployments,
+        quota,
+        rai,
+        rbac,
+        network,
+        monitor,
+        keyvault,
+        metrics,
+    ):
         module.register(router)  # type: ignore[attr-defined]
     return router
 
@@ -106,9 +122,9 @@ class Dispatcher:
         )
         raw = await request.body()
         try:
-            vault = self.world.vault_ports.get(int((request.scope.get("server") or ("", 0))[1] or 0))
-            if vault is not None or path.startswith("/_emulator/"):
-                return self._vault(ctx, vault, raw, request) if vault else self._admin(ctx, raw)
+            served = self._vault_admin_or_logs(request, ctx, raw)
+            if served is not None:
+                return served
             hit = self.public.match(method, path)
             if hit is not None:
                 ctx.params = hit[1]
@@ -157,6 +173,37 @@ class Dispatcher:
         except entra.AadError as err:
             return entra.aad_response(err)
 
+    def _vault_admin_or_logs(self, request: Request, ctx: Ctx, raw: bytes) -> Response | None:
+        """The hosts and paths outside ARM: a Key Vault's own port, the control API, Log Analytics."""
+        vault = self.world.vault_ports.get(int((request.scope.get("server") or ("", 0))[1] or 0))
+        if vault is not None:
+            return self._vault(ctx, vault, raw, request)
+        if ctx.path.startswith("/_emulator/"):
+            return self._admin(ctx, raw)
+        logs = _LOGS_QUERY.match(ctx.path) if ctx.method == "POST" else None
+        if logs is None:
+            return None
+        ctx.params = {"workspaceId": logs.group("workspaceId")}
+        return self._finish(self._logs(request, ctx, raw))
+
+    def _logs(self, request: Request, ctx: Ctx, raw: bytes) -> Response:
+        """Log Analytics data plane: its own audience, no ARM faults/RBAC (a workspace reader role is
+        assumed), Log Analytics' error envelope."""
+        self.world.count("logs.query", arm=True)
+        try:
+            ctx.claims = tokens.verify_bearer(
+                self.world, request.headers.get("authorization", ""), ctx.base, tokens.LOGS_AUDIENCES
+            )
+            ctx.body = json.loads(raw) if raw else None
+        except ArmError as err:
+            return loganalytics.error_response(err.status, err.code, err.message, err.code, err.message)
+        except ValueError:
+            return loganalytics.error_response(
+                400, "BadArgumentError", "The request had some invalid properties", "BadArgumentError",
+                "The request body is not valid JSON.",
+            )  # fmt: skip
+        return loganalytics.handle(ctx)
+
     async def _arm(self, request: Request, ctx: Ctx, raw: bytes) -> Response:
         world = self.world
         hit = self.arm.match(ctx.method, ctx.path)
@@ -169,7 +216,9 @@ class Dispatcher:
             raise faults.fault_error(world, fault)
         if fault == "drop-before" and await self._drop(request):
             return Response(b"", status_code=500)
-        ctx.claims = tokens.verify_bearer(world, request.headers.get("authorization", ""), ctx.base)
+        # metrics:getBatch is Azure Monitor's regional data plane: tokens for https://metrics.monitor.azure.com
+        audiences = tokens.METRICS_AUDIENCES if op == "metrics.get_batch" else None  # None: the emulated cloud's ARM
+        ctx.claims = tokens.verify_bearer(world, request.headers.get("authorization", ""), ctx.base, audiences)
         extra_headers = self._subscription_gate(ctx)
         if hit is None:
             raise ArmError(

@@ -12,8 +12,8 @@ from typing import Any
 from starlette.responses import Response
 
 from tenantctl.emulator import directory as dirs
-from tenantctl.emulator import keyvault, monitor, network, quota, rbac
-from tenantctl.emulator.core import ArmError, Ctx, Router, json_response
+from tenantctl.emulator import keyvault, monitor, network, quota, rbac, traffic
+from tenantctl.emulator.core import ArmError, Ctx, Router, iso, json_response, new_guid, now
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import RESOURCE_KINDS
 from tenantctl.emulator.world import World
@@ -127,6 +127,55 @@ class Admin:
     def set_faults(self, faults: FaultSettings | None) -> None:
         self.world.set_faults(faults)
 
+    def generate_traffic(self, *, days: int, seed: int, tenants: list[str], end: float | None = None) -> dict[str, Any]:
+        """Replace the usage traffic: every deployment of every emulated account, plus ``tenants`` behind
+        the gateway, for ``days`` whole hours ending at ``end`` (default: the current hour)."""
+        end_hour = int((now() if end is None else end) // traffic.HOUR)
+        deployments = []
+        for dep in self.world.store.all("deployment"):
+            account_id = dep["id"].rsplit("/deployments/", 1)[0]
+            account = self.world.store.get("account", account_id)
+            model = dep.get("properties", {}).get("model", {})
+            deployments.append(
+                {
+                    "account_id": account_id,
+                    "name": dep["name"],
+                    "model": model.get("name", ""),
+                    "version": model.get("version", ""),
+                    "location": account["location"] if account else "",
+                }
+            )
+        spec = traffic.build_spec(seed=seed, days=days, end_hour=end_hour, deployments=deployments, tenants=tenants)
+        self.world.store.put("traffic", "spec", {**spec.to_doc(), "version": new_guid()})
+        return self.traffic_summary()
+
+    def traffic_summary(self) -> dict[str, Any]:
+        doc = self.world.store.get("traffic", "spec")
+        sub = str(self.bootstrap["subscription_id"])
+        info: dict[str, Any] = {
+            "workspace_id": traffic.gateway_workspace_id(sub),
+            "gateway_dimension": traffic.GATEWAY_DIMENSION,
+        }
+        if doc is None:
+            return {**info, "generated": False}
+        spec = traffic.TrafficSpec.from_doc(doc)
+        return {
+            **info,
+            "generated": True,
+            "seed": spec.seed,
+            "start": iso(spec.start_hour * traffic.HOUR),
+            "end": iso(spec.end_hour * traffic.HOUR),
+            "deployments": sum(1 for s in spec.series if s.kind == "deployment"),
+            "tenants": sum(1 for s in spec.series if s.kind == "tenant"),
+        }
+
+    def traffic_truth(self, start: float | None = None, end: float | None = None) -> list[dict[str, Any]]:
+        """Exact totals per deployment and per gateway tenant over [start, end) (default: everything)."""
+        doc = self.world.store.get("traffic", "spec")
+        if doc is None:
+            return []
+        return traffic.ground_truth(traffic.TrafficSpec.from_doc(doc), start, end)
+
     def reset(self) -> None:
         """Wipe resources; keep directories, apps, service principals, subscriptions and subscription-scope
         role assignments (identity set-up). Assignments at resource-group or resource scope go with the
@@ -214,6 +263,7 @@ def build_router(admin: Admin) -> Router:
     router.add("GET", "/_emulator/settings", lambda ctx: ok(asdict(admin.world.settings)), "admin")
     router.add("PATCH", "/_emulator/settings", settings, "admin")
     router.add("PUT", "/_emulator/quota", quota_route, "admin")
+    _add_traffic_routes(router, admin)
     router.add(
         "POST",
         "/_emulator/directories",
@@ -258,3 +308,45 @@ def _seed_route(admin: Admin) -> Callable[[Ctx], Response]:
         return json_response({"id": found})
 
     return seeded
+
+
+def _add_traffic_routes(router: Router, admin: Admin) -> None:
+    """POST /_emulator/traffic generates usage; GET /_emulator/traffic?from=&to= is its ground truth."""
+
+    def body(ctx: Ctx) -> dict[str, Any]:
+        return ctx.body if isinstance(ctx.body, dict) else {}
+
+    def traffic_route(ctx: Ctx) -> Response:
+        d = body(ctx)
+        known = {"days", "seed", "tenants", "end"}
+        if set(d) - known:
+            raise ArmError(400, "InvalidTraffic", f"Unknown traffic settings: {sorted(set(d) - known)}")
+        try:
+            return json_response(
+                admin.generate_traffic(
+                    days=int(d.get("days", 30)),
+                    seed=int(d.get("seed", 1)),
+                    tenants=[str(t) for t in d.get("tenants") or []],
+                    end=_timestamp(d["end"]) if d.get("end") else None,
+                )
+            )
+        except (traffic.TrafficError, ValueError, TypeError) as exc:
+            raise ArmError(400, "InvalidTraffic", str(exc)) from None
+
+    def truth_route(ctx: Ctx) -> Response:
+        start = _timestamp(ctx.query["from"]) if ctx.query.get("from") else None
+        end = _timestamp(ctx.query["to"]) if ctx.query.get("to") else None
+        return json_response({**admin.traffic_summary(), "series": admin.traffic_truth(start, end)})
+
+    router.add("POST", "/_emulator/traffic", traffic_route, "admin")
+    router.add("GET", "/_emulator/traffic", truth_route, "admin")
+
+
+def _timestamp(text: str) -> float:
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise ArmError(400, "InvalidTraffic", f"Not an ISO 8601 time: {text!r}") from None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)).timestamp()

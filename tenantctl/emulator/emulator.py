@@ -321,3 +321,17 @@ class Emulator:
 
     def reset(self) -> None:
         self._admin.reset()
+
+    def generate_traffic(
+        self, *, days: int = 30, seed: int = 1, tenants: list[str] | None = None, end: float | None = None
+    ) -> dict[str, Any]:
+        """Deterministic usage for every deployment and for ``tenants`` behind the gateway (see traffic.py)."""
+        return self._admin.generate_traffic(days=days, seed=seed, tenants=list(tenants or []), end=end)
+
+    def traffic_truth(self, start: float | None = None, end: float | None = None) -> list[dict[str, Any]]:
+        """The generator's exact totals per deployment / gateway tenant over [start, end)."""
+        return self._admin.traffic_truth(start, end)
+
+    @property
+    def gateway_workspace_id(self) -> str:
+        return str(self._admin.traffic_summary()["workspace_id"])

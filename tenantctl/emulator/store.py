@@ -54,6 +54,7 @@ RESOURCE_KINDS = (
     "vault",
     "secret",
     "deletedsecret",
+    "traffic",  # usage generated for the resources goes with them
 )
 
 

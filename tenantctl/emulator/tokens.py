@@ -105,6 +105,11 @@ def _audiences(cloud_name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# Data-plane audiences of Azure Monitor: metrics:getBatch and the Log Analytics query API.
+METRICS_AUDIENCES = ("https://metrics.monitor.azure.com", "https://metrics.monitor.azure.com/")
+LOGS_AUDIENCES = ("https://api.loganalytics.io", "https://api.loganalytics.io/")
+
+
 def verify_bearer(world: World, header: str, base: str, audiences: tuple[str, ...] | None = None) -> Doc:
     """Claims of a valid emulator-issued token for one of ``audiences`` (by default, ARM's of the
     emulated cloud), else the ARM 401 Azure would send."""

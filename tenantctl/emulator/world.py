@@ -30,6 +30,8 @@ class World:
         # Verified access tokens -> claims, so the RS256 check is paid once per token.
         self.token_cache: dict[str, dict[str, Any]] = {}
         self.buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        # (version, parsed TrafficSpec) of the stored usage traffic; see metrics.load_spec.
+        self.traffic_cache: tuple[str, Any] | None = None
         self.signing_key_pem: bytes = b""
         self.kid = ""
         self.public_jwk: dict[str, Any] = {}

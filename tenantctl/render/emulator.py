@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from tenantctl.render.console import out_console
 
-__all__ = ["print_connection_info"]
+__all__ = ["print_connection_info", "print_traffic_summary"]
 
 _FIELDS = ("endpoint", "ca_path", "subscription_id", "directory", "client_id", "client_secret", "authority")
 
@@ -29,3 +29,16 @@ def print_connection_info(info: dict[str, Any]) -> None:
         console.print("\nExport to point Azure SDKs and tools at it:")
         for name, value in env.items():
             console.print(f"  export {name}={escape(str(value))}")
+
+
+def print_traffic_summary(summary: dict[str, Any]) -> None:
+    console = out_console()
+    console.print(
+        f"Generated usage (seed {summary['seed']}) from {summary['start']} to {summary['end']}: "
+        f"{summary['deployments']} deployment(s), {summary['tenants']} gateway tenant(s)."
+    )
+    console.print(
+        f"  gateway workspace {escape(str(summary['workspace_id']))}, tenant dimension "
+        f"{escape(str(summary['gateway_dimension']))}"
+    )
+    console.print("  [muted]ground truth: GET /_emulator/traffic on the running emulator[/muted]")

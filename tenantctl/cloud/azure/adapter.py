@@ -7,14 +7,15 @@ polling re-issues the whole idempotent write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization.v2022_04_01 import models as am
 from azure.mgmt.resource.resources import models as rm
 
-from tenantctl.cloud.azure import convert, names
+from tenantctl.cloud.azure import convert, names, usage
 from tenantctl.cloud.azure.clients import ClientFactory, ClientSet
 from tenantctl.cloud.azure.errors import error_code, is_not_found
 from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
@@ -36,10 +37,12 @@ from tenantctl.resources import (
     SecretValue,
     StoredSecret,
     SubdomainCheck,
+    TenantPeak,
+    UsageSeries,
 )
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.port import CloudPort
+    from tenantctl.cloud.port import CloudPort, UsagePort
 
 __all__ = ["AzureCloud"]
 
@@ -142,6 +145,48 @@ class AzureCloud:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- usage (UsagePort): Azure Monitor metrics and the gateway's Log Analytics workspace ------
+
+    def query_account_usage(
+        self, accounts: Sequence[Account], *, start: dt.datetime, end: dt.datetime, granularity: dt.timedelta
+    ) -> list[UsageSeries]:
+        return usage.query_account_usage(
+            self._factory.metrics, self._run, accounts=accounts, start=start, end=end, granularity=granularity
+        )
+
+    def query_gateway_usage(
+        self,
+        workspace_id: str,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        granularity: dt.timedelta,
+        dimension: str = "Tenant",
+        tenants: Sequence[str] | None = None,
+    ) -> list[UsageSeries]:
+        query = usage.gateway_usage_query(start, end, granularity, dimension, tenants)
+        result = self._run(
+            "query_gateway_usage",
+            lambda: self._factory.logs().query_workspace(workspace_id, query, timespan=(start, end)),
+        )
+        return usage.gateway_series(result, workspace_id, granularity)
+
+    def query_gateway_peaks(
+        self,
+        workspace_id: str,
+        *,
+        start: dt.datetime,
+        end: dt.datetime,
+        dimension: str = "Tenant",
+        tenants: Sequence[str] | None = None,
+    ) -> list[TenantPeak]:
+        query = usage.gateway_peak_query(start, end, dimension, tenants)
+        result = self._run(
+            "query_gateway_peaks",
+            lambda: self._factory.logs().query_workspace(workspace_id, query, timespan=(start, end)),
+        )
+        return usage.gateway_peaks(result, workspace_id)
 
     def _clients(self, subscription_id: str | None) -> ClientSet:
         return self._factory.for_subscription(subscription_id)
@@ -565,3 +610,6 @@ if TYPE_CHECKING:
 
     def _implements_port(cloud: AzureCloud) -> CloudPort:
         return cloud  # mypy proves here that AzureCloud satisfies the CloudPort Protocol
+
+    def _implements_usage_port(cloud: AzureCloud) -> UsagePort:
+        return cloud  # and the UsagePort Protocol

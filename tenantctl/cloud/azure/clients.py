@@ -25,6 +25,11 @@ class ClientConfig:
     # Key Vault's SDK checks that the challenge's resource (vault.azure.net) is a parent domain of the
     # vault's host. Only the emulator turns this off: its vaults are https://127.0.0.1:{port}/.
     verify_vault_challenge: bool = True
+    # Azure Monitor data planes: metrics:getBatch is regional, Log Analytics is global.
+    metrics_endpoint: str = "https://{location}.metrics.monitor.azure.com"
+    metrics_audience: str = "https://metrics.monitor.azure.com"
+    logs_endpoint: str = "https://api.loganalytics.io"
+    logs_audience: str = "https://api.loganalytics.io"
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -85,6 +90,7 @@ class ClientFactory:
         self._sets: dict[str, ClientSet] = {}
         # Clients of the compliance baseline, built on first use (their SDKs take ~1 s to import).
         self._extra: dict[tuple[str, str], Any] = {}
+        self._monitor: dict[str, Any] = {}  # "metrics:<location>" / "logs" -> client
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the credential
@@ -161,13 +167,52 @@ class ClientFactory:
             found = self._extra.get((kind, key))
             if found is None:
                 found = self._extra[(kind, key)] = build()
+
+        return found
+
+    def metrics(self, location: str) -> Any:
+        """The metrics:getBatch client of one region (a batch must stay within one region)."""
+        from azure.monitor.querymetrics import MetricsClient
+
+        endpoint = self.config.metrics_endpoint.format(location=location.lower())
+        return self._monitor_client(
+            f"metrics:{location.lower()}",
+            lambda: MetricsClient(
+                endpoint,
+                self._credential,
+                audience=self.config.metrics_audience,
+                transport=_transport(self.config),
+                retry_total=0,
+            ),
+        )
+
+    def logs(self) -> Any:
+        from azure.monitor.query import LogsQueryClient
+
+        return self._monitor_client(
+            "logs",
+            lambda: LogsQueryClient(
+                self._credential,
+                endpoint=self.config.logs_endpoint,
+                audience=self.config.logs_audience,
+                transport=_transport(self.config),
+                retry_total=0,
+            ),
+        )
+
+    def _monitor_client(self, key: str, build: Any) -> Any:
+        with self._lock:
+            found = self._monitor.get(key)
+            if found is None:
+                found = self._monitor[key] = build()
             return found
 
     def close(self) -> None:
         with self._lock:
             sets, self._sets = list(self._sets.values()), {}
             extra, self._extra = list(self._extra.values()), {}
+            monitors, self._monitor = list(self._monitor.values()), {}
         for client_set in sets:
             client_set.close()
-        for client in extra:
+        for client in extra + monitors:
             client.close()

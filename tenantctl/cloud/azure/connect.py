@@ -37,10 +37,13 @@ def connect_azure(
     backoff_initial: float = 1.0,
     backoff_cap: float = 30.0,
     verify_vault_challenge: bool = True,
+    monitor_endpoint: str | None = None,
 ) -> AzureCloud:
     """An adapter for one Azure cloud (default: the environment's, see :func:`resolve_session_cloud`).
 
     Only a custom cloud's metadata is read here; no ARM request is sent until the first call.
+    ``monitor_endpoint`` serves both Azure Monitor data planes (metrics:getBatch and Log Analytics)
+    instead of Azure's regional / global hosts: the emulator answers all of them on one host.
     """
     cloud = cloud if cloud is not None else resolve_session_cloud()
     if credential is None:
@@ -48,16 +51,16 @@ def connect_azure(
         # custom cloud's sign-in host (Azure Stack, the emulator) is not in that list and would be refused.
         custom = all(cloud.authority_host != known.authority_host for known in KNOWN_CLOUDS.values())
         credential = default_credential(authority=cloud.authority_host, disable_instance_discovery=custom)
-    factory = ClientFactory(
-        credential,
-        ClientConfig(
-            arm_endpoint=arm_endpoint or cloud.resource_manager,
-            polling_interval=polling_interval,
-            ca_path=str(ca_path) if ca_path is not None else None,
-            credential_scope=cloud.arm_scope,
-            verify_vault_challenge=verify_vault_challenge,
-        ),
+    config = ClientConfig(
+        arm_endpoint=arm_endpoint or cloud.resource_manager,
+        polling_interval=polling_interval,
+        ca_path=str(ca_path) if ca_path is not None else None,
+        credential_scope=cloud.arm_scope,
+        verify_vault_challenge=verify_vault_challenge,
     )
+    if monitor_endpoint is not None:
+        config = replace(config, metrics_endpoint=monitor_endpoint, logs_endpoint=monitor_endpoint)
+    factory = ClientFactory(credential, config)
     return AzureCloud(factory, RetryPolicy(max_attempts=max_attempts, initial=backoff_initial, cap=backoff_cap))
 
 
@@ -96,4 +99,5 @@ def connect_emulator(
         backoff_initial=backoff_initial,
         backoff_cap=backoff_cap,
         verify_vault_challenge=False,  # emulated vaults live at https://127.0.0.1:{port}/ (emulator README)
+        monitor_endpoint=endpoint,
     )
