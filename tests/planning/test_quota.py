@@ -9,7 +9,7 @@ from tenantctl.planning import make_plan
 from tenantctl.planning.model import Action, Plan
 from tenantctl.resources import ModelOffer, QuotaUsage
 
-from .conftest import HEAD, LOC, SUB, dedicated, manifest_from
+from .conftest import HEAD, LOC, SUB, dedicated, manifest_from, stamp_block
 from .simulate import applied
 
 
@@ -107,3 +107,16 @@ def test_a_region_whose_quota_was_not_read_is_a_warning_not_a_guess() -> None:
     plan = _plan(HEAD + dedicated("acme"), ObservedState())
     assert [d.code for d in plan.diagnostics] == ["quota-unknown"]
     assert not plan.is_blocked
+
+
+def _shared(tenant: str, tpm: int) -> str:
+    return f'\n[tenants.{tenant}]\nisolation = "shared"\nstamp = "eu1"\ntpm = {tpm}\n'
+
+
+def test_shared_budgets_within_capacity_times_overcommit_are_no_finding() -> None:
+    # Issue 15: 140K of budgets on 100K of capacity with overcommit 1.5 (150K allowed) is what the stamp
+    # declares on purpose; it used to warn `shared-overcommitted` on every plan.
+    text = HEAD + stamp_block() + "overcommit = 1.5\n" + _shared("t1", 70_000) + _shared("t2", 70_000)
+    plan = _plan(text, ObservedState())
+    codes = {d.code for d in plan.diagnostics}
+    assert not codes & {"shared-overcommitted", "shared-budget-exceeds"}
