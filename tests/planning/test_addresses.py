@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tenantctl import naming
@@ -76,6 +76,9 @@ def test_addresses_sort_as_their_lower_cased_texts_did(found: list[Address]) -> 
 @given(addresses)
 def test_one_case_rule_equal_and_same_hash_ignoring_case(address: Address) -> None:
     shouting = _upper_names(address)
+    # A few non-ASCII letters do not come back from upper() by lower() (dotless 'ı' -> 'I' -> 'i'): they are
+    # different names under the one rule (lower-cased text), as they are in Azure's ASCII-only names.
+    assume(str(shouting).lower() == str(address).lower())
     assert shouting == address
     assert hash(shouting) == hash(address)
     assert {address: 1}[shouting] == 1
