@@ -50,6 +50,21 @@ def deploy(client: Any, rg: str, account: str, name: str, **kw: Any) -> Any:
     return client.deployments.begin_create_or_update(rg, account, name, deployment_body(**kw)).result()
 
 
+def provider_credential(emulator: Emulator) -> Any:
+    """A real ``ClientSecretCredential`` of the emulator's provider service principal, over its CA."""
+    from azure.identity import ClientSecretCredential
+
+    sp = emulator.provider
+    return ClientSecretCredential(
+        sp.directory,
+        sp.client_id,
+        sp.client_secret,
+        authority=emulator.endpoint,
+        disable_instance_discovery=True,
+        connection_verify=str(emulator.ca_path),
+    )
+
+
 def raw_token(emulator: Emulator, sp: ServicePrincipal | None = None) -> str:
     sp = sp or emulator.provider
     resp = requests.post(

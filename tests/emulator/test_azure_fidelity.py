@@ -14,7 +14,7 @@ from azure.core.exceptions import HttpResponseError
 
 from tenantctl.clouds import KNOWN_CLOUDS
 from tenantctl.emulator import Emulator, EmulatorSettings
-from tests.emulator.helpers import create_account, deploy
+from tests.emulator.helpers import create_account, deploy, provider_credential
 
 GLOBAL_GPT4O = "OpenAI.GlobalStandard.gpt-4o"
 
@@ -144,18 +144,9 @@ def gov_emulator(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _gov_client(emu: Emulator) -> Any:
-    from azure.identity import ClientSecretCredential
     from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 
-    sp = emu.provider
-    credential = ClientSecretCredential(
-        sp.directory,
-        sp.client_id,
-        sp.client_secret,
-        authority=emu.endpoint,
-        disable_instance_discovery=True,
-        connection_verify=str(emu.ca_path),
-    )
+    credential = provider_credential(emu)
     gov = KNOWN_CLOUDS["AzureUSGovernment"]
     return CognitiveServicesManagementClient(
         credential,

@@ -17,7 +17,7 @@ from azure.mgmt.network import models as nm
 
 from tenantctl.emulator import Emulator
 from tests.conftest import ARM_SCOPE
-from tests.emulator.helpers import create_account
+from tests.emulator.helpers import create_account, provider_credential
 
 LOCATION = "swedencentral"
 ZONE = "privatelink.openai.azure.com"
@@ -229,6 +229,18 @@ def test_diagnostic_settings_extension_resource(
         monitor_client.diagnostic_settings.get(account.id, "tenantctl")
 
 
+def _resource_client(emu: Emulator, credential: Any) -> Any:
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    return ResourceManagementClient(
+        credential,
+        emu.subscription_id,
+        base_url=emu.endpoint,
+        credential_scopes=[ARM_SCOPE],
+        connection_verify=str(emu.ca_path),
+    )
+
+
 def _vault(emulator: Emulator, resource_client: Any, rg: str, name: str, *, rbac: bool = True) -> Any:
     vault_id = (
         f"/subscriptions/{emulator.subscription_id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{name}"
@@ -304,48 +316,19 @@ def test_key_vault_secrets_user_reads_but_cannot_write(
 
 
 def test_vault_data_plane_survives_a_restart(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from azure.identity import ClientSecretCredential
-    from azure.mgmt.resource.resources import ResourceManagementClient
-
     from tenantctl.emulator import EmulatorSettings
 
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     with Emulator(tmp_path, EmulatorSettings(lro_seconds=0.05, retry_after=0)) as emu:
         sp = emu.provider
-        cred = ClientSecretCredential(
-            sp.directory,
-            sp.client_id,
-            sp.client_secret,
-            authority=emu.endpoint,
-            disable_instance_discovery=True,
-            connection_verify=str(emu.ca_path),
-        )
-        resources = ResourceManagementClient(
-            cred,
-            emu.subscription_id,
-            base_url=emu.endpoint,
-            credential_scopes=[ARM_SCOPE],
-            connection_verify=str(emu.ca_path),
-        )
+        cred = provider_credential(emu)
+        resources = _resource_client(emu, cred)
         resources.resource_groups.create_or_update("rg", {"location": LOCATION})
         vault = _vault(emu, resources, "rg", "kv-three")
         emu.assign_role(vault.id, sp.object_id, "Key Vault Secrets Officer")
         _secrets(emu, vault.properties["vaultUri"], cred).set_secret("kept", "yes")
     with Emulator(tmp_path, EmulatorSettings(lro_seconds=0.05, retry_after=0)) as emu:
-        cred = ClientSecretCredential(
-            sp.directory,
-            sp.client_id,
-            sp.client_secret,
-            authority=emu.endpoint,
-            disable_instance_discovery=True,
-            connection_verify=str(emu.ca_path),
-        )
-        resources = ResourceManagementClient(
-            cred,
-            emu.subscription_id,
-            base_url=emu.endpoint,
-            credential_scopes=[ARM_SCOPE],
-            connection_verify=str(emu.ca_path),
-        )
+        cred = provider_credential(emu)
+        resources = _resource_client(emu, cred)
         uri = resources.resources.get_by_id(vault.id, api_version="2023-07-01").properties["vaultUri"]
         assert _secrets(emu, uri, cred).get_secret("kept").value == "yes"

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import requests
 from azure.core.exceptions import HttpResponseError
-from azure.identity import ClientSecretCredential
 
 from tenantctl.cloud.azure.usage import BATCH_MAX_RESOURCES, chunks
 from tenantctl.emulator import Emulator
 from tenantctl.errors import TerminalError
 from tenantctl.resources import Account, AccountRef
+from tests.emulator.helpers import provider_credential
 from tests.usage.conftest import DAYS, TENANTS, UsageWorld
 
 HOUR = dt.timedelta(hours=1)
@@ -40,11 +40,7 @@ def _deployment_truth(world: UsageWorld, **window: Any) -> dict[tuple[str, str],
 
 
 def _credential(emulator: Emulator) -> Any:
-    sp = emulator.provider
-    return ClientSecretCredential(
-        sp.directory, sp.client_id, sp.client_secret, authority=emulator.endpoint,
-        disable_instance_discovery=True, connection_verify=str(emulator.ca_path),
-    )  # fmt: skip
+    return provider_credential(emulator)
 
 
 def _metrics_client(emulator: Emulator) -> Any:
