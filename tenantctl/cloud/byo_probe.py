@@ -47,8 +47,6 @@ from tenantctl.tenant_provided.verification import (
     ProbeEndpoints,
     ReportVerifier,
     RoleWait,
-    Verifier,
-    json_verifier,
     verify_with,
 )
 
@@ -58,9 +56,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EMULATED_SECRET_SOURCE",
     "ProbeCache",
-    "byo_verifier",
     "emulator_report_verifier",
-    "emulator_verifier",
     "report_verifier",
     "verify_tenant",
 ]
@@ -209,16 +205,6 @@ def report_verifier(
     return verify
 
 
-def byo_verifier(
-    *,
-    endpoints: ProbeEndpoints | None = None,
-    credential_source: AppCredential | None = None,
-    role_wait: RoleWait | None = None,
-) -> Verifier:
-    """:func:`report_verifier` as a JSON verifier for plan, status and inspect (see ``json_verifier``)."""
-    return json_verifier(report_verifier(endpoints=endpoints, credential_source=credential_source, role_wait=role_wait))
-
-
 def emulator_report_verifier(
     emulator: Emulator,
     manifest: Manifest,
@@ -240,20 +226,6 @@ def emulator_report_verifier(
         endpoints=ProbeEndpoints(emulator.endpoint, emulator.endpoint, str(emulator.ca_path)),
         credential_source=AppCredential.from_secret(onboarded.client_secret, source=EMULATED_SECRET_SOURCE),
         role_wait=role_wait,
-    )
-
-
-def emulator_verifier(
-    emulator: Emulator,
-    manifest: Manifest,
-    *,
-    consent: bool = True,
-    assign_role: bool = True,
-    role_wait: RoleWait | None = None,
-) -> Verifier:
-    """The JSON verifier (plan, status, inspect) of :func:`emulator_report_verifier`."""
-    return json_verifier(
-        emulator_report_verifier(emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait)
     )
 
 

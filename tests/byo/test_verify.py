@@ -320,8 +320,8 @@ def test_usage_errors_before_any_call(byo_world: World) -> None:
 
 
 def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tenantctl.cloud.byo_probe import byo_verifier, emulator_verifier
-    from tenantctl.tenant_provided.verification import verify_all
+    from tenantctl.cloud.byo_probe import emulator_report_verifier, report_verifier
+    from tenantctl.tenant_provided.verification import json_verifier, verify_all
     from tests.byo.conftest import FAST_WAIT, manifest_doc
 
     doc = manifest_doc()
@@ -335,7 +335,7 @@ def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.Monkey
     from tenantctl.manifest.model import Manifest
 
     manifest = Manifest.model_validate(doc)
-    results = verify_all(manifest, emulator_verifier(emulator, manifest, role_wait=FAST_WAIT))
+    results = verify_all(manifest, json_verifier(emulator_report_verifier(emulator, manifest, role_wait=FAST_WAIT)))
     assert sorted(results) == ["lucerne", "trey"]
     assert all(r["available"] and r["ok"] for r in results.values()), results
     assert results["trey"]["account"]["endpoint"] == "https://trey-aoai.openai.azure.com/"
@@ -347,7 +347,7 @@ def test_verifier_for_plan_and_inspect(emulator: Any, monkeypatch: pytest.Monkey
         "ACTIONS_ID_TOKEN_REQUEST_URL",
     ):
         monkeypatch.delenv(name, raising=False)
-    unavailable = byo_verifier()(manifest, "trey")
+    unavailable = json_verifier(report_verifier())(manifest, "trey")
     assert unavailable["available"] is False
     assert "TENANTCTL_APP_CLIENT_SECRET" in unavailable["hint"]
 

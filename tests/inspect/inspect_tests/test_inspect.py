@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from inspect_tests.conftest import SUPPORT_PRINCIPAL, TODAY, World, check_golden, render, sdk_client
-from tenantctl.cloud.byo_probe import emulator_verifier
+from tenantctl.cloud.byo_probe import emulator_report_verifier
 from tenantctl.errors import UsageError
 from tenantctl.inspection import inspect_tenant
 from tenantctl.render.inspect import print_inspect
+from tenantctl.tenant_provided.verification import json_verifier
 
 
 @pytest.mark.parametrize("tenant", ["acme", "globex", "initech", "newco"])
@@ -22,7 +23,7 @@ def test_the_inspect_screen_of_each_provider_side_tenant_matches_its_golden(
 def test_the_inspect_screen_of_a_tenant_provided_tenant_shows_the_verifiers_checks(
     world: World, update_goldens: bool
 ) -> None:
-    verifier = emulator_verifier(world.emulator, world.manifest)
+    verifier = json_verifier(emulator_report_verifier(world.emulator, world.manifest))
     result = inspect_tenant(world.manifest, world.cloud, "trey", today=TODAY, verifier=verifier)
     assert result.report.state == "in sync"
     assert result.report.verification is not None
@@ -126,7 +127,7 @@ def test_a_tenant_provided_tenant_whose_admin_has_not_consented_is_in_error_with
     private_world: World,
 ) -> None:
     w = private_world
-    verifier = emulator_verifier(w.emulator, w.manifest, consent=False)
+    verifier = json_verifier(emulator_report_verifier(w.emulator, w.manifest, consent=False))
     report = inspect_tenant(w.manifest, w.cloud, "trey", today=TODAY, verifier=verifier).report
     assert report.state == "error"
     assert report.verification is not None
