@@ -21,6 +21,7 @@ from tenantctl.cli import (
     emulator_commands,
     export_commands,
     inspect_commands,
+    lifecycle_commands,
     manifest_commands,
     plan_commands,
     tenant_commands,
@@ -67,6 +68,7 @@ inspect_commands.register(app)
 tenant_commands.register(app)
 export_commands.register(app)
 byo_commands.register(app)
+lifecycle_commands.register(app)
 completion.register(app)
 
 

@@ -10,6 +10,8 @@ gpt-35-turbo 0125 retires soon after 2026-11-22 so "retiring soon" warnings can 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,13 +303,21 @@ def all_usage_names(location: str) -> list[str]:
     return sorted(names)
 
 
-def model_documents(location: str) -> list[dict[str, Any]]:
-    """``models.list(location)`` items."""
+def retirement_key(name: str, version: str) -> str:
+    """Store key of a model version's retirement date set through the control API."""
+    return f"{name.lower()}/{version.lower()}"
+
+
+def model_documents(location: str, retirements: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """``models.list(location)`` items; ``retirements`` (by :func:`retirement_key`) moves retirement dates
+    so that tests and demos can put a version "30 days from today" without touching the clock."""
     out: list[dict[str, Any]] = []
-    for mv in CATALOGUE:
-        skus = skus_in(location, mv)
+    for listed in CATALOGUE:
+        skus = skus_in(location, listed)
         if not skus:
             continue
+        moved = (retirements or {}).get(retirement_key(listed.name, listed.version))
+        mv = dataclasses.replace(listed, inference_retirement=moved) if moved else listed
         sku_docs = [
             {
                 "name": s,

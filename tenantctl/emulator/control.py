@@ -127,6 +127,9 @@ class Admin:
     def set_faults(self, faults: FaultSettings | None) -> None:
         self.world.set_faults(faults)
 
+    def set_model_retirement(self, name: str, version: str, retirement: str) -> None:
+        quota.set_model_retirement(self.world, name, version, retirement)
+
     def generate_traffic(self, *, days: int, seed: int, tenants: list[str], end: float | None = None) -> dict[str, Any]:
         """Replace the usage traffic: every deployment of every emulated account, plus ``tenants`` behind
         the gateway, for ``days`` whole hours ending at ``end`` (default: the current hour)."""
@@ -263,6 +266,7 @@ def build_router(admin: Admin) -> Router:
     router.add("GET", "/_emulator/settings", lambda ctx: ok(asdict(admin.world.settings)), "admin")
     router.add("PATCH", "/_emulator/settings", settings, "admin")
     router.add("PUT", "/_emulator/quota", quota_route, "admin")
+    _add_catalogue_routes(router, admin)
     _add_traffic_routes(router, admin)
     router.add(
         "POST",
@@ -289,6 +293,20 @@ def build_router(admin: Admin) -> Router:
 
     router.add("POST", "/_emulator/seed/{kind}", _seed_route(admin), "admin")
     return router
+
+
+def _add_catalogue_routes(router: Router, admin: Admin) -> None:
+    """``PUT /_emulator/model-retirement`` {name, version, retirement}: move a version's retirement date."""
+
+    def retirement_route(ctx: Ctx) -> Response:
+        d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
+        missing = [k for k in ("name", "version", "retirement") if not d.get(k)]
+        if missing:
+            raise ArmError(400, "InvalidRetirement", f"Missing {', '.join(missing)}")
+        admin.set_model_retirement(str(d["name"]), str(d["version"]), str(d["retirement"]))
+        return json_response({"ok": True})
+
+    router.add("PUT", "/_emulator/model-retirement", retirement_route, "admin")
 
 
 def _seed_route(admin: Admin) -> Callable[[Ctx], Response]:

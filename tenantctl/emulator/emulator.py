@@ -310,6 +310,10 @@ class Emulator:
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         self._admin.set_quota(subscription_id, location, usage_name, limit)
 
+    def set_model_retirement(self, name: str, version: str, retirement: str) -> None:
+        """Move a model version's retirement date (ISO 8601) in every region's model catalogue."""
+        self._admin.set_model_retirement(name, version, retirement)
+
     def set_faults(self, faults: FaultSettings | None) -> None:
         self._admin.set_faults(faults)
 

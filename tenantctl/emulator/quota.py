@@ -26,6 +26,16 @@ def _loc(location: str) -> str:
     return location.replace(" ", "").lower()
 
 
+# Retirement dates moved through the control API (kind survives reset(): it is the catalogue, not a resource).
+RETIREMENT_KIND = "model_retirement"
+
+
+def set_model_retirement(world: World, name: str, version: str, retirement: str) -> None:
+    """Make ``name`` ``version`` retire on ``retirement`` (ISO 8601) in every region's ``models.list``."""
+    key = catalogue.retirement_key(name, version)
+    world.store.put(RETIREMENT_KIND, key, {"key": key, "retirement": retirement})
+
+
 def limit_for(world: World, sub: str, location: str, usage: str) -> float:
     doc = world.store.get("quota", f"{sub}/{_loc(location)}/{usage}")
     return float(doc["limit"]) if doc is not None else float(catalogue.default_limit(usage))
@@ -137,7 +147,8 @@ def _list_usages(ctx: Ctx) -> Response:
 
 
 def _list_models(ctx: Ctx) -> Response:
-    return ctx.page(catalogue.model_documents(_loc(ctx.params["location"])))
+    moved = {d["key"]: d["retirement"] for d in ctx.world.store.all(RETIREMENT_KIND)}
+    return ctx.page(catalogue.model_documents(_loc(ctx.params["location"]), moved))
 
 
 def _capacities(ctx: Ctx, locations: list[str]) -> Response:

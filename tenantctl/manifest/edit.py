@@ -43,6 +43,7 @@ __all__ = [
     "EditResult",
     "add_tenant",
     "remove_tenant",
+    "set_paths",
     "set_tenant_fields",
     "tenant_text",
     "write_atomically",
@@ -460,6 +461,21 @@ def set_tenant_fields(text: str, tenant_id: str, assignments: dict[str, object])
         return _finish(text, new_text, new_text != text)
 
     return _guarded(tenant_id, edit)
+
+
+def set_paths(text: str, assignments: Iterable[tuple[Loc, object]]) -> EditResult:
+    """Set values anywhere in the manifest by document path (``("stamps", "eu1", "deployments", 0,
+    "version")``), then validate once: an edit spanning many tenants and stamps (``tenantctl upgrade``)
+    is made whole or not at all."""
+
+    def edit() -> EditResult:
+        new_text = text
+        for path, value in assignments:
+            _check_value(value, format_path(path))
+            new_text = _set_path(new_text, path, value)
+        return _finish(text, new_text, new_text != text)
+
+    return _guarded("", edit)
 
 
 def _finish(text: str, new_text: str, changed: bool) -> EditResult:

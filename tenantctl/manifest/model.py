@@ -442,6 +442,11 @@ class Tenant(_Model):
     )
     expect_deployments: Names = Field((), description="tenant-provided: deployments that must exist.")
     tags: Tags = Field(default_factory=dict)
+    upgrade_policy: Literal["follow-default", "pinned", "manual"] = Field(
+        "follow-default",
+        description="dedicated, dedicated-deployment: how `tenantctl upgrade` waves treat the tenant "
+        "(follow-default: moved in its wave; manual: only when named in --wave; pinned: never).",
+    )
 
 
 class Manifest(_Model):

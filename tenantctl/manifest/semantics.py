@@ -36,8 +36,9 @@ _ALLOWED: dict[Isolation, set[str]] = {
         "identity",
         "diagnostics",
         "max_key_age",
+        "upgrade_policy",
     },
-    Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency"},
+    Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency", "upgrade_policy"},
     Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "residency"},
     Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency"},
 }
