@@ -345,17 +345,27 @@ def plan_wave(
     if diags.has_errors:
         return refused
     result = set_paths(text, assignments)
-    diags.extend(result.diagnostics)
     if result.text is None:
+        diags.extend(result.diagnostics)  # the edited manifest would not validate: say why
         return refused
     skipped = tuple((o, policies[o]) for o in owners if policies[o] != "follow-default" and o not in picked)
+    remaining = tuple(o for o in owners if o not in picked and policies[o] == "follow-default")
+    behind = [d.name for d in manifest.defaults.deployments if d.model == target.model and d.version != target.version]
+    if not remaining and behind:
+        # Upgraded tenants carry their own version now; [defaults] is what the next new tenant gets.
+        diags.warning(
+            "defaults-behind",
+            f"[defaults] deployment {', '.join(map(repr, behind))} still names an older {target.model} version: "
+            "new tenants would start on it",
+            detail=f'Set version = "{target.version}" in [defaults] once no tenant relying on it must stay behind.',
+        )
     return UpgradeWave(
         wave,
         str(target),
         dry_run,
         tuple(picked),
         tuple(done),
-        tuple(o for o in owners if o not in picked and policies[o] == "follow-default"),
+        remaining,
         skipped,
         tuple(edits),
         result.text,
