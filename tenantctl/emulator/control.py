@@ -12,7 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 from tenantctl.emulator import directory as dirs
-from tenantctl.emulator import keyvault, monitor, network, quota, rbac, traffic
+from tenantctl.emulator import fine_tuned, keyvault, monitor, network, quota, rbac, traffic
 from tenantctl.emulator.core import ArmError, Ctx, Router, iso, json_response, new_guid, now
 from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, ServicePrincipal
 from tenantctl.emulator.store import RESOURCE_KINDS
@@ -129,6 +129,10 @@ class Admin:
 
     def set_model_retirement(self, name: str, version: str, retirement: str) -> None:
         quota.set_model_retirement(self.world, name, version, retirement)
+
+    def register_fine_tuned_model(self, account_id: str, model: str, retirement: str) -> None:
+        with self.world.store.tx():
+            fine_tuned.register_model(self.world, account_id, model, retirement)
 
     def generate_traffic(self, *, days: int, seed: int, tenants: list[str], end: float | None = None) -> dict[str, Any]:
         """Replace the usage traffic: every deployment of every emulated account, plus ``tenants`` behind
@@ -296,7 +300,8 @@ def build_router(admin: Admin) -> Router:
 
 
 def _add_catalogue_routes(router: Router, admin: Admin) -> None:
-    """``PUT /_emulator/model-retirement`` {name, version, retirement}: move a version's retirement date."""
+    """``PUT /_emulator/model-retirement`` {name, version, retirement}: move a version's retirement date;
+    ``POST /_emulator/fine-tuned-models`` {account_id, model, retirement}: a model fine-tuned in an account."""
 
     def retirement_route(ctx: Ctx) -> Response:
         d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
@@ -306,7 +311,16 @@ def _add_catalogue_routes(router: Router, admin: Admin) -> None:
         admin.set_model_retirement(str(d["name"]), str(d["version"]), str(d["retirement"]))
         return json_response({"ok": True})
 
+    def fine_tuned_route(ctx: Ctx) -> Response:
+        d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
+        missing = [k for k in ("account_id", "model", "retirement") if not d.get(k)]
+        if missing:
+            raise ArmError(400, "InvalidFineTunedModel", f"Missing {', '.join(missing)}")
+        admin.register_fine_tuned_model(str(d["account_id"]), str(d["model"]), str(d["retirement"]))
+        return json_response({"ok": True})
+
     router.add("PUT", "/_emulator/model-retirement", retirement_route, "admin")
+    router.add("POST", "/_emulator/fine-tuned-models", fine_tuned_route, "admin")
 
 
 def _seed_route(admin: Admin) -> Callable[[Ctx], Response]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from tenantctl.emulator import catalogue, lro, quota
+from tenantctl.emulator import catalogue, fine_tuned, lro, quota
 from tenantctl.emulator.accounts import get_account
 from tenantctl.emulator.core import (
     ArmError,
@@ -94,7 +94,10 @@ def _put(ctx: Ctx) -> Response:
         version = str(model.get("version") or "")
         mv = None
         if version:
-            mv = catalogue.find(loc, str(model["name"]), version)
+            # A model fine-tuned in this account first (only this account may deploy it), then the region's.
+            mv = fine_tuned.find(world, account["id"], str(model["name"]), version) or catalogue.find(
+                loc, str(model["name"]), version
+            )
         else:  # no version: Azure picks the default version
             mv = next(
                 (

@@ -314,6 +314,10 @@ class Emulator:
         """Move a model version's retirement date (ISO 8601) in every region's model catalogue."""
         self._admin.set_model_retirement(name, version, retirement)
 
+    def register_fine_tuned_model(self, account_id: str, model: str, retirement: str) -> None:
+        """A model fine-tuned in the account ``account_id`` (``<base>.ft-<32 hex>``), retiring on ``retirement``."""
+        self._admin.register_fine_tuned_model(account_id, model, retirement)
+
     def set_faults(self, faults: FaultSettings | None) -> None:
         self._admin.set_faults(faults)
 

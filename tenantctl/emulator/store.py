@@ -55,6 +55,7 @@ RESOURCE_KINDS = (
     "secret",
     "deletedsecret",
     "traffic",  # usage generated for the resources goes with them
+    "finetunedmodel",  # lives in its account
 )
 
 

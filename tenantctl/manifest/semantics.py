@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from tenantctl.manifest.capacity import check_capacity, check_sku_region
 from tenantctl.manifest.compliance import check_compliance
+from tenantctl.manifest.fine_tuned import check_fine_tuned
 from tenantctl.manifest.locate import Loc
 from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV, Isolation, Manifest, Tenant
 from tenantctl.manifest.names import check_names, check_tags
@@ -79,6 +80,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     _check_cloud_regions(manifest, report)
     check_names(manifest, report)
     check_capacity(manifest, report)
+    check_fine_tuned(manifest, report)
     needs_app = True
     for tenant_id, tenant in manifest.tenants.items():
         loc: Loc = ("tenants", tenant_id)
