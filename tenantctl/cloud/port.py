@@ -64,6 +64,9 @@ class CloudPort(Protocol):
 
     def list_models(self, subscription_id: str, location: str) -> list[ModelOffer]: ...
 
+    def list_account_models(self, account: AccountRef, location: str) -> list[ModelOffer]:
+        """What one account may deploy: the base models and the models fine-tuned in it (one paged request)."""
+
     def list_deleted_accounts(self, subscription_id: str) -> list[DeletedAccount]: ...
 
     def check_subdomain(self, subscription_id: str, subdomain: str) -> SubdomainCheck: ...

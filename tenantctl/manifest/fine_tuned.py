@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 
-from tenantctl.manifest.model import Manifest
+from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.report import Reporter
 
-__all__ = ["FINE_TUNED_MODEL", "GUIDANCE_URL", "check_fine_tuned", "is_fine_tuned"]
+__all__ = ["FINE_TUNED_MODEL", "GUIDANCE_URL", "check_fine_tuned", "fine_tuned_hosts", "is_fine_tuned"]
 
 FINE_TUNED_MODEL = re.compile(r".+\.ft-[0-9a-f]{32}", re.IGNORECASE)
 GUIDANCE_URL = "https://learn.microsoft.com/azure/architecture/guide/multitenant/service/openai"
@@ -28,6 +28,21 @@ GUIDANCE_URL = "https://learn.microsoft.com/azure/architecture/guide/multitenant
 def is_fine_tuned(model: str | None) -> bool:
     """Whether ``model`` is a fine-tuned model id as Azure lists it for an account."""
     return model is not None and FINE_TUNED_MODEL.fullmatch(model) is not None
+
+
+def fine_tuned_hosts(manifest: Manifest) -> tuple[frozenset[str], frozenset[str]]:
+    """(tenants, stamps) whose accounts must hold a fine-tuned model: dedicated tenants that declare one,
+    and the stamps of dedicated-deployment tenants that do (which stamp account hosts them is placement's)."""
+    tenants: set[str] = set()
+    stamps: set[str] = set()
+    for tenant_id, tenant in manifest.tenants.items():
+        if not any(is_fine_tuned(spec.model) for spec in manifest.tenant_deployment_specs(tenant_id)):
+            continue
+        if tenant.isolation is Isolation.DEDICATED:
+            tenants.add(tenant_id)
+        elif tenant.stamp is not None:
+            stamps.add(tenant.stamp)
+    return frozenset(tenants), frozenset(stamps)
 
 
 def check_fine_tuned(manifest: Manifest, report: Reporter) -> None:

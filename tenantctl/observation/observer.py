@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
+from tenantctl.manifest.fine_tuned import fine_tuned_hosts
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
 from tenantctl.resources import Account, Deployment, RaiPolicy
@@ -81,6 +82,14 @@ def _wants_blocklists(
 ) -> bool:
     """Read blocklists only where a policy uses one or a tenant declares terms (saves a request per account)."""
     return any(p.blocklists for p in policies) or _tenants_with(manifest, account, deployments, blocklist=True)
+
+
+def _may_hold_fine_tuned(hosts: tuple[frozenset[str], frozenset[str]], account: Account) -> bool:
+    tenants, stamps = hosts
+    tenant = account.tags.get(naming.TAG_TENANT)
+    if tenant is not None:
+        return tenant in tenants
+    return account.tags.get(naming.TAG_STAMP) in stamps
 
 
 def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
@@ -139,7 +148,15 @@ class Observer:
         blocklists = self._concurrently(
             {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
         )
-        return ObservedState(managed, foreign, tuple(groups), deployments, policies, blocklists)
+        # An account's own model list only where the manifest deploys a fine-tuned model (plan checks it there).
+        hosts = fine_tuned_hosts(manifest)
+        tuned = [k for k in keys if _may_hold_fine_tuned(hosts, managed[k])]
+        account_models = self._concurrently(
+            {k: functools.partial(_read, cloud.list_account_models, managed[k].ref, managed[k].location) for k in tuned}
+        )
+        return ObservedState(
+            managed, foreign, tuple(groups), deployments, policies, blocklists, account_models=account_models
+        )
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
         """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""

@@ -64,6 +64,8 @@ class ObservedState:
     subdomains: Mapping[str, SubdomainCheck] = field(default_factory=dict)
     # Hook for the tenant-provided verifier: tenant id -> its verification result (JSON-able).
     byo: Mapping[str, Any] = field(default_factory=dict)
+    # accounts.list_models by account key, read only for accounts that should hold fine-tuned models.
+    account_models: Mapping[str, tuple[ModelOffer, ...]] = field(default_factory=dict)
 
     def account(self, ref: AccountRef) -> Account | None:
         return self.accounts.get(ref.key)
@@ -98,6 +100,8 @@ class ObservedState:
             "deleted_accounts": per_key(self.deleted_accounts),
             "subdomains": {k: record_to_json(v) for k, v in sorted(self.subdomains.items())},
             "byo": dict(sorted(self.byo.items())),
+            # Only when read: states (and the fingerprints of saved plans) without fine-tuned models stay as they were.
+            **({"account_models": per_key(self.account_models)} if self.account_models else {}),
         }
 
     @classmethod
@@ -139,6 +143,9 @@ class ObservedState:
             deleted_accounts=deleted,
             subdomains={k: record_from_json(v) for k, v in data.get("subdomains", {}).items()},
             byo=dict(data.get("byo", {})),
+            account_models={
+                k.lower(): tuple(record_from_json(r) for r in v) for k, v in data.get("account_models", {}).items()
+            },
         )
 
 

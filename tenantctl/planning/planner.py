@@ -24,6 +24,7 @@ from tenantctl.diagnostics import Diagnostic, Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import DetailsNeeded, ObservedState, Region, manifest_groups
 from tenantctl.planning.diff import diff
+from tenantctl.planning.fine_tuned import check_fine_tuned_models
 from tenantctl.planning.fingerprint import fingerprint
 from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
 from tenantctl.planning.migration import (
@@ -199,6 +200,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
     if tenants is not None:
         changes = _only(manifest, changes, set(tenants))
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in tenants])
+    check_fine_tuned_models(observed, changes, diags)
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
     diags.extend(verification_diagnostics(manifest, observed.byo, tenants))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from tenantctl.addresses import Address
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest.fine_tuned import is_fine_tuned
 from tenantctl.manifest.model import PROVISIONED_SKUS, Manifest
 from tenantctl.observation import ObservedState, Region
 from tenantctl.planning.model import Action, Change, QuotaLine, ResourceKind
@@ -74,7 +75,9 @@ class _Book:
 
     def line(self, d: Deployment) -> LineKey | None:
         region = self.region(d)
-        if region is None:
+        if region is None or is_fine_tuned(d.model):
+            # A fine-tuned deployment's quota line was not researched (no region lists the model): Azure
+            # answers InsufficientQuota at apply if short; the ledger books nothing rather than a guess.
             return None
         offer = _offer(self.obs.models.get(region, ()), d)
         name = offer.usage_name if offer else f"OpenAI.{d.sku}.{d.model}"
@@ -164,6 +167,8 @@ def _catalogue(book: _Book, changes: list[Change], diags: Diagnostics) -> None:
         d = c.after
         if not isinstance(d, Deployment) or c.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
             continue
+        if is_fine_tuned(d.model):
+            continue  # not in any region's catalogue: checked against its account's list (fine_tuned.py)
         region = book.region(d)
         offers = book.obs.models.get(region) if region else None
         if region is None or offers is None:

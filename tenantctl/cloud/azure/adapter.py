@@ -270,6 +270,16 @@ class AzureCloud:
 
         return self._run(f"list models {subscription_id}/{location}", unit)
 
+    def list_account_models(self, account: AccountRef, location: str) -> list[ModelOffer]:
+        client = self._cs(account.subscription_id)
+
+        def unit() -> list[ModelOffer]:
+            # AccountModel items, not the regional Model wrapper: fine-tuned models appear only here.
+            found = client.accounts.list_models(account.resource_group, account.name)
+            return [offer for item in found for offer in convert.to_account_model_offers(item, location)]
+
+        return self._run(f"list models of {account.name}", unit)
+
     def list_deleted_accounts(self, subscription_id: str) -> list[DeletedAccount]:
         client = self._cs(subscription_id)
 

@@ -322,7 +322,11 @@ def to_usage(model: Any, subscription_id: str, location: str) -> QuotaUsage:
 
 def to_model_offers(model: Any, location: str) -> list[ModelOffer]:
     """One offer per (model, version, sku) of a ``models.list(location)`` item."""
-    am = model.model
+    return to_account_model_offers(model.model, location)
+
+
+def to_account_model_offers(am: Any, location: str) -> list[ModelOffer]:
+    """One offer per (model, version, sku) of an ``AccountModel`` (``accounts.list_models`` item)."""
     if am is None or not am.name:
         return []
     inference_deprecation = _parse_date(am.deprecation.inference) if am.deprecation is not None else None
