@@ -15,6 +15,7 @@ from typing import Any
 
 from tenantctl.cloud.port import CloudPort
 from tenantctl.inspection.report import RETIREMENT_WARNING_DAYS
+from tenantctl.manifest.fine_tuned import fine_tuned_hosts
 from tenantctl.manifest.model import Manifest
 from tenantctl.observation import observe_accounts, observe_quota
 from tenantctl.planning.model_uses import ModelUse, model_uses
@@ -129,8 +130,16 @@ def model_inventory(
 
 
 def read_models(manifest: Manifest, cloud: CloudPort, today: date) -> ModelInventory:
-    """``models``: the catalogues of every (subscription, region) the manifest uses, one read each."""
-    return model_inventory(manifest, observe_quota(manifest, cloud).models, today)
+    """``models``: the catalogues of every (subscription, region) the manifest uses, one read each, and
+    where the manifest deploys fine-tuned models, the accounts' own lists (they are in no region's)."""
+    catalogues = dict(observe_quota(manifest, cloud).models)
+    if any(fine_tuned_hosts(manifest)):
+        observed = observe_accounts(manifest, cloud)
+        for key, offers in observed.account_models.items():
+            account = observed.accounts[key]
+            region = (account.ref.subscription_id, account.location)
+            catalogues[region] = (*catalogues.get(region, ()), *offers)
+    return model_inventory(manifest, catalogues, today)
 
 
 def upgrade_wave(
