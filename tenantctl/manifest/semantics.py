@@ -18,6 +18,7 @@ from tenantctl.manifest.fine_tuned import check_fine_tuned
 from tenantctl.manifest.locate import Loc
 from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV, Isolation, Manifest, Tenant
 from tenantctl.manifest.names import check_names, check_tags
+from tenantctl.manifest.ptu import check_ptu
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES, region_satisfies
 from tenantctl.manifest.report import Reporter, did_you_mean
 
@@ -81,6 +82,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     check_names(manifest, report)
     check_capacity(manifest, report)
     check_fine_tuned(manifest, report)
+    check_ptu(manifest, report)
     needs_app = True
     for tenant_id, tenant in manifest.tenants.items():
         loc: Loc = ("tenants", tenant_id)

@@ -1,0 +1,71 @@
+"""Provisioned (PTU) deployments: per-model minimum and increment in validate, PTU quota lines in plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenantctl.manifest.load import parse_manifest
+from tests.lifecycle.conftest import SMALL, envelope_of
+
+
+def _acme(deployments: str) -> str:
+    return SMALL.replace(
+        '[tenants.acme]\nisolation = "dedicated"\n',
+        f'[tenants.acme]\nisolation = "dedicated"\ndeployments = {deployments}\n',
+    )
+
+
+def _ptu_errors(text: str) -> list[tuple[str | None, str]]:
+    return [(d.path, d.summary) for d in parse_manifest(text).diagnostics if d.code == "ptu-size"]
+
+
+@pytest.mark.parametrize(
+    ("model", "sku", "good", "bad"),
+    [
+        ("gpt-4o", "GlobalProvisionedManaged", (15, 20, 100), (5, 10, 17)),
+        ("gpt-4o", "DataZoneProvisionedManaged", (15, 25), (14, 16)),
+        ("gpt-4o", "ProvisionedManaged", (50, 100), (15, 25, 75)),
+        ("gpt-4o-mini", "ProvisionedManaged", (25, 75), (15, 30)),
+    ],
+)
+def test_provisioned_capacity_must_meet_the_models_minimum_and_increment(
+    model: str, sku: str, good: tuple[int, ...], bad: tuple[int, ...]
+) -> None:
+    version = "2024-07-18" if model == "gpt-4o-mini" else "2024-11-20"
+    for capacity in good:
+        spec = f'[{{ name = "chat", model = "{model}", version = "{version}", sku = "{sku}", capacity = {capacity} }}]'
+        assert _ptu_errors(_acme(spec)) == [], capacity
+    for capacity in bad:
+        spec = f'[{{ name = "chat", model = "{model}", version = "{version}", sku = "{sku}", capacity = {capacity} }}]'
+        [(path, summary)] = _ptu_errors(_acme(spec))
+        assert path == "tenants.acme.deployments[0].capacity"
+        assert summary.startswith(f"tenant 'acme' deployment 'chat': {sku} {model} takes at least"), summary
+        assert summary.endswith(f"not {capacity}")
+
+
+def test_stamp_deployments_are_checked_and_standard_skus_are_not() -> None:
+    text = SMALL.replace(
+        'sku = "DataZoneStandard", capacity = 300', 'sku = "DataZoneProvisionedManaged", capacity = 301'
+    )
+    assert [p for p, _ in _ptu_errors(text)] == ["stamps.eu1.deployments[0].capacity"]
+    assert _ptu_errors(SMALL) == []
+
+
+@pytest.fixture
+def small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "tenants.toml").write_text(
+        _acme('[{ name = "chat", sku = "GlobalProvisionedManaged", capacity = 15 }]'), encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_plan_books_a_tenants_ptu_on_its_provisioned_quota_line(cli: Any, small: Path) -> None:
+    plan = cli("plan", "--emulator", "-o", "json")
+    assert plan.exit_code == 0, plan.output
+    lines = {q["usage_name"]: q for q in envelope_of(plan)["data"]["quota"]}
+    ptu = lines["OpenAI.GlobalProvisionedManaged.gpt-4o"]
+    assert ptu["need"] == 15
