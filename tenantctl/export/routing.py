@@ -32,6 +32,8 @@ JSON schema (``routing_to_json``; ``tenantctl export routing -o json`` puts it i
                 | {"mode": "entra-id-multitenant-app", "client_id": "<provider app>",
                    "directory": "<tenant's Entra tenant id>", "scope": "..."},
           "tpm": <int> | null,     # gateway budget: shared tpm; dedicated-deployment capacity x 1,000
+          "spillover": {"<logical model>": ["<PTU deployment>", "<standard deployment>"]},  # only when declared:
+                                   # the order to try (the next one when the PTUs answer 429)
           "ready": true | false | null,   # the live route exists and is Succeeded (null: not observed)
           "migration": null | {
             "from": "<previous model>", "to": "<declared model>",
@@ -59,6 +61,7 @@ from typing import Any
 from tenantctl import naming
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
+from tenantctl.manifest.ptu import spillover_pairs
 from tenantctl.observation import ObservedState
 from tenantctl.planning.migration import (
     LiveRoute,
@@ -106,6 +109,7 @@ class RoutingEntry:
     auth: Mapping[str, str]
     tpm: int | None
     migration: Mapping[str, Any] | None = None
+    spillover: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,11 @@ class _Builder:
             _auth(self.m, tenant_id),
             _tpm(self.m, tenant_id),
             migration,
+            {
+                primary: (route.deployments[primary], route.deployments[spill])
+                for primary, spill in spillover_pairs(self.m, tenant_id).items()
+                if primary in route.deployments and spill in route.deployments
+            },
         )
 
 
@@ -308,5 +317,6 @@ def routing_to_json(table: RoutingTable) -> dict[str, Any]:
             "auth": dict(e.auth),
             "tpm": e.tpm,
             "migration": e.migration,
+            **({"spillover": {k: list(v) for k, v in sorted(e.spillover.items())}} if e.spillover else {}),
         }
     return {"schema": ROUTING_SCHEMA, "manifest": table.manifest_name, "source": table.source, "tenants": tenants}

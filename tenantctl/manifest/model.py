@@ -260,6 +260,11 @@ class DeploymentSpec(_Model):
     version_upgrade_option: StrictStr | None = Field(
         None, description="OnceNewDefaultVersionAvailable | OnceCurrentVersionExpired | NoAutoUpgrade."
     )
+    spillover: StrictStr | None = Field(
+        None,
+        description="Provisioned tenant deployments: the name of the tenant's standard deployment that takes the "
+        "calls its PTUs cannot (the gateway tries this one first, then the spill-over).",
+    )
 
 
 @dataclass(frozen=True)

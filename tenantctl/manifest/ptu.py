@@ -11,11 +11,11 @@ at 25 by 25 for gpt-4o-mini, gpt-4.1-mini and o3-mini.  Models not in the table 
 
 from __future__ import annotations
 
-from tenantctl.manifest.locate import Loc
-from tenantctl.manifest.model import Manifest, ResolvedDeployment
+from tenantctl.manifest.locate import Loc, format_path
+from tenantctl.manifest.model import PROVISIONED_SKUS, DeploymentSpec, Manifest, ResolvedDeployment
 from tenantctl.manifest.report import Reporter
 
-__all__ = ["PTU_SIZES", "check_ptu", "ptu_size"]
+__all__ = ["PTU_SIZES", "check_ptu", "ptu_size", "spillover_pairs"]
 
 _GLOBAL = (15, 5)
 # model -> (minimum, increment) for ProvisionedManaged; Global/DataZone use _GLOBAL for these models.
@@ -55,15 +55,71 @@ def _check(d: ResolvedDeployment, where: str, loc: Loc, report: Reporter) -> Non
     )
 
 
+def spillover_pairs(manifest: Manifest, tenant_id: str) -> dict[str, str]:
+    """Provisioned deployment -> its standard spill-over deployment (logical names), for one tenant."""
+    return {spec.name: spec.spillover for spec in manifest.tenants[tenant_id].deployments if spec.spillover is not None}
+
+
+def _check_spillover(manifest: Manifest, tenant_id: str, report: Reporter) -> None:
+    """A spill-over names another of the tenant's deployments, standard, behind a provisioned one."""
+    specs = manifest.tenants[tenant_id].deployments
+    resolved = {d.name: d for d in (manifest.resolve(s) for s in specs) if d is not None}
+    for index, spec in enumerate(specs):
+        if spec.spillover is None:
+            continue
+        loc: Loc = ("tenants", tenant_id, "deployments", index, "spillover")
+        primary, spill = resolved.get(spec.name), resolved.get(spec.spillover)
+        if spill is None or spec.spillover == spec.name:
+            report.error(
+                "unknown-spillover",
+                f"tenant {tenant_id!r} deployment {spec.name!r}: spillover {spec.spillover!r} is not another of "
+                "its deployments",
+                loc,
+                detail="Add a standard deployment for the overflow, e.g. "
+                '{ name = "chat-spill", sku = "GlobalStandard", capacity = 10 }, and name it here.',
+            )
+        elif primary is not None and primary.sku not in PROVISIONED_SKUS:
+            report.error(
+                "invalid-spillover",
+                f"tenant {tenant_id!r} deployment {spec.name!r} is {primary.sku}, not provisioned: only a PTU "
+                "deployment spills over (Azure answers 429 when its PTUs are busy)",
+                loc,
+            )
+        elif spill.sku in PROVISIONED_SKUS or spill.sku.endswith("Batch"):
+            report.error(
+                "invalid-spillover",
+                f"tenant {tenant_id!r}: spill-over deployment {spill.name!r} is {spill.sku}; it must be a standard "
+                "(pay-per-token) deployment",
+                loc,
+            )
+
+
 def check_ptu(manifest: Manifest, report: Reporter) -> None:
-    """A ``ptu-size`` error per provisioned deployment off its model's minimum or increment."""
+    """A ``ptu-size`` error per provisioned deployment off its model's minimum or increment, and the
+    tenants' spill-over deployments."""
     for tenant_id in manifest.tenants:
+        _check_spillover(manifest, tenant_id, report)
         own = bool(manifest.tenants[tenant_id].deployments)
         for index, spec in enumerate(manifest.tenant_deployment_specs(tenant_id)):
             d = manifest.resolve(spec)
             if d is not None:
                 loc: Loc = ("tenants", tenant_id, "deployments", index) if own else ("defaults", "deployments", index)
                 _check(d, f"tenant {tenant_id!r} deployment {d.name!r}", loc, report)
+    shared: list[tuple[Loc, DeploymentSpec]] = [
+        (("defaults", "deployments", i), s) for i, s in enumerate(manifest.defaults.deployments)
+    ]
+    shared += [
+        (("stamps", sid, "deployments", i), s)
+        for sid, st in manifest.stamps.items()
+        for i, s in enumerate(st.deployments)
+    ]
+    for where, spec in shared:
+        if spec.spillover is not None:
+            report.error(
+                "invalid-spillover",
+                f"{format_path(where)}: a spill-over is named for the tenant: set it in the tenant's own deployments",
+                (*where, "spillover"),
+            )
     for stamp_id, stamp in manifest.stamps.items():
         for index, spec in enumerate(stamp.deployments):
             d = manifest.resolve(spec, use_defaults=False)

@@ -69,3 +69,43 @@ def test_plan_books_a_tenants_ptu_on_its_provisioned_quota_line(cli: Any, small:
     lines = {q["usage_name"]: q for q in envelope_of(plan)["data"]["quota"]}
     ptu = lines["OpenAI.GlobalProvisionedManaged.gpt-4o"]
     assert ptu["need"] == 15
+
+
+PTU_WITH_SPILL = (
+    '[{ name = "chat", sku = "GlobalProvisionedManaged", capacity = 15, spillover = "chat-spill" }, '
+    '{ name = "chat-spill", sku = "GlobalStandard", capacity = 10 }]'
+)
+
+
+@pytest.mark.parametrize(
+    ("deployments", "code"),
+    [
+        (
+            '[{ name = "chat", sku = "GlobalProvisionedManaged", capacity = 15, spillover = "nope" }]',
+            "unknown-spillover",
+        ),
+        ('[{ name = "chat", spillover = "spill" }, { name = "spill", capacity = 5 }]', "invalid-spillover"),
+        (
+            PTU_WITH_SPILL.replace('"GlobalStandard", capacity = 10', '"GlobalProvisionedManaged", capacity = 15'),
+            "invalid-spillover",
+        ),
+    ],
+)
+def test_a_spillover_must_be_another_standard_deployment_behind_a_provisioned_one(deployments: str, code: str) -> None:
+    codes = [d.code for d in parse_manifest(_acme(deployments)).diagnostics if d.is_error]
+    assert codes == [code]
+    assert [d.code for d in parse_manifest(_acme(PTU_WITH_SPILL)).diagnostics if d.is_error] == []
+
+
+def test_routing_export_carries_the_spillover_order_once_both_deployments_are_live(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tenants.toml").write_text(_acme(PTU_WITH_SPILL), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    derived = envelope_of(cli("export", "routing", "-o", "json"))["data"]["tenants"]
+    assert derived["acme"]["spillover"] == {"chat": ["chat", "chat-spill"]}
+    assert "spillover" not in derived["hooli"]
+    assert cli("apply", "--emulator", "--auto-approve").exit_code == 0
+    observed = envelope_of(cli("export", "routing", "--emulator", "-o", "json"))["data"]["tenants"]["acme"]
+    assert observed["ready"] is True
+    assert observed["spillover"] == {"chat": ["chat", "chat-spill"]}
