@@ -7,6 +7,14 @@ global and data-zone provisioned deployments start at 15 PTU and grow by 5 for e
 regional provisioned (ProvisionedManaged) ones start at 50 and grow by 50 for gpt-4o and gpt-4.1, and
 at 25 by 25 for gpt-4o-mini, gpt-4.1-mini and o3-mini.  Models not in the table are left to Azure
 (its catalogue's capacity range is checked by plan).
+
+A provisioned tenant deployment may name a spill-over: Azure sends the calls its PTUs cannot take
+(non-200, e.g. 429) to a standard deployment of the same model and version on the same account, of
+the same data processing level (global -> GlobalStandard, data zone -> DataZoneStandard), for all
+requests or per request (header ``x-ms-spillover-deployment``), per Learn "Manage traffic with
+spillover for provisioned deployments"
+(https://learn.microsoft.com/azure/ai-services/openai/how-to/spillover-traffic-management).  The
+routing export carries the order so the gateway can set that header or retry itself.
 """
 
 from __future__ import annotations
@@ -55,6 +63,14 @@ def _check(d: ResolvedDeployment, where: str, loc: Loc, report: Reporter) -> Non
     )
 
 
+# The standard deployment type with the same data processing level as each provisioned one.
+_SPILL_SKU = {
+    "ProvisionedManaged": "Standard",
+    "GlobalProvisionedManaged": "GlobalStandard",
+    "DataZoneProvisionedManaged": "DataZoneStandard",
+}
+
+
 def spillover_pairs(manifest: Manifest, tenant_id: str) -> dict[str, str]:
     """Provisioned deployment -> its standard spill-over deployment (logical names), for one tenant."""
     return {spec.name: spec.spillover for spec in manifest.tenants[tenant_id].deployments if spec.spillover is not None}
@@ -85,11 +101,16 @@ def _check_spillover(manifest: Manifest, tenant_id: str, report: Reporter) -> No
                 "deployment spills over (Azure answers 429 when its PTUs are busy)",
                 loc,
             )
-        elif spill.sku in PROVISIONED_SKUS or spill.sku.endswith("Batch"):
+        elif primary is not None and (
+            spill.sku != _SPILL_SKU[primary.sku] or (spill.model, spill.version) != (primary.model, primary.version)
+        ):
+            # Azure spills over only to a standard deployment of the same model and version, on the same
+            # account, with the same data processing level (Learn "Manage traffic with spillover").
             report.error(
                 "invalid-spillover",
-                f"tenant {tenant_id!r}: spill-over deployment {spill.name!r} is {spill.sku}; it must be a standard "
-                "(pay-per-token) deployment",
+                f"tenant {tenant_id!r}: spill-over deployment {spill.name!r} is {spill.model} {spill.version} "
+                f"{spill.sku}; {spec.name!r} ({primary.sku}) spills over only to {primary.model} {primary.version} "
+                f"{_SPILL_SKU[primary.sku]}",
                 loc,
             )
 

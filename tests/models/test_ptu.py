@@ -89,6 +89,8 @@ PTU_WITH_SPILL = (
             PTU_WITH_SPILL.replace('"GlobalStandard", capacity = 10', '"GlobalProvisionedManaged", capacity = 15'),
             "invalid-spillover",
         ),
+        (PTU_WITH_SPILL.replace('sku = "GlobalStandard"', 'sku = "DataZoneStandard"'), "invalid-spillover"),
+        (PTU_WITH_SPILL.replace("capacity = 10 }", 'capacity = 10, version = "2024-08-06" }'), "invalid-spillover"),
     ],
 )
 def test_a_spillover_must_be_another_standard_deployment_behind_a_provisioned_one(deployments: str, code: str) -> None:
