@@ -85,3 +85,39 @@ def test_a_fine_tuned_model_deploys_on_the_dedicated_account_that_holds_it_and_p
     models = envelope_of(cli("models", "--emulator", "-o", "json", "--today", "2026-12-01"))["data"]["models"]
     tuned = next(m for m in models if m["model"] == TUNED)
     assert (tuned["retirement"], tuned["days_to_retirement"], tuned["tenants"]) == ("2027-06-01", 182, ["acme"])
+
+
+@pytest.mark.slow
+def test_a_dedicated_deployment_tenant_deploys_the_fine_tuned_model_its_stamp_account_holds_and_no_other_account_can(
+    cli: Any, small: Path
+) -> None:
+    from tenantctl.cli.runtime import open_cloud, open_embedded_emulator
+    from tenantctl.errors import TerminalError
+    from tenantctl.resources import AccountRef, Deployment
+
+    assert cli("apply", "--emulator", "--auto-approve").exit_code == 0
+    (small / "tenants.toml").write_text(
+        SMALL.replace(
+            'deployments = [{ name = "chat", sku = "DataZoneStandard", capacity = 20 }]',
+            f'deployments = [{{ name = "chat", sku = "DataZoneStandard", capacity = 20 }}, {TUNED_DEPLOYMENT}]',
+        ),
+        encoding="utf-8",
+    )
+    stamp_account = ACME.replace("ctso-acme", "ctso-eu1--01")
+    with open_embedded_emulator(small) as emulator:
+        emulator.register_fine_tuned_model(stamp_account, TUNED, "2027-06-01T00:00:00Z")
+    applied = cli("apply", "--emulator", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    routes = envelope_of(cli("export", "routing", "--emulator", "-o", "json"))["data"]["tenants"]
+    assert routes["globex"]["deployments"] == {"chat": "globex--chat", "tuned": "globex--tuned"}
+    assert routes["globex"]["ready"] is True
+
+    # Azure deploys a fine-tuned model only on the account that holds it.
+    acme = AccountRef.parse(ACME)
+    elsewhere = Deployment(acme, "stolen", TUNED, "1", "Standard", 5)
+    with (
+        open_cloud(emulator=True, subscriptions=[acme.subscription_id]) as cloud,
+        pytest.raises(TerminalError) as refused,
+    ):
+        cloud.put_deployment(elsewhere)
+    assert refused.value.code == "DeploymentModelNotSupported"

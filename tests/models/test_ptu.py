@@ -111,3 +111,17 @@ def test_routing_export_carries_the_spillover_order_once_both_deployments_are_li
     observed = envelope_of(cli("export", "routing", "--emulator", "-o", "json"))["data"]["tenants"]["acme"]
     assert observed["ready"] is True
     assert observed["spillover"] == {"chat": ["chat", "chat-spill"]}
+
+
+def test_a_tenants_ptu_beyond_the_provisioned_quota_blocks_the_plan_before_any_write(cli: Any, small: Path) -> None:
+    from tenantctl.cli.runtime import open_embedded_emulator
+
+    with open_embedded_emulator(small) as emulator:
+        emulator.set_quota(
+            "00000000-0000-0000-0000-000000000000", "swedencentral", "OpenAI.GlobalProvisionedManaged.gpt-4o", 10
+        )
+    plan = cli("plan", "--emulator", "-o", "json")
+    assert plan.exit_code == 1
+    [short] = [d for d in envelope_of(plan)["diagnostics"] if d["code"] == "quota-short"]
+    assert "OpenAI.GlobalProvisionedManaged.gpt-4o" in short["summary"]
+    assert "short by 5" in short["summary"]
