@@ -38,7 +38,7 @@ _ALLOWED: dict[Isolation, set[str]] = {
         "max_key_age",
     },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency"},
-    Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "residency"},
+    Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "stamp_account", "residency"},
     Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency"},
 }
 
