@@ -28,6 +28,7 @@ __all__ = [
     "budget_overflows",
     "choose_shared_account",
     "covered_deployments",
+    "pin_for_added_tenant",
     "shared_account",
     "shared_deployments_by_account",
     "shared_tenants",
@@ -151,3 +152,23 @@ def choose_shared_account(manifest: Manifest, stamp_id: str, tpm: int, deploymen
     if fresh is not None:
         return fresh
     return min(hosts, key=lambda a: (load(a), a))
+
+
+def pin_for_added_tenant(
+    text: str, tenant_id: str, stamp_id: str, tpm: int, deployments: tuple[str, ...] = ()
+) -> int | None:
+    """The ``stamp_account`` ``tenant add`` writes for a new shared tenant, chosen from manifest ``text``.
+
+    None when the current manifest does not load or lacks the stamp (the edit's own validation says
+    why).  A tenant already in the manifest keeps its pin, so the same ``tenant add`` twice stays a
+    no-op instead of a conflict about a pin the first run chose.
+    """
+    from tenantctl.manifest.load import parse_manifest  # load checks with this module: import late
+
+    manifest = parse_manifest(text).manifest
+    if manifest is None or stamp_id not in manifest.stamps:
+        return None
+    existing = manifest.tenants.get(tenant_id)
+    if existing is not None:
+        return existing.stamp_account
+    return choose_shared_account(manifest, stamp_id, tpm, deployments)
