@@ -352,6 +352,7 @@ def _stamps(manifest: Manifest, accounts: Counter[str], location: str | None) ->
         if location and stamp.location.lower() != location.lower():
             continue
         names = tuple(d.name for d in stamp.deployments)
+        carrying = _carrying(manifest, stamp_id)
         lines = []
         for d in manifest.stamp_deployments(stamp_id):
             riders = [
@@ -360,7 +361,7 @@ def _stamps(manifest: Manifest, accounts: Counter[str], location: str | None) ->
                 if t.isolation is Isolation.SHARED and t.stamp == stamp_id and d.name in (t.shared_deployments or names)
             ]
             budgets = sum(t.tpm or 0 for t in riders)
-            capacity = None if d.sku in PROVISIONED_SKUS else d.capacity * 1000 * _carrying(manifest, stamp_id)[d.name]
+            capacity = None if d.sku in PROVISIONED_SKUS else d.capacity * 1000 * carrying[d.name]
             allowed = None if capacity is None else capacity * stamp.overcommit
             share = budgets / allowed if allowed else None
             lines.append(StampLine(d.name, d.model, d.sku, d.capacity, capacity, allowed, budgets, len(riders), share))
