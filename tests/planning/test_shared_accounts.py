@@ -212,3 +212,20 @@ def test_an_applied_grown_stamp_replans_to_nothing() -> None:
     state = applied(ObservedState(), make_plan(manifest, ObservedState()))
     again = make_plan(manifest, state)
     assert not again.has_changes
+
+
+def test_a_shared_tenants_state_counts_only_changes_on_its_own_account() -> None:
+    from tenantctl.inspection.state import relevant_changes
+
+    four = HEAD + STAMP + "".join(on_stamp(t) for t in ("d1", "d2", "d3", "d4"))  # --01 and --02
+    shared = _shared("s1", 1000, account=1) + _shared("s2", 1000, account=2)
+    state = applied(ObservedState(), make_plan(manifest_from(four + shared), ObservedState()))
+    grown = manifest_from(four + on_stamp("d5") + shared)  # d5 opens --03: nothing there is s1's or s2's
+    plan = make_plan(grown, state)
+    assert {str(c.address) for c in plan.actionable if c.tenant is None} == {"stamp.eu1.account.03"}
+    assert relevant_changes(grown, "s1", plan.actionable) == []
+    assert relevant_changes(grown, "s2", plan.actionable) == []
+    moved = manifest_from(four + on_stamp("d5") + _shared("s1", 1000, account=1) + _shared("s2", 1000, account=3))
+    plan = make_plan(moved, state)
+    assert {c.account.name for c in relevant_changes(moved, "s2", plan.actionable) if c.account} == {"ctso-eu1--03"}
+    assert relevant_changes(moved, "s1", plan.actionable) == []
