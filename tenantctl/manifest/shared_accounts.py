@@ -86,7 +86,9 @@ def shared_deployments_by_account(manifest: Manifest, stamp_id: str) -> dict[int
 def budget_limit(manifest: Manifest, stamp_id: str, spec: DeploymentSpec) -> int | None:
     """TPM of budgets one account's copy of ``spec`` carries (capacity x 1,000 x overcommit), or None
     where budgets cannot be checked (provisioned and batch SKUs are not measured in TPM)."""
-    if spec.capacity is None or spec.sku is None or spec.sku in PROVISIONED_SKUS or spec.sku.endswith("Batch"):
+    if spec.capacity is None or spec.capacity <= 0 or spec.sku is None:
+        return None  # an incomplete or invalid capacity is the capacity checks' finding, not a budget one
+    if spec.sku in PROVISIONED_SKUS or spec.sku.endswith("Batch"):
         return None
     return math.floor(spec.capacity * 1000 * manifest.stamps[stamp_id].overcommit)
 
