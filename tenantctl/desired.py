@@ -15,8 +15,9 @@ dedicated-deployment    deployments ``{tenant}--{name}`` on its stamp account, o
                         per-tenant RAI policy (+ blocklist) on that account
 shared                  nothing (a budget on the stamp's shared deployments)
 tenant-provided         nothing (verified, never written)
-stamps                  resource group, accounts ``{prefix}-{stamp}--{nn}``, each carrying all
-                        of the stamp's shared deployments
+stamps                  resource group, accounts ``{prefix}-{stamp}--{nn}``; the first carries
+                        all of the stamp's shared deployments, a grown one only those its
+                        assigned shared tenants cover (:mod:`tenantctl.manifest.shared_accounts`)
 ======================  ==================================================================
 """
 
@@ -28,6 +29,12 @@ from dataclasses import dataclass, field
 from tenantctl import naming
 from tenantctl.addresses import Address, ResourceGroupAddress, ResourceKind, StampAddress, TenantAddress
 from tenantctl.manifest.model import ContentFilter, Isolation, Manifest, ResolvedDeployment, Tenant
+from tenantctl.manifest.shared_accounts import (
+    BASE_ACCOUNT,
+    covered_deployments,
+    shared_account,
+    shared_deployments_by_account,
+)
 from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy, ResourceGroup
 
 __all__ = [
@@ -74,12 +81,17 @@ class DesiredItem:
 
 @dataclass(frozen=True)
 class SharedBudget:
-    """A shared tenant's TPM budget on a stamp's shared deployments (enforced by the gateway)."""
+    """A shared tenant's TPM budget on a stamp's shared deployments (enforced by the gateway).
+
+    ``account`` is the stamp account (index from 1) the tenant lives on: its copies of the shared
+    deployments carry the budget, and the gateway routes the tenant there.
+    """
 
     tenant: str
     stamp: str
     tpm: int
     deployments: tuple[str, ...]
+    account: int = BASE_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -231,11 +243,13 @@ class _Builder:
         self.group(sub, rg, stamp.location)
         tags = _ownership(self.m, {}, {naming.TAG_STAMP: stamp_id})
         shared = self.m.stamp_deployments(stamp_id)
-        for index in range(1, max(1, self.hints.stamp_accounts.get(stamp_id, 1)) + 1):
+        needed = shared_deployments_by_account(self.m, stamp_id)
+        count = max(1, self.hints.stamp_accounts.get(stamp_id, 1), *needed)
+        for index in range(1, count + 1):
             ref = self.stamp_ref(stamp_id, index)
             account = Account(ref, stamp.location, naming.custom_subdomain(ref.name), tags)
             self.add(DesiredItem(StampAddress.account(stamp_id, index), account, stamp=stamp_id, account=ref))
-            for spec in shared:
+            for spec in (s for s in shared if s.name in needed.get(index, ())):
                 self.add(
                     DesiredItem(
                         StampAddress(stamp_id, ResourceKind.DEPLOYMENT, index, spec.name),
@@ -263,8 +277,10 @@ def desired_state(manifest: Manifest, *, placement_hints: PlacementHints | None 
         elif tenant.isolation is Isolation.DEDICATED_DEPLOYMENT:
             b.on_stamp(tenant_id, tenant)
         elif tenant.isolation is Isolation.SHARED and tenant.stamp in manifest.stamps and tenant.tpm:
-            names = tenant.shared_deployments or tuple(d.name for d in manifest.stamps[tenant.stamp].deployments)
-            budgets.append(SharedBudget(tenant_id, tenant.stamp, tenant.tpm, tuple(names)))
+            names = covered_deployments(manifest, tenant_id)
+            budgets.append(
+                SharedBudget(tenant_id, tenant.stamp, tenant.tpm, names, shared_account(manifest, tenant_id))
+            )
         # tenant-provided: nothing in the provider's Azure; verified by the byo module.
     groups = [
         DesiredItem(ResourceGroupAddress(sub, rg), ResourceGroup(sub, rg, loc, _ownership(manifest, {}, {})))

@@ -228,6 +228,10 @@ def add(
         list[str] | None,
         typer.Option("--shared-deployment", help="shared: stamp deployments the budget covers (repeatable)."),
     ] = None,
+    stamp_account: Annotated[
+        int | None,
+        typer.Option(help="shared: the stamp account (from 1) it lives on; default: balanced by budget."),
+    ] = None,
     directory: Annotated[str | None, typer.Option(help="tenant-provided: the tenant's Entra tenant id.")] = None,
     resource_id: Annotated[str | None, typer.Option(help="tenant-provided: ARM id of its account.")] = None,
     expect_deployment: Annotated[
@@ -264,9 +268,23 @@ def add(
         ]
         fields = {key: value for key, value in candidates if value is not None}
         text = _read(manifest)
+        fields.update(_shared_pin(text, tenant_id, fields, stamp_account))
         return _finish("tenant add", g, tenant_id, text, add_tenant(text, tenant_id, fields), "Added")
 
     run_command("tenant add", g, _one_edit_at_a_time(manifest, body))
+
+
+def _shared_pin(text: str, tenant_id: str, fields: dict[str, Any], given: int | None) -> dict[str, Any]:
+    """A shared tenant's ``stamp_account``: as given, else pinned now (balanced by budget) so it never moves."""
+    from tenantctl.manifest.shared_accounts import pin_for_added_tenant
+
+    if given is not None:
+        return {"stamp_account": given}
+    stamp, tpm = fields.get("stamp"), fields.get("tpm")
+    if fields.get("isolation") != "shared" or not isinstance(stamp, str) or not isinstance(tpm, int) or tpm <= 0:
+        return {}
+    pin = pin_for_added_tenant(text, tenant_id, stamp, tpm, tuple(fields.get("shared_deployments") or ()))
+    return {} if pin is None else {"stamp_account": pin}
 
 
 def _assignments(pairs: list[str], unset: list[str]) -> dict[str, Any]:

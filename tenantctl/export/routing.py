@@ -62,6 +62,7 @@ from tenantctl import naming
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
 from tenantctl.manifest.ptu import spillover_pairs
+from tenantctl.manifest.shared_accounts import BASE_ACCOUNT
 from tenantctl.observation import ObservedState
 from tenantctl.planning.migration import (
     LiveRoute,
@@ -170,10 +171,10 @@ class _Builder:
         if observed is not None:
             self.provider_subdomains |= {(a.custom_subdomain or a.ref.name).lower() for a in observed.accounts.values()}
 
-    def stamp_route(self, stamp_id: str, names: tuple[str, ...]) -> Route | None:
-        """The shared route of a stamp: its first account and the shared deployments named."""
-        first = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, 1)
-        ref = AccountRef(self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id), first)
+    def stamp_route(self, stamp_id: str, names: tuple[str, ...], account: int = BASE_ACCOUNT) -> Route | None:
+        """The shared route of a stamp: the stamp account ``account`` and the shared deployments named."""
+        name = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, account)
+        ref = AccountRef(self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id), name)
         shared = [d.name for d in self.m.stamps[stamp_id].deployments]
         chosen = [n for n in names if n in shared] or shared
         if not chosen:
@@ -191,7 +192,9 @@ class _Builder:
         via = tenant.isolation.value
         if tenant.isolation is Isolation.SHARED:
             budget = next((b for b in self.desired.budgets if b.tenant == tenant_id), None)
-            route = self.stamp_route(tenant.stamp or "", budget.deployments if budget else ())
+            route = self.stamp_route(
+                tenant.stamp or "", budget.deployments if budget else (), budget.account if budget else BASE_ACCOUNT
+            )
             return route or Route(via, None, None, {}, False if self.observed is not None else None)
         if tenant.isolation is Isolation.TENANT_PROVIDED:
             ref = AccountRef.parse(tenant.resource_id or "")

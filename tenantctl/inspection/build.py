@@ -29,6 +29,7 @@ from tenantctl.inspection.report import (
 )
 from tenantctl.inspection.state import relevant_changes, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
+from tenantctl.manifest.shared_accounts import account_loads, budget_limit, covered_deployments, shared_account
 from tenantctl.observation import TenantObservation
 from tenantctl.planning.model import Plan
 from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
@@ -134,10 +135,16 @@ class _Builder:
         return Placement(
             self.m.stamp_subscription(stamp),
             self.m.stamp_resource_group(stamp),
-            None,
+            self._shared_home(stamp),
             self.m.stamps[stamp].location,
             stamp,
         )
+
+    def _shared_home(self, stamp_id: str) -> str | None:
+        """A shared tenant's stamp account (known before it exists); None for a not-yet-placed tenant."""
+        if self.t.isolation is not Isolation.SHARED:
+            return None
+        return naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, shared_account(self.m, self.tid))
 
     def deployments(self) -> tuple[DeploymentView, ...]:
         offers, rows = self.offers(), []
@@ -199,25 +206,23 @@ class _Builder:
         if self.t.isolation is not Isolation.SHARED or stamp_id not in self.m.stamps or not self.t.tpm:
             return None
         stamp = self.m.stamps[stamp_id]
-        accounts = max(1, sum(1 for a in self.obs.state.accounts.values() if a.tags.get(naming.TAG_STAMP) == stamp_id))
         specs = {d.name: d for d in stamp.deployments}
+        # Budgets are carried per stamp account: only the tenants on this tenant's account share its capacity.
+        home = shared_account(self.m, self.tid)
+        on_home = account_loads(self.m, stamp_id).get(home, {})
         lines = []
-        for name in self.t.shared_deployments or tuple(specs):
-            total = sum(
-                t.tpm or 0
-                for t in self.m.tenants.values()
-                if t.isolation is Isolation.SHARED
-                and t.stamp == stamp_id
-                and name in (t.shared_deployments or tuple(specs))
-            )
+        for name in covered_deployments(self.m, self.tid):
+            total = sum(on_home.get(name, {}).values())
             spec = specs.get(name)
-            if spec is None or spec.capacity is None or spec.sku in PROVISIONED_SKUS:
+            allowed = budget_limit(self.m, stamp_id, spec) if spec is not None else None
+            if spec is None or spec.capacity is None or allowed is None:
                 lines.append(BudgetLine(name, None, None, None, total, None))
                 continue
-            capacity = spec.capacity * 1000 * accounts
-            allowed = capacity * stamp.overcommit
-            lines.append(BudgetLine(name, capacity, allowed, self.t.tpm / allowed, total, total / allowed))
-        return BudgetView(self.t.tpm, stamp_id, stamp.overcommit, tuple(lines))
+            lines.append(
+                BudgetLine(name, spec.capacity * 1000, float(allowed), self.t.tpm / allowed, total, total / allowed)
+            )
+        account = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, home)
+        return BudgetView(self.t.tpm, stamp_id, stamp.overcommit, tuple(lines), account)
 
     def _filter(self) -> bool:
         return self.t.isolation in (Isolation.DEDICATED, Isolation.DEDICATED_DEPLOYMENT) and bool(

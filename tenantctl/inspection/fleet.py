@@ -16,13 +16,18 @@
      "stamps": [{"stamp": str, "location": str, "accounts": int, "overcommit": float,
                  "deployments": [{"name": str, "model": str, "sku": str, "capacity": int,
                                   "capacity_tpm": int|null, "allowed_tpm": float|null,
-                                  "budgets_tpm": int, "tenants": int, "utilisation": float|null}]}]}
+                                  "budgets_tpm": int, "tenants": int, "utilisation": float|null}],
+                 "shared_accounts": [{"account": str, "deployment": str, "tenants": [str],
+                                      "budgets_tpm": int, "allowed_tpm": float|null,
+                                      "utilisation": float|null}]}]}
 
 ``used``/``limit`` come from Azure's usages (null when the region was not listed); ``allocated``
 is what the manifest asks for on that line; ``headroom`` = limit - max(used, allocated): what is
 left for new tenants once the manifest is fully applied (quota used outside the manifest counts).
-A stamp's capacity is its deployment capacity x 1,000 x its accounts; ``utilisation`` = budgets /
-(capacity x overcommit).
+A stamp deployment's capacity is its capacity x 1,000 x the accounts carrying it (the first account
+always; a grown one only where shared tenants live); ``utilisation`` = budgets / (capacity x
+overcommit).  ``shared_accounts`` says where each shared tenant lives (the account routing sends it
+to) and checks budgets where Azure enforces capacity: per account.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 from tenantctl import naming
 from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
+from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
 from tenantctl.observation import QuotaObservation
 from tenantctl.planning.model import Action, Change, Plan
 from tenantctl.resources import ModelOffer
@@ -43,6 +49,7 @@ __all__ = [
     "FleetStatus",
     "QuotaLineView",
     "QuotaReport",
+    "SharedAccountLine",
     "StampLine",
     "StampView",
     "StatusRow",
@@ -225,12 +232,25 @@ class StampLine:
 
 
 @dataclass(frozen=True)
+class SharedAccountLine:
+    """One shared deployment on one stamp account: the shared tenants living there and their budgets."""
+
+    account: str
+    deployment: str
+    tenants: tuple[str, ...]
+    budgets_tpm: int
+    allowed_tpm: float | None
+    utilisation: float | None
+
+
+@dataclass(frozen=True)
 class StampView:
     stamp: str
     location: str
     accounts: int
     overcommit: float
     deployments: tuple[StampLine, ...]
+    shared_accounts: tuple[SharedAccountLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,7 +261,14 @@ class QuotaReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "lines": [asdict(line) for line in self.lines],
-            "stamps": [{**asdict(s), "deployments": [asdict(d) for d in s.deployments]} for s in self.stamps],
+            "stamps": [
+                {
+                    **asdict(s),
+                    "deployments": [asdict(d) for d in s.deployments],
+                    "shared_accounts": [asdict(a) for a in s.shared_accounts],
+                }
+                for s in self.stamps
+            ],
         }
 
 
@@ -253,7 +280,8 @@ def _usage_name(offers: tuple[ModelOffer, ...], model: str, version: str, sku: s
 
 def _stamp_accounts(manifest: Manifest, obs: QuotaObservation) -> Counter[str]:
     found: Counter[str] = Counter(a.tags.get(naming.TAG_STAMP, "") for a in obs.accounts if naming.TAG_STAMP in a.tags)
-    return Counter({s: max(1, found.get(s, 0)) for s in manifest.stamps})
+    # Accounts shared tenants are assigned to count even before they exist: the plan creates them.
+    return Counter({s: max(1, found.get(s, 0), *shared_deployments_by_account(manifest, s)) for s in manifest.stamps})
 
 
 def _allocations(
@@ -268,8 +296,9 @@ def _allocations(
     for stamp_id, stamp in manifest.stamps.items():
         sub = manifest.stamp_subscription(stamp_id)
         alloc[(sub, stamp.location, _ACCOUNTS_USAGE)] += accounts[stamp_id]
+        carrying = _carrying(manifest, stamp_id)
         for d in manifest.stamp_deployments(stamp_id):
-            add(sub, stamp.location, d, d.capacity * accounts[stamp_id])
+            add(sub, stamp.location, d, d.capacity * carrying[d.name])
     for tenant_id, t in manifest.tenants.items():
         if t.isolation is Isolation.DEDICATED:
             sub, loc = manifest.provider.subscription_id, manifest.tenant_location(tenant_id)
@@ -323,6 +352,7 @@ def _stamps(manifest: Manifest, accounts: Counter[str], location: str | None) ->
         if location and stamp.location.lower() != location.lower():
             continue
         names = tuple(d.name for d in stamp.deployments)
+        carrying = _carrying(manifest, stamp_id)
         lines = []
         for d in manifest.stamp_deployments(stamp_id):
             riders = [
@@ -331,9 +361,46 @@ def _stamps(manifest: Manifest, accounts: Counter[str], location: str | None) ->
                 if t.isolation is Isolation.SHARED and t.stamp == stamp_id and d.name in (t.shared_deployments or names)
             ]
             budgets = sum(t.tpm or 0 for t in riders)
-            capacity = None if d.sku in PROVISIONED_SKUS else d.capacity * 1000 * accounts[stamp_id]
+            capacity = None if d.sku in PROVISIONED_SKUS else d.capacity * 1000 * carrying[d.name]
             allowed = None if capacity is None else capacity * stamp.overcommit
             share = budgets / allowed if allowed else None
             lines.append(StampLine(d.name, d.model, d.sku, d.capacity, capacity, allowed, budgets, len(riders), share))
-        views.append(StampView(stamp_id, stamp.location, accounts[stamp_id], stamp.overcommit, tuple(lines)))
+        views.append(
+            StampView(
+                stamp_id,
+                stamp.location,
+                accounts[stamp_id],
+                stamp.overcommit,
+                tuple(lines),
+                _shared_accounts(manifest, stamp_id),
+            )
+        )
     return tuple(views)
+
+
+def _carrying(manifest: Manifest, stamp_id: str) -> Counter[str]:
+    """How many of the stamp's accounts carry each shared deployment (the desired state's rule)."""
+    return Counter(n for names in shared_deployments_by_account(manifest, stamp_id).values() for n in names)
+
+
+def _shared_accounts(manifest: Manifest, stamp_id: str) -> tuple[SharedAccountLine, ...]:
+    """Where each shared tenant lives: per stamp account and shared deployment, its tenants and budgets."""
+    specs = {d.name: d for d in manifest.stamps[stamp_id].deployments}
+    rows = []
+    for index, per_name in sorted(account_loads(manifest, stamp_id).items()):
+        account = naming.stamp_account_name(manifest.provider.name_prefix, stamp_id, index)
+        for name, users in sorted(per_name.items()):
+            spec = specs.get(name)
+            limit = budget_limit(manifest, stamp_id, spec) if spec is not None else None
+            total = sum(users.values())
+            rows.append(
+                SharedAccountLine(
+                    account,
+                    name,
+                    tuple(sorted(users)),
+                    total,
+                    None if limit is None else float(limit),
+                    total / limit if limit else None,
+                )
+            )
+    return tuple(rows)

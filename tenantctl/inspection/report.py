@@ -18,7 +18,7 @@ envelope version)::
                        "version_upgrade_option": str, "deprecation": "YYYY-MM-DD"|null,
                        "days_to_retirement": int|null, "retiring_soon": bool,
                        "in_manifest": bool, "shared": bool}],
-      "budget": null | {"tpm": int, "stamp": str, "overcommit": float,
+      "budget": null | {"tpm": int, "stamp": str, "overcommit": float, "account": str|null,
                         "deployments": [{"name": str, "capacity_tpm": int|null, "allowed_tpm": float|null,
                                          "share": float|null, "stamp_budgets_tpm": int,
                                          "stamp_utilisation": float|null}]},
@@ -39,7 +39,9 @@ envelope version)::
     }
 
 Capacity: ``capacity`` is Azure's unit; ``tpm`` = capacity × 1,000 for Standard-family SKUs,
-``ptu`` = capacity for provisioned SKUs.  ``share`` is budget / (capacity × overcommit).
+``ptu`` = capacity for provisioned SKUs.  ``share`` is budget / (capacity × overcommit).  A shared
+tenant's budget is carried by its stamp account (``budget.account``, the account routing sends it
+to): ``capacity_tpm`` is one account's copy and ``stamp_budgets_tpm`` the budgets of the tenants on it.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class BudgetView:
     stamp: str
     overcommit: float
     deployments: tuple[BudgetLine, ...]
+    account: str | None = None  # the stamp account the tenant lives on (its budget is carried there)
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,7 @@ def _budget_json(budget: BudgetView | None) -> dict[str, Any] | None:
         "tpm": budget.tpm,
         "stamp": budget.stamp,
         "overcommit": budget.overcommit,
+        "account": budget.account,
         "deployments": [asdict(line) for line in budget.deployments],
     }
 

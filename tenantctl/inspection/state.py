@@ -21,8 +21,10 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+from tenantctl import naming
 from tenantctl.diagnostics import Diagnostic
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.shared_accounts import shared_account
 from tenantctl.planning.model import Action, Change, Plan
 
 __all__ = ["State", "relevant_changes", "relevant_errors", "tenant_state"]
@@ -40,7 +42,18 @@ def relevant_changes(manifest: Manifest, tenant_id: str, changes: tuple[Change, 
     """The changes (no-ops included) that decide the tenant's state."""
     tenant = manifest.tenants[tenant_id]
     if tenant.isolation is Isolation.SHARED:
-        return [c for c in changes if c.tenant is None and c.stamp is not None and c.stamp == tenant.stamp]
+        # A shared tenant rides on one stamp account: changes on the stamp's other accounts are not its.
+        home = naming.stamp_account_name(
+            manifest.provider.name_prefix, tenant.stamp or "", shared_account(manifest, tenant_id)
+        ).lower()
+        return [
+            c
+            for c in changes
+            if c.tenant is None
+            and c.stamp is not None
+            and c.stamp == tenant.stamp
+            and (c.account is None or c.account.name.lower() == home)
+        ]
     return [c for c in changes if c.tenant == tenant_id]
 
 

@@ -21,6 +21,7 @@ from tenantctl.manifest.model import (
 )
 from tenantctl.manifest.regions import REGIONS, Region
 from tenantctl.manifest.report import Reporter, did_you_mean
+from tenantctl.manifest.shared_accounts import budget_limit, budget_overflows, covered_deployments
 
 __all__ = ["MAX_ACCOUNTS_PER_REGION", "check_capacity", "check_sku_region"]
 
@@ -179,44 +180,49 @@ def _check_budgets(manifest: Manifest, stamp_id: str, report: Reporter) -> None:
                     f"stamp {stamp_id!r} has no shared deployment {name!r}{did_you_mean(name, names)}",
                     ("tenants", tid, "shared_deployments", index),
                 )
+    for tid, tenant in tenants.items():
+        if tenant.stamp_account is not None and tenant.stamp_account > stamp.max_accounts:
+            report.error(
+                "stamp-account-out-of-range",
+                f"stamp_account {tenant.stamp_account} is beyond stamp {stamp_id!r}'s max_accounts="
+                f"{stamp.max_accounts}",
+                ("tenants", tid, "stamp_account"),
+            )
+    index_of = {spec.name: index for index, spec in enumerate(stamp.deployments)}
     for index, spec in enumerate(stamp.deployments):
-        users = {
-            tid: t.tpm or 0
-            for tid, t in tenants.items()
-            if not t.shared_deployments or spec.name in t.shared_deployments
-        }
+        users = [t for t in tenants if spec.name in covered_deployments(manifest, t)]
         if not users or spec.capacity is None or spec.capacity <= 0 or spec.sku not in DEPLOYMENT_SKUS:
             continue
-        loc: Loc = ("stamps", stamp_id, "deployments", index, "capacity")
-        if spec.sku in PROVISIONED_SKUS or spec.sku.endswith("Batch"):
+        if budget_limit(manifest, stamp_id, spec) is None:
             report.warning(
                 "budget-unchecked",
                 f"budgets on {spec.sku} deployment {spec.name!r} cannot be checked "
                 "against its capacity (not measured in TPM)",
-                loc,
+                ("stamps", stamp_id, "deployments", index, "capacity"),
             )
             continue
         capacity_tpm = spec.capacity * 1000
-        limit = math.floor(capacity_tpm * stamp.overcommit)
-        total = sum(users.values())
-        if total > limit:
-            biggest = sorted(users.items(), key=lambda item: -item[1])[:5]
-            report.error(
-                "budget-exceeded",
-                f"shared budgets on {stamp_id}/{spec.name} total {total:,} TPM but capacity "
-                f"{spec.capacity:,} × 1,000 × overcommit {stamp.overcommit:g} allows {limit:,} TPM",
-                loc,
-                detail=f"{len(users)} shared tenants; largest: "
-                + ", ".join(f"{tid} {tpm:,}" for tid, tpm in biggest)
-                + ". Raise capacity or overcommit, or move tenants to another stamp.",
-            )
-        for tid, tpm in users.items():
+        for tid in users:
+            tpm = tenants[tid].tpm or 0
             if tpm > capacity_tpm:
                 report.error(
                     "budget-exceeded",
                     f"tpm {tpm:,} is more than all of {stamp_id}/{spec.name} ({capacity_tpm:,} TPM)",
                     ("tenants", tid, "tpm"),
                 )
+    # Budgets are carried per account: each account's copy of a shared deployment has its own capacity.
+    for over in budget_overflows(manifest, stamp_id):
+        spec = stamp.deployments[index_of[over.deployment]]
+        report.error(
+            "budget-exceeded",
+            f"shared budgets on {stamp_id}/{spec.name} of account {over.account} total {over.total_tpm:,} TPM "
+            f"but capacity {spec.capacity:,} × 1,000 × overcommit {stamp.overcommit:g} allows {over.limit_tpm:,} TPM",
+            ("stamps", stamp_id, "deployments", index_of[over.deployment], "capacity"),
+            detail=f"{len(over.tenants)} shared tenants on account {over.account}; largest: "
+            + ", ".join(f"{tid} {tpm:,}" for tid, tpm in over.tenants[:5])
+            + ". Raise capacity or overcommit, pin tenants to another account (stamp_account), "
+            "or move tenants to another stamp.",
+        )
 
 
 def _check_account_limits(manifest: Manifest, report: Reporter) -> None:

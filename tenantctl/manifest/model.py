@@ -441,6 +441,9 @@ class Tenant(_Model):
     )
     tpm: StrictInt | None = Field(None, description="shared: tokens-per-minute budget.", examples=[20000])
     shared_deployments: Names = Field((), description="shared: stamp deployments the budget covers.")
+    stamp_account: StrictInt | None = Field(
+        None, ge=1, le=30, description="shared: the stamp account (from 1) it lives on; `tenant add` pins it."
+    )
     directory: Guid | None = Field(None, description="tenant-provided: the tenant's Entra tenant id.")
     resource_id: Annotated[StrictStr, AfterValidator(_resource_id)] | None = Field(
         None, description="tenant-provided: ARM id of the tenant's Azure OpenAI account."

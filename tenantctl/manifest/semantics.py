@@ -41,7 +41,7 @@ _ALLOWED: dict[Isolation, set[str]] = {
         "upgrade_policy",
     },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency", "upgrade_policy"},
-    Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "residency"},
+    Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "stamp_account", "residency"},
     Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency"},
 }
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.shared_accounts import shared_account
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
 
@@ -129,9 +130,15 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
         (k for k in keys if any(d.tags.get(naming.TAG_TENANT) == tenant_id for d in deployments[k])),
         None,
     )
-    # Where a tenant has no deployment yet, placement decides; the first stamp account is the
-    # endpoint shared tenants are routed to, so it is the one whose roles and filters matter.
-    host = managed[home] if home else (managed[keys[0]] if keys else None)
+    if tenant.isolation is Isolation.SHARED:
+        # A shared tenant lives on the stamp account it is assigned to (routing sends it there).
+        name = naming.stamp_account_name(manifest.provider.name_prefix, stamp_id, shared_account(manifest, tenant_id))
+        home = next((k for k in keys if managed[k].ref.name.lower() == name.lower()), None)
+        host = managed[home] if home else None
+    else:
+        # Where a tenant has no deployment yet, placement decides; the first stamp account is the
+        # one whose roles and filters matter until then.
+        host = managed[home] if home else (managed[keys[0]] if keys else None)
     state = ObservedState(managed, foreign, ((sub, rg),), deployments)
     if host is None:
         return _with_leftovers(manifest, cloud, tenant_id, state)

@@ -39,6 +39,7 @@ from tenantctl.addresses import Address, OnAccount, TenantAddress
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.shared_accounts import BASE_ACCOUNT
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.model import Action, Change, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy
@@ -161,20 +162,23 @@ def _succeeded(state: str | None) -> bool:
 def target_ready(manifest: Manifest, desired: DesiredState, observed: ObservedState, tenant_id: str) -> bool:
     """Phase 2's check: every resource the tenant's *new* model needs exists in Azure and is Succeeded.
 
-    For a shared tenant that is its stamp's first account and the shared deployments its budget covers.
+    For a shared tenant that is the stamp account it lives on and the shared deployments its budget covers.
     """
     tenant = manifest.tenants[tenant_id]
     wanted = [i for i in desired.items if i.tenant == tenant_id]
     if tenant.isolation is Isolation.SHARED and tenant.stamp is not None:
-        covered = next((b.deployments for b in desired.budgets if b.tenant == tenant_id), ())
-        first = naming.stamp_account_name(manifest.provider.name_prefix, tenant.stamp, 1)
+        budget = next((b for b in desired.budgets if b.tenant == tenant_id), None)
+        covered = budget.deployments if budget else ()
+        home = naming.stamp_account_name(
+            manifest.provider.name_prefix, tenant.stamp, budget.account if budget else BASE_ACCOUNT
+        )
         wanted = [
             i
             for i in desired.items
             if i.tenant is None
             and i.stamp == tenant.stamp
             and i.account is not None
-            and i.account.name == first
+            and i.account.name == home
             and (isinstance(i.resource, Account) or (isinstance(i.resource, Deployment) and i.resource.name in covered))
         ]
     if not wanted:

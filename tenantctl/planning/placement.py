@@ -13,6 +13,10 @@ always give the same answer:
 3. When no account has room the stamp grows by one account, up to ``max_accounts``; beyond that the
    tenant is not placed and an error diagnostic says why.
 
+Shared tenants are not placed here: they live on the account their ``stamp_account`` pin names
+(:mod:`tenantctl.manifest.shared_accounts`), and every account keeps room for the stamp's shared
+deployments so that a shared tenant can always be pinned to it.
+
 Quota headroom does not enter the choice: quota is per subscription x region x model, and all of a
 stamp's accounts share one subscription and region, so every account has the same headroom.  The
 quota ledger checks it once for the whole plan.
@@ -27,6 +31,7 @@ from tenantctl import naming
 from tenantctl.desired import DesiredState, PlacementHints, desired_state
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.shared_accounts import shared_deployments_by_account
 from tenantctl.observation import ObservedState
 from tenantctl.resources import Deployment
 
@@ -105,7 +110,8 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
                 tenant_account[tenant] = homes[0]
                 load[homes[0]] |= wanted[tenant]
                 sticky.add(tenant)
-        count = max([1, *existing])
+        # Accounts shared tenants are pinned to exist too (desired state creates them).
+        count = max([1, *existing, *shared_deployments_by_account(manifest, stamp_id)])
         load.setdefault(1, set(shared))
         for tenant in tenants:
             if tenant in tenant_account:

@@ -13,7 +13,7 @@ the freeing changes (and those run first), because quota is released only once t
 
 Also checked: the model catalogue (model/version/sku offered in the region, capacity bounds),
 accounts per region per subscription (30), deployments per account (32) and shared-tenant budgets
-against stamp capacity x overcommit.
+against the capacity x overcommit of the stamp account each tenant lives on.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from tenantctl import naming
 from tenantctl.addresses import Address
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.fine_tuned import is_fine_tuned
-from tenantctl.manifest.model import PROVISIONED_SKUS, Manifest
+from tenantctl.manifest.model import Manifest
+from tenantctl.manifest.shared_accounts import budget_overflows
 from tenantctl.observation import ObservedState, Region
 from tenantctl.planning.model import Action, Change, QuotaLine, ResourceKind
 from tenantctl.resources import Account, Deployment, ModelOffer
@@ -248,32 +250,22 @@ def _per_account(observed: ObservedState, changes: list[Change], diags: Diagnost
 
 
 def _budgets(manifest: Manifest, desired: DesiredState, diags: Diagnostics) -> None:
-    accounts: dict[str, int] = defaultdict(int)
-    for item in desired.items:
-        if isinstance(item.resource, Account) and item.stamp and item.tenant is None:
-            accounts[item.stamp] += 1
-    demand: dict[tuple[str, str], int] = defaultdict(int)
-    for b in desired.budgets:
-        for name in b.deployments:
-            demand[(b.stamp, name)] += b.tpm
-    for (stamp_id, name), tpm in sorted(demand.items()):
-        stamp = manifest.stamps[stamp_id]
-        spec = next((d for d in stamp.deployments if d.name == name), None)
-        if spec is None or spec.capacity is None or spec.sku in PROVISIONED_SKUS:
-            continue  # PTUs have no fixed TPM; unknown names are the manifest checks' business
-        capacity = spec.capacity * 1000 * max(1, accounts[stamp_id])
-        allowed = capacity * stamp.overcommit
-        numbers = (
-            f"budgets {tpm} TPM, capacity {capacity} TPM ({spec.capacity}K x "
-            f"{count_of(max(1, accounts[stamp_id]), 'account')}), overcommit {stamp.overcommit:g} -> {allowed:g} TPM"
-        )
-        # Budgets above capacity but within capacity x overcommit are what the stamp declares on purpose
-        # (not every tenant peaks at once): no diagnostic then. `tenantctl quota` shows the stamp's budgets.
-        if tpm > allowed:
+    """Shared budgets per stamp account: each account's copy of a shared deployment carries only the
+    budgets of the tenants assigned to it, so Σ budgets there must fit its capacity x overcommit.
+
+    Within capacity x overcommit there is no finding (that is what the stamp declares on purpose);
+    ``tenantctl quota`` shows the budgets per account.
+    """
+    for stamp_id in sorted({b.stamp for b in desired.budgets}):
+        for over in budget_overflows(manifest, stamp_id):
+            account = naming.stamp_account_name(manifest.provider.name_prefix, stamp_id, over.account)
             diags.error(
                 "shared-budget-exceeds",
-                f"stamp {stamp_id} deployment {name}: shared budgets exceed capacity x overcommit",
-                detail=numbers,
+                f"stamp {stamp_id} account {account} deployment {over.deployment}: shared budgets "
+                f"{over.total_tpm} TPM exceed capacity x overcommit {over.limit_tpm} TPM",
+                detail=f"{count_of(len(over.tenants), 'shared tenant')} on {account}: "
+                + ", ".join(f"{t} {tpm}" for t, tpm in over.tenants)
+                + "; pin some to another account (tenants.<id>.stamp_account) or raise capacity or overcommit",
                 path=f"stamps.{stamp_id}",
             )
 

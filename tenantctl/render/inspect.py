@@ -150,7 +150,10 @@ def _budget(console: Console, r: TenantReport) -> None:
     if b is None:
         return
     console.print()
-    console.print(f"[heading]Budget[/heading] {b.tpm:,} TPM on stamp {escape(b.stamp)} (overcommit {b.overcommit:g})")
+    where = f" account {escape(b.account)}" if b.account else ""
+    console.print(
+        f"[heading]Budget[/heading] {b.tpm:,} TPM on stamp {escape(b.stamp)}{where} (overcommit {b.overcommit:g})"
+    )
     t = table(console, "DEPLOYMENT", "CAPACITY", "ALLOWED", "TENANT SHARE", "ALL BUDGETS", "STAMP USE")
     for line in b.deployments:
         t.add_row(

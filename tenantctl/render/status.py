@@ -91,3 +91,28 @@ def print_quota(report: QuotaReport, console: Console | None = None) -> None:
                 use,
             )
     con.print(s)
+    _shared_accounts(con, report)
+
+
+def _shared_accounts(con: Console, report: QuotaReport) -> None:
+    """Where each shared tenant lives: the stamp account its budget is carried by (routing agrees)."""
+    rows = [(stamp, line) for stamp in report.stamps for line in stamp.shared_accounts]
+    if not rows:
+        return
+    con.print()
+    con.print("[heading]Shared tenants[/heading] per stamp account")
+    t = table(con, "STAMP", "ACCOUNT", "DEPLOYMENT", "BUDGETS", "ALLOWED", "USE", "TENANTS")
+    for stamp, line in rows:
+        use = "-" if line.utilisation is None else f"{line.utilisation:.1%}"
+        if line.utilisation is not None and line.utilisation > 1:
+            use = f"[error]{use}[/error]"
+        t.add_row(
+            escape(stamp.stamp),
+            escape(line.account),
+            escape(line.deployment),
+            f"{line.budgets_tpm:,} TPM",
+            "-" if line.allowed_tpm is None else f"{line.allowed_tpm:,.0f} TPM",
+            use,
+            escape(", ".join(line.tenants)),
+        )
+    con.print(t)
