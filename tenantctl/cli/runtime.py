@@ -57,10 +57,26 @@ def request_cloud(name: str | None) -> None:
 
 
 def _declared_cloud(manifest: Manifest | None) -> str | None:
-    """The manifest's ``[provider] cloud`` when the manifest sets it (not the default)."""
-    if manifest is None or "cloud" not in manifest.provider.model_fields_set:
-        return None
-    return manifest.provider.cloud
+    from tenantctl.manifest.semantics import declared_cloud
+
+    return declared_cloud(manifest) if manifest is not None else None
+
+
+def _regions_in(cloud: CloudDefinition, manifest: Manifest | None) -> CloudDefinition:
+    """A manifest that declares no cloud was validated against its provider region's cloud; the cloud
+    chosen for it (--cloud, the environment, az) must have every region it deploys to."""
+    from tenantctl.manifest.semantics import regions_outside_cloud
+
+    outside = regions_outside_cloud(manifest, cloud) if manifest is not None else []
+    if outside:
+        region, where = outside[0]
+        raise UsageError(
+            f"region {region!r} ({'.'.join(map(str, where))}) is not in the {cloud.name} cloud this command talks to",
+            code="region-not-in-cloud",
+            hint="Choose the manifest's cloud with --cloud (or [provider] cloud), or use a region of "
+            f"{cloud.name}: {', '.join(sorted(cloud.regions))}.",
+        )
+    return cloud
 
 
 def selected_cloud(manifest: Manifest | None = None, *, emulator: bool = False) -> CloudDefinition:
@@ -84,23 +100,25 @@ def selected_cloud(manifest: Manifest | None = None, *, emulator: bool = False) 
                 "to talk to that endpoint.",
             )
 
-        return select_cloud(
+        emulated = select_cloud(
             requested=requested,
             manifest_cloud=_declared_cloud(manifest),
             env={},
             read_metadata=no_metadata,
             az_cli_cloud=lambda: None,
         )
+        return _regions_in(emulated, manifest)
     from tenantctl.cloud.az_cli_cloud import az_cli_cloud
     from tenantctl.cloud.azure.cloud_metadata import read_metadata
 
-    return select_cloud(
+    chosen = select_cloud(
         requested=requested,
         manifest_cloud=_declared_cloud(manifest),
         env=os.environ,
         read_metadata=read_metadata,
         az_cli_cloud=lambda: az_cli_cloud(os.environ, read_metadata),
     )
+    return _regions_in(chosen, manifest)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tenantctl.manifest.capacity import check_capacity, check_sku_region
@@ -20,7 +21,10 @@ from tenantctl.manifest.names import check_names, check_tags
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES, region_satisfies
 from tenantctl.manifest.report import Reporter, did_you_mean
 
-__all__ = ["allowed_keys", "check_manifest"]
+if TYPE_CHECKING:
+    from tenantctl.clouds import CloudDefinition
+
+__all__ = ["allowed_keys", "check_manifest", "declared_cloud", "implied_cloud", "regions_outside_cloud"]
 
 _CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _COMMON = {"isolation", "display_name", "protected", "tags"}
@@ -121,23 +125,44 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
             )
 
 
-def _check_cloud_regions(manifest: Manifest, report: Reporter) -> None:
-    """Every region the provider deploys to must exist in the provider's cloud (an AzureUSGovernment
-    subscription cannot create an account in swedencentral, nor an AzureCloud one in usgovvirginia)."""
-    from tenantctl.clouds import known_cloud
+def declared_cloud(manifest: Manifest) -> str | None:
+    """``[provider] cloud`` when the manifest sets it; None when it leaves the cloud to the command line,
+    the environment or the az CLI (the field's default is then only a placeholder)."""
+    return manifest.provider.cloud if "cloud" in manifest.provider.model_fields_set else None
 
-    cloud = known_cloud(manifest.provider.cloud)
+
+def implied_cloud(manifest: Manifest) -> CloudDefinition:
+    """The manifest's cloud: the declared one, else the one of the provider's default region."""
+    from tenantctl.clouds import DEFAULT_CLOUD, known_cloud
+
+    declared = declared_cloud(manifest)
+    if declared is not None:
+        return known_cloud(declared)
+    region = REGIONS.get(manifest.provider.location)
+    return known_cloud(region.cloud if region is not None else DEFAULT_CLOUD)
+
+
+def regions_outside_cloud(manifest: Manifest, cloud: CloudDefinition) -> list[tuple[str, Loc]]:
+    """The regions the provider deploys to that ``cloud`` does not have, with where each is written."""
     places: list[tuple[str | None, Loc]] = [(manifest.provider.location, ("provider", "location"))]
     places += [(stamp.location, ("stamps", sid, "location")) for sid, stamp in manifest.stamps.items()]
     places += [(tenant.location, ("tenants", tid, "location")) for tid, tenant in manifest.tenants.items()]
-    for region, loc in places:
-        if region is not None and not cloud.has_region(region):
-            report.error(
-                "region-not-in-cloud",
-                f"region {region!r} is not in the {cloud.name} cloud",
-                loc,
-                detail=f"Regions of {cloud.name}: {', '.join(sorted(cloud.regions))}.",
-            )
+    return [(region, loc) for region, loc in places if region is not None and not cloud.has_region(region)]
+
+
+def _check_cloud_regions(manifest: Manifest, report: Reporter) -> None:
+    """Every region the provider deploys to must exist in the provider's cloud (an AzureUSGovernment
+    subscription cannot create an account in swedencentral, nor an AzureCloud one in usgovvirginia).
+    A manifest that declares no cloud is held to the cloud of its provider region; the cloud a command
+    then talks to (--cloud, the environment) is checked against it when the session opens."""
+    cloud = implied_cloud(manifest)
+    for region, loc in regions_outside_cloud(manifest, cloud):
+        report.error(
+            "region-not-in-cloud",
+            f"region {region!r} is not in the {cloud.name} cloud",
+            loc,
+            detail=f"Regions of {cloud.name}: {', '.join(sorted(cloud.regions))}.",
+        )
 
 
 def _check_provider(manifest: Manifest, report: Reporter) -> None:
