@@ -13,7 +13,8 @@ from tests.cli.conftest import EXAMPLES, envelope_of
 
 
 def _gov_manifest(tmp_path: Path, declared: str | None) -> Path:
-    text = (EXAMPLES / "minimal.toml").read_text().replace('"swedencentral"', '"usgovarizona"').replace('"GlobalStandard"', '"Standard"')
+    text = (EXAMPLES / "minimal.toml").read_text().replace('"swedencentral"', '"usgovarizona"')
+    text = text.replace('"GlobalStandard"', '"Standard"')  # the Government catalogue offers Standard
     if declared is not None:
         text = text.replace('name_prefix = "ctso"', f'name_prefix = "ctso"\ncloud = "{declared}"')
     path = tmp_path / "tenants.toml"

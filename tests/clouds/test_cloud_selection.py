@@ -96,7 +96,8 @@ def test_cloud_option_conflicting_with_the_manifest_is_a_usage_error(requested: 
     with pytest.raises(UsageError) as exc:
         _select(requested, "AzureCloud")
     assert exc.value.code == "cloud-conflict"
-    assert requested in exc.value.message and "'AzureCloud'" in exc.value.message
+    assert requested in exc.value.message
+    assert "'AzureCloud'" in exc.value.message
 
 
 def test_bad_cloud_option_values_are_clear_errors() -> None:
@@ -128,7 +129,8 @@ def test_az_cli_registered_cloud_is_read_from_clouds_config(tmp_path: Path) -> N
         f"[AzureStackLab]\nendpoint_resource_manager = {CUSTOM_ARM}/\nendpoint_vm_image_alias_doc = x\n",
     )
     cloud = az_cli_cloud(env, _metadata)
-    assert cloud is not None and cloud.resource_manager == CUSTOM_ARM
+    assert cloud is not None
+    assert cloud.resource_manager == CUSTOM_ARM
 
 
 def test_without_az_cli_config_there_is_no_az_cloud(tmp_path: Path) -> None:
@@ -143,7 +145,9 @@ def test_without_az_cli_config_there_is_no_az_cloud(tmp_path: Path) -> None:
 def test_bad_az_cli_config_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as unregistered:
         az_cli_cloud(_az_dir(tmp_path, "[cloud]\nname = Nowhere\n"), _no_read)
-    assert unregistered.value.code == "unknown-cloud" and "Nowhere" in unregistered.value.message
+    assert unregistered.value.code == "unknown-cloud"
+    assert "Nowhere" in unregistered.value.message
     with pytest.raises(UsageError) as broken:
         az_cli_cloud(_az_dir(tmp_path, "name = no section header\n"), _no_read)
-    assert broken.value.code == "bad-az-config" and str(tmp_path / "config") in broken.value.message
+    assert broken.value.code == "bad-az-config"
+    assert str(tmp_path / "config") in broken.value.message
