@@ -78,7 +78,10 @@ def routing(
                 observed = observe_accounts(loaded, session.cloud)
                 byo = session.verify_tenant_provided(loaded)
             observed = dataclasses.replace(observed, byo=byo) if byo else observed
-        table = routing_for(loaded, observed)
+        from tenantctl.cli.runtime import selected_cloud
+
+        # Endpoint suffix, token scope and Entra authority are those of the cloud the tenants live in.
+        table = routing_for(loaded, observed, selected_cloud(loaded, emulator=emulator))
         document = routing_to_json(table)
         if fmt is Format.apim:
             fragments = routing_to_apim(table)
