@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import EXAMPLES, envelope_of
+from tests.clouds.test_cloud_endpoints import CLOUDS, manifest_text
 
 
 def _gov_manifest(tmp_path: Path, declared: str | None) -> Path:
@@ -73,3 +74,22 @@ def test_custom_endpoint_with_the_emulator_is_refused(cli: Callable[..., Any], i
     result = cli("--cloud", "https://arm.example.com", "plan", "--emulator", "-f", str(manifest), "-o", "json")
     assert result.exit_code == 1
     assert envelope_of(result)["diagnostics"][0]["code"] == "bad-cloud-endpoint"
+
+
+@pytest.mark.parametrize("cloud", [c[:3] for c in CLOUDS[1:]], ids=lambda c: c[0])
+def test_inspect_and_observed_routing_show_the_emulated_clouds_endpoints(
+    cli: Callable[..., Any], in_tmp: Path, cloud: tuple[str, str, str]
+) -> None:
+    cloud, region, suffix = cloud
+    tmp_path = in_tmp
+    text = manifest_text(None, region)
+    (tmp_path / "tenants.toml").write_text(text[: text.index("[tenants.trey]")])
+    assert cli("--cloud", cloud, "apply", "--emulator", "--auto-approve").exit_code == 0
+    inspected = cli("--cloud", cloud, "inspect", "acme", "--emulator", "-o", "json")
+    assert inspected.exit_code == 0, inspected.stdout
+    assert json.loads(inspected.stdout)["data"]["endpoint"] == f"https://ctso-acme.{suffix}/"
+    routed = cli("--cloud", cloud, "export", "routing", "--emulator", "-o", "json")
+    assert routed.exit_code == 0, routed.stdout
+    acme = json.loads(routed.stdout)["data"]["tenants"]["acme"]
+    assert acme["endpoint"] == f"https://ctso-acme.{suffix}/"
+    assert acme["ready"] is True

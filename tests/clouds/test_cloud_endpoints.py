@@ -1,0 +1,133 @@
+"""Each cloud's endpoints in what tenantctl shows and writes: routing export (JSON and APIM) and inspect."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tenantctl.export import routing_for, routing_to_apim, routing_to_json
+from tenantctl.manifest.load import parse_manifest
+from tenantctl.manifest.model import Manifest
+
+# cloud, one of its regions, openai suffix, Cognitive Services resource, Entra host
+CLOUDS = [
+    (
+        "AzureCloud",
+        "swedencentral",
+        "openai.azure.com",
+        "https://cognitiveservices.azure.com",
+        "login.microsoftonline.com",
+    ),
+    (
+        "AzureUSGovernment",
+        "usgovarizona",
+        "openai.azure.us",
+        "https://cognitiveservices.azure.us",
+        "login.microsoftonline.us",
+    ),
+    (
+        "AzureChinaCloud",
+        "chinanorth3",
+        "openai.azure.cn",
+        "https://cognitiveservices.azure.cn",
+        "login.chinacloudapi.cn",
+    ),
+]
+DIRECTORY = "33333333-3333-3333-3333-333333333333"
+APP = "11111111-1111-1111-1111-111111111111"
+TREY = (
+    "/subscriptions/44444444-4444-4444-4444-444444444444/resourceGroups/rg/providers/"
+    "Microsoft.CognitiveServices/accounts/Trey-AOAI"
+)
+
+
+def manifest_text(cloud: str | None, region: str) -> str:
+    declared = f'cloud = "{cloud}"\n' if cloud else ""
+    return f"""\
+schema = 1
+
+[provider]
+subscription_id = "00000000-0000-0000-0000-000000000000"
+resource_group = "rg-tenantctl"
+location = "{region}"
+name_prefix = "ctso"
+{declared}
+[provider.app]
+client_id = "{APP}"
+home_directory = "22222222-2222-2222-2222-222222222222"
+
+[defaults]
+deployments = [{{ name = "chat", model = "gpt-4o-mini", version = "2024-07-18", sku = "Standard", capacity = 10 }}]
+
+[tenants.acme]
+isolation = "dedicated"
+
+[tenants.trey]
+isolation = "tenant-provided"
+directory = "{DIRECTORY}"
+resource_id = "{TREY}"
+expect_deployments = ["chat"]
+"""
+
+
+def _manifest(cloud: str | None, region: str) -> Manifest:
+    loaded = parse_manifest(manifest_text(cloud, region))
+    assert loaded.manifest is not None, [d.summary for d in loaded.diagnostics]
+    return loaded.manifest
+
+
+@pytest.mark.parametrize(("cloud", "region", "suffix", "resource", "login"), CLOUDS)
+def test_routing_names_the_clouds_endpoints_scopes_and_authority(
+    cloud: str, region: str, suffix: str, resource: str, login: str
+) -> None:
+    tenants = routing_to_json(routing_for(_manifest(cloud, region)))["tenants"]
+    assert tenants["acme"]["endpoint"] == f"https://ctso-acme.{suffix}/"
+    assert tenants["acme"]["auth"]["scope"] == f"{resource}/.default"
+    assert tenants["trey"]["endpoint"] == f"https://trey-aoai.{suffix}/"
+    assert tenants["trey"]["auth"]["scope"] == f"{resource}/.default"
+    assert tenants["trey"]["auth"]["authority"] == f"https://{login}/{DIRECTORY}"
+
+
+def test_a_manifest_without_a_cloud_routes_in_its_regions_cloud() -> None:
+    tenants = routing_to_json(routing_for(_manifest(None, "usgovarizona")))["tenants"]
+    assert tenants["acme"]["endpoint"] == "https://ctso-acme.openai.azure.us/"
+
+
+@pytest.mark.parametrize(("cloud", "region", "suffix", "resource", "login"), CLOUDS)
+def test_apim_fragments_are_xml_with_the_clouds_identity_and_token_endpoints(
+    cloud: str, region: str, suffix: str, resource: str, login: str
+) -> None:
+    fragments = routing_to_apim(routing_for(_manifest(cloud, region)))
+    # our own output, parsed to check it is well-formed XML an APIM import accepts
+    acme, trey = ET.fromstring(fragments["acme"]), ET.fromstring(fragments["trey"])  # noqa: S314
+    identity = acme.find("authentication-managed-identity")
+    assert identity is not None
+    assert identity.get("resource") == resource
+    assert acme.find(".//send-request") is None  # the provider's accounts take APIM's own identity
+    # The tenant-provided route: a client-credentials token from the tenant's directory in this cloud.
+    assert trey.find("authentication-managed-identity") is None
+    request = trey.find("./choose/when/send-request")
+    assert request is not None
+    assert request.findtext("set-url") == f"https://{login}/{DIRECTORY}/oauth2/v2.0/token"
+    assert request.findtext("set-method") == "POST"
+    body = request.findtext("set-body") or ""
+    assert "grant_type=client_credentials" in body
+    assert APP in body
+    assert f"{resource}/.default" in body
+    assert "{{tenantctl-app-secret}}" in body  # a Key Vault named value, never the secret itself
+    header = trey.find("set-header[@name='Authorization']")
+    assert header is not None
+    assert "Bearer" in (header.findtext("value") or "")
+    lookup, store = trey.find("cache-lookup-value"), trey.find("./choose/when/cache-store-value")
+    assert lookup is not None
+    assert store is not None
+    assert lookup.get("key") == store.get("key") == f"tenantctl-token-{DIRECTORY}"
+    assert "expires_in" in (store.get("duration") or "")
+    backend = trey.find("set-backend-service")
+    assert backend is not None
+    assert backend.get("base-url") == f"https://trey-aoai.{suffix}/openai"
+    # The policy order APIM runs: token first, then the header, then the backend.
+    tags = [child.tag for child in trey]
+    assert tags.index("cache-lookup-value") < tags.index("choose") < tags.index("set-header")
+    assert tags.index("set-header") < tags.index("set-backend-service")
