@@ -109,7 +109,7 @@ def selected_cloud(manifest: Manifest | None = None, *, emulator: bool = False) 
         )
         return _regions_in(emulated, manifest)
     from tenantctl.cloud.az_cli_cloud import az_cli_cloud
-    from tenantctl.cloud.azure.cloud_metadata import read_metadata
+    from tenantctl.cloud.azure import read_cloud_metadata as read_metadata
 
     chosen = select_cloud(
         requested=requested,
