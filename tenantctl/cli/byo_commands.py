@@ -88,12 +88,12 @@ def consent_url(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.tenant_provided import DEFAULT_AUTHORITY_HOST, tenant_onboarding
+        from tenantctl.tenant_provided import tenant_onboarding
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
             return Outcome(diagnostics=diagnostics, exit_code=ExitCode.ERROR)
-        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host or DEFAULT_AUTHORITY_HOST, state=state)
+        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host, state=state)
         return Outcome(data=guide.to_json(), human=lambda: _show_onboarding(guide))
 
     run_command("byo consent-url", g, body)
@@ -175,7 +175,7 @@ def verify(
         # The tenant's directory and account live in the provider's cloud (validate refuses another one).
         cloud = selected_cloud(loaded, emulator=emulator)
         endpoints = ProbeEndpoints(
-            authority_host or cloud.authority_host, arm_endpoint or cloud.resource_manager, ca_path
+            authority_host or cloud.authority_host, arm_endpoint or cloud.resource_manager, ca_path, cloud.arm_scope
         )
         with open_session(emulator=emulator, manifest=loaded) as session:
             verifier = session.tenant_verifier(

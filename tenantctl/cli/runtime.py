@@ -140,7 +140,27 @@ def open_session(
         return
     from tenantctl.cloud.azure import connect_azure
 
-    yield CloudSession(connect_azure(cloud=cloud))
+    yield azure_session(connect_azure(cloud=cloud), cloud)
+
+
+def azure_session(adapter: CloudPort, cloud: CloudDefinition) -> CloudSession:
+    """A session whose tenant-provided accounts are probed at ``cloud``'s Entra and ARM hosts (unless a
+    command names others, like ``byo verify --authority-host``)."""
+    from tenantctl.cloud.session import entra_verifiers
+    from tenantctl.tenant_provided.verification import ProbeEndpoints
+
+    def verifiers(
+        manifest: Manifest,
+        *,
+        role_wait: RoleWait | None = None,
+        endpoints: ProbeEndpoints | None = None,
+        consent: bool = True,
+        assign_role: bool = True,
+    ) -> ReportVerifier:
+        hosts = endpoints or ProbeEndpoints(cloud.authority_host, cloud.resource_manager, None, cloud.arm_scope)
+        return entra_verifiers(manifest, role_wait=role_wait, endpoints=hosts, consent=consent, assign_role=assign_role)
+
+    return CloudSession(adapter, verifiers)
 
 
 def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContextManager[CloudSession]:

@@ -30,8 +30,10 @@ __all__ = [
     "tenant_onboarding",
 ]
 
+# The public cloud's; a manifest in another cloud gets that cloud's (tenantctl.clouds).
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 ARM_SCOPE = "https://management.azure.com/.default"
+_DEFAULT_SUFFIX = "/.default"
 OPENAI_USER_ROLE_NAME = "Cognitive Services OpenAI User"
 # Least privilege: reads the account and deployments, calls the models; cannot list keys or write.
 OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -42,15 +44,19 @@ _PORTAL_PATH = (
 )
 
 
-def consent_url(*, authority_host: str, directory: str, client_id: str, redirect_uri: str, state: str) -> str:
+def consent_url(
+    *, authority_host: str, directory: str, client_id: str, redirect_uri: str, state: str, scope: str = ARM_SCOPE
+) -> str:
     """The v2 admin-consent URL for the tenant's own directory.
 
     The directory is the tenant's GUID, never ``common``/``organizations``: consent must land in
     the directory whose subscription holds the account, and Microsoft's docs advise against
     ``common`` for this endpoint. ``scope`` is ARM's ``/.default`` because the app needs no API
-    permissions: consent only has to create its service principal there; RBAC does the rest.
+    permissions: consent only has to create its service principal there; RBAC does the rest. Both the
+    authority and ARM's scope are those of the tenant's cloud (``login.microsoftonline.us`` and
+    ``https://management.usgovcloudapi.net/.default`` in Azure Government).
     """
-    params = {"client_id": client_id, "scope": ARM_SCOPE, "redirect_uri": redirect_uri, "state": state}
+    params = {"client_id": client_id, "scope": scope, "redirect_uri": redirect_uri, "state": state}
     query = urlencode(params, safe=":/")  # keep the URL readable: ':' and '/' are legal in a query
     return f"{authority_host.rstrip('/')}/{directory}/v2.0/adminconsent?{query}"
 
@@ -111,6 +117,7 @@ def onboarding(
     redirect_uri: str,
     authority_host: str = DEFAULT_AUTHORITY_HOST,
     state: str | None = None,
+    scope: str = ARM_SCOPE,
 ) -> Onboarding:
     """The onboarding instructions for one tenant.
 
@@ -124,6 +131,7 @@ def onboarding(
         client_id=client_id,
         redirect_uri=redirect_uri,
         state=state if state is not None else f"tenantctl-{tenant}",
+        scope=scope,
     )
     return Onboarding(
         tenant,
@@ -176,16 +184,21 @@ def byo_target(manifest: Manifest, tenant_id: str) -> ByoTarget:
 
 
 def tenant_onboarding(
-    manifest: Manifest, tenant_id: str, *, authority_host: str = DEFAULT_AUTHORITY_HOST, state: str | None = None
+    manifest: Manifest, tenant_id: str, *, authority_host: str | None = None, state: str | None = None
 ) -> Onboarding:
-    """The consent URL and role assignment for one tenant of the manifest."""
+    """The consent URL and role assignment for one tenant of the manifest, in the manifest's cloud
+    (``authority_host`` overrides its Entra host: a private or emulated cloud)."""
+    from tenantctl.manifest.semantics import implied_cloud
+
     t = byo_target(manifest, tenant_id)
+    cloud = implied_cloud(manifest)
     return onboarding(
         tenant=t.tenant,
         directory=t.directory,
         client_id=t.client_id,
         resource_id=t.resource_id,
         redirect_uri=t.redirect_uri,
-        authority_host=authority_host,
+        authority_host=authority_host or cloud.authority_host,
         state=state,
+        scope=f"{cloud.resource_manager}{_DEFAULT_SUFFIX}",
     )

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tenantctl.errors import UsageError
 from tenantctl.tenant_provided.diagnosis import deployments_check, network_check
-from tenantctl.tenant_provided.onboarding import DEFAULT_AUTHORITY_HOST, ByoTarget, Onboarding
+from tenantctl.tenant_provided.onboarding import ARM_SCOPE, DEFAULT_AUTHORITY_HOST, ByoTarget, Onboarding
 from tenantctl.tenant_provided.report import AccountFacts, ByoReport, Check, CheckName, CheckStatus, skipped
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class ProbeEndpoints:
     authority_host: str = DEFAULT_AUTHORITY_HOST
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     ca_path: str | None = None  # trust this CA bundle instead of the system's
+    arm_scope: str = ARM_SCOPE  # the token scope ARM of this cloud accepts (CloudDefinition.arm_scope)
 
 
 @dataclass(frozen=True)
