@@ -93,3 +93,12 @@ def test_inspect_and_observed_routing_show_the_emulated_clouds_endpoints(
     acme = json.loads(routed.stdout)["data"]["tenants"]["acme"]
     assert acme["endpoint"] == f"https://ctso-acme.{suffix}/"
     assert acme["ready"] is True
+
+
+def test_byo_verify_on_the_emulated_government_cloud(cli: Callable[..., Any], in_tmp: Path) -> None:
+    """The emulated tenant admin and the provider app's probe both sign in with Government audiences."""
+    (in_tmp / "tenants.toml").write_text(manifest_text("AzureUSGovernment", "usgovarizona"))
+    result = cli("byo", "verify", "trey", "--emulator", "-o", "json")
+    assert result.exit_code == 0, result.stdout
+    data = envelope_of(result)["data"]
+    assert data["account"]["endpoint"].endswith(".openai.azure.us/")

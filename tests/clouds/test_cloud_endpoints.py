@@ -131,3 +131,13 @@ def test_apim_fragments_are_xml_with_the_clouds_identity_and_token_endpoints(
     tags = [child.tag for child in trey]
     assert tags.index("cache-lookup-value") < tags.index("choose") < tags.index("set-header")
     assert tags.index("set-header") < tags.index("set-backend-service")
+
+
+@pytest.mark.parametrize(("cloud", "region", "suffix", "resource", "login"), CLOUDS)
+def test_the_consent_url_is_the_clouds(cloud: str, region: str, suffix: str, resource: str, login: str) -> None:
+    from tenantctl.clouds import KNOWN_CLOUDS
+    from tenantctl.tenant_provided import tenant_onboarding
+
+    url = tenant_onboarding(_manifest(cloud, region), "trey").consent_url
+    assert url.startswith(f"https://{login}/{DIRECTORY}/v2.0/adminconsent?")
+    assert f"scope={KNOWN_CLOUDS[cloud].resource_manager}/.default" in url
