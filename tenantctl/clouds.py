@@ -70,6 +70,11 @@ class CloudDefinition:
     def openai_endpoint(self, subdomain: str) -> str:
         return f"https://{subdomain}.{self.openai_suffix}/"
 
+    @property
+    def account_suffixes(self) -> tuple[str, ...]:
+        """Host suffixes of this cloud's account endpoints (``openai.azure.us``, ``cognitiveservices.azure.us``)."""
+        return (self.openai_suffix, urlsplit(self.cognitive_services_scope).hostname or self.openai_suffix)
+
     def has_region(self, region: str) -> bool:
         return not self.regions or region in self.regions
 

@@ -58,6 +58,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from tenantctl import naming
 from tenantctl.clouds import KNOWN_CLOUDS, CloudDefinition
@@ -199,8 +200,11 @@ class _Builder:
             return route or Route(via, None, None, {}, False if self.observed is not None else None)
         if tenant.isolation is Isolation.TENANT_PROVIDED:
             ref = AccountRef.parse(tenant.resource_id or "")
-            endpoint: str | None = self.cloud.openai_endpoint(naming.custom_subdomain(ref.name))
-            if naming.custom_subdomain(ref.name) in self.provider_subdomains:
+            # the declared endpoint (a custom subdomain), else the one Azure derives from the account name
+            declared = tenant.endpoint or self.cloud.openai_endpoint(naming.custom_subdomain(ref.name))
+            endpoint: str | None = declared
+            subdomain = (urlsplit(declared).hostname or "").split(".")[0]
+            if subdomain in self.provider_subdomains:
                 endpoint = None  # subdomains are global: this one is the provider's, never the tenant's
             names = {d: d for d in tenant.expect_deployments}
             ready = self._byo_ready(tenant_id) if endpoint else False

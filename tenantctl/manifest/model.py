@@ -441,6 +441,18 @@ class Tenant(_Model):
         None, description="tenant-provided: ARM id of the tenant's Azure OpenAI account."
     )
     expect_deployments: Names = Field((), description="tenant-provided: deployments that must exist.")
+    cloud: StrictStr | None = Field(
+        None,
+        description="tenant-provided: Azure cloud of the tenant's directory and account; it must be the "
+        "provider's (the multi-tenant app signs in there).",
+        examples=["AzureUSGovernment"],
+    )
+    endpoint: StrictStr | None = Field(
+        None,
+        description="tenant-provided: the account's endpoint, when it is not https://{account name}.{cloud's "
+        "openai suffix}/ (a custom subdomain); it must be in the provider's cloud.",
+        examples=["https://trey-aoai.openai.azure.com/"],
+    )
     tags: Tags = Field(default_factory=dict)
 
 

@@ -43,7 +43,7 @@ _ALLOWED: dict[Isolation, set[str]] = {
     },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency"},
     Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "residency"},
-    Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency"},
+    Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency", "cloud", "endpoint"},
 }
 
 
@@ -103,6 +103,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
             check_compliance(manifest, tenant_id, tenant, report)
         if tenant.isolation is Isolation.TENANT_PROVIDED:
             _check_tenant_provided(manifest, tenant, loc, report, needs_app)
+            _check_tenant_cloud(manifest, tenant, loc, report)
             needs_app = needs_app and manifest.provider.app is not None
         if tenant.tpm is not None and tenant.tpm <= 0:
             report.error(
@@ -348,6 +349,48 @@ def _check_network(tenant: Tenant, loc: Loc, report: Reporter) -> None:
                 "invalid-value",
                 f"{rule} is not a public address; Azure IP rules only match public IPs",
                 (*loc, "network", "allowed_ips", index),
+            )
+
+
+def _check_tenant_cloud(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter) -> None:
+    """A tenant-provided directory and account must be in the provider's cloud: the multi-tenant app
+    signs in at the provider's cloud's Entra host, which knows no directory of another cloud, and the
+    gateway's tokens are for that cloud's Cognitive Services only."""
+    from tenantctl.clouds import KNOWN_CLOUDS
+
+    provider = implied_cloud(manifest)
+    if tenant.cloud is not None:
+        named = next((c for c in KNOWN_CLOUDS.values() if c.name.lower() == tenant.cloud.strip().lower()), None)
+        if named is None:
+            report.error(
+                "unknown-cloud",
+                f"unknown Azure cloud {tenant.cloud!r}; known clouds: {', '.join(KNOWN_CLOUDS)}",
+                (*loc, "cloud"),
+            )
+        elif named.name != provider.name:
+            report.error(
+                "tenant-cloud-mismatch",
+                f"tenant {loc[1]!r} is in {named.name} but the provider is in {provider.name}",
+                (*loc, "cloud"),
+                detail="The provider's multi-tenant app signs in to directories of its own cloud only: serve this "
+                "tenant from a provider manifest in its cloud.",
+            )
+    if tenant.endpoint is None:
+        return
+    parts = urlsplit(tenant.endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host:
+        report.error("invalid-value", f"endpoint {tenant.endpoint!r} is not an https:// URL", (*loc, "endpoint"))
+        return
+    for cloud in KNOWN_CLOUDS.values():
+        if cloud.name != provider.name and any(host.endswith("." + suffix) for suffix in cloud.account_suffixes):
+            report.error(
+                "tenant-cloud-mismatch",
+                f"tenant {loc[1]!r}: endpoint {tenant.endpoint} is in {cloud.name} but the provider is in "
+                f"{provider.name}",
+                (*loc, "endpoint"),
+                detail=f"Endpoints of {provider.name} end in .{provider.openai_suffix}; the provider's app cannot "
+                "sign in to another cloud's directory.",
             )
 
 

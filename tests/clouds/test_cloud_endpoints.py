@@ -141,3 +141,51 @@ def test_the_consent_url_is_the_clouds(cloud: str, region: str, suffix: str, res
     url = tenant_onboarding(_manifest(cloud, region), "trey").consent_url
     assert url.startswith(f"https://{login}/{DIRECTORY}/v2.0/adminconsent?")
     assert f"scope={KNOWN_CLOUDS[cloud].resource_manager}/.default" in url
+
+
+def _tenant_provided_codes(cloud: str | None, region: str, extra: str) -> list[tuple[str, str]]:
+    text = manifest_text(cloud, region).replace(
+        'expect_deployments = ["chat"]\n', f'expect_deployments = ["chat"]\n{extra}'
+    )
+    loaded = parse_manifest(text)
+    return [(d.code, d.path or "") for d in loaded.diagnostics if d.severity.value == "error"]
+
+
+@pytest.mark.parametrize(
+    ("cloud", "region", "extra", "field"),
+    [
+        ("AzureCloud", "swedencentral", 'endpoint = "https://trey.openai.azure.us/"\n', "endpoint"),
+        (None, "swedencentral", 'endpoint = "https://trey.cognitiveservices.azure.cn/"\n', "endpoint"),
+        ("AzureUSGovernment", "usgovarizona", 'endpoint = "https://trey.openai.azure.com/"\n', "endpoint"),
+        ("AzureCloud", "swedencentral", 'cloud = "AzureChinaCloud"\n', "cloud"),
+        (None, "usgovarizona", 'cloud = "azurecloud"\n', "cloud"),
+    ],
+)
+def test_a_tenant_provided_account_of_another_cloud_is_a_validate_error(
+    cloud: str | None, region: str, extra: str, field: str
+) -> None:
+    assert _tenant_provided_codes(cloud, region, extra) == [("tenant-cloud-mismatch", f"tenants.trey.{field}")]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        'endpoint = "https://trey-custom.openai.azure.us/"\ncloud = "AzureUSGovernment"\n',
+        'endpoint = "https://aoai.trey.example/"\n',  # a custom domain names no cloud
+    ],
+)
+def test_a_tenant_provided_account_of_the_providers_cloud_is_fine(extra: str) -> None:
+    assert _tenant_provided_codes("AzureUSGovernment", "usgovarizona", extra) == []
+
+
+def test_a_declared_tenant_provided_endpoint_is_routed() -> None:
+    text = manifest_text("AzureUSGovernment", "usgovarizona").replace(
+        'expect_deployments = ["chat"]\n',
+        'expect_deployments = ["chat"]\nendpoint = "https://trey-x.openai.azure.us/"\n',
+    )
+    loaded = parse_manifest(text)
+    assert loaded.manifest is not None
+    assert (
+        routing_to_json(routing_for(loaded.manifest))["tenants"]["trey"]["endpoint"]
+        == "https://trey-x.openai.azure.us/"
+    )
