@@ -288,7 +288,8 @@ class PrivateEndpointSpec(_Model):
 
     subnet_id: SubnetId = Field(description="ARM id of the subnet the endpoint's address comes from.")
     dns_zone_id: PrivateDnsZoneId | None = Field(
-        None, description="ARM id of the privatelink.openai.azure.com private DNS zone to register in."
+        None,
+        description="ARM id of the cloud's privatelink.openai.azure.com (.us, .cn) private DNS zone to register in.",
     )
     location: RegionName | None = Field(
         None, description="Region of the endpoint: its virtual network's region (default: the tenant's)."

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -31,9 +32,9 @@ __all__ = [
 ]
 
 # The public cloud's; a manifest in another cloud gets that cloud's (tenantctl.clouds).
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-ARM_SCOPE = "https://management.azure.com/.default"
 _DEFAULT_SUFFIX = "/.default"
+DEFAULT_AUTHORITY_HOST = KNOWN_CLOUDS[DEFAULT_CLOUD].authority_host
+ARM_SCOPE = KNOWN_CLOUDS[DEFAULT_CLOUD].resource_manager + _DEFAULT_SUFFIX
 OPENAI_USER_ROLE_NAME = "Cognitive Services OpenAI User"
 # Least privilege: reads the account and deployments, calls the models; cannot list keys or write.
 OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.errors import UsageError
 from tenantctl.tenant_provided.diagnosis import deployments_check, network_check
 from tenantctl.tenant_provided.onboarding import ARM_SCOPE, DEFAULT_AUTHORITY_HOST, ByoTarget, Onboarding
@@ -54,7 +55,7 @@ Verifier = Callable[["Manifest", str], dict[str, Any]]
 CREDENTIAL_ERROR_CODES = frozenset({"app-credential-missing", "app-credential"})
 
 
-DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+DEFAULT_ARM_ENDPOINT = KNOWN_CLOUDS[DEFAULT_CLOUD].resource_manager  # the public cloud's; see ProbeEndpoints
 
 
 @dataclass(frozen=True)

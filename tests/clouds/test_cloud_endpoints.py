@@ -189,3 +189,30 @@ def test_a_declared_tenant_provided_endpoint_is_routed() -> None:
         routing_to_json(routing_for(loaded.manifest))["tenants"]["trey"]["endpoint"]
         == "https://trey-x.openai.azure.us/"
     )
+
+
+NET = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network"
+
+
+@pytest.mark.parametrize(
+    ("cloud", "region", "zone", "errors"),
+    [
+        ("AzureUSGovernment", "usgovarizona", "privatelink.openai.azure.com", ["dns-zone-not-in-cloud"]),
+        ("AzureCloud", "swedencentral", "privatelink.cognitiveservices.azure.cn", ["dns-zone-not-in-cloud"]),
+        ("AzureUSGovernment", "usgovarizona", "privatelink.openai.azure.us", []),
+        ("AzureChinaCloud", "chinanorth3", "privatelink.openai.azure.cn", []),
+    ],
+)
+def test_a_private_endpoints_dns_zone_must_be_the_clouds(cloud: str, region: str, zone: str, errors: list[str]) -> None:
+    endpoint = f'{{ subnet_id = "{NET}/virtualNetworks/v/subnets/s", dns_zone_id = "{NET}/privateDnsZones/{zone}" }}'
+    text = manifest_text(cloud, region).replace(
+        '[tenants.acme]\nisolation = "dedicated"\n',
+        '[tenants.acme]\nisolation = "dedicated"\n'
+        f"network = {{ public_access = false, private_endpoints = [{endpoint}] }}\n",
+    )
+    diagnostics = parse_manifest(text).diagnostics
+    found = [d for d in diagnostics if d.severity.value == "error"]
+    assert [d.code for d in found] == errors
+    if errors:
+        assert found[0].path == "tenants.acme.network.private_endpoints[0].dns_zone_id"
+        assert zone in found[0].summary
