@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EmulatorServe",
+    "azure_session",
     "emulator_session",
     "emulator_state_errors",
     "generate_emulator_traffic",
