@@ -33,12 +33,14 @@ __all__ = [
     "KNOWN_CLOUDS",
     "METADATA_API_VERSION",
     "CloudDefinition",
+    "cloud_at_endpoint",
     "cloud_from_environment",
     "cloud_from_metadata",
     "known_cloud",
     "metadata_url",
     "require_secure_endpoint",
     "resolve_cloud",
+    "select_cloud",
 ]
 
 DEFAULT_CLOUD = "AzureCloud"
@@ -67,6 +69,11 @@ class CloudDefinition:
 
     def openai_endpoint(self, subdomain: str) -> str:
         return f"https://{subdomain}.{self.openai_suffix}/"
+
+    @property
+    def account_suffixes(self) -> tuple[str, ...]:
+        """Host suffixes of this cloud's account endpoints (``openai.azure.us``, ``cognitiveservices.azure.us``)."""
+        return (self.openai_suffix, urlsplit(self.cognitive_services_scope).hostname or self.openai_suffix)
 
     def has_region(self, region: str) -> bool:
         return not self.regions or region in self.regions
@@ -227,3 +234,57 @@ def resolve_cloud(name: str | None, env: Mapping[str, str], read_metadata: Metad
     if from_env is not None:
         return from_env
     return known_cloud(name or DEFAULT_CLOUD)
+
+
+def _is_url(value: str) -> bool:
+    return "://" in value
+
+
+def cloud_at_endpoint(endpoint: str, read_metadata: MetadataReader, *, what: str = "--cloud") -> CloudDefinition:
+    """The cloud whose ARM endpoint is ``endpoint``: a known cloud's without a request, else its metadata."""
+    endpoint = require_secure_endpoint(endpoint, what)
+    for known in KNOWN_CLOUDS.values():
+        if known.resource_manager.lower() == endpoint.lower():
+            return known
+    return cloud_from_metadata(read_metadata(metadata_url(endpoint)), endpoint)
+
+
+def select_cloud(
+    *,
+    requested: str | None,
+    manifest_cloud: str | None,
+    env: Mapping[str, str],
+    read_metadata: MetadataReader,
+    az_cli_cloud: Callable[[], CloudDefinition | None],
+) -> CloudDefinition:
+    """The cloud one command talks to, first match wins:
+
+    1. ``--cloud`` (a known name, or a custom ARM endpoint URL whose metadata describes the cloud);
+    2. the manifest's ``[provider] cloud`` when the manifest sets it (an environment endpoint of the
+       same cloud, e.g. ``tenantctl emulator serve`` emulating it, keeps its hosts);
+    3. the environment (``AZURE_RESOURCE_MANAGER_ENDPOINT`` / ``AZURE_AUTHORITY_HOST``);
+    4. the active az CLI cloud (``az cloud set``);
+    5. AzureCloud.
+
+    ``--cloud`` naming another cloud than the manifest's is a usage error: the manifest's regions,
+    endpoints and tenant-provided directories were written for its own cloud.
+    """
+    if requested is not None and requested.strip():
+        chosen = cloud_at_endpoint(requested.strip(), read_metadata) if _is_url(requested) else known_cloud(requested)
+        if manifest_cloud is not None and chosen.name.lower() != manifest_cloud.strip().lower():
+            raise UsageError(
+                f"--cloud {requested} ({chosen.name}) conflicts with the manifest's [provider] cloud = "
+                f"{manifest_cloud!r}",
+                code="cloud-conflict",
+                hint="Drop --cloud, or change [provider] cloud in the manifest: one manifest describes one cloud.",
+            )
+        return chosen
+    from_env = cloud_from_environment(env, read_metadata)
+    if manifest_cloud is not None:
+        declared = known_cloud(manifest_cloud)
+        if from_env is not None and from_env.name.lower() == declared.name.lower():
+            return from_env
+        return declared
+    if from_env is not None:
+        return from_env
+    return az_cli_cloud() or KNOWN_CLOUDS[DEFAULT_CLOUD]

@@ -42,7 +42,7 @@ RESERVED_TAG_KEYS = frozenset({TAG_MANAGED_BY, TAG_TENANT, TAG_MANIFEST, TAG_STA
 
 # Microsoft.CognitiveServices/accounts name (REST spec pattern), 2-64 characters.
 _ACCOUNT_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-# Custom subdomains become DNS labels ({sub}.openai.azure.com): lower-case, no edge hyphens.
+# Custom subdomains become DNS labels ({sub}.openai.azure.com, or the cloud's suffix): lower-case, no edge hyphens.
 _SUBDOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _DEPLOYMENT_RE = re.compile(r"[a-zA-Z0-9_.-]+")
 # Resource groups: letters, digits, underscores, hyphens, periods, parentheses (any Unicode

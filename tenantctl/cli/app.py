@@ -52,6 +52,16 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    cloud: Annotated[
+        str | None,
+        typer.Option(
+            "--cloud",
+            envvar="TENANTCTL_CLOUD",
+            help="Azure cloud: AzureCloud, AzureUSGovernment, AzureChinaCloud, or a custom ARM endpoint URL "
+            "(its metadata is read). Beats the manifest's [provider] cloud (they must agree), "
+            "AZURE_RESOURCE_MANAGER_ENDPOINT and the az CLI's active cloud.",
+        ),
+    ] = None,
 ) -> None:
     """Declarative tenant lifecycle manager for SaaS providers serving tenants from Azure OpenAI.
 
@@ -59,6 +69,9 @@ def _root(
     3 apply was partial; 130 interrupted.
     Every command takes -f/--manifest, -o/--output human|json and -v; cloud commands take --emulator.
     """
+    from tenantctl.cli.runtime import request_cloud
+
+    request_cloud(cloud)
 
 
 manifest_commands.register(app)

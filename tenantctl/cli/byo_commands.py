@@ -47,7 +47,7 @@ AuthorityOpt = Annotated[
         callback=_https_url,
         envvar="TENANTCTL_AUTHORITY_HOST",
         show_default=False,
-        help="Entra authority host (default https://login.microsoftonline.com; sovereign clouds differ).",
+        help="Entra authority host (default: the cloud's, see --cloud; login.microsoftonline.com in AzureCloud).",
     ),
 ]
 
@@ -88,12 +88,12 @@ def consent_url(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.tenant_provided import DEFAULT_AUTHORITY_HOST, tenant_onboarding
+        from tenantctl.tenant_provided import tenant_onboarding
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
             return Outcome(diagnostics=diagnostics, exit_code=ExitCode.ERROR)
-        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host or DEFAULT_AUTHORITY_HOST, state=state)
+        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host, state=state)
         return Outcome(data=guide.to_json(), human=lambda: _show_onboarding(guide))
 
     run_command("byo consent-url", g, body)
@@ -113,7 +113,7 @@ def verify(
             envvar="TENANTCTL_ARM_ENDPOINT",
             callback=_https_url,
             show_default=False,
-            help="Azure Resource Manager endpoint (default https://management.azure.com).",
+            help="Azure Resource Manager endpoint (default: the cloud's, see --cloud).",
         ),
     ] = None,
     ca_bundle: Annotated[
@@ -162,9 +162,9 @@ def verify(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.cli.runtime import open_session
-        from tenantctl.tenant_provided import DEFAULT_AUTHORITY_HOST, tenant_onboarding
-        from tenantctl.tenant_provided.verification import DEFAULT_ARM_ENDPOINT, ProbeEndpoints, RoleWait
+        from tenantctl.cli.runtime import open_session, selected_cloud
+        from tenantctl.tenant_provided import tenant_onboarding
+        from tenantctl.tenant_provided.verification import ProbeEndpoints, RoleWait
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
@@ -172,10 +172,12 @@ def verify(
         tenant_onboarding(loaded, tenant)  # a usage error (unknown tenant, no [provider.app]) before any I/O
         wait = RoleWait(total_seconds=role_wait, first_delay=min(1.0, role_wait / 4) if role_wait else 0.0)
         ca_path = str(ca_bundle) if ca_bundle else None
+        # The tenant's directory and account live in the provider's cloud (validate refuses another one).
+        cloud = selected_cloud(loaded, emulator=emulator)
         endpoints = ProbeEndpoints(
-            authority_host or DEFAULT_AUTHORITY_HOST, arm_endpoint or DEFAULT_ARM_ENDPOINT, ca_path
+            authority_host or cloud.authority_host, arm_endpoint or cloud.resource_manager, ca_path, cloud.arm_scope
         )
-        with open_session(emulator=emulator) as session:
+        with open_session(emulator=emulator, manifest=loaded) as session:
             verifier = session.tenant_verifier(
                 loaded,
                 role_wait=wait,

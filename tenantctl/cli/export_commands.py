@@ -64,21 +64,24 @@ def routing(
 
     def body() -> Outcome:
         from tenantctl.export import routing_for, routing_to_apim, routing_to_json
-        from tenantctl.reconcile import load_valid_manifest, manifest_subscriptions
+        from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
         observed = None
         if emulator or observe:
             import dataclasses
 
-            from tenantctl.cli.runtime import open_session
+            from tenantctl.cli.runtime import open_manifest_session
             from tenantctl.observation import observe_accounts
 
-            with open_session(emulator=emulator, subscriptions=manifest_subscriptions(loaded)) as session:
+            with open_manifest_session(emulator, loaded) as session:
                 observed = observe_accounts(loaded, session.cloud)
                 byo = session.verify_tenant_provided(loaded)
             observed = dataclasses.replace(observed, byo=byo) if byo else observed
-        table = routing_for(loaded, observed)
+        from tenantctl.cli.runtime import selected_cloud
+
+        # Endpoint suffix, token scope and Entra authority are those of the cloud the tenants live in.
+        table = routing_for(loaded, observed, selected_cloud(loaded, emulator=emulator))
         document = routing_to_json(table)
         if fmt is Format.apim:
             fragments = routing_to_apim(table)

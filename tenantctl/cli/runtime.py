@@ -27,12 +27,14 @@ from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
     from tenantctl.cloud.port import CloudPort
+    from tenantctl.clouds import CloudDefinition
     from tenantctl.emulator import Emulator, EmulatorSettings
     from tenantctl.manifest.model import Manifest
     from tenantctl.tenant_provided.verification import ProbeEndpoints, ReportVerifier, RoleWait
 
 __all__ = [
     "EmulatorServe",
+    "azure_session",
     "emulator_session",
     "emulator_state_errors",
     "generate_emulator_traffic",
@@ -40,31 +42,133 @@ __all__ = [
     "open_embedded_emulator",
     "open_manifest_session",
     "open_session",
+    "request_cloud",
+    "selected_cloud",
     "serve_emulator",
 ]
+
+# The global ``--cloud`` (or TENANTCTL_CLOUD), set once per invocation by the root command; it is only
+# resolved inside a command's error boundary, so a bad name is a clear error, not a traceback.
+_requested_cloud: list[str | None] = [None]
+
+
+def request_cloud(name: str | None) -> None:
+    """Remember ``--cloud`` for the command about to run (None: not given)."""
+    _requested_cloud[0] = name.strip() if name and name.strip() else None
+
+
+def _declared_cloud(manifest: Manifest | None) -> str | None:
+    from tenantctl.manifest.semantics import declared_cloud
+
+    return declared_cloud(manifest) if manifest is not None else None
+
+
+def _regions_in(cloud: CloudDefinition, manifest: Manifest | None) -> CloudDefinition:
+    """A manifest that declares no cloud was validated against its provider region's cloud; the cloud
+    chosen for it (--cloud, the environment, az) must have every region it deploys to."""
+    from tenantctl.manifest.semantics import regions_outside_cloud
+
+    outside = regions_outside_cloud(manifest, cloud) if manifest is not None else []
+    if outside:
+        region, where = outside[0]
+        raise UsageError(
+            f"region {region!r} ({'.'.join(map(str, where))}) is not in the {cloud.name} cloud this command talks to",
+            code="region-not-in-cloud",
+            hint="Choose the manifest's cloud with --cloud (or [provider] cloud), or use a region of "
+            f"{cloud.name}: {', '.join(sorted(cloud.regions))}.",
+        )
+    return cloud
+
+
+def selected_cloud(manifest: Manifest | None = None, *, emulator: bool = False) -> CloudDefinition:
+    """The cloud a command talks to: ``--cloud``, else the manifest's, else the environment's, else the
+    az CLI's active cloud, else AzureCloud (:func:`tenantctl.clouds.select_cloud`).
+
+    With ``--emulator`` only a cloud *name* counts (the embedded emulator emulates that cloud: its regions,
+    models and token audiences); the environment and az CLI describe real clouds and are not consulted.
+    """
+    from tenantctl.clouds import select_cloud
+
+    requested = _requested_cloud[0]
+    if emulator:
+
+        def no_metadata(url: str) -> Any:
+            raise UsageError(
+                f"--cloud {requested} with --emulator: the embedded emulator emulates a known cloud, "
+                "not a custom ARM endpoint",
+                code="bad-cloud-endpoint",
+                hint="Give --cloud AzureCloud, AzureUSGovernment or AzureChinaCloud, or drop --emulator "
+                "to talk to that endpoint.",
+            )
+
+        emulated = select_cloud(
+            requested=requested,
+            manifest_cloud=_declared_cloud(manifest),
+            env={},
+            read_metadata=no_metadata,
+            az_cli_cloud=lambda: None,
+        )
+        return _regions_in(emulated, manifest)
+    from tenantctl.cloud.az_cli_cloud import az_cli_cloud
+    from tenantctl.cloud.azure import read_cloud_metadata as read_metadata
+
+    chosen = select_cloud(
+        requested=requested,
+        manifest_cloud=_declared_cloud(manifest),
+        env=os.environ,
+        read_metadata=read_metadata,
+        az_cli_cloud=lambda: az_cli_cloud(os.environ, read_metadata),
+    )
+    return _regions_in(chosen, manifest)
 
 
 @contextmanager
 def open_session(
-    *, emulator: bool, workdir: Path | None = None, subscriptions: Iterable[str] = ()
+    *,
+    emulator: bool,
+    workdir: Path | None = None,
+    subscriptions: Iterable[str] = (),
+    manifest: Manifest | None = None,
 ) -> Iterator[CloudSession]:
-    """Azure with the default credential chain, or the embedded emulator, for one command."""
+    """Azure with the default credential chain, or the embedded emulator, for one command, in the
+    cloud :func:`selected_cloud` picks (``manifest`` is the one the command works on, if any)."""
+    cloud = selected_cloud(manifest, emulator=emulator)
     if emulator:
         from tenantctl.cloud.azure import connect_emulator
 
-        with open_embedded_emulator(workdir or Path.cwd(), subscriptions) as emu:
+        with open_embedded_emulator(workdir or Path.cwd(), subscriptions, cloud=cloud.name) as emu:
             yield emulator_session(connect_emulator(emu), emu)
         return
     from tenantctl.cloud.azure import connect_azure
 
-    yield CloudSession(connect_azure())
+    yield azure_session(connect_azure(cloud=cloud), cloud)
+
+
+def azure_session(adapter: CloudPort, cloud: CloudDefinition) -> CloudSession:
+    """A session whose tenant-provided accounts are probed at ``cloud``'s Entra and ARM hosts (unless a
+    command names others, like ``byo verify --authority-host``)."""
+    from tenantctl.cloud.session import entra_verifiers
+    from tenantctl.tenant_provided.verification import ProbeEndpoints
+
+    def verifiers(
+        manifest: Manifest,
+        *,
+        role_wait: RoleWait | None = None,
+        endpoints: ProbeEndpoints | None = None,
+        consent: bool = True,
+        assign_role: bool = True,
+    ) -> ReportVerifier:
+        hosts = endpoints or ProbeEndpoints(cloud.authority_host, cloud.resource_manager, None, cloud.arm_scope)
+        return entra_verifiers(manifest, role_wait=role_wait, endpoints=hosts, consent=consent, assign_role=assign_role)
+
+    return CloudSession(adapter, verifiers)
 
 
 def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContextManager[CloudSession]:
     """The session for one command on ``manifest``: with --emulator, its subscriptions exist there."""
     from tenantctl.reconcile import manifest_subscriptions
 
-    return open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest))
+    return open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest), manifest=manifest)
 
 
 @contextmanager
@@ -99,10 +203,12 @@ def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
     return CloudSession(cloud, verifiers)
 
 
-def _embedded_settings() -> EmulatorSettings:
+def _embedded_settings(cloud: str | None = None) -> EmulatorSettings:
     from tenantctl.emulator import EmulatorSettings
 
     settings = EmulatorSettings()
+    if cloud is not None:
+        settings.cloud = cloud  # the emulator is per cloud: its regions, models, metadata and audiences
     # Demos and tests may shorten Azure's write latency; the default stays Azure-like (seconds).
     lro = os.environ.get("TENANTCTL_EMULATOR_LRO_SECONDS")
     if lro:
@@ -119,13 +225,16 @@ def _embedded_settings() -> EmulatorSettings:
 
 
 @contextmanager
-def open_embedded_emulator(workdir: Path, subscriptions: Iterable[str] = ()) -> Iterator[Emulator]:
-    """Start the emulator whose state lives in ``workdir/.tenantctl``; stop it on exit."""
+def open_embedded_emulator(
+    workdir: Path, subscriptions: Iterable[str] = (), *, cloud: str | None = None
+) -> Iterator[Emulator]:
+    """Start the emulator (of ``cloud``, default AzureCloud) whose state lives in ``workdir/.tenantctl``;
+    stop it on exit."""
     from tenantctl.emulator import Emulator
 
     state_dir = Path(workdir) / ".tenantctl" / "emulator"
     with emulator_state_errors(state_dir):
-        emulator = Emulator.embedded(workdir, _embedded_settings()).start()
+        emulator = Emulator.embedded(workdir, _embedded_settings(cloud)).start()
     try:
         with emulator_state_errors(state_dir):
             for subscription_id in sorted(set(subscriptions)):
@@ -181,7 +290,10 @@ def serve_emulator(options: EmulatorServe, *, on_ready: Callable[[dict[str, Any]
 
     host, port, state, third = options.host, options.port, options.state, options.fault_rate / 3
     settings = EmulatorSettings(
-        lro_seconds=options.lro_seconds, latency_ms=options.latency_ms, throttle=options.throttle
+        lro_seconds=options.lro_seconds,
+        latency_ms=options.latency_ms,
+        throttle=options.throttle,
+        cloud=selected_cloud(emulator=True).name,  # `tenantctl --cloud AzureUSGovernment emulator serve`
     )
     faults = FaultSettings(rate_429=third, rate_5xx=third, drop_rate=third) if options.fault_rate > 0 else None
     started: list[bool] = []

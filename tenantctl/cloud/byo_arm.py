@@ -38,13 +38,15 @@ class MsalArmCredential:
         return AccessToken(result["access_token"], int(time.time()) + int(result.get("expires_in", 300)))
 
 
-def account_client(app: Any, subscription_id: str, arm_endpoint: str, ca_path: str | None) -> Any:
+def account_client(
+    app: Any, subscription_id: str, arm_endpoint: str, ca_path: str | None, scope: str = ARM_SCOPE
+) -> Any:
     """A CognitiveServicesManagementClient signed in as the provider app in the tenant's directory."""
     return CognitiveServicesManagementClient(
         MsalArmCredential(app),
         subscription_id,
         base_url=arm_endpoint.rstrip("/"),
-        credential_scopes=[ARM_SCOPE],
+        credential_scopes=[scope],  # the cloud's ARM audience
         connection_verify=ca_path or True,  # per request: REQUESTS_CA_BUNDLE cannot override it
         retry_total=0,  # our own 403 loop is the only retry; the SDK's would hide what ARM said
     )

@@ -25,6 +25,7 @@ import requests
 
 from tenantctl.cloud.app_credential import AppCredential, load_app_credential
 from tenantctl.cloud.byo_arm import account_client, list_deployments, read_account
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.errors import TenantctlError
 from tenantctl.manifest.model import Manifest
 from tenantctl.resources import AccountRef
@@ -125,10 +126,10 @@ class _EntraReader:
         target: ByoTarget,
         guide: Onboarding,
         credential: AppCredential,
-        endpoints: tuple[str, str, str | None],
+        endpoints: tuple[str, str, str | None, str],
         role_wait: RoleWait,
     ) -> None:
-        authority_host, self._arm_endpoint, self._ca = endpoints
+        authority_host, self._arm_endpoint, self._ca, self._scope = endpoints
         self._authority = f"{authority_host.rstrip('/')}/{target.directory}"
         self._cache, self._target, self._guide, self._credential = cache, target, guide, credential
         self._ref = AccountRef.parse(target.resource_id)
@@ -137,10 +138,10 @@ class _EntraReader:
 
     def sign_in(self) -> Check:
         check, app = _acquire(
-            self._cache, self._target.client_id, self._authority, self._credential, self._ca, self._guide
+            self._cache, self._target.client_id, self._authority, self._credential, self._ca, self._guide, self._scope
         )
         if app is not None:
-            self._client = account_client(app, self._ref.subscription_id, self._arm_endpoint, self._ca)
+            self._client = account_client(app, self._ref.subscription_id, self._arm_endpoint, self._ca, self._scope)
         return check
 
     def read_account(self) -> tuple[AccountFacts | None, Check | None, int]:
@@ -160,6 +161,7 @@ def verify_tenant(
     credential_source: AppCredential | None = None,
     token_cache: ProbeCache | None = None,
     role_wait: RoleWait | None = None,
+    arm_scope: str = ARM_SCOPE,
 ) -> ByoReport:
     """Verify that the provider app reaches the tenant's account; never raises for cloud failures.
 
@@ -171,7 +173,7 @@ def verify_tenant(
     guide = tenant_onboarding(manifest, tenant_id, authority_host=authority_host)
     credential = credential_source if credential_source is not None else load_app_credential()
     cache = token_cache if token_cache is not None else ProbeCache()
-    endpoints = (authority_host, arm_endpoint, str(ca_path) if ca_path else None)
+    endpoints = (authority_host, arm_endpoint, str(ca_path) if ca_path else None, arm_scope)
     reader = _EntraReader(cache, target, guide, credential, endpoints, role_wait or RoleWait())
     return verify_with(target, guide, reader)
 
@@ -200,6 +202,7 @@ def report_verifier(
             credential_source=credential_source if credential_source is not None else load_app_credential(),
             token_cache=cache,
             role_wait=role_wait,
+            arm_scope=hosts.arm_scope,
         )
 
     return verify
@@ -223,19 +226,30 @@ def emulator_report_verifier(
 
     onboarded = onboard_tenant_admins(emulator, manifest, consent=consent, assign_role=assign_role)
     return report_verifier(
-        endpoints=ProbeEndpoints(emulator.endpoint, emulator.endpoint, str(emulator.ca_path)),
+        endpoints=ProbeEndpoints(
+            emulator.endpoint,
+            emulator.endpoint,
+            str(emulator.ca_path),
+            KNOWN_CLOUDS.get(emulator.settings.cloud, KNOWN_CLOUDS[DEFAULT_CLOUD]).arm_scope,
+        ),
         credential_source=AppCredential.from_secret(onboarded.client_secret, source=EMULATED_SECRET_SOURCE),
         role_wait=role_wait,
     )
 
 
 def _acquire(  # noqa: PLR0917 - private helper of verify_tenant
-    cache: ProbeCache, client_id: str, authority: str, credential: AppCredential, ca: str | None, guide: Onboarding
+    cache: ProbeCache,
+    client_id: str,
+    authority: str,
+    credential: AppCredential,
+    ca: str | None,
+    guide: Onboarding,
+    scope: str = ARM_SCOPE,
 ) -> tuple[Check, Any]:
     """(token check, msal app or None when no token could be had)."""
     try:
         app = cache.app(client_id, authority, credential, ca)
-        result = app.acquire_token_for_client([ARM_SCOPE])
+        result = app.acquire_token_for_client([scope])
     except ValueError as exc:
         # msal raises in the constructor when OIDC discovery fails, which for a real authority
         # means Entra refused the directory; fetch the document to learn the AADSTS code.

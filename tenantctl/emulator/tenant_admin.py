@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.resources import AccountRef
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OnboardedTenants", "onboard_tenant_admins"]
 
-_ARM_SCOPE = "https://management.azure.com/.default"
 # The least-privilege built-in role tenantctl asks tenants' admins for (the same name as in Azure's catalogue).
 _OPENAI_USER_ROLE_NAME = "Cognitive Services OpenAI User"
 _ADMIN_NAMESPACE = uuid.UUID("7d1f0c57-1b9e-4c59-9e84-2f1c3b0a9e11")  # stable admin app ids per directory
@@ -111,7 +111,8 @@ def _admin_clients(emulator: Emulator, directory: str, subscription_id: str) -> 
     )
     common: dict[str, Any] = {
         "base_url": emulator.endpoint,
-        "credential_scopes": [_ARM_SCOPE],
+        # the emulated cloud's ARM audience: a Government emulator refuses a public-cloud token
+        "credential_scopes": [KNOWN_CLOUDS.get(emulator.settings.cloud, KNOWN_CLOUDS[DEFAULT_CLOUD]).arm_scope],
         "connection_verify": str(emulator.ca_path),
         "polling_interval": 0.05,
     }

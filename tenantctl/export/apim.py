@@ -11,8 +11,9 @@ One policy ``<fragment>`` per tenant, to be included in the inbound section for 
   kept per gateway and can be exceeded briefly under concurrency (research/peers.md §4).
 * ``<set-variable name="deployment-<logical>" value="<Azure deployment name>" />`` per model, for
   the API's rewrite of ``/deployments/{deployment-id}/``.
-* ``<authentication-managed-identity resource="https://cognitiveservices.azure.com" />`` for
-  provider accounts (tenant-provided accounts need the multi-tenant app's token: a comment says so).
+* ``<authentication-managed-identity resource="https://cognitiveservices.azure.<com|us|cn>" />`` (the
+  cloud's Cognitive Services resource) for provider accounts; tenant-provided accounts get a token of the
+  provider's multi-tenant app in the tenant's own directory instead (:func:`_multitenant_app_token`).
 * ``<set-backend-service base-url="<endpoint>openai" />``
   (https://learn.microsoft.com/azure/api-management/set-backend-service-policy: ``base-url`` or
   ``backend-id``); a tenant with no live endpoint gets a 503 ``return-response`` instead.
@@ -20,11 +21,70 @@ One policy ``<fragment>`` per tenant, to be included in the inbound section for 
 
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from tenantctl.export.routing import RoutingEntry, RoutingTable
 
-__all__ = ["routing_to_apim"]
+__all__ = ["APP_SECRET_NAMED_VALUE", "routing_to_apim"]
+
+# The APIM named value holding the multi-tenant app's client secret. Create it as a *Key Vault* named
+# value (a secret identifier, read by APIM's managed identity, rotated from the vault within 4 hours):
+# https://learn.microsoft.com/azure/api-management/api-management-howto-properties. The policy only
+# names it ({{...}}); the secret never appears in tenantctl's output.
+APP_SECRET_NAMED_VALUE = "tenantctl-app-secret"  # noqa: S105 - the name of a named value, not a secret
+_DEFAULT_SUFFIX = "/.default"
+
+
+def _multitenant_app_token(e: RoutingEntry) -> list[str]:
+    """Policy lines that put a token of the provider's multi-tenant app, issued by the tenant's own
+    directory, in ``Authorization`` (a tenant-provided account trusts only its directory's tokens).
+
+    APIM has no built-in policy for another directory's client-credentials grant (authentication-managed-
+    identity only gets tokens for APIM's own identity), so the token request is a ``send-request`` to
+    ``{authority}/oauth2/v2.0/token`` (https://learn.microsoft.com/azure/api-management/send-request-policy)
+    with the client secret from a Key Vault named value; it is cached per directory until shortly before
+    it expires (https://learn.microsoft.com/azure/api-management/cache-lookup-value-policy and
+    cache-store-value-policy). A certificate credential would need a signed client assertion, which a
+    policy expression cannot produce: the app needs a secret for this route.
+    """
+    authority = e.auth.get("authority", "")
+    directory = e.auth.get("directory", "")
+    cache_key = f"tenantctl-token-{directory}"
+    body = (
+        '@("grant_type=client_credentials&client_id=" + Uri.EscapeDataString('
+        f'"{e.auth.get("client_id", "")}") + "&scope=" + Uri.EscapeDataString("{e.auth.get("scope", "")}") + '
+        f'"&client_secret=" + Uri.EscapeDataString("{{{{{APP_SECRET_NAMED_VALUE}}}}}"))'
+    )
+    response = '((IResponse)context.Variables["tenantctl-token-response"]).Body.As<JObject>()'
+    return [
+        f"  <!-- token of the multi-tenant app {e.auth.get('client_id', '')} in directory {directory}; the "
+        f"secret is the Key Vault named value {APP_SECRET_NAMED_VALUE} -->",
+        f'  <cache-lookup-value key={quoteattr(cache_key)} variable-name="tenantctl-token" />',
+        "  <choose>",
+        "    <when condition=" + quoteattr('@(!context.Variables.ContainsKey("tenantctl-token"))') + ">",
+        '      <send-request mode="new" response-variable-name="tenantctl-token-response" timeout="20" '
+        'ignore-error="false">',
+        f"        <set-url>{escape(authority)}/oauth2/v2.0/token</set-url>",
+        "        <set-method>POST</set-method>",
+        '        <set-header name="Content-Type" exists-action="override">'
+        "<value>application/x-www-form-urlencoded</value></set-header>",
+        f"        <set-body>{escape(body)}</set-body>",
+        "      </send-request>",
+        '      <set-variable name="tenantctl-token-body" value=' + quoteattr(f"@({response})") + " />",
+        '      <set-variable name="tenantctl-token" value='
+        + quoteattr('@((string)((JObject)context.Variables["tenantctl-token-body"])["access_token"])')
+        + " />",
+        f"      <cache-store-value key={quoteattr(cache_key)} "
+        + "value="
+        + quoteattr('@((string)context.Variables["tenantctl-token"])')
+        + " duration="
+        + quoteattr('@((int)((JObject)context.Variables["tenantctl-token-body"])["expires_in"] - 300)')
+        + " />",
+        "    </when>",
+        "  </choose>",
+        '  <set-header name="Authorization" exists-action="override">'
+        '<value>@("Bearer " + (string)context.Variables["tenantctl-token"])</value></set-header>',
+    ]
 
 
 def _fragment(e: RoutingEntry) -> str:
@@ -45,12 +105,10 @@ def _fragment(e: RoutingEntry) -> str:
         # The API's operations rewrite /deployments/{deployment-id}/ with these variables.
         lines.append(f"  <set-variable name={quoteattr('deployment-' + logical)} value={quoteattr(name)} />")
     if e.auth.get("mode") == "entra-id":
-        lines.append('  <authentication-managed-identity resource="https://cognitiveservices.azure.com" />')
+        resource = e.auth.get("scope", "").removesuffix(_DEFAULT_SUFFIX)  # the cloud's Cognitive Services
+        lines.append(f"  <authentication-managed-identity resource={quoteattr(resource)} />")
     else:
-        lines.append(
-            f"  <!-- auth: Entra ID token of the multi-tenant app {e.auth.get('client_id', '')} "
-            f"in directory {e.auth.get('directory', '')} (client credentials; not a managed identity) -->"
-        )
+        lines.extend(_multitenant_app_token(e))
     if e.route.endpoint:
         lines.append(f"  <set-backend-service base-url={quoteattr(e.route.endpoint + 'openai')} />")
     else:

@@ -2,8 +2,10 @@
 
 Built from the manifest and its desired state, and — when Azure (or the emulator) was observed —
 from the observed endpoints and provisioning states.  Without observation every endpoint is derived
-from names (``https://{custom subdomain}.openai.azure.com/``, the subdomain being the account name
-lower-cased, which is how tenantctl creates accounts) and ``ready`` is ``null``.
+from names (``https://{custom subdomain}.{openai suffix}/``, the subdomain being the account name
+lower-cased, which is how tenantctl creates accounts; the suffix is the cloud's: ``openai.azure.com``,
+``openai.azure.us``, ``openai.azure.cn``) and ``ready`` is ``null``. Token scopes and the Entra authority
+of tenant-provided routes are the cloud's too (:mod:`tenantctl.clouds`).
 
 The desired state comes from planning (:func:`tenantctl.planning.placement.placed_desired_state`),
 so routes name the accounts the plan places tenants on; this module never places anything. Which
@@ -24,13 +26,14 @@ JSON schema (``routing_to_json``; ``tenantctl export routing -o json`` puts it i
           "isolation": "dedicated" | "dedicated-deployment" | "shared" | "tenant-provided",  # declared
           "live": "target" | "previous" | "shared-fallback",   # which route below is in force
           "via": "<isolation model of the live route>",
-          "endpoint": "https://<subdomain>.openai.azure.com/" | null,
+          "endpoint": "https://<subdomain>.<cloud's openai suffix>/" | null,
           "account_id": "/subscriptions/.../accounts/<name>" | null,
           "deployments": {"<logical model>": "<Azure deployment name>", ...},
           "auth": {"mode": "entra-id", "credential": "managed-identity",
-                   "scope": "https://cognitiveservices.azure.com/.default"}
+                   "scope": "https://cognitiveservices.azure.<com|us|cn>/.default"}
                 | {"mode": "entra-id-multitenant-app", "client_id": "<provider app>",
-                   "directory": "<tenant's Entra tenant id>", "scope": "..."},
+                   "directory": "<tenant's Entra tenant id>", "scope": "...",
+                   "authority": "<cloud's Entra host>/<directory>"},
           "tpm": <int> | null,     # gateway budget: shared tpm; dedicated-deployment capacity x 1,000
           "spillover": {"<logical model>": ["<PTU deployment>", "<standard deployment>"]},  # only when declared:
                                    # the order to try (the next one when the PTUs answer 429)
@@ -57,11 +60,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from tenantctl import naming
+from tenantctl.clouds import KNOWN_CLOUDS, CloudDefinition
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
 from tenantctl.manifest.ptu import spillover_pairs
+from tenantctl.manifest.semantics import implied_cloud
 from tenantctl.manifest.shared_accounts import BASE_ACCOUNT
 from tenantctl.observation import ObservedState
 from tenantctl.planning.migration import (
@@ -87,7 +93,7 @@ __all__ = [
 ]
 
 ROUTING_SCHEMA = 1
-COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
+COGNITIVE_SCOPE = KNOWN_CLOUDS["AzureCloud"].cognitive_services_scope  # the public cloud's; see CloudDefinition
 
 
 @dataclass(frozen=True)
@@ -123,17 +129,13 @@ class RoutingTable:
         return {e.tenant: e for e in self.entries}
 
 
-def _derived_endpoint(account_name: str) -> str:
-    return f"https://{naming.custom_subdomain(account_name)}.openai.azure.com/"
-
-
-def _endpoint(ref: AccountRef, observed: ObservedState | None) -> str:
+def _endpoint(ref: AccountRef, observed: ObservedState | None, cloud: CloudDefinition) -> str:
     account = observed.accounts.get(ref.key) if observed is not None else None
     if account is not None and account.endpoint:
         return account.endpoint
     if account is not None and account.custom_subdomain:
-        return f"https://{account.custom_subdomain}.openai.azure.com/"
-    return _derived_endpoint(ref.name)
+        return cloud.openai_endpoint(account.custom_subdomain)
+    return cloud.openai_endpoint(naming.custom_subdomain(ref.name))
 
 
 def _tpm(manifest: Manifest, tenant_id: str) -> int | None:
@@ -147,22 +149,29 @@ def _tpm(manifest: Manifest, tenant_id: str) -> int | None:
     return None
 
 
-def _auth(manifest: Manifest, tenant_id: str) -> dict[str, str]:
+def _auth(manifest: Manifest, tenant_id: str, cloud: CloudDefinition) -> dict[str, str]:
     tenant = manifest.tenants[tenant_id]
+    scope = cloud.cognitive_services_scope
     if tenant.isolation is Isolation.TENANT_PROVIDED:
         app = manifest.provider.app
+        directory = tenant.directory or ""
         return {
             "mode": "entra-id-multitenant-app",
             "client_id": app.client_id if app else "",
-            "directory": tenant.directory or "",
-            "scope": COGNITIVE_SCOPE,
+            "directory": directory,
+            "scope": scope,
+            # client credentials in the tenant's own directory, at the cloud's Entra host
+            "authority": f"{cloud.authority_host}/{directory}",
         }
-    return {"mode": "entra-id", "credential": "managed-identity", "scope": COGNITIVE_SCOPE}
+    return {"mode": "entra-id", "credential": "managed-identity", "scope": scope}
 
 
 class _Builder:
-    def __init__(self, manifest: Manifest, desired: DesiredState, observed: ObservedState | None) -> None:
+    def __init__(
+        self, manifest: Manifest, desired: DesiredState, observed: ObservedState | None, cloud: CloudDefinition
+    ) -> None:
         self.m = manifest
+        self.cloud = cloud
         self.desired = desired
         self.observed = observed
         self.provider_subdomains = {
@@ -181,7 +190,7 @@ class _Builder:
             return None
         return Route(
             Isolation.SHARED.value,
-            _endpoint(ref, self.observed),
+            _endpoint(ref, self.observed, self.cloud),
             ref.id,
             {n: n for n in chosen},
             resources_live(self.m, self.observed, ref, chosen),
@@ -198,8 +207,11 @@ class _Builder:
             return route or Route(via, None, None, {}, False if self.observed is not None else None)
         if tenant.isolation is Isolation.TENANT_PROVIDED:
             ref = AccountRef.parse(tenant.resource_id or "")
-            endpoint: str | None = _derived_endpoint(ref.name)
-            if naming.custom_subdomain(ref.name) in self.provider_subdomains:
+            # the declared endpoint (a custom subdomain), else the one Azure derives from the account name
+            declared = tenant.endpoint or self.cloud.openai_endpoint(naming.custom_subdomain(ref.name))
+            endpoint: str | None = declared
+            subdomain = (urlsplit(declared).hostname or "").split(".")[0]
+            if subdomain in self.provider_subdomains:
                 endpoint = None  # subdomains are global: this one is the provider's, never the tenant's
             names = {d: d for d in tenant.expect_deployments}
             ready = self._byo_ready(tenant_id) if endpoint else False
@@ -213,7 +225,7 @@ class _Builder:
         prefix = naming.tenant_deployment_name(tenant_id, "")
         names = {d.name.removeprefix(prefix): d.name for d in deployments}
         ready = target_ready(self.m, self.desired, self.observed, tenant_id) if self.observed is not None else None
-        return Route(via, _endpoint(ref, self.observed), ref.id, names, ready)
+        return Route(via, _endpoint(ref, self.observed, self.cloud), ref.id, names, ready)
 
     def _byo_ready(self, tenant_id: str) -> bool | None:
         if self.observed is None:
@@ -234,7 +246,7 @@ class _Builder:
             names = {d.name.removeprefix(prefix): d.name for d in deployments}
             route = Route(
                 generation.isolation,
-                _endpoint(ref, self.observed),
+                _endpoint(ref, self.observed, self.cloud),
                 ref.id,
                 names,
                 resources_live(self.m, self.observed, ref, names.values(), generation.tenant),
@@ -272,7 +284,7 @@ class _Builder:
             tenant.isolation.value,
             live.value,
             route,
-            _auth(self.m, tenant_id),
+            _auth(self.m, tenant_id, self.cloud),
             _tpm(self.m, tenant_id),
             migration,
             {
@@ -283,17 +295,25 @@ class _Builder:
         )
 
 
-def routing_for(manifest: Manifest, observed: ObservedState | None = None) -> RoutingTable:
+def routing_for(
+    manifest: Manifest, observed: ObservedState | None = None, cloud: CloudDefinition | None = None
+) -> RoutingTable:
     """The table over the desired state planning derives (placement is sticky on observed state)."""
     from tenantctl.planning.placement import placed_desired_state
 
     desired, _ = placed_desired_state(manifest, observed if observed is not None else ObservedState())
-    return build_routing(manifest, desired, observed)
+    return build_routing(manifest, desired, observed, cloud)
 
 
-def build_routing(manifest: Manifest, desired: DesiredState, observed: ObservedState | None = None) -> RoutingTable:
-    """The routing table; ``observed=None`` derives every endpoint from names (nothing is checked)."""
-    b = _Builder(manifest, desired, observed)
+def build_routing(
+    manifest: Manifest,
+    desired: DesiredState,
+    observed: ObservedState | None = None,
+    cloud: CloudDefinition | None = None,
+) -> RoutingTable:
+    """The routing table; ``observed=None`` derives every endpoint from names (nothing is checked).
+    ``cloud`` (default: the manifest's) gives the endpoint suffix, token scope and Entra authority."""
+    b = _Builder(manifest, desired, observed, cloud if cloud is not None else implied_cloud(manifest))
     old = old_generations(manifest, observed) if observed is not None else {}
     entries = tuple(b.entry(t, old.get(t)) for t in sorted(manifest.tenants))
     return RoutingTable(manifest.provider.manifest_name, "observed" if observed is not None else "manifest", entries)

@@ -293,7 +293,8 @@ class PrivateEndpointSpec(_Model):
 
     subnet_id: SubnetId = Field(description="ARM id of the subnet the endpoint's address comes from.")
     dns_zone_id: PrivateDnsZoneId | None = Field(
-        None, description="ARM id of the privatelink.openai.azure.com private DNS zone to register in."
+        None,
+        description="ARM id of the cloud's privatelink.openai.azure.com (.us, .cn) private DNS zone to register in.",
     )
     location: RegionName | None = Field(
         None, description="Region of the endpoint: its virtual network's region (default: the tenant's)."
@@ -449,6 +450,18 @@ class Tenant(_Model):
         None, description="tenant-provided: ARM id of the tenant's Azure OpenAI account."
     )
     expect_deployments: Names = Field((), description="tenant-provided: deployments that must exist.")
+    cloud: StrictStr | None = Field(
+        None,
+        description="tenant-provided: Azure cloud of the tenant's directory and account; it must be the "
+        "provider's (the multi-tenant app signs in there).",
+        examples=["AzureUSGovernment"],
+    )
+    endpoint: StrictStr | None = Field(
+        None,
+        description="tenant-provided: the account's endpoint, when it is not https://{account name}.{cloud's "
+        "openai suffix}/ (a custom subdomain); it must be in the provider's cloud.",
+        examples=["https://trey-aoai.openai.azure.com/"],
+    )
     tags: Tags = Field(default_factory=dict)
     upgrade_policy: Literal["follow-default", "pinned", "manual"] = Field(
         "follow-default",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tenantctl.manifest.capacity import check_capacity, check_sku_region
@@ -22,7 +23,10 @@ from tenantctl.manifest.ptu import check_ptu
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES, region_satisfies
 from tenantctl.manifest.report import Reporter, did_you_mean
 
-__all__ = ["allowed_keys", "check_manifest"]
+if TYPE_CHECKING:
+    from tenantctl.clouds import CloudDefinition
+
+__all__ = ["allowed_keys", "check_manifest", "declared_cloud", "implied_cloud", "regions_outside_cloud"]
 
 _CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _COMMON = {"isolation", "display_name", "protected", "tags"}
@@ -42,7 +46,7 @@ _ALLOWED: dict[Isolation, set[str]] = {
     },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency", "upgrade_policy"},
     Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "stamp_account", "residency"},
-    Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency"},
+    Isolation.TENANT_PROVIDED: {"directory", "resource_id", "expect_deployments", "residency", "cloud", "endpoint"},
 }
 
 
@@ -79,6 +83,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     """
     _check_provider(manifest, report)
     _check_cloud_regions(manifest, report)
+    _check_cloud_dns_zones(manifest, report)
     check_names(manifest, report)
     check_capacity(manifest, report)
     check_fine_tuned(manifest, report)
@@ -104,6 +109,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
             check_compliance(manifest, tenant_id, tenant, report)
         if tenant.isolation is Isolation.TENANT_PROVIDED:
             _check_tenant_provided(manifest, tenant, loc, report, needs_app)
+            _check_tenant_cloud(manifest, tenant, loc, report)
             needs_app = needs_app and manifest.provider.app is not None
         if tenant.tpm is not None and tenant.tpm <= 0:
             report.error(
@@ -126,23 +132,64 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
             )
 
 
-def _check_cloud_regions(manifest: Manifest, report: Reporter) -> None:
-    """Every region the provider deploys to must exist in the provider's cloud (an AzureUSGovernment
-    subscription cannot create an account in swedencentral, nor an AzureCloud one in usgovvirginia)."""
-    from tenantctl.clouds import known_cloud
+def declared_cloud(manifest: Manifest) -> str | None:
+    """``[provider] cloud`` when the manifest sets it; None when it leaves the cloud to the command line,
+    the environment or the az CLI (the field's default is then only a placeholder)."""
+    return manifest.provider.cloud if "cloud" in manifest.provider.model_fields_set else None
 
-    cloud = known_cloud(manifest.provider.cloud)
+
+def implied_cloud(manifest: Manifest) -> CloudDefinition:
+    """The manifest's cloud: the declared one, else the one of the provider's default region."""
+    from tenantctl.clouds import DEFAULT_CLOUD, known_cloud
+
+    declared = declared_cloud(manifest)
+    if declared is not None:
+        return known_cloud(declared)
+    region = REGIONS.get(manifest.provider.location)
+    return known_cloud(region.cloud if region is not None else DEFAULT_CLOUD)
+
+
+def regions_outside_cloud(manifest: Manifest, cloud: CloudDefinition) -> list[tuple[str, Loc]]:
+    """The regions the provider deploys to that ``cloud`` does not have, with where each is written."""
     places: list[tuple[str | None, Loc]] = [(manifest.provider.location, ("provider", "location"))]
     places += [(stamp.location, ("stamps", sid, "location")) for sid, stamp in manifest.stamps.items()]
     places += [(tenant.location, ("tenants", tid, "location")) for tid, tenant in manifest.tenants.items()]
-    for region, loc in places:
-        if region is not None and not cloud.has_region(region):
-            report.error(
-                "region-not-in-cloud",
-                f"region {region!r} is not in the {cloud.name} cloud",
-                loc,
-                detail=f"Regions of {cloud.name}: {', '.join(sorted(cloud.regions))}.",
-            )
+    return [(region, loc) for region, loc in places if region is not None and not cloud.has_region(region)]
+
+
+def _check_cloud_dns_zones(manifest: Manifest, report: Reporter) -> None:
+    """A private endpoint's DNS zone must be the cloud's ``privatelink`` zone: an AzureUSGovernment account
+    resolves in ``privatelink.openai.azure.us``; a record in the public cloud's zone is never looked up."""
+    from tenantctl.clouds import KNOWN_CLOUDS
+
+    cloud = implied_cloud(manifest)
+    others = [other for other in KNOWN_CLOUDS.values() if other.name != cloud.name]
+    foreign = {zone: other.name for other in others for zone in other.private_dns_zones}
+    for tenant_id, tenant in manifest.tenants.items():
+        for n, endpoint in enumerate(tenant.network.private_endpoints if tenant.network else ()):
+            zone = (endpoint.dns_zone_id or "").rstrip("/").rsplit("/", 1)[-1].lower()
+            if zone in foreign:
+                report.error(
+                    "dns-zone-not-in-cloud",
+                    f"private DNS zone {zone} is {foreign[zone]}'s, but the provider is in {cloud.name}",
+                    ("tenants", tenant_id, "network", "private_endpoints", n, "dns_zone_id"),
+                    detail=f"Zones of {cloud.name}: {', '.join(cloud.private_dns_zones)}.",
+                )
+
+
+def _check_cloud_regions(manifest: Manifest, report: Reporter) -> None:
+    """Every region the provider deploys to must exist in the provider's cloud (an AzureUSGovernment
+    subscription cannot create an account in swedencentral, nor an AzureCloud one in usgovvirginia).
+    A manifest that declares no cloud is held to the cloud of its provider region; the cloud a command
+    then talks to (--cloud, the environment) is checked against it when the session opens."""
+    cloud = implied_cloud(manifest)
+    for region, loc in regions_outside_cloud(manifest, cloud):
+        report.error(
+            "region-not-in-cloud",
+            f"region {region!r} is not in the {cloud.name} cloud",
+            loc,
+            detail=f"Regions of {cloud.name}: {', '.join(sorted(cloud.regions))}.",
+        )
 
 
 def _check_provider(manifest: Manifest, report: Reporter) -> None:
@@ -328,6 +375,48 @@ def _check_network(tenant: Tenant, loc: Loc, report: Reporter) -> None:
                 "invalid-value",
                 f"{rule} is not a public address; Azure IP rules only match public IPs",
                 (*loc, "network", "allowed_ips", index),
+            )
+
+
+def _check_tenant_cloud(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporter) -> None:
+    """A tenant-provided directory and account must be in the provider's cloud: the multi-tenant app
+    signs in at the provider's cloud's Entra host, which knows no directory of another cloud, and the
+    gateway's tokens are for that cloud's Cognitive Services only."""
+    from tenantctl.clouds import KNOWN_CLOUDS
+
+    provider = implied_cloud(manifest)
+    if tenant.cloud is not None:
+        named = next((c for c in KNOWN_CLOUDS.values() if c.name.lower() == tenant.cloud.strip().lower()), None)
+        if named is None:
+            report.error(
+                "unknown-cloud",
+                f"unknown Azure cloud {tenant.cloud!r}; known clouds: {', '.join(KNOWN_CLOUDS)}",
+                (*loc, "cloud"),
+            )
+        elif named.name != provider.name:
+            report.error(
+                "tenant-cloud-mismatch",
+                f"tenant {loc[1]!r} is in {named.name} but the provider is in {provider.name}",
+                (*loc, "cloud"),
+                detail="The provider's multi-tenant app signs in to directories of its own cloud only: serve this "
+                "tenant from a provider manifest in its cloud.",
+            )
+    if tenant.endpoint is None:
+        return
+    parts = urlsplit(tenant.endpoint)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host:
+        report.error("invalid-value", f"endpoint {tenant.endpoint!r} is not an https:// URL", (*loc, "endpoint"))
+        return
+    for cloud in KNOWN_CLOUDS.values():
+        if cloud.name != provider.name and any(host.endswith("." + suffix) for suffix in cloud.account_suffixes):
+            report.error(
+                "tenant-cloud-mismatch",
+                f"tenant {loc[1]!r}: endpoint {tenant.endpoint} is in {cloud.name} but the provider is in "
+                f"{provider.name}",
+                (*loc, "endpoint"),
+                detail=f"Endpoints of {provider.name} end in .{provider.openai_suffix}; the provider's app cannot "
+                "sign in to another cloud's directory.",
             )
 
 

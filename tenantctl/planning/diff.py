@@ -50,7 +50,7 @@ def _outage(before: Resource, after: Resource, children: int) -> str:
         return f"deployment {old} is unavailable from its delete until {new} is created; calls to it fail meanwhile"
     if isinstance(before, Account):
         return (
-            f"account {before.ref.name} (https://{before.custom_subdomain}.openai.azure.com/) and its "
+            f"account {before.ref.name} ({before.endpoint or before.custom_subdomain or before.ref.name}) and its "
             f"{count_of(children, 'deployment')} are unavailable from the delete until the new account and its "
             "deployments exist; the deleted name stays soft-deleted and must be purged before it can be re-created"
         )

@@ -330,8 +330,13 @@ def retire_changes(
         # is kept, and only the generation's own resources on it are retired.
         owned = {a.ref.key for a in generation.accounts if _only_generation(observed, generation, a)}
         for resource in ordered:
-            if not isinstance(resource, Account) and resource.account.key in owned and doomed:
-                continue  # deleting the old account takes its deployments and filters with it
+            # Deleting the old account takes its filters with it, but its deployments are deleted first, on
+            # their own: an account soft-deleted with deployments on it keeps holding their quota, and a
+            # provisioned deployment keeps being charged, until the account is purged (Microsoft advises
+            # deleting deployments before the resource; see the emulator README's soft-delete citations).
+            on_owned = not isinstance(resource, Account) and resource.account.key in owned
+            if on_owned and doomed and not isinstance(resource, Deployment):
+                continue
             ref = resource.ref if isinstance(resource, Account) else resource.account
             shared = isinstance(resource, Account) and resource.ref.key not in owned
             if doomed and shared:

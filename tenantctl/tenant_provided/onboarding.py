@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ __all__ = [
     "tenant_onboarding",
 ]
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-ARM_SCOPE = "https://management.azure.com/.default"
+# The public cloud's; a manifest in another cloud gets that cloud's (tenantctl.clouds).
+_DEFAULT_SUFFIX = "/.default"
+DEFAULT_AUTHORITY_HOST = KNOWN_CLOUDS[DEFAULT_CLOUD].authority_host
+ARM_SCOPE = KNOWN_CLOUDS[DEFAULT_CLOUD].resource_manager + _DEFAULT_SUFFIX
 OPENAI_USER_ROLE_NAME = "Cognitive Services OpenAI User"
 # Least privilege: reads the account and deployments, calls the models; cannot list keys or write.
 OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -42,15 +45,19 @@ _PORTAL_PATH = (
 )
 
 
-def consent_url(*, authority_host: str, directory: str, client_id: str, redirect_uri: str, state: str) -> str:
+def consent_url(
+    *, authority_host: str, directory: str, client_id: str, redirect_uri: str, state: str, scope: str = ARM_SCOPE
+) -> str:
     """The v2 admin-consent URL for the tenant's own directory.
 
     The directory is the tenant's GUID, never ``common``/``organizations``: consent must land in
     the directory whose subscription holds the account, and Microsoft's docs advise against
     ``common`` for this endpoint. ``scope`` is ARM's ``/.default`` because the app needs no API
-    permissions: consent only has to create its service principal there; RBAC does the rest.
+    permissions: consent only has to create its service principal there; RBAC does the rest. Both the
+    authority and ARM's scope are those of the tenant's cloud (``login.microsoftonline.us`` and
+    ``https://management.usgovcloudapi.net/.default`` in Azure Government).
     """
-    params = {"client_id": client_id, "scope": ARM_SCOPE, "redirect_uri": redirect_uri, "state": state}
+    params = {"client_id": client_id, "scope": scope, "redirect_uri": redirect_uri, "state": state}
     query = urlencode(params, safe=":/")  # keep the URL readable: ':' and '/' are legal in a query
     return f"{authority_host.rstrip('/')}/{directory}/v2.0/adminconsent?{query}"
 
@@ -111,6 +118,7 @@ def onboarding(
     redirect_uri: str,
     authority_host: str = DEFAULT_AUTHORITY_HOST,
     state: str | None = None,
+    scope: str = ARM_SCOPE,
 ) -> Onboarding:
     """The onboarding instructions for one tenant.
 
@@ -124,6 +132,7 @@ def onboarding(
         client_id=client_id,
         redirect_uri=redirect_uri,
         state=state if state is not None else f"tenantctl-{tenant}",
+        scope=scope,
     )
     return Onboarding(
         tenant,
@@ -176,16 +185,21 @@ def byo_target(manifest: Manifest, tenant_id: str) -> ByoTarget:
 
 
 def tenant_onboarding(
-    manifest: Manifest, tenant_id: str, *, authority_host: str = DEFAULT_AUTHORITY_HOST, state: str | None = None
+    manifest: Manifest, tenant_id: str, *, authority_host: str | None = None, state: str | None = None
 ) -> Onboarding:
-    """The consent URL and role assignment for one tenant of the manifest."""
+    """The consent URL and role assignment for one tenant of the manifest, in the manifest's cloud
+    (``authority_host`` overrides its Entra host: a private or emulated cloud)."""
+    from tenantctl.manifest.semantics import implied_cloud
+
     t = byo_target(manifest, tenant_id)
+    cloud = implied_cloud(manifest)
     return onboarding(
         tenant=t.tenant,
         directory=t.directory,
         client_id=t.client_id,
         resource_id=t.resource_id,
         redirect_uri=t.redirect_uri,
-        authority_host=authority_host,
+        authority_host=authority_host or cloud.authority_host,
         state=state,
+        scope=f"{cloud.resource_manager}{_DEFAULT_SUFFIX}",
     )

@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
 from tenantctl.errors import UsageError
 from tenantctl.tenant_provided.diagnosis import deployments_check, network_check
-from tenantctl.tenant_provided.onboarding import DEFAULT_AUTHORITY_HOST, ByoTarget, Onboarding
+from tenantctl.tenant_provided.onboarding import ARM_SCOPE, DEFAULT_AUTHORITY_HOST, ByoTarget, Onboarding
 from tenantctl.tenant_provided.report import AccountFacts, ByoReport, Check, CheckName, CheckStatus, skipped
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ Verifier = Callable[["Manifest", str], dict[str, Any]]
 CREDENTIAL_ERROR_CODES = frozenset({"app-credential-missing", "app-credential"})
 
 
-DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
+DEFAULT_ARM_ENDPOINT = KNOWN_CLOUDS[DEFAULT_CLOUD].resource_manager  # the public cloud's; see ProbeEndpoints
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class ProbeEndpoints:
     authority_host: str = DEFAULT_AUTHORITY_HOST
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     ca_path: str | None = None  # trust this CA bundle instead of the system's
+    arm_scope: str = ARM_SCOPE  # the token scope ARM of this cloud accepts (CloudDefinition.arm_scope)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from tests.cli.conftest import EXAMPLES, REPO
 from tests.cli.test_emulator_serve import _read_envelope
 
 
-def _tenantctl(*args: str, env: dict[str, str], cwd: Path) -> dict[str, Any]:
+def _tenantctl(*args: str, env: dict[str, str], cwd: Path, exit_code: int = 0) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "tenantctl", *args, "-o", "json"],
         cwd=cwd,
@@ -26,7 +26,7 @@ def _tenantctl(*args: str, env: dict[str, str], cwd: Path) -> dict[str, Any]:
         timeout=180,
         check=False,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == exit_code, (done.stdout[-2000:], done.stderr[-2000:])
     return dict(json.loads(done.stdout))
 
 
@@ -70,9 +70,59 @@ def test_plan_against_the_served_emulator_matches_plan_with_emulator(tmp_path: P
         assert _changes(served) == _changes(embedded)
         assert served["data"]["summary"] == embedded["data"]["summary"]
         assert ("tenant.acme.account", "account", "create") in _changes(served)
+
+        # Every command works against the served emulator with only its environment.
+        env = {**clean, **info["env"]}
+        applied = _tenantctl("apply", "--auto-approve", "-f", str(manifest), env=env, cwd=tmp_path)
+        assert applied["data"]["counts"]["failed"] == 0
+        inspected = _tenantctl("inspect", "acme", "-f", str(manifest), env=env, cwd=tmp_path)
+        assert inspected["data"]["endpoint"] == "https://ctso-acme.openai.azure.com/"
+        routed = _tenantctl("export", "routing", "--observe", "-f", str(manifest), env=env, cwd=tmp_path)
+        assert routed["data"]["tenants"]["acme"]["ready"] is True
+        _tenantctl("plan", "--detailed-exitcode", "-f", str(manifest), env=env, cwd=tmp_path)
+        # --cloud with the served endpoint instead of AZURE_RESOURCE_MANAGER_ENDPOINT / AZURE_AUTHORITY_HOST:
+        # the sign-in host comes from the endpoint's ARM metadata.
+        hosts = ("AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_AUTHORITY_HOST")
+        by_option = {k: v for k, v in env.items() if k not in hosts}
+        endpoint = str(info["endpoint"])
+        again = _tenantctl("--cloud", endpoint, "plan", "-f", str(manifest), env=by_option, cwd=tmp_path)
+        assert {c["action"] for c in again["data"]["changes"]} == {"no-op"}
     finally:
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=20)
     assert server.returncode == 0
     # `serve -o json` printed exactly one JSON document, nothing after it (not even on shutdown).
     assert out.strip() == ""
+
+
+def test_a_served_government_emulator_is_that_cloud_for_a_government_manifest(tmp_path: Path) -> None:
+    """`tenantctl --cloud AzureUSGovernment emulator serve`: its metadata names the cloud, so a manifest
+    declaring AzureUSGovernment talks to it (the environment's endpoint is of the manifest's cloud)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "TENANTCTL_"))}
+    serve = ["--cloud", "AzureUSGovernment", "emulator", "serve", "--port", "0", "--state", str(tmp_path / "st")]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tenantctl", *serve, "-o", "json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean,
+    )
+    try:
+        info = _read_envelope(server, time.monotonic() + 30)["data"]
+        assert isinstance(info, dict)
+        manifest = tmp_path / "tenants.toml"
+        manifest.write_text(
+            (EXAMPLES / "minimal.toml")
+            .read_text()
+            .replace("00000000-0000-0000-0000-000000000000", str(info["subscription_id"]))
+            .replace('"swedencentral"', '"usgovarizona"\ncloud = "AzureUSGovernment"')
+            .replace('"GlobalStandard"', '"Standard"')
+        )
+        served = _tenantctl("plan", "-f", str(manifest), env={**clean, **info["env"]}, cwd=tmp_path)
+        embedded = _tenantctl("plan", "--emulator", "-f", str(manifest), env=clean, cwd=tmp_path)
+        assert _changes(served) == _changes(embedded)
+        assert ("tenant.acme.account", "account", "create") in _changes(served)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=20)

@@ -110,7 +110,8 @@ def test_dedicated_back_to_shared_keeps_the_account_until_retire(cli: Any, small
     assert _deployments_of("ctso-hooli") == {"chat"}
     plan = cli("plan", "--emulator", "--retire", "-o", "json")
     deletes = [c["address"] for c in envelope_of(plan)["data"]["changes"] if c["action"] == "delete"]
-    assert deletes == ["tenant.hooli.account@ctso-hooli"]
+    # The deployment first, on its own: it must not linger on the soft-deleted account (issue 16).
+    assert deletes == ["tenant.hooli.deployment.chat@ctso-hooli", "tenant.hooli.account@ctso-hooli"]
     assert cli(*apply, "--retire").exit_code == 0
     with open_cloud(emulator=True, subscriptions=[SUB]) as cloud:
         assert "ctso-hooli" not in {a.ref.name for a in cloud.list_accounts(SUB, "rg-tenantctl")}

@@ -78,6 +78,7 @@ def test_a_tenant_provided_account_is_reached_through_the_multitenant_app() -> N
         "client_id": "11111111-1111-1111-1111-111111111111",
         "directory": "33333333-3333-3333-3333-333333333333",
         "scope": "https://cognitiveservices.azure.com/.default",
+        "authority": "https://login.microsoftonline.com/33333333-3333-3333-3333-333333333333",
     }
 
 

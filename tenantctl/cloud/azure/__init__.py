@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from tenantctl.clouds import CloudDefinition
     from tenantctl.emulator import Emulator
 
-__all__ = ["AzureCloud", "connect_azure", "connect_emulator"]
+__all__ = ["AzureCloud", "connect_azure", "connect_emulator", "read_cloud_metadata"]
 
 
 def connect_azure(
@@ -62,6 +62,13 @@ def connect_emulator(
         backoff_initial=backoff_initial,
         backoff_cap=backoff_cap,
     )
+
+
+def read_cloud_metadata(url: str) -> Any:
+    """A custom cloud's ARM metadata document (``/metadata/endpoints``); a clear error when unreadable."""
+    from tenantctl.cloud.azure.cloud_metadata import read_metadata
+
+    return read_metadata(url)
 
 
 def __getattr__(name: str) -> Any:

@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
+
 __all__ = ["ClientConfig", "ClientFactory", "ClientSet"]
 
 ARM_SCOPE_SUFFIX = "/.default"
@@ -15,10 +17,10 @@ NO_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 @dataclass(frozen=True)
 class ClientConfig:
-    arm_endpoint: str = "https://management.azure.com"
+    arm_endpoint: str = KNOWN_CLOUDS[DEFAULT_CLOUD].resource_manager
     polling_interval: float = 5.0
     ca_path: str | None = None
-    credential_scope: str = "https://management.azure.com/.default"
+    credential_scope: str = KNOWN_CLOUDS[DEFAULT_CLOUD].resource_manager + ARM_SCOPE_SUFFIX
     pool_size: int = 64  # parallel per-account writers share one connection pool per subscription
     connection_timeout: float = 30.0
     read_timeout: float = 120.0

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
+
 __all__ = ["default_credential", "emulator_credential"]
 
 
 def default_credential(
-    *, authority: str = "https://login.microsoftonline.com", disable_instance_discovery: bool = False
+    *, authority: str = KNOWN_CLOUDS[DEFAULT_CLOUD].authority_host, disable_instance_discovery: bool = False
 ) -> Any:
     """``DefaultAzureCredential`` minus the browser prompt, signing in at the cloud's Entra ``authority``.
 
