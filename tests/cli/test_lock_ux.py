@@ -151,9 +151,8 @@ def test_the_first_emulated_plan_says_it_sets_up_tenant_provided_accounts_on_std
     assert envelope_of(first)["command"] == "plan"  # stdout: the envelope alone
     lines = [line for line in first.stderr.splitlines() if "setting up the emulated tenant-provided" in line]
     assert len(lines) == 1, first.stderr  # not a TTY: a single line, no spinner frames
-    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")
-    again = cli("plan", "--emulator", "-o", "json")  # already set up: quick, so nothing to announce
-    assert "setting up" not in again.stderr
+    # That a quick step stays silent is test_a_quick_step_is_silent_and_a_slow_one_shows_once's: timing a
+    # second whole CLI run against the 1 s threshold failed under a load average of 15 on 2 vCPUs.
 
 
 def test_a_quick_step_is_silent_and_a_slow_one_shows_once(capsys: pytest.CaptureFixture[str]) -> None:
