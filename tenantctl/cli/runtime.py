@@ -56,8 +56,10 @@ def open_session(
             yield emulator_session(connect_emulator(emu), emu)
         return
     from tenantctl.cloud.azure import connect_azure
+    from tenantctl.tenant_provided.cache import VerificationCache
 
-    yield CloudSession(connect_azure())
+    cloud = connect_azure()
+    yield CloudSession(cloud, verification_cache=VerificationCache.default(scope=cloud.arm_endpoint))
 
 
 def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContextManager[CloudSession]:

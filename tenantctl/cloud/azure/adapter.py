@@ -122,6 +122,11 @@ class AzureCloud:
         return f"AzureCloud(endpoint={self._factory.config.arm_endpoint!r})"
 
     @property
+    def arm_endpoint(self) -> str:
+        """The ARM endpoint this adapter talks to (which cloud, or which served emulator)."""
+        return str(self._factory.config.arm_endpoint)
+
+    @property
     def stats(self) -> RetryStats:
         """Retry counters: calls, attempts, retries per error code, failures, seconds slept."""
         return self._policy.stats
