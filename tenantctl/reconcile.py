@@ -57,6 +57,7 @@ class PlanOptions:
     purge_deleted: bool = False
     tenants: tuple[str, ...] = ()
     retire: bool = False  # phase 3 of a migration: delete old generations whose replacement is live
+    reverify: bool = False  # verify tenant-provided accounts afresh, ignoring recently passed checks
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,9 @@ def plan_against(
 def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
     """Observe what the manifest needs (O(accounts + regions) reads, 2 per tenant-provided tenant) and plan."""
     _check_tenants(manifest, options.tenants)
-    verify = functools.partial(session.verify_tenant_provided, manifest, tenants=options.tenants or None)
+    verify = functools.partial(
+        session.verify_tenant_provided, manifest, tenants=options.tenants or None, reverify=options.reverify
+    )
     observed, plan = plan_against(manifest, session.cloud, options, verify=verify)
     return PlanRun(manifest, observed, plan, options, warnings)
 

@@ -32,6 +32,14 @@ _HOSTILE_ENV = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tenantctl's local state (the tenant-provided verification cache) per test, never in the real home:
+    a cached verdict of one test must not decide another's."""
+    monkeypatch.setenv("TENANTCTL_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("TENANTCTL_VERIFY_TTL", raising=False)
+
+
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
     """A fresh in-memory emulator with fast LROs (0.05 s, no Retry-After)."""

@@ -15,6 +15,7 @@ import typer
 
 from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
 from tenantctl.cli.completion import complete_tenant_id
+from tenantctl.cli.plan_commands import ReverifyOpt
 from tenantctl.cli.runtime import open_manifest_session
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ def status(
     isolation: IsolationOpt = None,
     stamp: Annotated[str | None, typer.Option("--stamp", help="Only tenants on this stamp.")] = None,
     drift_only: Annotated[bool, typer.Option("--drift-only", help="Only tenants not in sync.")] = False,
+    reverify: ReverifyOpt = False,
 ) -> None:
     """One line per tenant: isolation, where, deployments, state. Read-only.
 
@@ -124,7 +126,7 @@ def status(
         loaded, warnings = load_valid_manifest(manifest)
         _check_filters(loaded, isolation, stamp)
         with open_manifest_session(emulator, loaded) as session:
-            run = make_plan_run(loaded, session, PlanOptions(), warnings)
+            run = make_plan_run(loaded, session, PlanOptions(reverify=reverify), warnings)
         result = fleet_status(
             loaded, run.plan, verifications=run.observed.byo, isolation=isolation, stamp=stamp, drift_only=drift_only
         )

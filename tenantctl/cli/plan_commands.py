@@ -58,6 +58,13 @@ RetireOpt = Annotated[
         help="Phase 3 of a migration: delete a migrating tenant's old resources once its new ones are live.",
     ),
 ]
+ReverifyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reverify",
+        help="Verify every tenant-provided account afresh (recently passed checks are otherwise reused for an hour).",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -74,6 +81,7 @@ def plan(
     prune: PruneOpt = False,
     purge_deleted: PurgeOpt = False,
     retire: RetireOpt = False,
+    reverify: ReverifyOpt = False,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none, 1 on error.")
     ] = False,
@@ -89,7 +97,9 @@ def plan(
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
-        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        options = PlanOptions(
+            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire, reverify=reverify
+        )
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
         saved = out if out is not None and not run.plan.is_blocked else None
@@ -110,6 +120,7 @@ def apply(
     prune: PruneOpt = False,
     purge_deleted: PurgeOpt = False,
     retire: RetireOpt = False,
+    reverify: ReverifyOpt = False,
     saved_plan: Annotated[
         Path | None, typer.Option("--plan", help="Apply exactly this saved plan (refused when stale).")
     ] = None,
@@ -136,7 +147,9 @@ def apply(
         from tenantctl.cli.runtime import open_manifest_session
         from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
 
-        plan_options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        plan_options = PlanOptions(
+            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire, reverify=reverify
+        )
         run = apply_run(
             manifest,
             ApplyOptions(plan_options, saved_plan, parallelism=parallelism, lock_timeout=lock_timeout),

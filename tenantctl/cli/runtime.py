@@ -161,7 +161,11 @@ def azure_session(adapter: CloudPort, cloud: CloudDefinition) -> CloudSession:
         hosts = endpoints or ProbeEndpoints(cloud.authority_host, cloud.resource_manager, None, cloud.arm_scope)
         return entra_verifiers(manifest, role_wait=role_wait, endpoints=hosts, consent=consent, assign_role=assign_role)
 
-    return CloudSession(adapter, verifiers)
+    from tenantctl.tenant_provided.cache import VerificationCache
+
+    # Keyed by the ARM endpoint too: a served emulator and Azure never share a verdict.
+    cache = VerificationCache.default(scope=cloud.resource_manager)
+    return CloudSession(adapter, verifiers, verification_cache=cache)
 
 
 def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContextManager[CloudSession]:

@@ -115,7 +115,11 @@ def _verification_detail(verification: Mapping[str, Any] | None) -> str:
     if not verification.get("available"):
         return "verification unavailable: " + str(verification.get("reason", ""))
     failed = [c for c in verification.get("checks", []) if c.get("status") == "failed"]
-    return f"{failed[0]['name']}: {failed[0]['summary']}" if failed else "verified"
+    if failed:
+        return f"{failed[0]['name']}: {failed[0]['summary']}"
+    if verification.get("cached"):
+        return f"verified (cached {str(verification.get('verified_at', ''))[11:16]} UTC)"
+    return "verified"
 
 
 def _where(manifest: Manifest, tenant_id: str) -> tuple[str, str | None, str | None]:
