@@ -7,7 +7,6 @@ Azure, imports rich/typer, or reads the clock (``today`` is passed in).
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from tenantctl.inspection.report import TenantReport
 from tenantctl.inspection.state import State, relevant_errors
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import observe_quota, observe_tenant
-from tenantctl.planning.model import Plan, ResourceKind
+from tenantctl.planning.model import Plan
 
 __all__ = [
     "FleetStatus",
@@ -58,16 +57,6 @@ def check_tenant(manifest: Manifest, tenant_id: str) -> None:
     raise UsageError(f"unknown tenant '{tenant_id}'", code="unknown-tenant", hint=hint)
 
 
-def _without_unread_blocklists(plan: Plan, read: Mapping[str, Any]) -> Plan:
-    """Drop blocklist changes on accounts whose blocklists were not read (they would all be "create")."""
-    kept = tuple(
-        c
-        for c in plan.changes
-        if not (c.kind is ResourceKind.BLOCKLIST and c.account is not None and c.account.key not in read)
-    )
-    return dataclasses.replace(plan, changes=kept)
-
-
 def inspect_tenant(
     manifest: Manifest, cloud: CloudPort, tenant_id: str, *, today: date, verifier: Verifier | None = None
 ) -> Inspection:
@@ -87,7 +76,6 @@ def inspect_tenant(
         plan = make_plan(manifest, observation.state)
     else:
         plan = make_plan(manifest, observation.state, tenants=[tenant_id])
-    plan = _without_unread_blocklists(plan, observation.state.blocklists)
     report = build_report(manifest, tenant_id, observation, plan, today=today, verification=verification)
     diags = Diagnostics(relevant_errors(manifest, tenant_id, plan))
     for d in report.deployments:

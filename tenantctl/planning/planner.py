@@ -23,7 +23,7 @@ from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostic, Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import DetailsNeeded, ObservedState, Region, manifest_groups
-from tenantctl.planning.diff import diff
+from tenantctl.planning.diff import diff_and_orphans
 from tenantctl.planning.fingerprint import fingerprint
 from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
 from tenantctl.planning.migration import (
@@ -33,7 +33,7 @@ from tenantctl.planning.migration import (
     retire_changes,
     split_observed,
 )
-from tenantctl.planning.model import Action, Change, Plan, ResourceKind
+from tenantctl.planning.model import Action, Change, Orphan, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.planning.quota import ledger
@@ -91,6 +91,7 @@ class DraftPlan:
     old: dict[str, OldGeneration]
     changes: tuple[Change, ...]
     diagnostics: tuple[Diagnostic, ...]
+    orphans: tuple[Orphan, ...] = ()
     prune: bool = False
     purge_deleted: bool = False
     tenants: frozenset[str] | None = None
@@ -160,7 +161,9 @@ def draft_plan(
     desired, placement = placed_desired_state(manifest, observed)
     diags.extend(placement.diagnostics)
     old = old_generations(manifest, observed)
-    changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old))
+    changes, orphans = diff_and_orphans(
+        manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old)
+    )
     return DraftPlan(
         manifest,
         observed,
@@ -168,6 +171,7 @@ def draft_plan(
         old,
         tuple(changes),
         tuple(diags),
+        orphans,
         prune=prune,
         purge_deleted=purge_deleted,
         tenants=frozenset(tenants) if tenants is not None else None,
@@ -196,9 +200,11 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
     changes += retire_changes(manifest, desired, observed, draft.old, diags, retire=draft.retire)
     if draft.purge_deleted:
         changes += purge_offboarded(manifest, observed, desired, changes)
+    orphans = draft.orphans
     if tenants is not None:
         changes = _only(manifest, changes, set(tenants))
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in tenants])
+        orphans = tuple(o for o in orphans if o.tenant in tenants)
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
     diags.extend(verification_diagnostics(manifest, observed.byo, tenants))
@@ -208,6 +214,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
         diagnostics=diags,
         fingerprint=fingerprint(observed),
         manifest_name=manifest.provider.manifest_name,
+        orphans=orphans,
     )
 
 

@@ -68,7 +68,7 @@ def test_inspect_json_follows_the_documented_schema(cli: Any) -> None:
         "resource_id",
         "exists",
     }
-    assert data["content_filter"]["terms_source"] == "manifest"
+    assert data["content_filter"]["terms_source"] == "azure"  # read like plan reads them
     assert [d["code"] for d in doc["diagnostics"]] == ["model-retiring"]
 
 
