@@ -70,15 +70,16 @@ def inspect(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.inspection import check_tenant, inspect_tenant
+        from tenantctl.inspection import inspect_tenant
         from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
-        check_tenant(loaded, tenant)  # before any I/O: a typo costs nothing
         day = _today(today)
         with open_manifest_session(emulator, loaded) as session:
             # Only a tenant-provided tenant is verified (a manifest without one has no [provider.app]).
-            byo = loaded.tenants[tenant].isolation.value == "tenant-provided"
+            # A tenant not in the manifest is looked for in Azure (a removed one may still be there).
+            known = loaded.tenants.get(tenant)
+            byo = known is not None and known.isolation.value == "tenant-provided"
             verifier = session.byo_verifier(loaded, role_wait=_short_role_wait()) if verify and byo else None
             result = inspect_tenant(loaded, session.cloud, tenant, today=day, verifier=verifier)
         report = result.report

@@ -18,10 +18,11 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import UsageError
 from tenantctl.inspection.build import build_report
 from tenantctl.inspection.fleet import FleetStatus, QuotaReport, fleet_status, quota_report
+from tenantctl.inspection.orphaned import orphaned_report
 from tenantctl.inspection.report import TenantReport
 from tenantctl.inspection.state import State, relevant_errors
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observation import observe_quota, observe_tenant
+from tenantctl.observation import observe_accounts, observe_quota, observe_tenant
 from tenantctl.planning.model import Plan
 
 __all__ = [
@@ -57,13 +58,36 @@ def check_tenant(manifest: Manifest, tenant_id: str) -> None:
     raise UsageError(f"unknown tenant '{tenant_id}'", code="unknown-tenant", hint=hint)
 
 
+def _inspect_removed(manifest: Manifest, cloud: CloudPort, tenant_id: str, *, today: date) -> Inspection:
+    """A tenant the manifest does not name: its resources in Azure and their fate, or ``unknown-tenant``.
+
+    Only a look at every managed account tells whether anything is tagged for it, so this costs
+    ``plan``'s first observation step (O(accounts)); a typo is then refused with the close names.
+    """
+    from tenantctl.planning import make_plan
+
+    observed = observe_accounts(manifest, cloud)
+    plan = make_plan(manifest, observed)
+    report = orphaned_report(manifest, observed, plan, tenant_id, today=today)
+    if report is None:
+        check_tenant(manifest, tenant_id)
+        raise AssertionError("unreachable: check_tenant refuses a tenant the manifest does not name")
+    diags = Diagnostics([d for d in plan.diagnostics if d.tenant == tenant_id])
+    return Inspection(report, diags)
+
+
 def inspect_tenant(
     manifest: Manifest, cloud: CloudPort, tenant_id: str, *, today: date, verifier: Verifier | None = None
 ) -> Inspection:
-    """Everything about one tenant, read-only: its resources, their health, drift and leftovers."""
+    """Everything about one tenant, read-only: its resources, their health, drift and leftovers.
+
+    A tenant the manifest no longer names is shown when Azure holds resources tagged for it (with
+    what apply does to them); otherwise it is refused as ``unknown-tenant`` with the close names.
+    """
     from tenantctl.planning import make_plan
 
-    check_tenant(manifest, tenant_id)
+    if tenant_id not in manifest.tenants:
+        return _inspect_removed(manifest, cloud, tenant_id, today=today)
     tenant = manifest.tenants[tenant_id]
     observation = observe_tenant(manifest, cloud, tenant_id)
     verification = None

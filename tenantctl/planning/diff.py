@@ -203,7 +203,8 @@ class _Differ:
             stamp, ref = res.tags.get(naming.TAG_STAMP), _account_ref(res)
             fate = _fate(res, blocked_accounts, prune=prune)
             name = res.ref.name if isinstance(res, (Account, DeletedAccount)) else getattr(res, "name", "")
-            self.found_orphans.append(Orphan(address, kind_of(res), name, fate, tenant, stamp, ref))
+            isolation = res.tags.get(naming.TAG_ISOLATION)
+            self.found_orphans.append(Orphan(address, kind_of(res), name, fate, tenant, stamp, ref, isolation))
             if fate is OrphanFate.PROTECTED:
                 kept.setdefault(tenant, []).append(str(address))
                 continue

@@ -153,6 +153,7 @@ class Orphan:
     tenant: str | None = None
     stamp: str | None = None
     account: AccountRef | None = None
+    isolation: str | None = None  # from its tenantctl-isolation tag (the manifest no longer says)
 
 
 @dataclass(frozen=True)
