@@ -7,13 +7,22 @@ the managed groups once and usages + models once per region.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+from tenantctl.cli.common import (
+    EmulatorOpt,
+    Globals,
+    ManifestOpt,
+    Outcome,
+    OutputOpt,
+    TodayOpt,
+    VerboseOpt,
+    parse_today,
+    run_command,
+)
 from tenantctl.cli.completion import complete_tenant_id
 from tenantctl.cli.runtime import open_manifest_session
 
@@ -22,11 +31,6 @@ if TYPE_CHECKING:
     from tenantctl.tenant_provided.verification import RoleWait
 
 __all__ = ["register"]
-
-TodayOpt = Annotated[
-    str | None,
-    typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD (retirement warnings; tests)."),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -40,17 +44,6 @@ def _short_role_wait() -> RoleWait:
     from tenantctl.tenant_provided.verification import RoleWait
 
     return RoleWait(total_seconds=2.0, first_delay=1.0)
-
-
-def _today(value: str | None) -> date:
-    from tenantctl.errors import UsageError
-
-    if value is None:
-        return datetime.now(timezone.utc).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)", code="bad-date") from None
 
 
 def inspect(
@@ -74,7 +67,7 @@ def inspect(
         from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
-        day = _today(today)
+        day = parse_today(today)
         with open_manifest_session(emulator, loaded) as session:
             # Only a tenant-provided tenant is verified (a manifest without one has no [provider.app]).
             # A tenant not in the manifest is looked for in Azure (a removed one may still be there).

@@ -16,7 +16,9 @@ from tenantctl.cli.common import (
     ManifestOpt,
     Outcome,
     OutputOpt,
+    TodayOpt,
     VerboseOpt,
+    parse_today,
     refuse_to_clobber,
     run_command,
     writing,
@@ -78,6 +80,7 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none, 1 on error.")
     ] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `apply --plan`.")] = None,
+    today: TodayOpt = None,
 ) -> None:
     """Show what apply would change, per tenant, with quota pre-flight. Never writes to Azure."""
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
@@ -89,7 +92,13 @@ def plan(
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
-        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        options = PlanOptions(
+            prune=prune,
+            purge_deleted=purge_deleted,
+            tenants=tuple(tenant or ()),
+            retire=retire,
+            today=parse_today(today),
+        )
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
         saved = out if out is not None and not run.plan.is_blocked else None
@@ -123,6 +132,7 @@ def apply(
             min=0, help="Seconds to wait for another apply's lock (0 = fail at once); shows who holds it meanwhile."
         ),
     ] = 0.0,
+    today: TodayOpt = None,
 ) -> None:
     """Make Azure match the manifest: plan, confirm, then apply under the lock.
 
@@ -136,7 +146,13 @@ def apply(
         from tenantctl.cli.runtime import open_manifest_session
         from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
 
-        plan_options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        plan_options = PlanOptions(
+            prune=prune,
+            purge_deleted=purge_deleted,
+            tenants=tuple(tenant or ()),
+            retire=retire,
+            today=parse_today(today),
+        )
         run = apply_run(
             manifest,
             ApplyOptions(plan_options, saved_plan, parallelism=parallelism, lock_timeout=lock_timeout),

@@ -22,8 +22,9 @@ from tenantctl.inspection.orphaned import orphaned_report
 from tenantctl.inspection.report import TenantReport
 from tenantctl.inspection.state import State, relevant_errors
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observation import observe_accounts, observe_quota, observe_tenant
+from tenantctl.observation import TenantObservation, observe_accounts, observe_quota, observe_tenant
 from tenantctl.planning.model import Plan
+from tenantctl.planning.retirement import retiring_deployments
 
 __all__ = [
     "FleetStatus",
@@ -35,6 +36,7 @@ __all__ = [
     "check_tenant",
     "fleet_status",
     "inspect_tenant",
+    "inspection_of",
     "observe_quota",
     "quota_report",
 ]
@@ -84,33 +86,45 @@ def inspect_tenant(
     A tenant the manifest no longer names is shown when Azure holds resources tagged for it (with
     what apply does to them); otherwise it is refused as ``unknown-tenant`` with the close names.
     """
-    from tenantctl.planning import make_plan
-
     if tenant_id not in manifest.tenants:
         return _inspect_removed(manifest, cloud, tenant_id, today=today)
-    tenant = manifest.tenants[tenant_id]
     observation = observe_tenant(manifest, cloud, tenant_id)
     verification = None
+    if manifest.tenants[tenant_id].isolation is Isolation.TENANT_PROVIDED and verifier is not None:
+        verification = verifier(manifest, tenant_id)
+    return inspection_of(manifest, observation, tenant_id, today=today, verification=verification)
+
+
+def inspection_of(
+    manifest: Manifest,
+    observation: TenantObservation,
+    tenant_id: str,
+    *,
+    today: date,
+    verification: Mapping[str, Any] | None = None,
+) -> Inspection:
+    """The inspection of a tenant the manifest names, from what was observed (pure).
+
+    Drift is the planner's, on the observation: :mod:`tenantctl.inspection.drift`, as ``status``.
+    """
+    from tenantctl.planning import make_plan
+
+    tenant = manifest.tenants[tenant_id]
     if tenant.isolation is Isolation.TENANT_PROVIDED:
         plan = Plan(changes=())
-        if verifier is not None:
-            verification = verifier(manifest, tenant_id)
     elif tenant.isolation is Isolation.SHARED:
         # A shared tenant's health is its stamp's: plan everything, keep the stamp's changes.
-        plan = make_plan(manifest, observation.state)
+        plan = make_plan(manifest, observation.state, today=today)
     else:
-        plan = make_plan(manifest, observation.state, tenants=[tenant_id])
+        plan = make_plan(manifest, observation.state, tenants=[tenant_id], today=today)
     report = build_report(manifest, tenant_id, observation, plan, today=today, verification=verification)
     diags = Diagnostics(relevant_errors(manifest, tenant_id, plan))
-    for d in report.deployments:
-        if d.retiring_soon and d.deprecation is not None:
-            diags.warning(
-                "model-retiring",
-                f"{tenant_id}: deployment {d.name} runs {d.model} {d.version}, retired on "
-                f"{d.deprecation.isoformat()} ({d.days_to_retirement} days)",
-                detail="Move it to a newer version in the manifest (or let version_upgrade_option do it) "
-                "before that date; calls fail once the version is retired.",
-                path=f"tenants.{tenant_id}.deployments",
-                tenant=tenant_id,
-            )
+    shown = {d.azure_name.lower() for d in report.deployments}
+    state = observation.state
+    host = observation.account.key if observation.account is not None else None
+    running = {host: state.deployments.get(host, ())} if host is not None else {}
+    for r in retiring_deployments(running, state.accounts, state.models, plan.changes, today=today):
+        mine = r.tenant == tenant_id or (tenant.isolation is Isolation.SHARED and r.tenant is None)
+        if mine and r.deployment.name.lower() in shown:
+            diags.append(r.diagnostic())
     return Inspection(report, diags)

@@ -16,7 +16,6 @@ from tenantctl.desired import DEFAULT_RAI_POLICY
 from tenantctl.inspection.drift import tenant_drift
 from tenantctl.inspection.report import (
     NOT_OURS,
-    RETIREMENT_WARNING_DAYS,
     BudgetLine,
     BudgetView,
     DeploymentView,
@@ -31,6 +30,7 @@ from tenantctl.inspection.state import relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
 from tenantctl.observation import TenantObservation, is_managed
 from tenantctl.planning.model import OrphanFate, Plan
+from tenantctl.planning.retirement import retirement_of
 from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
 
 __all__ = ["NOT_OURS", "ROLE_NAMES", "build_report", "deployment_view", "role_name"]
@@ -54,11 +54,6 @@ def role_name(role_definition_id: str) -> str:
     return ROLE_NAMES.get(guid, guid)
 
 
-def _offer(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> ModelOffer | None:
-    want = (model.lower(), version.lower(), sku.lower())
-    return next((o for o in offers if (o.model.lower(), o.version.lower(), o.sku.lower()) == want), None)
-
-
 def deployment_view(
     d: Deployment | ResolvedDeployment,
     name: str,
@@ -74,9 +69,9 @@ def deployment_view(
     managed: bool = True,
 ) -> DeploymentView:
     provisioned = d.sku in PROVISIONED_SKUS
-    offer = _offer(offers, d.model, d.version, d.sku)
-    deprecation = offer.deprecation if offer else None
-    days = (deprecation - today).days if deprecation else None
+    retirement = retirement_of(offers, d.model, d.version, d.sku, today=today)
+    deprecation = retirement.retires_on if retirement else None
+    days = retirement.days_left if retirement else None
     return DeploymentView(
         name=name,
         azure_name=azure_name,
@@ -92,7 +87,7 @@ def deployment_view(
         version_upgrade_option=d.version_upgrade_option,
         deprecation=deprecation,
         days_to_retirement=days,
-        retiring_soon=days is not None and days < RETIREMENT_WARNING_DAYS,
+        retiring_soon=retirement is not None and retirement.soon,
         in_manifest=in_manifest,
         shared=shared,
         managed=managed,

@@ -47,6 +47,7 @@ from tenantctl.inspection.state import State, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.observation import QuotaObservation
 from tenantctl.planning.model import Action, Change, OrphanFate, Plan
+from tenantctl.planning.retirement import find_offer
 from tenantctl.resources import ModelOffer
 
 __all__ = [
@@ -301,8 +302,7 @@ class QuotaReport:
 
 
 def _usage_name(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> str:
-    want = (model.lower(), version.lower(), sku.lower())
-    offer = next((o for o in offers if (o.model.lower(), o.version.lower(), o.sku.lower()) == want), None)
+    offer = find_offer(offers, model, version, sku)
     return offer.usage_name if offer else f"OpenAI.{sku}.{model.lower()}"
 
 

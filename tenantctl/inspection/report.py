@@ -55,6 +55,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from tenantctl.planning.retirement import RETIREMENT_WARNING_DAYS  # re-exported: inspect's threshold
+
 __all__ = [
     "FATE_TEXT",
     "NOT_OURS",
@@ -82,9 +84,6 @@ FATE_TEXT = {
     "kept-holds-foreign": "tenantctl's, not in the manifest: kept, holds resources not ours",
     NOT_OURS: "not tenantctl's (untagged or hand-made): never deleted",
 }
-
-# Azure retires model versions on a published date; under this many days, support should act.
-RETIREMENT_WARNING_DAYS = 90
 
 
 @dataclass(frozen=True)
