@@ -104,26 +104,32 @@ def status(
     isolation: IsolationOpt = None,
     stamp: Annotated[str | None, typer.Option("--stamp", help="Only tenants on this stamp.")] = None,
     drift_only: Annotated[bool, typer.Option("--drift-only", help="Only tenants not in sync.")] = False,
+    today: TodayOpt = None,
 ) -> None:
     """One line per tenant: isolation, where, deployments, state. Read-only.
 
-    States: in sync, drift, missing, error, unverified (tenant-provided, no app credential).
+    States: in sync, drift, missing, error, unverified (tenant-provided, no app credential), and
+    not in manifest (removed tenants Azure still holds, with what apply does with them).
+    Warns of model versions retiring within 90 days.
     """
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.inspection import fleet_status
+        from tenantctl.inspection import fleet_retirements, fleet_status
         from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run
 
         loaded, warnings = load_valid_manifest(manifest)
         _check_filters(loaded, isolation, stamp)
+        day = parse_today(today)
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, PlanOptions(), warnings)
+            retiring = fleet_retirements(session.cloud, run.observed, run.plan, today=day)
         result = fleet_status(
             loaded, run.plan, verifications=run.observed.byo, isolation=isolation, stamp=stamp, drift_only=drift_only
         )
         # Problems of no one tenant (quota lines, stamp budgets) would otherwise show nowhere.
         warnings.extend(d for d in run.plan.diagnostics if d.tenant is None)
+        warnings.extend(retiring)  # what runs and what apply would create (plan shows only the latter)
 
         def human() -> None:
             from tenantctl.render.status import print_status

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from tenantctl.cloud.port import CloudPort
-from tenantctl.diagnostics import Diagnostics
+from tenantctl.diagnostics import Diagnostic, Diagnostics
 from tenantctl.errors import UsageError
 from tenantctl.inspection.build import build_report
 from tenantctl.inspection.fleet import FleetStatus, QuotaReport, fleet_status, quota_report
@@ -22,7 +22,14 @@ from tenantctl.inspection.orphaned import orphaned_report
 from tenantctl.inspection.report import TenantReport
 from tenantctl.inspection.state import State, relevant_errors
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observation import TenantObservation, observe_accounts, observe_quota, observe_tenant
+from tenantctl.observation import (
+    ObservedState,
+    TenantObservation,
+    observe_accounts,
+    observe_catalogues,
+    observe_quota,
+    observe_tenant,
+)
 from tenantctl.planning.model import Plan
 from tenantctl.planning.retirement import retiring_deployments
 
@@ -34,6 +41,7 @@ __all__ = [
     "TenantReport",
     "Verifier",
     "check_tenant",
+    "fleet_retirements",
     "fleet_status",
     "inspect_tenant",
     "inspection_of",
@@ -128,3 +136,15 @@ def inspection_of(
         if mine and r.deployment.name.lower() in shown:
             diags.append(r.diagnostic())
     return Inspection(report, diags)
+
+
+def fleet_retirements(cloud: CloudPort, observed: ObservedState, plan: Plan, *, today: date) -> list[Diagnostic]:
+    """``status``'s retirement warnings: every deployment Azure has or the plan creates, retiring soon.
+
+    A no-op plan reads no model catalogue, so the catalogue of each region hosting deployments is
+    read here (one request per region, none for regions the plan already read).
+    """
+    regions = {(a.ref.subscription_id, a.location) for k, a in observed.accounts.items() if observed.deployments.get(k)}
+    models = {**observed.models, **observe_catalogues(cloud, regions - set(observed.models))}
+    found = retiring_deployments(observed.deployments, observed.accounts, models, plan.changes, today=today)
+    return [r.diagnostic() for r in found]

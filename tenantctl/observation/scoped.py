@@ -53,7 +53,14 @@ from tenantctl.resources import (
     RoleAssignment,
 )
 
-__all__ = ["QuotaObservation", "TenantObservation", "manifest_regions", "observe_quota", "observe_tenant"]
+__all__ = [
+    "QuotaObservation",
+    "TenantObservation",
+    "manifest_regions",
+    "observe_catalogues",
+    "observe_quota",
+    "observe_tenant",
+]
 
 
 @dataclass(frozen=True)
@@ -209,3 +216,8 @@ def observe_quota(manifest: Manifest, cloud: CloudPort, *, locations: Iterable[s
         {r: tuple(cloud.list_usages(*r)) for r in regions},
         {r: tuple(cloud.list_models(*r)) for r in regions},
     )
+
+
+def observe_catalogues(cloud: CloudPort, regions: Iterable[Region]) -> dict[Region, tuple[ModelOffer, ...]]:
+    """The model catalogue of each region (one request each): retirement dates for ``status``."""
+    return {r: tuple(cloud.list_models(*r)) for r in sorted(set(regions))}
