@@ -8,7 +8,7 @@ Azure, imports rich/typer, or reads the clock (``today`` is passed in).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -59,11 +59,14 @@ class Inspection:
     diagnostics: Diagnostics
 
 
-def check_tenant(manifest: Manifest, tenant_id: str) -> None:
-    """UsageError (exit 1) for a tenant the manifest does not name, with the closest names."""
+def check_tenant(manifest: Manifest, tenant_id: str, *, also: Iterable[str] = ()) -> None:
+    """UsageError (exit 1) for a tenant the manifest does not name, with the closest names.
+
+    ``also`` are more names to suggest: tenants removed from the manifest that Azure still holds.
+    """
     if tenant_id in manifest.tenants:
         return
-    close = difflib.get_close_matches(tenant_id, list(manifest.tenants), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(tenant_id, sorted({*manifest.tenants, *also}), n=3, cutoff=0.5)
     hint = f"Did you mean {', '.join(close)}?" if close else "See `tenantctl status` for the tenants."
     raise UsageError(f"unknown tenant '{tenant_id}'", code="unknown-tenant", hint=hint)
 
@@ -80,7 +83,7 @@ def _inspect_removed(manifest: Manifest, cloud: CloudPort, tenant_id: str, *, to
     plan = make_plan(manifest, observed)
     report = orphaned_report(manifest, observed, plan, tenant_id, today=today)
     if report is None:
-        check_tenant(manifest, tenant_id)
+        check_tenant(manifest, tenant_id, also={o.tenant for o in plan.orphans if o.tenant})
         raise AssertionError("unreachable: check_tenant refuses a tenant the manifest does not name")
     diags = Diagnostics([d for d in plan.diagnostics if d.tenant == tenant_id])
     return Inspection(report, diags)
