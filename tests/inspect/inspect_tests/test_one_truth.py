@@ -185,3 +185,28 @@ def test_plan_warns_before_creating_a_version_retiring_within_ninety_days_and_st
     assert ("model-retiring-soon", "newco") in codes
     later = _json(run("status", "-o", "json", "--today", "2026-06-01"))
     assert not any(d["code"].startswith("model-retiring") for d in later["diagnostics"])
+
+
+def test_no_warning_is_printed_twice_by_plan_status_or_inspect(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Warnings of every source at once: the manifest's, the plan's (retiring version created, a
+    # stamp's), status's retirement checks and inspect's.
+    text = MANIFEST.read_text(encoding="utf-8")
+    legacy = '{ name = "legacy", model = "gpt-35-turbo", version = "0125", sku = "Standard", capacity = 5 }'
+    newco = text.index('display_name = "Newco (not applied yet)"')
+    edited = tmp_path / "tenants.toml"
+    edited.write_text(text[:newco] + f"deployments = [{legacy}]\n" + text[newco:], encoding="utf-8")
+    run = _runner(world, monkeypatch, edited)
+    for args in (("plan",), ("status",), ("inspect", "acme"), ("inspect", "newco")):
+        doc = _json(run(*args, "-o", "json"))
+        seen = [(d["code"], d["summary"]) for d in doc["diagnostics"]]
+        if args[0] == "plan":
+            seen += [(d["code"], d["summary"]) for d in doc["data"]["diagnostics"] if d not in doc["diagnostics"]]
+        assert seen, args
+        assert len(seen) == len(set(seen)), (args, seen)
+        result = run(*args)
+        lines = [
+            line for line in (result.stdout + result.stderr).splitlines() if line.startswith(("warning", "  warning"))
+        ]
+        assert len(lines) == len(set(lines)), (args, lines)
