@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,9 @@ class PlanOptions:
     tenants: tuple[str, ...] = ()
     retire: bool = False  # phase 3 of a migration: delete old generations whose replacement is live
     reverify: bool = False  # verify tenant-provided accounts afresh, ignoring recently passed checks
+    # The day retirement warnings count from (the CLI passes the clock's); None: no such warnings.
+    # Not saved with a plan: it changes warnings, never changes.
+    today: date | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def plan_against(
         byo = checks.result() if checks is not None else {}
     if byo:
         observed = dataclasses.replace(observed, byo=byo)
-    return observed, finish_plan(draft, observed)
+    return observed, finish_plan(draft, observed, today=options.today)
 
 
 def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOptions, warnings: Diagnostics) -> PlanRun:

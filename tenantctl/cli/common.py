@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -52,6 +53,10 @@ ManifestOpt = Annotated[
 ]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="human, or json (a versioned envelope).")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug detail.")]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD (retirement warnings; tests)."),
+]
 EmulatorOpt = Annotated[
     bool,
     typer.Option(
@@ -226,3 +231,13 @@ def refuse_to_clobber(path: Path, what: str, *, manifest: Path | None = None) ->
 
 def stdin_is_interactive() -> bool:
     return sys.stdin.isatty() and not os.environ.get("CI")
+
+
+def parse_today(value: str | None) -> date:
+    """``--today`` (hidden; tests pin retirement warnings with it), else the clock's UTC date."""
+    if value is None:
+        return datetime.now(timezone.utc).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)", code="bad-date") from None

@@ -7,13 +7,22 @@ the managed groups once and usages + models once per region.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
+from tenantctl.cli.common import (
+    EmulatorOpt,
+    Globals,
+    ManifestOpt,
+    Outcome,
+    OutputOpt,
+    TodayOpt,
+    VerboseOpt,
+    parse_today,
+    run_command,
+)
 from tenantctl.cli.completion import complete_tenant_id
 from tenantctl.cli.plan_commands import ReverifyOpt
 from tenantctl.cli.runtime import open_manifest_session
@@ -23,11 +32,6 @@ if TYPE_CHECKING:
     from tenantctl.tenant_provided.verification import RoleWait
 
 __all__ = ["register"]
-
-TodayOpt = Annotated[
-    str | None,
-    typer.Option("--today", hidden=True, help="Pretend today is YYYY-MM-DD (retirement warnings; tests)."),
-]
 
 
 def register(app: typer.Typer) -> None:
@@ -41,17 +45,6 @@ def _short_role_wait() -> RoleWait:
     from tenantctl.tenant_provided.verification import RoleWait
 
     return RoleWait(total_seconds=2.0, first_delay=1.0)
-
-
-def _today(value: str | None) -> date:
-    from tenantctl.errors import UsageError
-
-    if value is None:
-        return datetime.now(timezone.utc).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--today {value!r} is not a date (YYYY-MM-DD)", code="bad-date") from None
 
 
 def inspect(
@@ -71,15 +64,16 @@ def inspect(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.inspection import check_tenant, inspect_tenant
+        from tenantctl.inspection import inspect_tenant
         from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
-        check_tenant(loaded, tenant)  # before any I/O: a typo costs nothing
-        day = _today(today)
+        day = parse_today(today)
         with open_manifest_session(emulator, loaded) as session:
             # Only a tenant-provided tenant is verified (a manifest without one has no [provider.app]).
-            byo = loaded.tenants[tenant].isolation.value == "tenant-provided"
+            # A tenant not in the manifest is looked for in Azure (a removed one may still be there).
+            known = loaded.tenants.get(tenant)
+            byo = known is not None and known.isolation.value == "tenant-provided"
             verifier = session.byo_verifier(loaded, role_wait=_short_role_wait()) if verify and byo else None
             result = inspect_tenant(loaded, session.cloud, tenant, today=day, verifier=verifier)
         report = result.report
@@ -112,26 +106,32 @@ def status(
     stamp: Annotated[str | None, typer.Option("--stamp", help="Only tenants on this stamp.")] = None,
     drift_only: Annotated[bool, typer.Option("--drift-only", help="Only tenants not in sync.")] = False,
     reverify: ReverifyOpt = False,
+    today: TodayOpt = None,
 ) -> None:
     """One line per tenant: isolation, where, deployments, state. Read-only.
 
-    States: in sync, drift, missing, error, unverified (tenant-provided, no app credential).
+    States: in sync, drift, missing, error, unverified (tenant-provided, no app credential), and
+    not in manifest (removed tenants Azure still holds, with what apply does with them).
+    Warns of model versions retiring within 90 days.
     """
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
-        from tenantctl.inspection import fleet_status
+        from tenantctl.inspection import fleet_retirements, fleet_status
         from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run
 
         loaded, warnings = load_valid_manifest(manifest)
         _check_filters(loaded, isolation, stamp)
+        day = parse_today(today)
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, PlanOptions(reverify=reverify), warnings)
+            retiring = fleet_retirements(session.cloud, run.observed, run.plan, today=day)
         result = fleet_status(
             loaded, run.plan, verifications=run.observed.byo, isolation=isolation, stamp=stamp, drift_only=drift_only
         )
         # Problems of no one tenant (quota lines, stamp budgets) would otherwise show nowhere.
         warnings.extend(d for d in run.plan.diagnostics if d.tenant is None)
+        warnings.extend(retiring)  # what runs and what apply would create (plan shows only the latter)
 
         def human() -> None:
             from tenantctl.render.status import print_status

@@ -12,8 +12,18 @@ from typing import Annotated
 
 import typer
 
-from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command, writing
-from tenantctl.cli.inspect_commands import TodayOpt, _today
+from tenantctl.cli.common import (
+    EmulatorOpt,
+    Globals,
+    ManifestOpt,
+    Outcome,
+    OutputOpt,
+    TodayOpt,
+    VerboseOpt,
+    parse_today,
+    run_command,
+    writing,
+)
 from tenantctl.cli.runtime import open_manifest_session
 from tenantctl.cli.tenant_commands import _one_edit_at_a_time, _read
 
@@ -43,7 +53,7 @@ def models(
         from tenantctl.reconcile import load_valid_manifest
 
         loaded, warnings = load_valid_manifest(manifest)
-        day = _today(today)
+        day = parse_today(today)
         with open_manifest_session(emulator, loaded) as session:
             inventory = read_models(loaded, session.cloud, day)
 

@@ -16,7 +16,9 @@ from tenantctl.cli.common import (
     ManifestOpt,
     Outcome,
     OutputOpt,
+    TodayOpt,
     VerboseOpt,
+    parse_today,
     refuse_to_clobber,
     run_command,
     writing,
@@ -86,6 +88,7 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none, 1 on error.")
     ] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `apply --plan`.")] = None,
+    today: TodayOpt = None,
 ) -> None:
     """Show what apply would change, per tenant, with quota pre-flight. Never writes to Azure."""
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
@@ -98,7 +101,12 @@ def plan(
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
         options = PlanOptions(
-            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire, reverify=reverify
+            prune=prune,
+            purge_deleted=purge_deleted,
+            tenants=tuple(tenant or ()),
+            retire=retire,
+            today=parse_today(today),
+            reverify=reverify,
         )
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
@@ -134,6 +142,7 @@ def apply(
             min=0, help="Seconds to wait for another apply's lock (0 = fail at once); shows who holds it meanwhile."
         ),
     ] = 0.0,
+    today: TodayOpt = None,
 ) -> None:
     """Make Azure match the manifest: plan, confirm, then apply under the lock.
 
@@ -148,7 +157,12 @@ def apply(
         from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
 
         plan_options = PlanOptions(
-            prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire, reverify=reverify
+            prune=prune,
+            purge_deleted=purge_deleted,
+            tenants=tuple(tenant or ()),
+            retire=retire,
+            today=parse_today(today),
+            reverify=reverify,
         )
         run = apply_run(
             manifest,

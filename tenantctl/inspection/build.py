@@ -13,13 +13,12 @@ from typing import Any
 
 from tenantctl import naming
 from tenantctl.desired import DEFAULT_RAI_POLICY
+from tenantctl.inspection.drift import tenant_drift
 from tenantctl.inspection.report import (
-    RETIREMENT_WARNING_DAYS,
+    NOT_OURS,
     BudgetLine,
     BudgetView,
     DeploymentView,
-    DriftField,
-    DriftView,
     FilterView,
     LeftoverView,
     NetworkView,
@@ -27,14 +26,15 @@ from tenantctl.inspection.report import (
     RoleView,
     TenantReport,
 )
-from tenantctl.inspection.state import relevant_changes, relevant_errors, tenant_state
+from tenantctl.inspection.state import relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, covered_deployments, shared_account
-from tenantctl.observation import TenantObservation
-from tenantctl.planning.model import Plan
+from tenantctl.observation import TenantObservation, is_managed
+from tenantctl.planning.model import OrphanFate, Plan
+from tenantctl.planning.retirement import retirement_of
 from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
 
-__all__ = ["ROLE_NAMES", "build_report", "role_name"]
+__all__ = ["NOT_OURS", "ROLE_NAMES", "build_report", "deployment_view", "role_name"]
 
 # Built-in role definition GUIDs (the same in every Azure cloud) -> names people recognise.
 ROLE_NAMES: dict[str, str] = {
@@ -55,12 +55,7 @@ def role_name(role_definition_id: str) -> str:
     return ROLE_NAMES.get(guid, guid)
 
 
-def _offer(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> ModelOffer | None:
-    want = (model.lower(), version.lower(), sku.lower())
-    return next((o for o in offers if (o.model.lower(), o.version.lower(), o.sku.lower()) == want), None)
-
-
-def _deployment_view(
+def deployment_view(
     d: Deployment | ResolvedDeployment,
     name: str,
     azure_name: str,
@@ -71,11 +66,13 @@ def _deployment_view(
     in_manifest: bool,
     shared: bool = False,
     rai_policy: str | None = None,
+    fate: str | None = None,
+    managed: bool = True,
 ) -> DeploymentView:
     provisioned = d.sku in PROVISIONED_SKUS
-    offer = _offer(offers, d.model, d.version, d.sku)
-    deprecation = offer.deprecation if offer else None
-    days = (deprecation - today).days if deprecation else None
+    retirement = retirement_of(offers, d.model, d.version, d.sku, today=today)
+    deprecation = retirement.retires_on if retirement else None
+    days = retirement.days_left if retirement else None
     return DeploymentView(
         name=name,
         azure_name=azure_name,
@@ -91,15 +88,25 @@ def _deployment_view(
         version_upgrade_option=d.version_upgrade_option,
         deprecation=deprecation,
         days_to_retirement=days,
-        retiring_soon=days is not None and days < RETIREMENT_WARNING_DAYS,
+        retiring_soon=retirement is not None and retirement.soon,
         in_manifest=in_manifest,
         shared=shared,
+        managed=managed,
+        fate=fate,
     )
 
 
 class _Builder:
-    def __init__(self, manifest: Manifest, tenant_id: str, obs: TenantObservation, today: date) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        tenant_id: str,
+        obs: TenantObservation,
+        today: date,
+        fates: Mapping[tuple[str, str], OrphanFate] | None = None,
+    ) -> None:
         self.m = manifest
+        self.fates = fates or {}
         self.tid = tenant_id
         self.t = manifest.tenants[tenant_id]
         self.obs = obs
@@ -161,18 +168,42 @@ class _Builder:
                 continue  # another tenant's deployment on the same stamp account
             name = d.name[len(prefix) :] if prefix and d.name.startswith(prefix) else d.name
             seen.add(name)
+            ours = self.is_ours(d)
+            in_manifest = name in wanted and ours
+            fate = None if in_manifest else self._fate(d)
             rows.append(
-                _deployment_view(d, name, d.name, offers, self.today, observed=True, in_manifest=name in wanted)
+                deployment_view(
+                    d,
+                    name,
+                    d.name,
+                    offers,
+                    self.today,
+                    observed=True,
+                    in_manifest=in_manifest,
+                    fate=fate,
+                    managed=ours,
+                )
             )
         rai = naming.rai_policy_name(self.tid) if self._filter() else DEFAULT_RAI_POLICY
         for name, spec in sorted(wanted.items()):
             if name not in seen:
                 rows.append(
-                    _deployment_view(
+                    deployment_view(
                         spec, name, prefix + name, offers, self.today, observed=False, in_manifest=True, rai_policy=rai
                     )
                 )
         return tuple(rows)
+
+    def is_ours(self, d: Deployment) -> bool:
+        """Tagged for this manifest, as the diff decides: an untagged or another manifest's is not ours."""
+        return is_managed(d.tags) and d.tags.get(naming.TAG_MANIFEST) == self.m.provider.manifest_name
+
+    def _fate(self, d: Deployment) -> str:
+        """What apply does with an observed deployment the manifest does not name (or does not own)."""
+        if not self.is_ours(d):
+            return NOT_OURS
+        fate = self.fates.get((d.account.key, d.name.lower()))
+        return fate.value if fate is not None else OrphanFate.PRUNING_DISABLED.value
 
     def _shared_deployments(self, offers: tuple[ModelOffer, ...]) -> tuple[DeploymentView, ...]:
         stamp = self.t.stamp or ""
@@ -187,7 +218,7 @@ class _Builder:
             got = observed.get(spec.name)
             source: Deployment | ResolvedDeployment = got if got is not None else spec
             rows.append(
-                _deployment_view(
+                deployment_view(
                     source,
                     spec.name,
                     spec.name,
@@ -285,18 +316,6 @@ def _roles(found: tuple[RoleAssignment, ...] | None) -> tuple[RoleView, ...] | N
     return tuple(sorted(views, key=lambda v: (v.role, v.principal_id)))
 
 
-def _drift(plan: Plan, manifest: Manifest, tenant_id: str) -> tuple[DriftView, ...]:
-    views = []
-    for c in relevant_changes(manifest, tenant_id, plan.changes):
-        if not c.action.is_change:
-            continue
-        fields = tuple(DriftField(f.name, f.after, f.before, f.forces_replace) for f in c.changed_fields)
-        views.append(
-            DriftView(str(c.address), c.kind.value, c.action.value, c.action.symbol, c.reason, c.outage, fields)
-        )
-    return tuple(views)
-
-
 def build_report(
     manifest: Manifest,
     tenant_id: str,
@@ -311,14 +330,17 @@ def build_report(
     ``verification`` is the tenant-provided verifier's JSON (``ByoReport.to_json()`` plus
     ``"available": true``) or ``{"available": false, "reason": ...}``; ``None`` for other tenants.
     """
-    b = _Builder(manifest, tenant_id, observation, today)
+    drift = tenant_drift(manifest, plan, tenant_id)
+    fates = {(o.account.key, o.name.lower()): o.fate for o in plan.orphans if o.account is not None}
+    b = _Builder(manifest, tenant_id, observation, today, fates)
     t = b.t
     state = tenant_state(
         manifest,
         tenant_id,
-        relevant_changes(manifest, tenant_id, plan.changes),
+        list(drift.changes),
         relevant_errors(manifest, tenant_id, plan),
         verification,
+        orphans=len(drift.orphans),
     )
     endpoint = b.host.endpoint if b.host is not None else None
     if t.isolation is Isolation.TENANT_PROVIDED and verification is not None:
@@ -351,7 +373,7 @@ def build_report(
         network=b.network(),
         role_assignments=_roles(observation.role_assignments),
         verification=verification,
-        drift=_drift(plan, manifest, tenant_id),
+        drift=drift.views,
         manifest_tags={**manifest.provider.tags, **t.tags},
         azure_tags=b.azure_tags(),
         soft_deleted=leftovers,

@@ -4,8 +4,16 @@
 
     {"tenants": [{"tenant": str, "isolation": str, "where": str, "location": str|null,
                   "stamp": str|null, "deployments": [str], "state": "in sync"|"drift"|"missing"|
-                  "error"|"unverified", "changes": int, "detail": str}],
-     "counts": {"in sync": int, "drift": int, "missing": int, "error": int, "unverified": int},
+                  "error"|"unverified"|"not in manifest", "changes": int, "detail": str,
+                  "drift": [as ``inspect``'s "drift" entries], "fate": null|str}],
+     "counts": {"in sync": int, "drift": int, "missing": int, "error": int, "unverified": int,
+                "not in manifest": int},
+
+A tenant the manifest no longer names but whose tagged resources Azure still holds has a row
+(state "not in manifest", isolation from its tags) whose ``fate`` says what apply does with them:
+"deleted-by-apply" (planned with --prune), "kept-pruning-disabled" (apply --prune would delete
+them), "kept-protected", "kept-holds-foreign" (an account holding what tenantctl does not own).
+Drift is :mod:`tenantctl.inspection.drift`'s, the one ``inspect`` shows.
      "filters": {"isolation": str|null, "stamp": str|null, "drift_only": bool}, "total": int}
 
 ``quota`` data schema::
@@ -38,11 +46,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tenantctl import naming
-from tenantctl.inspection.state import State, relevant_changes, relevant_errors, tenant_state
+from tenantctl.inspection.drift import DriftIndex, TenantDrift
+from tenantctl.inspection.report import DriftView
+from tenantctl.inspection.state import State, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
 from tenantctl.observation import QuotaObservation
-from tenantctl.planning.model import Action, Change, Plan
+from tenantctl.planning.model import Action, Change, OrphanFate, Plan
+from tenantctl.planning.retirement import find_offer
 from tenantctl.resources import ModelOffer
 
 __all__ = [
@@ -72,6 +83,8 @@ class StatusRow:
     state: str
     changes: int
     detail: str
+    drift: tuple[DriftView, ...] = ()
+    fate: str | None = None  # tenants not in the manifest: what apply does with their resources
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,10 @@ class FleetStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "tenants": [{**asdict(r), "deployments": list(r.deployments)} for r in self.rows],
+            "tenants": [
+                {**asdict(r), "deployments": list(r.deployments), "drift": [d.to_json() for d in r.drift]}
+                for r in self.rows
+            ],
             "counts": self.counts,
             "filters": self.filters,
             "total": len(self.rows),
@@ -107,6 +123,44 @@ def _detail(changes: list[Change]) -> str:
     else:
         text = f"{first.action.symbol} {what}"
     return text + (f" (+{len(actionable) - 1} more)" if len(actionable) > 1 else "")
+
+
+def _orphans_detail(drift: TenantDrift) -> str:
+    """A tenant's orphans in a few words: how many, and what apply does with them."""
+    if not drift.orphans:
+        return ""
+    fates = sorted({o.fate for o in drift.orphans}, key=list(OrphanFate).index)
+    return f"{len(drift.orphans)} not in manifest: " + "; ".join(f.describe for f in fates)
+
+
+def _orphaned_rows(manifest: Manifest, index: DriftIndex, isolation: str | None) -> list[StatusRow]:
+    """Rows for tenants removed from the manifest whose tagged resources Azure still holds."""
+    rows = []
+    for tenant_id in index.orphaned_tenants(manifest):
+        drift = index.of(manifest, tenant_id)
+        found = [o for o in drift.orphans if o.account is not None]
+        kind = next((o.isolation for o in drift.orphans if o.isolation), "unknown")
+        if isolation and kind != isolation:
+            continue
+        # The row's fate is the most keeping one (the detail lists each): a protected resource stays.
+        fate = max((o.fate for o in drift.orphans), key=list(OrphanFate).index)
+        accounts = sorted({o.account.name for o in found if o.account is not None})
+        rows.append(
+            StatusRow(
+                tenant_id,
+                kind,
+                ", ".join(accounts) or "-",
+                None,
+                next((o.stamp for o in drift.orphans if o.stamp), None),
+                tuple(sorted(o.name for o in drift.orphans if o.kind.value == "deployment")),
+                State.NOT_IN_MANIFEST.value,
+                len(drift.pending),
+                _orphans_detail(drift),
+                drift.views,
+                fate.value,
+            )
+        )
+    return rows
 
 
 def _verification_detail(verification: Mapping[str, Any] | None) -> str:
@@ -157,28 +211,27 @@ def fleet_status(
     ``verifications`` are the tenant-provided verifier's results by tenant (``ObservedState.byo``).
     """
     verified = verifications or {}
-    by_tenant: dict[str, list[Change]] = defaultdict(list)
-    by_stamp: dict[str, list[Change]] = defaultdict(list)
-    for c in plan.changes:  # one pass: 1,000 tenants must not mean 1,000 scans of the plan
-        if c.tenant is not None:
-            by_tenant[c.tenant].append(c)
-        elif c.stamp is not None:
-            by_stamp[c.stamp].append(c)
+    index = DriftIndex(plan)  # one pass: 1,000 tenants must not mean 1,000 scans of the plan
     errors = plan.diagnostics.errors
     rows = []
     for tenant_id in sorted(manifest.tenants):
         t = manifest.tenants[tenant_id]
         if (isolation and t.isolation.value != isolation) or (stamp and t.stamp != stamp):
             continue
-        scope = by_stamp.get(t.stamp or "", []) if t.isolation is Isolation.SHARED else by_tenant.get(tenant_id, [])
-        changes = relevant_changes(manifest, tenant_id, tuple(scope))
+        drift = index.of(manifest, tenant_id)
+        changes = list(drift.changes)
         state = tenant_state(
-            manifest, tenant_id, changes, relevant_errors(manifest, tenant_id, errors), verified.get(tenant_id)
+            manifest,
+            tenant_id,
+            changes,
+            relevant_errors(manifest, tenant_id, errors),
+            verified.get(tenant_id),
+            orphans=len(drift.orphans),
         )
         if drift_only and state not in _NOT_IN_SYNC:
             continue
         where, loc, on_stamp = _where(manifest, tenant_id)
-        detail = _detail(changes)
+        detail = _detail(changes) or _orphans_detail(drift)
         if state is State.MISSING:
             detail = f"{sum(1 for c in changes if c.action.is_change)} to create"
         if t.isolation is Isolation.TENANT_PROVIDED:
@@ -186,7 +239,6 @@ def fleet_status(
         if state is State.ERROR:
             found = relevant_errors(manifest, tenant_id, errors)
             detail = found[0].summary if found else detail
-        count = sum(1 for c in changes if c.action.is_change and c.action is not Action.DELETE)
         rows.append(
             StatusRow(
                 tenant_id,
@@ -196,10 +248,14 @@ def fleet_status(
                 on_stamp,
                 _deployment_names(manifest, tenant_id),
                 state.value,
-                count,
+                len(drift.pending),
                 detail,
+                drift.views,
             )
         )
+    if stamp is None:
+        rows.extend(_orphaned_rows(manifest, index, isolation))
+        rows.sort(key=lambda r: r.tenant)
     counts = Counter(r.state for r in rows)
     filters = {"isolation": isolation, "stamp": stamp, "drift_only": drift_only}
     return FleetStatus(tuple(rows), {s.value: counts.get(s.value, 0) for s in State}, filters)
@@ -277,8 +333,7 @@ class QuotaReport:
 
 
 def _usage_name(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> str:
-    want = (model.lower(), version.lower(), sku.lower())
-    offer = next((o for o in offers if (o.model.lower(), o.version.lower(), o.sku.lower()) == want), None)
+    offer = find_offer(offers, model, version, sku)
     return offer.usage_name if offer else f"OpenAI.{sku}.{model.lower()}"
 
 

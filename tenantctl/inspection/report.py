@@ -17,7 +17,11 @@ envelope version)::
                        "rai_policy": str|null, "provisioning_state": str|null (null = not in Azure),
                        "version_upgrade_option": str, "deprecation": "YYYY-MM-DD"|null,
                        "days_to_retirement": int|null, "retiring_soon": bool,
-                       "in_manifest": bool, "shared": bool}],
+                       "in_manifest": bool, "shared": bool, "managed": bool,
+                       "fate": null|"deleted-by-apply"|"kept-pruning-disabled"|"kept-protected"|
+                               "kept-holds-foreign"|"never-deleted-not-ours"}],
+                      (``managed``: tagged for this manifest; ``fate``: what apply does with a
+                       deployment the manifest does not name, null for those it names)
       "budget": null | {"tpm": int, "stamp": str, "overcommit": float, "account": str|null,
                         "deployments": [{"name": str, "capacity_tpm": int|null, "allowed_tpm": float|null,
                                          "share": float|null, "stamp_budgets_tpm": int,
@@ -30,8 +34,10 @@ envelope version)::
       "role_assignments": null (not read) | [{"role": str, "role_definition_id": str,
                                                "principal_id": str, "principal_type": str, "scope": str}],
       "verification": null | {"available": false, "reason": str} | {"available": true, ...ByoReport.to_json()},
-      "drift": [{"address": str, "kind": str, "action": str, "reason": str, "outage": str|null,
+      "drift": [{"address": str, "kind": str, "action": str ("keep" for a kept orphan), "reason": str,
+                 "outage": str|null, "fate": null|str (orphans: as deployments' fate),
                  "fields": [{"name": str, "manifest": any, "azure": any, "forces_replace": bool}]}],
+      "in_manifest": bool (false: a tenant removed from the manifest whose resources Azure holds),
       "tags": {"manifest": {str: str}, "azure": {str: str}|null},
       "soft_deleted": null (not read) | [{"name": str, "resource_id": str, "location": str,
                                           "deletion_date": str|null, "scheduled_purge_date": str|null}],
@@ -51,7 +57,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from tenantctl.planning.retirement import RETIREMENT_WARNING_DAYS  # re-exported: inspect's threshold
+
 __all__ = [
+    "FATE_TEXT",
+    "NOT_OURS",
     "RETIREMENT_WARNING_DAYS",
     "BudgetLine",
     "BudgetView",
@@ -66,8 +76,16 @@ __all__ = [
     "TenantReport",
 ]
 
-# Azure retires model versions on a published date; under this many days, support should act.
-RETIREMENT_WARNING_DAYS = 90
+# A deployment tenantctl does not own (untagged, made by hand, or another manifest's) is never deleted.
+NOT_OURS = "never-deleted-not-ours"
+# Each ``fate`` in words (the OrphanFate values, and NOT_OURS).
+FATE_TEXT = {
+    "deleted-by-apply": "tenantctl's, not in the manifest: deleted by apply (--prune)",
+    "kept-pruning-disabled": "tenantctl's, not in the manifest: deleted by apply --prune",
+    "kept-protected": "tenantctl's, not in the manifest: kept, protected",
+    "kept-holds-foreign": "tenantctl's, not in the manifest: kept, holds resources not ours",
+    NOT_OURS: "not tenantctl's (untagged or hand-made): never deleted",
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,9 @@ class DeploymentView:
     retiring_soon: bool
     in_manifest: bool
     shared: bool = False
+    # Not in the manifest: whether tenantctl owns it (tagged for this manifest) and what apply does with it.
+    managed: bool = True
+    fate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +187,10 @@ class DriftView:
     reason: str
     outage: str | None
     fields: tuple[DriftField, ...] = ()
+    fate: str | None = None  # orphans only: an OrphanFate value
+
+    def to_json(self) -> dict[str, Any]:
+        return _drift_json(self)
 
 
 @dataclass(frozen=True)
@@ -200,6 +225,7 @@ class TenantReport:
     manifest_tags: Mapping[str, str] = field(default_factory=dict)
     azure_tags: Mapping[str, str] | None = None
     soft_deleted: tuple[LeftoverView, ...] | None = None
+    in_manifest: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The documented ``data`` of ``inspect -o json`` (module docstring)."""
@@ -242,6 +268,7 @@ class TenantReport:
                 "azure": None if self.azure_tags is None else dict(sorted(self.azure_tags.items())),
             },
             "soft_deleted": None if self.soft_deleted is None else [asdict(s) for s in self.soft_deleted],
+            "in_manifest": self.in_manifest,
             "today": self.today.isoformat(),
         }
 
@@ -265,6 +292,7 @@ def _drift_json(d: DriftView) -> dict[str, Any]:
         "action": d.action,
         "reason": d.reason,
         "outage": d.outage,
+        "fate": d.fate,
         "fields": [
             {
                 "name": f.name,

@@ -9,10 +9,14 @@ drift          some of it exists, and the plan would change something (field, mi
 in sync        Azure matches the manifest for this tenant
 unverified     tenant-provided, and the verifier could not run (no app credential): nothing
                else of ours to compare.  Verified: in sync; a failed check: error
+not in         a tenant the manifest no longer names whose resources (tagged for it) Azure
+manifest       still holds: deleted by ``apply --prune`` unless protected
 =============  ================================================================================
 
+A resource tagged for the tenant that the manifest does not name (an orphan) is drift too.
+
 A ``shared`` tenant owns nothing in Azure, so its state is the state of its stamp's accounts and
-shared deployments.  Deletes appear only with ``--prune`` and so never count here.
+shared deployments.  Deletes count through the orphans they delete (with or without ``--prune``).
 """
 
 from __future__ import annotations
@@ -21,13 +25,11 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
-from tenantctl import naming
 from tenantctl.diagnostics import Diagnostic
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.manifest.shared_accounts import shared_account
 from tenantctl.planning.model import Action, Change, Plan
 
-__all__ = ["State", "relevant_changes", "relevant_errors", "tenant_state"]
+__all__ = ["State", "relevant_errors", "tenant_state"]
 
 
 class State(str, Enum):
@@ -36,25 +38,7 @@ class State(str, Enum):
     MISSING = "missing"
     ERROR = "error"
     UNVERIFIED = "unverified"
-
-
-def relevant_changes(manifest: Manifest, tenant_id: str, changes: tuple[Change, ...]) -> list[Change]:
-    """The changes (no-ops included) that decide the tenant's state."""
-    tenant = manifest.tenants[tenant_id]
-    if tenant.isolation is Isolation.SHARED:
-        # A shared tenant rides on one stamp account: changes on the stamp's other accounts are not its.
-        home = naming.stamp_account_name(
-            manifest.provider.name_prefix, tenant.stamp or "", shared_account(manifest, tenant_id)
-        ).lower()
-        return [
-            c
-            for c in changes
-            if c.tenant is None
-            and c.stamp is not None
-            and c.stamp == tenant.stamp
-            and (c.account is None or c.account.name.lower() == home)
-        ]
-    return [c for c in changes if c.tenant == tenant_id]
+    NOT_IN_MANIFEST = "not in manifest"
 
 
 def relevant_errors(manifest: Manifest, tenant_id: str, diagnostics: Plan | list[Diagnostic]) -> list[Diagnostic]:
@@ -90,6 +74,8 @@ def tenant_state(
     changes: list[Change],
     errors: list[Diagnostic],
     verification: Mapping[str, Any] | None = None,
+    *,
+    orphans: int = 0,
 ) -> State:
     """Apply the table in the module docstring to the relevant changes and errors.
 
@@ -102,7 +88,11 @@ def tenant_state(
         return State.ERROR
     actionable = [c for c in changes if c.action.is_change and c.action is not Action.DELETE]
     if not actionable:
-        return State.IN_SYNC
-    if len(actionable) == len(changes) and all(c.action in (Action.CREATE, Action.RESTORE) for c in actionable):
+        return State.DRIFT if orphans else State.IN_SYNC
+    if (
+        not orphans
+        and len(actionable) == len(changes)
+        and all(c.action in (Action.CREATE, Action.RESTORE) for c in actionable)
+    ):
         return State.MISSING
     return State.DRIFT

@@ -16,6 +16,7 @@ from tenantctl.observation.scoped import (
     QuotaObservation,
     TenantObservation,
     manifest_regions,
+    observe_catalogues,
     observe_quota,
     observe_tenant,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "manifest_groups",
     "manifest_regions",
     "observe_accounts",
+    "observe_catalogues",
     "observe_quota",
     "observe_tenant",
     "split_by_owner",

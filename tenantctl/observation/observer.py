@@ -32,7 +32,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
 from tenantctl.resources import Account, Deployment, RaiPolicy
 
-__all__ = ["DetailsNeeded", "Observer", "observe_accounts"]
+__all__ = ["DetailsNeeded", "Observer", "observe_accounts", "wants_blocklists", "wants_filters"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -69,7 +69,7 @@ def _tenants_with(manifest: Manifest, account: Account, deployments: tuple[Deplo
     )
 
 
-def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
+def wants_filters(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...]) -> bool:
     """Read RAI policies only where a tenant wants a filter or Azure shows one of ours."""
     # Evidence in Azure: a deployment using a custom policy (Azure's own are all "Microsoft.*").
     if any(d.rai_policy and not d.rai_policy.startswith("Microsoft.") for d in deployments):
@@ -77,7 +77,7 @@ def _wants_filters(manifest: Manifest, account: Account, deployments: tuple[Depl
     return _tenants_with(manifest, account, deployments, blocklist=False)
 
 
-def _wants_blocklists(
+def wants_blocklists(
     manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], policies: tuple[RaiPolicy, ...]
 ) -> bool:
     """Read blocklists only where a policy uses one or a tenant declares terms (saves a request per account)."""
@@ -139,12 +139,12 @@ class Observer:
         deployments = self._concurrently(
             {k: functools.partial(_read, cloud.list_deployments, managed[k].ref) for k in keys}
         )
-        filtered = [k for k in keys if _wants_filters(manifest, managed[k], deployments[k])]
+        filtered = [k for k in keys if wants_filters(manifest, managed[k], deployments[k])]
         policies = self._concurrently(
             {k: functools.partial(_read, cloud.list_rai_policies, managed[k].ref) for k in filtered}
         )
         # Blocklists only where a policy uses one or a tenant declares terms (needs the policies first).
-        wanted = [k for k in filtered if _wants_blocklists(manifest, managed[k], deployments[k], policies[k])]
+        wanted = [k for k in filtered if wants_blocklists(manifest, managed[k], deployments[k], policies[k])]
         blocklists = self._concurrently(
             {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
         )

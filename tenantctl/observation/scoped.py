@@ -7,24 +7,26 @@ would list the deployments of every account in the resource group):
 =======================  =====================================================================
 isolation                requests
 =======================  =====================================================================
-dedicated                accounts of its group (1), its deployments (1), RAI policies (1, only
-                         when it has a content filter), the region's model catalogue (1), role
+dedicated                accounts of its group (1), its deployments (1), RAI policies and
+                         blocklists exactly where ``plan`` reads them (policies 1; blocklists
+                         1 + 1 per blocklist), the region's model catalogue (1), role
                          assignments at the account (1); deleted accounts (1) only when the
                          account is missing (a live account and a soft-deleted one cannot share
                          a name, so there is nothing to find otherwise)
 dedicated-deployment     accounts of the stamp's group (1), deployments of each stamp account
-                         (placement is sticky and needs them), RAI policies of its account (1,
-                         when it has a filter), models (1), role assignments at its account (1),
-                         deleted accounts (1: a leftover of a former dedicated account)
+                         (placement is sticky and needs them), RAI policies and blocklists of
+                         its account where ``plan`` reads them, models (1), role assignments at
+                         its account (1), deleted accounts (1: a leftover of a former dedicated
+                         account)
 shared                   accounts of the stamp's group (1), deployments of each stamp account,
                          models (1), deleted accounts (1)
 tenant-provided          deleted accounts (1); the verifier reads the tenant's side
 =======================  =====================================================================
 
-Blocklists are not read: their terms live in one items list per blocklist (1 + N requests), which
-would break the budget; the RAI policy still shows which blocklists are attached, and ``plan``
-compares the terms.  ``blocklists`` stays absent from the state ("not read"), and
-:func:`tenantctl.inspection.inspect_tenant` drops the planner's blocklist changes accordingly.
+Filters are read by the same rule as ``plan``'s :class:`~tenantctl.observation.Observer`
+(:func:`~tenantctl.observation.observer.wants_filters` and ``wants_blocklists``): an account's
+view here is the one ``plan`` sees, so ``inspect`` reports the drift ``plan`` would fix, blocklist
+terms included (reading fewer would make a term added in Azure invisible here and visible there).
 
 ``observe_quota`` lists the managed groups once and usages + models once per region.
 """
@@ -38,10 +40,28 @@ from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.shared_accounts import shared_account
+from tenantctl.observation.observer import wants_blocklists, wants_filters
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
-from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    ModelOffer,
+    QuotaUsage,
+    RaiPolicy,
+    RoleAssignment,
+)
 
-__all__ = ["QuotaObservation", "TenantObservation", "manifest_regions", "observe_quota", "observe_tenant"]
+__all__ = [
+    "QuotaObservation",
+    "TenantObservation",
+    "manifest_regions",
+    "observe_catalogues",
+    "observe_quota",
+    "observe_tenant",
+]
 
 
 @dataclass(frozen=True)
@@ -54,9 +74,17 @@ class TenantObservation:
     deleted_accounts: tuple[DeletedAccount, ...] | None = None
 
 
-def _wants_filter(manifest: Manifest, tenant_id: str) -> bool:
-    tenant = manifest.tenants[tenant_id]
-    return bool(tenant.content_filter or manifest.defaults.content_filter)
+def _filters(
+    manifest: Manifest, cloud: CloudPort, account: Account, deployments: tuple[Deployment, ...]
+) -> tuple[dict[str, tuple[RaiPolicy, ...]], dict[str, tuple[Blocklist, ...]]]:
+    """RAI policies and blocklists of ``account``, read where (and only where) ``plan`` reads them."""
+    key = account.ref.key
+    if not wants_filters(manifest, account, deployments):
+        return {}, {}
+    policies = tuple(cloud.list_rai_policies(account.ref))
+    if not wants_blocklists(manifest, account, deployments, policies):
+        return {key: policies}, {}
+    return {key: policies}, {key: tuple(cloud.list_blocklists(account.ref))}
 
 
 def _list_group(cloud: CloudPort, sub: str, rg: str) -> tuple[dict[str, Account], dict[str, Account]]:
@@ -101,14 +129,12 @@ def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantOb
         models = {region: tuple(cloud.list_models(*region))} if _owns_any(manifest, tenant_id) else {}
         return _with_leftovers(manifest, cloud, tenant_id, state.merged(models=models))
     deployments[ref.key] = tuple(cloud.list_deployments(ref))
-    policies = {}
-    if _wants_filter(manifest, tenant_id):
-        policies[ref.key] = tuple(cloud.list_rai_policies(ref))
+    policies, blocklists = _filters(manifest, cloud, account, deployments[ref.key])
     region = (ref.subscription_id, account.location)
     models = (
         {region: tuple(cloud.list_models(*region))} if deployments[ref.key] or _owns_any(manifest, tenant_id) else {}
     )
-    state = state.merged(rai_policies=policies, models=models)
+    state = state.merged(rai_policies=policies, blocklists=blocklists, models=models)
     roles = tuple(cloud.list_role_assignments(ref.id))
     return TenantObservation(state, account.ref, roles, ())
 
@@ -142,12 +168,15 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
     state = ObservedState(managed, foreign, ((sub, rg),), deployments)
     if host is None:
         return _with_leftovers(manifest, cloud, tenant_id, state)
-    policies = {}
     dedicated_deployment = tenant.isolation is Isolation.DEDICATED_DEPLOYMENT
-    if dedicated_deployment and _wants_filter(manifest, tenant_id):
-        policies[host.ref.key] = tuple(cloud.list_rai_policies(host.ref))
+    # A shared tenant's drift is its stamp's shared deployments: no filter of its own to compare.
+    policies, blocklists = (
+        _filters(manifest, cloud, host, deployments[host.ref.key]) if dedicated_deployment else ({}, {})
+    )
     region = (sub, host.location)
-    state = state.merged(rai_policies=policies, models={region: tuple(cloud.list_models(*region))})
+    state = state.merged(
+        rai_policies=policies, blocklists=blocklists, models={region: tuple(cloud.list_models(*region))}
+    )
     roles = tuple(cloud.list_role_assignments(host.ref.id)) if dedicated_deployment else None
     return _with_leftovers(manifest, cloud, tenant_id, state, account=host.ref, roles=roles)
 
@@ -194,3 +223,8 @@ def observe_quota(manifest: Manifest, cloud: CloudPort, *, locations: Iterable[s
         {r: tuple(cloud.list_usages(*r)) for r in regions},
         {r: tuple(cloud.list_models(*r)) for r in regions},
     )
+
+
+def observe_catalogues(cloud: CloudPort, regions: Iterable[Region]) -> dict[Region, tuple[ModelOffer, ...]]:
+    """The model catalogue of each region (one request each): retirement dates for ``status``."""
+    return {r: tuple(cloud.list_models(*r)) for r in sorted(set(regions))}

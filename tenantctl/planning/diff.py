@@ -25,11 +25,11 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
-from tenantctl.planning.model import Action, Change, FieldChange, Resource, ResourceKind
+from tenantctl.planning.model import Action, Change, FieldChange, Orphan, OrphanFate, Resource, ResourceKind
 from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
 from tenantctl.wording import count_of
 
-__all__ = ["diff"]
+__all__ = ["diff", "diff_and_orphans"]
 
 Child = Deployment | RaiPolicy | Blocklist
 Identity = tuple[str, str, str]  # (kind, account key, lower-cased name)
@@ -71,6 +71,7 @@ class _Differ:
                 self._index(child)
         for account in observed.foreign_accounts.values():
             self.theirs[_identity(account)] = account
+        self.found_orphans: list[Orphan] = []
         self.by_address: dict[Address, Resource] = {}
         for _, res in sorted(self.ours.items()):
             self.by_address.setdefault(self.address_of(res), res)
@@ -200,7 +201,11 @@ class _Differ:
             taken.add(address)
             tenant = res.tags.get(naming.TAG_TENANT)
             stamp, ref = res.tags.get(naming.TAG_STAMP), _account_ref(res)
-            if res.tags.get(TAG_PROTECTED) == "true":
+            fate = _fate(res, blocked_accounts, prune=prune)
+            name = res.ref.name if isinstance(res, (Account, DeletedAccount)) else getattr(res, "name", "")
+            isolation = res.tags.get(naming.TAG_ISOLATION)
+            self.found_orphans.append(Orphan(address, kind_of(res), name, fate, tenant, stamp, ref, isolation))
+            if fate is OrphanFate.PROTECTED:
                 kept.setdefault(tenant, []).append(str(address))
                 continue
             if not prune:
@@ -249,6 +254,15 @@ class _Differ:
     def _keeps_foreign(self, account: Account) -> bool:
         """An account holding anything not ours must not be deleted (Azure would take it along)."""
         return any(_identity(c) in self.theirs for c in self._children(account.ref))
+
+
+def _fate(res: Resource, blocked_accounts: set[str], *, prune: bool) -> OrphanFate:
+    """What apply does with an orphan: the rules of :meth:`_Differ.orphans`, as a value."""
+    if res.tags.get(TAG_PROTECTED) == "true":
+        return OrphanFate.PROTECTED
+    if isinstance(res, Account) and res.ref.key in blocked_accounts:
+        return OrphanFate.HOLDS_FOREIGN
+    return OrphanFate.DELETED if prune else OrphanFate.PRUNING_DISABLED
 
 
 def _stamp_address(stamp: str, account_name: str, build: Callable[[str, int], StampAddress]) -> Address:
@@ -341,6 +355,19 @@ def diff(
     ``hold`` are keys of accounts that must not be pruned whatever the diff sees on them: accounts
     hosting resources hidden from the diff (a migrating tenant's old generation on a stamp account).
     """
+    return diff_and_orphans(manifest, desired, observed, diags, prune=prune, hold=hold)[0]
+
+
+def diff_and_orphans(
+    manifest: Manifest,
+    desired: DesiredState,
+    observed: ObservedState,
+    diags: Diagnostics,
+    *,
+    prune: bool,
+    hold: frozenset[str] = frozenset(),
+) -> tuple[list[Change], tuple[Orphan, ...]]:
+    """:func:`diff`, and every orphan with its fate (``status`` and ``inspect`` show them)."""
     differ = _Differ(manifest, observed, diags)
     changes: list[Change] = []
     for item in desired.items:
@@ -375,4 +402,5 @@ def diff(
                 )
             )
     taken = {c.address for c in changes} | {g.address for g in groups}
-    return groups + changes + differ.orphans(prune=prune, taken=taken, hold=hold)
+    changes = groups + changes + differ.orphans(prune=prune, taken=taken, hold=hold)
+    return changes, tuple(differ.found_orphans)

@@ -34,7 +34,17 @@ from tenantctl.resources import (
     ResourceGroup,
 )
 
-__all__ = ["Action", "Change", "FieldChange", "Plan", "QuotaLine", "Resource", "ResourceKind"]
+__all__ = [
+    "Action",
+    "Change",
+    "FieldChange",
+    "Orphan",
+    "OrphanFate",
+    "Plan",
+    "QuotaLine",
+    "Resource",
+    "ResourceKind",
+]
 
 Resource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | DeletedAccount
 
@@ -107,6 +117,45 @@ class Change:
     phase: int = 1
 
 
+class OrphanFate(str, Enum):
+    """What apply does with a resource tagged for this manifest that the manifest no longer names."""
+
+    DELETED = "deleted-by-apply"  # planned: a DELETE change (--prune)
+    PRUNING_DISABLED = "kept-pruning-disabled"  # apply --prune would delete it; plain apply keeps it
+    PROTECTED = "kept-protected"  # tagged tenantctl-protected=true: never deleted
+    HOLDS_FOREIGN = "kept-holds-foreign"  # an account holding what is not ours (or kept): deleting it would take that
+
+    @property
+    def describe(self) -> str:
+        return _FATES[self]
+
+    @property
+    def is_kept(self) -> bool:
+        return self is not OrphanFate.DELETED
+
+
+_FATES = {
+    OrphanFate.DELETED: "deleted by apply (--prune)",
+    OrphanFate.PRUNING_DISABLED: "kept: pruning disabled (apply --prune deletes it)",
+    OrphanFate.PROTECTED: "kept: protected",
+    OrphanFate.HOLDS_FOREIGN: "kept: its account holds resources tenantctl does not own",
+}
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A resource of ours (tagged for this manifest) that nothing in the manifest claims, and its fate."""
+
+    address: Address
+    kind: ResourceKind
+    name: str  # the name in Azure
+    fate: OrphanFate
+    tenant: str | None = None
+    stamp: str | None = None
+    account: AccountRef | None = None
+    isolation: str | None = None  # from its tenantctl-isolation tag (the manifest no longer says)
+
+
 @dataclass(frozen=True)
 class QuotaLine:
     """Demand against one quota line, in the usage's unit (thousands of TPM, or PTUs)."""
@@ -142,6 +191,10 @@ class Plan:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     fingerprint: str = ""
     manifest_name: str = ""
+    # Orphans and their fates, for ``status`` and ``inspect`` (planned deletes are in ``changes``
+    # too; the rest are the plan's orphan warnings).  Not part of what apply runs: a saved plan
+    # does not carry them, and two plans with the same changes are the same plan.
+    orphans: tuple[Orphan, ...] = field(default=(), compare=False)
 
     @property
     def actionable(self) -> tuple[Change, ...]:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from tenantctl.addresses import ResourceGroupAddress
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostic, Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import DetailsNeeded, ObservedState, Region, manifest_groups
-from tenantctl.planning.diff import diff
+from tenantctl.planning.diff import diff_and_orphans
 from tenantctl.planning.fine_tuned import check_fine_tuned_models
 from tenantctl.planning.fingerprint import fingerprint
 from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
@@ -34,10 +35,11 @@ from tenantctl.planning.migration import (
     retire_changes,
     split_observed,
 )
-from tenantctl.planning.model import Action, Change, Plan, ResourceKind
+from tenantctl.planning.model import Action, Change, Orphan, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.planning.quota import ledger
+from tenantctl.planning.retirement import retiring_deployments
 from tenantctl.resources import Account, Deployment
 from tenantctl.tenant_provided.plan_checks import verification_diagnostics
 
@@ -92,6 +94,7 @@ class DraftPlan:
     old: dict[str, OldGeneration]
     changes: tuple[Change, ...]
     diagnostics: tuple[Diagnostic, ...]
+    orphans: tuple[Orphan, ...] = ()
     prune: bool = False
     purge_deleted: bool = False
     tenants: frozenset[str] | None = None
@@ -161,7 +164,9 @@ def draft_plan(
     desired, placement = placed_desired_state(manifest, observed)
     diags.extend(placement.diagnostics)
     old = old_generations(manifest, observed)
-    changes = diff(manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old))
+    changes, orphans = diff_and_orphans(
+        manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old)
+    )
     return DraftPlan(
         manifest,
         observed,
@@ -169,6 +174,7 @@ def draft_plan(
         old,
         tuple(changes),
         tuple(diags),
+        orphans,
         prune=prune,
         purge_deleted=purge_deleted,
         tenants=frozenset(tenants) if tenants is not None else None,
@@ -176,7 +182,7 @@ def draft_plan(
     )
 
 
-def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
+def finish_plan(draft: DraftPlan, observed: ObservedState, *, today: date | None = None) -> Plan:
     """The plan: ``draft`` completed with what the lazy details decide (cheap: no diff, no placement).
 
     ``observed`` is the draft's state with the details merged in.  The details decide the quota
@@ -185,6 +191,10 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
     and needs no second diff: the lifecycle rules rewrite the draft's CREATE into a RESTORE, or
     add a PURGE before it, change by change; ``--purge-deleted`` adds PURGEs of offboarded
     accounts, which no desired resource depends on.  Everything else in the draft stands.
+
+    With ``today``, a deployment the plan creates with a version retiring within 90 days (by the
+    region's catalogue, read because the plan adds capacity there) gets a ``model-retiring-soon``
+    warning.
     """
     for name in ("accounts", "foreign_accounts", "deployments", "rai_policies", "blocklists"):
         seen, given = getattr(draft.observed, name), getattr(observed, name)
@@ -197,12 +207,17 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
     changes += retire_changes(manifest, desired, observed, draft.old, diags, retire=draft.retire)
     if draft.purge_deleted:
         changes += purge_offboarded(manifest, observed, desired, changes)
+    orphans = draft.orphans
     if tenants is not None:
         changes = _only(manifest, changes, set(tenants))
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in tenants])
+        orphans = tuple(o for o in orphans if o.tenant in tenants)
     check_fine_tuned_models(observed, changes, diags)
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
+    if today is not None:  # only what this plan would deploy: what runs is status's and inspect's to say
+        retiring = retiring_deployments({}, observed.accounts, observed.models, changes, today=today)
+        diags.extend(r.diagnostic() for r in retiring)
     diags.extend(verification_diagnostics(manifest, observed.byo, tenants))
     return Plan(
         changes=order(changes, book.waits),
@@ -210,6 +225,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
         diagnostics=diags,
         fingerprint=fingerprint(observed),
         manifest_name=manifest.provider.manifest_name,
+        orphans=orphans,
     )
 
 
@@ -221,14 +237,16 @@ def make_plan(
     purge_deleted: bool = False,
     tenants: Iterable[str] | None = None,
     retire: bool = False,
+    today: date | None = None,
 ) -> Plan:
     """The plan that makes Azure match ``manifest``, given what ``observed`` says Azure has.
 
     ``prune`` plans deletes of orphans tagged for this manifest (never protected ones);
     ``purge_deleted`` plans purges of soft-deleted accounts in the way of creates; ``tenants``
     limits the plan to those tenants (placement still considers all, so it stays the same);
-    ``retire`` deletes migrating tenants' old generations once their new resources are live.
+    ``retire`` deletes migrating tenants' old generations once their new resources are live;
+    ``today`` enables the retirement warnings (:func:`finish_plan`).
     Pure: same arguments, same plan.  One shot of :func:`draft_plan` then :func:`finish_plan`.
     """
     draft = draft_plan(manifest, observed, prune=prune, purge_deleted=purge_deleted, tenants=tenants, retire=retire)
-    return finish_plan(draft, observed)
+    return finish_plan(draft, observed, today=today)

@@ -15,13 +15,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tenantctl.inspection.report import DeploymentView, TenantReport
+from tenantctl.inspection.report import FATE_TEXT, DeploymentView, DriftView, TenantReport
 from tenantctl.render.console import out_console
 from tenantctl.wording import count_of
 
 __all__ = ["STATE_STYLES", "print_inspect", "table"]
 
-STATE_STYLES = {"in sync": "success", "drift": "update", "missing": "warning", "error": "error", "unverified": "muted"}
+STATE_STYLES = {
+    "in sync": "success",
+    "drift": "update",
+    "missing": "warning",
+    "error": "error",
+    "unverified": "muted",
+    "not in manifest": "warning",
+}
 _UPGRADE = {
     "OnceNewDefaultVersionAvailable": "latest",
     "OnceCurrentVersionExpired": "expiry",
@@ -124,7 +131,7 @@ def _deployments(console: Console, r: TenantReport) -> None:
     for index in (1, 2, 3, 5, 7):  # wrapped, these would read as two values; names and filters may fold
         t.columns[index].no_wrap = True
     for d in r.deployments:
-        name = escape(d.name) if d.in_manifest else f"{escape(d.name)} [muted](not in manifest)[/muted]"
+        name = escape(d.name) if d.in_manifest else f"{escape(d.name)} [warning]*[/warning]"
         # "ok" for Succeeded keeps the row on a 100-column screen; anything else is worth reading in full.
         if d.provisioning_state is None:
             state = "[warning]missing[/warning]"
@@ -143,6 +150,11 @@ def _deployments(console: Console, r: TenantReport) -> None:
             _retires(d),
         )
     console.print(t)
+    for d in r.deployments:  # what each deployment the manifest does not name is, and what apply does with it
+        if not d.in_manifest:
+            console.print(
+                f"  [warning]*[/warning] {escape(d.name)}: {escape(FATE_TEXT.get(d.fate or '', d.fate or ''))}"
+            )
 
 
 def _budget(console: Console, r: TenantReport) -> None:
@@ -213,20 +225,32 @@ def _drift(console: Console, r: TenantReport) -> None:
     console.print()
     if r.isolation == "tenant-provided":
         return
+    changes = [d for d in r.drift if d.fate is None]
+    orphans = [d for d in r.drift if d.fate is not None]
     if not r.drift:
         console.print("[heading]Drift[/heading] none: Azure matches the manifest")
         return
-    console.print(f"[heading]Drift[/heading] {count_of(len(r.drift), 'change')} `tenantctl apply` would make")
-    for d in r.drift:
-        style = {"create": "create", "update": "update", "replace": "replace", "restore": "restore"}.get(
-            d.action, "delete"
+    if changes or r.in_manifest:
+        console.print(f"[heading]Drift[/heading] {count_of(len(changes), 'change')} `tenantctl apply` would make")
+    for d in changes:
+        _drift_line(console, d)
+    if orphans:
+        console.print(
+            f"[heading]Not in the manifest[/heading] {count_of(len(orphans), 'resource')} tagged for "
+            + ("this tenant" if r.in_manifest else "this removed tenant")
         )
-        console.print(f"  [{style}]{escape(d.symbol)} {escape(d.address)}[/{style}] {escape(d.reason)}")
-        for f in d.fields:
-            note = " [replace](forces replacement)[/replace]" if f.forces_replace else ""
-            console.print(
-                f"      {escape(f.name)}: manifest {escape(str(f.manifest))}, Azure {escape(str(f.azure))}{note}"
-            )
+    for d in orphans:
+        _drift_line(console, d)
+
+
+def _drift_line(console: Console, d: DriftView) -> None:
+    style = {"create": "create", "update": "update", "replace": "replace", "restore": "restore", "keep": "muted"}.get(
+        d.action, "delete"
+    )
+    console.print(f"  [{style}]{escape(d.symbol)} {escape(d.address)}[/{style}] {escape(d.reason)}")
+    for f in d.fields:
+        note = " [replace](forces replacement)[/replace]" if f.forces_replace else ""
+        console.print(f"      {escape(f.name)}: manifest {escape(str(f.manifest))}, Azure {escape(str(f.azure))}{note}")
 
 
 def _leftovers(console: Console, r: TenantReport) -> None:
@@ -247,6 +271,8 @@ def print_inspect(report: TenantReport, console: Console | None = None) -> None:
     r = report
     name = f" ({escape(r.display_name)})" if r.display_name else ""
     flags = ", protected" if r.protected else ""
+    if not r.in_manifest:
+        flags += ", removed from the manifest"
     con.print(
         f"[heading]Tenant {escape(r.tenant)}[/heading]{name}: {escape(r.isolation)}{flags} — state {_state(r.state)}"
     )

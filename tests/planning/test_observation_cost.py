@@ -53,8 +53,8 @@ def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_che
     cloud = applied_cloud(emulator, TEXT)
     bigger = TEXT + dedicated("gamma") + dedicated("delta")
     diffs: list[int] = []
-    real_diff = planner.diff
-    monkeypatch.setattr(planner, "diff", lambda *a, **k: diffs.append(1) or real_diff(*a, **k))
+    real_diff = planner.diff_and_orphans
+    monkeypatch.setattr(planner, "diff_and_orphans", lambda *a, **k: diffs.append(1) or real_diff(*a, **k))
     _, plan = plan_against(manifest_from(bigger), cloud)
     assert len(diffs) == 1  # the lazy reads are asked of the draft: no second plan to find them
     assert arm_requests(emulator) == {

@@ -75,13 +75,13 @@ def test_a_no_op_plan_of_225_tenants_costs_o_accounts_plus_regions_and_one_diff(
     cloud = applied_cloud_for(emulator, manifest, parallelism=32)  # applies, then resets the counters
 
     diffs: list[int] = []
-    real_diff = planner.diff
+    real_diff = planner.diff_and_orphans
 
     def counting_diff(*args: Any, **kwargs: Any) -> Any:
         diffs.append(1)
         return real_diff(*args, **kwargs)
 
-    monkeypatch.setattr(planner, "diff", counting_diff)  # a spy on our pure planner, not on Azure
+    monkeypatch.setattr(planner, "diff_and_orphans", counting_diff)  # a spy on our pure planner, not on Azure
     started = time.monotonic()
     observed, plan = plan_against(manifest, cloud)
     elapsed = time.monotonic() - started

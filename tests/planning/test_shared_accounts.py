@@ -20,6 +20,7 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.manifest.shared_accounts import pin_for_added_tenant, shared_account
 from tenantctl.observation import ObservedState, QuotaObservation, TenantObservation
 from tenantctl.planning import make_plan
+from tenantctl.planning.model import Change, Plan
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.resources import Deployment
 
@@ -215,7 +216,10 @@ def test_an_applied_grown_stamp_replans_to_nothing() -> None:
 
 
 def test_a_shared_tenants_state_counts_only_changes_on_its_own_account() -> None:
-    from tenantctl.inspection.state import relevant_changes
+    from tenantctl.inspection.drift import tenant_drift
+
+    def relevant_changes(manifest: Manifest, tenant: str, plan: Plan) -> list[Change]:
+        return list(tenant_drift(manifest, plan, tenant).pending)
 
     four = HEAD + STAMP + "".join(on_stamp(t) for t in ("d1", "d2", "d3", "d4"))  # --01 and --02
     shared = _shared("s1", 1000, account=1) + _shared("s2", 1000, account=2)
@@ -223,9 +227,9 @@ def test_a_shared_tenants_state_counts_only_changes_on_its_own_account() -> None
     grown = manifest_from(four + on_stamp("d5") + shared)  # d5 opens --03: nothing there is s1's or s2's
     plan = make_plan(grown, state)
     assert {str(c.address) for c in plan.actionable if c.tenant is None} == {"stamp.eu1.account.03"}
-    assert relevant_changes(grown, "s1", plan.actionable) == []
-    assert relevant_changes(grown, "s2", plan.actionable) == []
+    assert relevant_changes(grown, "s1", plan) == []
+    assert relevant_changes(grown, "s2", plan) == []
     moved = manifest_from(four + on_stamp("d5") + _shared("s1", 1000, account=1) + _shared("s2", 1000, account=3))
     plan = make_plan(moved, state)
-    assert {c.account.name for c in relevant_changes(moved, "s2", plan.actionable) if c.account} == {"ctso-eu1--03"}
-    assert relevant_changes(moved, "s1", plan.actionable) == []
+    assert {c.account.name for c in relevant_changes(moved, "s2", plan) if c.account} == {"ctso-eu1--03"}
+    assert relevant_changes(moved, "s1", plan) == []

@@ -16,12 +16,12 @@ ENVELOPE_KEYS = {"tenantctl", "command", "status", "exit_code", "data", "diagnos
 INSPECT_KEYS = {
     "tenant", "display_name", "isolation", "protected", "residency", "state", "placement", "endpoint",
     "deployments", "budget", "content_filter", "network", "role_assignments", "verification", "drift",
-    "tags", "soft_deleted", "today",
+    "tags", "soft_deleted", "in_manifest", "today",
 }  # fmt: skip
 DEPLOYMENT_KEYS = {
     "name", "azure_name", "model", "version", "sku", "capacity", "unit", "tpm", "ptu", "rai_policy",
     "provisioning_state", "version_upgrade_option", "deprecation", "days_to_retirement", "retiring_soon",
-    "in_manifest", "shared",
+    "in_manifest", "shared", "managed", "fate",
 }  # fmt: skip
 
 
@@ -68,7 +68,7 @@ def test_inspect_json_follows_the_documented_schema(cli: Any) -> None:
         "resource_id",
         "exists",
     }
-    assert data["content_filter"]["terms_source"] == "manifest"
+    assert data["content_filter"]["terms_source"] == "azure"  # read like plan reads them
     assert [d["code"] for d in doc["diagnostics"]] == ["model-retiring"]
 
 
@@ -112,9 +112,12 @@ def test_status_json_has_one_entry_per_tenant_and_counts(cli: Any) -> None:
     assert set(data) == {"tenants", "counts", "filters", "total"}
     assert data["total"] == 6
     assert set(data["tenants"][0]) == {
-        "tenant", "isolation", "where", "location", "stamp", "deployments", "state", "changes", "detail"
+        "tenant", "isolation", "where", "location", "stamp", "deployments", "state", "changes", "detail", "drift",
+        "fate",
     }  # fmt: skip
-    assert data["counts"] == {"in sync": 5, "drift": 0, "missing": 1, "error": 0, "unverified": 0}
+    assert data["counts"] == {
+        "in sync": 5, "drift": 0, "missing": 1, "error": 0, "unverified": 0, "not in manifest": 0
+    }  # fmt: skip
 
 
 def test_status_with_filters_on_the_command_line(cli: Any) -> None:
