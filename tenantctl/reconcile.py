@@ -81,6 +81,7 @@ def load_valid_manifest(path: Path) -> tuple[Manifest, Diagnostics]:
 def manifest_subscriptions(manifest: Manifest) -> set[str]:
     """Every provider-side subscription the manifest places resources in."""
     subs = {manifest.provider.subscription_id}
+    subs.update(m.subscription_id for m in manifest.provider.pool)
     subs.update(manifest.stamp_subscription(s) for s in manifest.stamps)
     return subs
 

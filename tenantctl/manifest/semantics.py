@@ -17,6 +17,7 @@ from tenantctl.manifest.compliance import check_compliance
 from tenantctl.manifest.locate import Loc
 from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV, Isolation, Manifest, Tenant
 from tenantctl.manifest.names import check_names, check_tags
+from tenantctl.manifest.pool import check_pool
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES, region_satisfies
 from tenantctl.manifest.report import Reporter, did_you_mean
 
@@ -36,6 +37,7 @@ _ALLOWED: dict[Isolation, set[str]] = {
         "identity",
         "diagnostics",
         "max_key_age",
+        "subscription_id",
     },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency"},
     Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "residency"},
@@ -78,6 +80,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     _check_cloud_regions(manifest, report)
     check_names(manifest, report)
     check_capacity(manifest, report)
+    check_pool(manifest, report)
     needs_app = True
     for tenant_id, tenant in manifest.tenants.items():
         loc: Loc = ("tenants", tenant_id)

@@ -20,6 +20,7 @@ quota ledger checks it once for the whole plan.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from tenantctl.desired import DesiredState, PlacementHints, desired_state
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import ObservedState
+from tenantctl.planning.pool_placement import place_in_pool
 from tenantctl.resources import Deployment
 
 __all__ = ["Placement", "place", "placed_desired_state"]
@@ -149,4 +151,7 @@ def placed_desired_state(manifest: Manifest, observed: ObservedState) -> tuple[D
     One composition for both, so the gateway's routes always name the accounts the plan creates.
     """
     placement = place(manifest, observed)
-    return desired_state(manifest, placement_hints=placement.hints), placement
+    pool = place_in_pool(manifest, observed, placement.hints.stamp_accounts)
+    hints = dataclasses.replace(placement.hints, tenant_home=pool.homes)
+    placement = Placement(hints, Diagnostics([*placement.diagnostics, *pool.diagnostics]), placement.sticky)
+    return desired_state(manifest, placement_hints=hints), placement
