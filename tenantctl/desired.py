@@ -61,6 +61,9 @@ class PlacementHints:
     tenant_account: Mapping[str, int] = field(default_factory=dict)
     stamp_accounts: Mapping[str, int] = field(default_factory=dict)
     tenant_home: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # A dedicated account's subdomain when it is not its name: the new account of a tenant moving
+    # to another subscription (subdomains are global, the old account still holds the name's).
+    tenant_subdomain: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ class _Builder:
         account = Account(
             ref=ref,
             location=location,
-            custom_subdomain=naming.custom_subdomain(name),
+            custom_subdomain=self.hints.tenant_subdomain.get(tenant_id, naming.custom_subdomain(name)),
             tags=tags,
             public_network_access=net.public_access if net else True,
             allowed_ips=tuple(sorted(net.allowed_ips)) if net else (),

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tenantctl import naming
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import InvalidManifestError, StalePlanError, TenantctlError, UsageError
 from tenantctl.manifest.model import Manifest
@@ -45,6 +46,7 @@ __all__ = [
     "manifest_subscriptions",
     "plan_against",
     "read_saved_plan",
+    "remember_pool",
     "write_saved_plan",
 ]
 
@@ -312,7 +314,9 @@ def apply_run(
         raise cannot_confirm
     lock = _apply_lock(manifest, manifest_path, options.lock_timeout, lock_wait)
     with lock, open_session(manifest) as session:
-        plan = make_plan_run(manifest, session, plan_options, warnings).plan
+        planned = make_plan_run(manifest, session, plan_options, warnings)
+        remember_pool(manifest_path, planned)
+        plan = planned.plan
         if saved is not None:
             check_not_stale(saved, plan)
             plan = saved
@@ -324,6 +328,7 @@ def apply_run(
             result = apply_plan(
                 plan, session.cloud, hooks=progress, parallelism=options.parallelism, prune_allowed=True
             )
+    remember_pool(manifest_path, planned, result)
     if result.interrupted:
         warnings.warning(
             "interrupted",
@@ -331,6 +336,31 @@ def apply_run(
             detail="Nothing is lost: run `tenantctl apply` again and it converges from where it stopped.",
         )
     return ApplyRun(plan, warnings, result)
+
+
+def remember_pool(manifest_path: Path, run: PlanRun, result: ApplyResult | None = None) -> None:
+    """Record which pool subscription hosts which dedicated tenant (see :mod:`tenantctl.manifest.pool_record`).
+
+    From what the plan observed, and after an apply from the accounts it created: a subscription that
+    hosts tenants can then not silently leave the pool. Only where a pool is (or was) in use.
+    """
+    from tenantctl.manifest.pool_record import pool_record_path, remember_pool_homes
+    from tenantctl.planning.pool_placement import observed_homes
+    from tenantctl.resources import Account
+
+    manifest = run.manifest
+    if not manifest.provider.pool and not pool_record_path(manifest_path).exists():
+        return
+    homes = {tenant: sub for tenant, (sub, _) in observed_homes(manifest, run.observed).items()}
+    listed = [m.subscription_id for m in manifest.subscription_pool()]
+    if result is not None:
+        done = {o.address for o in result.succeeded}
+        for change in run.plan.changes:
+            account = change.after
+            tenant = account.tags.get(naming.TAG_TENANT) if isinstance(account, Account) else None
+            if change.address in done and isinstance(account, Account) and tenant is not None:
+                homes[tenant] = account.ref.subscription_id
+    remember_pool_homes(manifest_path, manifest, homes, listed)
 
 
 def _saved_plan_and_options(options: ApplyOptions) -> tuple[Plan | None, PlanOptions]:

@@ -84,7 +84,7 @@ def plan(
 
     def body() -> Outcome:
         from tenantctl.cli.runtime import open_manifest_session
-        from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run, write_saved_plan
+        from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run, remember_pool, write_saved_plan
 
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
@@ -92,6 +92,7 @@ def plan(
         options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
+        remember_pool(manifest, run)
         saved = out if out is not None and not run.plan.is_blocked else None
         if saved is not None:
             with writing(saved, "the saved plan"):

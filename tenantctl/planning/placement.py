@@ -152,6 +152,6 @@ def placed_desired_state(manifest: Manifest, observed: ObservedState) -> tuple[D
     """
     placement = place(manifest, observed)
     pool = place_in_pool(manifest, observed, placement.hints.stamp_accounts)
-    hints = dataclasses.replace(placement.hints, tenant_home=pool.homes)
+    hints = dataclasses.replace(placement.hints, tenant_home=pool.homes, tenant_subdomain=pool.subdomains)
     placement = Placement(hints, Diagnostics([*placement.diagnostics, *pool.diagnostics]), placement.sticky)
     return desired_state(manifest, placement_hints=hints), placement

@@ -50,6 +50,7 @@ class PoolPlacement:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     sticky: frozenset[str] = frozenset()
     moves: Mapping[str, AccountHome] = field(default_factory=dict)  # pinned tenant -> where it lives now
+    subdomains: Mapping[str, str] = field(default_factory=dict)  # tenant -> subdomain, when not its name
 
 
 def dedicated_homes(manifest: Manifest, accounts: Mapping[str, Account]) -> dict[str, list[Account]]:
@@ -177,11 +178,15 @@ def place_in_pool(
     homes: dict[str, AccountHome] = {}
     sticky: set[str] = set()
     moves: dict[str, AccountHome] = {}
+    outside: dict[str, list[str]] = {}  # a subscription left the pool while hosting these tenants
     for tenant in tenants:  # sticky first, so newcomers see the true room
         where = now.get(tenant)
         pin = manifest.tenants[tenant].subscription_id
-        if where is None or where[0].lower() not in by_id:
-            continue  # a home outside the pool is reported by the removed-subscription check
+        if where is None:
+            continue
+        if where[0].lower() not in by_id:
+            outside.setdefault(where[0].lower(), []).append(tenant)
+            continue
         if pin is not None and pin.lower() != where[0].lower():
             moves[tenant] = where
             continue
@@ -193,8 +198,18 @@ def place_in_pool(
         for loc in {manifest.tenant_location(t).lower() for t in tenants}
     }
     # Weighted balance counts the accounts each member holds in the region, whoever made them.
+    for sub, stranded in sorted(outside.items()):
+        diags.error(
+            "pool-subscription-in-use",
+            f"subscription {sub} is not in the pool but hosts {len(stranded)} dedicated tenant(s): "
+            + ", ".join(stranded),
+            detail="Put it back in [[provider.pool]] until its tenants have moved (pin each to another "
+            "subscription, apply, apply --retire); they are not placed elsewhere meanwhile.",
+            path="provider.pool",
+        )
+    placed_outside = {t for stranded in outside.values() for t in stranded}
     for tenant in tenants:
-        if tenant in homes:
+        if tenant in homes or tenant in placed_outside:
             continue
         location = manifest.tenant_location(tenant)
         pin = manifest.tenants[tenant].subscription_id
@@ -217,7 +232,40 @@ def place_in_pool(
         homes[tenant] = (member.subscription_id, manifest.pool_resource_group(member))
     for location, waiting in sorted(unplaced.items()):
         _report_full(manifest, diags, room, location, waiting=waiting, room_before=room_before[location])
-    return PoolPlacement(homes, diags, frozenset(sticky), moves)
+    return PoolPlacement(homes, diags, frozenset(sticky), moves, _subdomains(manifest, observed, homes))
+
+
+def _subdomains(manifest: Manifest, observed: ObservedState, homes: Mapping[str, AccountHome]) -> dict[str, str]:
+    """Subdomains that are not the account's name: kept where Azure has them, fresh for a moving tenant.
+
+    Subdomains are global DNS names, so while a moving tenant's old account lives (make-before-break)
+    the new one takes the first free ``<name>-<n>``; once created, whatever Azure has is kept (a
+    subdomain cannot change without replacing the account).
+    """
+    held = {
+        (a.custom_subdomain or a.ref.name).lower()
+        for a in (*observed.accounts.values(), *observed.foreign_accounts.values())
+    }
+    found = dedicated_homes(manifest, observed.accounts)
+    out: dict[str, str] = {}
+    for tenant, (sub, rg) in homes.items():
+        name = naming.dedicated_account_name(manifest.provider.name_prefix, tenant)
+        default = naming.custom_subdomain(name)
+        accounts = found.get(tenant, [])
+        here = next(
+            (
+                a
+                for a in accounts
+                if (a.ref.subscription_id.lower(), a.ref.resource_group.lower()) == (sub.lower(), rg.lower())
+            ),
+            None,
+        )
+        if here is not None:
+            if here.custom_subdomain and here.custom_subdomain.lower() != default:
+                out[tenant] = here.custom_subdomain
+        elif accounts and default in held:  # moving: the old account holds the name's subdomain
+            out[tenant] = next(f"{default}-{n}" for n in range(2, 100) if f"{default}-{n}" not in held)
+    return out
 
 
 def _report_full(
