@@ -14,12 +14,24 @@ from tenantctl.manifest.capacity import MAX_ACCOUNTS_PER_REGION
 from tenantctl.manifest.model import Isolation, Manifest, PoolSubscription
 from tenantctl.manifest.report import Reporter
 
-__all__ = ["allows_region", "check_pool"]
+__all__ = ["allows_region", "candidate_regions", "check_pool"]
 
 
 def allows_region(member: PoolSubscription, location: str) -> bool:
     """Whether the pool member may host accounts in ``location`` (no ``regions``: any)."""
     return not member.regions or location.lower() in {r.lower() for r in member.regions}
+
+
+def candidate_regions(manifest: Manifest, tenant_id: str) -> list[tuple[str, str]]:
+    """Where a dedicated tenant may be placed: (its pin, or every member allowing its region, region)."""
+    tenant = manifest.tenants[tenant_id]
+    location = manifest.tenant_location(tenant_id)
+    pin = (tenant.subscription_id or "").lower()
+    return [
+        (m.subscription_id, location)
+        for m in manifest.subscription_pool()
+        if allows_region(m, location) and (not pin or pin == m.subscription_id.lower())
+    ]
 
 
 def check_pool(manifest: Manifest, report: Reporter) -> None:

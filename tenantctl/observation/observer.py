@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.pool import candidate_regions
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
 from tenantctl.resources import Account, Deployment, RaiPolicy
 
@@ -81,6 +82,28 @@ def _wants_blocklists(
 ) -> bool:
     """Read blocklists only where a policy uses one or a tenant declares terms (saves a request per account)."""
     return any(p.blocklists for p in policies) or _tenants_with(manifest, account, deployments, blocklist=True)
+
+
+def _pool_regions_to_place(manifest: Manifest, managed: Mapping[str, Account]) -> list[Region]:
+    """(pool subscription, region) pairs where a dedicated tenant without an account may be placed.
+
+    Only with a pool: a lone subscription leaves nothing to choose, and a no-op plan reads nothing here.
+    """
+    if not manifest.provider.pool:
+        return []
+    have = {
+        a.tags.get(naming.TAG_TENANT)
+        for a in managed.values()
+        if a.tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
+        and a.ref.name.lower()
+        == naming.dedicated_account_name(manifest.provider.name_prefix, a.tags.get(naming.TAG_TENANT, "")).lower()
+    }
+    regions: set[Region] = set()
+    for tenant_id, tenant in manifest.tenants.items():
+        if tenant.isolation is not Isolation.DEDICATED or tenant_id in have:
+            continue
+        regions.update(candidate_regions(manifest, tenant_id))
+    return sorted(regions)
 
 
 def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
@@ -139,7 +162,13 @@ class Observer:
         blocklists = self._concurrently(
             {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
         )
-        return ObservedState(managed, foreign, tuple(groups), deployments, policies, blocklists)
+        # A pool places new dedicated tenants by accounts and quota left: read those usages now.
+        regions = _pool_regions_to_place(manifest, managed)
+        usages = self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in regions})
+        models = self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in regions})
+        return ObservedState(
+            managed, foreign, tuple(groups), deployments, policies, blocklists, usages=usages, models=models
+        )
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
         """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""

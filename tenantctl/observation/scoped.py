@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.manifest.pool import allows_region
+from tenantctl.manifest.pool import candidate_regions
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
 
@@ -191,13 +191,7 @@ def manifest_regions(manifest: Manifest) -> list[Region]:
     regions: set[Region] = set()
     for tenant_id, tenant in manifest.tenants.items():
         if tenant.isolation is Isolation.DEDICATED:
-            location = manifest.tenant_location(tenant_id)
-            pin = (tenant.subscription_id or "").lower()
-            regions.update(
-                (m.subscription_id, location)
-                for m in manifest.subscription_pool()
-                if allows_region(m, location) and (not pin or pin == m.subscription_id.lower())
-            )
+            regions.update(candidate_regions(manifest, tenant_id))
     for stamp_id, stamp in manifest.stamps.items():
         regions.add((manifest.stamp_subscription(stamp_id), stamp.location))
     return sorted(regions)
