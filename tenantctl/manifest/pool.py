@@ -14,7 +14,7 @@ from tenantctl.manifest.capacity import MAX_ACCOUNTS_PER_REGION
 from tenantctl.manifest.model import Isolation, Manifest, PoolSubscription
 from tenantctl.manifest.report import Reporter
 
-__all__ = ["allows_region", "candidate_regions", "check_pool"]
+__all__ = ["allows_region", "candidate_regions", "check_pool", "pool_groups"]
 
 
 def allows_region(member: PoolSubscription, location: str) -> bool:
@@ -32,6 +32,13 @@ def candidate_regions(manifest: Manifest, tenant_id: str) -> list[tuple[str, str
         for m in manifest.subscription_pool()
         if allows_region(m, location) and (not pin or pin == m.subscription_id.lower())
     ]
+
+
+def pool_groups(manifest: Manifest, tenant_id: str) -> list[tuple[str, str]]:
+    """The (subscription, resource group) pairs a dedicated tenant's account may be in: its pin's first."""
+    pin = (manifest.tenants[tenant_id].subscription_id or "").lower()
+    members = sorted(manifest.subscription_pool(), key=lambda m: m.subscription_id.lower() != pin)
+    return list(dict.fromkeys((m.subscription_id, manifest.pool_resource_group(m)) for m in members))
 
 
 def check_pool(manifest: Manifest, report: Reporter) -> None:

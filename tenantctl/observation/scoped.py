@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.manifest.pool import candidate_regions
+from tenantctl.manifest.pool import candidate_regions, pool_groups
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
 
@@ -88,19 +88,12 @@ def _with_leftovers(
     return TenantObservation(state.merged(deleted_accounts={sub: deleted}), account, roles, mine)
 
 
-def _pool_groups(manifest: Manifest, tenant_id: str) -> list[tuple[str, str]]:
-    """The groups a dedicated tenant's account may live in: its pinned pool member first, then the pool."""
-    pin = (manifest.tenants[tenant_id].subscription_id or "").lower()
-    members = sorted(manifest.subscription_pool(), key=lambda m: m.subscription_id.lower() != pin)
-    return list(dict.fromkeys((m.subscription_id, manifest.pool_resource_group(m)) for m in members))
-
-
 def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
     p = manifest.provider
     name = naming.dedicated_account_name(p.name_prefix, tenant_id)
     # With a pool the account may be in any member: list each group until it is found (sticky
     # placement never moves it, so the first match is its home).
-    groups = _pool_groups(manifest, tenant_id)
+    groups = pool_groups(manifest, tenant_id)
     managed: dict[str, Account] = {}
     foreign: dict[str, Account] = {}
     listed: list[tuple[str, str]] = []
