@@ -59,6 +59,9 @@ class PlanOptions:
     purge_deleted: bool = False
     tenants: tuple[str, ...] = ()
     retire: bool = False  # phase 3 of a migration: delete old generations whose replacement is live
+    # Tenant-provided verifications: reuse recent passing ones from this file (None: always verify).
+    verify_cache: Path | None = None
+    reverify: bool = False  # ignore the recent ones
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,28 @@ def plan_against(
 def make_plan_run(manifest: Manifest, session: CloudSession, options: PlanOptions, warnings: Diagnostics) -> PlanRun:
     """Observe what the manifest needs (O(accounts + regions) reads, 2 per tenant-provided tenant) and plan."""
     _check_tenants(manifest, options.tenants)
-    verify = functools.partial(session.verify_tenant_provided, manifest, tenants=options.tenants or None)
+    verify: Callable[[], Mapping[str, Any]] = functools.partial(
+        session.verify_tenant_provided, manifest, tenants=options.tenants or None
+    )
+    if options.verify_cache is not None:
+        verify = functools.partial(_recently_verified, manifest, session, options)
     observed, plan = plan_against(manifest, session.cloud, options, verify=verify)
     return PlanRun(manifest, observed, plan, options, warnings)
+
+
+def _recently_verified(manifest: Manifest, session: CloudSession, options: PlanOptions) -> Mapping[str, Any]:
+    """The tenant-provided checks, reusing passing ones younger than an hour (``--reverify``: none)."""
+    from tenantctl.tenant_provided.recent import with_recent_verifications
+    from tenantctl.tenant_provided.verification import tenant_provided_ids
+
+    assert options.verify_cache is not None
+    return with_recent_verifications(
+        options.verify_cache,
+        manifest,
+        tenant_provided_ids(manifest, options.tenants or None),
+        lambda stale: session.verify_tenant_provided(manifest, tenants=stale),
+        reverify=options.reverify,
+    )
 
 
 def write_saved_plan(path: Path, run: PlanRun, manifest_path: Path) -> None:

@@ -65,6 +65,15 @@ def register(app: typer.Typer) -> None:
     app.command("apply")(apply)
 
 
+ReverifyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reverify",
+        help="Verify every tenant-provided account now (by default a passing check younger than an hour is reused).",
+    ),
+]
+
+
 def plan(
     manifest: ManifestOpt = Path("tenants.toml"),
     output: OutputOpt = Globals.output,
@@ -78,6 +87,7 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when none, 1 on error.")
     ] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Save the plan for `apply --plan`.")] = None,
+    reverify: ReverifyOpt = False,
 ) -> None:
     """Show what apply would change, per tenant, with quota pre-flight. Never writes to Azure."""
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
@@ -89,7 +99,16 @@ def plan(
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
-        options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        from tenantctl.tenant_provided.recent import verified_cache_path
+
+        options = PlanOptions(
+            prune=prune,
+            purge_deleted=purge_deleted,
+            tenants=tuple(tenant or ()),
+            retire=retire,
+            verify_cache=verified_cache_path(manifest),
+            reverify=reverify,
+        )
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
         remember_pool(manifest, run)
@@ -124,6 +143,7 @@ def apply(
             min=0, help="Seconds to wait for another apply's lock (0 = fail at once); shows who holds it meanwhile."
         ),
     ] = 0.0,
+    reverify: ReverifyOpt = False,
 ) -> None:
     """Make Azure match the manifest: plan, confirm, then apply under the lock.
 
@@ -136,8 +156,16 @@ def apply(
     def body() -> Outcome:
         from tenantctl.cli.runtime import open_manifest_session
         from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
+        from tenantctl.tenant_provided.recent import verified_cache_path
 
-        plan_options = PlanOptions(prune=prune, purge_deleted=purge_deleted, tenants=tuple(tenant or ()), retire=retire)
+        plan_options = PlanOptions(
+            prune=prune,
+            purge_deleted=purge_deleted,
+            tenants=tuple(tenant or ()),
+            retire=retire,
+            verify_cache=verified_cache_path(manifest),
+            reverify=reverify,
+        )
         run = apply_run(
             manifest,
             ApplyOptions(plan_options, saved_plan, parallelism=parallelism, lock_timeout=lock_timeout),

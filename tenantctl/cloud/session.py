@@ -90,6 +90,4 @@ class CloudSession:
         if not wanted:
             return {}
         verifier = self.byo_verifier(manifest, role_wait=role_wait)
-        if tenants is None:
-            return verify_all(manifest, verifier)
-        return {tenant_id: verifier(manifest, tenant_id) for tenant_id in wanted}
+        return verify_all(manifest, verifier, tenants=wanted)
