@@ -8,7 +8,7 @@ from tenantctl.cloud.azure import connect_emulator
 from tenantctl.emulator import Emulator
 from tenantctl.errors import TenantctlError
 from tenantctl.planning.pool_placement import observed_homes
-from tenantctl.reconcile import plan_against
+from tenantctl.reconcile import PlanOptions, plan_against
 
 from .conftest import manifest_from
 from .on_emulator import apply_manifest, register
@@ -44,3 +44,23 @@ def test_a_pool_subscription_that_cannot_be_read_is_an_error_naming_it(emulator:
     with pytest.raises(TenantctlError) as caught:
         plan_against(manifest, cloud)
     assert C in str(caught.value)
+
+
+def test_pinning_a_tenant_elsewhere_moves_it_make_before_break_on_the_emulator(emulator: Emulator) -> None:
+    from tenantctl.execution.executor import apply_plan
+
+    register(emulator, PROVIDER, A, B)
+    cloud = connect_emulator(emulator, polling_interval=0.02)
+    before = manifest_from(pool_manifest(["t1"], members(A, B)))
+    apply_manifest(before, cloud)
+    pinned = manifest_from(pool_manifest(["t1"], members(A, B), extra={"t1": f'subscription_id = "{B}"'}))
+    apply_manifest(pinned, cloud)  # phase 1: the new account next to the old one
+    observed, _ = plan_against(pinned, cloud)
+    live = sorted((a.ref.subscription_id, a.custom_subdomain) for a in observed.accounts.values())
+    assert live == [(A, "ctso-t1"), (B, "ctso-t1-2")]
+    _, retire = plan_against(pinned, cloud, PlanOptions(retire=True))  # phase 3
+    result = apply_plan(retire, cloud, parallelism=4)
+    assert not result.failed, [(o.address, o.code, o.message) for o in result.failed]
+    observed, plan = plan_against(pinned, cloud)
+    assert not plan.has_changes
+    assert observed_homes(pinned, observed)["t1"][0] == B
