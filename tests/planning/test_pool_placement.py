@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tenantctl.export.routing import routing_for
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
@@ -158,8 +159,18 @@ def test_pinning_a_tenant_to_another_member_migrates_make_before_break() -> None
     assert new.after.custom_subdomain == "ctso-t1-2"  # the old account still holds ctso-t1
     assert not [c for c in plan.changes if c.action in (Action.DELETE, Action.REPLACE)]
     assert any(d.code == "retire-pending" for d in plan.diagnostics)
+    # Phase 2: the gateway keeps the old account until the new one is live, then switches.
+    entry = routing_for(pinned, state).by_tenant()["t1"]
+    assert entry.live == "previous"
+    assert entry.route.endpoint == "https://ctso-t1.openai.azure.com/"
+    assert entry.migration is not None
+    assert entry.migration["target"]["endpoint"] == "https://ctso-t1-2.openai.azure.com/"
     # Phase 3: once the new account is live, --retire deletes the old one, and the tenant stays in B.
     moved = applied(state, plan)
+    switched = routing_for(pinned, moved).by_tenant()["t1"]
+    assert switched.live == "target"
+    assert switched.route.account_id is not None
+    assert B in switched.route.account_id
     retire = make_plan(pinned, moved, retire=True)
     deleted = [c for c in retire.changes if c.action is Action.DELETE and isinstance(c.before, Account)]
     assert [c.before.ref.subscription_id for c in deleted if isinstance(c.before, Account)] == [A]
