@@ -173,9 +173,10 @@ class Observer:
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
         """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""
         cloud = self.cloud
+        regions = [r for r in needed.regions if r not in state.usages or r not in state.models]  # step 1 may have
         return state.merged(
-            usages=self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in needed.regions}),
-            models=self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in needed.regions}),
+            usages=self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in regions}),
+            models=self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in regions}),
             deleted_accounts=self._concurrently(
                 {s: functools.partial(_read, cloud.list_deleted_accounts, s) for s in needed.subscriptions}
             ),
