@@ -367,21 +367,30 @@ def remember_pool(manifest_path: Path, run: PlanRun, result: ApplyResult | None 
     hosts tenants can then not silently leave the pool. Only where a pool is (or was) in use.
     """
     from tenantctl.manifest.pool_record import pool_record_path, remember_pool_homes
-    from tenantctl.planning.pool_placement import observed_homes
+    from tenantctl.planning.pool_placement import dedicated_homes
     from tenantctl.resources import Account
 
     manifest = run.manifest
     if not manifest.provider.pool and not pool_record_path(manifest_path).exists():
         return
-    homes = {tenant: sub for tenant, (sub, _) in observed_homes(manifest, run.observed).items()}
+    homes = {
+        (tenant, account.ref.subscription_id.lower())
+        for tenant, accounts in dedicated_homes(manifest, run.observed.accounts).items()
+        for account in accounts
+    }
     listed = [m.subscription_id for m in manifest.subscription_pool()]
-    if result is not None:
+    if result is not None:  # what the apply created and deleted (a retired old generation, a pruned tenant)
         done = {o.address for o in result.succeeded}
         for change in run.plan.changes:
-            account = change.after
+            account = change.after or change.before
             tenant = account.tags.get(naming.TAG_TENANT) if isinstance(account, Account) else None
-            if change.address in done and isinstance(account, Account) and tenant is not None:
-                homes[tenant] = account.ref.subscription_id
+            if change.address not in done or tenant is None or not isinstance(account, Account):
+                continue
+            home = (tenant, account.ref.subscription_id.lower())
+            if change.after is None:
+                homes.discard(home)
+            else:
+                homes.add(home)
     remember_pool_homes(manifest_path, manifest, homes, listed)
 
 

@@ -16,7 +16,7 @@ cache of Azure, keyed by ``manifest_name``; deleting it only loses the check.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 from tenantctl.manifest.model import Manifest
@@ -47,9 +47,9 @@ def read_pool_record(manifest_path: Path) -> Record:
 
 
 def remember_pool_homes(
-    manifest_path: Path, manifest: Manifest, homes: Mapping[str, str], listed: Iterable[str]
+    manifest_path: Path, manifest: Manifest, homes: Iterable[tuple[str, str]], listed: Iterable[str]
 ) -> None:
-    """Record ``homes`` (tenant -> subscription) for the subscriptions ``listed``; best effort.
+    """Record ``homes`` ((tenant, subscription) pairs) for the subscriptions ``listed``; best effort.
 
     A read-only checkout must not fail a plan, so a file that cannot be written is left as it was.
     """
@@ -57,7 +57,7 @@ def remember_pool_homes(
     mine = record.setdefault(manifest.provider.manifest_name, {})
     for sub in {s.lower() for s in listed}:
         mine.pop(sub, None)
-    for tenant, sub in homes.items():
+    for tenant, sub in homes:
         mine.setdefault(sub.lower(), []).append(tenant)
     for sub in list(mine):
         mine[sub] = sorted(set(mine[sub]))
