@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tenantctl.execution.hooks import ApplyHooks
     from tenantctl.execution.lock import LockWait
     from tenantctl.planning.model import Plan
-    from tenantctl.reconcile import ApplyRun
+    from tenantctl.reconcile import ApplyRun, PlanOptions
 
 __all__ = ["register"]
 
@@ -74,6 +74,23 @@ ReverifyOpt = Annotated[
 ]
 
 
+def _plan_options(
+    manifest: Path, *, tenant: list[str] | None, prune: bool, purge_deleted: bool, retire: bool, reverify: bool
+) -> PlanOptions:
+    """The options plan and apply share; tenant-provided checks reuse recent passes beside the manifest."""
+    from tenantctl.reconcile import PlanOptions
+    from tenantctl.tenant_provided.recent import verified_cache_path
+
+    return PlanOptions(
+        prune=prune,
+        purge_deleted=purge_deleted,
+        tenants=tuple(tenant or ()),
+        retire=retire,
+        verify_cache=verified_cache_path(manifest),
+        reverify=reverify,
+    )
+
+
 def plan(
     manifest: ManifestOpt = Path("tenants.toml"),
     output: OutputOpt = Globals.output,
@@ -94,20 +111,13 @@ def plan(
 
     def body() -> Outcome:
         from tenantctl.cli.runtime import open_manifest_session
-        from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run, remember_pool, write_saved_plan
+        from tenantctl.reconcile import load_valid_manifest, make_plan_run, remember_pool, write_saved_plan
 
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
-        from tenantctl.tenant_provided.recent import verified_cache_path
-
-        options = PlanOptions(
-            prune=prune,
-            purge_deleted=purge_deleted,
-            tenants=tuple(tenant or ()),
-            retire=retire,
-            verify_cache=verified_cache_path(manifest),
-            reverify=reverify,
+        options = _plan_options(
+            manifest, tenant=tenant, prune=prune, purge_deleted=purge_deleted, retire=retire, reverify=reverify
         )
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
@@ -155,16 +165,10 @@ def apply(
 
     def body() -> Outcome:
         from tenantctl.cli.runtime import open_manifest_session
-        from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
-        from tenantctl.tenant_provided.recent import verified_cache_path
+        from tenantctl.reconcile import ApplyOptions, apply_run
 
-        plan_options = PlanOptions(
-            prune=prune,
-            purge_deleted=purge_deleted,
-            tenants=tuple(tenant or ()),
-            retire=retire,
-            verify_cache=verified_cache_path(manifest),
-            reverify=reverify,
+        plan_options = _plan_options(
+            manifest, tenant=tenant, prune=prune, purge_deleted=purge_deleted, retire=retire, reverify=reverify
         )
         run = apply_run(
             manifest,
