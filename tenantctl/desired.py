@@ -61,10 +61,16 @@ class PlacementHints:
     """Where dedicated-deployment tenants go: ``tenant_account[tenant] = stamp account index`` (from 1).
 
     ``stamp_accounts[stamp]`` is how many accounts the stamp has after placement (at least 1).
+    ``tenant_home[tenant]`` is the (subscription, resource group) of a dedicated tenant's account
+    (:mod:`tenantctl.planning.pool_placement`); absent: the provider's, unless the manifest has a pool.
     """
 
     tenant_account: Mapping[str, int] = field(default_factory=dict)
     stamp_accounts: Mapping[str, int] = field(default_factory=dict)
+    tenant_home: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # A dedicated account's subdomain when it is not its name: the new account of a tenant moving
+    # to another subscription (subdomains are global, the old account still holds the name's).
+    tenant_subdomain: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,13 +187,17 @@ class _Builder:
         location = self.m.tenant_location(tenant_id)
         tags = _tenant_tags(self.m, tenant_id, tenant)
         name = naming.dedicated_account_name(p.name_prefix, tenant_id)
-        ref = AccountRef(p.subscription_id, p.resource_group, name)
-        self.group(p.subscription_id, p.resource_group, p.location)
+        home = self.hints.tenant_home.get(tenant_id)
+        if home is None and p.pool:
+            return  # not placed in the pool: placement reported why
+        sub, rg = home or (p.subscription_id, p.resource_group)
+        ref = AccountRef(sub, rg, name)
+        self.group(sub, rg, p.location)
         net = tenant.network
         account = Account(
             ref=ref,
             location=location,
-            custom_subdomain=naming.custom_subdomain(name),
+            custom_subdomain=self.hints.tenant_subdomain.get(tenant_id, naming.custom_subdomain(name)),
             tags=tags,
             public_network_access=net.public_access if net else True,
             allowed_ips=tuple(sorted(net.allowed_ips)) if net else (),

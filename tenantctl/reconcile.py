@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tenantctl import naming
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import InvalidManifestError, StalePlanError, TenantctlError, UsageError
 from tenantctl.manifest.model import Manifest
@@ -46,6 +47,7 @@ __all__ = [
     "manifest_subscriptions",
     "plan_against",
     "read_saved_plan",
+    "remember_pool",
     "write_saved_plan",
 ]
 
@@ -86,6 +88,7 @@ def load_valid_manifest(path: Path) -> tuple[Manifest, Diagnostics]:
 def manifest_subscriptions(manifest: Manifest) -> set[str]:
     """Every provider-side subscription the manifest places resources in."""
     subs = {manifest.provider.subscription_id}
+    subs.update(m.subscription_id for m in manifest.provider.pool)
     subs.update(manifest.stamp_subscription(s) for s in manifest.stamps)
     return subs
 
@@ -318,7 +321,9 @@ def apply_run(
         raise cannot_confirm
     lock = _apply_lock(manifest, manifest_path, options.lock_timeout, lock_wait)
     with lock, open_session(manifest) as session:
-        plan = make_plan_run(manifest, session, plan_options, warnings).plan
+        planned = make_plan_run(manifest, session, plan_options, warnings)
+        remember_pool(manifest_path, planned)
+        plan = planned.plan
         if saved is not None:
             check_not_stale(saved, plan)
             plan = saved
@@ -330,6 +335,7 @@ def apply_run(
             result = apply_plan(
                 plan, session.cloud, hooks=progress, parallelism=options.parallelism, prune_allowed=True
             )
+    remember_pool(manifest_path, planned, result)
     if result.interrupted:
         warnings.warning(
             "interrupted",
@@ -337,6 +343,40 @@ def apply_run(
             detail="Nothing is lost: run `tenantctl apply` again and it converges from where it stopped.",
         )
     return ApplyRun(plan, warnings, result)
+
+
+def remember_pool(manifest_path: Path, run: PlanRun, result: ApplyResult | None = None) -> None:
+    """Record which pool subscription hosts which dedicated tenant (see :mod:`tenantctl.manifest.pool_record`).
+
+    From what the plan observed, and after an apply from the accounts it created: a subscription that
+    hosts tenants can then not silently leave the pool. Only where a pool is (or was) in use.
+    """
+    from tenantctl.manifest.pool_record import pool_record_path, remember_pool_homes
+    from tenantctl.planning.pool_placement import dedicated_homes
+    from tenantctl.resources import Account
+
+    manifest = run.manifest
+    if not manifest.provider.pool and not pool_record_path(manifest_path).exists():
+        return
+    homes = {
+        (tenant, account.ref.subscription_id.lower())
+        for tenant, accounts in dedicated_homes(manifest, run.observed.accounts).items()
+        for account in accounts
+    }
+    listed = [m.subscription_id for m in manifest.subscription_pool()]
+    if result is not None:  # what the apply created and deleted (a retired old generation, a pruned tenant)
+        done = {o.address for o in result.succeeded}
+        for change in run.plan.changes:
+            account = change.after or change.before
+            tenant = account.tags.get(naming.TAG_TENANT) if isinstance(account, Account) else None
+            if change.address not in done or tenant is None or not isinstance(account, Account):
+                continue
+            home = (tenant, account.ref.subscription_id.lower())
+            if change.after is None:
+                homes.discard(home)
+            else:
+                homes.add(home)
+    remember_pool_homes(manifest_path, manifest, homes, listed)
 
 
 def _saved_plan_and_options(options: ApplyOptions) -> tuple[Plan | None, PlanOptions]:

@@ -38,6 +38,12 @@ def serve(
         ),
     ] = 0.0,
     throttle: Annotated[bool, typer.Option(help="ARM token-bucket throttling (429 + Retry-After).")] = False,
+    subscriptions: Annotated[
+        int,
+        typer.Option(
+            min=1, max=1000, help="Subscriptions in the provider's directory (a pool), each with its own limits."
+        ),
+    ] = 1,
     output: OutputOpt = Globals.output,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -48,7 +54,7 @@ def serve(
         from tenantctl.cli.runtime import EmulatorServe, serve_emulator
 
         serve_emulator(
-            EmulatorServe(state, host, port, latency_ms, lro_seconds, fault_rate, throttle),
+            EmulatorServe(state, host, port, latency_ms, lro_seconds, fault_rate, throttle, subscriptions),
             on_ready=lambda info: _print_connection_info(info, g),
         )
         return Outcome(rendered=True)  # the connection info was printed when the server came up

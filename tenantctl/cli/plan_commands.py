@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tenantctl.execution.hooks import ApplyHooks
     from tenantctl.execution.lock import LockWait
     from tenantctl.planning.model import Plan
-    from tenantctl.reconcile import ApplyRun
+    from tenantctl.reconcile import ApplyRun, PlanOptions
 
 __all__ = ["register"]
 
@@ -74,6 +74,22 @@ def register(app: typer.Typer) -> None:
     app.command("apply")(apply)
 
 
+def _plan_options(
+    *, tenant: list[str] | None, prune: bool, purge_deleted: bool, retire: bool, reverify: bool, today: str | None
+) -> PlanOptions:
+    """The options plan and apply share."""
+    from tenantctl.reconcile import PlanOptions
+
+    return PlanOptions(
+        prune=prune,
+        purge_deleted=purge_deleted,
+        tenants=tuple(tenant or ()),
+        retire=retire,
+        reverify=reverify,
+        today=parse_today(today),
+    )
+
+
 def plan(
     manifest: ManifestOpt = Path("tenants.toml"),
     output: OutputOpt = Globals.output,
@@ -95,21 +111,17 @@ def plan(
 
     def body() -> Outcome:
         from tenantctl.cli.runtime import open_manifest_session
-        from tenantctl.reconcile import PlanOptions, load_valid_manifest, make_plan_run, write_saved_plan
+        from tenantctl.reconcile import load_valid_manifest, make_plan_run, remember_pool, write_saved_plan
 
         loaded, warnings = load_valid_manifest(manifest)
         if out is not None:
             refuse_to_clobber(out, "the saved plan", manifest=manifest)
-        options = PlanOptions(
-            prune=prune,
-            purge_deleted=purge_deleted,
-            tenants=tuple(tenant or ()),
-            retire=retire,
-            today=parse_today(today),
-            reverify=reverify,
+        options = _plan_options(
+            tenant=tenant, prune=prune, purge_deleted=purge_deleted, retire=retire, reverify=reverify, today=today
         )
         with open_manifest_session(emulator, loaded) as session:
             run = make_plan_run(loaded, session, options, warnings)
+        remember_pool(manifest, run)
         saved = out if out is not None and not run.plan.is_blocked else None
         if saved is not None:
             with writing(saved, "the saved plan"):
@@ -154,15 +166,10 @@ def apply(
 
     def body() -> Outcome:
         from tenantctl.cli.runtime import open_manifest_session
-        from tenantctl.reconcile import ApplyOptions, PlanOptions, apply_run
+        from tenantctl.reconcile import ApplyOptions, apply_run
 
-        plan_options = PlanOptions(
-            prune=prune,
-            purge_deleted=purge_deleted,
-            tenants=tuple(tenant or ()),
-            retire=retire,
-            today=parse_today(today),
-            reverify=reverify,
+        plan_options = _plan_options(
+            tenant=tenant, prune=prune, purge_deleted=purge_deleted, retire=retire, reverify=reverify, today=today
         )
         run = apply_run(
             manifest,

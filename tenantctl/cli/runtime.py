@@ -281,6 +281,7 @@ class EmulatorServe:
     lro_seconds: float
     fault_rate: float  # share of writes answered with a fault: 429, 500 or a dropped connection
     throttle: bool
+    subscriptions: int = 1  # a pool of subscriptions in the provider's directory
 
 
 def serve_emulator(options: EmulatorServe, *, on_ready: Callable[[dict[str, Any]], None]) -> None:
@@ -307,7 +308,15 @@ def serve_emulator(options: EmulatorServe, *, on_ready: Callable[[dict[str, Any]
         on_ready(info)
 
     try:
-        serve(state_dir=state.resolve(), settings=settings, host=host, port=port, on_ready=ready, faults=faults)
+        serve(
+            state_dir=state.resolve(),
+            settings=settings,
+            host=host,
+            port=port,
+            on_ready=ready,
+            faults=faults,
+            subscriptions=options.subscriptions,
+        )
     except (OSError, sqlite3.DatabaseError, ValueError) as exc:
         if started:
             raise

@@ -5,6 +5,7 @@ Admin routes take and return JSON, need no token, and are answered on loopback o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import Any
@@ -60,6 +61,21 @@ class Admin:
 
     def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
         return dirs.add_subscription(self.world, subscription_id, directory or self.bootstrap["home_directory"])
+
+    def ensure_subscriptions(self, count: int) -> list[str]:
+        home, first = self.bootstrap["home_directory"], self.bootstrap["subscription_id"]
+        pool = [first] + [str(uuid.uuid5(uuid.UUID(first), f"pool-{i}")) for i in range(1, count)]
+        for sub in pool[1:]:
+            dirs.add_subscription(self.world, sub, home)
+            self.assign_role(f"/subscriptions/{sub}", self.bootstrap["provider"]["object_id"], "Owner")
+        known = self.pool_subscriptions()
+        self.world.store.put("meta", "pool", {"subscriptions": list(dict.fromkeys([*known, *pool]))})
+        return pool
+
+    def pool_subscriptions(self) -> list[str]:
+        """The subscriptions ``ensure_subscriptions`` made (the bootstrap one alone when it was never called)."""
+        meta = self.world.store.get("meta", "pool")
+        return list(meta["subscriptions"]) if meta else [str(self.bootstrap.get("subscription_id", ""))]
 
     def register_app(
         self,

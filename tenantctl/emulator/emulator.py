@@ -236,6 +236,7 @@ class Emulator:
             "endpoint": self.endpoint,
             "ca_path": str(self.ca_path),
             "subscription_id": self.subscription_id,
+            **({"subscriptions": pool} if len(pool := self._admin.pool_subscriptions()) > 1 else {}),
             "directory": sp.directory,
             "client_id": sp.client_id,
             "client_secret": sp.client_secret,
@@ -260,6 +261,15 @@ class Emulator:
 
     def add_subscription(self, subscription_id: str | None = None, directory: str | None = None) -> str:
         return self._admin.add_subscription(subscription_id, directory)
+
+    def ensure_subscriptions(self, count: int) -> list[str]:
+        """A pool of ``count`` subscriptions in the provider's directory, the provider Owner of each.
+
+        The first is the bootstrap subscription; the others have ids derived from it, so the same
+        state always offers the same pool. Each has Azure's own per-subscription limits: 30 OpenAI
+        accounts per region and its own quota per region x model x SKU.
+        """
+        return self._admin.ensure_subscriptions(count)
 
     def register_app(
         self,

@@ -19,6 +19,7 @@ def serve(
     on_ready: Callable[[dict[str, object]], None],
     *,
     faults: FaultSettings | None = None,
+    subscriptions: int = 1,
 ) -> None:
     """Serve the emulator with state in ``state_dir``; ``on_ready(connection_info)`` once it listens.
 
@@ -26,6 +27,7 @@ def serve(
     """
     emulator = Emulator(state_dir, settings, host=host, port=port)
     emulator.set_faults(faults)
+    emulator.ensure_subscriptions(subscriptions)
     sock = emulator.bind()
     server = emulator.make_server(embedded=False)  # SIGINT/SIGTERM handled in the main thread, see make_server
 

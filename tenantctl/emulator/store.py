@@ -28,9 +28,14 @@ CREATE TABLE IF NOT EXISTS docs (
     doc    TEXT NOT NULL,
     PRIMARY KEY (kind, key)
 );
-CREATE INDEX IF NOT EXISTS docs_parent ON docs (kind, parent);
-CREATE INDEX IF NOT EXISTS docs_sub ON docs (kind, sub);
+DROP INDEX IF EXISTS docs_parent;
+DROP INDEX IF EXISTS docs_sub;
+CREATE INDEX IF NOT EXISTS docs_parent_key ON docs (kind, parent, key);
+CREATE INDEX IF NOT EXISTS docs_sub_key ON docs (kind, sub, key);
 """
+# Listings are ``WHERE kind=? AND parent=? ORDER BY key``: with ``key`` in the index SQLite reads the
+# children in order; with (kind, parent) alone it chose the primary key and scanned every document of
+# the kind to avoid a sort (7.8 ms per listing among 10,000 deployments, 0.04 ms with the key).
 
 # Kinds that make up "the resources" wiped by reset(); identities and subscriptions survive it.
 RESOURCE_KINDS = (

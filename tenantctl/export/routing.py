@@ -225,7 +225,16 @@ class _Builder:
         prefix = naming.tenant_deployment_name(tenant_id, "")
         names = {d.name.removeprefix(prefix): d.name for d in deployments}
         ready = target_ready(self.m, self.desired, self.observed, tenant_id) if self.observed is not None else None
-        return Route(via, _endpoint(ref, self.observed, self.cloud), ref.id, names, ready)
+        endpoint = _endpoint(ref, self.observed, self.cloud)
+        planned = next((r for r in mine if isinstance(r, Account) and r.ref.key == ref.key), None)
+        if (
+            planned is not None
+            and planned.custom_subdomain
+            and (self.observed is None or ref.key not in self.observed.accounts)
+        ):
+            # Not created yet: its subdomain is the planned one (a tenant moving subscriptions gets a new one).
+            endpoint = self.cloud.openai_endpoint(planned.custom_subdomain)
+        return Route(via, endpoint, ref.id, names, ready)
 
     def _byo_ready(self, tenant_id: str) -> bool | None:
         if self.observed is None:

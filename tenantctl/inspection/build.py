@@ -28,6 +28,7 @@ from tenantctl.inspection.report import (
 )
 from tenantctl.inspection.state import relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
+from tenantctl.manifest.pool import pool_groups
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, covered_deployments, shared_account
 from tenantctl.observation import TenantObservation, is_managed
 from tenantctl.planning.model import OrphanFate, Plan
@@ -130,9 +131,9 @@ class _Builder:
             return Placement(r.subscription_id, r.resource_group, r.name, self.host.location, self.t.stamp, r.id, True)
         p = self.m.provider
         if self.t.isolation is Isolation.DEDICATED:
-            ref = AccountRef(
-                p.subscription_id, p.resource_group, naming.dedicated_account_name(p.name_prefix, self.tid)
-            )
+            # Not created yet: with a pool, plan decides the member; show the one observation read first.
+            sub, rg = pool_groups(self.m, self.tid)[0]
+            ref = AccountRef(sub, rg, naming.dedicated_account_name(p.name_prefix, self.tid))
             return Placement(
                 ref.subscription_id, ref.resource_group, ref.name, self.m.tenant_location(self.tid), None, ref.id
             )

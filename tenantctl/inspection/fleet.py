@@ -51,8 +51,9 @@ from tenantctl.inspection.report import DriftView
 from tenantctl.inspection.state import State, relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
-from tenantctl.observation import QuotaObservation
+from tenantctl.observation import ObservedState, QuotaObservation
 from tenantctl.planning.model import Action, Change, OrphanFate, Plan
+from tenantctl.planning.pool_placement import place_in_pool
 from tenantctl.planning.retirement import find_offer
 from tenantctl.resources import ModelOffer
 
@@ -358,9 +359,12 @@ def _allocations(
         carrying = _carrying(manifest, stamp_id)
         for d in manifest.stamp_deployments(stamp_id):
             add(sub, stamp.location, d, d.capacity * carrying[d.name])
+    homes = _dedicated_homes(manifest, obs, accounts)
     for tenant_id, t in manifest.tenants.items():
         if t.isolation is Isolation.DEDICATED:
-            sub, loc = manifest.provider.subscription_id, manifest.tenant_location(tenant_id)
+            if tenant_id not in homes:
+                continue  # the pool has no room: plan says so
+            sub, loc = homes[tenant_id][0], manifest.tenant_location(tenant_id)
             alloc[(sub, loc, _ACCOUNTS_USAGE)] += 1
         elif t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp in manifest.stamps:
             sub, loc = manifest.stamp_subscription(t.stamp), manifest.stamps[t.stamp].location
@@ -369,6 +373,14 @@ def _allocations(
         for d in manifest.resolved_deployments(tenant_id):
             add(sub, loc, d, d.capacity)
     return alloc
+
+
+def _dedicated_homes(
+    manifest: Manifest, obs: QuotaObservation, stamp_accounts: Counter[str]
+) -> Mapping[str, tuple[str, str]]:
+    """The subscription of each dedicated tenant: where its account is, or where a plan would place it."""
+    observed = ObservedState(accounts={a.ref.key: a for a in obs.accounts}, usages=obs.usages, models=obs.models)
+    return place_in_pool(manifest, observed, stamp_accounts).homes
 
 
 def _split(usage_name: str) -> tuple[str | None, str | None, str]:

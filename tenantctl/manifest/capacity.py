@@ -229,7 +229,7 @@ def _check_account_limits(manifest: Manifest, report: Reporter) -> None:
     per_region: dict[tuple[str, str], int] = defaultdict(int)  # (subscription, region) → accounts needed
     planned: dict[tuple[str, str], int] = defaultdict(int)  # the same, if every stamp grew to max_accounts
     for tenant_id, tenant in manifest.tenants.items():
-        if tenant.isolation is Isolation.DEDICATED:
+        if tenant.isolation is Isolation.DEDICATED and not manifest.provider.pool:  # a pool: see manifest.pool
             key = (manifest.provider.subscription_id, manifest.tenant_location(tenant_id))
             per_region[key] += 1
             planned[key] += 1

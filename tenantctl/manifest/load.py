@@ -19,6 +19,7 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest._toml import tomllib
 from tenantctl.manifest.locate import Loc, format_path
 from tenantctl.manifest.model import Manifest
+from tenantctl.manifest.pool_record import check_removed_subscriptions, read_pool_record
 from tenantctl.manifest.report import Reporter
 from tenantctl.manifest.semantics import check_manifest
 from tenantctl.manifest.structure import SECRET_KEYS, validate_sections
@@ -106,7 +107,14 @@ def load_manifest(path: Path) -> LoadResult:
             file=file,
         )
         return LoadResult(None, report.diagnostics)
-    return parse_manifest(text, file)
+    result = parse_manifest(text, file)
+    record = read_pool_record(Path(path)) if result.manifest is not None else {}
+    if result.manifest is not None and record:
+        located = Reporter(text, file)
+        check_removed_subscriptions(result.manifest, record, located)
+        if located.diagnostics.has_errors:
+            return LoadResult(None, Diagnostics([*result.diagnostics, *located.diagnostics]))
+    return result
 
 
 def parse_manifest(text: str, file: str = "tenants.toml") -> LoadResult:

@@ -370,6 +370,18 @@ class LockSettings(_Model):
     blob: StrictStr | None = Field(None, description="Lock blob name; default tenantctl/<manifest_name>.lock.")
 
 
+class PoolSubscription(_Model):
+    """One subscription of the provider's pool: dedicated tenants are spread over the pool's members."""
+
+    subscription_id: Guid = Field(description="The subscription.", examples=["00000000-0000-0000-0000-000000000001"])
+    resource_group: StrictStr | None = Field(None, description="Group of its accounts (default: the provider's).")
+    regions: tuple[RegionName, ...] = Field((), description="Regions it may host accounts in (empty: any).")
+    max_accounts: StrictInt | None = Field(
+        None, ge=1, le=30, description="Most accounts tenantctl places in it per region (Azure allows 30)."
+    )
+    weight: StrictInt = Field(1, ge=1, le=1000, description="Relative share of new tenants it takes.")
+
+
 class Provider(_Model):
     """The SaaS provider's Azure home: where dedicated accounts and stamps live by default."""
 
@@ -393,6 +405,10 @@ class Provider(_Model):
     lock: LockSettings | None = None
     purge_deleted: StrictBool = Field(False, description="Purge soft-deleted accounts after deleting them.")
     key_vault: KeyVaultSettings | None = None
+    pool: tuple[PoolSubscription, ...] = Field(
+        (),
+        description="Subscriptions dedicated tenants are placed across (empty: the provider's subscription alone).",
+    )
 
 
 class Defaults(_Model):
@@ -468,6 +484,9 @@ class Tenant(_Model):
         description="dedicated, dedicated-deployment: how `tenantctl upgrade` waves treat the tenant "
         "(follow-default: moved in its wave; manual: only when named in --wave; pinned: never).",
     )
+    subscription_id: Guid | None = Field(
+        None, description="dedicated: pin the tenant's account to this pool subscription."
+    )
 
 
 class Manifest(_Model):
@@ -482,6 +501,16 @@ class Manifest(_Model):
     def stamp_subscription(self, stamp_id: str) -> str:
         """The subscription a stamp's accounts live in."""
         return self.stamps[stamp_id].subscription_id or self.provider.subscription_id
+
+    def subscription_pool(self) -> tuple[PoolSubscription, ...]:
+        """The subscriptions dedicated tenants may live in: ``provider.pool``, or the provider's own alone."""
+        if self.provider.pool:
+            return self.provider.pool
+        return (PoolSubscription(subscription_id=self.provider.subscription_id),)
+
+    def pool_resource_group(self, member: PoolSubscription) -> str:
+        """The resource group a pool subscription's accounts live in."""
+        return member.resource_group or self.provider.resource_group
 
     def stamp_resource_group(self, stamp_id: str) -> str:
         """The resource group a stamp's accounts live in."""

@@ -19,6 +19,7 @@ from tenantctl.manifest.fine_tuned import check_fine_tuned
 from tenantctl.manifest.locate import Loc
 from tenantctl.manifest.model import LOCK_CONNECTION_STRING_ENV, Isolation, Manifest, Tenant
 from tenantctl.manifest.names import check_names, check_tags
+from tenantctl.manifest.pool import check_pool
 from tenantctl.manifest.ptu import check_ptu
 from tenantctl.manifest.regions import REGIONS, RESIDENCIES, region_satisfies
 from tenantctl.manifest.report import Reporter, did_you_mean
@@ -43,6 +44,7 @@ _ALLOWED: dict[Isolation, set[str]] = {
         "diagnostics",
         "max_key_age",
         "upgrade_policy",
+        "subscription_id",
     },
     Isolation.DEDICATED_DEPLOYMENT: {"stamp", "deployments", "content_filter", "residency", "upgrade_policy"},
     Isolation.SHARED: {"stamp", "tpm", "shared_deployments", "stamp_account", "residency"},
@@ -88,6 +90,7 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     check_capacity(manifest, report)
     check_fine_tuned(manifest, report)
     check_ptu(manifest, report)
+    check_pool(manifest, report)
     needs_app = True
     for tenant_id, tenant in manifest.tenants.items():
         loc: Loc = ("tenants", tenant_id)

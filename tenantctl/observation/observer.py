@@ -29,6 +29,7 @@ from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.fine_tuned import fine_tuned_hosts
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.pool import candidate_regions
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
 from tenantctl.resources import Account, Deployment, RaiPolicy
 
@@ -90,6 +91,28 @@ def _may_hold_fine_tuned(hosts: tuple[frozenset[str], frozenset[str]], account: 
     if tenant is not None:
         return tenant in tenants
     return account.tags.get(naming.TAG_STAMP) in stamps
+
+
+def _pool_regions_to_place(manifest: Manifest, managed: Mapping[str, Account]) -> list[Region]:
+    """(pool subscription, region) pairs where a dedicated tenant without an account may be placed.
+
+    Only with a pool: a lone subscription leaves nothing to choose, and a no-op plan reads nothing here.
+    """
+    if not manifest.provider.pool:
+        return []
+    have = {
+        a.tags.get(naming.TAG_TENANT)
+        for a in managed.values()
+        if a.tags.get(naming.TAG_MANIFEST) == manifest.provider.manifest_name
+        and a.ref.name.lower()
+        == naming.dedicated_account_name(manifest.provider.name_prefix, a.tags.get(naming.TAG_TENANT, "")).lower()
+    }
+    regions: set[Region] = set()
+    for tenant_id, tenant in manifest.tenants.items():
+        if tenant.isolation is not Isolation.DEDICATED or tenant_id in have:
+            continue
+        regions.update(candidate_regions(manifest, tenant_id))
+    return sorted(regions)
 
 
 def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
@@ -154,16 +177,29 @@ class Observer:
         account_models = self._concurrently(
             {k: functools.partial(_read, cloud.list_account_models, managed[k].ref, managed[k].location) for k in tuned}
         )
+        # A pool places new dedicated tenants by accounts and quota left: read those usages now.
+        regions = _pool_regions_to_place(manifest, managed)
+        usages = self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in regions})
+        models = self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in regions})
         return ObservedState(
-            managed, foreign, tuple(groups), deployments, policies, blocklists, account_models=account_models
+            managed,
+            foreign,
+            tuple(groups),
+            deployments,
+            policies,
+            blocklists,
+            usages=usages,
+            models=models,
+            account_models=account_models,
         )
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
         """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""
         cloud = self.cloud
+        regions = [r for r in needed.regions if r not in state.usages or r not in state.models]  # step 1 may have
         return state.merged(
-            usages=self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in needed.regions}),
-            models=self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in needed.regions}),
+            usages=self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in regions}),
+            models=self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in regions}),
             deleted_accounts=self._concurrently(
                 {s: functools.partial(_read, cloud.list_deleted_accounts, s) for s in needed.subscriptions}
             ),

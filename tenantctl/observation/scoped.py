@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.manifest.pool import candidate_regions, pool_groups
 from tenantctl.manifest.shared_accounts import shared_account
 from tenantctl.observation.observer import wants_blocklists, wants_filters
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
@@ -118,14 +119,28 @@ def _with_leftovers(
 
 def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObservation:
     p = manifest.provider
-    ref = AccountRef(p.subscription_id, p.resource_group, naming.dedicated_account_name(p.name_prefix, tenant_id))
-    managed, foreign = _list_group(cloud, p.subscription_id, p.resource_group)
-    account = managed.get(ref.key)
+    name = naming.dedicated_account_name(p.name_prefix, tenant_id)
+    # With a pool the account may be in any member: list each group until it is found (sticky
+    # placement never moves it, so the first match is its home).
+    groups = pool_groups(manifest, tenant_id)
+    managed: dict[str, Account] = {}
+    foreign: dict[str, Account] = {}
+    listed: list[tuple[str, str]] = []
+    account = None
+    for sub, rg in groups:
+        found, others = _list_group(cloud, sub, rg)
+        managed.update(found)
+        foreign.update(others)
+        listed.append((sub, rg))
+        account = managed.get(AccountRef(sub, rg, name).key)
+        if account is not None:
+            break
+    ref = account.ref if account is not None else AccountRef(*groups[0], name)
     deployments: dict[str, tuple[Deployment, ...]] = {}
-    state = ObservedState(managed, foreign, ((p.subscription_id, p.resource_group),), deployments)
+    state = ObservedState(managed, foreign, tuple(listed), deployments)
     if account is None:
         # Read the catalogue anyway: whether the declared versions exist (and until when) matters most now.
-        region = (p.subscription_id, manifest.tenant_location(tenant_id))
+        region = (groups[0][0], manifest.tenant_location(tenant_id))
         models = {region: tuple(cloud.list_models(*region))} if _owns_any(manifest, tenant_id) else {}
         return _with_leftovers(manifest, cloud, tenant_id, state.merged(models=models))
     deployments[ref.key] = tuple(cloud.list_deployments(ref))
@@ -205,7 +220,7 @@ def manifest_regions(manifest: Manifest) -> list[Region]:
     regions: set[Region] = set()
     for tenant_id, tenant in manifest.tenants.items():
         if tenant.isolation is Isolation.DEDICATED:
-            regions.add((manifest.provider.subscription_id, manifest.tenant_location(tenant_id)))
+            regions.update(candidate_regions(manifest, tenant_id))
     for stamp_id, stamp in manifest.stamps.items():
         regions.add((manifest.stamp_subscription(stamp_id), stamp.location))
     return sorted(regions)

@@ -159,8 +159,10 @@ def _region(k: str) -> Region:
 
 
 def manifest_groups(manifest: Manifest) -> list[tuple[str, str]]:
-    """Every (subscription, resource group) the manifest places accounts in: the provider's and each stamp's."""
+    """Every (subscription, resource group) the manifest places accounts in: the provider's, each pool
+    subscription's and each stamp's."""
     p = manifest.provider
     groups = {(p.subscription_id, p.resource_group)}
+    groups.update((m.subscription_id, manifest.pool_resource_group(m)) for m in p.pool)
     groups.update((manifest.stamp_subscription(s), manifest.stamp_resource_group(s)) for s in manifest.stamps)
     return sorted(groups)

@@ -92,12 +92,42 @@ def _previous(manifest: Manifest, tags: Mapping[str, str]) -> tuple[str, str] | 
     return tenant_id, was
 
 
+def _moving(manifest: Manifest, account: Account) -> tuple[str, str] | None:
+    """(tenant, "dedicated") for a dedicated tenant's account outside the pool subscription it is pinned to.
+
+    A move between subscriptions is a migration too: a new account in the pinned subscription is
+    made before this one is retired (see :mod:`tenantctl.planning.pool_placement`).
+    """
+    tenant_id = account.tags.get(naming.TAG_TENANT)
+    tenant = manifest.tenants.get(tenant_id or "")
+    if tenant_id is None or tenant is None or tenant.isolation is not Isolation.DEDICATED:
+        return None
+    pin = tenant.subscription_id
+    if pin is None or pin.lower() == account.ref.subscription_id.lower() or not _ours(manifest, account.tags):
+        return None
+    if account.tags.get(naming.TAG_ISOLATION) != Isolation.DEDICATED.value:
+        return None
+    if account.ref.name.lower() != naming.dedicated_account_name(manifest.provider.name_prefix, tenant_id).lower():
+        return None
+    return tenant_id, Isolation.DEDICATED.value
+
+
 def old_generations(manifest: Manifest, observed: ObservedState) -> dict[str, OldGeneration]:
     """Per migrating tenant, its old-generation resources (tenants removed from the manifest are orphans)."""
     accounts: dict[tuple[str, str], list[Account]] = {}
     children: dict[tuple[str, str], list[Child]] = {}
     for key, account in sorted(observed.accounts.items()):
         owner = _previous(manifest, account.tags)
+        moving = _moving(manifest, account)
+        if moving is not None:  # the whole account is the old generation, children and all
+            accounts.setdefault(moving, []).append(account)
+            on_it: list[Child] = [
+                *observed.deployments.get(key, ()),
+                *observed.rai_policies.get(key, ()),
+                *observed.blocklists.get(key, ()),
+            ]
+            children.setdefault(moving, []).extend(c for c in on_it if c.tags.get(naming.TAG_TENANT) == moving[0])
+            continue
         if owner is not None:
             accounts.setdefault(owner, []).append(account)
         found: list[Child] = [

@@ -24,6 +24,7 @@ quota ledger checks it once for the whole plan.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.shared_accounts import shared_deployments_by_account
 from tenantctl.observation import ObservedState
+from tenantctl.planning.pool_placement import place_in_pool
 from tenantctl.resources import Deployment
 
 __all__ = ["Placement", "place", "placed_desired_state"]
@@ -155,4 +157,7 @@ def placed_desired_state(manifest: Manifest, observed: ObservedState) -> tuple[D
     One composition for both, so the gateway's routes always name the accounts the plan creates.
     """
     placement = place(manifest, observed)
-    return desired_state(manifest, placement_hints=placement.hints), placement
+    pool = place_in_pool(manifest, observed, placement.hints.stamp_accounts)
+    hints = dataclasses.replace(placement.hints, tenant_home=pool.homes, tenant_subdomain=pool.subdomains)
+    placement = Placement(hints, Diagnostics([*placement.diagnostics, *pool.diagnostics]), placement.sticky)
+    return desired_state(manifest, placement_hints=hints), placement

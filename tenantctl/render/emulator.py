@@ -23,6 +23,8 @@ def print_connection_info(info: dict[str, Any]) -> None:
     for key in _FIELDS:
         if key in info:
             console.print(f"  {key:16} {escape(str(info[key]))}")
+    for index, sub in enumerate(info.get("subscriptions") or ()):
+        console.print(f"  {'subscriptions' if index == 0 else '':16} {escape(str(sub))}")
     console.print("  [muted](a local emulator principal, not an Azure credential)[/muted]")
     env = info.get("env") or {}
     if env:

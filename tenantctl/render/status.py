@@ -51,8 +51,12 @@ def _num(value: float | None) -> str:
 def print_quota(report: QuotaReport, console: Console | None = None) -> None:
     con = console or out_console()
     con.print("[heading]Quota[/heading] per subscription × region × usage line (capacity units: K TPM or PTU)")
-    t = table(con, "REGION", "USAGE", "UNIT", "LIMIT", "USED", "ALLOCATED", "HEADROOM")
-    t.columns[1].no_wrap = True
+    # A subscription pool repeats each region once per member: then the subscription is a column.
+    pooled = len({line.subscription_id.lower() for line in report.lines}) > 1
+    t = table(
+        con, *(("SUBSCRIPTION",) if pooled else ()), "REGION", "USAGE", "UNIT", "LIMIT", "USED", "ALLOCATED", "HEADROOM"
+    )
+    t.columns[2 if pooled else 1].no_wrap = True
     for line in report.lines:
         headroom = _num(line.headroom)
         if line.headroom is not None and line.headroom < 0:
@@ -60,6 +64,7 @@ def print_quota(report: QuotaReport, console: Console | None = None) -> None:
         elif line.headroom is not None and line.limit and line.headroom < 0.1 * line.limit:
             headroom = f"[warning]{headroom}[/warning]"
         t.add_row(
+            *((escape(line.subscription_id),) if pooled else ()),
             escape(line.location),
             escape(line.usage_name),
             line.unit,
