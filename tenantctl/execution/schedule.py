@@ -82,9 +82,13 @@ _CREATE_RANK = {
     ResourceKind.BLOCKLIST: 3,
     ResourceKind.RAI_POLICY: 4,
     ResourceKind.DEPLOYMENT: 5,
+    ResourceKind.PRIVATE_ENDPOINT: 6,
+    ResourceKind.DIAGNOSTIC_SETTING: 7,
 }
 # Prune order is the reverse: what lives in an account goes before the account.
 _DELETE_RANK = {
+    ResourceKind.DIAGNOSTIC_SETTING: 0,
+    ResourceKind.PRIVATE_ENDPOINT: 0,
     ResourceKind.DEPLOYMENT: 1,
     ResourceKind.RAI_POLICY: 2,
     ResourceKind.BLOCKLIST: 3,

@@ -18,6 +18,7 @@ planning.  :mod:`tenantctl.reconcile` asks it between the two steps (``DraftPlan
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
-from tenantctl.resources import Account, Deployment, RaiPolicy
+from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy
 
 __all__ = ["DetailsNeeded", "Observer", "observe_accounts"]
 
@@ -81,6 +82,30 @@ def _wants_blocklists(
 ) -> bool:
     """Read blocklists only where a policy uses one or a tenant declares terms (saves a request per account)."""
     return any(p.blocklists for p in policies) or _tenants_with(manifest, account, deployments, blocklist=True)
+
+
+def _folded(group: tuple[str, str]) -> tuple[str, str]:
+    return (group[0].lower(), group[1].lower())
+
+
+def _provider_group(manifest: Manifest) -> tuple[str, str]:
+    return (manifest.provider.subscription_id, manifest.provider.resource_group)
+
+
+def _declares_endpoints(manifest: Manifest) -> bool:
+    return any(
+        t.isolation is Isolation.DEDICATED and t.network is not None and t.network.private_endpoints
+        for t in manifest.tenants.values()
+    )
+
+
+def _declares_diagnostics(manifest: Manifest, account: Account) -> bool:
+    """Whether the tenant or stamp owning ``account`` wants a diagnostic setting on it."""
+    tenant = manifest.tenants.get(account.tags.get(naming.TAG_TENANT) or "")
+    if tenant is not None:
+        return tenant.isolation is Isolation.DEDICATED and tenant.diagnostics is not None
+    stamp = manifest.stamps.get(account.tags.get(naming.TAG_STAMP) or "")
+    return stamp is not None and stamp.diagnostics is not None
 
 
 def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
@@ -139,7 +164,55 @@ class Observer:
         blocklists = self._concurrently(
             {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
         )
-        return ObservedState(managed, foreign, tuple(groups), deployments, policies, blocklists)
+        endpoints, settings = self._baseline(manifest, groups, managed)
+        return ObservedState(
+            managed,
+            foreign,
+            tuple(groups),
+            deployments,
+            policies,
+            blocklists,
+            private_endpoints=endpoints,
+            diagnostic_settings=settings,
+        )
+
+    def _baseline(
+        self, manifest: Manifest, groups: list[tuple[str, str]], managed: Mapping[str, Account]
+    ) -> tuple[dict[str, tuple[PrivateEndpoint, ...]], dict[str, tuple[DiagnosticSetting, ...]]]:
+        """Private endpoints of the groups where the manifest declares one or an account shows a connection
+        (one list per group), and tenantctl's diagnostic setting on accounts whose owner declares one."""
+        cloud = self.cloud
+        wanted: dict[tuple[str, str], tuple[str, str]] = {}  # ARM names are case-insensitive
+        if _declares_endpoints(manifest):
+            wanted[_folded(_provider_group(manifest))] = _provider_group(manifest)
+        for a in managed.values():
+            if a.baseline is not None and a.baseline.private_endpoint_connections:
+                group = (a.ref.subscription_id, a.ref.resource_group)
+                wanted.setdefault(_folded(group), group)
+        listed = self._concurrently(
+            {g: functools.partial(_read, cloud.list_private_endpoints, *g) for g in wanted.values()}
+        )
+        endpoints: dict[str, list[PrivateEndpoint]] = {
+            k: [] for k, a in managed.items() if _folded((a.ref.subscription_id, a.ref.resource_group)) in wanted
+        }
+        for found in listed.values():
+            for endpoint in found:
+                key = endpoint.target_id.lower()
+                if key in endpoints:  # an endpoint into one of our accounts (ours or not: the diff decides)
+                    endpoints[key].append(endpoint)
+        name = naming.diagnostic_setting_name(manifest.provider.manifest_name)
+        diagnosed = [k for k in sorted(managed) if _declares_diagnostics(manifest, managed[k])]
+        read = self._concurrently(
+            {k: functools.partial(_read, cloud.list_diagnostic_settings, managed[k].ref.id) for k in diagnosed}
+        )
+        settings = {
+            # Only tenantctl's setting, dressed in its account's tags (ownership); others are never touched.
+            k: tuple(
+                dataclasses.replace(s, tags=dict(managed[k].tags)) for s in found if s.name.lower() == name.lower()
+            )
+            for k, found in read.items()
+        }
+        return {k: tuple(v) for k, v in endpoints.items()}, settings
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
         """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""

@@ -26,19 +26,29 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
 from tenantctl.planning.model import Action, Change, FieldChange, Resource, ResourceKind
-from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    RaiPolicy,
+    ResourceGroup,
+)
 from tenantctl.wording import count_of
 
 __all__ = ["diff"]
 
-Child = Deployment | RaiPolicy | Blocklist
+Child = Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting
 Identity = tuple[str, str, str]  # (kind, account key, lower-cased name)
 
 
 def _identity(resource: Resource) -> Identity:
     if isinstance(resource, (Account, DeletedAccount)):
         return ("account", resource.ref.key, resource.ref.name.lower())
-    if isinstance(resource, (Deployment, RaiPolicy, Blocklist)):
+    if isinstance(resource, (Deployment, RaiPolicy, Blocklist, PrivateEndpoint, DiagnosticSetting)):
         return (kind_of(resource).value, resource.account.key, resource.name.lower())
     return ("resource-group", resource.subscription_id.lower(), resource.name.lower())
 
@@ -79,6 +89,8 @@ class _Differ:
         yield from self.obs.deployments.get(ref.key, ())
         yield from self.obs.rai_policies.get(ref.key, ())
         yield from self.obs.blocklists.get(ref.key, ())
+        yield from self.obs.private_endpoints.get(ref.key, ())
+        yield from self.obs.diagnostic_settings.get(ref.key, ())
 
     def _index(self, res: Resource) -> None:
         mine = is_managed(res.tags) and res.tags.get(naming.TAG_MANIFEST) == self.name
@@ -96,9 +108,7 @@ class _Differ:
             return _stamp_address(stamp, res.ref.name, StampAddress.account)
         kind = kind_of(res)
         if tenant:
-            if not isinstance(res, Deployment):
-                return TenantAddress(tenant, kind)
-            return TenantAddress.deployment(tenant, res.name.removeprefix(naming.tenant_deployment_name(tenant, "")))
+            return _tenant_child_address(tenant, res)
         return _stamp_address(stamp, res.account.name, lambda s, i: StampAddress(s, kind, i, res.name))
 
     # --- desired -> change -----------------------------------------------------------------
@@ -249,6 +259,14 @@ class _Differ:
     def _keeps_foreign(self, account: Account) -> bool:
         """An account holding anything not ours must not be deleted (Azure would take it along)."""
         return any(_identity(c) in self.theirs for c in self._children(account.ref))
+
+
+def _tenant_child_address(tenant: str, res: Child) -> Address:
+    if isinstance(res, PrivateEndpoint):
+        return TenantAddress(tenant, kind_of(res), naming.private_endpoint_key(res.account.name, res.name))
+    if isinstance(res, Deployment):
+        return TenantAddress.deployment(tenant, res.name.removeprefix(naming.tenant_deployment_name(tenant, "")))
+    return TenantAddress(tenant, kind_of(res))
 
 
 def _stamp_address(stamp: str, account_name: str, build: Callable[[str, int], StampAddress]) -> Address:

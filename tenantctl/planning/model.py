@@ -30,13 +30,17 @@ from tenantctl.resources import (
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
 )
 
 __all__ = ["Action", "Change", "FieldChange", "Plan", "QuotaLine", "Resource", "ResourceKind"]
 
-Resource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | DeletedAccount
+Resource = (
+    ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | DeletedAccount | PrivateEndpoint | DiagnosticSetting
+)
 
 
 class Action(str, Enum):
