@@ -118,6 +118,10 @@ class CloudPort(Protocol):
 
     def delete_diagnostic_setting(self, target_id: str, name: str) -> None: ...
 
+    def resource_location(self, resource_id: str) -> str | None:
+        """The region of a subnet (its virtual network's) or a Log Analytics workspace; None when it does
+        not exist. One read; used to check what a planned endpoint or diagnostic setting points at."""
+
     def list_account_keys(self, account: AccountRef) -> AccountKeys:
         """TerminalError code ``BadRequest`` while the account has local auth disabled."""
 

@@ -47,6 +47,7 @@ class DetailsNeeded:
     regions: tuple[Region, ...] = ()  # usages + model catalogues
     subscriptions: tuple[str, ...] = ()  # deleted accounts
     subdomains: tuple[tuple[str, str], ...] = ()  # (subscription, subdomain) availability checks
+    references: tuple[str, ...] = ()  # ARM ids the plan's new endpoints and settings point at (subnets, workspaces)
 
 
 def _tenants_with(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], blocklist: bool) -> bool:
@@ -225,6 +226,9 @@ class Observer:
             ),
             subdomains=self._concurrently(
                 {d: functools.partial(cloud.check_subdomain, s, d) for s, d in needed.subdomains}
+            ),
+            references=self._concurrently(
+                {r.lower(): functools.partial(cloud.resource_location, r) for r in needed.references}
             ),
         )
 

@@ -69,6 +69,9 @@ class ObservedState:
     # diagnostic setting on it (carrying the account's tags: Azure keeps none on a setting).
     private_endpoints: Mapping[str, tuple[PrivateEndpoint, ...]] = field(default_factory=dict)
     diagnostic_settings: Mapping[str, tuple[DiagnosticSetting, ...]] = field(default_factory=dict)
+    # Lazy: the region of each subnet or workspace a planned endpoint or setting points at, by lower-case
+    # ARM id; None when it does not exist ("" for a global resource).
+    references: Mapping[str, str | None] = field(default_factory=dict)
     # Hook for the tenant-provided verifier: tenant id -> its verification result (JSON-able).
     byo: Mapping[str, Any] = field(default_factory=dict)
 
@@ -93,12 +96,14 @@ class ObservedState:
         def per_key(m: Mapping[Any, Iterable[object]]) -> dict[str, list[dict[str, Any]]]:
             return {_key(k): [record_to_json(r) for r in v] for k, v in sorted(m.items())}
 
-        baseline = {
+        baseline: dict[str, Any] = {
             # Only when read, so a state without any baseline (and its fingerprint) reads as it always did.
             name: per_key(getattr(self, name))
             for name in ("private_endpoints", "diagnostic_settings")
             if getattr(self, name)
         }
+        if self.references:
+            baseline["references"] = dict(sorted(self.references.items()))
         return {
             **baseline,
             "accounts": [record_to_json(a) for _, a in sorted(self.accounts.items())],
@@ -158,6 +163,7 @@ class ObservedState:
             models=per_region("models"),
             deleted_accounts=deleted,
             subdomains={k: record_from_json(v) for k, v in data.get("subdomains", {}).items()},
+            references={str(k).lower(): v for k, v in data.get("references", {}).items()},
             byo=dict(data.get("byo", {})),
         )
 

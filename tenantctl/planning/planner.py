@@ -37,6 +37,7 @@ from tenantctl.planning.model import Action, Change, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.planning.quota import ledger
+from tenantctl.planning.references import check_references, references_needed
 from tenantctl.resources import Account, Deployment
 from tenantctl.tenant_provided.plan_checks import verification_diagnostics
 
@@ -127,7 +128,12 @@ class DraftPlan:
                 regions.add((after.account.subscription_id, where[after.account.key]))
         if self.purge_deleted:
             subs.update(s for s, _ in manifest_groups(self.manifest))
-        return DetailsNeeded(tuple(sorted(regions)), tuple(sorted(subs)), tuple(sorted(subdomains)))
+        return DetailsNeeded(
+            tuple(sorted(regions)),
+            tuple(sorted(subs)),
+            tuple(sorted(subdomains)),
+            references_needed(self.manifest, changes),
+        )
 
 
 def _adds_capacity(change: Change) -> bool:
@@ -199,6 +205,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
     if tenants is not None:
         changes = _only(manifest, changes, set(tenants))
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in tenants])
+    check_references(manifest, changes, observed.references, diags)
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
     diags.extend(verification_diagnostics(manifest, observed.byo, tenants))

@@ -141,7 +141,8 @@ def test_the_baseline_applies_and_re_plans_as_a_no_op(world: tuple[Emulator, Azu
         "tenant.acme.diagnostic-setting",
     } <= addresses
     account = next(a for a in cloud.list_accounts(SUB, "rg-tenants") if a.ref.name == "ctso-acme")
-    assert account.disable_local_auth is True and account.public_network_access is False
+    assert account.disable_local_auth is True
+    assert account.public_network_access is False
     assert account.baseline is not None
     assert account.baseline.network_default_action == "Deny"
     assert account.baseline.network_bypass == "AzureServices"
@@ -249,7 +250,7 @@ _HUB = "tenant.acme.private-endpoint.vnet-hub-private-endpoints"
         "metric-categories",
     ],
 )
-def test_each_setting_changed_behind_tenantctls_back_is_reported_and_fixed(
+def test_each_setting_changed_behind_tenantctls_back_is_reported_and_fixed(  # noqa: PLR0917  # parametrized
     world: tuple[Emulator, AzureCloud], drift: Drift, address: str, field: str, azure: object, manifest: object
 ) -> None:
     wanted, cloud = _applied(world)
@@ -354,3 +355,57 @@ diagnostics = {{ workspace_id = "{ids["workspace"]}", categories = ["Audit", "Al
     assert not plan.has_changes
     assert "stamp.eu1.diagnostic-setting.01.tenantctl-prod" in {str(c.address) for c in plan.changes}
     assert TenantAddress("acme", ResourceKind.PRIVATE_ENDPOINT, "x").text == "tenant.acme.private-endpoint.x"
+
+
+def _errors(plan: Plan) -> dict[str, tuple[str, str | None, str]]:
+    return {d.path: (d.code, d.tenant, d.summary) for d in plan.diagnostics.errors}
+
+
+def test_a_missing_subnet_or_workspace_is_a_plan_error_naming_tenant_and_field(
+    world: tuple[Emulator, AzureCloud],
+) -> None:
+    _, cloud = world
+    ids = _ids()
+    text = manifest_text().replace("vnet-apps/subnets/private-endpoints", "vnet-apps/subnets/no-such-subnet")
+    text = text.replace("law-tenants", "law-missing")
+    _, plan = plan_against(manifest_from(text), cloud)
+    assert plan.is_blocked
+    errors = _errors(plan)
+    assert errors["tenants.acme.network.private_endpoints[1].subnet_id"][:2] == ("missing-reference", "acme")
+    assert "tenant acme" in errors["tenants.acme.network.private_endpoints[1].subnet_id"][2]
+    assert errors["tenants.acme.diagnostics.workspace_id"][:2] == ("missing-reference", "acme")
+    assert "tenants.acme.network.private_endpoints[0].subnet_id" not in errors  # the hub subnet exists
+    assert ids["hub"] in text
+
+
+def test_a_subnet_in_another_region_than_its_endpoint_is_a_plan_error(
+    world: tuple[Emulator, AzureCloud],
+) -> None:
+    emulator, cloud = world
+    emulator.add_virtual_network(SUB, NET_GROUP, "vnet-west", "westeurope", {"private-endpoints": "10.2.1.0/24"})
+    text = manifest_text().replace("vnet-apps/subnets", "vnet-west/subnets")
+    _, plan = plan_against(manifest_from(text), cloud)
+    code, tenant, summary = _errors(plan)["tenants.acme.network.private_endpoints[1].subnet_id"]
+    assert (code, tenant) == ("wrong-region", "acme")
+    assert "westeurope" in summary
+    assert LOC in summary
+    fixed = text.replace(
+        f'subnet_id = "{_ids()["apps"].replace("vnet-apps", "vnet-west")}"',
+        f'subnet_id = "{_ids()["apps"].replace("vnet-apps", "vnet-west")}", location = "westeurope"',
+    )
+    assert fixed != text
+    _, plan = plan_against(manifest_from(fixed), cloud)
+    assert not plan.is_blocked, plan.diagnostics
+    result = apply_plan(plan, cloud)
+    assert not result.failed, [(o.address, o.code, o.message) for o in result.failed]
+
+
+def test_a_no_op_plan_reads_no_reference(world: tuple[Emulator, AzureCloud]) -> None:
+    emulator, _ = world
+    manifest, cloud = _applied(world)
+    emulator.reset_counts()
+    assert not _plan(manifest, cloud).has_changes
+    counts = emulator.request_counts()
+    assert not any(op in counts for op in ("virtual_networks.get", "workspaces.get", "resources.get_by_id"))
+    assert counts.get("private_endpoints.list") == 1
+    assert counts.get("diagnostic_settings.list") == 1
