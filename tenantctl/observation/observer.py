@@ -32,7 +32,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
 from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy
 
-__all__ = ["DetailsNeeded", "Observer", "observe_accounts"]
+__all__ = ["DetailsNeeded", "Observer", "observe_accounts", "read_baseline"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -114,6 +114,45 @@ def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
     return tuple(read(*args))
 
 
+def _one_by_one(calls: Mapping[K, Callable[[], V]]) -> dict[K, V]:
+    return {k: call() for k, call in calls.items()}
+
+
+def read_baseline(
+    manifest: Manifest,
+    cloud: CloudPort,
+    managed: Mapping[str, Account],
+    run: Callable[[Mapping[Any, Callable[[], Any]]], dict[Any, Any]] = _one_by_one,
+) -> tuple[dict[str, tuple[PrivateEndpoint, ...]], dict[str, tuple[DiagnosticSetting, ...]]]:
+    """Private endpoints into ``managed`` accounts (one list per group where the manifest declares one or an
+    account shows a connection), and tenantctl's diagnostic setting on accounts whose owner declares one."""
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}  # ARM names are case-insensitive
+    if _declares_endpoints(manifest):
+        wanted[_folded(_provider_group(manifest))] = _provider_group(manifest)
+    for a in managed.values():
+        if a.baseline is not None and a.baseline.private_endpoint_connections:
+            group = (a.ref.subscription_id, a.ref.resource_group)
+            wanted.setdefault(_folded(group), group)
+    listed = run({g: functools.partial(_read, cloud.list_private_endpoints, *g) for g in wanted.values()})
+    endpoints: dict[str, list[PrivateEndpoint]] = {
+        k: [] for k, a in managed.items() if _folded((a.ref.subscription_id, a.ref.resource_group)) in wanted
+    }
+    for found in listed.values():
+        for endpoint in found:
+            key = endpoint.target_id.lower()
+            if key in endpoints:  # an endpoint into one of our accounts (ours or not: the diff decides)
+                endpoints[key].append(endpoint)
+    name = naming.diagnostic_setting_name(manifest.provider.manifest_name).lower()
+    diagnosed = [k for k in sorted(managed) if _declares_diagnostics(manifest, managed[k])]
+    read = run({k: functools.partial(_read, cloud.list_diagnostic_settings, managed[k].ref.id) for k in diagnosed})
+    settings = {
+        # Only tenantctl's setting, dressed in its account's tags (ownership); others are never touched.
+        k: tuple(dataclasses.replace(s, tags=dict(managed[k].tags)) for s in found if s.name.lower() == name)
+        for k, found in read.items()
+    }
+    return {k: tuple(v) for k, v in endpoints.items()}, settings
+
+
 class Observer:
     """One observation run against ``cloud``: both steps share one pool of reader threads.
 
@@ -165,7 +204,7 @@ class Observer:
         blocklists = self._concurrently(
             {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
         )
-        endpoints, settings = self._baseline(manifest, groups, managed)
+        endpoints, settings = read_baseline(manifest, cloud, managed, self._concurrently)
         return ObservedState(
             managed,
             foreign,
@@ -176,44 +215,6 @@ class Observer:
             private_endpoints=endpoints,
             diagnostic_settings=settings,
         )
-
-    def _baseline(
-        self, manifest: Manifest, groups: list[tuple[str, str]], managed: Mapping[str, Account]
-    ) -> tuple[dict[str, tuple[PrivateEndpoint, ...]], dict[str, tuple[DiagnosticSetting, ...]]]:
-        """Private endpoints of the groups where the manifest declares one or an account shows a connection
-        (one list per group), and tenantctl's diagnostic setting on accounts whose owner declares one."""
-        cloud = self.cloud
-        wanted: dict[tuple[str, str], tuple[str, str]] = {}  # ARM names are case-insensitive
-        if _declares_endpoints(manifest):
-            wanted[_folded(_provider_group(manifest))] = _provider_group(manifest)
-        for a in managed.values():
-            if a.baseline is not None and a.baseline.private_endpoint_connections:
-                group = (a.ref.subscription_id, a.ref.resource_group)
-                wanted.setdefault(_folded(group), group)
-        listed = self._concurrently(
-            {g: functools.partial(_read, cloud.list_private_endpoints, *g) for g in wanted.values()}
-        )
-        endpoints: dict[str, list[PrivateEndpoint]] = {
-            k: [] for k, a in managed.items() if _folded((a.ref.subscription_id, a.ref.resource_group)) in wanted
-        }
-        for found in listed.values():
-            for endpoint in found:
-                key = endpoint.target_id.lower()
-                if key in endpoints:  # an endpoint into one of our accounts (ours or not: the diff decides)
-                    endpoints[key].append(endpoint)
-        name = naming.diagnostic_setting_name(manifest.provider.manifest_name)
-        diagnosed = [k for k in sorted(managed) if _declares_diagnostics(manifest, managed[k])]
-        read = self._concurrently(
-            {k: functools.partial(_read, cloud.list_diagnostic_settings, managed[k].ref.id) for k in diagnosed}
-        )
-        settings = {
-            # Only tenantctl's setting, dressed in its account's tags (ownership); others are never touched.
-            k: tuple(
-                dataclasses.replace(s, tags=dict(managed[k].tags)) for s in found if s.name.lower() == name.lower()
-            )
-            for k, found in read.items()
-        }
-        return {k: tuple(v) for k, v in endpoints.items()}, settings
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
         """Step 2: ``state`` with the lazy reads ``needed`` merged in (nothing read when nothing is needed)."""

@@ -9,7 +9,9 @@ isolation                requests
 =======================  =====================================================================
 dedicated                accounts of its group (1), its deployments (1), RAI policies (1, only
                          when it has a content filter), the region's model catalogue (1), role
-                         assignments at the account (1); deleted accounts (1) only when the
+                         assignments at the account (1), private endpoints of its group (1)
+                         and its diagnostic settings (1) only when declared or shown by the
+                         account; deleted accounts (1) only when the
                          account is missing (a live account and a soft-deleted one cannot share
                          a name, so there is nothing to find otherwise)
 dedicated-deployment     accounts of the stamp's group (1), deployments of each stamp account
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
+from tenantctl.observation.observer import read_baseline
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
 
@@ -107,7 +110,11 @@ def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantOb
     models = (
         {region: tuple(cloud.list_models(*region))} if deployments[ref.key] or _owns_any(manifest, tenant_id) else {}
     )
-    state = state.merged(rai_policies=policies, models=models)
+    # The baseline: one endpoint list and one diagnostic-settings list, only when declared or shown.
+    endpoints, settings = read_baseline(manifest, cloud, {ref.key: account})
+    state = state.merged(
+        rai_policies=policies, models=models, private_endpoints=endpoints, diagnostic_settings=settings
+    )
     roles = tuple(cloud.list_role_assignments(ref.id))
     return TenantObservation(state, account.ref, roles, ())
 

@@ -409,3 +409,36 @@ def test_a_no_op_plan_reads_no_reference(world: tuple[Emulator, AzureCloud]) -> 
     assert not any(op in counts for op in ("virtual_networks.get", "workspaces.get", "resources.get_by_id"))
     assert counts.get("private_endpoints.list") == 1
     assert counts.get("diagnostic_settings.list") == 1
+
+
+def test_inspect_shows_the_baseline_and_its_drift(world: tuple[Emulator, AzureCloud]) -> None:
+    import io
+    from datetime import date
+
+    from rich.console import Console
+
+    from tenantctl.inspection import inspect_tenant
+    from tenantctl.render.console import THEME
+    from tenantctl.render.inspect import print_inspect
+
+    manifest, cloud = _applied(world)
+    _drift_account(disable_local_auth=False)(cloud)
+    report = inspect_tenant(manifest, cloud, "acme", today=date(2026, 12, 4)).report
+    data = report.to_json()["baseline"]
+    assert data["in_azure"] is True
+    assert data["local_auth"] is True  # as Azure has it now
+    assert data["network"] == {
+        "default_action": "Deny",
+        "virtual_network_rules": [data["network"]["virtual_network_rules"][0]],
+        "bypass": "AzureServices",
+    }
+    assert sorted(e["status"] for e in data["private_endpoints"]) == ["Approved", "Approved"]
+    assert data["diagnostics"]["categories"] == ["Audit", "RequestResponse", "Trace", "AllMetrics"]
+    drift = {d.address: [f.name for f in d.fields] for d in report.drift}
+    assert drift == {"tenant.acme.account": ["disable_local_auth"]}
+    out = io.StringIO()
+    print_inspect(report, Console(file=out, width=200, theme=THEME))
+    text = out.getvalue()
+    assert "keys and Entra ID (local auth on)" in text
+    assert "ctso-acme-pe-vnet-hub-private-endpoints in vnet-hub/private-endpoints" in text
+    assert "law-tenants: Audit, RequestResponse, Trace, AllMetrics" in text
