@@ -14,6 +14,7 @@ TenantAddress         ``tenant.<id>.account``                          a dedicat
                       ``tenant.<id>.rai-policy`` / ``.blocklist``      a tenant's content filter
                       ``tenant.<id>.private-endpoint.<key>``           an endpoint into a subnet
                       ``tenant.<id>.diagnostic-setting``               the account's diagnostics
+                      ``tenant.<id>.account-keys``                     its keys in the Key Vault
 StampAddress          ``stamp.<id>.account.<nn>``                      a stamp's ``nn``-th account
                       ``stamp.<id>.<kind>.<nn>.<name>``                a stamp account's child
 OnAccount             ``<address>@<account name>``                     the same address on another
@@ -64,6 +65,7 @@ class ResourceKind(str, Enum):
     DEPLOYMENT = "deployment"
     PRIVATE_ENDPOINT = "private-endpoint"
     DIAGNOSTIC_SETTING = "diagnostic-setting"
+    ACCOUNT_KEYS = "account-keys"
 
 
 # A tenant has one account, one filter and one diagnostic setting, but many deployments and endpoints.
@@ -258,7 +260,7 @@ class Purge(Address):
 # still reads back; names come last and take the rest.
 _RESOURCE_GROUP_RE = re.compile(r"resource-group\.(?P<sub>[^.]*)\.(?P<name>.+)")
 _TENANT_RE = re.compile(
-    r"tenant\.(?P<id>.*?)\.(?:(?P<kind>account|rai-policy|blocklist|diagnostic-setting)"
+    r"tenant\.(?P<id>.*?)\.(?:(?P<kind>account|rai-policy|blocklist|diagnostic-setting|account-keys)"
     r"|(?P<named>deployment|private-endpoint)\.(?P<name>.+))"
 )
 _STAMP_RE = re.compile(

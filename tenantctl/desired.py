@@ -40,6 +40,7 @@ from tenantctl.resources import (
     PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
     derived_default_action,
 )
 
@@ -54,7 +55,9 @@ __all__ = [
     "desired_state",
 ]
 
-DesiredResource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting
+DesiredResource = (
+    ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting | VaultKeys
+)
 
 # The policy Azure applies when a deployment names none; deployments without a tenant filter use it.
 DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
@@ -240,6 +243,17 @@ class _Builder:
                 DesiredItem(
                     TenantAddress(tenant_id, ResourceKind.PRIVATE_ENDPOINT, key),
                     endpoint,
+                    tenant=tenant_id,
+                    account=ref,
+                    protected=tenant.protected,
+                )
+            )
+        vault = self.m.provider.key_vault
+        if tenant.local_auth and vault is not None:
+            self.add(
+                DesiredItem(
+                    TenantAddress(tenant_id, ResourceKind.ACCOUNT_KEYS),
+                    VaultKeys(ref, vault.id, naming.key_secret_name(tenant_id), tags=dict(tags)),
                     tenant=tenant_id,
                     account=ref,
                     protected=tenant.protected,

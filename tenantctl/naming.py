@@ -27,6 +27,7 @@ __all__ = [
     "custom_subdomain",
     "dedicated_account_name",
     "diagnostic_setting_name",
+    "key_secret_name",
     "private_endpoint_key",
     "private_endpoint_name",
     "rai_policy_name",
@@ -188,3 +189,9 @@ def diagnostic_setting_name(manifest_name: str) -> str:
     other name (the security team's, another tool's) is never changed or deleted.
     """
     return "tenantctl-" + re.sub(r"[^a-zA-Z0-9-]", "-", manifest_name)[:60]
+
+
+def key_secret_name(tenant_id: str, key: str = "") -> str:
+    """The Key Vault secret of a tenant's account key: ``{tenant}-openai-key1`` / ``-key2`` hold each key,
+    ``{tenant}-openai-key`` (``key=""``) the active one, which routes and clients read."""
+    return f"{tenant_id}-openai-key{key}"

@@ -25,6 +25,7 @@ from tenantctl.resources import (
     RaiPolicy,
     ResourceGroup,
     SubdomainCheck,
+    VaultKeys,
 )
 
 __all__ = ["record_from_json", "record_to_json"]
@@ -43,6 +44,7 @@ _RECORDS: dict[str, type[Any]] = {
         SubdomainCheck,
         PrivateEndpoint,
         DiagnosticSetting,
+        VaultKeys,
     )
 }
 
@@ -82,7 +84,7 @@ def record_from_json(data: Mapping[str, Any]) -> Any:
             value = AccountBaseline(**fields)
         elif f.name in ("ref", "account") and isinstance(value, str):
             value = AccountRef.parse(value)
-        elif f.name in ("deletion_date", "scheduled_purge_date") and value is not None:
+        elif f.name in ("deletion_date", "scheduled_purge_date", "updated") and value is not None:
             value = datetime.fromisoformat(value)
         elif f.name == "deprecation" and value is not None:
             value = date.fromisoformat(value)

@@ -33,6 +33,7 @@ __all__ = [
     "TenantPeak",
     "UsagePoint",
     "UsageSeries",
+    "VaultKeys",
     "derived_default_action",
 ]
 
@@ -335,6 +336,24 @@ class DiagnosticSetting:
     @property
     def account(self) -> AccountRef:
         return AccountRef.parse(self.target_id)
+
+
+@dataclass(frozen=True)
+class VaultKeys:
+    """An account's keys kept in a Key Vault (local auth on): one secret per key and the active one.
+
+    ``name`` is the active-key secret (what clients and routes read); the others are ``name`` + ``1``/``2``
+    (:func:`tenantctl.naming.key_secret_name`). Observed from the active secret's metadata only: tenantctl
+    never reads a key to plan.
+    """
+
+    account: AccountRef
+    vault_id: str
+    name: str
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Known only from Azure; never compared by the diff.
+    active_key: str | None = field(default=None, compare=False)  # key1 / key2, the marker on the secret
+    updated: datetime | None = field(default=None, compare=False)  # when the active key was last stored
 
 
 @dataclass(frozen=True)

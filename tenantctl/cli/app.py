@@ -21,6 +21,7 @@ from tenantctl.cli import (
     emulator_commands,
     export_commands,
     inspect_commands,
+    keys_commands,
     manifest_commands,
     plan_commands,
     tenant_commands,
@@ -68,6 +69,7 @@ tenant_commands.register(app)
 export_commands.register(app)
 byo_commands.register(app)
 completion.register(app)
+keys_commands.register(app)
 
 
 def main() -> None:

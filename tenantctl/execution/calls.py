@@ -5,6 +5,7 @@ from __future__ import annotations
 from tenantctl.addresses import Address
 from tenantctl.cloud.port import CloudPort
 from tenantctl.errors import TerminalError
+from tenantctl.execution.keys import store_account_keys
 from tenantctl.execution.schedule import Part, Step
 from tenantctl.planning.model import Action, ResourceKind
 from tenantctl.resources import (
@@ -16,6 +17,7 @@ from tenantctl.resources import (
     PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
 )
 
 __all__ = ["INVALID_PLAN_HINT", "perform"]
@@ -54,14 +56,16 @@ def _put(cloud: CloudPort, kind: ResourceKind, record: object, *, restore: bool,
     if kind is ResourceKind.BLOCKLIST and isinstance(record, Blocklist):
         cloud.put_blocklist(record)
         return record
-    if isinstance(record, (PrivateEndpoint, DiagnosticSetting)):
+    if isinstance(record, (PrivateEndpoint, DiagnosticSetting, VaultKeys)):
         return _put_baseline(cloud, kind, record, address)
     raise _invalid(address, f"`after` is not a {kind.value} record")
 
 
 def _put_baseline(
-    cloud: CloudPort, kind: ResourceKind, record: PrivateEndpoint | DiagnosticSetting, address: Address
+    cloud: CloudPort, kind: ResourceKind, record: PrivateEndpoint | DiagnosticSetting | VaultKeys, address: Address
 ) -> object:
+    if kind is ResourceKind.ACCOUNT_KEYS and isinstance(record, VaultKeys):
+        return store_account_keys(cloud, record)
     if kind is ResourceKind.PRIVATE_ENDPOINT and isinstance(record, PrivateEndpoint):
         return cloud.put_private_endpoint(record)
     if kind is ResourceKind.DIAGNOSTIC_SETTING and isinstance(record, DiagnosticSetting):

@@ -30,9 +30,9 @@ from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
-from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy
+from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy, VaultKeys
 
-__all__ = ["DetailsNeeded", "Observer", "observe_accounts", "read_baseline"]
+__all__ = ["DetailsNeeded", "Observer", "observe_accounts", "read_baseline", "read_vault_keys"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -153,6 +153,49 @@ def read_baseline(
     return {k: tuple(v) for k, v in endpoints.items()}, settings
 
 
+def read_vault_keys(
+    manifest: Manifest,
+    cloud: CloudPort,
+    managed: Mapping[str, Account],
+    run: Callable[[Mapping[Any, Callable[[], Any]]], dict[Any, Any]] = _one_by_one,
+) -> dict[str, tuple[VaultKeys, ...]]:
+    """The active-key secret of every account whose tenant keeps keys (local auth on), metadata only:
+    the vault's URL (1 read) and one secret read per such account; nothing when no tenant keeps keys."""
+    vault = manifest.provider.key_vault
+    keyed = {k: t for k, a in managed.items() if (t := _keeps_keys(manifest, a)) is not None}
+    if vault is None or not keyed:
+        return {}
+    url = cloud.vault_url(vault.id)
+    if url is None:
+        return {k: () for k in keyed}  # no vault, no secrets: the plan stores them (and says the vault is missing)
+    found = run({k: functools.partial(cloud.get_secret, url, naming.key_secret_name(t)) for k, t in keyed.items()})
+    out: dict[str, tuple[VaultKeys, ...]] = {}
+    for k, secret in found.items():
+        if secret is None:
+            out[k] = ()
+            continue
+        # The value was read with the metadata (the SDK has no metadata-only get); it goes no further.
+        tags = dict(secret.tags)
+        out[k] = (
+            VaultKeys(
+                managed[k].ref,
+                vault.id,
+                secret.name,
+                tags,
+                active_key=tags.get("tenantctl-active-key"),
+                updated=secret.updated,
+            ),
+        )
+    return out
+
+
+def _keeps_keys(manifest: Manifest, account: Account) -> str | None:
+    tenant_id = account.tags.get(naming.TAG_TENANT) or ""
+    tenant = manifest.tenants.get(tenant_id)
+    keeps = tenant is not None and tenant.isolation is Isolation.DEDICATED and tenant.local_auth
+    return tenant_id if keeps else None
+
+
 class Observer:
     """One observation run against ``cloud``: both steps share one pool of reader threads.
 
@@ -205,6 +248,7 @@ class Observer:
             {k: functools.partial(_read, cloud.list_blocklists, managed[k].ref) for k in wanted}
         )
         endpoints, settings = read_baseline(manifest, cloud, managed, self._concurrently)
+        vault_keys = read_vault_keys(manifest, cloud, managed, self._concurrently)
         return ObservedState(
             managed,
             foreign,
@@ -214,6 +258,7 @@ class Observer:
             blocklists,
             private_endpoints=endpoints,
             diagnostic_settings=settings,
+            vault_keys=vault_keys,
         )
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.observation.observer import read_baseline
+from tenantctl.observation.observer import read_baseline, read_vault_keys
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import Account, AccountRef, DeletedAccount, Deployment, ModelOffer, QuotaUsage, RoleAssignment
 
@@ -113,7 +113,11 @@ def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantOb
     # The baseline: one endpoint list and one diagnostic-settings list, only when declared or shown.
     endpoints, settings = read_baseline(manifest, cloud, {ref.key: account})
     state = state.merged(
-        rai_policies=policies, models=models, private_endpoints=endpoints, diagnostic_settings=settings
+        rai_policies=policies,
+        models=models,
+        private_endpoints=endpoints,
+        diagnostic_settings=settings,
+        vault_keys=read_vault_keys(manifest, cloud, {ref.key: account}),
     )
     roles = tuple(cloud.list_role_assignments(ref.id))
     return TenantObservation(state, account.ref, roles, ())

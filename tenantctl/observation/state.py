@@ -26,6 +26,7 @@ from tenantctl.resources import (
     QuotaUsage,
     RaiPolicy,
     SubdomainCheck,
+    VaultKeys,
 )
 
 __all__ = ["ObservedState", "Region", "is_managed", "manifest_groups", "split_by_owner"]
@@ -72,6 +73,8 @@ class ObservedState:
     # Lazy: the region of each subnet or workspace a planned endpoint or setting points at, by lower-case
     # ARM id; None when it does not exist ("" for a global resource).
     references: Mapping[str, str | None] = field(default_factory=dict)
+    # The Key Vault secrets holding the keys of accounts with local auth on (metadata only).
+    vault_keys: Mapping[str, tuple[VaultKeys, ...]] = field(default_factory=dict)
     # Hook for the tenant-provided verifier: tenant id -> its verification result (JSON-able).
     byo: Mapping[str, Any] = field(default_factory=dict)
 
@@ -99,7 +102,7 @@ class ObservedState:
         baseline: dict[str, Any] = {
             # Only when read, so a state without any baseline (and its fingerprint) reads as it always did.
             name: per_key(getattr(self, name))
-            for name in ("private_endpoints", "diagnostic_settings")
+            for name in ("private_endpoints", "diagnostic_settings", "vault_keys")
             if getattr(self, name)
         }
         if self.references:
@@ -164,6 +167,9 @@ class ObservedState:
             deleted_accounts=deleted,
             subdomains={k: record_from_json(v) for k, v in data.get("subdomains", {}).items()},
             references={str(k).lower(): v for k, v in data.get("references", {}).items()},
+            vault_keys={
+                k.lower(): tuple(record_from_json(r) for r in v) for k, v in data.get("vault_keys", {}).items()
+            },
             byo=dict(data.get("byo", {})),
         )
 

@@ -23,6 +23,7 @@ from tenantctl.resources import (
     PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
 )
 
 __all__ = ["FIELDS", "field_changes", "kind_of", "merged_tags"]
@@ -55,13 +56,14 @@ FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {
     # of subnet); its DNS zone group is a child resource, rewritten in place.
     PrivateEndpoint: (("location", True), ("subnet_id", True), ("target_id", True), ("dns_zone_ids", False)),
     DiagnosticSetting: (("workspace_id", False), ("log_categories", False), ("metric_categories", False)),
+    VaultKeys: (("vault_id", False),),
 }
 
 # Azure echoes these with its own casing or spacing ("Sweden Central"); compare them case-folded.
 _CASELESS = frozenset({"location", "custom_subdomain", "kind", "sku", "model", "format"})
 _SETS = frozenset({"allowed_ips", "terms", "blocklists", "log_categories", "metric_categories"})
 # ARM ids are case-insensitive (Azure may echo ``resourcegroups``); lists of them are sets.
-_IDS = frozenset({"subnet_id", "target_id", "workspace_id"})
+_IDS = frozenset({"subnet_id", "target_id", "workspace_id", "vault_id"})
 _ID_SETS = frozenset({"dns_zone_ids"})
 
 _KINDS: dict[type, ResourceKind] = {
@@ -73,6 +75,7 @@ _KINDS: dict[type, ResourceKind] = {
     Blocklist: ResourceKind.BLOCKLIST,
     PrivateEndpoint: ResourceKind.PRIVATE_ENDPOINT,
     DiagnosticSetting: ResourceKind.DIAGNOSTIC_SETTING,
+    VaultKeys: ResourceKind.ACCOUNT_KEYS,
 }
 
 

@@ -36,19 +36,20 @@ from tenantctl.resources import (
     PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
 )
 from tenantctl.wording import count_of
 
 __all__ = ["diff"]
 
-Child = Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting
+Child = Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting | VaultKeys
 Identity = tuple[str, str, str]  # (kind, account key, lower-cased name)
 
 
 def _identity(resource: Resource) -> Identity:
     if isinstance(resource, (Account, DeletedAccount)):
         return ("account", resource.ref.key, resource.ref.name.lower())
-    if isinstance(resource, (Deployment, RaiPolicy, Blocklist, PrivateEndpoint, DiagnosticSetting)):
+    if isinstance(resource, (Deployment, RaiPolicy, Blocklist, PrivateEndpoint, DiagnosticSetting, VaultKeys)):
         return (kind_of(resource).value, resource.account.key, resource.name.lower())
     return ("resource-group", resource.subscription_id.lower(), resource.name.lower())
 
@@ -91,6 +92,7 @@ class _Differ:
         yield from self.obs.blocklists.get(ref.key, ())
         yield from self.obs.private_endpoints.get(ref.key, ())
         yield from self.obs.diagnostic_settings.get(ref.key, ())
+        yield from self.obs.vault_keys.get(ref.key, ())
 
     def _index(self, res: Resource) -> None:
         mine = is_managed(res.tags) and res.tags.get(naming.TAG_MANIFEST) == self.name

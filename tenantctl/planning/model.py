@@ -34,12 +34,21 @@ from tenantctl.resources import (
     PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
 )
 
 __all__ = ["Action", "Change", "FieldChange", "Plan", "QuotaLine", "Resource", "ResourceKind"]
 
 Resource = (
-    ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | DeletedAccount | PrivateEndpoint | DiagnosticSetting
+    ResourceGroup
+    | Account
+    | Deployment
+    | RaiPolicy
+    | Blocklist
+    | DeletedAccount
+    | PrivateEndpoint
+    | DiagnosticSetting
+    | VaultKeys
 )
 
 

@@ -30,6 +30,7 @@ _RANK = {
     ResourceKind.DEPLOYMENT: 4,
     ResourceKind.PRIVATE_ENDPOINT: 5,
     ResourceKind.DIAGNOSTIC_SETTING: 6,
+    ResourceKind.ACCOUNT_KEYS: 7,
 }
 # Removals run in reverse rank; endpoints and diagnostic settings (ranks above 4) go before deployments.
 _REVERSE_FROM = 4

@@ -25,6 +25,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.observation import DetailsNeeded, ObservedState, Region, manifest_groups
 from tenantctl.planning.diff import diff
 from tenantctl.planning.fingerprint import fingerprint
+from tenantctl.planning.key_age import check_key_age
 from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
 from tenantctl.planning.migration import (
     OldGeneration,
@@ -206,6 +207,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState) -> Plan:
         changes = _only(manifest, changes, set(tenants))
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in tenants])
     check_references(manifest, changes, observed.references, diags)
+    check_key_age(manifest, observed, diags)
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
     diags.extend(verification_diagnostics(manifest, observed.byo, tenants))

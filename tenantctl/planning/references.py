@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
 from tenantctl.planning.model import Action, Change
-from tenantctl.resources import DiagnosticSetting, PrivateEndpoint
+from tenantctl.resources import DiagnosticSetting, PrivateEndpoint, VaultKeys
 
 __all__ = ["check_references", "references_needed"]
 
@@ -78,6 +78,10 @@ def _references(manifest: Manifest, changes: Iterable[Change]) -> list[_Referenc
             reference = _endpoint_reference(manifest, c.tenant, after)
         elif isinstance(after, DiagnosticSetting):
             reference = _setting_reference(manifest, c, after)
+        elif isinstance(after, VaultKeys):
+            reference = _Reference(
+                after.vault_id, "Key Vault", "provider.key_vault.id", f"tenant {c.tenant}", c.tenant, None
+            )
         if reference is not None:
             found.append(reference)
     return found
@@ -98,7 +102,7 @@ def check_references(
             continue  # not read (a plan made from a saved observed state): apply will tell
         location = found[key]
         if location is None:
-            ref_kind = "subnet" if ref.what == "subnet" else "workspace"
+            ref_kind = {"subnet": "subnet", "Key Vault": "vault"}.get(ref.what, "workspace")
             diags.error(
                 "missing-reference",
                 f"{ref.owner}: {ref.path.rsplit('.', 1)[-1]} names a {ref.what} that does not exist",

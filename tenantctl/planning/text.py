@@ -23,6 +23,7 @@ from tenantctl.resources import (
     PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
 )
 from tenantctl.wording import count_of
 
@@ -92,13 +93,19 @@ def describe(resource: object) -> str:
         )
     if isinstance(resource, Blocklist):
         return f"blocklist {resource.name} on {resource.account.name} ({count_of(len(resource.terms), 'term')})"
-    if isinstance(resource, (ResourceGroup, PrivateEndpoint, DiagnosticSetting)):
+    if isinstance(resource, (ResourceGroup, PrivateEndpoint, DiagnosticSetting, VaultKeys)):
         return _describe_outside_account(resource)
     return repr(resource)
 
 
-def _describe_outside_account(resource: ResourceGroup | PrivateEndpoint | DiagnosticSetting) -> str:
+def _describe_outside_account(resource: ResourceGroup | PrivateEndpoint | DiagnosticSetting | VaultKeys) -> str:
     """Resources that are not an account or one of its children in Azure's terms."""
+    if isinstance(resource, VaultKeys):
+        active = f", active {resource.active_key}" if resource.active_key else ""
+        vault = resource.vault_id.rsplit("/", 1)[-1]
+        return (
+            f"account-keys of {resource.account.name} in vault {vault} as {resource.name}, {resource.name}1/2{active}"
+        )
     if isinstance(resource, ResourceGroup):
         return f"resource-group {resource.name} ({resource.subscription_id}, {resource.location})"
     if isinstance(resource, PrivateEndpoint):

@@ -537,6 +537,16 @@ class AzureCloud:
 
         return self._run(f"get {resource_id}", _missing_ok(generic, None))
 
+    def vault_url(self, vault_id: str) -> str | None:
+        resources = self._clients(_subscription(vault_id)).resources.resources
+
+        def unit() -> str | None:
+            found = resources.get_by_id(vault_id, api_version=_API_VERSIONS["microsoft.keyvault"])
+            uri = (found.properties or {}).get("vaultUri")
+            return str(uri) if uri else None
+
+        return self._run(f"get vault {vault_id}", _missing_ok(unit, None))
+
     def list_diagnostic_settings(self, target_id: str) -> list[DiagnosticSetting]:
         from tenantctl.cloud.azure import baseline
 
