@@ -46,14 +46,21 @@ __all__ = [
 
 @contextmanager
 def open_session(
-    *, emulator: bool, workdir: Path | None = None, subscriptions: Iterable[str] = ()
+    *,
+    emulator: bool,
+    workdir: Path | None = None,
+    subscriptions: Iterable[str] = (),
+    manifest: Manifest | None = None,
 ) -> Iterator[CloudSession]:
     """Azure with the default credential chain, or the embedded emulator, for one command."""
     if emulator:
         from tenantctl.cloud.azure import connect_emulator
 
         with open_embedded_emulator(workdir or Path.cwd(), subscriptions) as emu:
-            yield emulator_session(connect_emulator(emu), emu)
+            cloud = connect_emulator(emu)
+            if manifest is not None:
+                _seed_baseline(emu, cloud, manifest)
+            yield emulator_session(cloud, emu)
         return
     from tenantctl.cloud.azure import connect_azure
 
@@ -64,7 +71,18 @@ def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContext
     """The session for one command on ``manifest``: with --emulator, its subscriptions exist there."""
     from tenantctl.reconcile import manifest_subscriptions
 
-    return open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest))
+    return open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest), manifest=manifest)
+
+
+def _seed_baseline(emulator: Emulator, cloud: CloudPort, manifest: Manifest) -> None:
+    """The provider's network, zones, workspace and vault the manifest references (tenantctl.emulator.seeding)."""
+    from tenantctl.emulator.seeding import seed_baseline_references
+    from tenantctl.resources import ResourceGroup
+
+    def ensure_group(subscription_id: str, resource_group: str, location: str) -> None:
+        cloud.ensure_resource_group(ResourceGroup(subscription_id, resource_group, location))
+
+    seed_baseline_references(emulator, manifest, ensure_group)
 
 
 @contextmanager
