@@ -76,13 +76,12 @@ def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContext
 
 def _seed_baseline(emulator: Emulator, cloud: CloudPort, manifest: Manifest) -> None:
     """The provider's network, zones, workspace and vault the manifest references (tenantctl.emulator.seeding)."""
-    from tenantctl.emulator.seeding import seed_baseline_references
     from tenantctl.resources import ResourceGroup
 
     def ensure_group(subscription_id: str, resource_group: str, location: str) -> None:
         cloud.ensure_resource_group(ResourceGroup(subscription_id, resource_group, location))
 
-    seed_baseline_references(emulator, manifest, ensure_group)
+    emulator.seed_baseline_references(manifest, ensure_group)
 
 
 @contextmanager
