@@ -30,36 +30,25 @@ from tenantctl.planning.key_age import check_key_age
 from tenantctl.reconcile import plan_against
 from tenantctl.resources import AccountRef, ResourceGroup
 from tests.emulator.helpers import arm
-from tests.planning.conftest import LOC, SUB, manifest_from
+from tests.planning.conftest import HEAD, LOC, SUB, manifest_from
 from tests.planning.on_emulator import apply_manifest, register
 
 VAULT_GROUP = "rg-keys"
 VAULT = f"/subscriptions/{SUB}/resourceGroups/{VAULT_GROUP}/providers/Microsoft.KeyVault/vaults/kv-tenants"
 ACCOUNT = AccountRef(SUB, "rg-tenants", "ctso-acme")
 
-TEXT = f"""\
-schema = 1
-
-[provider]
-subscription_id = "{SUB}"
-resource_group = "rg-tenants"
-location = "{LOC}"
-name_prefix = "ctso"
-manifest_name = "prod"
-
+TEXT = (
+    HEAD
+    + f"""
 [provider.key_vault]
 id = "{VAULT}"
-
-[defaults]
-deployments = [
-  {{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "GlobalStandard", capacity = 10 }},
-]
 
 [tenants.acme]
 isolation = "dedicated"
 local_auth = true
 max_key_age = "90d"
 """
+)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from tenantctl.planning.text import plan_lines
 from tenantctl.reconcile import PlanOptions, plan_against
 from tenantctl.resources import AccountBaseline, AccountRef, DiagnosticSetting, ResourceGroup
 
-from .conftest import LOC, SUB, manifest_from
+from .conftest import HEAD, LOC, SUB, manifest_from
 from .on_emulator import apply_manifest, register
 
 NET_GROUP = "rg-network"
@@ -61,21 +61,9 @@ private_endpoints = [
 ]
 """,
     )
-    return f"""\
-schema = 1
-
-[provider]
-subscription_id = "{SUB}"
-resource_group = "rg-tenants"
-location = "{LOC}"
-name_prefix = "ctso"
-manifest_name = "prod"
-
-[defaults]
-deployments = [
-  {{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "GlobalStandard", capacity = 10 }},
-]
-
+    return (
+        HEAD
+        + f"""
 [tenants.acme]
 isolation = "dedicated"
 {over.get("tenant", "")}
@@ -84,6 +72,7 @@ isolation = "dedicated"
 workspace_id = "{ids["workspace"]}"
 categories = ["Audit", "RequestResponse", "Trace", "AllMetrics"]
 """
+    )
 
 
 @pytest.fixture
@@ -315,11 +304,8 @@ def test_settings_tenantctl_does_not_own_are_never_touched(world: tuple[Emulator
 def test_local_auth_on_is_planned_and_shown(world: tuple[Emulator, AzureCloud]) -> None:
     wanted, cloud = _applied(world)
     _ = wanted
-    text = manifest_text(tenant="local_auth = true").replace(
-        'manifest_name = "prod"',
-        'manifest_name = "prod"\n\n[provider.key_vault]\n'
-        f'id = "/subscriptions/{SUB}/resourceGroups/{NET_GROUP}/providers/Microsoft.KeyVault/vaults/kv-tenants"',
-    )
+    vault = f"/subscriptions/{SUB}/resourceGroups/{NET_GROUP}/providers/Microsoft.KeyVault/vaults/kv-tenants"
+    text = manifest_text(tenant="local_auth = true") + f'\n[provider.key_vault]\nid = "{vault}"\n'
     keyed = manifest_from(text)
     plan = _plan(keyed, cloud)
     assert _fields(plan)["tenant.acme.account"]["disable_local_auth"] == (True, False)
@@ -329,16 +315,9 @@ def test_local_auth_on_is_planned_and_shown(world: tuple[Emulator, AzureCloud]) 
 def test_a_stamp_account_gets_its_diagnostic_setting(world: tuple[Emulator, AzureCloud]) -> None:
     _, cloud = world
     ids = _ids()
-    text = f"""\
-schema = 1
-
-[provider]
-subscription_id = "{SUB}"
-resource_group = "rg-tenants"
-location = "{LOC}"
-name_prefix = "ctso"
-manifest_name = "prod"
-
+    text = (
+        HEAD
+        + f"""
 [stamps.eu1]
 location = "{LOC}"
 deployments = [
@@ -346,6 +325,7 @@ deployments = [
 ]
 diagnostics = {{ workspace_id = "{ids["workspace"]}", categories = ["Audit", "AllMetrics"] }}
 """
+    )
     manifest = manifest_from(text)
     apply_manifest(manifest, cloud)
     stamp_account = AccountRef(SUB, "rg-tenants", "ctso-eu1--01")
