@@ -307,8 +307,15 @@ def test_local_auth_on_is_planned_and_shown(world: tuple[Emulator, AzureCloud]) 
     vault = f"/subscriptions/{SUB}/resourceGroups/{NET_GROUP}/providers/Microsoft.KeyVault/vaults/kv-tenants"
     text = manifest_text(tenant="local_auth = true") + f'\n[provider.key_vault]\nid = "{vault}"\n'
     keyed = manifest_from(text)
+    _, missing = plan_against(keyed, cloud)  # the vault does not exist yet: the keys could not be stored
+    (error,) = missing.diagnostics.errors
+    assert (error.code, error.tenant, error.path) == ("missing-reference", "acme", "provider.key_vault.id")
+    emulator, _ = world
+    vault_id, _ = emulator.add_key_vault(SUB, NET_GROUP, "kv-tenants", LOC)
+    emulator.assign_role(vault_id, emulator.provider.object_id, "Key Vault Secrets Officer")
     plan = _plan(keyed, cloud)
     assert _fields(plan)["tenant.acme.account"]["disable_local_auth"] == (True, False)
+    assert [c.action for c in plan.actionable if str(c.address) == "tenant.acme.account-keys"] == [Action.CREATE]
     assert any("disable_local_auth: True -> False" in line for line in plan_lines(plan))
 
 
