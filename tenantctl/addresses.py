@@ -12,6 +12,9 @@ ResourceGroupAddress  ``resource-group.<subscription>.<group>``        a resourc
 TenantAddress         ``tenant.<id>.account``                          a dedicated tenant's account
                       ``tenant.<id>.deployment.<name>``                a tenant's deployment
                       ``tenant.<id>.rai-policy`` / ``.blocklist``      a tenant's content filter
+                      ``tenant.<id>.private-endpoint.<key>``           an endpoint into a subnet
+                      ``tenant.<id>.diagnostic-setting``               the account's diagnostics
+                      ``tenant.<id>.account-keys``                     its keys in the Key Vault
 StampAddress          ``stamp.<id>.account.<nn>``                      a stamp's ``nn``-th account
                       ``stamp.<id>.<kind>.<nn>.<name>``                a stamp account's child
 OnAccount             ``<address>@<account name>``                     the same address on another
@@ -60,6 +63,13 @@ class ResourceKind(str, Enum):
     BLOCKLIST = "blocklist"
     RAI_POLICY = "rai-policy"
     DEPLOYMENT = "deployment"
+    PRIVATE_ENDPOINT = "private-endpoint"
+    DIAGNOSTIC_SETTING = "diagnostic-setting"
+    ACCOUNT_KEYS = "account-keys"
+
+
+# A tenant has one account, one filter and one diagnostic setting, but many deployments and endpoints.
+_NAMED_TENANT_KINDS = frozenset({ResourceKind.DEPLOYMENT, ResourceKind.PRIVATE_ENDPOINT})
 
 
 _PURGE_SUFFIX = ".purge"
@@ -143,7 +153,7 @@ class ResourceGroupAddress(Address):
 
 @dataclass(frozen=True, eq=False)
 class TenantAddress(Address):
-    """A tenant's resource. Only deployments have a ``name``: a tenant has one account and one filter."""
+    """A tenant's resource. Only deployments and private endpoints have a ``name``."""
 
     tenant: str
     resource: ResourceKind
@@ -152,7 +162,7 @@ class TenantAddress(Address):
     def __post_init__(self) -> None:
         if self.resource is ResourceKind.RESOURCE_GROUP:
             raise ValueError("a tenant address never names a resource group")
-        if (self.name is not None) != (self.resource is ResourceKind.DEPLOYMENT):
+        if (self.name is not None) != (self.resource in _NAMED_TENANT_KINDS):
             raise ValueError(
                 f"a tenant {self.resource.value} address {'needs' if self.name is None else 'has no'} name"
             )
@@ -249,10 +259,13 @@ class Purge(Address):
 # Ids come first and are matched lazily, so an id read from a hand-edited tag that holds a ``.``
 # still reads back; names come last and take the rest.
 _RESOURCE_GROUP_RE = re.compile(r"resource-group\.(?P<sub>[^.]*)\.(?P<name>.+)")
-_TENANT_RE = re.compile(r"tenant\.(?P<id>.*?)\.(?:(?P<kind>account|rai-policy|blocklist)|deployment\.(?P<name>.+))")
+_TENANT_RE = re.compile(
+    r"tenant\.(?P<id>.*?)\.(?:(?P<kind>account|rai-policy|blocklist|diagnostic-setting|account-keys)"
+    r"|(?P<named>deployment|private-endpoint)\.(?P<name>.+))"
+)
 _STAMP_RE = re.compile(
     r"stamp\.(?P<id>.*?)\.(?:account(?:\.(?P<index>[0-9]{2,}))?"
-    r"|(?P<kind>deployment|rai-policy|blocklist)\.(?P<child_index>[0-9]{2,})\.(?P<name>.+))"
+    r"|(?P<kind>deployment|rai-policy|blocklist|diagnostic-setting|private-endpoint)\.(?P<child_index>[0-9]{2,})\.(?P<name>.+))"
 )
 
 
@@ -274,7 +287,7 @@ def _parse_plain(text: str) -> Address | None:
         return ResourceGroupAddress(match["sub"], match["name"])
     if match := _TENANT_RE.fullmatch(text):
         if match["name"] is not None:
-            return TenantAddress.deployment(match["id"], match["name"])
+            return TenantAddress(match["id"], ResourceKind(match["named"]), match["name"])
         return TenantAddress(match["id"], ResourceKind(match["kind"]))
     if match := _STAMP_RE.fullmatch(text):
         if match["kind"] is None:

@@ -9,15 +9,18 @@ passed in as :class:`PlacementHints`, so this module stays a pure function of it
 ======================  ==================================================================
 isolation               desired resources
 ======================  ==================================================================
-dedicated               resource group, account ``{prefix}-{tenant}``, deployments as
-                        declared, RAI policy (+ blocklist) when a content filter is set
+dedicated               resource group, account ``{prefix}-{tenant}`` with its network rules,
+                        local auth and identity, deployments as declared, RAI policy
+                        (+ blocklist) when a content filter is set, private endpoints and
+                        a diagnostic setting when declared
 dedicated-deployment    deployments ``{tenant}--{name}`` on its stamp account, optional
                         per-tenant RAI policy (+ blocklist) on that account
 shared                  nothing (a budget on the stamp's shared deployments)
 tenant-provided         nothing (verified, never written)
-stamps                  resource group, accounts ``{prefix}-{stamp}--{nn}``; the first carries
-                        all of the stamp's shared deployments, a grown one only those its
-                        assigned shared tenants cover (:mod:`tenantctl.manifest.shared_accounts`)
+stamps                  resource group, accounts ``{prefix}-{stamp}--{nn}`` (each with the
+                        stamp's diagnostic setting); the first carries all of the stamp's shared
+                        deployments, a grown one only those its assigned shared tenants cover
+                        (:mod:`tenantctl.manifest.shared_accounts`)
 ======================  ==================================================================
 """
 
@@ -28,14 +31,26 @@ from dataclasses import dataclass, field
 
 from tenantctl import naming
 from tenantctl.addresses import Address, ResourceGroupAddress, ResourceKind, StampAddress, TenantAddress
-from tenantctl.manifest.model import ContentFilter, Isolation, Manifest, ResolvedDeployment, Tenant
+from tenantctl.manifest.model import ContentFilter, Diagnostics, Isolation, Manifest, ResolvedDeployment, Tenant
 from tenantctl.manifest.shared_accounts import (
     BASE_ACCOUNT,
     covered_deployments,
     shared_account,
     shared_deployments_by_account,
 )
-from tenantctl.resources import Account, AccountRef, Blocklist, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    AccountBaseline,
+    AccountRef,
+    Blocklist,
+    Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    RaiPolicy,
+    ResourceGroup,
+    VaultKeys,
+    derived_default_action,
+)
 
 __all__ = [
     "DEFAULT_RAI_POLICY",
@@ -48,7 +63,9 @@ __all__ = [
     "desired_state",
 ]
 
-DesiredResource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist
+DesiredResource = (
+    ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting | VaultKeys
+)
 
 # The policy Azure applies when a deployment names none; deployments without a tenant filter use it.
 DEFAULT_RAI_POLICY = "Microsoft.DefaultV2"
@@ -194,13 +211,24 @@ class _Builder:
         ref = AccountRef(sub, rg, name)
         self.group(sub, rg, p.location)
         net = tenant.network
+        public = net.public_access if net else True
+        ips = tuple(sorted(net.allowed_ips)) if net else ()
+        subnets = tuple(sorted(net.virtual_network_rules)) if net else ()
         account = Account(
             ref=ref,
             location=location,
             custom_subdomain=self.hints.tenant_subdomain.get(tenant_id, naming.custom_subdomain(name)),
             tags=tags,
-            public_network_access=net.public_access if net else True,
-            allowed_ips=tuple(sorted(net.allowed_ips)) if net else (),
+            public_network_access=public,
+            allowed_ips=ips,
+            disable_local_auth=not tenant.local_auth,
+            baseline=AccountBaseline(
+                network_default_action=(net.default_action if net else None)
+                or derived_default_action(public, ips, subnets),
+                virtual_network_rules=subnets,
+                network_bypass=net.bypass if net else None,
+                identity=tenant.identity,
+            ),
         )
         self.add(
             DesiredItem(
@@ -222,6 +250,59 @@ class _Builder:
                     protected=tenant.protected,
                 )
             )
+        for spec_pe in net.private_endpoints if net else ():
+            endpoint = PrivateEndpoint(
+                subscription_id=p.subscription_id,
+                resource_group=p.resource_group,
+                name=naming.private_endpoint_name(name, spec_pe.subnet_id),
+                location=spec_pe.location or location,
+                subnet_id=spec_pe.subnet_id,
+                target_id=ref.id,
+                dns_zone_ids=(spec_pe.dns_zone_id,) if spec_pe.dns_zone_id else (),
+                tags=tags,
+            )
+            key = naming.private_endpoint_key(name, endpoint.name)
+            self.add(
+                DesiredItem(
+                    TenantAddress(tenant_id, ResourceKind.PRIVATE_ENDPOINT, key),
+                    endpoint,
+                    tenant=tenant_id,
+                    account=ref,
+                    protected=tenant.protected,
+                )
+            )
+        vault = self.m.provider.key_vault
+        if tenant.local_auth and vault is not None:
+            self.add(
+                DesiredItem(
+                    TenantAddress(tenant_id, ResourceKind.ACCOUNT_KEYS),
+                    VaultKeys(ref, vault.id, naming.key_secret_name(tenant_id), tags=dict(tags)),
+                    tenant=tenant_id,
+                    account=ref,
+                    protected=tenant.protected,
+                )
+            )
+        if tenant.diagnostics is not None:
+            self.add(
+                DesiredItem(
+                    TenantAddress(tenant_id, ResourceKind.DIAGNOSTIC_SETTING),
+                    self.diagnostic_setting(ref, tenant.diagnostics, tags),
+                    tenant=tenant_id,
+                    account=ref,
+                    protected=tenant.protected,
+                )
+            )
+
+    def diagnostic_setting(self, ref: AccountRef, wanted: Diagnostics, tags: Mapping[str, str]) -> DiagnosticSetting:
+        """The setting tenantctl owns on ``ref``: the declared log categories, and AllMetrics when listed."""
+        return DiagnosticSetting(
+            target_id=ref.id,
+            name=naming.diagnostic_setting_name(self.m.provider.manifest_name),
+            workspace_id=wanted.workspace_id,
+            log_categories=tuple(sorted({c for c in wanted.categories if c != "AllMetrics"})),
+            metric_categories=("AllMetrics",) if "AllMetrics" in wanted.categories else (),
+            tags=dict(tags),
+        )
 
     def stamp_ref(self, stamp_id: str, index: int) -> AccountRef:
         name = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, index)
@@ -259,6 +340,16 @@ class _Builder:
             ref = self.stamp_ref(stamp_id, index)
             account = Account(ref, stamp.location, naming.custom_subdomain(ref.name), tags)
             self.add(DesiredItem(StampAddress.account(stamp_id, index), account, stamp=stamp_id, account=ref))
+            if stamp.diagnostics is not None:
+                setting = self.diagnostic_setting(ref, stamp.diagnostics, tags)
+                self.add(
+                    DesiredItem(
+                        StampAddress(stamp_id, ResourceKind.DIAGNOSTIC_SETTING, index, setting.name),
+                        setting,
+                        stamp=stamp_id,
+                        account=ref,
+                    )
+                )
             for spec in (s for s in shared if s.name in needed.get(index, ())):
                 self.add(
                     DesiredItem(

@@ -7,6 +7,7 @@ return an error message (for a person) or ``None``; they never raise.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 __all__ = [
@@ -25,6 +26,10 @@ __all__ = [
     "check_subdomain",
     "custom_subdomain",
     "dedicated_account_name",
+    "diagnostic_setting_name",
+    "key_secret_name",
+    "private_endpoint_key",
+    "private_endpoint_name",
     "rai_policy_name",
     "stamp_account_index",
     "stamp_account_name",
@@ -150,3 +155,43 @@ def check_resource_group(name: str) -> str | None:
     if problem is None and name.endswith("."):
         problem = f"resource group name {name!r} must not end with a period"
     return problem
+
+
+# Private endpoint names: 2–80 characters, letters, digits, '_', '.', '-' (Microsoft.Network naming
+# rules); a longer name is shortened to a stable digest of the subnet so it never changes between runs.
+_ENDPOINT_MAX = 80
+
+
+def private_endpoint_name(account_name: str, subnet_id: str) -> str:
+    """A dedicated account's endpoint into ``subnet_id``: ``{account}-pe-{vnet}-{subnet}``.
+
+    One endpoint per subnet (the manifest rejects two), so the subnet names it; the virtual network is
+    part of the name because two networks may each have a subnet called ``private-endpoints``.
+    """
+    parts = subnet_id.strip("/").split("/")
+    vnet, subnet = (parts[-3], parts[-1]) if len(parts) >= 3 else ("", parts[-1])
+    name = f"{account_name}-pe-{vnet}-{subnet}"
+    if len(name) <= _ENDPOINT_MAX and re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9_]", name):
+        return name
+    digest = hashlib.sha256(subnet_id.lower().encode()).hexdigest()[:12]
+    return f"{account_name[: _ENDPOINT_MAX - 17]}-pe-{digest}"
+
+
+def private_endpoint_key(account_name: str, endpoint_name: str) -> str:
+    """What a private endpoint's address calls it: its name after ``{account}-pe-``."""
+    return endpoint_name.removeprefix(f"{account_name}-pe-")
+
+
+def diagnostic_setting_name(manifest_name: str) -> str:
+    """The diagnostic setting tenantctl owns on an account: ``tenantctl-{manifest}``.
+
+    Azure keeps no tags on diagnostic settings, so the name is the ownership mark: a setting by any
+    other name (the security team's, another tool's) is never changed or deleted.
+    """
+    return "tenantctl-" + re.sub(r"[^a-zA-Z0-9-]", "-", manifest_name)[:60]
+
+
+def key_secret_name(tenant_id: str, key: str = "") -> str:
+    """The Key Vault secret of a tenant's account key: ``{tenant}-openai-key1`` / ``-key2`` hold each key,
+    ``{tenant}-openai-key`` (``key=""``) the active one, which routes and clients read."""
+    return f"{tenant_id}-openai-key{key}"

@@ -13,15 +13,19 @@ from typing import Any
 
 from tenantctl.resources import (
     Account,
+    AccountBaseline,
     AccountRef,
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
     ModelOffer,
+    PrivateEndpoint,
     QuotaUsage,
     RaiPolicy,
     ResourceGroup,
     SubdomainCheck,
+    VaultKeys,
 )
 
 __all__ = ["record_from_json", "record_to_json"]
@@ -38,6 +42,9 @@ _RECORDS: dict[str, type[Any]] = {
         QuotaUsage,
         ModelOffer,
         SubdomainCheck,
+        PrivateEndpoint,
+        DiagnosticSetting,
+        VaultKeys,
     )
 }
 
@@ -47,7 +54,11 @@ def record_to_json(record: object) -> dict[str, Any]:
     out: dict[str, Any] = {"type": type(record).__name__}
     for f in dataclasses.fields(record):  # type: ignore[arg-type]  # every record type is a dataclass
         value = getattr(record, f.name)
-        if isinstance(value, AccountRef):
+        if f.name == "baseline":
+            if value is None:
+                continue  # an account without managed baseline reads as it always did
+            value = record_to_json(value)
+        elif isinstance(value, AccountRef):
             value = value.id
         elif isinstance(value, (datetime, date)):
             value = value.isoformat()
@@ -67,9 +78,13 @@ def record_from_json(data: Mapping[str, Any]) -> Any:
         if f.name not in data:
             continue
         value = data[f.name]
-        if f.name in ("ref", "account") and isinstance(value, str):
+        if f.name == "baseline" and isinstance(value, Mapping):
+            fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+            fields.pop("type", None)
+            value = AccountBaseline(**fields)
+        elif f.name in ("ref", "account") and isinstance(value, str):
             value = AccountRef.parse(value)
-        elif f.name in ("deletion_date", "scheduled_purge_date") and value is not None:
+        elif f.name in ("deletion_date", "scheduled_purge_date", "updated") and value is not None:
             value = datetime.fromisoformat(value)
         elif f.name == "deprecation" and value is not None:
             value = date.fromisoformat(value)

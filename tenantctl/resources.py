@@ -33,6 +33,8 @@ __all__ = [
     "TenantPeak",
     "UsagePoint",
     "UsageSeries",
+    "VaultKeys",
+    "derived_default_action",
 ]
 
 _PROVIDER = "Microsoft.CognitiveServices"
@@ -102,6 +104,16 @@ class Account:
     # Known only from Azure; never compared by the diff.
     endpoint: str | None = None
     provisioning_state: str = "Succeeded"
+    # The compliance settings (network rules, identity). None: not managed (stamp accounts, scenario
+    # files): the account is written as it always was and nothing of it is compared. Left out of ``==``
+    # because the diff compares it field by field (planning/compare.py), like the tags.
+    baseline: AccountBaseline | None = field(default=None, compare=False)
+
+
+def derived_default_action(public_network_access: bool, ip_rules: object, virtual_network_rules: object) -> str:
+    """The firewall default tenantctl sends when none is declared: with no rule and public access on,
+    everyone gets in (Allow); any rule, or public access off, flips it to Deny so only the rules let in."""
+    return "Deny" if (ip_rules or not public_network_access or virtual_network_rules) else "Allow"
 
 
 @dataclass(frozen=True)
@@ -302,6 +314,11 @@ class PrivateEndpoint:
             f"/providers/Microsoft.Network/privateEndpoints/{self.name}"
         )
 
+    @property
+    def account(self) -> AccountRef:
+        """The account the endpoint connects to (ValueError when ``target_id`` is no account)."""
+        return AccountRef.parse(self.target_id)
+
 
 @dataclass(frozen=True)
 class DiagnosticSetting:
@@ -312,6 +329,31 @@ class DiagnosticSetting:
     workspace_id: str
     log_categories: tuple[str, ...] = ("Audit", "RequestResponse", "Trace")
     metric_categories: tuple[str, ...] = ("AllMetrics",)
+    # Azure keeps no tags on a diagnostic setting: tenantctl owns the one named after its manifest, and
+    # gives it the tags of its account (owner, protection) so planning treats it like any account child.
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def account(self) -> AccountRef:
+        return AccountRef.parse(self.target_id)
+
+
+@dataclass(frozen=True)
+class VaultKeys:
+    """An account's keys kept in a Key Vault (local auth on): one secret per key and the active one.
+
+    ``name`` is the active-key secret (what clients and routes read); the others are ``name`` + ``1``/``2``
+    (:func:`tenantctl.naming.key_secret_name`). Observed from the active secret's metadata only: tenantctl
+    never reads a key to plan.
+    """
+
+    account: AccountRef
+    vault_id: str
+    name: str
+    tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Known only from Azure; never compared by the diff.
+    active_key: str | None = field(default=None, compare=False)  # key1 / key2, the marker on the secret
+    updated: datetime | None = field(default=None, compare=False)  # when the active key was last stored
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from tenantctl.cli import (
     emulator_commands,
     export_commands,
     inspect_commands,
+    keys_commands,
     lifecycle_commands,
     manifest_commands,
     plan_commands,
@@ -83,6 +84,7 @@ export_commands.register(app)
 byo_commands.register(app)
 lifecycle_commands.register(app)
 completion.register(app)
+keys_commands.register(app)
 
 
 def main() -> None:

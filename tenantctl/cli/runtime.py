@@ -137,7 +137,10 @@ def open_session(
         from tenantctl.cloud.azure import connect_emulator
 
         with open_embedded_emulator(workdir or Path.cwd(), subscriptions, cloud=cloud.name) as emu:
-            yield emulator_session(connect_emulator(emu), emu)
+            port = connect_emulator(emu)
+            if manifest is not None:
+                _seed_baseline(emu, port, manifest)
+            yield emulator_session(port, emu)
         return
     from tenantctl.cloud.azure import connect_azure
 
@@ -173,6 +176,16 @@ def open_manifest_session(emulator: bool, manifest: Manifest) -> AbstractContext
     from tenantctl.reconcile import manifest_subscriptions
 
     return open_session(emulator=emulator, subscriptions=manifest_subscriptions(manifest), manifest=manifest)
+
+
+def _seed_baseline(emulator: Emulator, cloud: CloudPort, manifest: Manifest) -> None:
+    """The provider's network, zones, workspace and vault the manifest references (tenantctl.emulator.seeding)."""
+    from tenantctl.resources import ResourceGroup
+
+    def ensure_group(subscription_id: str, resource_group: str, location: str) -> None:
+        cloud.ensure_resource_group(ResourceGroup(subscription_id, resource_group, location))
+
+    emulator.seed_baseline_references(manifest, ensure_group)
 
 
 @contextmanager

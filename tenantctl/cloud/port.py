@@ -121,6 +121,13 @@ class CloudPort(Protocol):
 
     def delete_diagnostic_setting(self, target_id: str, name: str) -> None: ...
 
+    def resource_location(self, resource_id: str) -> str | None:
+        """The region of a subnet (its virtual network's) or a Log Analytics workspace; None when it does
+        not exist. One read; used to check what a planned endpoint or diagnostic setting points at."""
+
+    def vault_url(self, vault_id: str) -> str | None:
+        """The data-plane URL (``properties.vaultUri``) of a Key Vault; None when the vault does not exist."""
+
     def list_account_keys(self, account: AccountRef) -> AccountKeys:
         """TerminalError code ``BadRequest`` while the account has local auth disabled."""
 

@@ -8,10 +8,10 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -23,6 +23,9 @@ from tenantctl.emulator.settings import EmulatorSettings, FaultSettings, Service
 from tenantctl.emulator.store import Store
 from tenantctl.emulator.tls import prepare_tls
 from tenantctl.emulator.world import World
+
+if TYPE_CHECKING:
+    from tenantctl.manifest.model import Manifest
 
 STATE_FILE = "state.sqlite3"
 
@@ -316,6 +319,12 @@ class Emulator:
         return self._admin.add_key_vault(
             subscription_id, resource_group, name, location, rbac_authorization=rbac_authorization
         )
+
+    def seed_baseline_references(self, manifest: Manifest, ensure_group: Callable[[str, str, str], None]) -> None:
+        """Create the network, zones, workspaces and vault ``manifest`` references (tenantctl.emulator.seeding)."""
+        from tenantctl.emulator.seeding import seed_baseline_references
+
+        seed_baseline_references(self, manifest, ensure_group)
 
     def set_quota(self, subscription_id: str, location: str, usage_name: str, limit: float) -> None:
         self._admin.set_quota(subscription_id, location, usage_name, limit)

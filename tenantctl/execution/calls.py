@@ -5,9 +5,20 @@ from __future__ import annotations
 from tenantctl.addresses import Address
 from tenantctl.cloud.port import CloudPort
 from tenantctl.errors import TerminalError
+from tenantctl.execution.keys import store_account_keys
 from tenantctl.execution.schedule import Part, Step
 from tenantctl.planning.model import Action, ResourceKind
-from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    RaiPolicy,
+    ResourceGroup,
+    VaultKeys,
+)
 
 __all__ = ["INVALID_PLAN_HINT", "perform"]
 
@@ -36,7 +47,7 @@ def _put(cloud: CloudPort, kind: ResourceKind, record: object, *, restore: bool,
         cloud.ensure_resource_group(record)
         return record
     if kind is ResourceKind.ACCOUNT and isinstance(record, Account):
-        return cloud.put_account(record, restore=restore)
+        return cloud.put_account(record, restore=restore, baseline=record.baseline)
     if kind is ResourceKind.DEPLOYMENT and isinstance(record, Deployment):
         return cloud.put_deployment(record)
     if kind is ResourceKind.RAI_POLICY and isinstance(record, RaiPolicy):
@@ -45,6 +56,20 @@ def _put(cloud: CloudPort, kind: ResourceKind, record: object, *, restore: bool,
     if kind is ResourceKind.BLOCKLIST and isinstance(record, Blocklist):
         cloud.put_blocklist(record)
         return record
+    if isinstance(record, (PrivateEndpoint, DiagnosticSetting, VaultKeys)):
+        return _put_baseline(cloud, kind, record, address)
+    raise _invalid(address, f"`after` is not a {kind.value} record")
+
+
+def _put_baseline(
+    cloud: CloudPort, kind: ResourceKind, record: PrivateEndpoint | DiagnosticSetting | VaultKeys, address: Address
+) -> object:
+    if kind is ResourceKind.ACCOUNT_KEYS and isinstance(record, VaultKeys):
+        return store_account_keys(cloud, record)
+    if kind is ResourceKind.PRIVATE_ENDPOINT and isinstance(record, PrivateEndpoint):
+        return cloud.put_private_endpoint(record)
+    if kind is ResourceKind.DIAGNOSTIC_SETTING and isinstance(record, DiagnosticSetting):
+        return cloud.put_diagnostic_setting(record)
     raise _invalid(address, f"`after` is not a {kind.value} record")
 
 
@@ -57,6 +82,10 @@ def _delete(cloud: CloudPort, kind: ResourceKind, record: object) -> None:
         cloud.delete_rai_policy(record.account, record.name)
     elif kind is ResourceKind.BLOCKLIST and isinstance(record, Blocklist):
         cloud.delete_blocklist(record.account, record.name)
+    elif kind is ResourceKind.PRIVATE_ENDPOINT and isinstance(record, PrivateEndpoint):
+        cloud.delete_private_endpoint(record.subscription_id, record.resource_group, record.name)
+    elif kind is ResourceKind.DIAGNOSTIC_SETTING and isinstance(record, DiagnosticSetting):
+        cloud.delete_diagnostic_setting(record.target_id, record.name)
     elif kind is ResourceKind.RESOURCE_GROUP:
         # tenantctl never deletes resource groups: they may hold things it does not own
         raise TerminalError(

@@ -82,9 +82,15 @@ _CREATE_RANK = {
     ResourceKind.BLOCKLIST: 3,
     ResourceKind.RAI_POLICY: 4,
     ResourceKind.DEPLOYMENT: 5,
+    ResourceKind.PRIVATE_ENDPOINT: 6,
+    ResourceKind.DIAGNOSTIC_SETTING: 7,
+    ResourceKind.ACCOUNT_KEYS: 8,  # after the account update that turns local auth on
 }
 # Prune order is the reverse: what lives in an account goes before the account.
 _DELETE_RANK = {
+    ResourceKind.DIAGNOSTIC_SETTING: 0,
+    ResourceKind.ACCOUNT_KEYS: 0,
+    ResourceKind.PRIVATE_ENDPOINT: 0,
     ResourceKind.DEPLOYMENT: 1,
     ResourceKind.RAI_POLICY: 2,
     ResourceKind.BLOCKLIST: 3,

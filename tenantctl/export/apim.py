@@ -12,8 +12,9 @@ One policy ``<fragment>`` per tenant, to be included in the inbound section for 
 * ``<set-variable name="deployment-<logical>" value="<Azure deployment name>" />`` per model, for
   the API's rewrite of ``/deployments/{deployment-id}/``.
 * ``<authentication-managed-identity resource="https://cognitiveservices.azure.<com|us|cn>" />`` (the
-  cloud's Cognitive Services resource) for provider accounts; tenant-provided accounts get a token of the
-  provider's multi-tenant app in the tenant's own directory instead (:func:`_multitenant_app_token`).
+  cloud's Cognitive Services resource) for provider accounts, or, for a tenant keeping its keys in Key
+  Vault, an ``api-key`` header from the named value ``{{<tenant>-openai-key}}``; tenant-provided accounts
+  get a token of the provider's multi-tenant app in the tenant's own directory (:func:`_multitenant_app_token`).
 * ``<set-backend-service base-url="<endpoint>openai" />``
   (https://learn.microsoft.com/azure/api-management/set-backend-service-policy: ``base-url`` or
   ``backend-id``); a tenant with no live endpoint gets a 503 ``return-response`` instead.
@@ -104,9 +105,8 @@ def _fragment(e: RoutingEntry) -> str:
     for logical, name in sorted(e.route.deployments.items()):
         # The API's operations rewrite /deployments/{deployment-id}/ with these variables.
         lines.append(f"  <set-variable name={quoteattr('deployment-' + logical)} value={quoteattr(name)} />")
-    if e.auth.get("mode") == "entra-id":
-        resource = e.auth.get("scope", "").removesuffix(_DEFAULT_SUFFIX)  # the cloud's Cognitive Services
-        lines.append(f"  <authentication-managed-identity resource={quoteattr(resource)} />")
+    if e.auth.get("mode") in ("entra-id", "key"):
+        lines.extend(_provider_auth(e))
     else:
         lines.extend(_multitenant_app_token(e))
     if e.route.endpoint:
@@ -116,6 +116,22 @@ def _fragment(e: RoutingEntry) -> str:
         lines.append('  <return-response><set-status code="503" reason="Tenant not provisioned" /></return-response>')
     lines.append("</fragment>")
     return "\n".join(lines) + "\n"
+
+
+def _provider_auth(e: RoutingEntry) -> list[str]:
+    """Managed identity with the route's audience, or the api-key header from a Key Vault named value
+    (https://learn.microsoft.com/azure/api-management/api-management-howto-properties: a named value
+    referencing a Key Vault secret is read by APIM's identity; the key never appears in the policy)."""
+    if e.auth.get("mode") == "key":
+        named, secret, vault = (e.auth.get(k, "") for k in ("named_value", "secret", "vault_id"))
+        return [
+            f"  <!-- named value {named}: Key Vault secret {secret} in {vault} -->",
+            '  <set-header name="api-key" exists-action="override">',
+            f"    <value>{{{{{named}}}}}</value>",
+            "  </set-header>",
+        ]
+    audience = e.auth.get("audience") or e.auth.get("scope", "").removesuffix(_DEFAULT_SUFFIX)
+    return [f"  <authentication-managed-identity resource={quoteattr(audience)} />"]
 
 
 def routing_to_apim(table: RoutingTable) -> dict[str, str]:

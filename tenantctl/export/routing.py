@@ -30,7 +30,10 @@ JSON schema (``routing_to_json``; ``tenantctl export routing -o json`` puts it i
           "account_id": "/subscriptions/.../accounts/<name>" | null,
           "deployments": {"<logical model>": "<Azure deployment name>", ...},
           "auth": {"mode": "entra-id", "credential": "managed-identity",
-                   "scope": "https://cognitiveservices.azure.<com|us|cn>/.default"}
+                   "scope": "https://cognitiveservices.azure.<com|us|cn>/.default",
+                   "audience": "https://cognitiveservices.azure.<com|us|cn>"}     # the cloud's
+                | {"mode": "key", "header": "api-key", "vault_id": "<[provider.key_vault] id>",
+                   "secret": "<tenant>-openai-key", "named_value": "<tenant>-openai-key"}
                 | {"mode": "entra-id-multitenant-app", "client_id": "<provider app>",
                    "directory": "<tenant's Entra tenant id>", "scope": "...",
                    "authority": "<cloud's Entra host>/<directory>"},
@@ -163,7 +166,29 @@ def _auth(manifest: Manifest, tenant_id: str, cloud: CloudDefinition) -> dict[st
             # client credentials in the tenant's own directory, at the cloud's Entra host
             "authority": f"{cloud.authority_host}/{directory}",
         }
-    return {"mode": "entra-id", "credential": "managed-identity", "scope": scope}
+    return provider_account_auth(manifest, tenant_id, cloud)
+
+
+def provider_account_auth(manifest: Manifest, tenant_id: str, cloud: CloudDefinition) -> dict[str, str]:
+    """How the gateway authenticates to a provider account (issue 14).
+
+    ``key``: a dedicated tenant that keeps local auth on, with its keys in ``[provider.key_vault]``: the
+    route names the vault secret holding the active key (APIM reads it as a Key Vault named value), never
+    the key. Otherwise ``entra-id`` with the gateway's managed identity and the cloud's Azure OpenAI
+    audience (a token for another cloud's audience is refused).
+    """
+    tenant = manifest.tenants[tenant_id]
+    vault = manifest.provider.key_vault
+    if tenant.isolation is Isolation.DEDICATED and tenant.local_auth and vault is not None:
+        secret = naming.key_secret_name(tenant_id)
+        return {"mode": "key", "header": "api-key", "vault_id": vault.id, "secret": secret, "named_value": secret}
+    scope = cloud.cognitive_services_scope
+    return {
+        "mode": "entra-id",
+        "credential": "managed-identity",
+        "scope": scope,
+        "audience": scope.removesuffix("/.default"),
+    }
 
 
 class _Builder:

@@ -13,6 +13,7 @@ from typing import Any
 
 from tenantctl import naming
 from tenantctl.desired import DEFAULT_RAI_POLICY
+from tenantctl.inspection.baseline import baseline_view
 from tenantctl.inspection.drift import tenant_drift
 from tenantctl.inspection.report import (
     NOT_OURS,
@@ -372,6 +373,7 @@ def build_report(
         budget=b.budget(),
         content_filter=b.content_filter(),
         network=b.network(),
+        baseline=baseline_view(manifest, tenant_id, b.host, observation.state),
         role_assignments=_roles(observation.role_assignments),
         verification=verification,
         drift=drift.views,

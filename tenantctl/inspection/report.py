@@ -31,6 +31,11 @@ envelope version)::
                                 "terms_source": "manifest"|"azure"},
       "network": null | {"public_access": bool, "allowed_ips": [str], "in_azure": bool},
                  (for stamp tenants: the stamp account's rules; null for tenant-provided)
+      "baseline": null (not dedicated) | {"in_azure": bool, "local_auth": bool, "identity": str,
+                  "network": {"default_action": str|null, "virtual_network_rules": [str], "bypass": str|null},
+                  "private_endpoints": [{"name", "subnet_id", "location", "dns_zone_ids": [str],
+                                         "status": str|null}],
+                  "diagnostics": null | {"workspace_id": str, "categories": [str]}},
       "role_assignments": null (not read) | [{"role": str, "role_definition_id": str,
                                                "principal_id": str, "principal_type": str, "scope": str}],
       "verification": null | {"available": false, "reason": str} | {"available": true, ...ByoReport.to_json()},
@@ -57,6 +62,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from tenantctl.inspection.baseline import BaselineView, baseline_json
 from tenantctl.planning.retirement import RETIREMENT_WARNING_DAYS  # re-exported: inspect's threshold
 
 __all__ = [
@@ -219,6 +225,7 @@ class TenantReport:
     budget: BudgetView | None = None
     content_filter: FilterView | None = None
     network: NetworkView | None = None
+    baseline: BaselineView | None = None
     role_assignments: tuple[RoleView, ...] | None = None
     verification: Mapping[str, Any] | None = None
     drift: tuple[DriftView, ...] = ()
@@ -260,6 +267,7 @@ class TenantReport:
             "network": None
             if self.network is None
             else {**asdict(self.network), "allowed_ips": list(self.network.allowed_ips)},
+            "baseline": baseline_json(self.baseline),
             "role_assignments": None if self.role_assignments is None else [asdict(r) for r in self.role_assignments],
             "verification": None if self.verification is None else dict(self.verification),
             "drift": [_drift_json(d) for d in self.drift],

@@ -82,3 +82,29 @@ def _check_network(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporte
                 (*where, "subnet_id"),
             )
         subnets.setdefault(key, index)
+        _check_zone(manifest, endpoint.dns_zone_id, where, report)
+
+
+def _check_zone(manifest: Manifest, zone_id: str | None, where: Loc, report: Reporter) -> None:
+    """The account's name resolves to the endpoint only through the cloud's privatelink zone."""
+    from tenantctl.clouds import known_cloud
+
+    zones = known_cloud(manifest.provider.cloud).private_dns_zones
+    if zone_id is None:
+        report.warning(
+            "no-effect",
+            "this private endpoint has no dns_zone_id: clients keep resolving the account's name to its public "
+            "address, so calls do not go through the endpoint",
+            where,
+            detail=f"Set dns_zone_id to the id of your {zones[0]} private DNS zone (Learn: Azure Private Endpoint "
+            "DNS configuration), or manage the DNS records yourself.",
+        )
+        return
+    name = zone_id.rstrip("/").rsplit("/", 1)[-1].lower()
+    if name not in zones:
+        report.error(
+            "invalid-value",
+            f"the private DNS zone {name!r} is not one Azure OpenAI uses in {manifest.provider.cloud}",
+            (*where, "dns_zone_id"),
+            detail=f"Use the {' or '.join(zones)} zone: the account's private address is registered there.",
+        )

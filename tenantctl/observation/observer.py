@@ -18,6 +18,7 @@ planning.  :mod:`tenantctl.reconcile` asks it between the two steps (``DraftPlan
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -31,9 +32,17 @@ from tenantctl.manifest.fine_tuned import fine_tuned_hosts
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.pool import candidate_regions
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
-from tenantctl.resources import Account, Deployment, RaiPolicy
+from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy, VaultKeys
 
-__all__ = ["DetailsNeeded", "Observer", "observe_accounts", "wants_blocklists", "wants_filters"]
+__all__ = [
+    "DetailsNeeded",
+    "Observer",
+    "observe_accounts",
+    "read_baseline",
+    "read_vault_keys",
+    "wants_blocklists",
+    "wants_filters",
+]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -48,6 +57,7 @@ class DetailsNeeded:
     regions: tuple[Region, ...] = ()  # usages + model catalogues
     subscriptions: tuple[str, ...] = ()  # deleted accounts
     subdomains: tuple[tuple[str, str], ...] = ()  # (subscription, subdomain) availability checks
+    references: tuple[str, ...] = ()  # ARM ids the plan's new endpoints and settings point at (subnets, workspaces)
 
 
 def _tenants_with(manifest: Manifest, account: Account, deployments: tuple[Deployment, ...], blocklist: bool) -> bool:
@@ -115,9 +125,115 @@ def _pool_regions_to_place(manifest: Manifest, managed: Mapping[str, Account]) -
     return sorted(regions)
 
 
+def _folded(group: tuple[str, str]) -> tuple[str, str]:
+    return (group[0].lower(), group[1].lower())
+
+
+def _provider_group(manifest: Manifest) -> tuple[str, str]:
+    return (manifest.provider.subscription_id, manifest.provider.resource_group)
+
+
+def _declares_endpoints(manifest: Manifest) -> bool:
+    return any(
+        t.isolation is Isolation.DEDICATED and t.network is not None and t.network.private_endpoints
+        for t in manifest.tenants.values()
+    )
+
+
+def _declares_diagnostics(manifest: Manifest, account: Account) -> bool:
+    """Whether the tenant or stamp owning ``account`` wants a diagnostic setting on it."""
+    tenant = manifest.tenants.get(account.tags.get(naming.TAG_TENANT) or "")
+    if tenant is not None:
+        return tenant.isolation is Isolation.DEDICATED and tenant.diagnostics is not None
+    stamp = manifest.stamps.get(account.tags.get(naming.TAG_STAMP) or "")
+    return stamp is not None and stamp.diagnostics is not None
+
+
 def _read(read: Callable[..., Iterable[V]], *args: Any) -> tuple[V, ...]:
     """One port read, materialised (the port may hand back any iterable)."""
     return tuple(read(*args))
+
+
+def _one_by_one(calls: Mapping[K, Callable[[], V]]) -> dict[K, V]:
+    return {k: call() for k, call in calls.items()}
+
+
+def read_baseline(
+    manifest: Manifest,
+    cloud: CloudPort,
+    managed: Mapping[str, Account],
+    run: Callable[[Mapping[Any, Callable[[], Any]]], dict[Any, Any]] = _one_by_one,
+) -> tuple[dict[str, tuple[PrivateEndpoint, ...]], dict[str, tuple[DiagnosticSetting, ...]]]:
+    """Private endpoints into ``managed`` accounts (one list per group where the manifest declares one or an
+    account shows a connection), and tenantctl's diagnostic setting on accounts whose owner declares one."""
+    wanted: dict[tuple[str, str], tuple[str, str]] = {}  # ARM names are case-insensitive
+    if _declares_endpoints(manifest):
+        wanted[_folded(_provider_group(manifest))] = _provider_group(manifest)
+    for a in managed.values():
+        if a.baseline is not None and a.baseline.private_endpoint_connections:
+            group = (a.ref.subscription_id, a.ref.resource_group)
+            wanted.setdefault(_folded(group), group)
+    listed = run({g: functools.partial(_read, cloud.list_private_endpoints, *g) for g in wanted.values()})
+    endpoints: dict[str, list[PrivateEndpoint]] = {
+        k: [] for k, a in managed.items() if _folded((a.ref.subscription_id, a.ref.resource_group)) in wanted
+    }
+    for found in listed.values():
+        for endpoint in found:
+            key = endpoint.target_id.lower()
+            if key in endpoints:  # an endpoint into one of our accounts (ours or not: the diff decides)
+                endpoints[key].append(endpoint)
+    name = naming.diagnostic_setting_name(manifest.provider.manifest_name).lower()
+    diagnosed = [k for k in sorted(managed) if _declares_diagnostics(manifest, managed[k])]
+    read = run({k: functools.partial(_read, cloud.list_diagnostic_settings, managed[k].ref.id) for k in diagnosed})
+    settings = {
+        # Only tenantctl's setting, dressed in its account's tags (ownership); others are never touched.
+        k: tuple(dataclasses.replace(s, tags=dict(managed[k].tags)) for s in found if s.name.lower() == name)
+        for k, found in read.items()
+    }
+    return {k: tuple(v) for k, v in endpoints.items()}, settings
+
+
+def read_vault_keys(
+    manifest: Manifest,
+    cloud: CloudPort,
+    managed: Mapping[str, Account],
+    run: Callable[[Mapping[Any, Callable[[], Any]]], dict[Any, Any]] = _one_by_one,
+) -> dict[str, tuple[VaultKeys, ...]]:
+    """The active-key secret of every account whose tenant keeps keys (local auth on), metadata only:
+    the vault's URL (1 read) and one secret read per such account; nothing when no tenant keeps keys."""
+    vault = manifest.provider.key_vault
+    keyed = {k: t for k, a in managed.items() if (t := _keeps_keys(manifest, a)) is not None}
+    if vault is None or not keyed:
+        return {}
+    url = cloud.vault_url(vault.id)
+    if url is None:
+        return {k: () for k in keyed}  # no vault, no secrets: the plan stores them (and says the vault is missing)
+    found = run({k: functools.partial(cloud.get_secret, url, naming.key_secret_name(t)) for k, t in keyed.items()})
+    out: dict[str, tuple[VaultKeys, ...]] = {}
+    for k, secret in found.items():
+        if secret is None:
+            out[k] = ()
+            continue
+        # The value was read with the metadata (the SDK has no metadata-only get); it goes no further.
+        tags = dict(secret.tags)
+        out[k] = (
+            VaultKeys(
+                managed[k].ref,
+                vault.id,
+                secret.name,
+                tags,
+                active_key=tags.get("tenantctl-active-key"),
+                updated=secret.updated,
+            ),
+        )
+    return out
+
+
+def _keeps_keys(manifest: Manifest, account: Account) -> str | None:
+    tenant_id = account.tags.get(naming.TAG_TENANT) or ""
+    tenant = manifest.tenants.get(tenant_id)
+    keeps = tenant is not None and tenant.isolation is Isolation.DEDICATED and tenant.local_auth
+    return tenant_id if keeps else None
 
 
 class Observer:
@@ -181,6 +297,8 @@ class Observer:
         regions = _pool_regions_to_place(manifest, managed)
         usages = self._concurrently({r: functools.partial(_read, cloud.list_usages, *r) for r in regions})
         models = self._concurrently({r: functools.partial(_read, cloud.list_models, *r) for r in regions})
+        endpoints, settings = read_baseline(manifest, cloud, managed, self._concurrently)
+        vault_keys = read_vault_keys(manifest, cloud, managed, self._concurrently)
         return ObservedState(
             managed,
             foreign,
@@ -191,6 +309,9 @@ class Observer:
             usages=usages,
             models=models,
             account_models=account_models,
+            private_endpoints=endpoints,
+            diagnostic_settings=settings,
+            vault_keys=vault_keys,
         )
 
     def details(self, state: ObservedState, needed: DetailsNeeded) -> ObservedState:
@@ -205,6 +326,9 @@ class Observer:
             ),
             subdomains=self._concurrently(
                 {d: functools.partial(cloud.check_subdomain, s, d) for s, d in needed.subdomains}
+            ),
+            references=self._concurrently(
+                {r.lower(): functools.partial(cloud.resource_location, r) for r in needed.references}
             ),
         )
 

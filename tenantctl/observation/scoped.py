@@ -10,7 +10,9 @@ isolation                requests
 dedicated                accounts of its group (1), its deployments (1), RAI policies and
                          blocklists exactly where ``plan`` reads them (policies 1; blocklists
                          1 + 1 per blocklist), the region's model catalogue (1), role
-                         assignments at the account (1); deleted accounts (1) only when the
+                         assignments at the account (1), private endpoints of its group (1)
+                         and its diagnostic settings (1) only when declared or shown by the
+                         account; deleted accounts (1) only when the
                          account is missing (a live account and a soft-deleted one cannot share
                          a name, so there is nothing to find otherwise)
 dedicated-deployment     accounts of the stamp's group (1), deployments of each stamp account
@@ -41,7 +43,7 @@ from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.pool import candidate_regions, pool_groups
 from tenantctl.manifest.shared_accounts import shared_account
-from tenantctl.observation.observer import wants_blocklists, wants_filters
+from tenantctl.observation.observer import read_baseline, read_vault_keys, wants_blocklists, wants_filters
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
 from tenantctl.resources import (
     Account,
@@ -149,7 +151,16 @@ def _dedicated(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantOb
     models = (
         {region: tuple(cloud.list_models(*region))} if deployments[ref.key] or _owns_any(manifest, tenant_id) else {}
     )
-    state = state.merged(rai_policies=policies, blocklists=blocklists, models=models)
+    # The baseline: one endpoint list and one diagnostic-settings list, only when declared or shown.
+    endpoints, settings = read_baseline(manifest, cloud, {ref.key: account})
+    state = state.merged(
+        rai_policies=policies,
+        blocklists=blocklists,
+        models=models,
+        private_endpoints=endpoints,
+        diagnostic_settings=settings,
+        vault_keys=read_vault_keys(manifest, cloud, {ref.key: account}),
+    )
     roles = tuple(cloud.list_role_assignments(ref.id))
     return TenantObservation(state, account.ref, roles, ())
 

@@ -20,10 +20,13 @@ from tenantctl.resources import (
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
     ModelOffer,
+    PrivateEndpoint,
     QuotaUsage,
     RaiPolicy,
     SubdomainCheck,
+    VaultKeys,
 )
 
 __all__ = ["ObservedState", "Region", "is_managed", "manifest_groups", "split_by_owner"]
@@ -62,6 +65,16 @@ class ObservedState:
     models: Mapping[Region, tuple[ModelOffer, ...]] = field(default_factory=dict)
     deleted_accounts: Mapping[str, tuple[DeletedAccount, ...]] = field(default_factory=dict)  # by subscription
     subdomains: Mapping[str, SubdomainCheck] = field(default_factory=dict)
+    # The compliance baseline (issue 14), by account key, read only where the manifest or Azure shows one:
+    # private endpoints connected to the account (tenantctl's and others'), and tenantctl's own
+    # diagnostic setting on it (carrying the account's tags: Azure keeps none on a setting).
+    private_endpoints: Mapping[str, tuple[PrivateEndpoint, ...]] = field(default_factory=dict)
+    diagnostic_settings: Mapping[str, tuple[DiagnosticSetting, ...]] = field(default_factory=dict)
+    # Lazy: the region of each subnet or workspace a planned endpoint or setting points at, by lower-case
+    # ARM id; None when it does not exist ("" for a global resource).
+    references: Mapping[str, str | None] = field(default_factory=dict)
+    # The Key Vault secrets holding the keys of accounts with local auth on (metadata only).
+    vault_keys: Mapping[str, tuple[VaultKeys, ...]] = field(default_factory=dict)
     # Hook for the tenant-provided verifier: tenant id -> its verification result (JSON-able).
     byo: Mapping[str, Any] = field(default_factory=dict)
     # accounts.list_models by account key, read only for accounts that should hold fine-tuned models.
@@ -88,7 +101,16 @@ class ObservedState:
         def per_key(m: Mapping[Any, Iterable[object]]) -> dict[str, list[dict[str, Any]]]:
             return {_key(k): [record_to_json(r) for r in v] for k, v in sorted(m.items())}
 
+        baseline: dict[str, Any] = {
+            # Only when read, so a state without any baseline (and its fingerprint) reads as it always did.
+            name: per_key(getattr(self, name))
+            for name in ("private_endpoints", "diagnostic_settings", "vault_keys")
+            if getattr(self, name)
+        }
+        if self.references:
+            baseline["references"] = dict(sorted(self.references.items()))
         return {
+            **baseline,
             "accounts": [record_to_json(a) for _, a in sorted(self.accounts.items())],
             "foreign_accounts": [record_to_json(a) for _, a in sorted(self.foreign_accounts.items())],
             "listed_groups": [list(g) for g in sorted(self.listed_groups)],
@@ -138,10 +160,20 @@ class ObservedState:
             deployments=per_account("deployments"),
             rai_policies=per_account("rai_policies"),
             blocklists=per_account("blocklists"),
+            private_endpoints={
+                k.lower(): tuple(record_from_json(r) for r in v) for k, v in data.get("private_endpoints", {}).items()
+            },
+            diagnostic_settings={
+                k.lower(): tuple(record_from_json(r) for r in v) for k, v in data.get("diagnostic_settings", {}).items()
+            },
             usages=per_region("usages"),
             models=per_region("models"),
             deleted_accounts=deleted,
             subdomains={k: record_from_json(v) for k, v in data.get("subdomains", {}).items()},
+            references={str(k).lower(): v for k, v in data.get("references", {}).items()},
+            vault_keys={
+                k.lower(): tuple(record_from_json(r) for r in v) for k, v in data.get("vault_keys", {}).items()
+            },
             byo=dict(data.get("byo", {})),
             account_models={
                 k.lower(): tuple(record_from_json(r) for r in v) for k, v in data.get("account_models", {}).items()

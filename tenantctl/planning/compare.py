@@ -13,7 +13,18 @@ from collections.abc import Mapping
 
 from tenantctl.desired import DEFAULT_RAI_POLICY
 from tenantctl.planning.model import FieldChange, Resource, ResourceKind
-from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    AccountBaseline,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    RaiPolicy,
+    ResourceGroup,
+    VaultKeys,
+)
 
 __all__ = ["FIELDS", "field_changes", "kind_of", "merged_tags"]
 
@@ -41,11 +52,19 @@ FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {
     RaiPolicy: (("base_policy", False), ("severity", False), ("blocklists", False)),
     Blocklist: (("terms", False),),
     ResourceGroup: (),
+    # An endpoint's subnet, region and target are fixed at creation (Microsoft.Network rejects a change
+    # of subnet); its DNS zone group is a child resource, rewritten in place.
+    PrivateEndpoint: (("location", True), ("subnet_id", True), ("target_id", True), ("dns_zone_ids", False)),
+    DiagnosticSetting: (("workspace_id", False), ("log_categories", False), ("metric_categories", False)),
+    VaultKeys: (("vault_id", False),),
 }
 
 # Azure echoes these with its own casing or spacing ("Sweden Central"); compare them case-folded.
 _CASELESS = frozenset({"location", "custom_subdomain", "kind", "sku", "model", "format"})
-_SETS = frozenset({"allowed_ips", "terms", "blocklists"})
+_SETS = frozenset({"allowed_ips", "terms", "blocklists", "log_categories", "metric_categories"})
+# ARM ids are case-insensitive (Azure may echo ``resourcegroups``); lists of them are sets.
+_IDS = frozenset({"subnet_id", "target_id", "workspace_id", "vault_id"})
+_ID_SETS = frozenset({"dns_zone_ids"})
 
 _KINDS: dict[type, ResourceKind] = {
     ResourceGroup: ResourceKind.RESOURCE_GROUP,
@@ -54,6 +73,9 @@ _KINDS: dict[type, ResourceKind] = {
     Deployment: ResourceKind.DEPLOYMENT,
     RaiPolicy: ResourceKind.RAI_POLICY,
     Blocklist: ResourceKind.BLOCKLIST,
+    PrivateEndpoint: ResourceKind.PRIVATE_ENDPOINT,
+    DiagnosticSetting: ResourceKind.DIAGNOSTIC_SETTING,
+    VaultKeys: ResourceKind.ACCOUNT_KEYS,
 }
 
 
@@ -66,6 +88,10 @@ def _norm(name: str, value: object) -> object:
         return value.replace(" ", "").lower()
     if name in _SETS and isinstance(value, tuple):
         return tuple(sorted(value))
+    if name in _IDS and isinstance(value, str):
+        return value.lower()
+    if name in _ID_SETS and isinstance(value, tuple):
+        return tuple(sorted(str(v).lower() for v in value))
     if name == "rai_policy" and value is None:
         # A deployment created without raiPolicyName gets Azure's default policy.
         return DEFAULT_RAI_POLICY
@@ -79,6 +105,10 @@ def field_changes(before: Resource, after: Resource) -> tuple[FieldChange, ...]:
         for name, forces in FIELDS[type(after)]
         if _norm(name, getattr(before, name)) != _norm(name, getattr(after, name))
     ]
+    if isinstance(before, Account) and isinstance(after, Account):
+        changes += _baseline_changes(before.baseline, after.baseline)
+    if isinstance(after, DiagnosticSetting):
+        return tuple(changes)  # its "tags" are its account's, compared there
     before_tags: Mapping[str, str] = before.tags
     for key, value in sorted(after.tags.items()):
         if before_tags.get(key) != value:
@@ -86,7 +116,38 @@ def field_changes(before: Resource, after: Resource) -> tuple[FieldChange, ...]:
     return tuple(changes)
 
 
+def _baseline_changes(before: AccountBaseline | None, after: AccountBaseline | None) -> list[FieldChange]:
+    """The account's network rules and identity, field by field; nothing when either side is unknown
+    (a stamp account tenantctl writes as it always did, or an observed state saved without them)."""
+    if before is None or after is None:
+        return []
+    pairs: list[tuple[str, object, object, object, object]] = [
+        (
+            "network.default_action",
+            before.network_default_action,
+            after.network_default_action,
+            (before.network_default_action or "").lower(),
+            (after.network_default_action or "").lower(),
+        ),
+        (
+            "network.virtual_network_rules",
+            before.virtual_network_rules,
+            after.virtual_network_rules,
+            sorted(r.lower() for r in before.virtual_network_rules),
+            sorted(r.lower() for r in after.virtual_network_rules),
+        ),
+        ("identity", before.identity, after.identity, before.identity, after.identity),
+    ]
+    if after.network_bypass is not None:  # undeclared: Azure's default is left alone
+        pairs.append(
+            ("network.bypass", before.network_bypass, after.network_bypass, before.network_bypass, after.network_bypass)
+        )
+    return [FieldChange(name, old, new) for name, old, new, a, b in pairs if a != b]
+
+
 def merged_tags(desired: Resource, observed: Resource) -> Resource:
     """``desired`` with tags tenantctl does not own kept from ``observed`` (a PUT replaces all tags)."""
+    if isinstance(desired, DiagnosticSetting):
+        return desired  # Azure keeps no tags on it
     tags = {**observed.tags, **desired.tags}
     return dataclasses.replace(desired, tags=tags)  # type: ignore[type-var]  # a union of dataclasses

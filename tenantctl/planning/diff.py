@@ -26,19 +26,30 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.compare import field_changes, kind_of, merged_tags
 from tenantctl.planning.model import Action, Change, FieldChange, Orphan, OrphanFate, Resource, ResourceKind
-from tenantctl.resources import Account, AccountRef, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    AccountRef,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    RaiPolicy,
+    ResourceGroup,
+    VaultKeys,
+)
 from tenantctl.wording import count_of
 
 __all__ = ["diff", "diff_and_orphans"]
 
-Child = Deployment | RaiPolicy | Blocklist
+Child = Deployment | RaiPolicy | Blocklist | PrivateEndpoint | DiagnosticSetting | VaultKeys
 Identity = tuple[str, str, str]  # (kind, account key, lower-cased name)
 
 
 def _identity(resource: Resource) -> Identity:
     if isinstance(resource, (Account, DeletedAccount)):
         return ("account", resource.ref.key, resource.ref.name.lower())
-    if isinstance(resource, (Deployment, RaiPolicy, Blocklist)):
+    if isinstance(resource, (Deployment, RaiPolicy, Blocklist, PrivateEndpoint, DiagnosticSetting, VaultKeys)):
         return (kind_of(resource).value, resource.account.key, resource.name.lower())
     return ("resource-group", resource.subscription_id.lower(), resource.name.lower())
 
@@ -80,6 +91,9 @@ class _Differ:
         yield from self.obs.deployments.get(ref.key, ())
         yield from self.obs.rai_policies.get(ref.key, ())
         yield from self.obs.blocklists.get(ref.key, ())
+        yield from self.obs.private_endpoints.get(ref.key, ())
+        yield from self.obs.diagnostic_settings.get(ref.key, ())
+        yield from self.obs.vault_keys.get(ref.key, ())
 
     def _index(self, res: Resource) -> None:
         mine = is_managed(res.tags) and res.tags.get(naming.TAG_MANIFEST) == self.name
@@ -97,9 +111,7 @@ class _Differ:
             return _stamp_address(stamp, res.ref.name, StampAddress.account)
         kind = kind_of(res)
         if tenant:
-            if not isinstance(res, Deployment):
-                return TenantAddress(tenant, kind)
-            return TenantAddress.deployment(tenant, res.name.removeprefix(naming.tenant_deployment_name(tenant, "")))
+            return _tenant_child_address(tenant, res)
         return _stamp_address(stamp, res.account.name, lambda s, i: StampAddress(s, kind, i, res.name))
 
     # --- desired -> change -----------------------------------------------------------------
@@ -263,6 +275,14 @@ def _fate(res: Resource, blocked_accounts: set[str], *, prune: bool) -> OrphanFa
     if isinstance(res, Account) and res.ref.key in blocked_accounts:
         return OrphanFate.HOLDS_FOREIGN
     return OrphanFate.DELETED if prune else OrphanFate.PRUNING_DISABLED
+
+
+def _tenant_child_address(tenant: str, res: Child) -> Address:
+    if isinstance(res, PrivateEndpoint):
+        return TenantAddress(tenant, kind_of(res), naming.private_endpoint_key(res.account.name, res.name))
+    if isinstance(res, Deployment):
+        return TenantAddress.deployment(tenant, res.name.removeprefix(naming.tenant_deployment_name(tenant, "")))
+    return TenantAddress(tenant, kind_of(res))
 
 
 def _stamp_address(stamp: str, account_name: str, build: Callable[[str, int], StampAddress]) -> Address:

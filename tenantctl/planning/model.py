@@ -30,8 +30,11 @@ from tenantctl.resources import (
     Blocklist,
     DeletedAccount,
     Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
     RaiPolicy,
     ResourceGroup,
+    VaultKeys,
 )
 
 __all__ = [
@@ -46,7 +49,17 @@ __all__ = [
     "ResourceKind",
 ]
 
-Resource = ResourceGroup | Account | Deployment | RaiPolicy | Blocklist | DeletedAccount
+Resource = (
+    ResourceGroup
+    | Account
+    | Deployment
+    | RaiPolicy
+    | Blocklist
+    | DeletedAccount
+    | PrivateEndpoint
+    | DiagnosticSetting
+    | VaultKeys
+)
 
 
 class Action(str, Enum):

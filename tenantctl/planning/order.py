@@ -28,13 +28,18 @@ _RANK = {
     ResourceKind.BLOCKLIST: 2,
     ResourceKind.RAI_POLICY: 3,
     ResourceKind.DEPLOYMENT: 4,
+    ResourceKind.PRIVATE_ENDPOINT: 5,
+    ResourceKind.DIAGNOSTIC_SETTING: 6,
+    ResourceKind.ACCOUNT_KEYS: 7,
 }
+# Removals run in reverse rank; endpoints and diagnostic settings (ranks above 4) go before deployments.
+_REVERSE_FROM = 4
 _REMOVALS = (Action.DELETE, Action.PURGE)
 
 
 def _rank(c: Change) -> tuple[int, int, int, Address]:
     removing = c.action is Action.DELETE or (c.action is Action.PURGE and c.phase == 2)
-    kind = 4 - _RANK[c.kind] if removing else _RANK[c.kind]
+    kind = _REVERSE_FROM - _RANK[c.kind] if removing else _RANK[c.kind]
     return (c.phase, kind, 0 if c.action is Action.PURGE and not removing else 1, c.address)
 
 

@@ -27,6 +27,7 @@ from tenantctl.observation import DetailsNeeded, ObservedState, Region, manifest
 from tenantctl.planning.diff import diff_and_orphans
 from tenantctl.planning.fine_tuned import check_fine_tuned_models
 from tenantctl.planning.fingerprint import fingerprint
+from tenantctl.planning.key_age import check_key_age
 from tenantctl.planning.lifecycle import apply_lifecycle, purge_offboarded
 from tenantctl.planning.migration import (
     OldGeneration,
@@ -39,6 +40,7 @@ from tenantctl.planning.model import Action, Change, Orphan, Plan, ResourceKind
 from tenantctl.planning.order import order
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.planning.quota import ledger
+from tenantctl.planning.references import check_references, references_needed
 from tenantctl.planning.retirement import retiring_deployments
 from tenantctl.resources import Account, Deployment
 from tenantctl.tenant_provided.plan_checks import verification_diagnostics
@@ -131,7 +133,12 @@ class DraftPlan:
                 regions.add((after.account.subscription_id, where[after.account.key]))
         if self.purge_deleted:
             subs.update(s for s, _ in manifest_groups(self.manifest))
-        return DetailsNeeded(tuple(sorted(regions)), tuple(sorted(subs)), tuple(sorted(subdomains)))
+        return DetailsNeeded(
+            tuple(sorted(regions)),
+            tuple(sorted(subs)),
+            tuple(sorted(subdomains)),
+            references_needed(self.manifest, changes),
+        )
 
 
 def _adds_capacity(change: Change) -> bool:
@@ -213,6 +220,8 @@ def finish_plan(draft: DraftPlan, observed: ObservedState, *, today: date | None
         diags = Diagnostics([d for d in diags if d.tenant is None or d.tenant in tenants])
         orphans = tuple(o for o in orphans if o.tenant in tenants)
     check_fine_tuned_models(observed, changes, diags)
+    check_references(manifest, changes, observed.references, diags)
+    check_key_age(manifest, observed, diags)
     book = ledger(manifest, observed, desired, changes)
     diags.extend(book.diagnostics)
     if today is not None:  # only what this plan would deploy: what runs is status's and inspect's to say

@@ -14,7 +14,17 @@ from enum import Enum
 from tenantctl.diagnostics import Severity
 from tenantctl.manifest.model import capacity_label
 from tenantctl.planning.model import Action, Change, Plan, QuotaLine
-from tenantctl.resources import Account, Blocklist, DeletedAccount, Deployment, RaiPolicy, ResourceGroup
+from tenantctl.resources import (
+    Account,
+    Blocklist,
+    DeletedAccount,
+    Deployment,
+    DiagnosticSetting,
+    PrivateEndpoint,
+    RaiPolicy,
+    ResourceGroup,
+    VaultKeys,
+)
 from tenantctl.wording import count_of
 
 __all__ = ["LineKind", "PlanLine", "describe", "plan_lines", "plan_view", "summary_line"]
@@ -83,9 +93,30 @@ def describe(resource: object) -> str:
         )
     if isinstance(resource, Blocklist):
         return f"blocklist {resource.name} on {resource.account.name} ({count_of(len(resource.terms), 'term')})"
+    if isinstance(resource, (ResourceGroup, PrivateEndpoint, DiagnosticSetting, VaultKeys)):
+        return _describe_outside_account(resource)
+    return repr(resource)
+
+
+def _describe_outside_account(resource: ResourceGroup | PrivateEndpoint | DiagnosticSetting | VaultKeys) -> str:
+    """Resources that are not an account or one of its children in Azure's terms."""
+    if isinstance(resource, VaultKeys):
+        active = f", active {resource.active_key}" if resource.active_key else ""
+        vault = resource.vault_id.rsplit("/", 1)[-1]
+        return (
+            f"account-keys of {resource.account.name} in vault {vault} as {resource.name}, {resource.name}1/2{active}"
+        )
     if isinstance(resource, ResourceGroup):
         return f"resource-group {resource.name} ({resource.subscription_id}, {resource.location})"
-    return repr(resource)
+    if isinstance(resource, PrivateEndpoint):
+        subnet = "/".join(resource.subnet_id.split("/")[-3::2])  # vnet/subnet
+        zones = ", ".join(z.rsplit("/", 1)[-1] for z in resource.dns_zone_ids)
+        return (
+            f"private-endpoint {resource.name} into {subnet} ({resource.location}{', DNS ' + zones if zones else ''})"
+        )
+    workspace = resource.workspace_id.rsplit("/", 1)[-1]
+    categories = ", ".join((*resource.log_categories, *resource.metric_categories))
+    return f"diagnostic-setting {resource.name} on {resource.account.name} -> {workspace} ({categories})"
 
 
 def _section(c: Change) -> str:

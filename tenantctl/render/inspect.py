@@ -100,6 +100,7 @@ def _facts(console: Console, r: TenantReport) -> None:
             else ("; no IP rules" if n.public_access else "")
         )
         grid.add_row("network", escape(text) + ("" if n.in_azure else " [muted](manifest; not in Azure)[/muted]"))
+    _baseline_rows(grid, r)
     if r.content_filter is not None:
         f = r.content_filter
         text = f"{f.policy}: base {f.base}, severity {f.severity}"
@@ -112,6 +113,30 @@ def _facts(console: Console, r: TenantReport) -> None:
     label = "tags" if r.azure_tags is not None else "tags (manifest)"
     grid.add_row(label, escape(", ".join(f"{k}={v}" for k, v in sorted(tags.items())) or "none"))
     console.print(grid)
+
+
+def _baseline_rows(grid: Table, r: TenantReport) -> None:
+    """Authentication, identity, firewall extras, private endpoints and diagnostics of a dedicated account."""
+    b = r.baseline
+    if b is None:
+        return
+    note = "" if b.in_azure else " [muted](manifest; not in Azure)[/muted]"
+    auth = "keys and Entra ID (local auth on)" if b.local_auth else "Entra ID only (local auth off)"
+    grid.add_row("auth", escape(f"{auth}; identity {b.identity}") + note)
+    rules = [f"default {b.default_action or '-'}"]
+    if b.virtual_network_rules:
+        rules.append("subnets " + ", ".join("/".join(s.split("/")[-3::2]) for s in b.virtual_network_rules))
+    if b.bypass:
+        rules.append(f"bypass {b.bypass}")
+    grid.add_row("firewall", escape("; ".join(rules)) + note)
+    for e in b.private_endpoints:
+        zones = ", ".join(z.rsplit("/", 1)[-1] for z in e.dns_zone_ids) or "no DNS zone"
+        status = f", {e.status}" if e.status else ""
+        subnet = "/".join(e.subnet_id.split("/")[-3::2])
+        grid.add_row("private endpoint", escape(f"{e.name} in {subnet} ({e.location}{status}; {zones})") + note)
+    if b.diagnostics_workspace:
+        workspace = b.diagnostics_workspace.rsplit("/", 1)[-1]
+        grid.add_row("diagnostics", escape(f"{workspace}: {', '.join(b.diagnostics_categories)}") + note)
 
 
 def _filter_name(name: str | None) -> str:

@@ -18,6 +18,7 @@ ZONE = (
 )
 WORKSPACE = f"/subscriptions/{SUB}/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/logs"
 VAULT = f"/subscriptions/{SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/ctso-keys"
+BLOB_ZONE = ZONE.replace("privatelink.openai.azure.com", "privatelink.blob.core.windows.net")
 DEDICATED = '[tenants.acme]\nisolation = "dedicated"\n'
 FULL = f"""
 [provider.key_vault]
@@ -112,6 +113,14 @@ def test_defaults_are_entra_only_with_a_system_identity() -> None:
             "duplicate-name",
             "tenants.acme.network.private_endpoints[1].subnet_id",
         ),
+        # the account's name is registered only in the cloud's privatelink zone for Azure OpenAI
+        (
+            DEDICATED
+            + f'network = {{ private_endpoints = [{{ subnet_id = "{SUBNET}", '
+            + f'dns_zone_id = "{BLOB_ZONE}" }}] }}\n',
+            "invalid-value",
+            "tenants.acme.network.private_endpoints[0].dns_zone_id",
+        ),
         # the baseline keys belong to dedicated tenants
         (
             '[tenants.s1]\nisolation = "shared"\nstamp = "eu1"\ntpm = 1000\nlocal_auth = true\n',
@@ -130,6 +139,10 @@ def test_each_mistake_is_reported_at_the_tenant_and_field(snippet: str, code: st
     ("snippet", "path"),
     [
         (DEDICATED + 'max_key_age = "30d"\n', "tenants.acme.max_key_age"),
+        (
+            DEDICATED + f'network = {{ private_endpoints = [{{ subnet_id = "{SUBNET}" }}] }}\n',
+            "tenants.acme.network.private_endpoints[0]",
+        ),
         (
             DEDICATED + 'network = { default_action = "Allow", allowed_ips = ["203.0.113.0/24"] }\n',
             "tenants.acme.network.default_action",

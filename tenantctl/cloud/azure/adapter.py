@@ -51,6 +51,8 @@ T = TypeVar("T")
 _ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 # Azure caps a batch add/delete of blocklist items; stay well under it.
 _BLOCKLIST_BATCH = 100
+# api-version of a generic GET by id, per resource provider (the ones a baseline references).
+_API_VERSIONS = {"microsoft.operationalinsights": "2022-10-01", "microsoft.keyvault": "2023-07-01"}
 
 
 def _missing_ok(fn: Callable[[], T], default: T) -> Callable[[], T]:
@@ -523,6 +525,37 @@ class AzureCloud:
             f"delete private endpoint {resource_group}/{name}",
             _missing_ok(lambda: client.private_endpoints.begin_delete(resource_group, name).result(), None),
         )
+
+    def resource_location(self, resource_id: str) -> str | None:
+        parts = resource_id.strip("/").split("/")
+        subscription, group = parts[1], parts[3]
+        if len(parts) == 10 and parts[5].lower() == "microsoft.network" and parts[8].lower() == "subnets":
+            client = self._factory.network(subscription)
+
+            def subnet() -> str | None:
+                # A subnet has no region of its own: its virtual network's is the one an endpoint must use.
+                vnet = client.virtual_networks.get(group, parts[7])
+                names = {str(s.name).lower() for s in (vnet.subnets or [])}
+                return str(vnet.location or "") if parts[9].lower() in names else None
+
+            return self._run(f"get subnet {resource_id}", _missing_ok(subnet, None))
+        resources = self._clients(subscription).resources.resources
+
+        def generic() -> str | None:
+            found = resources.get_by_id(resource_id, api_version=_API_VERSIONS.get(parts[5].lower(), "2022-10-01"))
+            return str(found.location or "")
+
+        return self._run(f"get {resource_id}", _missing_ok(generic, None))
+
+    def vault_url(self, vault_id: str) -> str | None:
+        resources = self._clients(_subscription(vault_id)).resources.resources
+
+        def unit() -> str | None:
+            found = resources.get_by_id(vault_id, api_version=_API_VERSIONS["microsoft.keyvault"])
+            uri = (found.properties or {}).get("vaultUri")
+            return str(uri) if uri else None
+
+        return self._run(f"get vault {vault_id}", _missing_ok(unit, None))
 
     def list_diagnostic_settings(self, target_id: str) -> list[DiagnosticSetting]:
         from tenantctl.cloud.azure import baseline

@@ -26,6 +26,7 @@ from tenantctl.resources import (
     QuotaUsage,
     RaiPolicy,
     RoleAssignment,
+    derived_default_action,
 )
 
 __all__ = [
@@ -87,10 +88,8 @@ def _parse_date(value: Any) -> date | None:
 def account_body(account: Account, *, restore: bool = False, baseline: AccountBaseline | None = None) -> Any:
     baseline = baseline or AccountBaseline()
     ips = sorted(account.allowed_ips)
-    # With no IP rules, public access means "everyone": defaultAction Allow. Any IP rule (or
-    # public access off) flips it to Deny so only the listed addresses get in.
-    default_action = baseline.network_default_action or (
-        "Deny" if (ips or not account.public_network_access or baseline.virtual_network_rules) else "Allow"
+    default_action = baseline.network_default_action or derived_default_action(
+        account.public_network_access, ips, baseline.virtual_network_rules
     )
     acls = cs.NetworkRuleSet(default_action=default_action, ip_rules=[cs.IpRule(value=ip) for ip in ips])
     # Only sent when declared, so an account body without them stays byte-for-byte what it was.
@@ -140,6 +139,7 @@ def to_account(model: Any, subscription_id: str = "", resource_group: str = "") 
         disable_local_auth=bool(props.disable_local_auth),
         endpoint=props.endpoint,
         provisioning_state=str(props.provisioning_state or "Succeeded"),
+        baseline=to_account_baseline(model),
     )
 
 

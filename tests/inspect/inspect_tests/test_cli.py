@@ -16,7 +16,7 @@ ENVELOPE_KEYS = {"tenantctl", "command", "status", "exit_code", "data", "diagnos
 INSPECT_KEYS = {
     "tenant", "display_name", "isolation", "protected", "residency", "state", "placement", "endpoint",
     "deployments", "budget", "content_filter", "network", "role_assignments", "verification", "drift",
-    "tags", "soft_deleted", "in_manifest", "today",
+    "tags", "soft_deleted", "in_manifest", "today", "baseline",
 }  # fmt: skip
 DEPLOYMENT_KEYS = {
     "name", "azure_name", "model", "version", "sku", "capacity", "unit", "tpm", "ptu", "rai_policy",
