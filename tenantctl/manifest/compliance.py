@@ -86,10 +86,14 @@ def _check_network(manifest: Manifest, tenant: Tenant, loc: Loc, report: Reporte
 
 
 def _check_zone(manifest: Manifest, zone_id: str | None, where: Loc, report: Reporter) -> None:
-    """The account's name resolves to the endpoint only through the cloud's privatelink zone."""
-    from tenantctl.clouds import known_cloud
+    """The account's name resolves to the endpoint only through the cloud's privatelink zone: an
+    AzureUSGovernment account in ``privatelink.openai.azure.us``; a record in another cloud's zone is
+    never looked up."""
+    from tenantctl.clouds import KNOWN_CLOUDS
+    from tenantctl.manifest.semantics import implied_cloud  # semantics calls this module: import late
 
-    zones = known_cloud(manifest.provider.cloud).private_dns_zones
+    cloud = implied_cloud(manifest)
+    zones = cloud.private_dns_zones
     if zone_id is None:
         report.warning(
             "no-effect",
@@ -101,10 +105,20 @@ def _check_zone(manifest: Manifest, zone_id: str | None, where: Loc, report: Rep
         )
         return
     name = zone_id.rstrip("/").rsplit("/", 1)[-1].lower()
-    if name not in zones:
+    if name in zones:
+        return
+    owner = next((c.name for c in KNOWN_CLOUDS.values() if name in c.private_dns_zones), None)
+    if owner is not None:
         report.error(
-            "invalid-value",
-            f"the private DNS zone {name!r} is not one Azure OpenAI uses in {manifest.provider.cloud}",
+            "dns-zone-not-in-cloud",
+            f"private DNS zone {name} is {owner}'s, but the provider is in {cloud.name}",
             (*where, "dns_zone_id"),
-            detail=f"Use the {' or '.join(zones)} zone: the account's private address is registered there.",
+            detail=f"Zones of {cloud.name}: {', '.join(zones)}.",
         )
+        return
+    report.error(
+        "invalid-value",
+        f"the private DNS zone {name!r} is not one Azure OpenAI uses in {cloud.name}",
+        (*where, "dns_zone_id"),
+        detail=f"Use the {' or '.join(zones)} zone: the account's private address is registered there.",
+    )

@@ -85,7 +85,6 @@ def check_manifest(manifest: Manifest, report: Reporter, unchecked_stamps: froze
     """
     _check_provider(manifest, report)
     _check_cloud_regions(manifest, report)
-    _check_cloud_dns_zones(manifest, report)
     check_names(manifest, report)
     check_capacity(manifest, report)
     check_fine_tuned(manifest, report)
@@ -158,26 +157,6 @@ def regions_outside_cloud(manifest: Manifest, cloud: CloudDefinition) -> list[tu
     places += [(stamp.location, ("stamps", sid, "location")) for sid, stamp in manifest.stamps.items()]
     places += [(tenant.location, ("tenants", tid, "location")) for tid, tenant in manifest.tenants.items()]
     return [(region, loc) for region, loc in places if region is not None and not cloud.has_region(region)]
-
-
-def _check_cloud_dns_zones(manifest: Manifest, report: Reporter) -> None:
-    """A private endpoint's DNS zone must be the cloud's ``privatelink`` zone: an AzureUSGovernment account
-    resolves in ``privatelink.openai.azure.us``; a record in the public cloud's zone is never looked up."""
-    from tenantctl.clouds import KNOWN_CLOUDS
-
-    cloud = implied_cloud(manifest)
-    others = [other for other in KNOWN_CLOUDS.values() if other.name != cloud.name]
-    foreign = {zone: other.name for other in others for zone in other.private_dns_zones}
-    for tenant_id, tenant in manifest.tenants.items():
-        for n, endpoint in enumerate(tenant.network.private_endpoints if tenant.network else ()):
-            zone = (endpoint.dns_zone_id or "").rstrip("/").rsplit("/", 1)[-1].lower()
-            if zone in foreign:
-                report.error(
-                    "dns-zone-not-in-cloud",
-                    f"private DNS zone {zone} is {foreign[zone]}'s, but the provider is in {cloud.name}",
-                    ("tenants", tenant_id, "network", "private_endpoints", n, "dns_zone_id"),
-                    detail=f"Zones of {cloud.name}: {', '.join(cloud.private_dns_zones)}.",
-                )
 
 
 def _check_cloud_regions(manifest: Manifest, report: Reporter) -> None:
