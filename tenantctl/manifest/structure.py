@@ -25,7 +25,13 @@ __all__ = ["SECRET_KEYS", "Sections", "validate_sections"]
 SECRET_KEYS = frozenset(
     {"secret", "password", "client_secret", "certificate", "client_certificate", "api_key", "private_key"}
 )
-_TOP_KEYS = {"schema": None, "provider": Provider, "defaults": Defaults, "stamps": Stamp, "tenants": Tenant}
+_TOP_KEYS: dict[str, type[BaseModel] | None] = {
+    "schema": None,
+    "provider": Provider,
+    "defaults": Defaults,
+    "stamps": Stamp,
+    "tenants": Tenant,
+}
 _TOP_KEYS.update({"gateway": Gateway, "pricing": Pricing})  # usage and chargeback (issue 17)
 _TYPE_WORDS = {
     "int": "an integer",
