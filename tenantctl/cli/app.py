@@ -24,6 +24,7 @@ from tenantctl.cli import (
     manifest_commands,
     plan_commands,
     tenant_commands,
+    usage_commands,
 )
 
 __all__ = ["app", "main"]
@@ -68,6 +69,7 @@ tenant_commands.register(app)
 export_commands.register(app)
 byo_commands.register(app)
 completion.register(app)
+usage_commands.register(app)
 
 
 def main() -> None:

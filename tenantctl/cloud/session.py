@@ -56,6 +56,8 @@ class CloudSession:
 
     cloud: CloudPort
     verifiers: VerifierFactory = entra_verifiers
+    # The gateway's Log Analytics workspace when the manifest names none (the emulator's own; usage).
+    gateway_workspace: str | None = None
 
     def tenant_verifier(
         self,
