@@ -124,7 +124,10 @@ def print_usage(report: UsageReport, console: Console | None = None) -> None:
         f"Total: {total.prompt_tokens:,} prompt + {total.completion_tokens:,} completion tokens, "
         f"{total.requests:,} requests, {total.throttled_requests:,} throttled{money}"
     )
-    con.print("[muted]~ busiest hour's average (platform metrics); * cost incomplete (a price is missing)[/muted]")
+    con.print(
+        "[muted]~ busiest interval's average (platform metrics at the granularity read; the gateway's is the "
+        "busiest minute); * cost incomplete (a price is missing)[/muted]"
+    )
     changes = [r for r in report.recommendations if r.action != "keep"]
     if changes:
         con.print(f"\n[heading]Right-sizing[/heading] ({count_of(len(changes), 'change')}; rules: docs/usage.md)")

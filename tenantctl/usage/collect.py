@@ -4,13 +4,14 @@ Requests, whatever the number of tenants (see the adapter for the batching):
 
 * one ``list_accounts`` per managed resource group, plus usages and models once per region (quota
   headroom for raise recommendations) — what ``tenantctl quota`` reads;
-* platform metrics of the accounts at 1-hour grain: 2 ``metrics:getBatch`` per 50 accounts of one
-  subscription and region (dedicated and dedicated-deployment tenants);
-* two Log Analytics queries for the gateway (shared tenants): hourly usage and minute peaks.
+* platform metrics of the accounts at the report's granularity: 2 ``metrics:getBatch`` per 50
+  accounts of one subscription and region (dedicated and dedicated-deployment tenants);
+* two Log Analytics queries for the gateway (shared tenants): usage per interval and minute peaks.
 
-Always hourly, whatever ``granularity`` shows: the day's peak needs hours, and a daily view is the
-exact sum of the hours. Nothing fails the whole report: a part that cannot be read becomes a
-diagnostic, its tenants are marked, and the rest is still shown (``partial``).
+The granularity is what is read: 1 day (default) keeps a month of 1,000 tenants to ~30 points per
+series (the SDK's deserialisation, not the network, is what costs); 1 hour gives busiest-hour peaks,
+which right-sizing needs to lower on utilisation (docs/usage.md). Nothing fails the whole report: a
+part that cannot be read becomes a diagnostic, its tenants are marked, the rest is shown (``partial``).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ __all__ = ["RETENTION", "UsageCloud", "collect_usage"]
 # a query reaching further back is refused as a whole, so the window is cut and marked partial.
 RETENTION = dt.timedelta(days=93)
 HOUR = dt.timedelta(hours=1)
-DAY = dt.timedelta(days=1)
 _NAMES_SHOWN = 10
 
 
@@ -59,8 +59,8 @@ class UsageCloud(CloudPort, UsagePort, Protocol):
 
 
 @dataclass
-class _Hourly:
-    """Hourly points summed by interval start."""
+class _Intervals:
+    """Points (at the granularity read) summed by interval start."""
 
     by_hour: dict[dt.datetime, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
 
@@ -72,7 +72,7 @@ class _Hourly:
             bucket[2] += p.requests
             bucket[3] += p.throttled_requests
 
-    def merge(self, other: _Hourly) -> None:
+    def merge(self, other: _Intervals) -> None:
         for at, values in other.by_hour.items():
             bucket = self.by_hour[at]
             for i, v in enumerate(values):
@@ -83,25 +83,28 @@ class _Hourly:
         sums = [sum(v[i] for v in self.by_hour.values()) for i in range(4)]
         return UsageTotals(*sums)
 
-    def peak_hour_tpm(self) -> int:
-        return max(((v[0] + v[1]) // 60 for v in self.by_hour.values()), default=0)
+    def peak_tpm(self, granularity: dt.timedelta) -> int:
+        """The busiest interval's average tokens per minute."""
+        minutes = int(granularity.total_seconds() // 60)
+        return max(((v[0] + v[1]) // minutes for v in self.by_hour.values()), default=0)
 
-    def daily_peaks(self, start: dt.datetime, end: dt.datetime) -> tuple[int, ...]:
+    def daily_peaks(self, start: dt.datetime, end: dt.datetime, granularity: dt.timedelta) -> tuple[int, ...]:
+        minutes = int(granularity.total_seconds() // 60)
         days = max(1, -(-int((end - start).total_seconds()) // 86400))
         peaks = [0] * days
         for at, v in self.by_hour.items():
             index = int((at - start).total_seconds() // 86400)
             if 0 <= index < days:
-                peaks[index] = max(peaks[index], (v[0] + v[1]) // 60)
+                peaks[index] = max(peaks[index], (v[0] + v[1]) // minutes)
         return tuple(peaks)
 
-    def points(self, granularity: dt.timedelta) -> tuple[UsagePoint, ...]:
-        grouped: dict[dt.datetime, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-        for at, v in self.by_hour.items():
-            key = at if granularity == HOUR else at.replace(hour=0, minute=0, second=0, microsecond=0)
-            for i, value in enumerate(v):
-                grouped[key][i] += value
-        return tuple(UsagePoint(at, *v) for at, v in sorted(grouped.items()))
+    def points(self) -> tuple[UsagePoint, ...]:
+        """One point per interval read (Azure's buckets start at the window's start)."""
+        return tuple(UsagePoint(at, *v) for at, v in sorted(self.by_hour.items()))
+
+    @property
+    def active(self) -> bool:
+        return any(any(v) for v in self.by_hour.values())
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -217,7 +220,9 @@ class _Collector:
         if not accounts:
             return {}
         try:
-            series = self.cloud.query_account_usage(accounts, start=self.start, end=self.end, granularity=HOUR)
+            series = self.cloud.query_account_usage(
+                accounts, start=self.start, end=self.end, granularity=self.granularity
+            )
         except (TerminalError, RetryableError) as exc:
             self.diags.warning(
                 "metrics-unreadable",
@@ -246,7 +251,7 @@ class _Collector:
         try:
             # No tenant filter: a gateway that emits no tenant dimension must show up, not read as zero.
             usage = self.cloud.query_gateway_usage(
-                workspace, start=self.start, end=self.end, granularity=HOUR, dimension=dimension
+                workspace, start=self.start, end=self.end, granularity=self.granularity, dimension=dimension
             )
             peaks = self.cloud.query_gateway_peaks(workspace, start=self.start, end=self.end, dimension=dimension)
         except (TerminalError, RetryableError) as exc:
@@ -272,7 +277,7 @@ class _Collector:
         return by_tenant, {p.tenant: p.tokens_per_minute for p in peaks}
 
     # ------------------------------------------------------------------ rows
-    def deployment_row(self, alloc: _Allocation, hourly: _Hourly, peak: int) -> DeploymentUsage:
+    def deployment_row(self, alloc: _Allocation, hourly: _Intervals, peak: int) -> DeploymentUsage:
         d = alloc.spec
         totals = hourly.totals
         account = alloc.accounts[0].ref.name if len(alloc.accounts) == 1 else ""
@@ -388,6 +393,10 @@ def collect_usage(
     return _report(manifest, collector, granularity, rows)
 
 
+def _basis(granularity: dt.timedelta) -> str:
+    return "hour average" if granularity == HOUR else "day average"
+
+
 def _blank(manifest: Manifest, tenant_id: str, visibility: str, note: str) -> TenantUsage:
     tenant = manifest.tenants[tenant_id]
     return TenantUsage(
@@ -424,17 +433,17 @@ def _tenant_row(  # noqa: PLR0917 - one call site, every argument a different re
         return _shared_row(manifest, collector, tenant_id, gateway)
     if series is None:
         return _blank(manifest, tenant_id, NOT_VISIBLE, "platform metrics could not be read")
-    tenant_hourly = _Hourly()
+    tenant_points = _Intervals()
     deployments: list[DeploymentUsage] = []
     recommendations: list[Recommendation] = []
     for alloc in allocations:
-        hourly = _Hourly()
+        hourly = _Intervals()
         for account in alloc.accounts:
             found = series.get((account.ref.key, alloc.azure_name.lower()))
             if found is not None:
                 hourly.add(found)
-        tenant_hourly.merge(hourly)
-        row = collector.deployment_row(alloc, hourly, hourly.peak_hour_tpm())
+        tenant_points.merge(hourly)
+        row = collector.deployment_row(alloc, hourly, hourly.peak_tpm(collector.granularity))
         deployments.append(row)
         region = manifest.tenant_location(tenant_id)
         sub = (
@@ -446,11 +455,13 @@ def _tenant_row(  # noqa: PLR0917 - one call site, every argument a different re
         usage = AllocationUsage(
             capacity=alloc.spec.capacity,
             unit=row.unit,
-            daily_peaks_tpm=hourly.daily_peaks(collector.start, collector.end),
+            daily_peaks_tpm=hourly.daily_peaks(collector.start, collector.end, collector.granularity),
             requests=row.totals.requests,
             throttled_requests=row.totals.throttled_requests,
             headroom_k=room,
             region=region,
+            peak_tpm=row.peak_tpm,
+            hourly=collector.granularity == HOUR,
         )
         recommendations.extend(
             _recommendation(
@@ -462,7 +473,7 @@ def _tenant_row(  # noqa: PLR0917 - one call site, every argument a different re
                 usage=usage,
             )
         )
-    visible = bool(tenant_hourly.by_hour)
+    visible = tenant_points.active
     note = "" if visible else "no metrics in the window"
     if not any(alloc.accounts for alloc in allocations) and allocations:
         note = "its account is missing (not applied yet?)"
@@ -474,10 +485,10 @@ def _tenant_row(  # noqa: PLR0917 - one call site, every argument a different re
         visibility=VISIBLE if visible else NO_DATA,
         note=note,
         deployments=tuple(deployments),
-        peak_tpm=tenant_hourly.peak_hour_tpm(),
-        peak_basis="hour average",
+        peak_tpm=tenant_points.peak_tpm(collector.granularity),
+        peak_basis=_basis(collector.granularity),
         recommendations=tuple(recommendations),
-        series=tenant_hourly.points(collector.granularity),
+        series=tenant_points.points(),
     )
 
 
@@ -501,7 +512,7 @@ def _shared_row(
     if gateway is None:
         return _blank(manifest, tenant_id, NOT_VISIBLE, "the gateway's metrics could not be read")
     by_tenant, peaks = gateway
-    hourly = _Hourly()
+    hourly = _Intervals()
     found = by_tenant.get(tenant_id)
     if found is not None:
         hourly.add(found)
@@ -526,14 +537,16 @@ def _shared_row(
         usage = AllocationUsage(
             capacity=budget,
             unit="TPM",
-            daily_peaks_tpm=hourly.daily_peaks(collector.start, collector.end),
+            daily_peaks_tpm=hourly.daily_peaks(collector.start, collector.end, collector.granularity),
             requests=totals.requests,
             throttled_requests=totals.throttled_requests,
+            peak_tpm=peaks.get(tenant_id, 0),
+            hourly=collector.granularity == HOUR,
         )
         recommendations = _recommendation(
             tenant_id, field_name="tpm", deployment="", unit="TPM", capacity=budget, usage=usage
         )
-    visible = bool(hourly.by_hour)
+    visible = hourly.active
     return TenantUsage(
         tenant=tenant_id,
         isolation=tenant.isolation.value,
@@ -545,7 +558,7 @@ def _shared_row(
         peak_tpm=peaks.get(tenant_id, 0),
         peak_basis="minute",
         recommendations=tuple(recommendations),
-        series=hourly.points(collector.granularity),
+        series=hourly.points(),
     )
 
 

@@ -7,7 +7,7 @@
      "tenants": [{"tenant": str, "isolation": str, "location": str, "stamp": str|null,
                   "visibility": "visible"|"no data"|"not visible", "note": str,
                   "prompt_tokens": int, "completion_tokens": int, "requests": int,
-                  "throttled_requests": int, "peak_tpm": int, "peak_basis": "minute"|"hour average",
+                  "throttled_requests": int, "peak_tpm": int, "peak_basis": "minute"|"hour average"|"day average",
                   "allocated_tpm": int|null, "allocated_ptu": int|null,
                   "cost": str|null, "cost_complete": bool,
                   "deployments": [{"deployment": str, "azure_name": str, "account": str, "model": str,
@@ -149,7 +149,7 @@ class TenantUsage:
     note: str
     deployments: tuple[DeploymentUsage, ...]
     peak_tpm: int
-    peak_basis: str  # "minute" (gateway) | "hour average" (platform metrics at 1-hour grain)
+    peak_basis: str  # "minute" (gateway) | "hour average" | "day average" (platform metrics at that grain)
     recommendations: tuple[Recommendation, ...] = ()
     series: tuple[UsagePoint, ...] = ()  # at the report's granularity, deployments summed
 

@@ -10,12 +10,14 @@ The rules, in order (documented in docs/usage.md; the first that matches decides
    p95 / ``TARGET`` (70 %) and allocation × 1.25, rounded up to a step; for an account-side
    deployment capped by the region's quota headroom (``keep`` when there is none).
 4. **lower** when the allocation idled on at least ``IDLE_DAYS`` (80 %) of the window's days, or
-   the p95 daily peak is under ``LOW`` (30 %) of it: to p95 / ``TARGET`` rounded up to a step, at
-   least the minimum step (1K TPM); ``keep`` if that is not lower.
+   (hourly data only) the p95 daily peak is under ``LOW`` (30 %) of it: to the largest peak seen /
+   ``TARGET`` rounded up to a step, at least the minimum step (1K TPM); ``keep`` if that is not lower.
 5. otherwise **keep**.
 
-A day's peak is the busiest hour's average tokens per minute (hourly metrics; the minute peak is
-higher within the hour). p95 is nearest-rank over every day of the window, idle days included.
+A day's peak is its busiest interval's average tokens per minute at the granularity read (1 hour:
+the busiest hour; 1 day: the day's average, too coarse to lower on utilisation, so only idle days
+lower then). p95 is nearest-rank over every day of the window, idle days included. "The largest
+peak seen" is the exact busiest minute where the gateway reports it, else the busiest interval.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class AllocationUsage:
     throttled_requests: int
     headroom_k: float | None = None  # quota left in the region (K TPM), None: not limited / unknown
     region: str = ""
+    peak_tpm: int = 0  # the largest peak seen (the busiest minute where known)
+    hourly: bool = True  # daily peaks are busiest hours (False: day averages)
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,8 @@ def _reading(usage: AllocationUsage) -> _Reading:
     peak = p95(usage.daily_peaks_tpm)
     share = peak / (current_k * 1000) if current_k else math.inf
     throttled_share = usage.throttled_requests / total if total else 0.0
-    seen = f"p95 of daily peak at {share:.0%} of {_label(round(current_k), 'K TPM')}"
+    what = "daily peak hour" if usage.hourly else "daily average"
+    seen = f"p95 of {what} at {share:.0%} of {_label(round(current_k), 'K TPM')}"
     if usage.throttled_requests:
         seen += f", {usage.throttled_requests:,} throttled requests ({throttled_share:.1%})"
     return _Reading(current_k, peak, share, throttled_share, idle, days, seen)
@@ -122,11 +127,11 @@ def _raise(usage: AllocationUsage, r: _Reading) -> Verdict:
 
 
 def _lower(usage: AllocationUsage, r: _Reading) -> Verdict:
-    want = step_up(r.peak / TARGET)
+    want = step_up(max(r.peak, usage.peak_tpm) / TARGET)
     reason = f"budget idle {r.idle} of {r.days} days" if r.idle >= IDLE_DAYS * r.days else r.seen
     if want < r.current_k:
         return Verdict("lower", r.to_capacity(want, usage.unit), f"{reason}: lower to {_label(want, 'K TPM')}")
-    return Verdict("keep", usage.capacity, f"{reason}: already at the smallest step that covers the peak")
+    return Verdict("keep", usage.capacity, f"{reason}, but a peak of {usage.peak_tpm:,} TPM needs the allocation")
 
 
 def recommend(usage: AllocationUsage) -> Verdict | None:
@@ -140,6 +145,6 @@ def recommend(usage: AllocationUsage) -> Verdict | None:
         )
     if r.throttled_share >= THROTTLE_SHARE or r.share >= HIGH:
         return _raise(usage, r)
-    if r.idle >= IDLE_DAYS * r.days or r.share < LOW:
+    if r.idle >= IDLE_DAYS * r.days or (usage.hourly and r.share < LOW):
         return _lower(usage, r)
     return Verdict("keep", usage.capacity, f"{r.seen}: within {LOW:.0%}–{HIGH:.0%}")
