@@ -72,6 +72,57 @@ class _Accumulator:
         return out
 
 
+API_VERSION = "2024-02-01"  # metrics:getBatch, as azure-monitor-querymetrics sends it
+
+
+def _get_batch(
+    client: Any, ids: Sequence[str], names: Sequence[str], filter_: str, window: tuple[str, str, str]
+) -> list[dict[str, Any]]:
+    """One ``metrics:getBatch`` through the SDK client's pipeline (sign-in, transport), parsed as JSON.
+
+    ``MetricsClient.query_resources`` sends the same request but turns every data point into SDK model
+    objects: ~0.1 ms a point, 20 s for a month of 1,000 tenants, where the JSON itself parses in
+    milliseconds. ``send_request`` is the SDK's documented way to send a request through its pipeline.
+    """
+    from azure.core.exceptions import HttpResponseError, ODataV4Format
+    from azure.core.rest import HttpRequest
+
+    start, end, interval = window
+    params = {
+        "api-version": API_VERSION,
+        "starttime": start,
+        "endtime": end,
+        "interval": interval,
+        "metricnamespace": NAMESPACE,
+        "metricnames": ",".join(n.replace(",", "%2") for n in names),
+        "aggregation": "total",
+        "top": str(_TOP),
+        "filter": filter_,
+    }
+    subscription = ids[0].split("/")[2]
+    request = HttpRequest(
+        "POST", f"/subscriptions/{subscription}/metrics:getBatch", params=params, json={"resourceids": list(ids)}
+    )
+    response = client.send_request(request)
+    if response.status_code != 200:
+        raise HttpResponseError(response=response, error_format=ODataV4Format)
+    doc = response.json()
+    values: list[dict[str, Any]] = (json.loads(doc) if isinstance(doc, str) else doc).get("values", [])
+    return values
+
+
+def _iso_duration(grain: dt.timedelta) -> str:
+    """Azure Monitor's time grains as ISO 8601 durations: PT1M … PT30M, PT1H … PT12H, P1D."""
+    minutes = int(grain.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"P{minutes // 1440}D"
+    return f"PT{minutes // 60}H" if minutes % 60 == 0 else f"PT{minutes}M"
+
+
+def _timestamp(text: str) -> dt.datetime:
+    return _utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
 def query_account_usage(
     metrics_client: Callable[[str], Any],
     run: Runner,
@@ -83,41 +134,38 @@ def query_account_usage(
 ) -> list[UsageSeries]:
     acc = _Accumulator()
     by_key = {a.ref.key: a.ref.id for a in accounts}
+    window = (
+        f"{_utc(start):%Y-%m-%dT%H:%M:%S.%fZ}",
+        f"{_utc(end):%Y-%m-%dT%H:%M:%S.%fZ}",
+        _iso_duration(granularity),
+    )
     for location, members in chunks(accounts):
         client = metrics_client(location)
         ids = [a.ref.id for a in members]
-        common: dict[str, Any] = {
-            "resource_ids": ids,
-            "metric_namespace": NAMESPACE,
-            "timespan": (_utc(start), _utc(end)),
-            "granularity": granularity,
-            "aggregations": ["Total"],
-            "max_results": _TOP,
-        }
 
-        def tokens(client: Any = client, common: dict[str, Any] = common) -> Any:
-            return client.query_resources(
-                metric_names=list(TOKEN_METRICS), filter="ModelDeploymentName eq '*'", **common
-            )
+        def tokens(client: Any = client, ids: list[str] = ids) -> list[dict[str, Any]]:
+            return _get_batch(client, ids, TOKEN_METRICS, "ModelDeploymentName eq '*'", window)
 
-        def requests(client: Any = client, common: dict[str, Any] = common) -> Any:
-            return client.query_resources(
-                metric_names=[REQUEST_METRIC], filter="ModelDeploymentName eq '*' and StatusCode eq '*'", **common
+        def requests(client: Any = client, ids: list[str] = ids) -> list[dict[str, Any]]:
+            return _get_batch(
+                client, ids, (REQUEST_METRIC,), "ModelDeploymentName eq '*' and StatusCode eq '*'", window
             )
 
         for result in [*run("query_account_usage", tokens), *run("query_account_usage", requests)]:
-            for metric in result.metrics:
-                # The SDK's result keeps no resource id; each metric's id is "{resource id}/providers/
-                # Microsoft.Insights/metrics/{name}".
-                resource_id = str(metric.id or "").lower().split("/providers/microsoft.insights/", 1)[0]
-                resource_id = str(metric.id)[: len(resource_id)] if metric.id else ""
+            for metric in result.get("value", []):
+                # Each metric's id is "{resource id}/providers/Microsoft.Insights/metrics/{name}".
+                metric_id = str(metric.get("id") or "")
+                resource_id = metric_id[: len(metric_id.lower().split("/providers/microsoft.insights/", 1)[0])]
                 account_id = by_key.get(resource_id.lower(), resource_id)
-                for ts in metric.timeseries:
-                    dims = {k.lower(): v for k, v in (ts.metadata_values or {}).items()}
-                    deployment = str(dims.get("modeldeploymentname", ""))
-                    field = _field(metric.name, str(dims.get("statuscode", "")))
-                    for point in ts.data:
-                        acc.add(account_id, deployment, point.timestamp, field, point.total)
+                name = str((metric.get("name") or {}).get("value", ""))
+                for ts in metric.get("timeseries", []):
+                    dims = {
+                        str(d["name"]["value"]).lower(): str(d.get("value", "")) for d in ts.get("metadatavalues", [])
+                    }
+                    deployment = dims.get("modeldeploymentname", "")
+                    field = _field(name, dims.get("statuscode", ""))
+                    for point in ts.get("data", []):
+                        acc.add(account_id, deployment, _timestamp(point["timeStamp"]), field, point.get("total"))
     return acc.series("account", granularity)
 
 
