@@ -427,7 +427,8 @@ def _tenant_row(  # noqa: PLR0917 - one call site, every argument a different re
             manifest,
             tenant_id,
             NOT_VISIBLE,
-            "tenant-provided: its metrics live in the tenant's own directory and are not read",
+            "tenant-provided: the role onboarding asks for (Cognitive Services OpenAI User) is for inference; "
+            "its metrics would need a monitoring role in the tenant's directory (not read)",
         )
     if tenant.isolation is Isolation.SHARED:
         return _shared_row(manifest, collector, tenant_id, gateway)
