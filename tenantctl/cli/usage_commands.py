@@ -73,14 +73,22 @@ def usage(
     ] = UsageOutput.human,
     verbose: VerboseOpt = False,
     emulator: EmulatorOpt = False,
-    since: Annotated[str | None, typer.Option("--since", help="Window ending now: 30d, 12h (default 30d).")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="Window start, YYYY-MM-DD[THH:MM] (UTC).")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Window end (exclusive; default: this hour).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DURATION", help="Window ending now: 30d, 12h (default 30d).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", metavar="WHEN", help="Window start, YYYY-MM-DD[THH:MM] (UTC).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", metavar="WHEN", help="Window end (exclusive; default: this hour).")
+    ] = None,
     tenant: Annotated[
         list[str] | None,
-        typer.Option("--tenant", help="Only this tenant (repeatable).", autocompletion=complete_tenant_id),
+        typer.Option(
+            "--tenant", metavar="ID", help="Only this tenant (repeatable).", autocompletion=complete_tenant_id
+        ),
     ] = None,
-    granularity: Annotated[str, typer.Option("--granularity", help="Series points: 1h or 1d.")] = "1d",
+    granularity: Annotated[str, typer.Option("--granularity", metavar="1h|1d", help="Series points: 1h or 1d.")] = "1d",
     apply_recommendations: Annotated[
         bool,
         typer.Option(
