@@ -18,7 +18,6 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from starlette.responses import Response
 
@@ -224,36 +223,15 @@ def _dimension_values(series: traffic.Series, metric: MetricDef) -> list[tuple[d
     ]
 
 
-@lru_cache(maxsize=65536)
-def _prefix(seed: int, key: str, start_hour: int, end_hour: int) -> tuple[tuple[int, int, int, int], ...]:
-    """Running sums (prompt, completion, requests, throttled) over the series' hours: entry i sums the
-    first i hours. Values are a pure function of (seed, key, hour), so the cache needs no spec."""
-    shape = traffic.shape_of(seed, key)
-    sums = [(0, 0, 0, 0)]
-    p = c = r = t = 0
-    for hour in range(start_hour, end_hour):
-        u = traffic.day_usage(seed, key, shape, hour // 24)[hour % 24]
-        p, c, r, t = p + u.prompt, c + u.completion, r + u.requests, t + u.throttled
-        sums.append((p, c, r, t))
-    return tuple(sums)
-
-
 def _whole_hour_buckets(  # noqa: PLR0917 - the caller's locals, one call site
     spec: traffic.TrafficSpec, series: traffic.Series, q: Query, fn: Callable[..., int], width: int, count: int
 ) -> list[int]:
-    """Buckets of whole hours from the running sums: O(buckets), not O(hours), per series. Every metric
+    """Buckets of whole hours from the series' running sums: O(buckets), not O(hours). Every metric
     value is a sum of the hour's fields, so ``fn`` of the summed fields is the bucket's value."""
-    sums = _prefix(spec.seed, series.key, spec.start_hour, spec.end_hour)
-    hours = len(sums) - 1
-
-    def index(ts: float) -> int:
-        return min(hours, max(0, int(ts // traffic.HOUR) - spec.start_hour))
-
-    out = []
-    for i in range(count):
-        lo, hi = sums[index(q.start + i * width)], sums[index(min(q.start + (i + 1) * width, q.end))]
-        out.append(fn(traffic.HourUsage(hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2], hi[3] - lo[3], 0, 100)))
-    return out
+    return [
+        fn(traffic.summed_hours(spec, series, q.start + i * width, min(q.start + (i + 1) * width, q.end)))
+        for i in range(count)
+    ]
 
 
 def _buckets(spec: traffic.TrafficSpec, series: traffic.Series, q: Query, fn: Callable[..., int]) -> list[int]:
