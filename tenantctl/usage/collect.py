@@ -2,8 +2,8 @@
 
 Requests, whatever the number of tenants (see the adapter for the batching):
 
-* one ``list_accounts`` per managed resource group, plus usages and models once per region (quota
-  headroom for raise recommendations) — what ``tenantctl quota`` reads;
+* one ``list_accounts`` per managed resource group, plus usages once per region (quota headroom for
+  raise recommendations);
 * platform metrics of the accounts at the report's granularity: 2 ``metrics:getBatch`` per 50
   accounts of one subscription and region (dedicated and dedicated-deployment tenants);
 * two Log Analytics queries for the gateway (shared tenants): usage per interval and minute peaks.
@@ -28,8 +28,9 @@ from tenantctl import naming
 from tenantctl.cloud.port import CloudPort, UsagePort
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import RetryableError, TerminalError, UsageError
-from tenantctl.inspection import observe_quota, quota_report
+from tenantctl.inspection import quota_report
 from tenantctl.manifest.model import Isolation, Manifest, ResolvedDeployment, capacity_unit
+from tenantctl.observation import QuotaObservation, is_managed, manifest_groups, manifest_regions
 from tenantctl.resources import Account, UsagePoint, UsageSeries
 from tenantctl.usage.pricing import deployment_cost
 from tenantctl.usage.report import (
@@ -311,7 +312,11 @@ class _Collector:
 
 def _headroom(manifest: Manifest, cloud: UsageCloud) -> tuple[list[Account], dict[tuple[str, str, str, str], float]]:
     """Managed accounts, and quota headroom (K TPM or PTU) per (subscription, region, model, SKU)."""
-    observed = observe_quota(manifest, cloud)
+    accounts = [a for sub, rg in manifest_groups(manifest) for a in cloud.list_accounts(sub, rg) if is_managed(a.tags)]
+    # Usages without the model catalogue: the catalogue only refines a few usage-line names
+    # (OpenAI.<sku>.<model> is the rule) and is the heaviest read of all, one per region.
+    usages = {region: tuple(cloud.list_usages(*region)) for region in manifest_regions(manifest)}
+    observed = QuotaObservation(tuple(accounts), usages, {})
     lines = quota_report(manifest, observed).lines
     room = {
         (

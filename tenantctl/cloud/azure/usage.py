@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from tenantctl.errors import TerminalError
@@ -30,6 +31,7 @@ REQUEST_METRIC = "AzureOpenAIRequests"
 # Azure returns only `top` dimension series when a $filter is given (default 10): ask for all.
 # 32 deployments per account is Azure's limit; two status codes is the common case, allow many more.
 _TOP = 5000
+_PARALLEL_BATCHES = 4  # batches in flight at once (the metrics API is regional and rate-limited per caller)
 _GATEWAY_BINS = {dt.timedelta(hours=1): "1h", dt.timedelta(days=1): "1d"}
 
 Runner = Callable[[str, Callable[[], Any]], Any]
@@ -140,19 +142,27 @@ def query_account_usage(
         f"{_utc(end):%Y-%m-%dT%H:%M:%S.%fZ}",
         _iso_duration(granularity),
     )
-    for location, members in chunks(accounts):
-        client = metrics_client(location)
-        ids = [a.ref.id for a in members]
 
-        def tokens(client: Any = client, ids: list[str] = ids) -> list[dict[str, Any]]:
-            return _get_batch(client, ids, TOKEN_METRICS, "ModelDeploymentName eq '*'", window)
-
-        def requests(client: Any = client, ids: list[str] = ids) -> list[dict[str, Any]]:
-            return _get_batch(
+    def batch(client: Any, ids: list[str]) -> list[dict[str, Any]]:
+        tokens = run(
+            "query_account_usage",
+            lambda: _get_batch(client, ids, TOKEN_METRICS, "ModelDeploymentName eq '*'", window),
+        )
+        requests = run(
+            "query_account_usage",
+            lambda: _get_batch(
                 client, ids, (REQUEST_METRIC,), "ModelDeploymentName eq '*' and StatusCode eq '*'", window
-            )
+            ),
+        )
+        return [*tokens, *requests]
 
-        for result in [*run("query_account_usage", tokens), *run("query_account_usage", requests)]:
+    # Clients first (one per region, cached by the factory), then the batches a few at a time: each
+    # waits on the network and Azure Monitor, not on this process.
+    work = [(metrics_client(location), [a.ref.id for a in members]) for location, members in chunks(accounts)]
+    with ThreadPoolExecutor(max_workers=_PARALLEL_BATCHES) as pool:
+        results = list(pool.map(lambda item: batch(*item), work))
+    for chunk_results in results:
+        for result in chunk_results:
             for metric in result.get("value", []):
                 # Each metric's id is "{resource id}/providers/Microsoft.Insights/metrics/{name}".
                 metric_id = str(metric.get("id") or "")
