@@ -26,6 +26,7 @@ from tenantctl.cli import (
     manifest_commands,
     plan_commands,
     tenant_commands,
+    usage_commands,
 )
 
 __all__ = ["app", "main"]
@@ -85,6 +86,7 @@ byo_commands.register(app)
 lifecycle_commands.register(app)
 completion.register(app)
 keys_commands.register(app)
+usage_commands.register(app)
 
 
 def main() -> None:

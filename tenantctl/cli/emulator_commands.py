@@ -86,6 +86,10 @@ def traffic(
     state: Annotated[
         Path, typer.Option(help="State directory of the emulator (a running one picks the traffic up).")
     ] = Path(".tenantctl/emulator"),
+    manifest: Annotated[
+        Path | None,
+        typer.Option("--manifest", "-f", help="Also every shared tenant of this manifest (the gateway's tenants)."),
+    ] = None,
     output: OutputOpt = Globals.output,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -100,6 +104,12 @@ def traffic(
         from tenantctl.cli.runtime import generate_emulator_traffic
 
         names = list(tenant or []) + [f"tenant-{i:05d}" for i in range(1, tenant_count + 1)]
+        if manifest is not None:
+            from tenantctl.reconcile import load_valid_manifest
+
+            loaded, _ = load_valid_manifest(manifest)
+            shared = [t for t, spec in sorted(loaded.tenants.items()) if spec.isolation.value == "shared"]
+            names += [t for t in shared if t not in names]
         summary = generate_emulator_traffic(state.resolve(), days=days, seed=seed, tenants=names)
 
         def human() -> None:

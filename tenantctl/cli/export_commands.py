@@ -84,7 +84,8 @@ def routing(
         table = routing_for(loaded, observed, selected_cloud(loaded, emulator=emulator))
         document = routing_to_json(table)
         if fmt is Format.apim:
-            fragments = routing_to_apim(table)
+            dimension = loaded.gateway.tenant_dimension if loaded.gateway else "Tenant"  # what `usage` reads
+            fragments = routing_to_apim(table, tenant_dimension=dimension)
             data: dict[str, Any] = {"format": "apim", "source": table.source, "fragments": fragments}
             text = "".join(f"<!-- tenant {t} -->\n{xml}" for t, xml in fragments.items())
             return Outcome(data=data, human=lambda: typer.echo(text, nl=False), diagnostics=warnings)

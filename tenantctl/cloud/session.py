@@ -60,6 +60,8 @@ class CloudSession:
     # Passed verifications of recent runs (None: verify every tenant on every run, as on the emulator,
     # whose world is new each run).
     verification_cache: VerificationCache | None = None
+    # The gateway's Log Analytics workspace when the manifest names none (the emulator's own; usage).
+    gateway_workspace: str | None = None
 
     def tenant_verifier(
         self,

@@ -169,7 +169,10 @@ class Admin:
                 }
             )
         spec = traffic.build_spec(seed=seed, days=days, end_hour=end_hour, deployments=deployments, tenants=tenants)
-        self.world.store.put("traffic", "spec", {**spec.to_doc(), "version": new_guid()})
+        version = new_guid()
+        self.world.store.put("traffic", "spec", {**spec.to_doc(), "version": version})
+        # A small doc beside the spec: readers check it before parsing the spec (MBs for 10,000 tenants).
+        self.world.store.put("traffic", "version", {"version": version})
         return self.traffic_summary()
 
     def traffic_summary(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from tenantctl.emulator import keyvault, tokens
+from tenantctl.emulator import keyvault, tokens, traffic
 from tenantctl.emulator.app import build_app
 from tenantctl.emulator.control import Admin
 from tenantctl.emulator.faults import protocol_class
@@ -361,4 +361,5 @@ class Emulator:
 
     @property
     def gateway_workspace_id(self) -> str:
-        return str(self._admin.traffic_summary()["workspace_id"])
+        """The gateway's Log Analytics workspace (a function of the subscription; no state read)."""
+        return traffic.gateway_workspace_id(self.subscription_id)

@@ -169,8 +169,12 @@ def evaluate(world: World, parsed: ParsedQuery) -> tuple[list[dict[str, str]], l
         {"name": "Requests", "type": "long"},
     ]
     sums: dict[tuple[str, str, int], list[int]] = {}
+    whole_hours = parsed.start % traffic.HOUR == 0 and parsed.end % traffic.HOUR == 0
     for s in series:
         assert spec is not None
+        if whole_hours and parsed.bin_seconds % traffic.HOUR == 0:
+            _add_bins(sums, spec=spec, series=s, key=label(s), parsed=parsed)
+            continue
         for hour, usage in traffic.iter_hours(spec, s, parsed.start - traffic.HOUR + 1, parsed.end):
             for name in parsed.names:
                 fn = GATEWAY_METRICS.get(name)
@@ -183,6 +187,27 @@ def evaluate(world: World, parsed: ParsedQuery) -> tuple[list[dict[str, str]], l
         if v[0] or v[1]
     ]
     return columns, rows
+
+
+def _add_bins(
+    sums: dict[tuple[str, str, int], list[int]],
+    *,
+    spec: traffic.TrafficSpec,
+    series: traffic.Series,
+    key: str,
+    parsed: ParsedQuery,
+) -> None:
+    """Whole-hour bins from the running sums (KQL's bin() floors to multiples of the width since the epoch)."""
+    width = parsed.bin_seconds
+    first = int(parsed.start // width * width)
+    for begin in range(first, int(parsed.end), width):
+        part = traffic.summed_hours(spec, series, max(begin, parsed.start), min(begin + width, parsed.end))
+        for name in parsed.names:
+            fn = GATEWAY_METRICS.get(name)
+            if fn is not None and (fn(part) or part.requests):
+                acc = sums.setdefault((key, name, begin), [0, 0])
+                acc[0] += fn(part)
+                acc[1] += part.requests
 
 
 def _add_hour(

@@ -9,6 +9,11 @@ One policy ``<fragment>`` per tenant, to be included in the inbound section for 
   ``estimate-prompt-tokens``
   (https://learn.microsoft.com/azure/api-management/azure-openai-token-limit-policy).  Counters are
   kept per gateway and can be exceeded briefly under concurrency (research/peers.md §4).
+* ``<azure-openai-emit-token-metric>`` with ``<dimension name="Tenant" value="<tenant>" />``: the
+  gateway's per-tenant Total/Prompt/Completion token metrics in Application Insights, which
+  ``tenantctl usage`` reads back for shared tenants (``value`` may be a constant; at most 10
+  dimensions per policy:
+  https://learn.microsoft.com/azure/api-management/azure-openai-emit-token-metric-policy).
 * ``<set-variable name="deployment-<logical>" value="<Azure deployment name>" />`` per model, for
   the API's rewrite of ``/deployments/{deployment-id}/``.
 * ``<authentication-managed-identity resource="https://cognitiveservices.azure.<com|us|cn>" />`` (the
@@ -26,7 +31,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from tenantctl.export.routing import RoutingEntry, RoutingTable
 
-__all__ = ["APP_SECRET_NAMED_VALUE", "routing_to_apim"]
+__all__ = ["APP_SECRET_NAMED_VALUE", "emit_token_metric_policy", "routing_to_apim"]
+
+TENANT_DIMENSION = "Tenant"  # the dimension `tenantctl usage` reads ([gateway] tenant_dimension)
 
 # The APIM named value holding the multi-tenant app's client secret. Create it as a *Key Vault* named
 # value (a secret identifier, read by APIM's managed identity, rotated from the vault within 4 hours):
@@ -88,7 +95,20 @@ def _multitenant_app_token(e: RoutingEntry) -> list[str]:
     ]
 
 
-def _fragment(e: RoutingEntry) -> str:
+def emit_token_metric_policy(tenant: str, dimension: str = TENANT_DIMENSION) -> str:
+    """The ``azure-openai-emit-token-metric`` policy that counts this tenant's tokens under ``dimension``.
+
+    Without it, or without the tenant dimension, Application Insights has the gateway's tokens but
+    not whose they are, and shared tenants cannot be charged (``usage`` says so).
+    """
+    return (
+        "  <azure-openai-emit-token-metric>\n"
+        f"    <dimension name={quoteattr(dimension)} value={quoteattr(tenant)} />\n"
+        "  </azure-openai-emit-token-metric>"
+    )
+
+
+def _fragment(e: RoutingEntry, tenant_dimension: str = TENANT_DIMENSION) -> str:
     lines = [
         "<fragment>",
         f"  <!-- tenantctl: tenant {e.tenant} ({e.isolation}); live route: {e.live} via {e.route.via}"
@@ -102,6 +122,7 @@ def _fragment(e: RoutingEntry) -> str:
             f'  <azure-openai-token-limit counter-key={quoteattr(e.tenant)} tokens-per-minute="{e.tpm}" '
             'estimate-prompt-tokens="false" remaining-tokens-header-name="x-tenantctl-remaining-tokens" />'
         )
+    lines.append(emit_token_metric_policy(e.tenant, tenant_dimension))
     for logical, name in sorted(e.route.deployments.items()):
         # The API's operations rewrite /deployments/{deployment-id}/ with these variables.
         lines.append(f"  <set-variable name={quoteattr('deployment-' + logical)} value={quoteattr(name)} />")
@@ -134,6 +155,6 @@ def _provider_auth(e: RoutingEntry) -> list[str]:
     return [f"  <authentication-managed-identity resource={quoteattr(audience)} />"]
 
 
-def routing_to_apim(table: RoutingTable) -> dict[str, str]:
+def routing_to_apim(table: RoutingTable, *, tenant_dimension: str = TENANT_DIMENSION) -> dict[str, str]:
     """One API Management policy fragment per tenant (see the module docstring for the syntax used)."""
-    return {e.tenant: _fragment(e) for e in table.entries}
+    return {e.tenant: _fragment(e, tenant_dimension) for e in table.entries}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from tenantctl.manifest.regions import REGIONS
@@ -32,11 +32,13 @@ __all__ = [
     "Defaults",
     "DeploymentSpec",
     "Diagnostics",
+    "Gateway",
     "Isolation",
     "KeyVaultSettings",
     "LockSettings",
     "Manifest",
     "NetworkRules",
+    "Pricing",
     "PrivateEndpointSpec",
     "Provider",
     "ResolvedDeployment",
@@ -489,6 +491,64 @@ class Tenant(_Model):
     )
 
 
+class Gateway(_Model):
+    """The API Management gateway in front of shared tenants, and where its token metrics land."""
+
+    workspace_id: Guid = Field(
+        description="Log Analytics workspace (customer) id behind the gateway's Application Insights: "
+        "where `usage` reads the azure-openai-emit-token-metric metrics."
+    )
+    tenant_dimension: FreeText = Field(
+        "Tenant", description="Name of the metric dimension that carries the tenant id (export routing emits it)."
+    )
+
+
+Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class TokenPrice(_Model):
+    """Price of tokens of one model (on one SKU, or any SKU when ``sku`` is left out)."""
+
+    model: StrictStr = Field(description="Model name, as in deployments.", examples=["gpt-4o"])
+    sku: StrictStr | None = Field(None, description="Deployment SKU; unset: every pay-as-you-go SKU of the model.")
+    input_per_million: Price = Field(description="Price of 1,000,000 prompt (input) tokens.", examples=[2.5])
+    output_per_million: Price = Field(description="Price of 1,000,000 completion (output) tokens.", examples=[10.0])
+
+
+class PtuPrice(_Model):
+    """Hourly price of one PTU of a provisioned SKU (charged whether it is used or not)."""
+
+    sku: StrictStr = Field(description="Provisioned SKU.", examples=["ProvisionedManaged"])
+    model: StrictStr | None = Field(None, description="Model name; unset: every model on this SKU.")
+    per_hour: Price = Field(description="Price of one PTU for one hour.", examples=[1.0])
+
+
+class Pricing(_Model):
+    """The provider's price table for chargeback (`tenantctl usage`): per model, SKU and token direction."""
+
+    currency: StrictStr = Field("USD", description="Currency of every price (a label only).")
+    tokens: tuple[TokenPrice, ...] = Field((), description="Token prices per model (and SKU).")
+    ptu: tuple[PtuPrice, ...] = Field((), description="PTU-hour prices per provisioned SKU (and model).")
+
+    @model_validator(mode="after")
+    def _one_price_each(self) -> Pricing:
+        # Two prices for the same line would make the bill depend on the order of the table.
+        for kind, keys in (
+            ("tokens", [(p.model, p.sku) for p in self.tokens]),
+            ("ptu", [(p.model, p.sku) for p in self.ptu]),
+        ):
+            seen: set[tuple[str | None, str | None]] = set()
+            for model, sku in keys:
+                if (model, sku) in seen:
+                    raise PydanticCustomError(
+                        "duplicate-price",
+                        "pricing.{kind} lists model {model} with sku {sku} twice; keep one price",
+                        {"kind": kind, "model": repr(model or "*"), "sku": repr(sku or "*")},
+                    )
+                seen.add((model, sku))
+        return self
+
+
 class Manifest(_Model):
     """The whole ``tenants.toml``."""
 
@@ -497,6 +557,8 @@ class Manifest(_Model):
     defaults: Defaults = Defaults()
     stamps: dict[StrictStr, Stamp] = Field(default_factory=dict)
     tenants: dict[StrictStr, Tenant] = Field(default_factory=dict)
+    gateway: Gateway | None = Field(None, description="The gateway of shared tenants (usage reads its metrics).")
+    pricing: Pricing | None = Field(None, description="Price table for chargeback (tenantctl usage).")
 
     def stamp_subscription(self, stamp_id: str) -> str:
         """The subscription a stamp's accounts live in."""

@@ -41,6 +41,7 @@ _EXTRA: dict[tuple[str, str], dict[str, Any]] = {
     ("Provider", "subscription_id"): _GUID,
     ("Provider", "location"): _REGION,
     ("Provider", "name_prefix"): {"pattern": "^[a-z0-9]{2,12}$"},
+    ("Gateway", "workspace_id"): _GUID,
     ("AppSettings", "client_id"): _GUID,
     ("AppSettings", "home_directory"): _GUID,
     ("Stamp", "subscription_id"): _GUID,
@@ -88,6 +89,8 @@ def manifest_json_schema() -> dict[str, Any]:
             definition["properties"][key] = prop
     schema["properties"]["defaults"].pop("default", None)  # a TOML table, not a value to insert
     properties = schema["properties"]
+    for key, generated in list(properties.items()):  # optional top-level tables ([gateway], [pricing])
+        properties[key] = _drop_null(generated)
     properties["stamps"]["propertyNames"] = {"pattern": _ID_PATTERN, "minLength": 2, "maxLength": 12}
     properties["tenants"]["propertyNames"] = {"pattern": _ID_PATTERN, "minLength": 2, "maxLength": 24}
     schema["properties"]["schema"]["description"] = "Manifest schema version; always 1."

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from tenantctl.manifest.locate import Loc
-from tenantctl.manifest.model import Defaults, Manifest, Provider, Stamp, Tenant
+from tenantctl.manifest.model import Defaults, Gateway, Manifest, Pricing, Provider, Stamp, Tenant
 from tenantctl.manifest.report import Reporter, did_you_mean
 
 __all__ = ["SECRET_KEYS", "Sections", "validate_sections"]
@@ -25,7 +25,14 @@ __all__ = ["SECRET_KEYS", "Sections", "validate_sections"]
 SECRET_KEYS = frozenset(
     {"secret", "password", "client_secret", "certificate", "client_certificate", "api_key", "private_key"}
 )
-_TOP_KEYS = {"schema": None, "provider": Provider, "defaults": Defaults, "stamps": Stamp, "tenants": Tenant}
+_TOP_KEYS: dict[str, type[BaseModel] | None] = {
+    "schema": None,
+    "provider": Provider,
+    "defaults": Defaults,
+    "stamps": Stamp,
+    "tenants": Tenant,
+}
+_TOP_KEYS.update({"gateway": Gateway, "pricing": Pricing})  # usage and chargeback (issue 17)
 _TYPE_WORDS = {
     "int": "an integer",
     "string": "a string",
@@ -47,6 +54,8 @@ class Sections:
     stamps: dict[str, Stamp] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     broken_stamps: set[str] = field(default_factory=set)
+    gateway: Gateway | None = None
+    pricing: Pricing | None = None
 
     def manifest(self) -> Manifest | None:
         if self.provider is None or self.defaults is None:
@@ -57,6 +66,8 @@ class Sections:
             defaults=self.defaults,
             stamps=self.stamps,
             tenants=self.tenants,
+            gateway=self.gateway,
+            pricing=self.pricing,
         )
 
 
@@ -245,4 +256,7 @@ def validate_sections(document: dict[str, Any], report: Reporter) -> Sections:
     sections.defaults = _validate(Defaults, document.get("defaults", {}), ("defaults",), report)
     sections.stamps, sections.broken_stamps = _validate_table_of(Stamp, document.get("stamps", {}), ("stamps",), report)
     sections.tenants, _ = _validate_table_of(Tenant, document.get("tenants", {}), ("tenants",), report)
+    for key, model in (("gateway", Gateway), ("pricing", Pricing)):
+        if key in document:
+            setattr(sections, key, _validate(model, document[key], (key,), report))
     return sections

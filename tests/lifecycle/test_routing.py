@@ -180,3 +180,12 @@ def test_the_make_before_break_rule_that_routing_asks_migration_for() -> None:
     assert migration_phase(target, True) == 2
     assert migration_phase(target, False) == 1
     assert migration_phase(previous, False) == 1
+
+
+def test_apim_fragments_emit_token_metrics_with_the_tenant_as_a_dimension() -> None:
+    fragments = routing_to_apim(routing_for(_manifest(SMALL)))
+    for tenant, xml in fragments.items():
+        policy = xml.split("<azure-openai-emit-token-metric>", 1)[1].split("</azure-openai-emit-token-metric>", 1)[0]
+        assert policy.strip() == f'<dimension name="Tenant" value="{tenant}" />'
+    renamed = routing_to_apim(routing_for(_manifest(SMALL)), tenant_dimension="Customer")
+    assert '<dimension name="Customer" value="initech" />' in renamed["initech"]

@@ -170,7 +170,7 @@ class AzureCloud:
         query = usage.gateway_usage_query(start, end, granularity, dimension, tenants)
         result = self._run(
             "query_gateway_usage",
-            lambda: self._factory.logs().query_workspace(workspace_id, query, timespan=(start, end)),
+            lambda: usage.run_kql(self._factory.logs(), workspace_id, query, start, end),
         )
         return usage.gateway_series(result, workspace_id, granularity)
 
@@ -186,7 +186,7 @@ class AzureCloud:
         query = usage.gateway_peak_query(start, end, dimension, tenants)
         result = self._run(
             "query_gateway_peaks",
-            lambda: self._factory.logs().query_workspace(workspace_id, query, timespan=(start, end)),
+            lambda: usage.run_kql(self._factory.logs(), workspace_id, query, start, end),
         )
         return usage.gateway_peaks(result, workspace_id)
 

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from tenantctl.errors import TerminalError
@@ -30,6 +31,7 @@ REQUEST_METRIC = "AzureOpenAIRequests"
 # Azure returns only `top` dimension series when a $filter is given (default 10): ask for all.
 # 32 deployments per account is Azure's limit; two status codes is the common case, allow many more.
 _TOP = 5000
+_PARALLEL_BATCHES = 4  # batches in flight at once (the metrics API is regional and rate-limited per caller)
 _GATEWAY_BINS = {dt.timedelta(hours=1): "1h", dt.timedelta(days=1): "1d"}
 
 Runner = Callable[[str, Callable[[], Any]], Any]
@@ -72,6 +74,57 @@ class _Accumulator:
         return out
 
 
+API_VERSION = "2024-02-01"  # metrics:getBatch, as azure-monitor-querymetrics sends it
+
+
+def _get_batch(
+    client: Any, ids: Sequence[str], names: Sequence[str], filter_: str, window: tuple[str, str, str]
+) -> list[dict[str, Any]]:
+    """One ``metrics:getBatch`` through the SDK client's pipeline (sign-in, transport), parsed as JSON.
+
+    ``MetricsClient.query_resources`` sends the same request but turns every data point into SDK model
+    objects: ~0.1 ms a point, 20 s for a month of 1,000 tenants, where the JSON itself parses in
+    milliseconds. ``send_request`` is the SDK's documented way to send a request through its pipeline.
+    """
+    from azure.core.exceptions import HttpResponseError, ODataV4Format
+    from azure.core.rest import HttpRequest
+
+    start, end, interval = window
+    params = {
+        "api-version": API_VERSION,
+        "starttime": start,
+        "endtime": end,
+        "interval": interval,
+        "metricnamespace": NAMESPACE,
+        "metricnames": ",".join(n.replace(",", "%2") for n in names),
+        "aggregation": "total",
+        "top": str(_TOP),
+        "filter": filter_,
+    }
+    subscription = ids[0].split("/")[2]
+    request = HttpRequest(
+        "POST", f"/subscriptions/{subscription}/metrics:getBatch", params=params, json={"resourceids": list(ids)}
+    )
+    response = client.send_request(request)
+    if response.status_code != 200:
+        raise HttpResponseError(response=response, error_format=ODataV4Format)
+    doc = response.json()
+    values: list[dict[str, Any]] = (json.loads(doc) if isinstance(doc, str) else doc).get("values", [])
+    return values
+
+
+def _iso_duration(grain: dt.timedelta) -> str:
+    """Azure Monitor's time grains as ISO 8601 durations: PT1M … PT30M, PT1H … PT12H, P1D."""
+    minutes = int(grain.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"P{minutes // 1440}D"
+    return f"PT{minutes // 60}H" if minutes % 60 == 0 else f"PT{minutes}M"
+
+
+def _timestamp(text: str) -> dt.datetime:
+    return _utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
 def query_account_usage(
     metrics_client: Callable[[str], Any],
     run: Runner,
@@ -83,41 +136,49 @@ def query_account_usage(
 ) -> list[UsageSeries]:
     acc = _Accumulator()
     by_key = {a.ref.key: a.ref.id for a in accounts}
-    for location, members in chunks(accounts):
-        client = metrics_client(location)
-        ids = [a.ref.id for a in members]
-        common: dict[str, Any] = {
-            "resource_ids": ids,
-            "metric_namespace": NAMESPACE,
-            "timespan": (_utc(start), _utc(end)),
-            "granularity": granularity,
-            "aggregations": ["Total"],
-            "max_results": _TOP,
-        }
+    stamps: dict[str, dt.datetime] = {}
+    window = (
+        f"{_utc(start):%Y-%m-%dT%H:%M:%S.%fZ}",
+        f"{_utc(end):%Y-%m-%dT%H:%M:%S.%fZ}",
+        _iso_duration(granularity),
+    )
 
-        def tokens(client: Any = client, common: dict[str, Any] = common) -> Any:
-            return client.query_resources(
-                metric_names=list(TOKEN_METRICS), filter="ModelDeploymentName eq '*'", **common
-            )
+    def batch(client: Any, ids: list[str]) -> list[dict[str, Any]]:
+        tokens = run(
+            "query_account_usage",
+            lambda: _get_batch(client, ids, TOKEN_METRICS, "ModelDeploymentName eq '*'", window),
+        )
+        requests = run(
+            "query_account_usage",
+            lambda: _get_batch(
+                client, ids, (REQUEST_METRIC,), "ModelDeploymentName eq '*' and StatusCode eq '*'", window
+            ),
+        )
+        return [*tokens, *requests]
 
-        def requests(client: Any = client, common: dict[str, Any] = common) -> Any:
-            return client.query_resources(
-                metric_names=[REQUEST_METRIC], filter="ModelDeploymentName eq '*' and StatusCode eq '*'", **common
-            )
-
-        for result in [*run("query_account_usage", tokens), *run("query_account_usage", requests)]:
-            for metric in result.metrics:
-                # The SDK's result keeps no resource id; each metric's id is "{resource id}/providers/
-                # Microsoft.Insights/metrics/{name}".
-                resource_id = str(metric.id or "").lower().split("/providers/microsoft.insights/", 1)[0]
-                resource_id = str(metric.id)[: len(resource_id)] if metric.id else ""
+    # Clients first (one per region, cached by the factory), then the batches a few at a time: each
+    # waits on the network and Azure Monitor, not on this process.
+    work = [(metrics_client(location), [a.ref.id for a in members]) for location, members in chunks(accounts)]
+    with ThreadPoolExecutor(max_workers=_PARALLEL_BATCHES) as pool:
+        results = list(pool.map(lambda item: batch(*item), work))
+    for chunk_results in results:
+        for result in chunk_results:
+            for metric in result.get("value", []):
+                # Each metric's id is "{resource id}/providers/Microsoft.Insights/metrics/{name}".
+                metric_id = str(metric.get("id") or "")
+                resource_id = metric_id[: len(metric_id.lower().split("/providers/microsoft.insights/", 1)[0])]
                 account_id = by_key.get(resource_id.lower(), resource_id)
-                for ts in metric.timeseries:
-                    dims = {k.lower(): v for k, v in (ts.metadata_values or {}).items()}
-                    deployment = str(dims.get("modeldeploymentname", ""))
-                    field = _field(metric.name, str(dims.get("statuscode", "")))
-                    for point in ts.data:
-                        acc.add(account_id, deployment, point.timestamp, field, point.total)
+                name = str((metric.get("name") or {}).get("value", ""))
+                for ts in metric.get("timeseries", []):
+                    dims = {
+                        str(d["name"]["value"]).lower(): str(d.get("value", "")) for d in ts.get("metadatavalues", [])
+                    }
+                    deployment = dims.get("modeldeploymentname", "")
+                    field = _field(name, dims.get("statuscode", ""))
+                    for point in ts.get("data", []):
+                        text = point["timeStamp"]
+                        at = stamps.get(text) or stamps.setdefault(text, _timestamp(text))  # ~30 distinct
+                        acc.add(account_id, deployment, at, field, point.get("total"))
     return acc.series("account", granularity)
 
 
@@ -177,6 +238,47 @@ def gateway_peak_query(start: dt.datetime, end: dt.datetime, dimension: str, ten
     stages.append("summarize Tokens = sum(Sum) by Tenant, TimeGenerated = bin(TimeGenerated, 1m)")
     stages.append("summarize PeakTokensPerMinute = max(Tokens) by Tenant")
     return "\n| ".join(stages)
+
+
+class _Row:
+    """A result row, read by column name or position (as the SDK's LogsTableRow is)."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, index: dict[str, int], values: list[Any]) -> None:
+        self._index, self._values = index, values
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[key if isinstance(key, int) else self._index[key]]
+
+
+class _Table:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        index = {str(c["name"]): i for i, c in enumerate(doc.get("columns", []))}
+        self.rows = [_Row(index, values) for values in doc.get("rows", [])]
+
+
+class _LogsResult:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.tables = [_Table(t) for t in doc.get("tables", [])]
+        self.partial_error = doc.get("error")  # a 200 with an error: Log Analytics' partial result
+
+
+def run_kql(client: Any, workspace_id: str, query: str, start: dt.datetime, end: dt.datetime) -> _LogsResult:
+    """One Log Analytics query through the SDK client's pipeline, parsed as JSON.
+
+    ``LogsQueryClient.query_workspace`` builds an SDK object per cell (seconds for a month of 1,000
+    tenants); ``send_request`` sends the same request through the same pipeline (sign-in, transport).
+    """
+    from azure.core.exceptions import HttpResponseError, ODataV4Format
+    from azure.core.rest import HttpRequest
+
+    timespan = f"{_utc(start):%Y-%m-%dT%H:%M:%SZ}/{_utc(end):%Y-%m-%dT%H:%M:%SZ}"
+    request = HttpRequest("POST", f"/workspaces/{workspace_id}/query", json={"query": query, "timespan": timespan})
+    response = client.send_request(request)
+    if response.status_code != 200:
+        raise HttpResponseError(response=response, error_format=ODataV4Format)
+    return _LogsResult(response.json())
 
 
 def _table(result: Any) -> Any:
