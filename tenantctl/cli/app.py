@@ -22,6 +22,7 @@ from tenantctl.cli import (
     export_commands,
     inspect_commands,
     manifest_commands,
+    picture_commands,
     plan_commands,
     tenant_commands,
 )
@@ -66,6 +67,7 @@ emulator_commands.register(app)
 inspect_commands.register(app)
 tenant_commands.register(app)
 export_commands.register(app)
+picture_commands.register(app)
 byo_commands.register(app)
 completion.register(app)
 
