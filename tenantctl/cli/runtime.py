@@ -96,7 +96,7 @@ def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
                 emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait
             )
 
-    return CloudSession(cloud, verifiers)
+    return CloudSession(cloud, verifiers, gateway_workspace=lambda: emulator.gateway_workspace_id)
 
 
 def _embedded_settings() -> EmulatorSettings:

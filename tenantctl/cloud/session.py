@@ -7,7 +7,7 @@ Which cloud that is (Azure, or the embedded emulator) is decided by the CLI's co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,12 +50,19 @@ def entra_verifiers(
     return report_verifier(endpoints=endpoints, role_wait=role_wait)
 
 
+def no_gateway_workspace() -> str | None:
+    return None
+
+
 @dataclass
 class CloudSession:
     """The provider-side cloud port, plus the way to reach tenant-provided accounts in that cloud."""
 
     cloud: CloudPort
     verifiers: VerifierFactory = entra_verifiers
+    # The Log Analytics workspace the gateway's token metrics land in, when the cloud itself knows it
+    # (the emulator has one); against Azure the command line names it.
+    gateway_workspace: Callable[[], str | None] = no_gateway_workspace
 
     def tenant_verifier(
         self,
