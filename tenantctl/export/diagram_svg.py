@@ -19,9 +19,9 @@ from tenantctl.export.diagram import COLUMNS, GENERATED_BY, ISOLATION_COLOURS, D
 __all__ = ["LEGEND", "to_svg"]
 
 MARGIN = 20
-NODE_W = 262
+NODE_W = 256
 NODE_H = 44
-COL_GAP = 56
+COL_GAP = 40
 ROW = 54
 BAND_TITLE = 20
 BAND_PAD = 10

@@ -14,14 +14,14 @@ from tenantctl.export.diagram import truncate
 
 __all__ = ["Bar", "Segment", "bar_chart"]
 
-LABEL_W = 210
+LABEL_W = 250
 BAR_W = 440
 VALUE_W = 250
 ROW_H = 24
 BAR_H = 14
 TOP = 8
 LEGEND_H = 22
-LABEL_COLUMNS = 30
+LABEL_COLUMNS = 32  # ~7 px a column at 12px: fits LABEL_W
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 
@@ -38,7 +38,7 @@ class Bar:
     segments: tuple[Segment, ...]
     text: str  # the value in words, shown right of the bar
     limit: float | None = None  # a marker: capacity, quota limit, allocation
-    limit_name: str = ""
+    limit_name: str = ""  # the marker's tooltip, with its value in words
 
 
 def _scale(bars: Sequence[Bar]) -> float:
@@ -46,10 +46,13 @@ def _scale(bars: Sequence[Bar]) -> float:
     return top if top > 0 else 1.0
 
 
-def bar_chart(title: str, bars: Sequence[Bar], *, legend: Sequence[tuple[str, str]] = ()) -> str:
-    """An ``<svg>`` with one row per bar, all on one linear scale from zero; ``legend`` = (colour, name)."""
+def bar_chart(
+    title: str, bars: Sequence[Bar], *, legend: Sequence[tuple[str, str]] = (), limit_legend: str = ""
+) -> str:
+    """An ``<svg>`` with one row per bar, all on one linear scale from zero; ``legend`` = (colour, name)
+    of the segments, ``limit_legend`` names the black marker line."""
     scale = BAR_W / _scale(bars)
-    head = LEGEND_H if legend else 0
+    head = LEGEND_H if legend or limit_legend else 0
     width = LABEL_W + BAR_W + VALUE_W
     height = TOP + head + len(bars) * ROW_H + 6
     out = [
@@ -64,6 +67,11 @@ def bar_chart(title: str, bars: Sequence[Bar], *, legend: Sequence[tuple[str, st
         )
         out.append(f'<text x="{x + 16}" y="{TOP + 10}" fill="#111111">{escape(name)}</text>')
         x += 36 + round(len(name) * 6.8)
+    if limit_legend:
+        out.append(
+            f'<line x1="{x + 6}" y1="{TOP - 2}" x2="{x + 6}" y2="{TOP + 14}" stroke="#111111" stroke-width="2"/>'
+        )
+        out.append(f'<text x="{x + 16}" y="{TOP + 10}" fill="#111111">{escape(limit_legend)}</text>')
     for n, bar in enumerate(bars):
         y = TOP + head + n * ROW_H
         mid = y + ROW_H // 2
@@ -86,7 +94,7 @@ def bar_chart(title: str, bars: Sequence[Bar], *, legend: Sequence[tuple[str, st
             lx = LABEL_W + bar.limit * scale
             out.append(
                 f'<line x1="{lx:.1f}" y1="{mid - BAR_H // 2 - 3}" x2="{lx:.1f}" y2="{mid + BAR_H // 2 + 3}" '
-                f'stroke="#111111" stroke-width="2"><title>{escape(f"{bar.label}: {bar.limit_name} {bar.limit:,.0f}")}'
+                f'stroke="#111111" stroke-width="2"><title>{escape(f"{bar.label}: {bar.limit_name}")}'
                 "</title></line>"
             )
         out.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{mid + 4}" fill="#1f2937">{escape(bar.text)}</text>')

@@ -45,7 +45,7 @@ p.meta, p.note { color: #374151; margin: 4px 0; }
 .card { border: 1px solid #d1d5db; border-radius: 8px; padding: 10px 14px; min-width: 150px; }
 .card b { display: block; font-size: 22px; }
 .scroll { overflow-x: auto; border: 1px solid #e5e7eb; border-radius: 8px; }
-.scroll > svg { display: block; }
+.scroll > svg { display: block; max-width: 100%; height: auto; }
 table { border-collapse: collapse; margin: 8px 0 4px; font-size: 13px; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; }
@@ -152,7 +152,7 @@ def _stamps(quota: QuotaReport) -> str:
                     (Segment(line.budgets_tpm, _BUDGET, "shared budgets, TPM"),),
                     text,
                     limit=line.allowed_tpm,
-                    limit_name="capacity × overcommit, TPM",
+                    limit_name=f"capacity × overcommit {_n(line.allowed_tpm)} TPM",
                 )
             )
             rows.append(
@@ -165,7 +165,8 @@ def _stamps(quota: QuotaReport) -> str:
     chart = bar_chart(
         "Shared budgets against capacity × overcommit, per stamp deployment",
         bars,
-        legend=((_BUDGET, "shared tenants' budgets"), (_CAPACITY, "| capacity × overcommit")),
+        legend=((_BUDGET, "shared tenants' budgets"),),
+        limit_legend="capacity × overcommit",
     )
     head = (
         "<tr><th>stamp</th><th>region</th><th>deployment</th><th>model · SKU</th><th class=num>accounts</th>"
@@ -176,31 +177,32 @@ def _stamps(quota: QuotaReport) -> str:
 
 
 def _region_chart(location: str, lines: list[QuotaLineView]) -> str:
+    # Lines count different units (K TPM, PTU, accounts): each bar is drawn as a share of its own limit.
     bars = []
     for line in lines:
+        label = line.usage_name.removeprefix("OpenAI.")
+        if not line.limit:
+            bars.append(Bar(label, (), f"allocated {_n(line.allocated, line.unit)}; limit not listed"))
+            continue
         taken = max(line.used or 0.0, line.allocated)
         used = min(line.used or 0.0, taken)
-        label = line.usage_name.removeprefix("OpenAI.")
-        if line.limit is None:
-            text = f"allocated {_n(line.allocated, line.unit)}; limit not listed"
-        else:
-            text = f"headroom {_n(line.headroom, line.unit)} of {_n(line.limit)}"
         bars.append(
             Bar(
                 label,
                 (
-                    Segment(used, _USED, f"used ({line.unit})"),
-                    Segment(taken - used, _ALLOCATED, f"allocated, not yet used ({line.unit})"),
+                    Segment(used / line.limit * 100, _USED, "used, % of the limit"),
+                    Segment((taken - used) / line.limit * 100, _ALLOCATED, "allocated, not yet used, % of the limit"),
                 ),
-                text,
-                limit=line.limit,
-                limit_name=f"quota limit ({line.unit})",
+                f"headroom {_n(line.headroom, line.unit)} of {_n(line.limit)}",
+                limit=100.0,
+                limit_name=f"quota limit {_n(line.limit, line.unit)}",
             )
         )
     return bar_chart(
-        f"Quota in {location}: used and allocated against the limit",
+        f"Quota in {location}: used and allocated as a share of each limit",
         bars,
-        legend=((_USED, "used"), (_ALLOCATED, "allocated by the manifest"), ("#111111", "| limit")),
+        legend=((_USED, "used"), (_ALLOCATED, "allocated by the manifest")),
+        limit_legend="quota limit (100 %)",
     )
 
 
@@ -232,6 +234,8 @@ def _quota(quota: QuotaReport) -> str:
 
 
 def _usage_charts(rows: list[TenantUsageRow]) -> str:
+    # Biggest first: the chart answers "who consumes most"; the table below stays in tenant order.
+    rows = sorted(rows, key=lambda r: (-r.tokens, r.tenant))
     tokens = [
         Bar(
             r.display_name,
@@ -247,9 +251,9 @@ def _usage_charts(rows: list[TenantUsageRow]) -> str:
         Bar(
             r.display_name,
             (Segment(r.peak_tpm or 0, _PEAK, "peak TPM" if r.peak_is_minute else "busiest hour ÷ 60, TPM"),),
-            f"{_n(r.peak_tpm)} of {_n(r.allocated_tpm)} TPM" + ("" if r.peak_is_minute else " (hourly)"),
+            _peak_text(r),
             limit=r.allocated_tpm,
-            limit_name="allocated TPM",
+            limit_name=f"allocated {_n(r.allocated_tpm)} TPM",
         )
         for r in rows
     ]
@@ -265,17 +269,27 @@ def _usage_charts(rows: list[TenantUsageRow]) -> str:
             legend=((_PROMPT, "prompt"), (_COMPLETION, "completion")),
         )
         + "</div><h3>Peak against allocation</h3>"
+        + '<p class="note">Peak: the busiest minute for shared tenants (from the gateway); for the others the '
+        "busiest hour's tokens ÷ 60 (marked “hourly”), a lower bound of their busiest minute.</p>"
         + '<div class="scroll">'
         + bar_chart(
             "Peak tokens per minute against the allocated TPM per tenant",
             peaks,
-            legend=((_PEAK, "peak TPM"), ("#111111", "| allocated TPM")),
+            legend=((_PEAK, "peak TPM"),),
+            limit_legend="allocated TPM",
         )
         + "</div><h3>Throttled requests</h3>"
         + '<div class="scroll">'
         + bar_chart("Requests answered 429 per tenant", throttled, legend=((_THROTTLED, "throttled (429)"),))
         + "</div>"
     )
+
+
+def _peak_text(r: TenantUsageRow) -> str:
+    peak = _n(r.peak_tpm) + ("" if r.peak_is_minute else " (hourly)")
+    if r.allocated_tpm is None:
+        return f"{peak} TPM; capacity in PTU"
+    return f"{peak} of {_n(r.allocated_tpm)} TPM"
 
 
 def _usage_table(rows: tuple[TenantUsageRow, ...]) -> str:
