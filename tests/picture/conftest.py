@@ -60,7 +60,8 @@ deployments = [{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = 
 [tenants.mermaid]
 isolation = "tenant-provided"
 directory = "33333333-3333-3333-3333-333333333333"
-resource_id = "/subscriptions/44444444-4444-4444-4444-444444444444/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/their-aoai"
+resource_id = "/subscriptions/44444444-4444-4444-4444-444444444444/resourceGroups/rg/providers/\
+Microsoft.CognitiveServices/accounts/their-aoai"
 expect_deployments = ["gpt-4o"]
 
 [provider.app]
