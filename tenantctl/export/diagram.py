@@ -120,7 +120,8 @@ def truncate(text: str, width: int) -> str:
 
 
 def _tpm(value: int) -> str:
-    return f"{value:,} TPM"
+    """``100K TPM`` for whole thousands (as capacities read), else ``1,500 TPM``."""
+    return f"{value // 1000:,}K TPM" if value and value % 1000 == 0 else f"{value:,} TPM"
 
 
 class _Builder:
@@ -178,7 +179,7 @@ class _Builder:
     def stamp_band(self, stamp_id: str) -> None:
         stamp = self.m.stamps[stamp_id]
         band = f"stamp:{stamp_id}"
-        self.bands.append(Band(band, f"stamp {stamp_id} · {stamp.location}"))
+        self.bands.append(Band(band, f"stamp {stamp_id} · {stamp.location} · overcommit {stamp.overcommit:g}×"))
         on_stamps = (Isolation.DEDICATED_DEPLOYMENT, Isolation.SHARED)
         riders = sorted(
             (t for t, spec in self.m.tenants.items() if spec.stamp == stamp_id and spec.isolation in on_stamps),
@@ -198,17 +199,16 @@ class _Builder:
             if spec.isolation is Isolation.SHARED:
                 budget = self.budgets.get(t)
                 on = ", ".join(budget.deployments) if budget else ""
-                detail = f"budget {_tpm(spec.tpm or 0)}" + (f" on {on}" if on else "")
+                detail = _tpm(spec.tpm or 0) + (f" on {on}" if on else "")
             else:
-                detail = "own deployments" if t in self.owners else "NOT PLACED (stamp full)"
+                detail = "" if t in self.owners else "NOT PLACED (stamp full)"
             tenant_keys.append(self.tenant(t, band, detail))
         s = self.node(
             DiagramNode(
                 band,
                 "stamp",
                 f"stamp {stamp_id}",
-                f"{stamp.location} · {len(accounts)} account{'s' if len(accounts) != 1 else ''} · "
-                f"overcommit {stamp.overcommit:g}×",
+                f"{stamp.location} · {len(accounts)} account{'s' if len(accounts) != 1 else ''}",
                 "stamp",
                 band,
             )
@@ -234,7 +234,7 @@ class _Builder:
         self.bands.append(Band(band, ""))
         spec = self.m.tenants[tenant_id]
         colour = Isolation.TENANT_PROVIDED.value
-        t = self.tenant(tenant_id, band, "own directory")
+        t = self.tenant(tenant_id, band, "")
         resource_id = spec.resource_id or ""
         name = resource_id.rstrip("/").rsplit("/", 1)[-1] or "(no account)"
         a = self.node(

@@ -82,7 +82,7 @@ def test_example_fleet_every_tenant_and_deployment_is_drawn_coloured_by_isolatio
     assert "chat — 50 PTU" in titles
     assert "proseware--mini — 15K TPM" in titles
     details = {n.key: n.detail for n in diagram.nodes}
-    assert "budget 100,000 TPM on chat, mini" in details["tenant:bluesky"]
+    assert details["tenant:bluesky"] == "shared · 100K TPM on chat, mini"
     fills = {fill for _, _, fill, _ in _boxes(to_svg(diagram))}
     assert {
         ISOLATION_COLOURS[i][0] for i in ("dedicated", "dedicated-deployment", "shared", "tenant-provided")
