@@ -105,7 +105,8 @@ def usage_rows(
                 prompt_tokens=got.get("prompt_tokens", 0),
                 completion_tokens=got.get("completion_tokens", 0),
                 requests=got.get("requests", 0),
-                throttled=got.get("throttled_requests", 0),
+                # The gateway's token metric counts only the calls it let through: no 429s to report.
+                throttled=None if source == "gateway" else got.get("throttled_requests", 0),
                 peak_tpm=peak,
                 peak_is_minute=minute,
                 note="" if got else "no traffic in the window",

@@ -32,7 +32,7 @@ class TenantUsageRow:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
-    throttled: int = 0
+    throttled: int | None = 0  # None: the source does not count 429s (the gateway's token metric)
     peak_tpm: int | None = None
     peak_is_minute: bool = False
     allocated_tpm: int | None = None

@@ -257,8 +257,10 @@ def _usage_charts(rows: list[TenantUsageRow]) -> str:
         )
         for r in rows
     ]
+    counted = [(r, r.throttled) for r in rows if r.throttled is not None]
     throttled = [
-        Bar(r.display_name, (Segment(r.throttled, _THROTTLED, "throttled (429)"),), _n(r.throttled)) for r in rows
+        Bar(r.display_name, (Segment(n, _THROTTLED, "throttled (429)"),), f"{_n(n)} of {_n(r.requests + n)} requests")
+        for r, n in sorted(counted, key=lambda x: (-x[1], x[0].tenant))
     ]
     return (
         "<h3>Tokens per tenant</h3>"
@@ -279,6 +281,8 @@ def _usage_charts(rows: list[TenantUsageRow]) -> str:
             limit_legend="allocated TPM",
         )
         + "</div><h3>Throttled requests</h3>"
+        + '<p class="note">Shared tenants are not listed: the gateway\'s token metric counts only the calls '
+        "it let through.</p>"
         + '<div class="scroll">'
         + bar_chart("Requests answered 429 per tenant", throttled, legend=((_THROTTLED, "throttled (429)"),))
         + "</div>"
@@ -319,7 +323,8 @@ def _usage_table(rows: tuple[TenantUsageRow, ...]) -> str:
             f'<td data-sort="{escape(r.isolation)}">{_badge(r.isolation)}</td>',
         ]
         for value in (r.prompt_tokens, r.completion_tokens, r.requests, r.throttled):
-            cells.append(f'<td class=num data-sort="{value}">{_n(value) if r.visible else "—"}</td>')
+            shown = _n(value) if r.visible else "—"
+            cells.append(f'<td class=num data-sort="{"" if value is None else value}">{shown}</td>')
         cells.append(f'<td class=num data-sort="{r.peak_tpm or 0}">{peak if r.visible else "—"}</td>')
         cells.append(f'<td class=num data-sort="{r.allocated_tpm or 0}">{_n(r.allocated_tpm)}</td>')
         cells.append(f'<td class=num data-sort="{r.cost or 0}">{cost}</td>')
