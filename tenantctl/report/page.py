@@ -255,7 +255,10 @@ def _usage_charts(rows: list[TenantUsageRow]) -> str:
             limit=r.allocated_tpm,
             limit_name=f"allocated {_n(r.allocated_tpm)} TPM",
         )
-        for r in rows
+        # Closest to (or past) its allocation first: who is about to be throttled.
+        for r in sorted(
+            rows, key=lambda r: (-((r.peak_tpm or 0) / r.allocated_tpm) if r.allocated_tpm else 0.0, r.tenant)
+        )
     ]
     counted = [(r, r.throttled) for r in rows if r.throttled is not None]
     throttled = [
