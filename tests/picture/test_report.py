@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from tenantctl.cli.app import app
 from tenantctl.errors import UsageError
 from tenantctl.export.diagram import build_diagram
 from tenantctl.inspection.fleet import quota_report
@@ -143,3 +147,62 @@ def test_window_ends_on_the_hour() -> None:
         datetime(2026, 12, 3, 13, tzinfo=timezone.utc),
         datetime(2026, 12, 4, 13, tzinfo=timezone.utc),
     )
+
+
+SMALL_FLEET = """
+schema = 1
+[provider]
+subscription_id = "00000000-0000-0000-0000-000000000000"
+resource_group = "rg-quiet"
+location = "swedencentral"
+name_prefix = "qt"
+
+[stamps.s1]
+location = "swedencentral"
+deployments = [{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "GlobalStandard", capacity = 10 }]
+
+[tenants.solo]
+isolation = "dedicated"
+display_name = "Solo & Co <b>"
+deployments = [{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "GlobalStandard", capacity = 5 }]
+
+[tenants.rider]
+isolation = "shared"
+stamp = "s1"
+tpm = 2000
+"""
+
+
+def test_cli_report_without_traffic_says_usage_not_collected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TENANTCTL_EMULATOR_LRO_SECONDS", "0.02")
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "AZURE_AUTHORITY_HOST", "TENANTCTL_MANIFEST"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "tenants.toml").write_text(SMALL_FLEET, encoding="utf-8")
+    runner = CliRunner()
+    applied = runner.invoke(app, ["apply", "--emulator", "--auto-approve"])
+    assert applied.exit_code == 0, applied.output
+    result = runner.invoke(app, ["report", "--html", "fleet.html", "--emulator", "--since", "7d", "-o", "json"])
+    doc = json.loads(result.stdout)
+    assert (result.exit_code, doc["command"], doc["status"]) == (0, "report", "success")
+    assert (doc["data"]["usage_collected"], doc["data"]["tenants"]) == (False, 2)
+    assert "usage not collected: no traffic in the window" in [d["summary"] for d in doc["diagnostics"]]
+    page = (tmp_path / "fleet.html").read_text(encoding="utf-8")
+    assert "Usage not collected." in page
+    assert "Solo &amp; Co &lt;b&gt;" in page
+    assert "Utilisation per stamp" in page
+    # a second run replaces its own page; the manifest and other files are never replaced
+    again = runner.invoke(app, ["report", "--html", "fleet.html", "--emulator"])
+    assert again.exit_code == 0, again.output
+    for victim in ("tenants.toml", "notes.html"):
+        path = tmp_path / victim
+        if not path.exists():
+            path.write_text("<p>mine</p>\n", encoding="utf-8")
+        before = path.read_text(encoding="utf-8")
+        refused = runner.invoke(app, ["report", "--html", victim, "--emulator"])
+        assert refused.exit_code == 1
+        assert path.read_text(encoding="utf-8") == before
+    bad = runner.invoke(app, ["report", "--html", "x.html", "--since", "1y"])
+    assert bad.exit_code == 1
+    assert "--since '1y'" in bad.output
