@@ -280,10 +280,15 @@ def diagram_for(manifest: Manifest, observed: ObservedState | None = None) -> tu
 # ------------------------------------------------------------------------------------------ Mermaid
 
 
+_MERMAID_ESCAPES = {c: f"#{ord(c)};" for c in '"<>&#`'} | {"\\": "#92;#8288;"}
+
+
 def _mermaid_text(text: str) -> str:
     # Mermaid reads entity codes (#quot; #60; ...) inside quoted labels; a raw " ends the label and
     # raw < > & are taken as HTML by its default (HTML) label renderer. Numeric codes for all of them.
-    return "".join(f"#{ord(c)};" if c in '"<>&#`\\' else c for c in text)
+    # It also turns a backslash-n, even one spelled as entities, into a line break: a word joiner
+    # (U+2060, invisible) after each backslash keeps "\n" in a name as the two characters it is.
+    return "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
 
 
 def to_mermaid(diagram: FleetDiagram) -> str:
