@@ -19,12 +19,13 @@ them its own way (:func:`to_mermaid`, :func:`to_dot`; the SVG writer uses XML es
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
 from tenantctl.desired import DesiredState
-from tenantctl.diagnostics import Diagnostics
+from tenantctl.diagnostics import Diagnostics, Severity
 from tenantctl.manifest.model import Isolation, Manifest, capacity_label
 from tenantctl.observation import ObservedState
 from tenantctl.resources import Account, Deployment
@@ -37,6 +38,7 @@ __all__ = [
     "DiagramEdge",
     "DiagramNode",
     "FleetDiagram",
+    "as_warnings",
     "build_diagram",
     "diagram_for",
     "display_width",
@@ -274,7 +276,15 @@ def diagram_for(manifest: Manifest, observed: ObservedState | None = None) -> tu
     from tenantctl.planning.placement import placed_desired_state
 
     desired, placement = placed_desired_state(manifest, observed if observed is not None else ObservedState())
-    return build_diagram(manifest, desired), placement.diagnostics
+    return build_diagram(manifest, desired), as_warnings(placement.diagnostics)
+
+
+def as_warnings(diagnostics: Diagnostics) -> Diagnostics:
+    """Placement errors as warnings: a tenant that does not fit is drawn "NOT PLACED" (plan is where
+    it is an error), so the picture itself succeeds."""
+    out = Diagnostics()
+    out.extend(dataclasses.replace(d, severity=Severity.WARNING) for d in diagnostics)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ Mermaid

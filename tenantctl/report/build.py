@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from tenantctl.cloud.port import CloudPort, UsagePort
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import UsageError
-from tenantctl.export.diagram import build_diagram
+from tenantctl.export.diagram import as_warnings, build_diagram
 from tenantctl.inspection.fleet import quota_report
 from tenantctl.manifest.model import Manifest
 from tenantctl.observation import observe_accounts, observe_quota
@@ -71,7 +71,7 @@ def fleet_report(
         gateway_workspace=gateway_workspace,
     )
     diagnostics = Diagnostics()
-    diagnostics.extend(placement.diagnostics)
+    diagnostics.extend(as_warnings(placement.diagnostics))
     for note in usage.notes:
         diagnostics.warning("usage-partial", note)
     report = FleetReport(
