@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from tenantctl.cloud.port import CloudPort, UsagePort
+from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import UsageError
 from tenantctl.export.diagram import as_warnings, build_diagram
@@ -14,9 +15,10 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observation import observe_accounts, observe_quota
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.report.collect import collect_usage
-from tenantctl.report.model import FleetReport
+from tenantctl.report.model import AccountSlots, FleetReport
+from tenantctl.resources import Account, Deployment
 
-__all__ = ["MAX_WINDOW", "fleet_report", "parse_since", "usage_window"]
+__all__ = ["MAX_WINDOW", "account_slots", "fleet_report", "parse_since", "usage_window"]
 
 # Azure Monitor keeps platform metrics 93 days: a longer window could only be partly answered.
 MAX_WINDOW = timedelta(days=93)
@@ -45,6 +47,42 @@ def usage_window(since: timedelta, now: datetime) -> tuple[datetime, datetime]:
     """[start, end) ending at the start of the current hour: metrics arrive per whole hour."""
     end = now.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
     return end - since, end
+
+
+def account_slots(manifest: Manifest, desired: DesiredState) -> tuple[AccountSlots, ...]:
+    """Per stamp account (sorted): shared and tenant-owned deployments against the per-account limit."""
+    stamp_of = {
+        item.resource.ref.key: (item.stamp, item.resource.ref.name)
+        for item in desired.items
+        if isinstance(item.resource, Account) and item.stamp is not None and item.tenant is None
+    }
+    shared: dict[str, int] = dict.fromkeys(stamp_of, 0)
+    owned: dict[str, int] = dict.fromkeys(stamp_of, 0)
+    owners: dict[str, set[str]] = {key: set() for key in stamp_of}
+    for item in desired.items:
+        r = item.resource
+        if not isinstance(r, Deployment) or r.account.key not in stamp_of:
+            continue
+        if item.tenant is None:
+            shared[r.account.key] += 1
+        else:
+            owned[r.account.key] += 1
+            owners[r.account.key].add(item.tenant)
+    out = []
+    for key, (stamp_id, name) in sorted(stamp_of.items(), key=lambda kv: (kv[1][0] or "", kv[1][1])):
+        stamp = manifest.stamps[stamp_id or ""]
+        out.append(
+            AccountSlots(
+                stamp_id or "",
+                name,
+                shared[key],
+                owned[key],
+                len(owners[key]),
+                stamp.max_deployments_per_account,
+                stamp.max_accounts,
+            )
+        )
+    return tuple(out)
 
 
 def fleet_report(
@@ -81,5 +119,6 @@ def fleet_report(
         build_diagram(manifest, desired),
         quota,
         usage,
+        account_slots(manifest, desired),
     )
     return report, diagnostics

@@ -13,7 +13,7 @@ from datetime import datetime
 from tenantctl.export.diagram import FleetDiagram
 from tenantctl.inspection.fleet import QuotaReport
 
-__all__ = ["FleetReport", "TenantUsageRow", "UsageSection"]
+__all__ = ["AccountSlots", "FleetReport", "TenantUsageRow", "UsageSection"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,23 @@ class UsageSection:
 
 
 @dataclass(frozen=True)
+class AccountSlots:
+    """One stamp account's deployments against the stamp's per-account limit (Azure allows 32)."""
+
+    stamp: str
+    account: str
+    shared: int  # the stamp's shared deployments (every account carries them all)
+    tenant_owned: int  # dedicated-deployment tenants' own deployments placed here
+    tenants: int
+    limit: int
+    max_accounts: int
+
+    @property
+    def used(self) -> int:
+        return self.shared + self.tenant_owned
+
+
+@dataclass(frozen=True)
 class FleetReport:
     manifest_name: str
     generated: datetime
@@ -65,4 +82,5 @@ class FleetReport:
     diagram: FleetDiagram
     quota: QuotaReport
     usage: UsageSection
+    slots: tuple[AccountSlots, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)

@@ -17,7 +17,7 @@ from tenantctl.export.diagram import ISOLATION_COLOURS
 from tenantctl.export.diagram_svg import to_svg
 from tenantctl.inspection.fleet import QuotaLineView, QuotaReport
 from tenantctl.report.charts import Bar, Segment, bar_chart
-from tenantctl.report.model import FleetReport, TenantUsageRow, UsageSection
+from tenantctl.report.model import AccountSlots, FleetReport, TenantUsageRow, UsageSection
 
 __all__ = ["GENERATOR", "render_html"]
 
@@ -31,6 +31,7 @@ _PROMPT = "#0b5fa5"
 _COMPLETION = "#00795c"
 _PEAK = "#9c3d7a"
 _THROTTLED = "#c2410c"
+_OWNED = "#00795c"
 
 _CSS = """
 :root { color-scheme: light; }
@@ -174,6 +175,39 @@ def _stamps(quota: QuotaReport) -> str:
         "<th class=num>budgets TPM</th><th class=num>shared tenants</th><th class=num>utilisation</th></tr>"
     )
     return f'<div class="scroll">{chart}</div><table>{head}{"".join(rows)}</table>'
+
+
+def _slots(slots: tuple[AccountSlots, ...]) -> str:
+    if not slots:
+        return ""
+    bars = [
+        Bar(
+            f"{s.stamp} · {s.account}",
+            (
+                Segment(s.shared, _BUDGET, "the stamp's shared deployments"),
+                Segment(s.tenant_owned, _OWNED, "dedicated-deployment tenants' deployments"),
+            ),
+            f"{s.used} of {s.limit} deployments ({s.tenants} tenant{'s' if s.tenants != 1 else ''})",
+            limit=float(s.limit),
+            limit_name=f"at most {s.limit} deployments an account",
+        )
+        for s in slots
+    ]
+    counts: dict[str, tuple[int, int]] = {}
+    for s in slots:
+        counts[s.stamp] = (counts.get(s.stamp, (0, 0))[0] + 1, s.max_accounts)
+    growth = "; ".join(f"{stamp}: {n} of at most {most} accounts" for stamp, (n, most) in sorted(counts.items()))
+    chart = bar_chart(
+        "Deployments on each stamp account against the per-account limit",
+        bars,
+        legend=((_BUDGET, "shared"), (_OWNED, "tenants' own")),
+        limit_legend="per-account limit",
+    )
+    return (
+        "<h3>Deployment slots per stamp account</h3>"
+        f'<p class="note">A stamp grows by an account when its accounts are full ({escape(growth)}).</p>'
+        f'<div class="scroll">{chart}</div>'
+    )
 
 
 def _region_chart(location: str, lines: list[QuotaLineView]) -> str:
@@ -360,7 +394,7 @@ def render_html(report: FleetReport) -> str:
     name = escape(report.manifest_name)
     sections = [
         ("fleet", "Fleet", f'<div class="scroll">{to_svg(report.diagram, standalone=False)}</div>'),
-        ("stamps", "Utilisation per stamp", _stamps(report.quota)),
+        ("stamps", "Utilisation per stamp", _stamps(report.quota) + _slots(report.slots)),
         ("quota", "Quota headroom per region", _quota(report.quota)),
         ("usage", "Usage and cost per tenant", _usage(report.usage)),
     ]

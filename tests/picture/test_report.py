@@ -20,7 +20,7 @@ from tenantctl.observation import ObservedState
 from tenantctl.observation.scoped import QuotaObservation
 from tenantctl.planning.placement import placed_desired_state
 from tenantctl.report import FleetReport, UsageSection, render_html, usage_rows
-from tenantctl.report.build import parse_since, usage_window
+from tenantctl.report.build import account_slots, parse_since, usage_window
 from tenantctl.resources import TenantPeak, UsagePoint, UsageSeries
 
 from .conftest import HOSTILE
@@ -206,3 +206,12 @@ def test_cli_report_without_traffic_says_usage_not_collected(tmp_path: Path, mon
     bad = runner.invoke(app, ["report", "--html", "x.html", "--since", "1y"])
     assert bad.exit_code == 1
     assert "--since '1y'" in bad.output
+
+
+def test_slots_count_each_stamp_accounts_deployments(hostile: Manifest) -> None:
+    desired, _ = placed_desired_state(hostile, ObservedState())
+    slots = [
+        (s.stamp, s.account, s.shared, s.tenant_owned, s.tenants, s.limit) for s in account_slots(hostile, desired)
+    ]
+    # 3 deployments an account: the shared chat and markup's two fill account 1, unicode's goes to 2
+    assert slots == [("s1", "pic-s1--01", 1, 2, 1, 3), ("s1", "pic-s1--02", 1, 1, 1, 3)]
