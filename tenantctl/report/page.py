@@ -56,13 +56,15 @@ th button { font: inherit; font-weight: bold; background: none; border: 0; paddi
 .badge { display: inline-block; border-radius: 4px; padding: 0 6px; border: 1px solid; font-size: 12px; }
 .notice { border: 2px solid #b86e00; background: #fff8eb; border-radius: 8px; padding: 10px 14px; margin: 8px 0; }
 .muted { color: #4b5563; }
-section { break-inside: avoid-page; }
 @media print {
   body { padding: 0; font-size: 11px; }
   .scroll { overflow: visible; border: 0; }
   .scroll > svg { width: 100%; height: auto; }
+  /* an SVG cannot be split across pages: the diagram shrinks to one page (it is vector, zoomable) */
+  .scroll.fleet > svg { width: auto; max-width: 100%; max-height: 24cm; }
   th button { pointer-events: none; }
-  h2 { break-after: avoid-page; }
+  .scroll:not(.fleet), tr, .card { break-inside: avoid-page; }  /* the diagram may span pages */
+  h2, h3, p.note { break-after: avoid-page; }
 }
 """
 
@@ -393,7 +395,7 @@ def render_html(report: FleetReport) -> str:
     """The whole page; deterministic for a given report (the generation time is part of the report)."""
     name = escape(report.manifest_name)
     sections = [
-        ("fleet", "Fleet", f'<div class="scroll">{to_svg(report.diagram, standalone=False)}</div>'),
+        ("fleet", "Fleet", f'<div class="scroll fleet">{to_svg(report.diagram, standalone=False)}</div>'),
         ("stamps", "Utilisation per stamp", _stamps(report.quota) + _slots(report.slots)),
         ("quota", "Quota headroom per region", _quota(report.quota)),
         ("usage", "Usage and cost per tenant", _usage(report.usage)),
