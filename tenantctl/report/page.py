@@ -51,6 +51,7 @@ table { border-collapse: collapse; margin: 8px 0 4px; font-size: 13px; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, .badge { white-space: nowrap; }
 th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0;
             cursor: pointer; color: inherit; }
 .badge { display: inline-block; border-radius: 4px; padding: 0 6px; border: 1px solid; font-size: 12px; }
