@@ -4,15 +4,21 @@ opened in a real headless Chromium (screenshot taken, no console message, not bl
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import select
 import shutil
 import struct
 import subprocess
+import time
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -210,3 +216,122 @@ def test_page_renders_in_headless_chromium_without_console_messages(reported: Re
     for isolation in ("dedicated", "dedicated-deployment", "shared"):
         fill = bytes.fromhex(ISOLATION_COLOURS[isolation][0][1:])
         assert colours[fill] > 20, f"no {isolation} box painted"
+
+
+class _DevTools:
+    """The Chrome DevTools protocol over ``--remote-debugging-pipe`` (fd 3 in, fd 4 out, NUL-framed JSON)."""
+
+    def __init__(self, browser: str, profile: Path) -> None:
+        to_chrome_r, to_chrome_w = os.pipe()
+        from_chrome_r, from_chrome_w = os.pipe()
+        args = ["--headless", "--no-sandbox", "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"]
+        # Chromium reads the protocol on fd 3 and writes it on fd 4: bash puts the pipes there.
+        self.process = subprocess.Popen(
+            ["bash", "-c", f'exec "$0" "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}', browser, *args],
+            pass_fds=(to_chrome_r, from_chrome_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.out, self.inp = to_chrome_w, from_chrome_r
+        self.buffer, self.next_id = b"", 0
+        self.events: list[dict[str, Any]] = []
+        self.session: str | None = None
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self.next_id += 1
+        message: dict[str, Any] = {"id": self.next_id, "method": method, "params": params or {}}
+        if self.session is not None:
+            message["sessionId"] = self.session
+        os.write(self.out, json.dumps(message).encode() + b"\0")
+        wanted = self.next_id
+        reply = self.wait(lambda m: m.get("id") == wanted)
+        assert "error" not in reply, reply
+        return dict(reply.get("result", {}))
+
+    def wait(self, done: Any, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self.buffer:
+                raw, self.buffer = self.buffer.split(b"\0", 1)
+                message = json.loads(raw)
+                self.events.append(message)
+                if done(message):
+                    return dict(message)
+            left = deadline - time.monotonic()
+            assert left > 0, "Chromium did not answer in time"
+            ready, _, _ = select.select([self.inp], [], [], left)
+            if ready:
+                chunk = os.read(self.inp, 1 << 16)
+                assert chunk, "Chromium closed the DevTools pipe"
+                self.buffer += chunk
+
+    def open(self, url: str) -> None:
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            self.send(f"{domain}.enable")
+        self.send("Page.navigate", {"url": url})
+        self.wait(lambda m: m.get("method") == "Page.loadEventFired")
+
+    def evaluate(self, expression: str) -> Any:
+        return self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})["result"]["value"]
+
+    def problems(self) -> list[dict[str, Any]]:
+        """Uncaught exceptions, console.error/warn, and browser log entries (blocked loads, CSP)."""
+        out = []
+        for e in self.events:
+            method, params = e.get("method"), e.get("params", {})
+            logged = method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert")
+            if logged or method in {"Runtime.exceptionThrown", "Log.entryAdded"}:
+                out.append(params)
+        return out
+
+    def close(self) -> None:
+        self.session = None
+        with contextlib.suppress(AssertionError, OSError):
+            self.send("Browser.close")
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.out)
+        os.close(self.inp)
+
+
+_SORT_BY_PROMPT_TOKENS = """(function () {
+  var table = document.getElementById("usage-table");
+  var button = table.querySelectorAll("th button")[2];
+  var firstTenant = function () { return table.tBodies[0].rows[0].cells[0].getAttribute("data-sort"); };
+  var prompt = function (row) { return Number(row.cells[2].getAttribute("data-sort")); };
+  button.click();
+  var prompts = Array.prototype.map.call(table.tBodies[0].rows, prompt);
+  var down = [firstTenant(), button.parentNode.getAttribute("aria-sort"), prompts];
+  button.click();
+  return down.concat([firstTenant(), button.parentNode.getAttribute("aria-sort")]);
+})()"""
+
+
+@pytest.mark.slow
+def test_usage_table_sorts_in_the_browser_and_nothing_is_logged(reported: Reported) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium-headless-shell, or chromium)")
+    tools = _DevTools(browser, reported.directory / "devtools-profile")
+    try:
+        tools.open(reported.page.as_uri())
+        first_down, order_down, prompts, first_up, order_up = tools.evaluate(_SORT_BY_PROMPT_TOKENS)
+        problems = tools.problems()
+    finally:
+        tools.close()
+    assert prompts == sorted(prompts, reverse=True)
+    assert prompts[0] > 0
+    parser = _UsageTable()
+    parser.feed(reported.page.read_text(encoding="utf-8"))
+    biggest = max(parser.rows, key=lambda t: int(parser.rows[t][2] or 0))
+    assert (first_down, order_down, order_up) == (biggest, "descending", "ascending")
+    assert int(parser.rows[first_up][2] or 0) == min(prompts)
+    assert problems == []
