@@ -144,6 +144,15 @@ class _Builder:
                 self.account_stamp[r.ref.key] = item.stamp
             elif isinstance(r, Deployment):
                 self.deployments[r.account.key].append((r, item.tenant))
+        # Indexes, so that a fleet of thousands is drawn in one pass per band, not one scan per tenant.
+        self.stamp_accounts: dict[str, list[Account]] = defaultdict(list)
+        self.tenant_accounts: dict[str, list[Account]] = defaultdict(list)
+        for key, account in sorted(self.accounts.items()):
+            owner, stamp = self.account_owner[key], self.account_stamp[key]
+            if owner is not None:
+                self.tenant_accounts[owner].append(account)
+            elif stamp is not None:
+                self.stamp_accounts[stamp].append(account)
         self.budgets = {b.tenant: b for b in desired.budgets}
         self.owners = {owner for deps in self.deployments.values() for _, owner in deps if owner is not None}
 
@@ -187,14 +196,7 @@ class _Builder:
             (t for t, spec in self.m.tenants.items() if spec.stamp == stamp_id and spec.isolation in on_stamps),
             key=lambda t: (self.m.tenants[t].isolation is Isolation.SHARED, t),
         )
-        accounts = sorted(
-            (
-                a
-                for k, a in self.accounts.items()
-                if self.account_stamp[k] == stamp_id and self.account_owner[k] is None
-            ),
-            key=lambda a: a.ref.key,
-        )
+        accounts = self.stamp_accounts.get(stamp_id, [])
         tenant_keys = []
         for t in riders:
             spec = self.m.tenants[t]
@@ -224,11 +226,8 @@ class _Builder:
     def dedicated_band(self, tenant_id: str) -> None:
         band = f"tenant:{tenant_id}"
         self.bands.append(Band(band, ""))
-        mine = sorted(
-            (a for k, a in self.accounts.items() if self.account_owner[k] == tenant_id), key=lambda a: a.ref.key
-        )
         t = self.tenant(tenant_id, band, self.m.tenant_location(tenant_id))
-        for account in mine:
+        for account in self.tenant_accounts.get(tenant_id, []):
             self.edge(t, self.account_and_deployments(account, band, Isolation.DEDICATED.value, account.location))
 
     def provided_band(self, tenant_id: str) -> None:
@@ -239,14 +238,14 @@ class _Builder:
         t = self.tenant(tenant_id, band, "")
         resource_id = spec.resource_id or ""
         name = resource_id.rstrip("/").rsplit("/", 1)[-1] or "(no account)"
-        a = self.node(
-            DiagramNode(f"account:{resource_id.lower()}", "account", name, "tenant's own · verified only", colour, band)
-        )
+        # Keyed by tenant: two tenants naming one account (a mistake) still get a box each.
+        own = f"provided:{tenant_id}"
+        a = self.node(DiagramNode(own, "account", name, "tenant's own · verified only", colour, band))
         self.edge(t, a)
         for d in sorted(spec.expect_deployments):
             dkey = self.node(
                 DiagramNode(
-                    f"deployment:{resource_id.lower()}/{d.lower()}",
+                    f"{own}/{d.lower()}",
                     "deployment",
                     d,
                     "expected · capacity theirs",
