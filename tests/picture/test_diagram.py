@@ -54,7 +54,7 @@ def test_svg_is_well_formed_with_one_box_per_node_none_overlapping(which: str, r
     root = parse_svg(svg)  # raises on any unescaped <, & or quote
     width, height = float(root.get("width", "0")), float(root.get("height", "0"))
     boxes = _boxes(svg)
-    assert len(boxes) == len(diagram.nodes)
+    assert len(boxes) == len(diagram.nodes) == len({n.key for n in diagram.nodes})
     for x, y, _, _ in boxes:
         assert x >= 0
         assert x + NODE_W <= width
