@@ -24,6 +24,7 @@ from tenantctl.cli import (
     keys_commands,
     lifecycle_commands,
     manifest_commands,
+    picture_commands,
     plan_commands,
     tenant_commands,
     usage_commands,
@@ -82,6 +83,7 @@ emulator_commands.register(app)
 inspect_commands.register(app)
 tenant_commands.register(app)
 export_commands.register(app)
+picture_commands.register(app)
 byo_commands.register(app)
 lifecycle_commands.register(app)
 completion.register(app)
