@@ -55,7 +55,7 @@ deployments = [{ name = "aa", model = "gpt-4o", version = "2024-11-20", sku = "G
 
 [tenants.escapes]
 isolation = "dedicated"
-deployments = [{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "ProvisionedManaged", capacity = 15 }]
+deployments = [{ name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "ProvisionedManaged", capacity = 50 }]
 
 [tenants.mermaid]
 isolation = "tenant-provided"

@@ -213,5 +213,6 @@ def test_slots_count_each_stamp_accounts_deployments(hostile: Manifest) -> None:
     slots = [
         (s.stamp, s.account, s.shared, s.tenant_owned, s.tenants, s.limit) for s in account_slots(hostile, desired)
     ]
-    # 3 deployments an account: the shared chat and markup's two fill account 1, unicode's goes to 2
-    assert slots == [("s1", "pic-s1--01", 1, 2, 1, 3), ("s1", "pic-s1--02", 1, 1, 1, 3)]
+    # 3 deployments an account: the shared chat and markup's two fill account 1, unicode's goes to 2,
+    # which carries no shared deployment (no shared tenant is pinned there)
+    assert slots == [("s1", "pic-s1--01", 1, 2, 1, 3), ("s1", "pic-s1--02", 0, 1, 1, 3)]
