@@ -151,6 +151,7 @@ def azure_session(adapter: CloudPort, cloud: CloudDefinition) -> CloudSession:
     """A session whose tenant-provided accounts are probed at ``cloud``'s Entra and ARM hosts (unless a
     command names others, like ``byo verify --authority-host``)."""
     from tenantctl.cloud.session import entra_verifiers
+    from tenantctl.tenant_provided.cache import VerificationCache
     from tenantctl.tenant_provided.verification import ProbeEndpoints
 
     def verifiers(
@@ -163,8 +164,6 @@ def azure_session(adapter: CloudPort, cloud: CloudDefinition) -> CloudSession:
     ) -> ReportVerifier:
         hosts = endpoints or ProbeEndpoints(cloud.authority_host, cloud.resource_manager, None, cloud.arm_scope)
         return entra_verifiers(manifest, role_wait=role_wait, endpoints=hosts, consent=consent, assign_role=assign_role)
-
-    from tenantctl.tenant_provided.cache import VerificationCache
 
     # Keyed by the ARM endpoint too: a served emulator and Azure never share a verdict.
     cache = VerificationCache.default(scope=cloud.resource_manager)
