@@ -196,7 +196,7 @@ def main() -> int:
 
     measured = {o.address: o.duration for o in result.outcomes}
     cp, cp_writes = critical_path(changes, measured)
-    idle_write = statistics.mean(v for k, v in idle.items() if not k.startswith("resource-group"))
+    idle_write = statistics.mean(v for k, v in idle.items() if not str(k).startswith("resource-group"))
     idle_by_kind = {c.address: idle_write for c in changes}
     cp_idle, _ = critical_path(changes, idle_by_kind)
     work = sum(measured.values())
