@@ -18,16 +18,16 @@ TENANT_PROVIDED_NOTE = "not visible: the tenant's own account"
 
 def _row(manifest: Manifest, usage: TenantUsage, currency: str | None) -> TenantUsageRow:
     tenant = manifest.tenants[usage.tenant]
-    base = TenantUsageRow(usage.tenant, tenant.display_name or usage.tenant, usage.isolation)
+    name = tenant.display_name or usage.tenant
     if usage.visibility == "not visible":
         # The accounts of a tenant-provided tenant are its own: tenantctl reads nothing there.
         note = TENANT_PROVIDED_NOTE if tenant.isolation is Isolation.TENANT_PROVIDED else f"not collected: {usage.note}"
-        return TenantUsageRow(base.tenant, base.display_name, base.isolation, visible=False, note=note)
+        return TenantUsageRow(usage.tenant, name, usage.isolation, visible=False, note=note)
     totals, cost = usage.totals, usage.cost
     return TenantUsageRow(
-        base.tenant,
-        base.display_name,
-        base.isolation,
+        usage.tenant,
+        name,
+        usage.isolation,
         prompt_tokens=totals.prompt_tokens,
         completion_tokens=totals.completion_tokens,
         requests=totals.requests,
