@@ -15,9 +15,9 @@ import typer
 from tenantctl.cli.common import EmulatorOpt, Globals, ManifestOpt, Outcome, OutputOpt, VerboseOpt, run_command
 
 if TYPE_CHECKING:
-    from tenantctl.cloud.port import UsagePort
     from tenantctl.manifest.model import Manifest
     from tenantctl.observation import ObservedState
+    from tenantctl.usage import UsageCloud
 
 __all__ = ["register"]
 
@@ -163,11 +163,11 @@ def report(
         _refuse_to_replace(html, GENERATOR, "a report", manifest)
         with open_manifest_session(emulator, loaded) as session:
             # The Azure adapter and the emulator's both implement the usage port (mypy checks the adapter).
-            usage_port = cast("UsagePort", session.cloud) if hasattr(session.cloud, "query_account_usage") else None
+            usage_cloud = cast("UsageCloud", session.cloud) if hasattr(session.cloud, "query_account_usage") else None
             result, diagnostics = fleet_report(
                 loaded,
                 session.cloud,
-                usage_port=usage_port,
+                usage_cloud=usage_cloud,
                 since=window,
                 now=datetime.now(timezone.utc),
                 gateway_workspace=gateway_workspace or session.gateway_workspace,

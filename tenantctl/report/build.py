@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from tenantctl.cloud.port import CloudPort, UsagePort
+from tenantctl.cloud.port import CloudPort
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import UsageError
@@ -14,9 +14,10 @@ from tenantctl.inspection.fleet import quota_report
 from tenantctl.manifest.model import Manifest
 from tenantctl.observation import observe_accounts, observe_quota
 from tenantctl.planning.placement import placed_desired_state
-from tenantctl.report.collect import collect_usage
-from tenantctl.report.model import AccountSlots, FleetReport
+from tenantctl.report.model import AccountSlots, FleetReport, UsageSection
+from tenantctl.report.usage_rows import NOT_COLLECTED, usage_section
 from tenantctl.resources import Account, Deployment
+from tenantctl.usage import UsageCloud, collect_usage
 
 __all__ = ["MAX_WINDOW", "account_slots", "fleet_report", "parse_since", "usage_window"]
 
@@ -89,29 +90,31 @@ def fleet_report(
     manifest: Manifest,
     cloud: CloudPort,
     *,
-    usage_port: UsagePort | None,
+    usage_cloud: UsageCloud | None,
     since: timedelta,
     now: datetime,
     gateway_workspace: str | None,
 ) -> tuple[FleetReport, Diagnostics]:
-    """Observe the accounts (sticky placement), quota per region, and usage in the window; build the report."""
+    """Observe the accounts (sticky placement), quota per region, and usage in the window (hourly,
+    through :func:`tenantctl.usage.collect_usage`); build the report."""
     observed = observe_accounts(manifest, cloud)
     desired, placement = placed_desired_state(manifest, observed)
     quota = quota_report(manifest, observe_quota(manifest, cloud))
     start, end = usage_window(since, now)
-    usage = collect_usage(
-        manifest,
-        desired,
-        observed.accounts.values(),
-        usage_port,
-        start=start,
-        end=end,
-        gateway_workspace=gateway_workspace,
-    )
     diagnostics = Diagnostics()
     diagnostics.extend(as_warnings(placement.diagnostics))
-    for note in usage.notes:
-        diagnostics.warning("usage-partial", note)
+    if usage_cloud is None:
+        unread = "usage not collected: this cloud offers no usage reads"
+        usage = UsageSection(start, end, notes=(unread,))
+        diagnostics.warning("usage-partial", unread)
+    else:
+        read = collect_usage(
+            manifest, usage_cloud, start=start, end=end, granularity="1h", gateway_workspace=gateway_workspace, now=now
+        )
+        diagnostics.extend(read.diagnostics)  # what could not be read, attributed or priced, with its code
+        usage = usage_section(manifest, read)
+        if not usage.collected:
+            diagnostics.warning("usage-partial", NOT_COLLECTED)
     report = FleetReport(
         manifest.provider.manifest_name,
         now.astimezone(timezone.utc),

@@ -1,8 +1,7 @@
 """What the HTML report shows, as typed records (the page renders only these).
 
-:class:`TenantUsageRow` is the report's input for usage and cost: this branch fills it from the
-usage port directly (:mod:`tenantctl.report.collect`); a dedicated usage/chargeback module can feed
-the same rows (with cost) without the page changing.
+:class:`TenantUsageRow` is the report's input for usage and cost, laid out from
+:func:`tenantctl.usage.collect_usage`'s report by :mod:`tenantctl.report.usage_rows`.
 """
 
 from __future__ import annotations

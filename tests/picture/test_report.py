@@ -1,10 +1,11 @@
-"""The report page alone (no cloud): self-contained, escaped, and usage rows attributed to the right tenants."""
+"""The report page alone (no cloud): self-contained, escaped, and its usage rows laid out from a usage report."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tenantctl.cli.app import app
+from tenantctl.diagnostics import Diagnostic, Severity
 from tenantctl.errors import UsageError
 from tenantctl.export.diagram import build_diagram
 from tenantctl.inspection.fleet import quota_report
@@ -19,9 +21,9 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState
 from tenantctl.observation.scoped import QuotaObservation
 from tenantctl.planning.placement import placed_desired_state
-from tenantctl.report import FleetReport, UsageSection, render_html, usage_rows
+from tenantctl.report import FleetReport, UsageSection, render_html, usage_section
 from tenantctl.report.build import account_slots, parse_since, usage_window
-from tenantctl.resources import TenantPeak, UsagePoint, UsageSeries
+from tenantctl.usage import DeploymentUsage, TenantUsage, UsageReport, UsageTotals
 
 from .conftest import HOSTILE
 from .test_diagram import parse_svg
@@ -30,53 +32,116 @@ T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)
 
 
-def _series(source: str, scope: str, key: str, *points: tuple[int, int, int, int, int]) -> UsageSeries:
-    """points: (hour offset, prompt, completion, requests, throttled)."""
-    return UsageSeries(
-        source,
-        scope,
-        key,
-        HOUR,
-        tuple(UsagePoint(T0 + h * HOUR, p, c, r, t) for h, p, c, r, t in points),
+def _deployment(name: str, unit: str, capacity: int, totals: UsageTotals, cost: str | None) -> DeploymentUsage:
+    return DeploymentUsage(
+        name,
+        name,
+        "acct",
+        "gpt-4o",
+        "GlobalStandard",
+        capacity,
+        unit,
+        totals,
+        0,
+        None if cost is None else Decimal(cost),
+        "",
     )
 
 
-def _account_id(manifest: Manifest, name: str) -> str:
-    sub, rg = manifest.provider.subscription_id, manifest.provider.resource_group
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.CognitiveServices/accounts/{name}"
+def _tenant(
+    manifest: Manifest,
+    tenant: str,
+    visibility: str = "visible",
+    *deployments: DeploymentUsage,
+    peak: int = 0,
+    basis: str = "hour average",
+    note: str = "",
+) -> TenantUsage:
+    isolation = manifest.tenants[tenant].isolation.value
+    return TenantUsage(tenant, isolation, "swedencentral", None, visibility, note, deployments, peak, basis)
 
 
-def test_rows_add_up_per_tenant_and_shared_deployments_are_left_to_the_gateway(example: Manifest) -> None:
-    desired, _ = placed_desired_state(example, ObservedState())
-    stamp = _account_id(example, "ctso-eu1--01")
-    accounts = [
-        # acme owns every deployment of its account; the account id's case does not matter (ARM ids)
-        _series("account", _account_id(example, "ctso-acme").upper(), "chat", (0, 600, 60, 6, 1), (1, 1200, 0, 3, 0)),
-        _series("account", _account_id(example, "ctso-acme"), "embed", (1, 100, 0, 1, 0)),
-        _series("account", stamp, "litware--chat", (5, 30, 30, 2, 0)),
-        _series("account", stamp, "chat", (5, 9_999_999, 0, 999, 0)),  # the stamp's shared chat
-    ]
-    gateway = [_series("gateway", "ws", "bluesky", (0, 500, 50, 5, 0)), _series("gateway", "ws", "", (0, 7, 7, 1, 0))]
-    peaks = [TenantPeak("ws", "bluesky", 321)]
-    rows = {r.tenant: r for r in usage_rows(example, desired, accounts, gateway, peaks)}
-    acme, litware, bluesky = rows["acme"], rows["litware"], rows["bluesky"]
-    assert (acme.prompt_tokens, acme.completion_tokens, acme.requests, acme.throttled) == (1900, 60, 10, 1)
-    # busiest hour: 1300 tokens (1200 + 100 in hour 1) → 1300 / 60 rounded up, marked hourly
-    assert (acme.peak_tpm, acme.peak_is_minute, acme.allocated_tpm) == (22, False, 70_000)
-    assert (litware.tokens, litware.requests) == (60, 2)
-    assert (bluesky.tokens, bluesky.peak_tpm, bluesky.peak_is_minute, bluesky.allocated_tpm) == (
-        550,
-        321,
+def _usage(*tenants: TenantUsage, currency: str | None = "USD") -> UsageReport:
+    warning = Diagnostic(Severity.WARNING, "missing-price", "no price for model 'x' on GlobalStandard")
+    return UsageReport(T0, T0 + 24 * HOUR, "1h", currency, tenants, partial=True, diagnostics=(warning,))
+
+
+def test_rows_are_the_usage_reports_tenants_with_cost_and_peak_basis(example: Manifest) -> None:
+    report = _usage(
+        _tenant(
+            example,
+            "acme",
+            "visible",
+            _deployment("chat", "K TPM", 50, UsageTotals(600, 60, 6, 1), "1.25"),
+            _deployment("embed", "K TPM", 20, UsageTotals(1300, 0, 4, 0), "0.50"),
+            peak=22,
+        ),
+        _tenant(
+            example,
+            "bluesky",
+            "visible",
+            _deployment("chat", "TPM", 100_000, UsageTotals(500, 50, 5, 0), None),
+            peak=321,
+            basis="minute",
+        ),
+        _tenant(
+            example,
+            "coho",
+            "no data",
+            _deployment("chat", "TPM", 0, UsageTotals(), None),
+            basis="minute",
+            note="no gateway metrics for this tenant in the window",
+        ),
+        _tenant(example, "woodgrove", "visible", _deployment("chat", "PTU", 50, UsageTotals(10, 0, 1, 0), "9.99")),
+        _tenant(example, "litware", "not visible", note="platform metrics could not be read"),
+        _tenant(example, "trey", "not visible", note="tenant-provided: metrics need a monitoring role"),
+    )
+    section = usage_section(example, report)
+    rows = {r.tenant: r for r in section.rows}
+    assert list(rows) == sorted(rows)
+    acme, bluesky, coho = rows["acme"], rows["bluesky"], rows["coho"]
+    assert (acme.display_name, acme.prompt_tokens, acme.completion_tokens, acme.requests, acme.throttled) == (
+        "Acme Corporation",
+        1900,
+        60,
+        10,
+        1,
+    )
+    assert (acme.peak_tpm, acme.peak_is_minute, acme.allocated_tpm, acme.cost, acme.currency) == (
+        22,
+        False,
+        70_000,
+        1.75,
+        "USD",
+    )
+    # the gateway's token metric counts no 429s: a shared tenant shows none rather than a wrong 0
+    assert (bluesky.tokens, bluesky.throttled, bluesky.peak_tpm, bluesky.peak_is_minute) == (550, None, 321, True)
+    assert (bluesky.allocated_tpm, bluesky.cost, bluesky.currency) == (100_000, None, None)  # no price: no cost
+    assert (coho.visible, coho.tokens, coho.allocated_tpm, coho.note) == (
         True,
-        100_000,
+        0,
+        None,
+        "no gateway metrics for this tenant in the window",
     )
-    assert sum(r.tokens for r in rows.values()) == 1960 + 60 + 550  # the shared chat went to no tenant
-    assert rows["coho"].note == "no traffic in the window"
-    assert (rows["trey"].visible, rows["trey"].note) == (False, "not visible: the tenant's own account")
-    assert rows["woodgrove"].allocated_tpm is None  # PTUs have no TPM equivalent
-    unread = {r.tenant: r for r in usage_rows(example, desired, accounts, None, None, reasons={"gateway": "why"})}
-    assert (unread["bluesky"].visible, unread["bluesky"].note) == (False, "why")
-    assert unread["acme"].tokens == 1960
+    assert (rows["woodgrove"].allocated_tpm, rows["woodgrove"].cost) == (None, 9.99)  # PTUs have no TPM
+    assert (rows["litware"].visible, rows["litware"].note) == (
+        False,
+        "not collected: platform metrics could not be read",
+    )
+    assert (rows["trey"].visible, rows["trey"].note, rows["trey"].tokens) == (
+        False,
+        "not visible: the tenant's own account",
+        0,
+    )
+    assert (section.start, section.end, section.collected) == (T0, T0 + 24 * HOUR, True)
+    assert section.notes == ("no price for model 'x' on GlobalStandard",)
+
+
+def test_a_report_without_traffic_is_not_collected(example: Manifest) -> None:
+    idle = _usage(_tenant(example, "acme", "no data", _deployment("chat", "K TPM", 50, UsageTotals(), None)))
+    section = usage_section(example, idle)
+    assert (section.collected, section.notes[-1]) == (False, "usage not collected: no traffic in the window")
+    assert "Usage not collected." in _report(example, section)
 
 
 class _Page(HTMLParser):
@@ -97,9 +162,8 @@ def _report(manifest: Manifest, usage: UsageSection) -> str:
 
 
 def test_page_is_self_contained_and_escapes_hostile_names(hostile: Manifest) -> None:
-    desired, _ = placed_desired_state(hostile, ObservedState())
-    rows = usage_rows(hostile, desired, [], [_series("gateway", "ws", "quote", (0, 10, 5, 1, 0))], [])
-    page = _report(hostile, UsageSection(T0, T0 + 24 * HOUR, rows, True))
+    quote = _tenant(hostile, "quote", "visible", _deployment("chat", "TPM", 1000, UsageTotals(10, 5, 1, 0), "0.01"))
+    page = _report(hostile, usage_section(hostile, _usage(quote, currency="<EUR>")))
     parser = _Page()
     parser.feed(page)
     tags = [t for t, _ in parser.tags]
@@ -113,6 +177,7 @@ def test_page_is_self_contained_and_escapes_hostile_names(hostile: Manifest) -> 
     assert "default-src 'none'" in page
     assert "@import" not in page
     assert "url(" not in page
+    assert "0.01 &lt;EUR&gt;" in page  # the report's currency is escaped like any name
     for name in HOSTILE.values():
         assert name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in page
     # every inline SVG (diagram and charts) is well-formed XML on its own

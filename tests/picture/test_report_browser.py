@@ -129,6 +129,11 @@ def test_page_totals_equal_the_generators_ground_truth(reported: Reported) -> No
     assert any(int(parser.rows[t][2]) > 0 for t in SHARED)  # the gateway was read (some shapes are idle)
     page = reported.page.read_text(encoding="utf-8")
     assert page.count("not visible: the tenant&#x27;s own account") == 3
+    # cost comes from the usage report, priced with the example's [pricing] (USD): whoever used tokens pays
+    used = [t for t, want in expected.items() if want["prompt_tokens"] + want["completion_tokens"] > 0]
+    assert used
+    assert all(float(parser.rows[t][8]) > 0 for t in used), [(t, parser.rows[t][8]) for t in used]
+    assert " USD</td>" in page
 
 
 def _chromium() -> str | None:
