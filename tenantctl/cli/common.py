@@ -9,8 +9,6 @@ anything unexpected shows a traceback only with ``-v``.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -227,10 +225,6 @@ def refuse_to_clobber(path: Path, what: str, *, manifest: Path | None = None) ->
             code="would-overwrite",
             hint="Choose another file, or remove it first if it is really meant to go.",
         ) from None
-
-
-def stdin_is_interactive() -> bool:
-    return sys.stdin.isatty() and not os.environ.get("CI")
 
 
 def parse_today(value: str | None) -> date:

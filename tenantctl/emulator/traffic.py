@@ -185,11 +185,6 @@ def day_usage(seed: int, key: str, shape: str, day: int) -> tuple[HourUsage, ...
     return tuple(hours)
 
 
-def hour_usage(seed: int, series: Series, hour: int) -> HourUsage:
-    day, hour_of_day = divmod(hour, 24)
-    return day_usage(seed, series.key, shape_of(seed, series.key), day)[hour_of_day]
-
-
 @lru_cache(maxsize=65536)
 def running_sums(seed: int, key: str, start_hour: int, end_hour: int) -> tuple[tuple[int, int, int, int], ...]:
     """Running sums (prompt, completion, requests, throttled) over a series' hours: entry i sums the first

@@ -18,7 +18,6 @@ a second, divergent diff is how a blocklist term added in Azure once showed in `
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tenantctl import naming
@@ -125,8 +124,3 @@ class DriftIndex:
 def tenant_drift(manifest: Manifest, plan: Plan, tenant_id: str) -> TenantDrift:
     """One tenant's drift from ``plan`` (for many tenants, build one :class:`DriftIndex`)."""
     return DriftIndex(plan).of(manifest, tenant_id)
-
-
-def drift_addresses(views: Iterable[DriftView]) -> set[tuple[str, str]]:
-    """(address, field) pairs of drift views, field "" for a whole resource: what surfaces compare."""
-    return {(v.address, f.name) for v in views for f in v.fields} | {(v.address, "") for v in views if not v.fields}

@@ -142,10 +142,6 @@ class OrphanFate(str, Enum):
     def describe(self) -> str:
         return _FATES[self]
 
-    @property
-    def is_kept(self) -> bool:
-        return self is not OrphanFate.DELETED
-
 
 _FATES = {
     OrphanFate.DELETED: "deleted by apply (--prune)",
