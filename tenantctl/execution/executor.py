@@ -1,7 +1,8 @@
 """``apply_plan``: run exactly a plan's changes against the cloud port, as fast as Azure allows.
 
 * One write at a time per account (else Azure answers 409 RequestConflict), accounts in parallel up to
-  ``parallelism`` threads (the port is blocking).
+  ``parallelism`` threads (the port is blocking); by default as many as the plan has busy accounts,
+  within ARM's write budget per subscription (see :mod:`tenantctl.execution.parallelism`).
 * Busiest accounts first (see :mod:`tenantctl.execution.schedule`), so the run lasts about as long as
   the busiest account's serial chain.
 * A failure skips only what depends on it; other tenants carry on and the result is ``partial``.
@@ -28,6 +29,7 @@ from tenantctl.execution.calls import INVALID_PLAN_HINT, perform
 from tenantctl.execution.hints import hint_for
 from tenantctl.execution.hooks import ApplyHooks, NullHooks
 from tenantctl.execution.lock import lost_lock
+from tenantctl.execution.parallelism import adaptive_parallelism
 from tenantctl.execution.result import ApplyResult, ChangeOutcome, OutcomeStatus
 from tenantctl.execution.schedule import Part, Schedule, Step, build_schedules
 from tenantctl.planning.model import Change, Plan
@@ -50,7 +52,7 @@ def apply_plan(
     cloud: CloudPort,
     *,
     hooks: ApplyHooks | None = None,
-    parallelism: int = 10,
+    parallelism: int | None = None,
     prune_allowed: bool = True,
     attempts: int = _DEFAULT_ATTEMPTS,
     stop: Callable[[], str | None] | None = None,
@@ -64,12 +66,16 @@ def apply_plan(
     ``stop`` is asked before every write (and every re-send); once it returns a reason, nothing new is
     sent and the rest is skipped with that reason (``ApplyResult.stopped``). By default it is
     :func:`tenantctl.execution.lock.lost_lock`: apply stops when the apply lock this process holds is lost.
+    ``parallelism`` None means :func:`~tenantctl.execution.parallelism.adaptive_parallelism` of the plan;
+    the figure used is ``ApplyResult.parallelism``.
     Hooks are called from worker threads, one call at a time.
     """
+    changes = plan.actionable
+    if parallelism is None:
+        parallelism = adaptive_parallelism(changes)
     if parallelism < 1:
         raise ValueError("parallelism must be at least 1")
     started = time.monotonic()
-    changes = plan.actionable
     run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock)
     prune_skipped: str | None = None
     try:
@@ -103,7 +109,9 @@ def apply_plan(
                 hint="this is a tenantctl bug; re-run with -v",
             )
     outcomes = tuple(run.outcomes[c.address] for c in changes)
-    return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted, run.stopped)
+    return ApplyResult(
+        outcomes, time.monotonic() - started, prune_skipped, run.interrupted, run.stopped, parallelism=parallelism
+    )
 
 
 def _prune_verdict(run: _Run, prune_allowed: bool) -> str | None:
