@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from tenantctl.execution.calls import INVALID_PLAN_HINT, perform
 from tenantctl.execution.hints import hint_for
 from tenantctl.execution.hooks import ApplyHooks, NullHooks
 from tenantctl.execution.lock import lost_lock
-from tenantctl.execution.parallelism import adaptive_parallelism
+from tenantctl.execution.parallelism import WRITES_IN_FLIGHT_PER_SUBSCRIPTION, adaptive_parallelism, subscription_of
 from tenantctl.execution.result import ApplyResult, ChangeOutcome, OutcomeStatus
 from tenantctl.execution.schedule import Part, Schedule, Step, build_schedules
 from tenantctl.planning.model import Change, Plan
@@ -71,12 +72,17 @@ def apply_plan(
     Hooks are called from worker threads, one call at a time.
     """
     changes = plan.actionable
+    # Adaptive: each subscription also stays within ARM's write budget. An explicit figure is the
+    # operator's call and is used as given.
+    subscription_cap = WRITES_IN_FLIGHT_PER_SUBSCRIPTION if parallelism is None else None
     if parallelism is None:
         parallelism = adaptive_parallelism(changes)
     if parallelism < 1:
         raise ValueError("parallelism must be at least 1")
     started = time.monotonic()
-    run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock)
+    run = _Run(
+        cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock, subscription_cap
+    )
     prune_skipped: str | None = None
     try:
         for schedule in build_schedules(changes):
@@ -157,6 +163,7 @@ class _Run:
     parallelism: int
     attempts: int
     stop: Callable[[], str | None]
+    subscription_cap: int | None = None  # writes in flight per subscription; None = only ``parallelism``
     outcomes: dict[Address, ChangeOutcome] = field(default_factory=dict)
     progress: dict[Address, _Progress] = field(default_factory=dict)
     interrupted: bool = False
@@ -197,12 +204,14 @@ class _Run:
         waiting = {id(s): len(s.predecessors) for s in schedule.steps}
         ready = [s for s in schedule.steps if not s.predecessors]
         inflight: dict[Future[bool], Step] = {}
+        busy: Counter[str] = Counter()  # writes in flight per subscription
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
             try:
                 while ready or inflight:
                     while ready and len(inflight) < self.parallelism:
-                        ready.sort(key=lambda s: (s.priority, -s.order))
-                        step = ready.pop()
+                        step = self._next_ready(ready, busy)
+                        if step is None:  # every ready step's subscription is at its cap
+                            break
                         if (halted := self.halted()) is not None:
                             self._skip(step, halted)
                             ready += self._release(step, waiting)
@@ -210,12 +219,14 @@ class _Run:
                             self._skip(step, reason)
                             ready += self._release(step, waiting)
                         else:
+                            busy[subscription_of(step.change)] += 1
                             inflight[pool.submit(self._run_step, step)] = step
                     if inflight:
                         done, _ = wait(inflight, timeout=_HALT_POLL, return_when=FIRST_COMPLETED)
                         self.cancel_retries_if_halted()
                         for future in done:
                             step = inflight.pop(future)
+                            busy[subscription_of(step.change)] -= 1
                             self._check_crash(step, future)
                             ready += self._release(step, waiting)
             except KeyboardInterrupt:
@@ -228,6 +239,14 @@ class _Run:
                 for step in schedule.steps:
                     if step.change.address not in self.outcomes:
                         self._skip(step, "apply was interrupted")
+
+    def _next_ready(self, ready: list[Step], busy: Counter[str]) -> Step | None:
+        """Take the highest-priority ready step whose subscription has room (all have, without a cap)."""
+        ready.sort(key=lambda s: (s.priority, -s.order))
+        for index in range(len(ready) - 1, -1, -1):
+            if self.subscription_cap is None or busy[subscription_of(ready[index].change)] < self.subscription_cap:
+                return ready.pop(index)
+        return None
 
     def _check_crash(self, step: Step, future: Future[bool]) -> None:
         """A step that died of a BaseException (only those escape ``_run_step``) failed: record it, so

@@ -23,7 +23,13 @@ from tenantctl.execution.schedule import queue_key
 from tenantctl.planning.model import Change
 from tenantctl.resources import ResourceGroup
 
-__all__ = ["MAX_PARALLELISM", "WRITES_IN_FLIGHT_PER_SUBSCRIPTION", "adaptive_parallelism", "parallelism_for"]
+__all__ = [
+    "MAX_PARALLELISM",
+    "WRITES_IN_FLIGHT_PER_SUBSCRIPTION",
+    "adaptive_parallelism",
+    "parallelism_for",
+    "subscription_of",
+]
 
 MAX_PARALLELISM = 64  # the CLI's --parallelism maximum; the adapter's connection pool is sized for it
 WRITES_IN_FLIGHT_PER_SUBSCRIPTION = 20  # ARM: 10 writes/s refill per subscription × ~2 s per write
@@ -33,7 +39,9 @@ def parallelism_for(accounts_per_subscription: Iterable[int]) -> int:
     """Workers for a plan whose subscriptions have these numbers of accounts with writes.
 
     Each subscription contributes its busy accounts, at most ``WRITES_IN_FLIGHT_PER_SUBSCRIPTION``;
-    the total is capped at ``MAX_PARALLELISM`` and is at least 1.
+    the total is capped at ``MAX_PARALLELISM`` and is at least 1. The total alone would let one
+    subscription take the slots of another whose writes finished, so the executor also holds each
+    subscription to ``WRITES_IN_FLIGHT_PER_SUBSCRIPTION`` while it dispatches.
     """
     wanted = sum(min(WRITES_IN_FLIGHT_PER_SUBSCRIPTION, max(0, n)) for n in accounts_per_subscription)
     return max(1, min(MAX_PARALLELISM, wanted))
@@ -43,11 +51,12 @@ def adaptive_parallelism(changes: Iterable[Change]) -> int:
     """The default parallelism for applying ``changes`` (a plan's actionable changes)."""
     queues: dict[str, set[str]] = defaultdict(set)
     for change in changes:
-        queues[_subscription_of(change)].add(queue_key(change))
+        queues[subscription_of(change)].add(queue_key(change))
     return parallelism_for(len(q) for q in queues.values())
 
 
-def _subscription_of(change: Change) -> str:
+def subscription_of(change: Change) -> str:
+    """The subscription a change writes to (folded), or "" when it names none."""
     if change.account is not None:
         return change.account.subscription_id.lower()
     record = change.after or change.before

@@ -16,6 +16,7 @@ from tenantctl.execution.parallelism import (
     WRITES_IN_FLIGHT_PER_SUBSCRIPTION,
     adaptive_parallelism,
     parallelism_for,
+    subscription_of,
 )
 
 from .conftest import RecordingHooks
@@ -72,3 +73,27 @@ def test_apply_without_parallelism_writes_more_than_ten_accounts_at_once(
     overlap = max(sum(1 for s, d in intervals if s <= at < d) for at, _ in intervals)
     assert overlap > 10, f"at most {overlap} writes were in flight at once"  # the old default was 10
     assert result.parallelism == tenants + 1  # every account, and the resource group's queue
+
+
+def test_adaptive_apply_holds_each_subscription_to_its_write_budget(
+    emu: Any, cloud: Any, subscription: str, group: str, hooks: RecordingHooks
+) -> None:
+    # 24 accounts in one subscription and 2 in another: 23 workers in all, but the big subscription
+    # must never have more than 20 writes in flight (the small one's slots are not its to take).
+    other = emu.ensure_subscriptions(2)[1]
+    changes = []
+    for sub, tenants in ((subscription, 24), (other, 2)):
+        rg = group_change(sub, group)
+        changes.append(rg)
+        for n in range(tenants):
+            changes += tenant_changes(sub, group, f"s{sub[:4]}t{n}", [1], group_address=rg.address)
+
+    result = apply_plan(plan_of(changes), cloud, hooks=hooks)
+
+    assert result.status.value == "success", [o for o in result.outcomes if not o.ok]
+    assert result.parallelism == WRITES_IN_FLIGHT_PER_SUBSCRIPTION + 3
+    by_address = {c.address: c for c in changes}
+    intervals = hooks.intervals().items()
+    big = [(s, d) for a, (s, d) in intervals if subscription_of(by_address[a]) == subscription.lower()]
+    overlap = max(sum(1 for s, d in big if s <= at < d) for at, _ in big)
+    assert 10 < overlap <= WRITES_IN_FLIGHT_PER_SUBSCRIPTION
