@@ -235,7 +235,9 @@ class TimingHooks:
         return groups + per_queue[busiest], busiest, count[busiest]
 
 
-def apply(manifest: Any, session: Any, *, parallelism: int = 10, prune: bool = False) -> tuple[Any, Any, TimingHooks]:
+def apply(
+    manifest: Any, session: Any, *, parallelism: int | None = 10, prune: bool = False
+) -> tuple[Any, Any, TimingHooks]:
     """Plan, then apply it; (plan, result, hooks)."""
     from tenantctl.execution.executor import apply_plan
 

@@ -277,7 +277,7 @@ def check_same_options(path: Path, given: PlanOptions, saved: PlanOptions) -> No
 class ApplyOptions:
     plan: PlanOptions = field(default_factory=PlanOptions)
     saved_plan: Path | None = None  # ``apply --plan``: apply exactly this plan, refused when stale
-    parallelism: int = 10  # accounts written in parallel (one write at a time per account)
+    parallelism: int | None = None  # accounts written in parallel; None = adapt to the plan (executor)
     lock_timeout: float = 0.0  # seconds to wait for another apply's lock (0 = fail at once)
 
 

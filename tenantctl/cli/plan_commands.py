@@ -146,8 +146,15 @@ def apply(
     ] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
     parallelism: Annotated[
-        int, typer.Option(min=1, max=64, help="Accounts written in parallel (one write at a time per account).")
-    ] = 10,
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Accounts written in parallel (one write at a time per account). Default: the plan's accounts"
+            " with writes, at most 20 per subscription (ARM's write budget) and 64 in all.",
+            show_default=False,
+        ),
+    ] = None,
     lock_timeout: Annotated[
         float,
         typer.Option(
@@ -264,7 +271,7 @@ def _apply_outcome(run: ApplyRun, g: Globals) -> Outcome:
     result = run.result
     return Outcome(
         data=apply_result_to_json(result, run.plan),
-        human=lambda: print_apply_result(result),
+        human=lambda: print_apply_result(result, verbose=g.verbose),
         diagnostics=run.warnings,
         exit_code=result.exit_code,
         status=result.status.value,

@@ -1,7 +1,8 @@
 """``apply_plan``: run exactly a plan's changes against the cloud port, as fast as Azure allows.
 
 * One write at a time per account (else Azure answers 409 RequestConflict), accounts in parallel up to
-  ``parallelism`` threads (the port is blocking).
+  ``parallelism`` threads (the port is blocking); by default as many as the plan has busy accounts,
+  within ARM's write budget per subscription (see :mod:`tenantctl.execution.parallelism`).
 * Busiest accounts first (see :mod:`tenantctl.execution.schedule`), so the run lasts about as long as
   the busiest account's serial chain.
 * A failure skips only what depends on it; other tenants carry on and the result is ``partial``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from tenantctl.execution.calls import INVALID_PLAN_HINT, perform
 from tenantctl.execution.hints import hint_for
 from tenantctl.execution.hooks import ApplyHooks, NullHooks
 from tenantctl.execution.lock import lost_lock
+from tenantctl.execution.parallelism import WRITES_IN_FLIGHT_PER_SUBSCRIPTION, adaptive_parallelism, subscription_of
 from tenantctl.execution.result import ApplyResult, ChangeOutcome, OutcomeStatus
 from tenantctl.execution.schedule import Part, Schedule, Step, build_schedules
 from tenantctl.planning.model import Change, Plan
@@ -50,7 +53,7 @@ def apply_plan(
     cloud: CloudPort,
     *,
     hooks: ApplyHooks | None = None,
-    parallelism: int = 10,
+    parallelism: int | None = None,
     prune_allowed: bool = True,
     attempts: int = _DEFAULT_ATTEMPTS,
     stop: Callable[[], str | None] | None = None,
@@ -64,13 +67,22 @@ def apply_plan(
     ``stop`` is asked before every write (and every re-send); once it returns a reason, nothing new is
     sent and the rest is skipped with that reason (``ApplyResult.stopped``). By default it is
     :func:`tenantctl.execution.lock.lost_lock`: apply stops when the apply lock this process holds is lost.
+    ``parallelism`` None means :func:`~tenantctl.execution.parallelism.adaptive_parallelism` of the plan;
+    the figure used is ``ApplyResult.parallelism``.
     Hooks are called from worker threads, one call at a time.
     """
+    changes = plan.actionable
+    # Adaptive: each subscription also stays within ARM's write budget. An explicit figure is the
+    # operator's call and is used as given.
+    subscription_cap = WRITES_IN_FLIGHT_PER_SUBSCRIPTION if parallelism is None else None
+    if parallelism is None:
+        parallelism = adaptive_parallelism(changes)
     if parallelism < 1:
         raise ValueError("parallelism must be at least 1")
     started = time.monotonic()
-    changes = plan.actionable
-    run = _Run(cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock)
+    run = _Run(
+        cloud, _SafeHooks(hooks or NullHooks()), parallelism, max(1, attempts), stop or lost_lock, subscription_cap
+    )
     prune_skipped: str | None = None
     try:
         for schedule in build_schedules(changes):
@@ -103,7 +115,9 @@ def apply_plan(
                 hint="this is a tenantctl bug; re-run with -v",
             )
     outcomes = tuple(run.outcomes[c.address] for c in changes)
-    return ApplyResult(outcomes, time.monotonic() - started, prune_skipped, run.interrupted, run.stopped)
+    return ApplyResult(
+        outcomes, time.monotonic() - started, prune_skipped, run.interrupted, run.stopped, parallelism=parallelism
+    )
 
 
 def _prune_verdict(run: _Run, prune_allowed: bool) -> str | None:
@@ -149,6 +163,7 @@ class _Run:
     parallelism: int
     attempts: int
     stop: Callable[[], str | None]
+    subscription_cap: int | None = None  # writes in flight per subscription; None = only ``parallelism``
     outcomes: dict[Address, ChangeOutcome] = field(default_factory=dict)
     progress: dict[Address, _Progress] = field(default_factory=dict)
     interrupted: bool = False
@@ -189,12 +204,14 @@ class _Run:
         waiting = {id(s): len(s.predecessors) for s in schedule.steps}
         ready = [s for s in schedule.steps if not s.predecessors]
         inflight: dict[Future[bool], Step] = {}
+        busy: Counter[str] = Counter()  # writes in flight per subscription
         with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
             try:
                 while ready or inflight:
                     while ready and len(inflight) < self.parallelism:
-                        ready.sort(key=lambda s: (s.priority, -s.order))
-                        step = ready.pop()
+                        step = self._next_ready(ready, busy)
+                        if step is None:  # every ready step's subscription is at its cap
+                            break
                         if (halted := self.halted()) is not None:
                             self._skip(step, halted)
                             ready += self._release(step, waiting)
@@ -202,12 +219,14 @@ class _Run:
                             self._skip(step, reason)
                             ready += self._release(step, waiting)
                         else:
+                            busy[subscription_of(step.change)] += 1
                             inflight[pool.submit(self._run_step, step)] = step
                     if inflight:
                         done, _ = wait(inflight, timeout=_HALT_POLL, return_when=FIRST_COMPLETED)
                         self.cancel_retries_if_halted()
                         for future in done:
                             step = inflight.pop(future)
+                            busy[subscription_of(step.change)] -= 1
                             self._check_crash(step, future)
                             ready += self._release(step, waiting)
             except KeyboardInterrupt:
@@ -220,6 +239,14 @@ class _Run:
                 for step in schedule.steps:
                     if step.change.address not in self.outcomes:
                         self._skip(step, "apply was interrupted")
+
+    def _next_ready(self, ready: list[Step], busy: Counter[str]) -> Step | None:
+        """Take the highest-priority ready step whose subscription has room (all have, without a cap)."""
+        ready.sort(key=lambda s: (s.priority, -s.order))
+        for index in range(len(ready) - 1, -1, -1):
+            if self.subscription_cap is None or busy[subscription_of(ready[index].change)] < self.subscription_cap:
+                return ready.pop(index)
+        return None
 
     def _check_crash(self, step: Step, future: Future[bool]) -> None:
         """A step that died of a BaseException (only those escape ``_run_step``) failed: record it, so

@@ -64,7 +64,8 @@ class ApplyResult:
     failed, or because pruning was not allowed, is noted in ``prune_skipped`` and does not by itself
     make the run partial: the failure that caused it already does. A run cut short by Ctrl-C
     (``interrupted``) or stopped because it lost the apply lock (``stopped`` says why) is never
-    ``success``: what it skipped is still to do.
+    ``success``: what it skipped is still to do. ``parallelism`` is how many accounts were written at
+    once (0 when unknown: a result built by hand).
     """
 
     outcomes: tuple[ChangeOutcome, ...]
@@ -72,6 +73,7 @@ class ApplyResult:
     prune_skipped: str | None = None
     interrupted: bool = False
     stopped: str | None = None
+    parallelism: int = 0
 
     @property
     def counts(self) -> Mapping[OutcomeStatus, int]:

@@ -40,7 +40,7 @@ def print_plan(plan: Plan) -> None:
         console.print(f"[{style}]{escape(line.text)}[/{style}]" if style else escape(line.text))
 
 
-def print_apply_result(result: ApplyResult) -> None:
+def print_apply_result(result: ApplyResult, *, verbose: bool = False) -> None:
     console = out_console()
     counts = result.counts
     ok, failed, skipped = counts[OutcomeStatus.OK], counts[OutcomeStatus.FAILED], counts[OutcomeStatus.SKIPPED]
@@ -50,6 +50,8 @@ def print_apply_result(result: ApplyResult) -> None:
         f"[{style}]Apply {result.status.value}:[/{style}] {ok} done, {failed} failed, {skipped} skipped "
         f"in {result.duration:.1f}s."
     )
+    if verbose and result.parallelism:
+        console.print(f"[muted]Up to {result.parallelism} accounts written at once.[/muted]")
     for outcome in result.outcomes:
         if outcome.status is OutcomeStatus.FAILED:
             console.print(

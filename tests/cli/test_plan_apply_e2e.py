@@ -93,3 +93,12 @@ def test_an_unknown_tenant_filter_suggests_close_matches(cli: Any, workdir: Path
     diagnostic = envelope_of(result)["diagnostics"][0]
     assert diagnostic["code"] == "unknown-tenant"
     assert "acme" in diagnostic["detail"]
+
+
+def test_apply_verbose_shows_how_many_accounts_it_wrote_at_once(cli: Any, workdir: Path) -> None:
+    explicit = cli("apply", "--emulator", "--auto-approve", "--tenant", "acme", "--parallelism", "3", "-v")
+    assert explicit.exit_code == 0, explicit.output
+    assert "Up to 3 accounts written at once." in explicit.stdout  # an explicit --parallelism wins
+    quiet = cli("apply", "--emulator", "--auto-approve")
+    assert quiet.exit_code == 0, quiet.output
+    assert "written at once" not in quiet.stdout  # only -v shows it
