@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,34 @@ def _tenantctl(*args: str, env: dict[str, str], cwd: Path, exit_code: int = 0) -
     return dict(json.loads(done.stdout))
 
 
+@contextmanager
+def _served(serve: list[str], env: dict[str, str], tmp_path: Path) -> Iterator[tuple[dict[str, Any], Path, Any]]:
+    """`tenantctl <serve> -o json` in its own process: (its connection info, the minimal example manifest on
+    its subscription, the process); stopped with SIGTERM on exit."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tenantctl", *serve, "-o", "json"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        info = _read_envelope(server, time.monotonic() + 30)["data"]
+        assert isinstance(info, dict)
+        manifest = tmp_path / "tenants.toml"
+        manifest.write_text(
+            (EXAMPLES / "minimal.toml")
+            .read_text()
+            .replace("00000000-0000-0000-0000-000000000000", str(info["subscription_id"]))
+        )
+        yield info, manifest, server
+    finally:
+        if server.returncode is None:
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=20)
+
+
 def _changes(envelope: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [(c["address"], c["kind"], c["action"]) for c in envelope["data"]["changes"]]
 
@@ -41,23 +71,7 @@ def test_plan_against_the_served_emulator_matches_plan_with_emulator(tmp_path: P
         if not k.startswith("AZURE_") and k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
     }
     serve = ["emulator", "serve", "--port", "0", "--state", str(tmp_path / "st"), "--lro-seconds", "0.05"]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tenantctl", *serve, "-o", "json"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean,
-    )
-    try:
-        info = _read_envelope(server, time.monotonic() + 30)["data"]
-        assert isinstance(info, dict)
-        manifest = tmp_path / "tenants.toml"
-        manifest.write_text(
-            (EXAMPLES / "minimal.toml")
-            .read_text()
-            .replace("00000000-0000-0000-0000-000000000000", str(info["subscription_id"]))
-        )
+    with _served(serve, clean, tmp_path) as (info, manifest, server):
         served = _tenantctl("plan", "-f", str(manifest), env={**clean, **info["env"]}, cwd=tmp_path)
         embedded = _tenantctl(
             "plan",
@@ -87,7 +101,6 @@ def test_plan_against_the_served_emulator_matches_plan_with_emulator(tmp_path: P
         endpoint = str(info["endpoint"])
         again = _tenantctl("--cloud", endpoint, "plan", "-f", str(manifest), env=by_option, cwd=tmp_path)
         assert {c["action"] for c in again["data"]["changes"]} == {"no-op"}
-    finally:
         server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=20)
     assert server.returncode == 0
@@ -100,22 +113,9 @@ def test_a_served_government_emulator_is_that_cloud_for_a_government_manifest(tm
     declaring AzureUSGovernment talks to it (the environment's endpoint is of the manifest's cloud)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "TENANTCTL_"))}
     serve = ["--cloud", "AzureUSGovernment", "emulator", "serve", "--port", "0", "--state", str(tmp_path / "st")]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tenantctl", *serve, "-o", "json"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean,
-    )
-    try:
-        info = _read_envelope(server, time.monotonic() + 30)["data"]
-        assert isinstance(info, dict)
-        manifest = tmp_path / "tenants.toml"
+    with _served(serve, clean, tmp_path) as (info, manifest, _server):
         manifest.write_text(
-            (EXAMPLES / "minimal.toml")
-            .read_text()
-            .replace("00000000-0000-0000-0000-000000000000", str(info["subscription_id"]))
+            manifest.read_text()
             .replace('"swedencentral"', '"usgovarizona"\ncloud = "AzureUSGovernment"')
             .replace('"GlobalStandard"', '"Standard"')
         )
@@ -123,6 +123,3 @@ def test_a_served_government_emulator_is_that_cloud_for_a_government_manifest(tm
         embedded = _tenantctl("plan", "--emulator", "-f", str(manifest), env=clean, cwd=tmp_path)
         assert _changes(served) == _changes(embedded)
         assert ("tenant.acme.account", "account", "create") in _changes(served)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=20)
