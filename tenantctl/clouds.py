@@ -36,6 +36,7 @@ __all__ = [
     "cloud_at_endpoint",
     "cloud_from_environment",
     "cloud_from_metadata",
+    "is_endpoint_url",
     "known_cloud",
     "metadata_url",
     "require_secure_endpoint",
@@ -236,7 +237,8 @@ def resolve_cloud(name: str | None, env: Mapping[str, str], read_metadata: Metad
     return known_cloud(name or DEFAULT_CLOUD)
 
 
-def _is_url(value: str) -> bool:
+def is_endpoint_url(value: str) -> bool:
+    """``--cloud`` names a custom cloud by its ARM endpoint URL (else a known cloud by name)."""
     return "://" in value
 
 
@@ -270,7 +272,11 @@ def select_cloud(
     endpoints and tenant-provided directories were written for its own cloud.
     """
     if requested is not None and requested.strip():
-        chosen = cloud_at_endpoint(requested.strip(), read_metadata) if _is_url(requested) else known_cloud(requested)
+        chosen = (
+            cloud_at_endpoint(requested.strip(), read_metadata)
+            if is_endpoint_url(requested)
+            else known_cloud(requested)
+        )
         if manifest_cloud is not None and chosen.name.lower() != manifest_cloud.strip().lower():
             raise UsageError(
                 f"--cloud {requested} ({chosen.name}) conflicts with the manifest's [provider] cloud = "

@@ -42,9 +42,14 @@ def validate(
     g = Globals(manifest=manifest, output=output, verbose=verbose)
 
     def body() -> Outcome:
+        from tenantctl.cli.runtime import requested_cloud_problem
+        from tenantctl.diagnostics import Diagnostic
         from tenantctl.manifest.load import load_manifest
 
         result = load_manifest(manifest)
+        problem = requested_cloud_problem(result.manifest) if result.manifest is not None else None
+        if problem is not None:  # --cloud names a cloud this manifest cannot be deployed to
+            result.diagnostics.extend([Diagnostic.from_error(problem)])
         ok = not result.diagnostics.has_errors
         summary = _validation_summary(result.manifest) if result.manifest is not None else None
         return Outcome(

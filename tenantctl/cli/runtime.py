@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tenantctl.cloud.session import CloudSession
-from tenantctl.errors import UsageError
+from tenantctl.errors import TenantctlError, UsageError
 
 if TYPE_CHECKING:
     from tenantctl.cloud.port import CloudPort
@@ -43,6 +43,7 @@ __all__ = [
     "open_manifest_session",
     "open_session",
     "request_cloud",
+    "requested_cloud_problem",
     "selected_cloud",
     "serve_emulator",
 ]
@@ -55,6 +56,22 @@ _requested_cloud: list[str | None] = [None]
 def request_cloud(name: str | None) -> None:
     """Remember ``--cloud`` for the command about to run (None: not given)."""
     _requested_cloud[0] = name.strip() if name and name.strip() else None
+
+
+def requested_cloud_problem(manifest: Manifest) -> TenantctlError | None:
+    """``validate --cloud NAME`` without touching the network: the named cloud must agree with the
+    manifest's ``[provider] cloud`` and have every region the manifest deploys to. A custom ARM URL needs
+    its metadata read, which ``validate`` never does: commands that talk to the cloud check it."""
+    from tenantctl.clouds import is_endpoint_url
+
+    requested = _requested_cloud[0]
+    if requested is None or is_endpoint_url(requested):
+        return None
+    try:
+        selected_cloud(manifest, emulator=True)  # names only: no environment, no az CLI, no metadata
+    except TenantctlError as exc:
+        return exc
+    return None
 
 
 def _declared_cloud(manifest: Manifest | None) -> str | None:

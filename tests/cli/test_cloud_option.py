@@ -102,3 +102,24 @@ def test_byo_verify_on_the_emulated_government_cloud(cli: Callable[..., Any], in
     assert result.exit_code == 0, result.stdout
     data = envelope_of(result)["data"]
     assert data["account"]["endpoint"].endswith(".openai.azure.us/")
+
+
+@pytest.mark.parametrize(
+    ("cloud", "declared", "code"),
+    [
+        ("AzureUSGovernment", None, None),  # the manifest's regions are Government's: valid
+        ("AzureCloud", None, "region-not-in-cloud"),  # usgovarizona is no region of the public cloud
+        ("AzureCloud", "AzureUSGovernment", "cloud-conflict"),
+        ("Nope", None, "unknown-cloud"),
+    ],
+)
+def test_validate_checks_the_manifest_against_the_cloud_option_offline(
+    cli: Callable[..., Any], in_tmp: Path, cloud: str, declared: str | None, code: str | None
+) -> None:
+    manifest = _gov_manifest(in_tmp, declared)
+    result = cli("--cloud", cloud, "validate", "-f", str(manifest), "-o", "json")
+    envelope = envelope_of(result)
+    errors = [d["code"] for d in envelope["diagnostics"] if d["severity"] == "error"]
+    assert errors == ([code] if code else []), envelope
+    assert result.exit_code == (1 if code else 0)
+    assert envelope["data"]["valid"] is (code is None)
