@@ -88,12 +88,14 @@ def consent_url(
     g = Globals(manifest=manifest, output=output, verbose=verbose, emulator=emulator)
 
     def body() -> Outcome:
+        from tenantctl.cli.runtime import offline_cloud
         from tenantctl.tenant_provided import tenant_onboarding
 
         loaded, diagnostics = _load(manifest)
         if loaded is None:
             return Outcome(diagnostics=diagnostics, exit_code=ExitCode.ERROR)
-        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host, state=state)
+        cloud = offline_cloud(loaded)
+        guide = tenant_onboarding(loaded, tenant, authority_host=authority_host, state=state, cloud=cloud)
         return Outcome(data=guide.to_json(), human=lambda: _show_onboarding(guide))
 
     run_command("byo consent-url", g, body)

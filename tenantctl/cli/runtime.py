@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tenantctl.cloud.session import CloudSession
+from tenantctl.clouds import is_endpoint_url
 from tenantctl.errors import TenantctlError, UsageError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ __all__ = [
     "emulator_session",
     "emulator_state_errors",
     "generate_emulator_traffic",
+    "offline_cloud",
     "open_cloud",
     "open_embedded_emulator",
     "open_manifest_session",
@@ -62,16 +64,26 @@ def requested_cloud_problem(manifest: Manifest) -> TenantctlError | None:
     """``validate --cloud NAME`` without touching the network: the named cloud must agree with the
     manifest's ``[provider] cloud`` and have every region the manifest deploys to. A custom ARM URL needs
     its metadata read, which ``validate`` never does: commands that talk to the cloud check it."""
-    from tenantctl.clouds import is_endpoint_url
-
     requested = _requested_cloud[0]
     if requested is None or is_endpoint_url(requested):
         return None
     try:
-        selected_cloud(manifest, emulator=True)  # names only: no environment, no az CLI, no metadata
+        offline_cloud(manifest)
     except TenantctlError as exc:
         return exc
     return None
+
+
+def offline_cloud(manifest: Manifest) -> CloudDefinition:
+    """The cloud of a command that makes no call (``byo consent-url``): ``--cloud NAME`` (checked against
+    the manifest), else the manifest's own; only a ``--cloud`` URL is read (its metadata), as asked."""
+    from tenantctl.manifest.semantics import implied_cloud
+
+    requested = _requested_cloud[0]
+    if requested is None:
+        return implied_cloud(manifest)
+    # emulator=True: a cloud *name* only, no environment, no az CLI, no metadata request
+    return selected_cloud(manifest, emulator=not is_endpoint_url(requested))
 
 
 def _declared_cloud(manifest: Manifest | None) -> str | None:

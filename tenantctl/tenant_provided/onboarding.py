@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS
+from tenantctl.clouds import DEFAULT_CLOUD, KNOWN_CLOUDS, CloudDefinition
 from tenantctl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -185,14 +185,19 @@ def byo_target(manifest: Manifest, tenant_id: str) -> ByoTarget:
 
 
 def tenant_onboarding(
-    manifest: Manifest, tenant_id: str, *, authority_host: str | None = None, state: str | None = None
+    manifest: Manifest,
+    tenant_id: str,
+    *,
+    authority_host: str | None = None,
+    state: str | None = None,
+    cloud: CloudDefinition | None = None,
 ) -> Onboarding:
-    """The consent URL and role assignment for one tenant of the manifest, in the manifest's cloud
-    (``authority_host`` overrides its Entra host: a private or emulated cloud)."""
+    """The consent URL and role assignment for one tenant of the manifest, in ``cloud`` (default: the
+    manifest's; ``authority_host`` overrides its Entra host: a private or emulated cloud)."""
     from tenantctl.manifest.semantics import implied_cloud
 
     t = byo_target(manifest, tenant_id)
-    cloud = implied_cloud(manifest)
+    cloud = cloud or implied_cloud(manifest)
     return onboarding(
         tenant=t.tenant,
         directory=t.directory,

@@ -123,3 +123,18 @@ def test_validate_checks_the_manifest_against_the_cloud_option_offline(
     assert errors == ([code] if code else []), envelope
     assert result.exit_code == (1 if code else 0)
     assert envelope["data"]["valid"] is (code is None)
+
+
+@pytest.mark.parametrize(("cloud", "region", "_suffix", "_audience", "login"), CLOUDS)
+def test_consent_url_follows_the_cloud_option_without_any_call(
+    cli: Callable[..., Any], in_tmp: Path, cloud: str, region: str, _suffix: str, _audience: str, login: str
+) -> None:
+    manifest = in_tmp / "tenants.toml"
+    manifest.write_text(manifest_text(None, region))  # no [provider] cloud: --cloud names it
+    result = cli("--cloud", cloud, "byo", "consent-url", "trey", "-f", str(manifest), "-o", "json")
+    assert result.exit_code == 0, result.stdout
+    assert envelope_of(result)["data"]["consent_url"].startswith(f"https://{login}/")
+    wrong = "AzureCloud" if cloud != "AzureCloud" else "AzureUSGovernment"
+    refused = cli("--cloud", wrong, "byo", "consent-url", "trey", "-f", str(manifest), "-o", "json")
+    assert refused.exit_code == 1
+    assert [d["code"] for d in envelope_of(refused)["diagnostics"]] == ["region-not-in-cloud"]
