@@ -237,8 +237,13 @@ def manifest_regions(manifest: Manifest) -> list[Region]:
     return sorted(regions)
 
 
-def observe_quota(manifest: Manifest, cloud: CloudPort, *, locations: Iterable[str] = ()) -> QuotaObservation:
-    """Managed accounts (one list per group), then usages and models per region. Read-only."""
+def observe_quota(
+    manifest: Manifest, cloud: CloudPort, *, locations: Iterable[str] = (), catalogues: bool = True
+) -> QuotaObservation:
+    """Managed accounts (one list per group), then usages and models per region. Read-only.
+
+    ``catalogues=False`` skips the model catalogues (the heaviest read, one per region): they only refine
+    a few usage-line names, which ``usage``'s quota headroom can do without."""
     wanted = {loc.lower() for loc in locations}
     regions = [r for r in manifest_regions(manifest) if not wanted or r[1].lower() in wanted]
     accounts: list[Account] = []
@@ -247,7 +252,7 @@ def observe_quota(manifest: Manifest, cloud: CloudPort, *, locations: Iterable[s
     return QuotaObservation(
         tuple(accounts),
         {r: tuple(cloud.list_usages(*r)) for r in regions},
-        {r: tuple(cloud.list_models(*r)) for r in regions},
+        {r: tuple(cloud.list_models(*r)) for r in regions} if catalogues else {},
     )
 
 

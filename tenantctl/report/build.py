@@ -99,7 +99,8 @@ def fleet_report(
     through :func:`tenantctl.usage.collect_usage`); build the report."""
     observed = observe_accounts(manifest, cloud)
     desired, placement = placed_desired_state(manifest, observed)
-    quota = quota_report(manifest, observe_quota(manifest, cloud))
+    quota_read = observe_quota(manifest, cloud)  # read once: the quota section and usage's headroom
+    quota = quota_report(manifest, quota_read)
     start, end = usage_window(since, now)
     diagnostics = Diagnostics()
     diagnostics.extend(as_warnings(placement.diagnostics))
@@ -109,7 +110,14 @@ def fleet_report(
         diagnostics.warning("usage-partial", unread)
     else:
         read = collect_usage(
-            manifest, usage_cloud, start=start, end=end, granularity="1h", gateway_workspace=gateway_workspace, now=now
+            manifest,
+            usage_cloud,
+            start=start,
+            end=end,
+            granularity="1h",
+            gateway_workspace=gateway_workspace,
+            now=now,
+            quota=quota_read,
         )
         diagnostics.extend(read.diagnostics)  # what could not be read, attributed or priced, with its code
         usage = usage_section(manifest, read)

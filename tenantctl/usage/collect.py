@@ -30,7 +30,7 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import RetryableError, TerminalError, UsageError
 from tenantctl.inspection import quota_report
 from tenantctl.manifest.model import Isolation, Manifest, ResolvedDeployment, capacity_unit
-from tenantctl.observation import QuotaObservation, is_managed, manifest_groups, manifest_regions
+from tenantctl.observation import QuotaObservation, observe_quota
 from tenantctl.resources import Account, UsagePoint, UsageSeries
 from tenantctl.usage.pricing import deployment_cost
 from tenantctl.usage.report import (
@@ -310,13 +310,15 @@ class _Collector:
         )
 
 
-def _headroom(manifest: Manifest, cloud: UsageCloud) -> tuple[list[Account], dict[tuple[str, str, str, str], float]]:
-    """Managed accounts, and quota headroom (K TPM or PTU) per (subscription, region, model, SKU)."""
-    accounts = [a for sub, rg in manifest_groups(manifest) for a in cloud.list_accounts(sub, rg) if is_managed(a.tags)]
-    # Usages without the model catalogue: the catalogue only refines a few usage-line names
-    # (OpenAI.<sku>.<model> is the rule) and is the heaviest read of all, one per region.
-    usages = {region: tuple(cloud.list_usages(*region)) for region in manifest_regions(manifest)}
-    observed = QuotaObservation(tuple(accounts), usages, {})
+def _headroom(
+    manifest: Manifest, cloud: UsageCloud, observed: QuotaObservation | None
+) -> tuple[list[Account], dict[tuple[str, str, str, str], float]]:
+    """Managed accounts, and quota headroom (K TPM or PTU) per (subscription, region, model, SKU).
+
+    ``observed``: what the caller already read (the HTML report reads quota for itself); else read here,
+    without the model catalogues (the usage-line rule OpenAI.<sku>.<model> names the lines)."""
+    if observed is None:
+        observed = observe_quota(manifest, cloud, catalogues=False)
     lines = quota_report(manifest, observed).lines
     room = {
         (
@@ -341,10 +343,12 @@ def collect_usage(
     tenants: Sequence[str] | None = None,
     gateway_workspace: str | None = None,
     now: dt.datetime | None = None,
+    quota: QuotaObservation | None = None,
 ) -> UsageReport:
     """Usage, cost and right-sizing per tenant over ``[start, end)`` (UTC). Read-only.
 
     ``gateway_workspace`` is used when the manifest has no ``[gateway]`` (the emulator's default).
+    ``quota``: the managed accounts and quota usages when the caller has read them already.
     Raises UsageError for an unknown tenant, an unknown granularity or an empty window; everything
     the cloud does not answer is a diagnostic in the report.
     """
@@ -373,7 +377,7 @@ def collect_usage(
             [_blank(manifest, t, NOT_VISIBLE, "beyond metrics retention") for t in selected],
         )
 
-    accounts, headroom = _headroom(manifest, cloud)
+    accounts, headroom = _headroom(manifest, cloud, quota)
     allocations = {t: _allocations(manifest, t, accounts) for t in selected}
     needed = {a.ref.key: a for allocs in allocations.values() for alloc in allocs for a in alloc.accounts}
     series = collector.account_series(list(needed.values()))
