@@ -66,7 +66,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tenantctl import naming
-from tenantctl.clouds import KNOWN_CLOUDS, CloudDefinition
+from tenantctl.clouds import CloudDefinition
 from tenantctl.desired import DesiredState
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest
 from tenantctl.manifest.ptu import spillover_pairs
@@ -85,7 +85,6 @@ from tenantctl.planning.migration import (
 from tenantctl.resources import Account, AccountRef, Deployment
 
 __all__ = [
-    "COGNITIVE_SCOPE",
     "Route",
     "RoutingEntry",
     "RoutingTable",
@@ -96,7 +95,6 @@ __all__ = [
 ]
 
 ROUTING_SCHEMA = 1
-COGNITIVE_SCOPE = KNOWN_CLOUDS["AzureCloud"].cognitive_services_scope  # the public cloud's; see CloudDefinition
 
 
 @dataclass(frozen=True)
@@ -166,10 +164,10 @@ def _auth(manifest: Manifest, tenant_id: str, cloud: CloudDefinition) -> dict[st
             # client credentials in the tenant's own directory, at the cloud's Entra host
             "authority": f"{cloud.authority_host}/{directory}",
         }
-    return provider_account_auth(manifest, tenant_id, cloud)
+    return _provider_account_auth(manifest, tenant_id, cloud)
 
 
-def provider_account_auth(manifest: Manifest, tenant_id: str, cloud: CloudDefinition) -> dict[str, str]:
+def _provider_account_auth(manifest: Manifest, tenant_id: str, cloud: CloudDefinition) -> dict[str, str]:
     """How the gateway authenticates to a provider account (issue 14).
 
     ``key``: a dedicated tenant that keeps local auth on, with its keys in ``[provider.key_vault]``: the
