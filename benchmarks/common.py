@@ -168,23 +168,31 @@ def _session_class() -> type[Any]:
 
 
 @contextmanager
-def cloud_for(emu: Any, *, polling_interval: float = 0.02, max_attempts: int = 8) -> Iterator[Any]:
+def cloud_for(
+    emu: Any, *, polling_interval: float = 0.02, max_attempts: int = 8, verify_cache: bool = True
+) -> Iterator[Any]:
     """A :class:`tenantctl.cloud.session.CloudSession` on ``emu`` (its port is ``.cloud``)."""
     from tenantctl.cli.runtime import emulator_session
     from tenantctl.cloud.azure import connect_emulator
+    from tenantctl.tenant_provided.cache import CACHE_FILE, VerificationCache
 
     cloud = connect_emulator(emu, polling_interval=polling_interval, max_attempts=max_attempts)
-    try:
-        yield _session_class()(cloud, emulator_session(cloud, emu).verifiers)
-    finally:
-        cloud.close()
+    # The tenant-provided verification cache a user's repeated plans see (one hour by default): the
+    # first plan verifies and fills it, the next ones within the TTL verify nothing (issue 13).
+    with tempfile.TemporaryDirectory(prefix="tenantctl-bench-state-") as state:
+        cache = VerificationCache(Path(state) / CACHE_FILE, scope=emu.endpoint) if verify_cache else None
+        try:
+            yield _session_class()(cloud, emulator_session(cloud, emu).verifiers, verification_cache=cache)
+        finally:
+            cloud.close()
 
 
-def make_plan(manifest: Any, session: Any, *, prune: bool = False) -> Any:
+def make_plan(manifest: Any, session: Any, *, prune: bool = False, reverify: bool = False) -> Any:
+    """A plan as ``tenantctl plan`` makes it; ``reverify`` ignores cached tenant-provided verdicts."""
     from tenantctl.diagnostics import Diagnostics
     from tenantctl.reconcile import PlanOptions, make_plan_run
 
-    return make_plan_run(manifest, session, PlanOptions(prune=prune), Diagnostics()).plan
+    return make_plan_run(manifest, session, PlanOptions(prune=prune, reverify=reverify), Diagnostics()).plan
 
 
 @dataclass

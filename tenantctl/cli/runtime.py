@@ -245,7 +245,12 @@ def emulator_session(cloud: CloudPort, emulator: Emulator) -> CloudSession:
                 emulator, manifest, consent=consent, assign_role=assign_role, role_wait=role_wait
             )
 
-    return CloudSession(cloud, verifiers, gateway_workspace=emulator.gateway_workspace_id)
+    from tenantctl.tenant_provided.cache import VerificationCache
+
+    # Keyed by the emulator state's own subscription (a new state is a new world): a second plan on
+    # the same state verifies nothing, exactly as against Azure within the TTL.
+    cache = VerificationCache.default(scope=f"emulator:{emulator.subscription_id}")
+    return CloudSession(cloud, verifiers, gateway_workspace=emulator.gateway_workspace_id, verification_cache=cache)
 
 
 def _embedded_settings(cloud: str | None = None) -> EmulatorSettings:

@@ -108,6 +108,37 @@ class Admin:
             if err.code != "RoleAssignmentExists":
                 raise
 
+    def onboarded_deployments(
+        self,
+        resource_id: str,
+        expected: tuple[str, ...],
+        *,
+        directory: str,
+        consented_app: str | None,
+        role: str | None,
+    ) -> list[str] | None:
+        """The account's deployment names when a tenant admin's onboarding is all still in place (the
+        account Succeeded, the ``expected`` deployments, the app's service principal in ``directory``
+        and its ``role`` on the account), else None.
+
+        A read of the store, no request: replaying an onboarding that is in place changes nothing, so
+        the emulated admins act only where something is missing (a first run, or a test removed it).
+        """
+        store = self.world.store
+        account = store.get("account", resource_id)
+        if account is None or account.get("properties", {}).get("provisioningState") != "Succeeded":
+            return None
+        present = sorted(d["name"] for d in store.children("deployment", account["id"]))
+        if not {name.lower() for name in expected} <= {name.lower() for name in present}:
+            return None
+        if consented_app is not None:
+            sp = dirs.service_principal(self.world, directory.lower(), consented_app.lower())
+            if sp is None:
+                return None
+            if role is not None and not rbac.has_assignment(self.world, account["id"], sp["objectId"], role):
+                return None
+        return present
+
     def add_virtual_network(
         self, subscription_id: str, resource_group: str, name: str, location: str, subnets: dict[str, str]
     ) -> str:

@@ -299,6 +299,19 @@ class Emulator:
     def assign_role(self, scope: str, principal_id: str, role: str) -> None:
         self._admin.assign_role(scope, principal_id, role)
 
+    def onboarded_deployments(
+        self,
+        resource_id: str,
+        expected: tuple[str, ...],
+        *,
+        directory: str,
+        consented_app: str | None,
+        role: str | None,
+    ) -> list[str] | None:
+        return self._admin.onboarded_deployments(
+            resource_id, expected, directory=directory, consented_app=consented_app, role=role
+        )
+
     def add_virtual_network(
         self, subscription_id: str, resource_group: str, name: str, location: str, subnets: dict[str, str]
     ) -> str:

@@ -142,6 +142,15 @@ def grants_data_action(world: World, principal: str, resource_id: str, data_acti
     return False
 
 
+def has_assignment(world: World, scope: str, principal: str, role: str) -> bool:
+    """Whether ``principal`` holds exactly ``role`` at exactly ``scope`` (what ``assign`` would create)."""
+    guid, where = role_guid(role), _canon_scope(scope).lower()
+    return any(
+        ra["properties"]["scope"].lower() == where and role_guid(ra["properties"]["roleDefinitionId"]) == guid
+        for ra in world.store.children("roleassignment", principal.lower())
+    )
+
+
 def authorize(ctx: Ctx, action: str) -> None:
     """403 AuthorizationFailed unless an assignment of the caller covers the path and grants ``action``."""
     oid = ctx.principal
