@@ -126,6 +126,8 @@ class DesiredState:
 
     items: tuple[DesiredItem, ...]
     budgets: tuple[SharedBudget, ...] = ()
+    # Where each placed stamp's accounts live: what routing, quota and inspect name for a stamp.
+    stamp_homes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def by_address(self) -> dict[Address, DesiredItem]:
         return {item.address: item for item in self.items}
@@ -399,4 +401,5 @@ def desired_state(manifest: Manifest, *, placement_hints: PlacementHints | None 
         DesiredItem(ResourceGroupAddress(sub, rg), ResourceGroup(sub, rg, loc, _ownership(manifest, {}, {})))
         for (sub, rg), loc in sorted(b.groups.items())
     ]
-    return DesiredState(tuple(groups + b.items), tuple(budgets))
+    homes = {s: home for s in manifest.stamps if (home := b.stamp_home(s)) is not None}
+    return DesiredState(tuple(groups + b.items), tuple(budgets), homes)

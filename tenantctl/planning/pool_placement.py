@@ -117,12 +117,13 @@ def observed_homes(manifest: Manifest, observed: ObservedState) -> dict[str, Acc
 
 
 def observed_stamp_accounts(manifest: Manifest, accounts: Mapping[str, Account]) -> dict[str, dict[int, Account]]:
-    """This manifest's stamp accounts by stamp and index (tag and name must both say so)."""
+    """This manifest's stamp accounts by stamp and index (tag and name must both say so), of stamps it
+    still declares or not (a removed stamp's accounts still occupy their subscription)."""
     prefix = manifest.provider.name_prefix
     found: dict[str, dict[int, Account]] = {}
     for _, account in sorted(accounts.items()):
         stamp_id = account.tags.get(naming.TAG_STAMP)
-        if stamp_id not in manifest.stamps or account.tags.get(naming.TAG_MANIFEST) != manifest.provider.manifest_name:
+        if stamp_id is None or account.tags.get(naming.TAG_MANIFEST) != manifest.provider.manifest_name:
             continue
         head = naming.stamp_account_name(prefix, stamp_id, 0)[:-2].lower()
         tail = account.ref.name.lower().removeprefix(head)
