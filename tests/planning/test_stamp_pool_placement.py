@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tenantctl.export.routing import routing_for
+from tenantctl.inspection.fleet import fleet_status
 from tenantctl.manifest.load import parse_manifest
 from tenantctl.manifest.pool_record import check_removed_subscriptions
 from tenantctl.manifest.report import Reporter
@@ -206,3 +207,18 @@ def test_the_pool_record_keeps_a_subscription_hosting_a_stamp_in_the_pool() -> N
     assert B.lower() in error.summary
     assert "1 stamp(s)" in error.summary
     assert "s1" in error.summary
+
+
+def test_status_shows_every_tenant_of_a_stamp_the_pool_cannot_hold_as_an_error() -> None:
+    full = {
+        (sub, LOC): (QuotaUsage(sub, LOC, "OpenAI.S0.AccountCount", 30, 30),) for sub in (A, B)
+    }  # both members already hold Azure's 30 accounts in the region
+    text = stamp_manifest({"eu1": ""}, members(A, B), shared={"t2": "eu1"})
+    text += '\n[tenants.dd]\nisolation = "dedicated-deployment"\nstamp = "eu1"\n'
+    text += 'deployments = [{ name = "chat", capacity = 5 }]\n'
+    m = manifest_from(text)
+    rows = {r.tenant: r for r in fleet_status(m, make_plan(m, ObservedState(usages=full))).rows}
+    for tenant in ("dd", "t2"):
+        assert rows[tenant].state == "error"
+        assert "'eu1'" in rows[tenant].detail
+        assert "room left for 0" in rows[tenant].detail
