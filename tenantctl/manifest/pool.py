@@ -85,14 +85,14 @@ def stamp_groups(manifest: Manifest, stamp_id: str) -> list[tuple[str, str]]:
 
 
 def stamp_regions_to_place(manifest: Manifest, accounts: Mapping[str, Account]) -> set[tuple[str, str]]:
-    """(pool subscription, region) pairs where an unpinned stamp without accounts may be placed."""
+    """(pool subscription, region) pairs where a stamp without accounts may be placed (its pin, or any member)."""
     if not manifest.provider.pool:
         return set()
     have = {a.tags.get(naming.TAG_STAMP) for a in accounts.values()}
     return {
         (sub, manifest.stamps[s].location)
         for s in manifest.stamps
-        if s not in have and manifest.stamps[s].subscription_id is None
+        if s not in have
         for sub, _ in stamp_groups(manifest, s)
     }
 

@@ -33,8 +33,9 @@ tenant's route and quota depend on which index it drew.  For a stamp:
    account names) already exist stays in their subscription and group, in the pool or not (a stamp
    made before the pool lives in the provider's subscription and stays there).  Moving a stamp moves
    every tenant on it to new endpoints, so placement never does it.
-3. A pinned stamp (``stamps.<id>.subscription_id``, a pool member) lives in its pin; where its
-   accounts still live elsewhere the plan replaces them there, with a ``stamp-move`` warning.
+3. A pinned stamp (``stamps.<id>.subscription_id``, a pool member) lives in its pin, if it has room
+   (rule 4 with the pin as the only member); where its accounts still live elsewhere the plan creates
+   them anew in the pin, with a ``stamp-move`` warning.
 4. Otherwise the member with the fewest accounts in the stamp's region per unit of weight among those
    that allow the region and have room for all the accounts the stamp needs now and quota for the
    deployments it carries (its shared deployments on each account that carries them, and its
@@ -133,27 +134,19 @@ def observed_stamp_accounts(manifest: Manifest, accounts: Mapping[str, Account])
 
 
 def settled_stamp_homes(manifest: Manifest, accounts: Mapping[str, Account]) -> dict[str, AccountHome]:
-    """The stamps whose home needs no choice: all without a pool, else the pinned and the existing ones.
-
-    Only an unpinned stamp with no account yet is missing: placement chooses its member by room.
-    """
+    """The stamps whose home needs no choice: all without a pool, else those whose accounts exist
+    (in their pin, when pinned).  The others are placed by room (:func:`place_in_pool`)."""
     if not manifest.provider.pool:
         return {s: legacy_stamp_group(manifest, s) for s in manifest.stamps}
-    by_id = {m.subscription_id.lower(): m for m in manifest.provider.pool}
     found = observed_stamp_accounts(manifest, accounts)
     homes: dict[str, AccountHome] = {}
     for stamp_id, stamp in manifest.stamps.items():
         existing = found.get(stamp_id)
-        first = existing[min(existing)].ref if existing else None
-        where = (first.subscription_id, first.resource_group) if first is not None else None
-        pin = stamp.subscription_id
-        if pin is not None and (where is None or where[0].lower() != pin.lower()):
-            member = by_id.get(pin.lower())  # validate refuses a pin outside the pool
-            homes[stamp_id] = (
-                stamp_group_in(manifest, stamp_id, member) if member else legacy_stamp_group(manifest, stamp_id)
-            )
-        elif where is not None:
-            homes[stamp_id] = where
+        if not existing:
+            continue
+        first = existing[min(existing)].ref
+        if stamp.subscription_id is None or stamp.subscription_id.lower() == first.subscription_id.lower():
+            homes[stamp_id] = (first.subscription_id, first.resource_group)
     return homes
 
 
@@ -254,36 +247,23 @@ def _place_stamps(
     """Every stamp's home (see the module docstring); the room they take is taken from ``room``."""
     homes = settled_stamp_homes(manifest, observed.accounts)
     found = observed_stamp_accounts(manifest, observed.accounts)
-    for stamp_id, (sub, rg) in sorted(homes.items()):
+    for stamp_id, (sub, rg) in sorted(homes.items()):  # sticky first: a growing stamp takes room in its home
         stamp = manifest.stamps[stamp_id]
-        here = [
-            a
+        here = sum(
+            1
             for a in found.get(stamp_id, {}).values()
             if (a.ref.subscription_id.lower(), a.ref.resource_group.lower()) == (sub.lower(), rg.lower())
-        ]
-        wanted = max(1, stamp_accounts.get(stamp_id, 1))
-        room.take(
-            () if here else _stamp_quota_need(manifest, stamp_id),
-            sub,
-            stamp.location,
-            accounts=max(0, wanted - len(here)),
         )
-        moved = [a for a in found.get(stamp_id, {}).values() if a not in here]
-        if moved and manifest.provider.pool:
-            diags.warning(
-                "stamp-move",
-                f"stamp {stamp_id!r} is pinned to subscription {sub} but its accounts live in "
-                f"{moved[0].ref.subscription_id}: the plan creates them anew there",
-                detail="Every tenant on the stamp gets a new endpoint (export routing again after apply); the old "
-                "accounts are pruned like any account the manifest no longer wants.",
-                path=f"stamps.{stamp_id}.subscription_id",
-            )
+        wanted = max(1, stamp_accounts.get(stamp_id, 1))
+        room.take((), sub, stamp.location, accounts=max(0, wanted - here))
     pool = manifest.subscription_pool()
+    by_id = {m.subscription_id.lower(): m for m in pool}
     for stamp_id in sorted(set(manifest.stamps) - set(homes)):
         stamp = manifest.stamps[stamp_id]
+        pin = (stamp.subscription_id or "").lower()
         wanted = max(1, stamp_accounts.get(stamp_id, 1))
         need = _stamp_quota_need(manifest, stamp_id)
-        allowed = [m for m in pool if allows_region(m, stamp.location)]
+        allowed = [m for m in ([by_id[pin]] if pin in by_id else pool) if allows_region(m, stamp.location)]
         fitting = [
             m
             for m in allowed
@@ -295,6 +275,16 @@ def _place_stamps(
         member = room.least_loaded(fitting, stamp.location)
         room.take(need, member.subscription_id, stamp.location, accounts=wanted)
         homes[stamp_id] = stamp_group_in(manifest, stamp_id, member)
+        elsewhere = next(iter(found.get(stamp_id, {}).values()), None)
+        if elsewhere is not None:  # only a pin moves a stamp
+            diags.warning(
+                "stamp-move",
+                f"stamp {stamp_id!r} is pinned to subscription {member.subscription_id} but its accounts live in "
+                f"{elsewhere.ref.subscription_id}: the plan creates them anew in the pin",
+                detail="Every tenant on the stamp gets a new endpoint (export routing again after apply); the old "
+                "accounts are pruned like any account the manifest no longer wants.",
+                path=f"stamps.{stamp_id}.subscription_id",
+            )
     return homes
 
 

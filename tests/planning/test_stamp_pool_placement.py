@@ -97,6 +97,12 @@ def test_placed_stamps_are_sticky_when_stamps_and_tenants_come_and_go() -> None:
 def test_a_pin_places_the_stamp_in_its_member() -> None:
     text = stamp_manifest({"s0": f'subscription_id = "{C}"', "s1": ""}, members(A, B, C))
     assert stamp_subs(text) == {"s0": C, "s1": A}
+    # A pin is not a way around the member's room: a full pin is an error, never a silent spill.
+    full = {(C, LOC): (QuotaUsage(C, LOC, "OpenAI.S0.AccountCount", 30, 30),)}
+    placed = place_in_pool(manifest_from(text), ObservedState(usages=full))
+    assert "s0" not in placed.stamp_homes
+    [error] = placed.diagnostics.errors
+    assert (error.code, error.path) == ("pool-full", "stamps.s0")
 
 
 def test_validate_refuses_a_stamp_pinned_outside_the_pool_naming_the_stamp() -> None:
