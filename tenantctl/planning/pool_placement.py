@@ -122,7 +122,8 @@ def observed_stamp_accounts(manifest: Manifest, accounts: Mapping[str, Account])
     still declares or not (a removed stamp's accounts still occupy their subscription)."""
     prefix = manifest.provider.name_prefix
     found: dict[str, dict[int, Account]] = {}
-    for _, account in sorted(accounts.items()):
+    tagged = sorted((k, a) for k, a in accounts.items() if naming.TAG_STAMP in a.tags)  # few among many
+    for _, account in tagged:
         stamp_id = account.tags.get(naming.TAG_STAMP)
         if stamp_id is None or account.tags.get(naming.TAG_MANIFEST) != manifest.provider.manifest_name:
             continue
@@ -153,8 +154,7 @@ def settled_stamp_homes(manifest: Manifest, accounts: Mapping[str, Account]) -> 
 class _Room:
     """Accounts and quota left per pool member and region, as placement hands them out."""
 
-    def __init__(self, manifest: Manifest, observed: ObservedState):
-        self.manifest = manifest
+    def __init__(self, observed: ObservedState):
         self.observed = observed
         self.used: dict[_RegionKey, int] = defaultdict(int)
         self.limit: dict[_RegionKey, int] = {}
@@ -332,7 +332,7 @@ def place_in_pool(
     pool = manifest.subscription_pool()
     by_id = {m.subscription_id.lower(): m for m in pool}
     diags = Diagnostics()
-    room = _Room(manifest, observed)
+    room = _Room(observed)
     stamp_homes = _place_stamps(manifest, observed, room, stamp_accounts or {}, diags)
     now = observed_homes(manifest, observed)
     homes: dict[str, AccountHome] = {}
