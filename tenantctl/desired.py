@@ -88,6 +88,9 @@ class PlacementHints:
     # A dedicated account's subdomain when it is not its name: the new account of a tenant moving
     # to another subscription (subdomains are global, the old account still holds the name's).
     tenant_subdomain: Mapping[str, str] = field(default_factory=dict)
+    # (subscription, resource group) of each stamp's accounts (pool placement); absent: the stamp's
+    # declared home, unless the manifest has a pool (then the stamp was not placed: no resources).
+    stamp_home: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ class DesiredState:
 
     items: tuple[DesiredItem, ...]
     budgets: tuple[SharedBudget, ...] = ()
+    # Where each placed stamp's accounts live: what routing, quota and inspect name for a stamp.
+    stamp_homes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def by_address(self) -> dict[Address, DesiredItem]:
         return {item.address: item for item in self.items}
@@ -304,16 +309,23 @@ class _Builder:
             tags=dict(tags),
         )
 
-    def stamp_ref(self, stamp_id: str, index: int) -> AccountRef:
-        name = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, index)
-        return AccountRef(self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id), name)
+    def stamp_home(self, stamp_id: str) -> tuple[str, str] | None:
+        """Where the stamp's accounts live; None: the pool had no room for it (placement said why)."""
+        home = self.hints.stamp_home.get(stamp_id)
+        if home is None and not self.m.provider.pool:
+            home = (self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id))
+        return home
+
+    def stamp_ref(self, home: tuple[str, str], stamp_id: str, index: int) -> AccountRef:
+        return AccountRef(*home, naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, index))
 
     def on_stamp(self, tenant_id: str, tenant: Tenant) -> None:
         stamp_id = tenant.stamp
         index = self.hints.tenant_account.get(tenant_id)
-        if stamp_id is None or index is None:
+        home = self.stamp_home(stamp_id) if stamp_id is not None else None
+        if stamp_id is None or index is None or home is None:
             return  # unplaceable: placement reported why
-        ref = self.stamp_ref(stamp_id, index)
+        ref = self.stamp_ref(home, stamp_id, index)
         tags = _tenant_tags(self.m, tenant_id, tenant)
         rai = self.content_filter(tenant_id, tenant, ref, tags, stamp_id)
         for spec in self.m.resolved_deployments(tenant_id):
@@ -330,14 +342,16 @@ class _Builder:
 
     def stamp(self, stamp_id: str) -> None:
         stamp = self.m.stamps[stamp_id]
-        sub, rg = self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id)
-        self.group(sub, rg, stamp.location)
+        home = self.stamp_home(stamp_id)
+        if home is None:
+            return
+        self.group(*home, stamp.location)
         tags = _ownership(self.m, {}, {naming.TAG_STAMP: stamp_id})
         shared = self.m.stamp_deployments(stamp_id)
         needed = shared_deployments_by_account(self.m, stamp_id)
         count = max(1, self.hints.stamp_accounts.get(stamp_id, 1), *needed)
         for index in range(1, count + 1):
-            ref = self.stamp_ref(stamp_id, index)
+            ref = self.stamp_ref(home, stamp_id, index)
             account = Account(ref, stamp.location, naming.custom_subdomain(ref.name), tags)
             self.add(DesiredItem(StampAddress.account(stamp_id, index), account, stamp=stamp_id, account=ref))
             if stamp.diagnostics is not None:
@@ -387,4 +401,5 @@ def desired_state(manifest: Manifest, *, placement_hints: PlacementHints | None 
         DesiredItem(ResourceGroupAddress(sub, rg), ResourceGroup(sub, rg, loc, _ownership(manifest, {}, {})))
         for (sub, rg), loc in sorted(b.groups.items())
     ]
-    return DesiredState(tuple(groups + b.items), tuple(budgets))
+    homes = {s: home for s in manifest.stamps if (home := b.stamp_home(s)) is not None}
+    return DesiredState(tuple(groups + b.items), tuple(budgets), homes)

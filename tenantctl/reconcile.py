@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tenantctl import naming
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.errors import InvalidManifestError, StalePlanError, TenantctlError, UsageError
 from tenantctl.manifest.model import Manifest
+from tenantctl.manifest.pool import stamp_groups
 from tenantctl.observation import ObservedState, Observer
 from tenantctl.planning.model import Plan
 from tenantctl.planning.planner import draft_plan, finish_plan
@@ -89,7 +89,7 @@ def manifest_subscriptions(manifest: Manifest) -> set[str]:
     """Every provider-side subscription the manifest places resources in."""
     subs = {manifest.provider.subscription_id}
     subs.update(m.subscription_id for m in manifest.provider.pool)
-    subs.update(manifest.stamp_subscription(s) for s in manifest.stamps)
+    subs.update(sub for s in manifest.stamps for sub, _ in stamp_groups(manifest, s))
     return subs
 
 
@@ -346,37 +346,40 @@ def apply_run(
 
 
 def remember_pool(manifest_path: Path, run: PlanRun, result: ApplyResult | None = None) -> None:
-    """Record which pool subscription hosts which dedicated tenant (see :mod:`tenantctl.manifest.pool_record`).
+    """Record which pool subscription hosts which dedicated tenant and stamp (:mod:`tenantctl.manifest.pool_record`).
 
     From what the plan observed, and after an apply from the accounts it created: a subscription that
     hosts tenants can then not silently leave the pool. Only where a pool is (or was) in use.
     """
-    from tenantctl.manifest.pool_record import pool_record_path, remember_pool_homes
-    from tenantctl.planning.pool_placement import dedicated_homes
+    from tenantctl.manifest.pool_record import pool_record_path, remember_pool_homes, stamp_entry
+    from tenantctl.planning.pool_placement import dedicated_homes, observed_stamp_accounts
     from tenantctl.resources import Account
 
     manifest = run.manifest
     if not manifest.provider.pool and not pool_record_path(manifest_path).exists():
         return
-    homes = {
-        (tenant, account.ref.subscription_id.lower())
-        for tenant, accounts in dedicated_homes(manifest, run.observed.accounts).items()
-        for account in accounts
-    }
-    listed = [m.subscription_id for m in manifest.subscription_pool()]
+    live = dict(run.observed.accounts)
     if result is not None:  # what the apply created and deleted (a retired old generation, a pruned tenant)
         done = {o.address for o in result.succeeded}
         for change in run.plan.changes:
             account = change.after or change.before
-            tenant = account.tags.get(naming.TAG_TENANT) if isinstance(account, Account) else None
-            if change.address not in done or tenant is None or not isinstance(account, Account):
+            if change.address not in done or not isinstance(account, Account):
                 continue
-            home = (tenant, account.ref.subscription_id.lower())
             if change.after is None:
-                homes.discard(home)
+                live.pop(account.ref.key, None)
             else:
-                homes.add(home)
-    remember_pool_homes(manifest_path, manifest, homes, listed)
+                live[account.ref.key] = account
+    homes = {
+        (tenant, account.ref.subscription_id.lower())
+        for tenant, accounts in dedicated_homes(manifest, live).items()
+        for account in accounts
+    }
+    homes.update(
+        (stamp_entry(stamp_id), account.ref.subscription_id.lower())
+        for stamp_id, accounts in observed_stamp_accounts(manifest, live).items()
+        for account in accounts.values()
+    )
+    remember_pool_homes(manifest_path, manifest, homes, [m.subscription_id for m in manifest.subscription_pool()])
 
 
 def _saved_plan_and_options(options: ApplyOptions) -> tuple[Plan | None, PlanOptions]:

@@ -205,12 +205,12 @@ class _Builder:
 
     def stamp_route(self, stamp_id: str, names: tuple[str, ...], account: int = BASE_ACCOUNT) -> Route | None:
         """The shared route of a stamp: the stamp account ``account`` and the shared deployments named."""
-        name = naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, account)
-        ref = AccountRef(self.m.stamp_subscription(stamp_id), self.m.stamp_resource_group(stamp_id), name)
+        home = self.desired.stamp_homes.get(stamp_id)
         shared = [d.name for d in self.m.stamps[stamp_id].deployments]
         chosen = [n for n in names if n in shared] or shared
-        if not chosen:
+        if not chosen or home is None:  # no home: the pool had no room for the stamp (plan says so)
             return None
+        ref = AccountRef(*home, naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, account))
         return Route(
             Isolation.SHARED.value,
             _endpoint(ref, self.observed, self.cloud),

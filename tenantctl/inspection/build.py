@@ -29,7 +29,7 @@ from tenantctl.inspection.report import (
 )
 from tenantctl.inspection.state import relevant_errors, tenant_state
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment
-from tenantctl.manifest.pool import pool_groups
+from tenantctl.manifest.pool import pool_groups, stamp_groups
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, covered_deployments, shared_account
 from tenantctl.observation import TenantObservation, is_managed
 from tenantctl.planning.model import OrphanFate, Plan
@@ -141,9 +141,19 @@ class _Builder:
         stamp = self.t.stamp if self.t.stamp in self.m.stamps else None
         if stamp is None:
             return Placement(stamp=self.t.stamp)
+        # The tenant's account not created yet: it joins the stamp's other accounts, else (a new stamp)
+        # plan decides the pool member; show the group observation read first.
+        sub, rg = next(
+            (
+                (a.ref.subscription_id, a.ref.resource_group)
+                for _, a in sorted(self.obs.state.accounts.items())
+                if a.tags.get(naming.TAG_STAMP) == stamp
+            ),
+            stamp_groups(self.m, stamp)[0],
+        )
         return Placement(
-            self.m.stamp_subscription(stamp),
-            self.m.stamp_resource_group(stamp),
+            sub,
+            rg,
             self._shared_home(stamp),
             self.m.stamps[stamp].location,
             stamp,

@@ -53,7 +53,7 @@ from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, Reso
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
 from tenantctl.observation import ObservedState, QuotaObservation
 from tenantctl.planning.model import Action, Change, OrphanFate, Plan
-from tenantctl.planning.pool_placement import place_in_pool
+from tenantctl.planning.pool_placement import PoolPlacement, place_in_pool
 from tenantctl.planning.retirement import find_offer
 from tenantctl.resources import ModelOffer
 
@@ -353,21 +353,23 @@ def _allocations(
     def add(sub: str, loc: str, d: ResolvedDeployment, amount: float) -> None:
         alloc[(sub, loc, _usage_name(obs.models.get((sub, loc), ()), d.model, d.version, d.sku))] += amount
 
+    pool = _pool_placement(manifest, obs, accounts)
     for stamp_id, stamp in manifest.stamps.items():
-        sub = manifest.stamp_subscription(stamp_id)
+        if stamp_id not in pool.stamp_homes:
+            continue  # the pool has no room for the stamp: plan says so
+        sub = pool.stamp_homes[stamp_id][0]
         alloc[(sub, stamp.location, _ACCOUNTS_USAGE)] += accounts[stamp_id]
         carrying = _carrying(manifest, stamp_id)
         for d in manifest.stamp_deployments(stamp_id):
             add(sub, stamp.location, d, d.capacity * carrying[d.name])
-    homes = _dedicated_homes(manifest, obs, accounts)
     for tenant_id, t in manifest.tenants.items():
         if t.isolation is Isolation.DEDICATED:
-            if tenant_id not in homes:
+            if tenant_id not in pool.homes:
                 continue  # the pool has no room: plan says so
-            sub, loc = homes[tenant_id][0], manifest.tenant_location(tenant_id)
+            sub, loc = pool.homes[tenant_id][0], manifest.tenant_location(tenant_id)
             alloc[(sub, loc, _ACCOUNTS_USAGE)] += 1
-        elif t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp in manifest.stamps:
-            sub, loc = manifest.stamp_subscription(t.stamp), manifest.stamps[t.stamp].location
+        elif t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp is not None and t.stamp in pool.stamp_homes:
+            sub, loc = pool.stamp_homes[t.stamp][0], manifest.stamps[t.stamp].location
         else:
             continue
         for d in manifest.resolved_deployments(tenant_id):
@@ -375,12 +377,10 @@ def _allocations(
     return alloc
 
 
-def _dedicated_homes(
-    manifest: Manifest, obs: QuotaObservation, stamp_accounts: Counter[str]
-) -> Mapping[str, tuple[str, str]]:
-    """The subscription of each dedicated tenant: where its account is, or where a plan would place it."""
+def _pool_placement(manifest: Manifest, obs: QuotaObservation, stamp_accounts: Counter[str]) -> PoolPlacement:
+    """Where each dedicated tenant and stamp is, or where a plan would place it (one answer with plan's)."""
     observed = ObservedState(accounts={a.ref.key: a for a in obs.accounts}, usages=obs.usages, models=obs.models)
-    return place_in_pool(manifest, observed, stamp_accounts).homes
+    return place_in_pool(manifest, observed, stamp_accounts)
 
 
 def _split(usage_name: str) -> tuple[str | None, str | None, str]:

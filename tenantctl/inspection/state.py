@@ -46,10 +46,13 @@ def relevant_errors(manifest: Manifest, tenant_id: str, diagnostics: Plan | list
     items = diagnostics.diagnostics.errors if isinstance(diagnostics, Plan) else [d for d in diagnostics if d.is_error]
     tenant = manifest.tenants[tenant_id]
     stamp_path = f"stamps.{tenant.stamp}" if tenant.isolation is Isolation.SHARED and tenant.stamp else None
+    # A stamp the pool has no room for leaves every tenant on it without a home, whatever its isolation.
+    unplaced_stamp = f"stamps.{tenant.stamp}" if tenant.stamp else None
     return [
         d
         for d in items
         if d.tenant == tenant_id
+        or (d.code == "pool-full" and d.path == unplaced_stamp)
         or (
             stamp_path is not None
             and d.tenant is None

@@ -248,6 +248,8 @@ def _check_account_limits(manifest: Manifest, report: Reporter) -> None:
                 ("stamps", stamp_id, "max_accounts"),
                 detail="Raise max_accounts (at most 30) or add another stamp.",
             )
+        if manifest.provider.pool and stamp.subscription_id is None:
+            continue  # the pool places it by the room Azure reports (see planning.pool_placement)
         key = (manifest.stamp_subscription(stamp_id), stamp.location)
         per_region[key] += needed
         planned[key] += stamp.max_accounts

@@ -425,8 +425,14 @@ class Stamp(_Model):
     """A named group of shared accounts in one region that hosts shared and dedicated-deployment tenants."""
 
     location: RegionName
-    subscription_id: Guid | None = Field(None, description="Defaults to the provider's subscription.")
-    resource_group: StrictStr | None = Field(None, description="Defaults to the provider's resource group.")
+    subscription_id: Guid | None = Field(
+        None,
+        description="Defaults to the provider's subscription; with [[provider.pool]], pins the stamp to that "
+        "member (default: the pool places it).",
+    )
+    resource_group: StrictStr | None = Field(
+        None, description="Defaults to the provider's resource group (a pool member's own, when it has one)."
+    )
     deployments: tuple[DeploymentSpec, ...] = Field((), description="Shared deployments, fully specified.")
     overcommit: Annotated[float, AfterValidator(_overcommit)] = Field(
         1.0, description="Shared budgets may sum to capacity × overcommit (1.0–10.0)."

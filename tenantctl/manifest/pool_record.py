@@ -1,4 +1,4 @@
-"""Which pool subscription hosted which dedicated tenants when last observed: ``.tenantctl/pool.json``.
+"""Which pool subscription hosted which dedicated tenants and stamps when last observed: ``.tenantctl/pool.json``.
 
 Observation lists only the subscriptions the manifest names, so a subscription removed from
 ``[[provider.pool]]`` disappears from view together with the accounts it still hosts: the next plan
@@ -6,7 +6,9 @@ would see those tenants as missing and create them again elsewhere (a second acc
 endpoint, the old one orphaned and still billed).  Every plan therefore remembers, beside the
 manifest (like the apply lock), the tenants it found in each subscription it listed, and loading the
 manifest refuses a pool that dropped a subscription still recorded with tenants: ``validate``,
-``plan`` and ``apply`` all stop there, naming the subscription and its tenants.
+``plan`` and ``apply`` all stop there, naming the subscription and its tenants.  A stamp counts the
+same (recorded as ``stamp:<id>``): dropping its subscription would recreate the stamp elsewhere and
+give every tenant on it a new endpoint.
 
 Entries of subscriptions a plan listed are replaced by what it found (an emptied subscription is
 forgotten), entries of subscriptions it did not list are kept: that is the memory.  The file is a
@@ -22,9 +24,21 @@ from pathlib import Path
 from tenantctl.manifest.model import Manifest
 from tenantctl.manifest.report import Reporter
 
-__all__ = ["check_removed_subscriptions", "pool_record_path", "read_pool_record", "remember_pool_homes"]
+__all__ = [
+    "check_removed_subscriptions",
+    "pool_record_path",
+    "read_pool_record",
+    "remember_pool_homes",
+    "stamp_entry",
+]
 
 Record = dict[str, dict[str, list[str]]]  # manifest name -> lower-cased subscription -> sorted tenants
+STAMP_ENTRY_PREFIX = "stamp:"  # tenant ids never contain a colon, so a stamp cannot pass for a tenant
+
+
+def stamp_entry(stamp_id: str) -> str:
+    """How a stamp is recorded among the tenants of a subscription."""
+    return f"{STAMP_ENTRY_PREFIX}{stamp_id}"
 
 
 def pool_record_path(manifest_path: Path) -> Path:
@@ -79,12 +93,21 @@ def check_removed_subscriptions(manifest: Manifest, record: Record, report: Repo
     for sub, tenants in sorted(record.get(manifest.provider.manifest_name, {}).items()):
         if sub in named or not tenants:
             continue
-        shown = ", ".join(tenants[:10]) + (f" and {len(tenants) - 10} more" if len(tenants) > 10 else "")
+        stamps = [t.removeprefix(STAMP_ENTRY_PREFIX) for t in tenants if t.startswith(STAMP_ENTRY_PREFIX)]
+        dedicated = [t for t in tenants if not t.startswith(STAMP_ENTRY_PREFIX)]
+        hosted = [
+            f"{len(dedicated)} dedicated tenant(s): " + _shown(dedicated) if dedicated else "",
+            f"{len(stamps)} stamp(s) with every tenant on them: " + _shown(stamps) if stamps else "",
+        ]
         report.error(
             "pool-subscription-in-use",
-            f"subscription {sub} was removed from the pool but still hosts {len(tenants)} dedicated tenant(s): {shown}",
+            f"subscription {sub} was removed from the pool but still hosts " + "; ".join(h for h in hosted if h),
             ("provider", "pool"),
-            detail="Put it back in [[provider.pool]] until its tenants have moved: pin each to another subscription "
-            "(tenants.<id>.subscription_id), apply, then apply --retire. Removing it now would recreate those "
-            "tenants elsewhere and orphan their accounts.",
+            detail="Put it back in [[provider.pool]] until what it hosts has moved: pin each tenant "
+            "(tenants.<id>.subscription_id) or stamp (stamps.<id>.subscription_id) to another subscription, apply, "
+            "then apply --retire. Removing it now would recreate them elsewhere and orphan their accounts.",
         )
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")

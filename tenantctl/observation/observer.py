@@ -30,7 +30,7 @@ from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.fine_tuned import fine_tuned_hosts
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.manifest.pool import candidate_regions
+from tenantctl.manifest.pool import candidate_regions, stamp_regions_to_place
 from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
 from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy, VaultKeys
 
@@ -122,6 +122,7 @@ def _pool_regions_to_place(manifest: Manifest, managed: Mapping[str, Account]) -
         if tenant.isolation is not Isolation.DEDICATED or tenant_id in have:
             continue
         regions.update(candidate_regions(manifest, tenant_id))
+    regions.update(stamp_regions_to_place(manifest, managed))
     return sorted(regions)
 
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from tenantctl import naming
 from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
-from tenantctl.manifest.pool import candidate_regions, pool_groups
+from tenantctl.manifest.pool import candidate_regions, pool_groups, stamp_groups
 from tenantctl.manifest.shared_accounts import shared_account
 from tenantctl.observation.observer import read_baseline, read_vault_keys, wants_blocklists, wants_filters
 from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
@@ -174,9 +174,21 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
     stamp_id = tenant.stamp or ""
     if stamp_id not in manifest.stamps:
         return _with_leftovers(manifest, cloud, tenant_id, ObservedState())
-    sub, rg = manifest.stamp_subscription(stamp_id), manifest.stamp_resource_group(stamp_id)
-    managed, foreign = _list_group(cloud, sub, rg)
-    keys = _stamp_keys(managed, stamp_id)
+    # With a pool the stamp may live in any member allowing its region: list each group until its
+    # accounts are found (placement never moves a stamp, so the first match is its home).
+    managed: dict[str, Account] = {}
+    foreign: dict[str, Account] = {}
+    listed: list[tuple[str, str]] = []
+    keys: list[str] = []
+    for sub, rg in stamp_groups(manifest, stamp_id):
+        found, others = _list_group(cloud, sub, rg)
+        managed.update(found)
+        foreign.update(others)
+        listed.append((sub, rg))
+        keys = _stamp_keys(managed, stamp_id)
+        if keys:
+            break
+    sub = managed[keys[0]].ref.subscription_id if keys else listed[0][0]
     deployments = {k: tuple(cloud.list_deployments(managed[k].ref)) for k in keys}
     home = next(
         (k for k in keys if any(d.tags.get(naming.TAG_TENANT) == tenant_id for d in deployments[k])),
@@ -191,7 +203,7 @@ def _on_stamp(manifest: Manifest, cloud: CloudPort, tenant_id: str) -> TenantObs
         # Where a tenant has no deployment yet, placement decides; the first stamp account is the
         # one whose roles and filters matter until then.
         host = managed[home] if home else (managed[keys[0]] if keys else None)
-    state = ObservedState(managed, foreign, ((sub, rg),), deployments)
+    state = ObservedState(managed, foreign, tuple(listed), deployments)
     if host is None:
         return _with_leftovers(manifest, cloud, tenant_id, state)
     dedicated_deployment = tenant.isolation is Isolation.DEDICATED_DEPLOYMENT
@@ -233,7 +245,7 @@ def manifest_regions(manifest: Manifest) -> list[Region]:
         if tenant.isolation is Isolation.DEDICATED:
             regions.update(candidate_regions(manifest, tenant_id))
     for stamp_id, stamp in manifest.stamps.items():
-        regions.add((manifest.stamp_subscription(stamp_id), stamp.location))
+        regions.update((sub, stamp.location) for sub, _ in stamp_groups(manifest, stamp_id))
     return sorted(regions)
 
 

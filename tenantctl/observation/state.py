@@ -13,6 +13,7 @@ from typing import Any
 
 from tenantctl import naming
 from tenantctl.manifest.model import Manifest
+from tenantctl.manifest.pool import stamp_groups
 from tenantctl.resource_codec import record_from_json, record_to_json
 from tenantctl.resources import (
     Account,
@@ -192,9 +193,9 @@ def _region(k: str) -> Region:
 
 def manifest_groups(manifest: Manifest) -> list[tuple[str, str]]:
     """Every (subscription, resource group) the manifest places accounts in: the provider's, each pool
-    subscription's and each stamp's."""
+    subscription's and each a stamp may live in."""
     p = manifest.provider
     groups = {(p.subscription_id, p.resource_group)}
     groups.update((m.subscription_id, manifest.pool_resource_group(m)) for m in p.pool)
-    groups.update((manifest.stamp_subscription(s), manifest.stamp_resource_group(s)) for s in manifest.stamps)
+    groups.update(g for s in manifest.stamps for g in stamp_groups(manifest, s))
     return sorted(groups)

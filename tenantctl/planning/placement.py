@@ -19,7 +19,8 @@ deployments so that a shared tenant can always be pinned to it.
 
 Quota headroom does not enter the choice: quota is per subscription x region x model, and all of a
 stamp's accounts share one subscription and region, so every account has the same headroom.  The
-quota ledger checks it once for the whole plan.
+quota ledger checks it once for the whole plan.  Which subscription that is, with a pool, is
+:mod:`tenantctl.planning.pool_placement`'s answer (a stamp without accounts yet has none observed).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.shared_accounts import shared_deployments_by_account
 from tenantctl.observation import ObservedState
-from tenantctl.planning.pool_placement import place_in_pool
+from tenantctl.planning.pool_placement import AccountHome, place_in_pool, settled_stamp_homes
 from tenantctl.resources import Deployment
 
 __all__ = ["Placement", "place", "placed_desired_state"]
@@ -57,11 +58,15 @@ class Placement:
     sticky: frozenset[str] = frozenset()  # tenants kept where they already were
 
 
-def _stamp_accounts(manifest: Manifest, observed: ObservedState, stamp_id: str) -> dict[int, list[Deployment]]:
-    """Observed accounts of a stamp: index -> the deployments on it."""
+def _stamp_accounts(
+    manifest: Manifest, observed: ObservedState, stamp_id: str, home: AccountHome | None
+) -> dict[int, list[Deployment]]:
+    """Observed accounts of a stamp in its ``home``: index -> the deployments on it."""
+    if home is None:
+        return {}  # a stamp the pool places anew has no account yet
     prefix = naming.stamp_account_name(manifest.provider.name_prefix, stamp_id, 0)[:-2]
     pattern = re.compile(re.escape(prefix) + r"(\d{2,})", re.IGNORECASE)
-    sub, rg = manifest.stamp_subscription(stamp_id).lower(), manifest.stamp_resource_group(stamp_id).lower()
+    sub, rg = home[0].lower(), home[1].lower()
     found: dict[int, list[Deployment]] = {}
     for key, account in observed.accounts.items():
         match = pattern.fullmatch(account.ref.name)
@@ -81,10 +86,11 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
     tenant_account: dict[str, int] = {}
     stamp_accounts: dict[str, int] = {}
     sticky: set[str] = set()
+    settled = settled_stamp_homes(manifest, observed.accounts)
     for stamp_id in sorted(manifest.stamps):
         stamp = manifest.stamps[stamp_id]
         shared = {d.name for d in stamp.deployments}
-        existing = _stamp_accounts(manifest, observed, stamp_id)
+        existing = _stamp_accounts(manifest, observed, stamp_id, settled.get(stamp_id))
         tenants = sorted(
             t
             for t, spec in manifest.tenants.items()
@@ -158,6 +164,8 @@ def placed_desired_state(manifest: Manifest, observed: ObservedState) -> tuple[D
     """
     placement = place(manifest, observed)
     pool = place_in_pool(manifest, observed, placement.hints.stamp_accounts)
-    hints = dataclasses.replace(placement.hints, tenant_home=pool.homes, tenant_subdomain=pool.subdomains)
+    hints = dataclasses.replace(
+        placement.hints, tenant_home=pool.homes, tenant_subdomain=pool.subdomains, stamp_home=pool.stamp_homes
+    )
     placement = Placement(hints, Diagnostics([*placement.diagnostics, *pool.diagnostics]), placement.sticky)
     return desired_state(manifest, placement_hints=hints), placement

@@ -456,8 +456,11 @@ def _tenant_row(  # noqa: PLR0917 - one call site, every argument a different re
         row = collector.deployment_row(alloc, hourly, hourly.peak_tpm(collector.granularity))
         deployments.append(row)
         region = manifest.tenant_location(tenant_id)
+        # Where the account is (a pool places dedicated tenants and stamps); else where it would be alone.
         sub = (
-            manifest.provider.subscription_id
+            alloc.accounts[0].ref.subscription_id
+            if alloc.accounts
+            else manifest.provider.subscription_id
             if tenant.isolation is Isolation.DEDICATED
             else manifest.stamp_subscription(tenant.stamp or "")
         )
