@@ -81,7 +81,8 @@ def test_tagged_accounts_of_all_requested_subscriptions_page_with_skip_token(
             cls=_with_headers,
         )
         pages += 1
-        assert answer.total_records == 4 and answer.count == len(answer.data) <= 2
+        assert answer.total_records == 4
+        assert answer.count == len(answer.data) <= 2
         assert answer.result_truncated == "false"
         assert int(headers["x-ms-user-quota-remaining"]) >= 0
         assert headers["x-ms-user-quota-resets-after"].count(":") == 2

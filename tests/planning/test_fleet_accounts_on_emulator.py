@@ -63,7 +63,8 @@ def test_a_used_up_quota_window_is_waited_out_before_the_next_page(emulator: Emu
     manifest = _pool(4)
     cloud = _applied(emulator, manifest)
     observed, plan = plan_against(manifest, cloud)
-    assert not plan.has_changes and len(observed.accounts) == 4
+    assert not plan.has_changes
+    assert len(observed.accounts) == 4
     # Four pages through a window of two queries a second: paced by x-ms-user-quota-remaining /
     # -resets-after, so no page was refused (a 429 would be a fifth request and a retry).
     assert arm_requests(emulator)["resourcegraph.resources"] == 4
@@ -120,7 +121,8 @@ def test_without_resource_graph_each_subscription_is_listed_once(
     cloud = _applied(emulator, manifest)
     with caplog.at_level(logging.INFO, logger="tenantctl"):
         observed, plan = plan_against(manifest, cloud)
-    assert not plan.has_changes and len(observed.accounts) == 4
+    assert not plan.has_changes
+    assert len(observed.accounts) == 4
     counts = arm_requests(emulator)
     assert counts["accounts.list"] == 3  # one per subscription, not one per resource group
     assert counts["resourcegraph.resources"] == 1  # the answer that said it is not there

@@ -90,7 +90,8 @@ def test_untagged_accounts_are_kept_only_as_name_conflicts(emulator: Emulator, m
 
     # A no-op plan needs no foreign account: Resource Graph returns only tagged ones, nothing else is read.
     observed, plan = plan_against(manifest_from(TEXT), cloud)
-    assert not plan.has_changes and not observed.foreign_accounts
+    assert not plan.has_changes
+    assert not observed.foreign_accounts
     assert "accounts.list" not in arm_requests(emulator)
     emulator.reset_counts()
 
