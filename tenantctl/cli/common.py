@@ -9,6 +9,7 @@ anything unexpected shows a traceback only with ``-v``.
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -105,10 +106,19 @@ def run_command(command: str, globals_: Globals, body: Callable[[], Outcome]) ->
     azure_level = azure_log.level
     if not globals_.verbose:
         azure_log.setLevel(logging.ERROR)
+    # -v also shows tenantctl's own notes on how it read Azure (e.g. accounts listed per subscription
+    # because Resource Graph is not available), on stderr so -o json stays parseable.
+    own_log, notes = logging.getLogger("tenantctl"), logging.StreamHandler(sys.stderr)
+    own_level = own_log.level
+    if globals_.verbose:
+        own_log.addHandler(notes)
+        own_log.setLevel(logging.INFO)
     try:
         outcome = _run_body(body, globals_)
     finally:
         azure_log.setLevel(azure_level)
+        own_log.removeHandler(notes)
+        own_log.setLevel(own_level)
     _render(command, globals_, outcome)
     raise typer.Exit(int(outcome.exit_code))
 

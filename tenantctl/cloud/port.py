@@ -52,6 +52,15 @@ class CloudPort(Protocol):
     def list_accounts(self, subscription_id: str, resource_group: str) -> list[Account]:
         """All accounts of a resource group (one paged request); [] when the group does not exist."""
 
+    def list_subscription_accounts(self, subscription_id: str) -> list[Account]:
+        """All accounts of a subscription, every group (one paged request). A subscription that does not exist
+        or cannot be read raises (TerminalError naming it): it is never an empty subscription."""
+
+    def query_managed_accounts(self, subscription_ids: Sequence[str]) -> list[Account] | None:
+        """The ``managed-by=tenantctl`` accounts of all ``subscription_ids`` from Azure Resource Graph (one
+        paged query; accounts only, it does not index deployments). None when Resource Graph cannot be used
+        here. Its index lags ARM writes: what it leaves out or still shows must be confirmed against ARM."""
+
     def list_deployments(self, account: AccountRef) -> list[Deployment]: ...
 
     def list_rai_policies(self, account: AccountRef) -> list[RaiPolicy]:

@@ -36,6 +36,7 @@ from tenantctl.emulator import (
     quota,
     rai,
     rbac,
+    resourcegraph,
     subscriptions,
     tokens,
 )
@@ -80,6 +81,7 @@ def build_arm_router() -> Router:
         monitor,
         keyvault,
         metrics,
+        resourcegraph,
     ):
         module.register(router)  # type: ignore[attr-defined]
     return router

@@ -151,14 +151,20 @@ def has_assignment(world: World, scope: str, principal: str, role: str) -> bool:
     )
 
 
+def permits(world: World, principal: str, path: str, action: str) -> bool:
+    """Whether an assignment of ``principal`` covers ``path`` (a scope or resource id) and grants ``action``."""
+    path = path.rstrip("/").lower()
+    return any(
+        _covers(ra["properties"]["scope"], path) and _grants(role_guid(ra["properties"]["roleDefinitionId"]), action)
+        for ra in world.store.children("roleassignment", principal)
+    )
+
+
 def authorize(ctx: Ctx, action: str) -> None:
     """403 AuthorizationFailed unless an assignment of the caller covers the path and grants ``action``."""
     oid = ctx.principal
-    path = ctx.path.rstrip("/").lower()
-    for ra in ctx.world.store.children("roleassignment", oid):
-        props = ra["properties"]
-        if _covers(props["scope"], path) and _grants(role_guid(props["roleDefinitionId"]), action):
-            return
+    if permits(ctx.world, oid, ctx.path, action):
+        return
     raise ArmError(
         403,
         "AuthorizationFailed",

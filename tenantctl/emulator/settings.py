@@ -16,6 +16,13 @@ class EmulatorSettings:
     soft_delete_hours: float = 48.0
     page_size: int = 100  # items per page before a nextLink is emitted (extension of the contract)
     cloud: str = "AzureCloud"  # which Azure cloud is emulated: regions, models, metadata, audiences
+    # Azure Resource Graph (resourcegraph.py): off = the cloud has none; rows per answer; the per-caller
+    # quota window (documented example: 15 queries per 5 s); how far its index lags ARM writes (seconds).
+    resource_graph: bool = True
+    resource_graph_page_size: int = 1000
+    resource_graph_quota: int = 15
+    resource_graph_window: float = 5.0
+    resource_graph_lag: float = 0.0
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 An :class:`Observer` costs O(managed accounts + regions) requests, never O(resources), in two steps:
 
-1. :meth:`Observer.accounts`: one account list per (subscription, resource group) the manifest names
-   (provider + stamps); only accounts tagged ``managed-by=tenantctl`` are kept as ours, the rest as
+1. :meth:`Observer.accounts`: the accounts of the groups the manifest names (provider, pool, stamps),
+   from one Resource Graph query across their subscriptions, confirmed against ARM where it matters
+   (:mod:`.fleet_accounts`); only accounts tagged ``managed-by=tenantctl`` are kept as ours, the rest as
    name conflicts.  Then one deployment list per managed account; RAI policies only on accounts where
    a content filter is wanted or Azure shows one of ours (a deployment using a custom policy, a
    removed tenant's leftovers); blocklists only where a policy uses one or a tenant declares terms.
@@ -31,7 +32,8 @@ from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.fine_tuned import fine_tuned_hosts
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.pool import candidate_regions, stamp_regions_to_place
-from tenantctl.observation.state import ObservedState, Region, manifest_groups, split_by_owner
+from tenantctl.observation.fleet_accounts import fleet_accounts
+from tenantctl.observation.state import ObservedState, Region, manifest_groups
 from tenantctl.resources import Account, Deployment, DiagnosticSetting, PrivateEndpoint, RaiPolicy, VaultKeys
 
 __all__ = [
@@ -273,8 +275,7 @@ class Observer:
         """Step 1: accounts, their deployments and (where relevant) filters: groups + accounts (+ filtered ones)."""
         cloud = self.cloud
         groups = manifest_groups(manifest)
-        listed = self._concurrently({g: functools.partial(cloud.list_accounts, *g) for g in groups})
-        managed, foreign = split_by_owner(a for group in groups for a in listed[group])
+        managed, foreign = fleet_accounts(manifest, cloud, self._concurrently)
         keys = sorted(managed)
         deployments = self._concurrently(
             {k: functools.partial(_read, cloud.list_deployments, managed[k].ref) for k in keys}

@@ -30,7 +30,8 @@ Filters are read by the same rule as ``plan``'s :class:`~tenantctl.observation.O
 view here is the one ``plan`` sees, so ``inspect`` reports the drift ``plan`` would fix, blocklist
 terms included (reading fewer would make a term added in Azure invisible here and visible there).
 
-``observe_quota`` lists the managed groups once and usages + models once per region.
+``observe_quota`` reads the managed accounts as ``plan`` does (:mod:`.fleet_accounts`) and usages + models once
+per region.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ from tenantctl.cloud.port import CloudPort
 from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.pool import candidate_regions, pool_groups, stamp_groups
 from tenantctl.manifest.shared_accounts import shared_account
+from tenantctl.observation.fleet_accounts import fleet_accounts
 from tenantctl.observation.observer import read_baseline, read_vault_keys, wants_blocklists, wants_filters
-from tenantctl.observation.state import ObservedState, Region, is_managed, manifest_groups, split_by_owner
+from tenantctl.observation.state import ObservedState, Region, split_by_owner
 from tenantctl.resources import (
     Account,
     AccountRef,
@@ -258,11 +260,9 @@ def observe_quota(
     a few usage-line names, which ``usage``'s quota headroom can do without."""
     wanted = {loc.lower() for loc in locations}
     regions = [r for r in manifest_regions(manifest) if not wanted or r[1].lower() in wanted]
-    accounts: list[Account] = []
-    for sub, rg in manifest_groups(manifest):
-        accounts.extend(a for a in cloud.list_accounts(sub, rg) if is_managed(a.tags))
+    managed, _ = fleet_accounts(manifest, cloud)  # one Resource Graph query, not one list per group
     return QuotaObservation(
-        tuple(accounts),
+        tuple(managed[k] for k in sorted(managed)),
         {r: tuple(cloud.list_usages(*r)) for r in regions},
         {r: tuple(cloud.list_models(*r)) for r in regions} if catalogues else {},
     )

@@ -2,8 +2,8 @@
 
 Requests, whatever the number of tenants (see the adapter for the batching):
 
-* one ``list_accounts`` per managed resource group, plus usages once per region (quota headroom for
-  raise recommendations);
+* the managed accounts as ``plan`` reads them (one Resource Graph query), plus usages once per region (quota
+  headroom for raise recommendations);
 * platform metrics of the accounts at the report's granularity: 2 ``metrics:getBatch`` per 50
   accounts of one subscription and region (dedicated and dedicated-deployment tenants);
 * two Log Analytics queries for the gateway (shared tenants): usage per interval and minute peaks.

@@ -186,6 +186,8 @@ NO_EXAMPLE: dict[str, str] = {
     "lro.poll": "operation status body checked against the recorded traffic (fidelity/test_recorded_traffic.py)",
     "accounts.list_models": "no ListAccountModels example in specs/; AccountModel items read back by the real SDK "
     "(tests/models/test_fine_tuned.py)",
+    "resourcegraph.resources": "no Resource Graph example in specs/; QueryResponse read back by the real "
+    "azure-mgmt-resourcegraph client (tests/emulator/test_resourcegraph.py)",
     **dict.fromkeys(
         (
             "subscriptions.list",

@@ -29,7 +29,7 @@ def applied_cloud(emulator: Emulator, text: str) -> AzureCloud:
     return applied_cloud_for(emulator, manifest_from(text))
 
 
-def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_account(emulator: Emulator) -> None:
+def test_a_no_op_plan_costs_one_resource_graph_query_and_one_deployment_list_per_account(emulator: Emulator) -> None:
     cloud = applied_cloud(emulator, TEXT)
     observed, plan = plan_against(manifest_from(TEXT), cloud)
     assert not plan.has_changes
@@ -38,7 +38,7 @@ def test_a_no_op_plan_costs_one_list_per_group_and_one_deployment_list_per_accou
     # policy uses a blocklist, its blocklists plus one item list per blocklist (terms live in items).
     assert len(observed.accounts) == 3
     assert arm_requests(emulator) == {
-        "accounts.list_by_resource_group": 1,
+        "resourcegraph.resources": 1,
         "deployments.list": 3,
         "rai_policies.list": 1,
         "rai_blocklists.list": 1,
@@ -58,8 +58,10 @@ def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_che
     _, plan = plan_against(manifest_from(bigger), cloud)
     assert len(diffs) == 1  # the lazy reads are asked of the draft: no second plan to find them
     assert arm_requests(emulator) == {
-        # step 1, as for the no-op plan: the new tenants have no account to list yet
-        "accounts.list_by_resource_group": 1,
+        # step 1, as for the no-op plan: the new tenants have no account to list yet; the query did not
+        # return them, so their subscription is listed from ARM (fresh) before a CREATE is planned
+        "resourcegraph.resources": 1,
+        "accounts.list": 1,
         "deployments.list": 3,
         "rai_policies.list": 1,
         "rai_blocklists.list": 1,
@@ -70,7 +72,7 @@ def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_che
         "models.list": 1,
         "deleted_accounts.list": 1,
         "check_domain_availability": 2,
-        "total": 12,
+        "total": 13,
     }
     assert {q.usage_name for q in plan.quota} >= {"OpenAI.GlobalStandard.gpt-4o"}
     assert not plan.is_blocked
@@ -79,19 +81,28 @@ def test_adding_capacity_reads_usages_and_models_once_per_region_and_creates_che
 
 def test_untagged_accounts_are_kept_only_as_name_conflicts(emulator: Emulator, make_cs_client: Any) -> None:
     cloud = applied_cloud(emulator, TEXT)
-    # Someone else's account in our resource group, created with the real SDK: no managed-by tag.
+    # Someone else's account in our resource group, created with the real SDK: no managed-by tag, and the
+    # name a new dedicated tenant "gamma" would take.
     stranger = Account(location=LOC, kind="OpenAI", sku=Sku(name="S0"), properties=AccountProperties())
-    make_cs_client(subscription_id=SUB).accounts.begin_create("rg-tenants", "legacy", stranger).result()
+    make_cs_client(subscription_id=SUB).accounts.begin_create("rg-tenants", "ctso-gamma", stranger).result()
+    key = f"/subscriptions/{SUB}/resourceGroups/rg-tenants/providers/Microsoft.CognitiveServices/accounts/ctso-gamma"
     emulator.reset_counts()
 
+    # A no-op plan needs no foreign account: Resource Graph returns only tagged ones, nothing else is read.
     observed, plan = plan_against(manifest_from(TEXT), cloud)
-    key = f"/subscriptions/{SUB}/resourceGroups/rg-tenants/providers/Microsoft.CognitiveServices/accounts/legacy"
+    assert not plan.has_changes
+    assert not observed.foreign_accounts
+    assert "accounts.list" not in arm_requests(emulator)
+    emulator.reset_counts()
+
+    # A plan that would create "ctso-gamma" confirms the subscription against ARM first and finds the stranger.
+    observed, plan = plan_against(manifest_from(TEXT + dedicated("gamma")), cloud)
     assert key.lower() in observed.foreign_accounts
     assert key.lower() not in observed.accounts
     counts = arm_requests(emulator)
-    assert counts["accounts.list_by_resource_group"] == 1
+    assert counts["resourcegraph.resources"] == 1
+    assert counts["accounts.list"] == 1
     assert counts["deployments.list"] == 3  # never lists what is not ours
-    assert not plan.has_changes
 
 
 def test_a_filter_without_blocklist_costs_one_read_and_a_plain_account_none(emulator: Emulator) -> None:
@@ -99,7 +110,7 @@ def test_a_filter_without_blocklist_costs_one_read_and_a_plain_account_none(emul
     cloud = applied_cloud(emulator, text)
     _, plan = plan_against(manifest_from(text), cloud)
     assert arm_requests(emulator) == {
-        "accounts.list_by_resource_group": 1,
+        "resourcegraph.resources": 1,
         "deployments.list": 2,
         "rai_policies.list": 1,
         "total": 4,

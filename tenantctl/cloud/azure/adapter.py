@@ -8,6 +8,7 @@ polling re-issues the whole idempotent write.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,7 +16,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization.v2022_04_01 import models as am
 from azure.mgmt.resource.resources import models as rm
 
-from tenantctl.cloud.azure import convert, names, usage
+from tenantctl.cloud.azure import convert, names, resource_graph, usage
 from tenantctl.cloud.azure.clients import ClientFactory, ClientSet
 from tenantctl.cloud.azure.errors import error_code, is_not_found
 from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["AzureCloud"]
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 _ACCOUNT_TYPE = "Microsoft.CognitiveServices/accounts"
 # Azure caps a batch add/delete of blocklist items; stay well under it.
@@ -212,6 +214,32 @@ class AzureCloud:
 
         # ResourceGroupNotFound is a 404: a group that does not exist has no accounts.
         return self._run(f"list accounts {subscription_id}/{resource_group}", _missing_ok(unit, []))
+
+    def list_subscription_accounts(self, subscription_id: str) -> list[Account]:
+        client = self._cs(subscription_id)
+
+        def unit() -> list[Account]:
+            return [convert.to_account(item, subscription_id) for item in client.accounts.list()]
+
+        # No _missing_ok: a subscription that does not exist (or cannot be read) is an error naming it.
+        return self._run(f"list accounts of subscription {subscription_id}", unit)
+
+    def query_managed_accounts(self, subscription_ids: Sequence[str]) -> list[Account] | None:
+        if not subscription_ids:
+            return []
+        rows = resource_graph.query_rows(
+            self._factory.resource_graph(),
+            subscription_ids,
+            resource_graph.managed_accounts_query(),
+            page_size=resource_graph.MAX_PAGE_SIZE,
+            run=self._run,
+            pause=self._policy.pause,
+        )
+        try:
+            return [resource_graph.row_to_account(row) for row in rows]
+        except resource_graph.ResourceGraphUnavailableError as exc:
+            _log.info("%s", exc)
+            return None
 
     def list_deployments(self, account: AccountRef) -> list[Deployment]:
         client = self._cs(account.subscription_id)

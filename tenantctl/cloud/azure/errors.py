@@ -23,7 +23,15 @@ from azure.core.exceptions import (
 
 from tenantctl.errors import RetryableError, TenantctlError, TerminalError
 
-__all__ = ["CONNECTION_ERROR", "classify", "error_code", "is_not_found", "redact", "retry_after_of"]
+__all__ = [
+    "CONNECTION_ERROR",
+    "classify",
+    "duration_seconds",
+    "error_code",
+    "is_not_found",
+    "redact",
+    "retry_after_of",
+]
 
 CONNECTION_ERROR = "ConnectionError"
 
@@ -151,7 +159,8 @@ def retry_after_of(exc: BaseException) -> float | None:
                 pass
     value = headers.get("Retry-After")
     if not value:
-        return None
+        # Azure Resource Graph's 429 says when its per-user window resets in its own header (hh:mm:ss).
+        return duration_seconds(headers.get("x-ms-user-quota-resets-after"))
     try:
         return max(0.0, float(value))
     except ValueError:
@@ -163,6 +172,17 @@ def retry_after_of(exc: BaseException) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def duration_seconds(value: str | None) -> float | None:
+    """Seconds of an ``hh:mm:ss`` duration (Resource Graph's ``x-ms-user-quota-resets-after``); None if absent."""
+    if not value:
+        return None
+    try:
+        hours, minutes, seconds = (float(part) for part in value.strip().split(":"))
+    except ValueError:
+        return None
+    return max(0.0, hours * 3600 + minutes * 60 + seconds)
 
 
 def _message(exc: BaseException) -> str:

@@ -117,6 +117,12 @@ class RetryPolicy:
             if state.next_action is not None:
                 self.stats.slept += state.next_action.sleep
 
+    def pause(self, seconds: float) -> None:
+        """Wait as a service asked (e.g. a used-up Resource Graph window) before the next call; ends on cancel()."""
+        with self.stats._lock:
+            self.stats.slept += seconds
+        (self.sleep or self._wait_unless_cancelled)(seconds)
+
     def call(self, operation: str, fn: Callable[[], T]) -> T:
         """Run ``fn`` under the policy; SDK exceptions come out classified (Retryable/TerminalError)."""
         with self.stats._lock:
