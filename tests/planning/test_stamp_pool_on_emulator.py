@@ -144,3 +144,36 @@ def test_adding_a_pool_to_a_manifest_with_stamps_moves_nothing(emulator: Emulato
     observed, plan = plan_against(manifest, cloud)
     assert not plan.has_changes, [(c.address, c.action) for c in plan.changes]
     assert {a.ref.subscription_id for a in observed.accounts.values()} == {PROVIDER}
+
+
+def test_stamps_placed_in_the_pool_and_not_indexed_yet_are_found_in_arm_not_created_again(
+    emulator: Emulator,
+) -> None:
+    """Resource Graph lags ARM: a stamp account just created in a pool member whose other accounts are
+    indexed must be confirmed there (a stamp's first account is expected in every group placement may
+    have put it in), never placed anew."""
+    import dataclasses
+    import time
+
+    register(emulator, PROVIDER, A, B, C)
+    cloud = connect_emulator(emulator, polling_interval=0.02)
+    dedicated = "".join(f'\n[tenants.d{i}]\nisolation = "dedicated"\n' for i in range(3))
+    full = pooled_stamps_manifest().replace('[tenants.solo]\nisolation = "dedicated"\n', dedicated)
+    before_stamps = full[: full.index("\n[stamps.")] + dedicated
+    apply_manifest(manifest_from(before_stamps), cloud)  # d0..d2, one per member
+    indexed_until = time.time()
+    time.sleep(2.0)  # the stamps are created at least 2 s later
+    manifest = manifest_from(full)
+    apply_manifest(manifest, cloud)
+    # Resource Graph is as of just after the first apply: it has d0..d2 and none of the stamps' accounts.
+    lag = time.time() - indexed_until
+    emulator.settings = dataclasses.replace(emulator.settings, resource_graph_lag=lag)
+    emulator.reset_counts()
+
+    observed, plan = plan_against(manifest, cloud)
+
+    assert not plan.has_changes, [(c.address, c.action) for c in plan.actionable]
+    homes = {s: a[1].ref.subscription_id for s, a in observed_stamp_accounts(manifest, observed.accounts).items()}
+    assert sorted(homes) == list(STAMPS)
+    assert set(homes.values()) <= {A, B, C}
+    assert "accounts.begin_create" not in emulator.request_counts()
