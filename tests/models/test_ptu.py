@@ -67,7 +67,7 @@ def test_plan_books_a_tenants_ptu_on_its_provisioned_quota_line(cli: Any, small:
     plan = cli("plan", "--emulator", "-o", "json")
     assert plan.exit_code == 0, plan.output
     lines = {q["usage_name"]: q for q in envelope_of(plan)["data"]["quota"]}
-    ptu = lines["OpenAI.GlobalProvisionedManaged.gpt-4o"]
+    ptu = lines["OpenAI.GlobalProvisionedManaged"]
     assert ptu["need"] == 15
 
 
@@ -118,10 +118,10 @@ def test_a_tenants_ptu_beyond_the_provisioned_quota_blocks_the_plan_before_any_w
 
     with open_embedded_emulator(small) as emulator:
         emulator.set_quota(
-            "00000000-0000-0000-0000-000000000000", "swedencentral", "OpenAI.GlobalProvisionedManaged.gpt-4o", 10
+            "00000000-0000-0000-0000-000000000000", "swedencentral", "OpenAI.GlobalProvisionedManaged", 10
         )
     plan = cli("plan", "--emulator", "-o", "json")
     assert plan.exit_code == 1
     [short] = [d for d in envelope_of(plan)["diagnostics"] if d["code"] == "quota-short"]
-    assert "OpenAI.GlobalProvisionedManaged.gpt-4o" in short["summary"]
+    assert "OpenAI.GlobalProvisionedManaged" in short["summary"]
     assert "short by 5" in short["summary"]
