@@ -49,8 +49,8 @@ from tenantctl import naming
 from tenantctl.inspection.drift import DriftIndex, TenantDrift
 from tenantctl.inspection.report import DriftView
 from tenantctl.inspection.state import State, relevant_errors, tenant_state
-from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.manifest.capacity import default_usage_name
+from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
 from tenantctl.observation import ObservedState, QuotaObservation
 from tenantctl.planning.model import Action, Change, OrphanFate, Plan

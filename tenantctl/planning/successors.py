@@ -55,8 +55,10 @@ __all__ = [
     "as_old_generations",
     "logical_name",
     "mark_successor_creates",
+    "model_change_json",
     "resolve_successors",
     "retire_predecessors",
+    "serving_names",
     "successor_name",
 ]
 
@@ -194,11 +196,9 @@ def resolve_successors(manifest: Manifest, desired: DesiredState, observed: Obse
             items.append(item)
             continue
         current = next((d for d in family if _runs(d, want)), None)
-        if current is not None:
-            name = current.name
-        else:
-            name = successor_name(base, want.model, want.sku, want.format)
-            # A member already under that name runs something else (changed by hand): the diff replaces it.
+        # A member already under the successor's name that runs something else (changed by hand): the diff
+        # replaces it, as it would any deployment changed outside the manifest.
+        name = current.name if current is not None else successor_name(base, want.model, want.sku, want.format)
         resolved = dataclasses.replace(want, name=name) if name != want.name else want
         items.append(dataclasses.replace(item, resource=resolved) if resolved is not want else item)
         predecessors += [
@@ -220,16 +220,6 @@ def as_old_generations(predecessors: Iterable[Predecessor]) -> dict[str, OldGene
 def _successor_live(manifest: Manifest, observed: ObservedState, p: Predecessor) -> bool:
     """Phase 2's check: the successor exists, is ours (the owner's) and Succeeded."""
     return bool(resources_live(manifest, observed, p.successor.account, [p.successor.name], p.tenant))
-
-
-def live_successors(
-    manifest: Manifest, observed: ObservedState, predecessors: Iterable[Predecessor]
-) -> Mapping[tuple[str, str], bool]:
-    """Per (account key, successor name): whether the successor is live (routing switches to it)."""
-    return {
-        (p.successor.account.key, p.successor.name.lower()): _successor_live(manifest, observed, p)
-        for p in predecessors
-    }
 
 
 def mark_successor_creates(changes: list[Change], predecessors: Iterable[Predecessor]) -> list[Change]:
@@ -325,3 +315,61 @@ def retire_predecessors(
             tenant=kept[0][0].tenant,
         )
     return out
+
+
+def serving_names(
+    manifest: Manifest,
+    observed: ObservedState,
+    predecessors: Iterable[Predecessor],
+    account: str,
+    names: Mapping[str, str],
+    *,
+    tenant: str | None,
+) -> dict[str, str] | None:
+    """Phase 2 for a route: ``names`` (logical -> Azure name on ``account``) with every successor not live
+    yet replaced by its live predecessor; None when no name is replaced (nothing is changing there).
+
+    The gateway keeps calling the old deployment until Azure shows the new one Succeeded: routing to a
+    successor still Creating would fail every call (DeploymentNotFound) until it is.
+    """
+    olds: dict[str, list[Predecessor]] = {}
+    for p in predecessors:
+        if p.successor.account.key == account:
+            olds.setdefault(p.successor.name.lower(), []).append(p)
+    out = dict(names)
+    replaced = False
+    for logical, name in names.items():
+        waiting = olds.get(name.lower(), [])
+        if not waiting or _successor_live(manifest, observed, waiting[0]):
+            continue
+        live = [p.old for p in waiting if resources_live(manifest, observed, p.old.account, [p.old.name], tenant)]
+        if live:
+            out[logical], replaced = live[0].name, True
+    return out if replaced else None
+
+
+def model_change_json(
+    manifest: Manifest,
+    observed: ObservedState,
+    predecessors: Iterable[Predecessor],
+    account: str,
+    names: Mapping[str, str],
+) -> dict[str, object] | None:
+    """The routing export's ``model_change`` for a route: per logical deployment, old and new names and phase."""
+    mine = {
+        logical: p
+        for p in predecessors
+        for logical, name in names.items()
+        if p.successor.account.key == account and p.successor.name.lower() == name.lower()
+    }
+    if not mine:
+        return None
+    return {
+        logical: {
+            "from": p.old.name,
+            "to": p.successor.name,
+            "change": p.what_changes,
+            "phase": 2 if _successor_live(manifest, observed, p) else 1,
+        }
+        for logical, p in sorted(mine.items())
+    }
