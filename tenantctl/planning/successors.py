@@ -53,11 +53,13 @@ __all__ = [
     "Predecessor",
     "Successors",
     "as_old_generations",
+    "family_name",
     "logical_name",
     "mark_successor_creates",
     "model_change_json",
     "resolve_successors",
     "retire_predecessors",
+    "runs_declared",
     "serving_names",
     "successor_name",
 ]
@@ -136,6 +138,20 @@ def successor_name(base: str, model: str, sku: str, fmt: str = "OpenAI") -> str:
     return f"{base[: _MAX_NAME - len(SUCCESSOR_MARK) - _DIGEST]}{SUCCESSOR_MARK}{digest}"
 
 
+def family_name(azure_name: str) -> str:
+    """The manifest's name inside an Azure name: ``chat__gpt-4.1-globalstandard`` -> ``chat``."""
+    return azure_name.split(SUCCESSOR_MARK, 1)[0]
+
+
+def runs_declared(have: Deployment, model: str, fmt: str, sku: str) -> bool:
+    """Whether ``have`` runs the declared model, format and SKU (what Azure cannot change in place)."""
+    return (have.model.lower(), have.format.lower(), have.sku.replace(" ", "").lower()) == (
+        model.lower(),
+        fmt.lower(),
+        sku.replace(" ", "").lower(),
+    )
+
+
 def _base_name(item: DesiredItem) -> str | None:
     """The plain Azure name of a desired deployment (what desired.py names it before any successor)."""
     logical = logical_name(item.address)
@@ -144,15 +160,6 @@ def _base_name(item: DesiredItem) -> str | None:
     if item.tenant is not None and item.stamp is not None:  # a dedicated-deployment tenant's, on a stamp
         return naming.tenant_deployment_name(item.tenant, logical)
     return logical
-
-
-def _runs(have: Deployment, want: Deployment) -> bool:
-    """Whether ``have`` runs what ``want`` declares in the fields Azure cannot change in place."""
-    return (have.model.lower(), have.format.lower(), have.sku.replace(" ", "").lower()) == (
-        want.model.lower(),
-        want.format.lower(),
-        want.sku.replace(" ", "").lower(),
-    )
 
 
 def _family(manifest: Manifest, observed: ObservedState, item: DesiredItem, base: str) -> list[Deployment]:
@@ -195,7 +202,7 @@ def resolve_successors(manifest: Manifest, desired: DesiredState, observed: Obse
         if not family or not isinstance(want, Deployment) or base is None:
             items.append(item)
             continue
-        current = next((d for d in family if _runs(d, want)), None)
+        current = next((d for d in family if runs_declared(d, want.model, want.format, want.sku)), None)
         # A member already under the successor's name that runs something else (changed by hand): the diff
         # replaces it, as it would any deployment changed outside the manifest.
         name = current.name if current is not None else successor_name(base, want.model, want.sku, want.format)

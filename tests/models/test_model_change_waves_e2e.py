@@ -78,6 +78,12 @@ def _move(cli: Any) -> dict[str, Any]:
     switched = {t: r["model_change"] for t, r in routes.items() if "model_change" in r}
     assert switched
     assert all(m["phase"] == 2 for change in switched.values() for m in change.values())
+    # inspect agrees with the routing export: the successor is the tenant's deployment, the old one waits.
+    tenant = sorted(t for t in switched if t != "initech")[0]
+    inspected = envelope_of(cli("inspect", tenant, "--emulator", "-o", "json"))["data"]["deployments"]
+    rows = {(d["name"], d["azure_name"], d["in_manifest"], d["fate"]) for d in inspected}
+    to = switched[tenant]["chat"]
+    assert rows == {("chat", to["to"], True, None), ("chat", to["from"], False, "retire-pending")}, rows
     return _step(cli, "apply", "--auto-approve", "--retire")
 
 
