@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from tenantctl import naming
+from tenantctl.export.apim import routing_to_apim
 from tenantctl.export.routing import build_routing, routing_to_json
 from tenantctl.observation import ObservedState
 from tenantctl.planning import make_plan
@@ -45,6 +46,12 @@ def _routes(text: str, observed: ObservedState) -> dict[str, dict[str, object]]:
     desired, _ = placed_desired_state(manifest, observed)
     tenants: dict[str, dict[str, object]] = routing_to_json(build_routing(manifest, desired, observed))["tenants"]
     return tenants
+
+
+def _apim(text: str, observed: ObservedState, tenant: str) -> str:
+    manifest = manifest_from(text)
+    desired, _ = placed_desired_state(manifest, observed)
+    return routing_to_apim(build_routing(manifest, desired, observed))[tenant]
 
 
 def _creating(state: ObservedState, name: str) -> ObservedState:
@@ -86,6 +93,7 @@ def test_a_model_name_change_creates_a_successor_beside_the_old_deployment_which
     assert acme["model_change"] == {
         "chat": {"from": "chat", "to": "chat__gpt-4.1-globalstandard", "change": "model gpt-4o -> gpt-4.1", "phase": 1}
     }
+    assert '<set-variable name="deployment-chat" value="chat" />' in _apim(changed, creating, "acme")
     # ... and --retire deletes nothing while it is not live.
     assert _plan(changed, creating, retire=True).count(Action.DELETE) == 0
 
@@ -104,6 +112,9 @@ def test_once_the_successor_is_live_routing_switches_and_only_retire_deletes_the
         "target",
     )
     assert acme["model_change"]["chat"]["phase"] == 2  # type: ignore[index]
+    assert '<set-variable name="deployment-chat" value="chat__gpt-4.1-globalstandard" />' in _apim(
+        changed, live, "acme"
+    )
     plan = _plan(changed, live)
     assert not plan.has_changes  # phase 2: nothing to do but retire
     [warning] = [d for d in plan.diagnostics if d.code == "retire-pending"]
