@@ -54,6 +54,7 @@ __all__ = [
     "Successors",
     "as_old_generations",
     "family_name",
+    "in_family",
     "logical_name",
     "mark_successor_creates",
     "model_change_json",
@@ -152,6 +153,16 @@ def runs_declared(have: Deployment, model: str, fmt: str, sku: str) -> bool:
     )
 
 
+def in_family(azure_name: str, base: str) -> bool:
+    """Whether ``azure_name`` is ``base`` or one of its successors (case-insensitive, as Azure's names).
+
+    A base too long for a readable suffix keeps only its head before the mark (:func:`successor_name`).
+    """
+    name, base = azure_name.lower(), base.lower()
+    head = base[: _MAX_NAME - len(SUCCESSOR_MARK) - _DIGEST]
+    return name == base or name.startswith(base + SUCCESSOR_MARK) or name.startswith(head + SUCCESSOR_MARK)
+
+
 def _base_name(item: DesiredItem) -> str | None:
     """The plain Azure name of a desired deployment (what desired.py names it before any successor)."""
     logical = logical_name(item.address)
@@ -169,8 +180,7 @@ def _family(manifest: Manifest, observed: ObservedState, item: DesiredItem, base
     lowered = base.lower()
     found = []
     for d in observed.deployments.get(want.account.key, ()):
-        name = d.name.lower()
-        if name != lowered and not name.startswith(lowered + SUCCESSOR_MARK):
+        if not in_family(d.name, base):
             continue
         tags = d.tags
         if not is_managed(tags) or tags.get(naming.TAG_MANIFEST) != manifest.provider.manifest_name:

@@ -47,7 +47,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.report import did_you_mean
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.model_uses import STAMP_OWNER_PREFIX, ModelUse, model_uses, stamp_owner
-from tenantctl.planning.successors import SUCCESSOR_MARK
+from tenantctl.planning.successors import in_family
 from tenantctl.resources import Deployment, ModelOffer
 
 __all__ = ["CANARY_TAG", "ModelVersion", "UpgradeEdit", "UpgradeWave", "parse_model_version", "plan_wave"]
@@ -139,8 +139,7 @@ def _observed(manifest: Manifest, observed: ObservedState, use: ModelUse) -> lis
     for deployments in observed.deployments.values():
         for d in deployments:
             tags = d.tags
-            lowered = d.name.lower()
-            if (lowered != name and not lowered.startswith(name + SUCCESSOR_MARK)) or not is_managed(tags):
+            if not in_family(d.name, name) or not is_managed(tags):
                 continue
             if tags.get(naming.TAG_MANIFEST) != manifest.provider.manifest_name:
                 continue

@@ -14,7 +14,7 @@ from tenantctl.planning import make_plan
 from tenantctl.planning.migration import RETIRE_PENDING
 from tenantctl.planning.model import Action, Plan
 from tenantctl.planning.placement import placed_desired_state
-from tenantctl.planning.successors import successor_name
+from tenantctl.planning.successors import in_family, successor_name
 from tenantctl.resources import QuotaUsage
 
 from .conftest import HEAD, LOC, SUB, dedicated, manifest_from, on_stamp, stamp_block
@@ -229,3 +229,5 @@ def test_successor_names_are_deterministic_valid_and_at_most_64_characters(base:
     assert name == successor_name(base, model, sku)
     assert naming.check_deployment_name(name) is None
     assert name != successor_name(base, model, "GlobalProvisionedManaged")
+    assert in_family(name, base)  # found again by the next plan: the successor's name is sticky
+    assert not in_family(name, "z" + base[1:])
