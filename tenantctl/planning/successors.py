@@ -360,6 +360,9 @@ def serving_names(
         if not waiting or _successor_live(manifest, observed, waiting[0]):
             continue
         live = [p.old for p in waiting if resources_live(manifest, observed, p.old.account, [p.old.name], tenant)]
+        # A plain-named deployment is the oldest generation: a successor still waiting for --retire when
+        # the next change came served last, so the gateway keeps it rather than going back further.
+        live.sort(key=lambda d: SUCCESSOR_MARK not in d.name)
         if live:
             out[logical], replaced = live[0].name, True
     return out if replaced else None

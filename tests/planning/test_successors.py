@@ -231,3 +231,23 @@ def test_successor_names_are_deterministic_valid_and_at_most_64_characters(base:
     assert name != successor_name(base, model, "GlobalProvisionedManaged")
     assert in_family(name, base)  # found again by the next plan: the successor's name is sticky
     assert not in_family(name, "z" + base[1:])
+
+
+def test_a_second_change_before_the_retirement_keeps_both_old_deployments_until_the_newest_is_live() -> None:
+    state = _state(HEAD + dedicated("acme"))
+    first = HEAD + dedicated("acme").replace("capacity = 10", f"capacity = 10, {GPT41}")
+    live = applied(state, _plan(first, state))  # chat (gpt-4o) retire pending, chat__gpt-4.1-… serving
+    second = first.replace("capacity = 10, model", 'capacity = 10, sku = "DataZoneStandard", model')
+    plan = _plan(second, live, retire=True)  # --retire, but the newest successor does not exist yet
+    assert plan.count(Action.DELETE) == 0
+    assert _deployments(plan) == [
+        ("tenant.acme.deployment.chat", "create", "chat__gpt-4.1-datazonestandard"),
+        ("tenant.acme.deployment.chat@ctso-acme", "no-op", "chat"),
+        ("tenant.acme.deployment.chat__gpt-4.1-globalstandard@ctso-acme", "no-op", "chat__gpt-4.1-globalstandard"),
+    ]
+    creating = _creating(applied(live, plan), "chat__gpt-4.1-datazonestandard")
+    assert _routes(second, creating)["acme"]["deployments"] == {"chat": "chat__gpt-4.1-globalstandard"}
+    done = applied(applied(live, plan), _plan(second, applied(live, plan), retire=True))
+    acme = {d.name for v in done.deployments.values() for d in v if d.tags.get(naming.TAG_TENANT) == "acme"}
+    assert acme == {"chat__gpt-4.1-datazonestandard"}
+    assert not _plan(second, done).has_changes
