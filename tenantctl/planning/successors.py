@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from tenantctl import naming
 from tenantctl.addresses import Address, OnAccount, StampAddress, TenantAddress
-from tenantctl.desired import DesiredItem, DesiredState
+from tenantctl.desired import TAG_PROTECTED, DesiredItem, DesiredState
 from tenantctl.diagnostics import Diagnostics
 from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState, is_managed
@@ -291,7 +291,10 @@ def retire_predecessors(
     pending: dict[str, list[tuple[Predecessor, bool]]] = {}
     for p in sorted(predecessors, key=lambda p: (p.owner, str(p.address), p.old.account.key, p.old.name)):
         live = _successor_live(manifest, observed, p)
-        retired = retire and live
+        # A tenant's protection guards the tenant, whose successor is live by then (as for a migration);
+        # a stamp's deployment tagged protected in Azure by hand stays until someone removes the tag.
+        guarded = p.tenant is None and p.old.tags.get(TAG_PROTECTED) == "true"
+        retired = retire and live and not guarded
         out.append(
             Change(
                 _old_address(p),
@@ -302,6 +305,8 @@ def retire_predecessors(
                 reason=(
                     f"retired: successor {p.successor.name} ({p.what_changes}) is live and routed to"
                     if retired
+                    else "kept: tagged tenantctl-protected=true in Azure (remove the tag to retire it)"
+                    if retire and live
                     else RETIRE_PENDING
                 ),
                 tenant=p.tenant,

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from tenantctl import naming
+from tenantctl.desired import TAG_PROTECTED
 from tenantctl.export.apim import routing_to_apim
 from tenantctl.export.routing import build_routing, routing_to_json
 from tenantctl.observation import ObservedState
@@ -251,3 +252,18 @@ def test_a_second_change_before_the_retirement_keeps_both_old_deployments_until_
     acme = {d.name for v in done.deployments.values() for d in v if d.tags.get(naming.TAG_TENANT) == "acme"}
     assert acme == {"chat__gpt-4.1-datazonestandard"}
     assert not _plan(second, done).has_changes
+
+
+def test_a_stamp_deployment_tagged_protected_by_hand_is_kept_at_retirement() -> None:
+    state = _state(FLEET)
+    changed = FLEET.replace('name = "mini", model = "gpt-4o-mini", version = "2024-07-18"', f'name = "mini", {GPT41}')
+    live = applied(state, _plan(changed, state))
+    guarded = {
+        k: tuple(dataclasses.replace(d, tags={**d.tags, TAG_PROTECTED: "true"}) if d.name == "mini" else d for d in v)
+        for k, v in live.deployments.items()
+    }
+    plan = _plan(changed, dataclasses.replace(live, deployments=guarded), retire=True)
+    assert plan.count(Action.DELETE) == 0
+    [kept] = [c for c in plan.changes if c.phase == 3]
+    assert kept.reason.startswith("kept: tagged tenantctl-protected=true")
+    assert _plan(changed, live, retire=True).count(Action.DELETE) == 1
