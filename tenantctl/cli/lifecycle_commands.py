@@ -77,7 +77,11 @@ def upgrade(
     ],
     from_: Annotated[
         str | None,
-        typer.Option("--from", help="Only deployments on this <model>@<version> (default: every other version)."),
+        typer.Option(
+            "--from",
+            help="Only deployments on this <model>@<version> (default: every other version of --to's model); "
+            "another model name than --to's is moved make-before-break (a successor deployment).",
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the wave; do not write the manifest.")] = False,
     manifest: ManifestOpt = Path("tenants.toml"),

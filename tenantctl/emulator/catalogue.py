@@ -244,7 +244,21 @@ CATALOGUE += (
 
 
 def usage_name(sku: str, model: str) -> str:
-    return f"OpenAI.{sku}.{model.lower()}"
+    """The quota line a deployment of ``model`` under ``sku`` draws from.
+
+    Token (TPM) quota is per model: ``OpenAI.<sku>.<model>``.  Provisioned throughput quota is
+    model-independent since August 2024: one PTU line per deployment type and region
+    (``OpenAI.ProvisionedManaged``, ``OpenAI.GlobalProvisionedManaged``,
+    ``OpenAI.DataZoneProvisionedManaged``) that every model's provisioned deployments share.
+    """
+    return f"OpenAI.{sku}" if sku in PROVISIONED_SKUS else f"OpenAI.{sku}.{model.lower()}"
+
+
+_PTU_SCOPE = {
+    "ProvisionedManaged": "Regional",
+    "GlobalProvisionedManaged": "Global",
+    "DataZoneProvisionedManaged": "Data Zone",
+}
 
 
 def usage_display(usage: str) -> str:
@@ -254,6 +268,8 @@ def usage_display(usage: str) -> str:
         TOTAL_ACCOUNT_USAGE: "Cognitive Services total account limit",
     }
     parts = usage.split(".", 2)
+    if len(parts) == 2 and parts[1] in PROVISIONED_SKUS:
+        return f"{_PTU_SCOPE[parts[1]]} Provisioned Managed Throughput Unit"
     if usage in fixed or len(parts) != 3:
         return fixed.get(usage, usage)
     _, sku, model = parts
@@ -273,7 +289,7 @@ def default_limit(usage: str) -> float:
     if usage == TOTAL_ACCOUNT_USAGE:
         return TOTAL_ACCOUNT_LIMIT
     parts = usage.split(".", 2)
-    return _DEFAULT_LIMIT.get(parts[1], 0.0) if len(parts) == 3 else 0.0
+    return _DEFAULT_LIMIT.get(parts[1], 0.0) if len(parts) >= 2 else 0.0
 
 
 def skus_in(location: str, mv: ModelVersion) -> tuple[str, ...]:

@@ -41,6 +41,10 @@ JSON schema (``routing_to_json``; ``tenantctl export routing -o json`` puts it i
           "spillover": {"<logical model>": ["<PTU deployment>", "<standard deployment>"]},  # only when declared:
                                    # the order to try (the next one when the PTUs answer 429)
           "ready": true | false | null,   # the live route exists and is Succeeded (null: not observed)
+          "model_change": {        # only while a deployment's model/SKU changes (successors.py):
+            "<logical model>": {"from": "<old Azure name>", "to": "<successor's Azure name>",
+                                "change": "model gpt-4o -> gpt-4.1", "phase": 1 | 2}
+          },                       # 1: the old one still serves; 2: the successor does, old not retired
           "migration": null | {
             "from": "<previous model>", "to": "<declared model>",
             "phase": 1 | 2,          # 1: target not live yet; 2: routed to target, old one not retired
@@ -82,6 +86,7 @@ from tenantctl.planning.migration import (
     resources_live,
     target_ready,
 )
+from tenantctl.planning.successors import logical_name, model_change_json, resolve_successors, serving_names
 from tenantctl.resources import Account, AccountRef, Deployment
 
 __all__ = [
@@ -118,6 +123,7 @@ class RoutingEntry:
     tpm: int | None
     migration: Mapping[str, Any] | None = None
     spillover: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    model_change: Mapping[str, Any] | None = None  # deployments moving to a successor (successors.py)
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,13 @@ class _Builder:
         self.cloud = cloud
         self.desired = desired
         self.observed = observed
+        # Deployments whose model or SKU changes: the old one serves until its successor is live.
+        self.predecessors = resolve_successors(manifest, desired, observed).predecessors if observed else ()
+        self.stamp_names = {  # a stamp's shared deployments (no tenant's), by account and manifest name
+            (i.account.key, logical_name(i.address)): i.resource.name
+            for i in desired.items
+            if isinstance(i.resource, Deployment) and i.account is not None and i.tenant is None
+        }
         self.provider_subdomains = {
             naming.custom_subdomain(i.resource.ref.name) for i in desired.items if isinstance(i.resource, Account)
         }
@@ -211,12 +224,13 @@ class _Builder:
         if not chosen or home is None:  # no home: the pool had no room for the stamp (plan says so)
             return None
         ref = AccountRef(*home, naming.stamp_account_name(self.m.provider.name_prefix, stamp_id, account))
+        deployments = {n: self.stamp_names.get((ref.key, n), n) for n in chosen}  # a successor's name, once made
         return Route(
             Isolation.SHARED.value,
             _endpoint(ref, self.observed, self.cloud),
             ref.id,
-            {n: n for n in chosen},
-            resources_live(self.m, self.observed, ref, chosen),
+            deployments,
+            resources_live(self.m, self.observed, ref, deployments.values()),
         )
 
     def target(self, tenant_id: str) -> Route:
@@ -239,14 +253,19 @@ class _Builder:
             names = {d: d for d in tenant.expect_deployments}
             ready = self._byo_ready(tenant_id) if endpoint else False
             return Route(via, endpoint, ref.id, names, ready)
-        mine = [i.resource for i in self.desired.items if i.tenant == tenant_id]
+        items = [i for i in self.desired.items if i.tenant == tenant_id]
+        mine = [i.resource for i in items]
         deployments = [r for r in mine if isinstance(r, Deployment)]
         accounts = [r.ref for r in mine if isinstance(r, Account)] + [d.account for d in deployments]
         if not accounts:  # unplaceable (placement reported why): no route to offer
             return Route(via, None, None, {}, False if self.observed is not None else None)
         ref = accounts[0]
-        prefix = naming.tenant_deployment_name(tenant_id, "")
-        names = {d.name.removeprefix(prefix): d.name for d in deployments}
+        # By the manifest's name: the Azure name may be a successor's (<name>__<model>-<sku>).
+        names = {
+            logical_name(i.address) or i.resource.name: i.resource.name
+            for i in items
+            if isinstance(i.resource, Deployment)
+        }
         ready = target_ready(self.m, self.desired, self.observed, tenant_id) if self.observed is not None else None
         endpoint = _endpoint(ref, self.observed, self.cloud)
         planned = next((r for r in mine if isinstance(r, Account) and r.ref.key == ref.key), None)
@@ -287,12 +306,34 @@ class _Builder:
                 return route
         return None
 
+    def _owner(self, tenant_id: str) -> str | None:
+        """Whose deployments the tenant's route names: its own, or (shared) its stamp's."""
+        return None if self.m.tenants[tenant_id].isolation is Isolation.SHARED else tenant_id
+
+    def before_successors(self, tenant_id: str, target: Route) -> Route | None:
+        """The target with each deployment whose successor is not live yet on its old deployment (phase 1)."""
+        if self.observed is None or not self.predecessors or target.account_id is None:
+            return None
+        ref = AccountRef.parse(target.account_id)
+        owner = self._owner(tenant_id)
+        names = serving_names(self.m, self.observed, self.predecessors, ref.key, target.deployments, tenant=owner)
+        if names is None:
+            return None
+        ready = resources_live(self.m, self.observed, ref, names.values(), owner)
+        return Route(target.via, target.endpoint, target.account_id, names, ready)
+
+    def model_change(self, target: Route) -> Mapping[str, Any] | None:
+        if self.observed is None or not self.predecessors or target.account_id is None:
+            return None
+        key = AccountRef.parse(target.account_id).key
+        return model_change_json(self.m, self.observed, self.predecessors, key, target.deployments)
+
     def entry(self, tenant_id: str, old: OldGeneration | None) -> RoutingEntry:
         tenant = self.m.tenants[tenant_id]
         target = self.target(tenant_id)
         previous = fallback = None
         if self.observed is not None and not target.ready:
-            previous = self.previous(old) if old is not None else None
+            previous = self.previous(old) if old is not None else self.before_successors(tenant_id, target)
             if previous is None and tenant.stamp in self.m.stamps and tenant.isolation is not Isolation.SHARED:
                 fallback = self.stamp_route(tenant.stamp or "", tuple(target.deployments))
         live = live_route(
@@ -324,6 +365,7 @@ class _Builder:
                 for primary, spill in spillover_pairs(self.m, tenant_id).items()
                 if primary in route.deployments and spill in route.deployments
             },
+            self.model_change(target),
         )
 
 
@@ -373,5 +415,6 @@ def routing_to_json(table: RoutingTable) -> dict[str, Any]:
             "tpm": e.tpm,
             "migration": e.migration,
             **({"spillover": {k: list(v) for k, v in sorted(e.spillover.items())}} if e.spillover else {}),
+            **({"model_change": dict(e.model_change)} if e.model_change else {}),
         }
     return {"schema": ROUTING_SCHEMA, "manifest": table.manifest_name, "source": table.source, "tenants": tenants}

@@ -17,6 +17,7 @@ from tenantctl.inspection.baseline import baseline_view
 from tenantctl.inspection.drift import tenant_drift
 from tenantctl.inspection.report import (
     NOT_OURS,
+    RETIRE_PENDING_FATE,
     BudgetLine,
     BudgetView,
     DeploymentView,
@@ -34,6 +35,7 @@ from tenantctl.manifest.shared_accounts import account_loads, budget_limit, cove
 from tenantctl.observation import TenantObservation, is_managed
 from tenantctl.planning.model import OrphanFate, Plan
 from tenantctl.planning.retirement import retirement_of
+from tenantctl.planning.successors import family_name, runs_declared
 from tenantctl.resources import Account, AccountRef, Deployment, ModelOffer, RoleAssignment
 
 __all__ = ["NOT_OURS", "ROLE_NAMES", "build_report", "deployment_view", "role_name"]
@@ -175,14 +177,31 @@ class _Builder:
         )
         seen: set[str] = set()
         observed = self.obs.state.deployments.get(self.host.ref.key, ()) if self.host else ()
-        for d in sorted(observed, key=lambda x: x.name):
-            if prefix and d.tags.get(naming.TAG_TENANT) != self.tid:
-                continue  # another tenant's deployment on the same stamp account
-            name = d.name[len(prefix) :] if prefix and d.name.startswith(prefix) else d.name
-            seen.add(name)
+        # Another tenant's deployments on the same stamp account are not this tenant's.
+        mine = [
+            d for d in sorted(observed, key=lambda x: x.name) if not prefix or d.tags.get(naming.TAG_TENANT) == self.tid
+        ]
+
+        def logical(d: Deployment) -> str:
+            return d.name[len(prefix) :] if prefix and d.name.startswith(prefix) else d.name
+
+        for d in mine:
+            name = logical(d)
             ours = self.is_ours(d)
-            in_manifest = name in wanted and ours
-            fate = None if in_manifest else self._fate(d)
+            # A model or SKU change makes a successor ``<name>__<model>-<sku>`` beside the old deployment
+            # (successors.py): the one running what the manifest declares is the deployment (before it
+            # exists, the plain-named one still is); the others wait for apply --retire.
+            spec = wanted.get(family_name(name)) if ours else None
+            current = True
+            if spec is not None:
+                family = [o for o in mine if self.is_ours(o) and family_name(logical(o)) == family_name(name)]
+                runners = [o for o in family if runs_declared(o, spec.model, spec.format, spec.sku)]
+                current = d in runners if runners else name == spec.name
+                name = spec.name
+            in_manifest = name in wanted and ours and current
+            if in_manifest:
+                seen.add(name)
+            fate = None if in_manifest else (RETIRE_PENDING_FATE if spec is not None else self._fate(d))
             rows.append(
                 deployment_view(
                     d,
@@ -222,18 +241,23 @@ class _Builder:
         if stamp not in self.m.stamps:
             return ()
         names = set(self.t.shared_deployments or [d.name for d in self.m.stamps[stamp].deployments])
-        observed = {d.name: d for d in self.obs.state.deployments.get(self.host.ref.key, ())} if self.host else {}
+        found = self.obs.state.deployments.get(self.host.ref.key, ()) if self.host else ()
+        observed = {d.name: d for d in found if d.tags.get(naming.TAG_TENANT) is None}
         rows = []
         for spec in self.m.stamp_deployments(stamp):
             if spec.name not in names:
                 continue
-            got = observed.get(spec.name)
+            # The stamp's deployment is the one of its family running the declared model and SKU (a
+            # successor's name after a model or SKU change), else the one under the plain name.
+            family = [d for n, d in sorted(observed.items()) if family_name(n) == spec.name]
+            got = next((d for d in family if runs_declared(d, spec.model, spec.format, spec.sku)), None)
+            got = got or observed.get(spec.name)
             source: Deployment | ResolvedDeployment = got if got is not None else spec
             rows.append(
                 deployment_view(
                     source,
                     spec.name,
-                    spec.name,
+                    got.name if got is not None else spec.name,
                     offers,
                     self.today,
                     observed=got is not None,

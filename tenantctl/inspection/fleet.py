@@ -49,6 +49,7 @@ from tenantctl import naming
 from tenantctl.inspection.drift import DriftIndex, TenantDrift
 from tenantctl.inspection.report import DriftView
 from tenantctl.inspection.state import State, relevant_errors, tenant_state
+from tenantctl.manifest.capacity import default_usage_name
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
 from tenantctl.observation import ObservedState, QuotaObservation
@@ -335,7 +336,7 @@ class QuotaReport:
 
 def _usage_name(offers: tuple[ModelOffer, ...], model: str, version: str, sku: str) -> str:
     offer = find_offer(offers, model, version, sku)
-    return offer.usage_name if offer else f"OpenAI.{sku}.{model.lower()}"
+    return offer.usage_name if offer else default_usage_name(sku, model)
 
 
 def _stamp_accounts(manifest: Manifest, obs: QuotaObservation) -> Counter[str]:
@@ -387,6 +388,8 @@ def _split(usage_name: str) -> tuple[str | None, str | None, str]:
     if usage_name == _ACCOUNTS_USAGE:
         return None, None, "accounts"
     parts = usage_name.split(".", 2)
+    if len(parts) == 2 and parts[1] in PROVISIONED_SKUS:
+        return None, parts[1], capacity_unit(parts[1])  # PTU quota is model-independent
     if len(parts) != 3:
         return None, None, "count"
     _, sku, model = parts

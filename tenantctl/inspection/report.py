@@ -69,6 +69,7 @@ __all__ = [
     "FATE_TEXT",
     "NOT_OURS",
     "RETIREMENT_WARNING_DAYS",
+    "RETIRE_PENDING_FATE",
     "BudgetLine",
     "BudgetView",
     "DeploymentView",
@@ -84,6 +85,8 @@ __all__ = [
 
 # A deployment tenantctl does not own (untagged, made by hand, or another manifest's) is never deleted.
 NOT_OURS = "never-deleted-not-ours"
+# The old deployment of one whose model or SKU changed: serves until its successor is live (successors.py).
+RETIRE_PENDING_FATE = "retire-pending"
 # Each ``fate`` in words (the OrphanFate values, and NOT_OURS).
 FATE_TEXT = {
     "deleted-by-apply": "tenantctl's, not in the manifest: deleted by apply (--prune)",
@@ -91,6 +94,7 @@ FATE_TEXT = {
     "kept-protected": "tenantctl's, not in the manifest: kept, protected",
     "kept-holds-foreign": "tenantctl's, not in the manifest: kept, holds resources not ours",
     NOT_OURS: "not tenantctl's (untagged or hand-made): never deleted",
+    RETIRE_PENDING_FATE: "replaced by a successor (model or SKU change): deleted by apply --retire once it is live",
 }
 
 

@@ -23,10 +23,20 @@ from tenantctl.manifest.regions import REGIONS, Region
 from tenantctl.manifest.report import Reporter, did_you_mean
 from tenantctl.manifest.shared_accounts import budget_limit, budget_overflows, covered_deployments
 
-__all__ = ["MAX_ACCOUNTS_PER_REGION", "check_capacity", "check_sku_region"]
+__all__ = ["MAX_ACCOUNTS_PER_REGION", "check_capacity", "check_sku_region", "default_usage_name"]
 
 MAX_ACCOUNTS_PER_REGION = 30  # Azure OpenAI accounts per region per subscription
 _MAX_CAPACITY = 100_000  # PTUs per deployment (Azure's limit); for TPM units, 100M TPM is beyond any quota
+
+
+def default_usage_name(sku: str, model: str) -> str:
+    """The quota line a deployment draws from when the region's catalogue did not name it.
+
+    Token quota is per model (``OpenAI.<sku>.<model>``); provisioned throughput quota is
+    model-independent, one line per deployment type (``OpenAI.GlobalProvisionedManaged``): a PTU
+    deployment of any model takes from the same pool (see the emulator README's quota citations).
+    """
+    return f"OpenAI.{sku}" if sku in PROVISIONED_SKUS else f"OpenAI.{sku}.{model.lower()}"
 
 
 def check_sku_region(sku: str, region: Region, residency: str | None) -> str | None:

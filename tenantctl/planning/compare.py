@@ -30,6 +30,7 @@ __all__ = ["FIELDS", "field_changes", "kind_of", "merged_tags"]
 
 # (field, forces_replace).  Deployment model/format/sku and account location/subdomain/kind cannot be
 # changed in place (research/peers.md §1.1: ForceNew in azurerm); a new version of the same model can.
+# A deployment's forced replace never reaches the diff: it gets a successor beside it (successors.py).
 FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {
     Account: (
         ("location", True),

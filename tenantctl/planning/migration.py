@@ -209,7 +209,11 @@ def target_ready(manifest: Manifest, desired: DesiredState, observed: ObservedSt
             and i.stamp == tenant.stamp
             and i.account is not None
             and i.account.name == home
-            and (isinstance(i.resource, Account) or (isinstance(i.resource, Deployment) and i.resource.name in covered))
+            and (
+                isinstance(i.resource, Account)
+                # by the manifest's name: the Azure name may be a successor's (successors.py)
+                or (isinstance(i.resource, Deployment) and getattr(i.address, "name", None) in covered)
+            )
         ]
     if not wanted:
         return False

@@ -36,6 +36,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.shared_accounts import shared_deployments_by_account
 from tenantctl.observation import ObservedState
 from tenantctl.planning.pool_placement import AccountHome, place_in_pool, settled_stamp_homes
+from tenantctl.planning.successors import resolve_successors
 from tenantctl.resources import Deployment
 
 __all__ = ["Placement", "place", "placed_desired_state"]
@@ -168,4 +169,5 @@ def placed_desired_state(manifest: Manifest, observed: ObservedState) -> tuple[D
         placement.hints, tenant_home=pool.homes, tenant_subdomain=pool.subdomains, stamp_home=pool.stamp_homes
     )
     placement = Placement(hints, Diagnostics([*placement.diagnostics, *pool.diagnostics]), placement.sticky)
-    return desired_state(manifest, placement_hints=hints), placement
+    # A deployment whose model or SKU changed keeps its observed successor's name (successors.py).
+    return resolve_successors(manifest, desired_state(manifest, placement_hints=hints), observed).desired, placement

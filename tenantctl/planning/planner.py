@@ -42,6 +42,13 @@ from tenantctl.planning.placement import placed_desired_state
 from tenantctl.planning.quota import ledger
 from tenantctl.planning.references import check_references, references_needed
 from tenantctl.planning.retirement import retiring_deployments
+from tenantctl.planning.successors import (
+    Predecessor,
+    as_old_generations,
+    mark_successor_creates,
+    resolve_successors,
+    retire_predecessors,
+)
 from tenantctl.resources import Account, Deployment
 from tenantctl.tenant_provided.plan_checks import verification_diagnostics
 
@@ -101,6 +108,7 @@ class DraftPlan:
     purge_deleted: bool = False
     tenants: frozenset[str] | None = None
     retire: bool = False
+    predecessors: tuple[Predecessor, ...] = ()  # deployments whose model/SKU changed (successors.py)
 
     def selected(self) -> list[Change]:
         """The diff's changes, limited to the selected tenants (and what they depend on)."""
@@ -171,9 +179,12 @@ def draft_plan(
     desired, placement = placed_desired_state(manifest, observed)
     diags.extend(placement.diagnostics)
     old = old_generations(manifest, observed)
+    predecessors = resolve_successors(manifest, desired, observed).predecessors
+    hidden = {**old, **as_old_generations(predecessors)}
     changes, orphans = diff_and_orphans(
-        manifest, desired, split_observed(observed, old), diags, prune=prune, hold=hosting_accounts(old)
+        manifest, desired, split_observed(observed, hidden), diags, prune=prune, hold=hosting_accounts(hidden)
     )
+    changes = mark_successor_creates(changes, predecessors)
     return DraftPlan(
         manifest,
         observed,
@@ -186,6 +197,7 @@ def draft_plan(
         purge_deleted=purge_deleted,
         tenants=frozenset(tenants) if tenants is not None else None,
         retire=retire,
+        predecessors=predecessors,
     )
 
 
@@ -212,6 +224,7 @@ def finish_plan(draft: DraftPlan, observed: ObservedState, *, today: date | None
     changes = apply_lifecycle(manifest, observed, list(draft.changes), diags, purge_deleted=draft.purge_deleted)
     # Retirements need no detail, but stay after the lifecycle rules: diagnostics keep make_plan's order.
     changes += retire_changes(manifest, desired, observed, draft.old, diags, retire=draft.retire)
+    changes += retire_predecessors(manifest, observed, draft.predecessors, diags, retire=draft.retire)
     if draft.purge_deleted:
         changes += purge_offboarded(manifest, observed, desired, changes)
     orphans = draft.orphans

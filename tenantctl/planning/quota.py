@@ -25,6 +25,7 @@ from tenantctl import naming
 from tenantctl.addresses import Address
 from tenantctl.desired import DesiredState
 from tenantctl.diagnostics import Diagnostics
+from tenantctl.manifest.capacity import default_usage_name
 from tenantctl.manifest.fine_tuned import is_fine_tuned
 from tenantctl.manifest.model import Manifest
 from tenantctl.manifest.shared_accounts import budget_overflows
@@ -82,7 +83,7 @@ class _Book:
             # answers InsufficientQuota at apply if short; the ledger books nothing rather than a guess.
             return None
         offer = _offer(self.obs.models.get(region, ()), d)
-        name = offer.usage_name if offer else f"OpenAI.{d.sku}.{d.model}"
+        name = offer.usage_name if offer else default_usage_name(d.sku, d.model)
         key = (region[0], region[1], name.lower())
         self.names.setdefault(key, name)
         return key

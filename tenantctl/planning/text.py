@@ -14,6 +14,7 @@ from enum import Enum
 from tenantctl.diagnostics import Severity
 from tenantctl.manifest.model import capacity_label
 from tenantctl.planning.model import Action, Change, Plan, QuotaLine
+from tenantctl.planning.successors import SUCCESSOR_REASON
 from tenantctl.resources import (
     Account,
     Blocklist,
@@ -136,7 +137,7 @@ def _change_lines(c: Change) -> list[PlanLine]:
     for f in c.changed_fields:
         mark = "  (forces replacement)" if f.forces_replace else ""
         details.append(f"        {f.name}: {f.before!r} -> {f.after!r}{mark}")
-    if c.reason and c.action is not Action.CREATE:
+    if c.reason and (c.action is not Action.CREATE or c.reason.startswith(SUCCESSOR_REASON)):
         details.append(f"        why: {c.reason}")
     if c.outage:
         details.append(f"        outage: {c.outage}")

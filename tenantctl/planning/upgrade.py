@@ -4,7 +4,10 @@ Azure retires model versions on published dates; a provider moves hundreds of de
 that, a few at a time, so that a bad version hurts a canary and not the fleet.  One call picks one
 wave and returns the edited manifest text; ``plan``/``apply`` then change the deployments in Azure.
 A version change of the same model is an in-place update in Azure (the deployment keeps its name
-and endpoint, compare.py), so routing never has a gap.
+and endpoint, compare.py), so routing never has a gap.  ``--from A@v1 --to B@v2`` may change the
+model name: Azure cannot do that in place, so plan/apply create a successor deployment beside the
+old one, routing switches once it is Succeeded, and ``apply --retire`` deletes the old one
+(:mod:`tenantctl.planning.successors`).  A wave counts as live once its successors are Succeeded.
 
 Owners (:mod:`tenantctl.planning.model_uses`) are the units a wave moves: tenants with their own
 deployments, then stamps (``stamp:<id>``, whose shared deployments every shared tenant on the stamp
@@ -44,6 +47,7 @@ from tenantctl.manifest.model import Isolation, Manifest
 from tenantctl.manifest.report import did_you_mean
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning.model_uses import STAMP_OWNER_PREFIX, ModelUse, model_uses, stamp_owner
+from tenantctl.planning.successors import in_family
 from tenantctl.resources import Deployment, ModelOffer
 
 __all__ = ["CANARY_TAG", "ModelVersion", "UpgradeEdit", "UpgradeWave", "parse_model_version", "plan_wave"]
@@ -125,13 +129,17 @@ def _azure_name(use: ModelUse) -> str:
 
 
 def _observed(manifest: Manifest, observed: ObservedState, use: ModelUse) -> list[Deployment]:
-    """The deployments Azure has for ``use``: this manifest's, the owner's, by name (a stamp's on every account)."""
+    """The deployments Azure has for ``use``: this manifest's, the owner's, by name (a stamp's on every account).
+
+    By name means the plain name and its successors' (``<name>__<model>-<sku>``, successors.py): a
+    deployment whose model or SKU changed lives on under a successor's name.
+    """
     name = _azure_name(use).lower()
     found = []
     for deployments in observed.deployments.values():
         for d in deployments:
             tags = d.tags
-            if d.name.lower() != name or not is_managed(tags):
+            if not in_family(d.name, name) or not is_managed(tags):
                 continue
             if tags.get(naming.TAG_MANIFEST) != manifest.provider.manifest_name:
                 continue
@@ -150,10 +158,18 @@ def _not_live(manifest: Manifest, observed: ObservedState, use: ModelUse, target
     found = _observed(manifest, observed, use)
     if not found:
         return "not in Azure yet"
+    by_account: dict[str, list[Deployment]] = {}
     for d in found:
-        if not target.matches(d.model, d.version):
-            return f"{d.account.name}/{d.name} still runs {d.model}@{d.version}"
-        if (d.provisioning_state or _SUCCEEDED).lower() != _SUCCEEDED:
+        by_account.setdefault(d.account.key, []).append(d)
+    # Live on an account once one of its deployments there runs the target and is Succeeded: for a new
+    # model or SKU that is the successor, which routing switches to then; the old one waits for --retire.
+    for _, family in sorted(by_account.items()):
+        on_target = [d for d in family if target.matches(d.model, d.version)]
+        if not on_target:
+            d = family[0]
+            return f"{d.account.name}/{d.name} still runs {d.model}@{d.version} ({d.sku})"
+        if not any((d.provisioning_state or _SUCCEEDED).lower() == _SUCCEEDED for d in on_target):
+            d = on_target[0]
             return f"{d.account.name}/{d.name} is {d.provisioning_state}"
     return None
 
@@ -244,7 +260,10 @@ def _target_ok(
     source: ModelVersion | None,
     catalogues: Mapping[tuple[str, str], tuple[ModelOffer, ...]],
 ) -> bool:
-    """An error (and False) for a version no region sells, or a move to another model name."""
+    """An error (and False) for a version no region sells.
+
+    A move to another model name is allowed: plan/apply do it make-before-break (successors.py).
+    """
     offered = {(o.model.lower(), o.version.lower()) for offers in catalogues.values() for o in offers}
     if (target.model.lower(), target.version.lower()) not in offered:
         known = sorted(
@@ -264,14 +283,6 @@ def _target_ok(
                 else f"No region offers {target.model}."
             )
             + " See `tenantctl models`.",
-        )
-        return False
-    if source is not None and source.model.lower() != target.model.lower():
-        diags.error(
-            "model-change",
-            f"--from {source} --to {target} changes the model name: Azure deletes and re-creates such a deployment",
-            detail="upgrade moves versions of one model (an in-place update in Azure); a new model name needs a "
-            "deployment beside the old one: add it to the tenants, apply, switch the gateway, then remove the old one.",
         )
         return False
     return True
@@ -294,12 +305,11 @@ def plan_wave(
     if not _target_ok(diags, target, source, catalogues):
         return refused
     uses = [u for u in model_uses(manifest) if u.rider is None]
-    same_model = [u for u in uses if u.model.lower() == target.model.lower()]
-    if source is not None:
-        moving = [u for u in same_model if source.matches(u.model, u.version)]
+    if source is not None:  # possibly another model name: a successor deployment (successors.py)
+        moving = [u for u in uses if source.matches(u.model, u.version)]
     else:
-        moving = [u for u in same_model if not target.matches(u.model, u.version)]
-    on_target = [u for u in same_model if target.matches(u.model, u.version)]
+        moving = [u for u in uses if u.model.lower() == target.model.lower() and not target.matches(u.model, u.version)]
+    on_target = [u for u in uses if target.matches(u.model, u.version)]
     policies = {u.owner: u.upgrade_policy for u in uses}
     owners = sorted({u.owner for u in moving}, key=_owner_order)
     done = sorted({u.owner for u in on_target} - set(owners), key=_owner_order)
@@ -350,14 +360,20 @@ def plan_wave(
         return refused
     skipped = tuple((o, policies[o]) for o in owners if policies[o] != "follow-default" and o not in picked)
     remaining = tuple(o for o in owners if o not in picked and policies[o] == "follow-default")
-    behind = [d.name for d in manifest.defaults.deployments if d.model == target.model and d.version != target.version]
+    behind = [
+        d.name
+        for d in manifest.defaults.deployments
+        if (d.model == target.model and d.version != target.version)
+        or (source is not None and source.matches(d.model or "", d.version or "") and d.model != target.model)
+    ]
     if not remaining and behind:
         # Upgraded tenants carry their own version now; [defaults] is what the next new tenant gets.
         diags.warning(
             "defaults-behind",
-            f"[defaults] deployment {', '.join(map(repr, behind))} still names an older {target.model} version: "
+            f"[defaults] deployment {', '.join(map(repr, behind))} still names an older version than {target}: "
             "new tenants would start on it",
-            detail=f'Set version = "{target.version}" in [defaults] once no tenant relying on it must stay behind.',
+            detail=f'Set model = "{target.model}", version = "{target.version}" in [defaults] once no tenant relying '
+            "on it must stay behind.",
         )
     return UpgradeWave(
         wave,
@@ -376,27 +392,41 @@ def plan_wave(
 def _assignments(
     manifest: Manifest, owner: str, target: ModelVersion, uses: list[ModelUse]
 ) -> list[tuple[Loc, object]]:
-    """Document paths and values that put ``uses`` (one owner's deployments) on the target version."""
+    """Document paths and values that put ``uses`` (one owner's deployments) on the target model and version.
+
+    The model is written only where it changes (a version of the same model keeps the spec's model as
+    it was, inherited or not).
+    """
     moved = {u.deployment for u in uses}
+    renamed = {u.deployment for u in uses if u.model.lower() != target.model.lower()}
+
+    def fields(base: Loc, name: str) -> list[tuple[Loc, object]]:
+        out: list[tuple[Loc, object]] = [((*base, "version"), target.version)]
+        return out + ([((*base, "model"), target.model)] if name in renamed else [])
+
     if owner.startswith(STAMP_OWNER_PREFIX):
         stamp_id = owner.removeprefix(STAMP_OWNER_PREFIX)
         specs = manifest.stamps[stamp_id].deployments
         return [
-            (("stamps", stamp_id, "deployments", i, "version"), target.version)
+            a
             for i, s in enumerate(specs)
             if s.name in moved
+            for a in fields(("stamps", stamp_id, "deployments", i), s.name)
         ]
     tenant = manifest.tenants[owner]
     if tenant.deployments:
         return [
-            (("tenants", owner, "deployments", i, "version"), target.version)
+            a
             for i, s in enumerate(tenant.deployments)
             if s.name in moved
+            for a in fields(("tenants", owner, "deployments", i), s.name)
         ]
     # A dedicated tenant on [defaults]: it gets its own array naming the defaults (which fill in every
-    # other field), the moved ones with the new version; [defaults] itself is what new tenants get.
+    # other field), the moved ones with the new version (and model); [defaults] is what new tenants get.
     own = [
-        {"name": s.name, "version": target.version} if s.name in moved else {"name": s.name}
+        {"name": s.name, "version": target.version, **({"model": target.model} if s.name in renamed else {})}
+        if s.name in moved
+        else {"name": s.name}
         for s in manifest.defaults.deployments
     ]
     return [(("tenants", owner, "deployments"), own)]

@@ -172,3 +172,36 @@ def test_unknown_api_version_accepted_and_case_insensitive(emulator: Emulator, c
         "Microsoft.CognitiveServices/accounts/A1"
     )
     assert r.headers["x-ms-request-id"]
+
+
+def test_ptu_quota_is_one_pool_per_deployment_type_whatever_the_model(
+    emulator: Emulator, cs_client: Any, rg: str
+) -> None:
+    """Provisioned quota is model-independent (Learn, "What is provisioned throughput?"): a gpt-4o and a
+    gpt-4.1 global provisioned deployment draw from OpenAI.GlobalProvisionedManaged together."""
+    emulator.set_quota(emulator.subscription_id, "swedencentral", "OpenAI.GlobalProvisionedManaged", 30)
+    create_account(cs_client, rg, "a1")
+    deploy(cs_client, rg, "a1", "old", sku="GlobalProvisionedManaged", capacity=15, version="2024-11-20")
+    with pytest.raises(HttpResponseError) as exc:
+        deploy(
+            cs_client,
+            rg,
+            "a1",
+            "new",
+            model="gpt-4.1",
+            version="2025-04-14",
+            sku="GlobalProvisionedManaged",
+            capacity=20,
+        )
+    assert exc.value.error.code == "InsufficientQuota"
+    assert "Global Provisioned Managed Throughput Unit" in exc.value.error.message
+    deploy(
+        cs_client, rg, "a1", "new", model="gpt-4.1", version="2025-04-14", sku="GlobalProvisionedManaged", capacity=15
+    )
+    usage = {u.name.value: u for u in cs_client.usages.list("swedencentral")}
+    assert usage["OpenAI.GlobalProvisionedManaged"].current_value == 30
+    assert not [n for n in usage if n.startswith("OpenAI.GlobalProvisionedManaged.")]
+    assert usage["OpenAI.ProvisionedManaged"].name.localized_value == "Regional Provisioned Managed Throughput Unit"
+    models = cs_client.models.list("swedencentral")
+    ptu = {s.usage_name for m in models for s in (m.model.skus or []) if s.name == "GlobalProvisionedManaged"}
+    assert ptu == {"OpenAI.GlobalProvisionedManaged"}

@@ -67,7 +67,7 @@ def test_plan_books_a_tenants_ptu_on_its_provisioned_quota_line(cli: Any, small:
     plan = cli("plan", "--emulator", "-o", "json")
     assert plan.exit_code == 0, plan.output
     lines = {q["usage_name"]: q for q in envelope_of(plan)["data"]["quota"]}
-    ptu = lines["OpenAI.GlobalProvisionedManaged.gpt-4o"]
+    ptu = lines["OpenAI.GlobalProvisionedManaged"]
     assert ptu["need"] == 15
 
 
@@ -118,10 +118,29 @@ def test_a_tenants_ptu_beyond_the_provisioned_quota_blocks_the_plan_before_any_w
 
     with open_embedded_emulator(small) as emulator:
         emulator.set_quota(
-            "00000000-0000-0000-0000-000000000000", "swedencentral", "OpenAI.GlobalProvisionedManaged.gpt-4o", 10
+            "00000000-0000-0000-0000-000000000000", "swedencentral", "OpenAI.GlobalProvisionedManaged", 10
         )
     plan = cli("plan", "--emulator", "-o", "json")
     assert plan.exit_code == 1
     [short] = [d for d in envelope_of(plan)["diagnostics"] if d["code"] == "quota-short"]
-    assert "OpenAI.GlobalProvisionedManaged.gpt-4o" in short["summary"]
+    assert "OpenAI.GlobalProvisionedManaged" in short["summary"]
     assert "short by 5" in short["summary"]
+
+
+def test_ptu_quota_is_one_line_per_deployment_type_across_models(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Provisioned quota is model-independent in Azure: a gpt-4o and a gpt-4.1 PTU deployment share a line."""
+    two = (
+        '[{ name = "chat", sku = "GlobalProvisionedManaged", capacity = 15 }, '
+        '{ name = "next", model = "gpt-4.1", version = "2025-04-14", sku = "GlobalProvisionedManaged", capacity = 15 }]'
+    )
+    (tmp_path / "tenants.toml").write_text(_acme(two), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    plan = cli("plan", "--emulator", "-o", "json")
+    assert plan.exit_code == 0, plan.output
+    ptu = [q for q in envelope_of(plan)["data"]["quota"] if "Provisioned" in q["usage_name"]]
+    assert [(q["usage_name"], q["need"]) for q in ptu] == [("OpenAI.GlobalProvisionedManaged", 30)]
+    lines = envelope_of(cli("quota", "--emulator", "-o", "json"))["data"]["lines"]
+    [line] = [q for q in lines if q["usage_name"] == "OpenAI.GlobalProvisionedManaged"]
+    assert (line["model"], line["unit"], line["allocated"]) == (None, "PTU", 30)

@@ -101,6 +101,7 @@ def _wave(
     *,
     target: ModelVersion = NEW,
     source: ModelVersion | None = None,
+    catalogues: dict[tuple[str, str], tuple[ModelOffer, ...]] | None = None,
 ) -> UpgradeWave:
     return plan_wave(
         _manifest(text),
@@ -109,7 +110,7 @@ def _wave(
         source=source,
         wave=wave,
         observed=observed or ObservedState(),
-        catalogues=_offers(),
+        catalogues=catalogues or _offers(),
     )
 
 
@@ -205,12 +206,6 @@ def test_a_wave_is_refused_while_the_previous_one_is_not_live() -> None:
         ),
         ("alpha,zulu", {}, "unknown-tenant: --wave names 'zulu', which is not a tenant or stamp"),
         ("foxtrot", {}, "shared-tenant: tenant 'foxtrot' is shared: it runs stamp 'eu1''s deployments"),
-        (
-            "canary",
-            {"source": ModelVersion("gpt-35-turbo", "0125")},
-            "model-change: --from gpt-35-turbo@0125 --to gpt-4o@2024-11-20 changes the model name: "
-            "Azure deletes and re-creates such a deployment",
-        ),
     ],
 )
 def test_bad_input_is_an_error_and_nothing_is_written(wave: str, kw: dict[str, ModelVersion], expected: str) -> None:
@@ -236,3 +231,57 @@ def test_a_version_not_offered_for_the_deployments_sku_names_owner_deployment_an
 def test_model_versions_parse_as_model_at_version() -> None:
     assert parse_model_version("gpt-4o@2024-11-20") == NEW
     assert [parse_model_version(t) for t in ("gpt-4o", "@1", "gpt-4o@", "a@b@c")] == [None] * 4
+
+
+GPT41 = ModelVersion("gpt-4.1", "2025-04-14")
+
+
+def _with_gpt41(*skus: str) -> dict[tuple[str, str], tuple[ModelOffer, ...]]:
+    extra = tuple(ModelOffer("swedencentral", "gpt-4.1", GPT41.version, s, f"OpenAI.{s}.gpt-4.1") for s in skus)
+    return {k: v + extra for k, v in _offers().items()}
+
+
+def _bravo(name: str, model: str, version: str, state: str = "Succeeded") -> Deployment:
+    tags = {naming.TAG_MANAGED_BY: "tenantctl", naming.TAG_MANIFEST: "default", naming.TAG_TENANT: "bravo"}
+    ref = AccountRef(SUB, "rg-tenantctl", "ctso-bravo")
+    return Deployment(ref, name, model, version, "GlobalStandard", 10, tags=tags, provisioning_state=state)
+
+
+def test_a_model_name_change_writes_model_and_version_and_the_next_wave_waits_for_the_successor() -> None:
+    offers = _with_gpt41("GlobalStandard", "DataZoneStandard")
+    first = _wave(FLEET, "canary", source=OLD, target=GPT41, catalogues=offers)
+    assert _errors(first) == []
+    assert first.moved == ("bravo",)
+    assert [(e.owner, e.before, e.after) for e in first.edits] == [("bravo", str(OLD), str(GPT41))]
+    assert first.text is not None
+    [bravo] = _manifest(first.text).resolved_deployments("bravo")
+    assert (bravo.model, bravo.version, bravo.sku) == ("gpt-4.1", GPT41.version, "GlobalStandard")
+    assert _manifest(first.text).resolved_deployments("alpha")[0].model == "gpt-4o"  # not in this wave
+
+    def next_wave(*deployments: Deployment) -> UpgradeWave:
+        observed = ObservedState(deployments={"k": deployments})
+        assert first.text is not None
+        return _wave(first.text, "50%", observed, source=OLD, target=GPT41, catalogues=offers)
+
+    # Only the old deployment (phase 1 not applied), or a successor still Creating: refused, nothing written.
+    old = _bravo("chat", "gpt-4o", OLD.version)
+    for observed in ((old,), (old, _bravo("chat__gpt-4.1-globalstandard", "gpt-4.1", GPT41.version, "Creating"))):
+        refused = next_wave(*observed)
+        assert refused.text is None
+        assert [d.code for d in refused.diagnostics if d.is_error] == ["previous-wave-not-live"]
+    assert "still runs gpt-4o@2024-08-06" in _errors(next_wave(old))[0]
+    # The successor is Succeeded (routing switched to it), the old one waits for --retire: the wave may go on.
+    ok = next_wave(old, _bravo("chat__gpt-4.1-globalstandard", "gpt-4.1", GPT41.version))
+    assert _errors(ok) == []
+    assert ok.moved
+    assert "bravo" in ok.upgraded_before
+
+
+def test_a_new_model_not_offered_for_a_deployments_sku_names_owner_deployment_and_region() -> None:
+    result = _wave(FLEET, "stamp:eu1", source=OLD, target=GPT41, catalogues=_with_gpt41("GlobalStandard"))
+    assert result.text is None
+    assert result.edits == ()
+    assert _errors(result) == [
+        "not-offered: stamp:eu1: deployment 'chat' (DataZoneStandard) in swedencentral: gpt-4.1@2025-04-14 is not "
+        "offered as DataZoneStandard there (only GlobalStandard)"
+    ]

@@ -63,7 +63,8 @@ def test_capacity_decreases_and_deletes_free_quota_for_creates_that_then_wait_fo
     assert order.index("tenant.old.deployment.chat") < order.index("tenant.new.deployment.chat")
 
 
-def test_a_replacement_frees_the_old_line_and_needs_the_new_one() -> None:
+def test_a_sku_change_needs_the_new_line_while_the_old_deployment_still_holds_its_own() -> None:
+    """Make-before-break: the successor is created beside the old deployment, so both count meanwhile."""
     state = applied(ObservedState(), make_plan(manifest_from(HEAD + dedicated("acme", capacity=20)), ObservedState()))
     observed = _region(
         state,
@@ -73,9 +74,10 @@ def test_a_replacement_frees_the_old_line_and_needs_the_new_one() -> None:
     text = HEAD + dedicated("acme", capacity=20).replace("capacity = 20", 'capacity = 20, sku = "DataZoneStandard"')
     plan = _plan(text, observed)
     lines = {q.usage_name: q for q in plan.quota}
-    assert lines["OpenAI.GlobalStandard.gpt-4o"].frees == 20
+    assert "OpenAI.GlobalStandard.gpt-4o" not in lines  # nothing freed before the old one is retired
     assert lines["OpenAI.DataZoneStandard.gpt-4o"].need == 20
-    assert next(c for c in plan.changes if c.kind.value == "deployment").action is Action.REPLACE
+    deployments = [c for c in plan.changes if c.kind.value == "deployment"]
+    assert [c.action for c in deployments] == [Action.CREATE, Action.NOOP]
 
 
 def test_a_model_version_the_region_does_not_offer_is_an_error() -> None:

@@ -24,9 +24,7 @@ def _state() -> ObservedState:
 def test_a_plan_with_every_kind_of_change_survives_json_text_exactly() -> None:
     state = _state()
     changed = (
-        HEAD
-        + stamp_block()
-        + dedicated("acme", capacity=20).replace("capacity = 20", 'capacity = 20, sku = "Standard"')
+        HEAD + stamp_block() + dedicated("acme", capacity=20, extra='location = "westeurope"')  # a region move replaces
     )
     plan = make_plan(manifest_from(changed + dedicated("new")), state, prune=True)
     assert {c.action.value for c in plan.changes} >= {"create", "replace", "delete", "no-op"}

@@ -41,7 +41,7 @@ def assert_safe(
     prune: bool,
     retire: bool,
     purge_deleted: bool,
-    migrating: Iterable[str] = (),
+    migrating: Iterable[str | None] = (),  # owners with a retirement (None: a stamp's deployment)
     foreign: Iterable[tuple[str, str, str]] = (),
     observed: ObservedState | None = None,
     unprotected: Iterable[str] = (),

@@ -24,7 +24,8 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.observation import ObservedState, is_managed
 from tenantctl.planning import make_plan
 from tenantctl.planning.migration import old_generations
-from tenantctl.planning.placement import place
+from tenantctl.planning.placement import place, placed_desired_state
+from tenantctl.planning.successors import resolve_successors
 from tenantctl.resources import AccountRef, Blocklist, DeletedAccount, Deployment, QuotaUsage, RaiPolicy
 from tests.planning.simulate import applied
 
@@ -230,7 +231,11 @@ def _spots(manifest: Manifest, state: ObservedState) -> list[Deployment | RaiPol
 def _check(
     manifest: Manifest, state: ObservedState, marks: frozenset[tuple[str, str, str]], *, retire: bool, purge: bool
 ) -> None:
-    migrating = set(old_generations(manifest, state))
+    migrating: set[str | None] = set(old_generations(manifest, state))
+    # A deployment whose model or SKU changed retires its old deployment the same way (successors.py).
+    migrating |= {
+        p.tenant for p in resolve_successors(manifest, placed_desired_state(manifest, state)[0], state).predecessors
+    }
     purge_ok = purge or manifest.provider.purge_deleted
     everything_built_on(manifest, state, retire=retire, purge_deleted=purge)
     some: list[str] = sorted(manifest.tenants)[::2]

@@ -194,9 +194,13 @@ def test_usages_replay_like_the_recording(emulator: Emulator) -> None:
     ours = resp.json()["value"]
     assert {k for u in recorded for k in u} <= {k for u in ours for k in u}
     assert all(set(u["name"]) == {"value", "localizedValue"} for u in ours)
-    # Usage names follow the recorded '<format>.<sku>.<model>' convention.
+    # Usage names follow the recorded '<format>.<sku>.<model>' convention; provisioned (PTU) quota is
+    # model-independent, one '<format>.<sku>' line per deployment type (emulator README).
     assert {"OpenAI.S0.AccountCount"} <= {u["name"]["value"] for u in ours}
-    assert all(re.fullmatch(r"OpenAI\.[A-Za-z0-9]+\.[a-z0-9.\-]+", u["name"]["value"]) for u in ours[2:])
+    assert all(
+        re.fullmatch(r"OpenAI\.[A-Za-z0-9]+\.[a-z0-9.\-]+|OpenAI\.[A-Za-z]*ProvisionedManaged", u["name"]["value"])
+        for u in ours[2:]
+    )
 
 
 def test_error_answers_have_arms_envelope_and_no_retry_after_on_conflict(emulator: Emulator) -> None:
