@@ -99,7 +99,8 @@ def _check_location(location: str, cloud: str) -> None:
 
 
 def _check_account_count(world: World, sub: str, location: str, kind: str) -> None:
-    same = [a for a in world.store.in_subscription("account", sub) if a["location"] == location]
+    kinds = world.store.fields_in_subscription("account", sub, ("$.location", "$.kind"))
+    same = [str(kind) for where, kind in kinds if where == location]
     total_limit = limit_for(world, sub, location, catalogue.TOTAL_ACCOUNT_USAGE)
     if len(same) >= total_limit:
         raise ArmError(
@@ -111,7 +112,7 @@ def _check_account_count(world: World, sub: str, location: str, kind: str) -> No
     if kind.lower() != "openai":
         return
     openai_limit = limit_for(world, sub, location, catalogue.ACCOUNT_COUNT_USAGE)
-    if sum(1 for a in same if a["kind"].lower() == "openai") >= openai_limit:
+    if sum(1 for kind in same if kind.lower() == "openai") >= openai_limit:
         raise ArmError(
             400,
             "QuotaExceeded",
