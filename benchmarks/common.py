@@ -256,7 +256,7 @@ def apply(
 
     plan = make_plan(manifest, session, prune=prune)
     if plan.is_blocked:
-        raise RuntimeError(f"the plan is blocked: {[d.message for d in plan.diagnostics.errors]}")
+        raise RuntimeError(f"the plan is blocked: {[d.code + ': ' + d.summary for d in plan.diagnostics.errors]}")
     hooks = TimingHooks()
     result = apply_plan(plan, session.cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
     return plan, result, hooks

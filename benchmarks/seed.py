@@ -99,7 +99,7 @@ def seed_fleet(emulator: Any, manifest: Manifest) -> SeedReport:
     register_subscriptions(emulator, manifest)
     plan = make_plan(manifest, ObservedState())
     if plan.is_blocked:
-        raise RuntimeError(f"the plan is blocked: {[d.message for d in plan.diagnostics.errors]}")
+        raise RuntimeError(f"the plan is blocked: {[d.code + ': ' + d.summary for d in plan.diagnostics.errors]}")
     writes = fleet_writes(plan)
     provider = emulator.provider
     claims = {"appid": provider.client_id, "oid": provider.object_id, "tid": provider.directory}
