@@ -56,9 +56,7 @@ def scrub_env() -> None:
         os.environ.pop(name, None)
 
 
-def write_manifest(
-    directory: Path, tenants: int, *, seed: int = 0, name: str = "tenants.toml", pool: int = 0
-) -> Path:
+def write_manifest(directory: Path, tenants: int, *, seed: int = 0, name: str = "tenants.toml", pool: int = 0) -> Path:
     path = directory / name
     path.write_text(generate_manifest(tenants, seed=seed, pool=pool), encoding="utf-8")
     return path

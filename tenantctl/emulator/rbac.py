@@ -146,7 +146,9 @@ def authorize(ctx: Ctx, action: str) -> None:
     """403 AuthorizationFailed unless an assignment of the caller covers the path and grants ``action``."""
     oid = ctx.principal
     path = ctx.path.rstrip("/").lower()
-    for ra in ctx.world.store.children("roleassignment", oid):
+    # Only assignments that can cover the path: in its subscription, or above every subscription. Reading
+    # all of the caller's (one per subscription of a pool of 80) cost 1.5 ms of every ARM request.
+    for ra in ctx.world.store.children_in_subscriptions("roleassignment", oid, ("", _sub_of(path))):
         props = ra["properties"]
         if _covers(props["scope"], path) and _grants(role_guid(props["roleDefinitionId"]), action):
             return

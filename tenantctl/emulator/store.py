@@ -117,6 +117,14 @@ class Store:
     def children(self, kind: str, parent: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? AND parent=? ORDER BY key", (kind, parent.lower()))
 
+    def children_in_subscriptions(self, kind: str, parent: str, subs: tuple[str, ...]) -> list[Doc]:
+        """The ``kind`` children of ``parent`` whose ``sub`` column is one of ``subs`` (``''``: none)."""
+        marks = ", ".join("?" for _ in subs)
+        return self._select(
+            f"SELECT doc FROM docs WHERE kind=? AND parent=? AND sub IN ({marks}) ORDER BY key",  # noqa: S608
+            (kind, parent.lower(), *(s.lower() for s in subs)),
+        )
+
     def in_subscription(self, kind: str, sub: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? AND sub=? ORDER BY key", (kind, sub.lower()))
 

@@ -151,10 +151,12 @@ def test_a_bulk_seeded_emulator_holds_what_a_real_apply_leaves(
     applied, bulk = _resources(emulator), _resources(seeded)
     assert report.accounts == len(applied["account"]) == 10 + 2  # ten dedicated, the stamp's two
     assert len({json.loads(a)["_sub"] for a in applied["account"]}) == 4  # three pool members and the stamp
-    assert applied["raiblocklistitem"] and applied["raipolicy"]  # the content filters are in the comparison
+    assert applied["raiblocklistitem"]  # the content filters are in the comparison
+    assert applied["raipolicy"]
     for kind in applied:
         differ = [(a, b) for a, b in zip(applied[kind], bulk[kind], strict=False) if a != b]
-        assert len(bulk[kind]) == len(applied[kind]) and not differ, (kind, differ[:1])
+        assert len(bulk[kind]) == len(applied[kind]), kind
+        assert not differ, (kind, differ[:1])
 
     seeded_cloud = connect_emulator(seeded, polling_interval=0.02)
     try:
