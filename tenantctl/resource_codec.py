@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from tenantctl.resources import (
@@ -49,12 +50,18 @@ _RECORDS: dict[str, type[Any]] = {
 }
 
 
+@cache
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    # dataclasses.fields() rebuilds its tuple on every call: a plan of 10,000 tenants asks 40,000 times.
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def record_to_json(record: object) -> dict[str, Any]:
     """A resource record as a JSON object with its ``type``; account refs become ARM ids."""
     out: dict[str, Any] = {"type": type(record).__name__}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]  # every record type is a dataclass
-        value = getattr(record, f.name)
-        if f.name == "baseline":
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
+        if name == "baseline":
             if value is None:
                 continue  # an account without managed baseline reads as it always did
             value = record_to_json(value)
@@ -66,7 +73,7 @@ def record_to_json(record: object) -> dict[str, Any]:
             value = list(value)
         elif isinstance(value, Mapping):
             value = dict(sorted(value.items()))
-        out[f.name] = value
+        out[name] = value
     return out
 
 
