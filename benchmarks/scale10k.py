@@ -17,7 +17,7 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.generate import mix_for
-from benchmarks.seed import seed_fleet
+from benchmarks.seed import seed_state
 
 __all__ = ["POOL", "TENANTS", "bench_scale10k"]
 
@@ -39,7 +39,6 @@ def _by_operation(counts: dict[str, int]) -> str:
 
 def bench_scale10k(quick: bool, workdir: Path, row: Callable[..., Any]) -> list[Any]:
     """Rows: wall time (median), requests by operation, peak RSS (median) of the live no-op plan."""
-    from tenantctl.emulator import Emulator, EmulatorSettings
     from tenantctl.reconcile import manifest_subscriptions
 
     n, pool = (1000, 4) if quick else (TENANTS, POOL)
@@ -48,9 +47,7 @@ def bench_scale10k(quick: bool, workdir: Path, row: Callable[..., Any]) -> list[
     manifest = common.load(path)
     state = workdir / f"scale10k-{n}-cloud"
     started = time.perf_counter()
-    emu = Emulator(state_dir=state, settings=EmulatorSettings(lro_seconds=0.0, retry_after=0))
-    seeded = seed_fleet(emu, manifest)
-    emu.world.store.close()
+    seeded = seed_state(manifest, state)
     setup = time.perf_counter() - started
     subscriptions = len(manifest_subscriptions(manifest))
     runs: list[tuple[float, float, int, str]] = []

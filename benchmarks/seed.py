@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from benchmarks.common import register_subscriptions
@@ -27,7 +28,7 @@ from tenantctl.manifest.model import Manifest
 from tenantctl.planning.model import Action, Change, Plan
 from tenantctl.resources import Account, Blocklist, Deployment, RaiPolicy, ResourceGroup
 
-__all__ = ["SeedReport", "fleet_writes", "seed_fleet"]
+__all__ = ["SeedReport", "fleet_writes", "seed_fleet", "seed_state"]
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(ResourceKind)}  # the enum lists kinds parents first
 _BLOCKLIST_BATCH = 100  # terms per addRaiBlocklistItems request (Azure's batch limit, as the adapter sends)
@@ -110,3 +111,14 @@ def seed_fleet(emulator: Any, manifest: Manifest) -> SeedReport:
         accounts=kinds.count(ResourceKind.ACCOUNT),
         deployments=kinds.count(ResourceKind.DEPLOYMENT),
     )
+
+
+def seed_state(manifest: Manifest, state_dir: Path) -> SeedReport:
+    """A file-backed emulator state in ``state_dir`` holding ``manifest``'s fleet (serve it afterwards)."""
+    from tenantctl.emulator import Emulator, EmulatorSettings
+
+    emulator = Emulator(state_dir=state_dir, settings=EmulatorSettings(lro_seconds=0.0, retry_after=0))
+    try:
+        return seed_fleet(emulator, manifest)
+    finally:
+        emulator.world.store.close()

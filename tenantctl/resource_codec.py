@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
 from typing import Any
 
 from tenantctl.resources import (
@@ -50,10 +49,15 @@ _RECORDS: dict[str, type[Any]] = {
 }
 
 
-@cache
-def _field_names(cls: type[Any]) -> tuple[str, ...]:
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
     # dataclasses.fields() rebuilds its tuple on every call: a plan of 10,000 tenants asks 40,000 times.
-    return tuple(f.name for f in dataclasses.fields(cls))
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 def record_to_json(record: object) -> dict[str, Any]:
