@@ -29,7 +29,7 @@ from tenantctl.emulator.core import (
 )
 from tenantctl.emulator.deleted import NS, domain_in_use, find_deleted, soft_delete
 from tenantctl.emulator.lro import public
-from tenantctl.emulator.quota import limit_for
+from tenantctl.emulator.quota import account_kinds, limit_for
 from tenantctl.emulator.subscriptions import require_rg, rg_id
 from tenantctl.emulator.world import World
 
@@ -99,8 +99,7 @@ def _check_location(location: str, cloud: str) -> None:
 
 
 def _check_account_count(world: World, sub: str, location: str, kind: str) -> None:
-    kinds = world.store.fields_in_subscription("account", sub, ("$.location", "$.kind"))
-    same = [str(kind) for where, kind in kinds if where == location]
+    same = account_kinds(world, sub, location)
     total_limit = limit_for(world, sub, location, catalogue.TOTAL_ACCOUNT_USAGE)
     if len(same) >= total_limit:
         raise ArmError(

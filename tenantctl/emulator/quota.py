@@ -45,6 +45,13 @@ def set_quota(world: World, sub: str, location: str, usage: str, limit: float) -
     world.store.put("quota", f"{sub}/{_loc(location)}/{usage}", {"usage": usage, "limit": limit}, sub=sub)
 
 
+def account_kinds(world: World, sub: str, location: str) -> list[str]:
+    """The kinds of ``sub``'s live accounts in ``location``: what the account limits count (only two fields read)."""
+    loc = _loc(location)
+    found = world.store.fields_in_subscription("account", sub, ("$.location", "$.kind"))
+    return [str(kind) for where, kind in found if where == loc]
+
+
 _Held = tuple[str, str, str, float]  # (deployment id, location, usage name, capacity)
 
 
@@ -110,11 +117,7 @@ def _usage_doc(name: str, current: float, limit: float) -> Doc:
 
 def usages(world: World, sub: str, location: str) -> list[Doc]:
     loc = _loc(location)
-    kinds = [
-        str(k)
-        for where, k in world.store.fields_in_subscription("account", sub, ("$.location", "$.kind"))
-        if where == loc
-    ]
+    kinds = account_kinds(world, sub, loc)
     per_usage: dict[str, float] = {}
     for _, where, name, capacity in _held_capacities(world, sub):
         if where == loc:
