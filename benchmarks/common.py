@@ -56,9 +56,9 @@ def scrub_env() -> None:
         os.environ.pop(name, None)
 
 
-def write_manifest(directory: Path, tenants: int, *, seed: int = 0, name: str = "tenants.toml") -> Path:
+def write_manifest(directory: Path, tenants: int, *, seed: int = 0, name: str = "tenants.toml", pool: int = 0) -> Path:
     path = directory / name
-    path.write_text(generate_manifest(tenants, seed=seed), encoding="utf-8")
+    path.write_text(generate_manifest(tenants, seed=seed, pool=pool), encoding="utf-8")
     return path
 
 
@@ -87,16 +87,19 @@ def timed_runs(
     return statistics.median(times), min(times), code
 
 
-def child_peak_rss_mb(
+def child_measured(
     command: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> tuple[float, int, str]:
-    """Peak RSS (MB) of ``command`` run alone in a fresh grandchild, via RUSAGE_CHILDREN."""
+) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS MB, exit code, output tail) of ``command`` run alone in a fresh grandchild."""
     # ru_maxrss of RUSAGE_CHILDREN is the max over every waited-for child: isolate this one in a
-    # fresh Python so that earlier children of *this* process cannot inflate the figure.
+    # fresh Python so that earlier children of *this* process cannot inflate the figure. The clock
+    # runs inside that Python, around the command alone.
     probe = (
-        "import resource, subprocess, sys, json;"
+        "import resource, subprocess, sys, json, time;"
+        "t = time.perf_counter();"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-        "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode,"
+        "t = time.perf_counter() - t;"
+        "print(json.dumps([t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode,"
         " p.stdout[-2000:] + p.stderr[-2000:]]))"
     )
     done = subprocess.run(
@@ -107,8 +110,16 @@ def child_peak_rss_mb(
         text=True,
         check=True,
     )
-    kb, code, tail = json.loads(done.stdout)
-    return kb / 1024.0, code, tail
+    seconds, kb, code, tail = json.loads(done.stdout)
+    return seconds, kb / 1024.0, code, tail
+
+
+def child_peak_rss_mb(
+    command: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, int, str]:
+    """Peak RSS (MB) of ``command`` run alone in a fresh grandchild, its exit code and output tail."""
+    _, mb, code, tail = child_measured(command, cwd=cwd, env=env)
+    return mb, code, tail
 
 
 def self_peak_rss_mb() -> float:
@@ -251,7 +262,7 @@ def apply(
 
     plan = make_plan(manifest, session, prune=prune)
     if plan.is_blocked:
-        raise RuntimeError(f"the plan is blocked: {[d.message for d in plan.diagnostics.errors]}")
+        raise RuntimeError(f"the plan is blocked: {[d.code + ': ' + d.summary for d in plan.diagnostics.errors]}")
     hooks = TimingHooks()
     result = apply_plan(plan, session.cloud, hooks=hooks, parallelism=parallelism, prune_allowed=True)
     return plan, result, hooks

@@ -49,12 +49,23 @@ _RECORDS: dict[str, type[Any]] = {
 }
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    # dataclasses.fields() rebuilds its tuple on every call: a plan of 10,000 tenants asks 40,000 times.
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def record_to_json(record: object) -> dict[str, Any]:
     """A resource record as a JSON object with its ``type``; account refs become ARM ids."""
     out: dict[str, Any] = {"type": type(record).__name__}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]  # every record type is a dataclass
-        value = getattr(record, f.name)
-        if f.name == "baseline":
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
+        if name == "baseline":
             if value is None:
                 continue  # an account without managed baseline reads as it always did
             value = record_to_json(value)
@@ -66,7 +77,7 @@ def record_to_json(record: object) -> dict[str, Any]:
             value = list(value)
         elif isinstance(value, Mapping):
             value = dict(sorted(value.items()))
-        out[f.name] = value
+        out[name] = value
     return out
 
 

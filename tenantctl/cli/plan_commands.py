@@ -126,7 +126,11 @@ def plan(
         if saved is not None:
             with writing(saved, "the saved plan"):
                 write_saved_plan(saved, run, manifest)
-        return _plan_outcome(run.plan, _with_plan_errors(warnings, run.plan, g), detailed_exitcode, saved)
+        the_plan = run.plan
+        # Only the plan is rendered: letting the observed state and the manifest go first lets its JSON reuse
+        # their memory (a no-op plan of 10,000 tenants: ~200 MB peak with them kept alive).
+        del run, loaded
+        return _plan_outcome(the_plan, _with_plan_errors(warnings, the_plan, g), detailed_exitcode, saved)
 
     run_command("plan", g, body)
 

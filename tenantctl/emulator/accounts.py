@@ -29,7 +29,7 @@ from tenantctl.emulator.core import (
 )
 from tenantctl.emulator.deleted import NS, domain_in_use, find_deleted, soft_delete
 from tenantctl.emulator.lro import public
-from tenantctl.emulator.quota import limit_for
+from tenantctl.emulator.quota import account_kinds, limit_for
 from tenantctl.emulator.subscriptions import require_rg, rg_id
 from tenantctl.emulator.world import World
 
@@ -99,7 +99,7 @@ def _check_location(location: str, cloud: str) -> None:
 
 
 def _check_account_count(world: World, sub: str, location: str, kind: str) -> None:
-    same = [a for a in world.store.in_subscription("account", sub) if a["location"] == location]
+    same = account_kinds(world, sub, location)
     total_limit = limit_for(world, sub, location, catalogue.TOTAL_ACCOUNT_USAGE)
     if len(same) >= total_limit:
         raise ArmError(
@@ -111,7 +111,7 @@ def _check_account_count(world: World, sub: str, location: str, kind: str) -> No
     if kind.lower() != "openai":
         return
     openai_limit = limit_for(world, sub, location, catalogue.ACCOUNT_COUNT_USAGE)
-    if sum(1 for a in same if a["kind"].lower() == "openai") >= openai_limit:
+    if sum(1 for kind in same if kind.lower() == "openai") >= openai_limit:
         raise ArmError(
             400,
             "QuotaExceeded",

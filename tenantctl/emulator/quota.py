@@ -1,6 +1,6 @@
 """Quota per subscription × region × usage name, ``usages.list``, ``models.list`` and model capacities.
 
-Deployments of soft-deleted accounts hold their quota until purge (see ``quota_holding_deployments``); the
+Deployments of soft-deleted accounts hold their quota until purge (see ``_held_capacities``); the
 account count (``OpenAI.S0.AccountCount``) counts live accounts only: no Microsoft page says a deleted
 account occupies one of the 30 slots.
 InsufficientQuota text follows the real trace quoted in research/arm-api.md §3.4 ("This operation require
@@ -45,7 +45,17 @@ def set_quota(world: World, sub: str, location: str, usage: str, limit: float) -
     world.store.put("quota", f"{sub}/{_loc(location)}/{usage}", {"usage": usage, "limit": limit}, sub=sub)
 
 
-def quota_holding_deployments(world: World, sub: str) -> list[Doc]:
+def account_kinds(world: World, sub: str, location: str) -> list[str]:
+    """The kinds of ``sub``'s live accounts in ``location``: what the account limits count (only two fields read)."""
+    loc = _loc(location)
+    found = world.store.fields_in_subscription("account", sub, ("$.location", "$.kind"))
+    return [str(kind) for where, kind in found if where == loc]
+
+
+_Held = tuple[str, str, str, float]  # (deployment id, location, usage name, capacity)
+
+
+def _held_capacities(world: World, sub: str) -> list[_Held]:
     """Deployments whose capacity counts against ``sub``'s quota: live ones, and those of soft-deleted accounts.
 
     A deleted account keeps its deployments until it is purged (Learn "Recover or purge deleted Azure AI
@@ -53,22 +63,26 @@ def quota_holding_deployments(world: World, sub: str) -> list[Doc]:
     Azure-Samples troubleshooting guide: a resource deleted within 48 h may still use quota, purging frees
     it). Purge, or the end of the hold, frees the quota.
     """
-    held = list(world.store.in_subscription("deployment", sub))
+    paths = ("$.id", "$._location", "$._usage", "$.sku.capacity")
+    held = [
+        (str(i), str(loc), str(usage), float(cap or 0))
+        for i, loc, usage, cap in world.store.fields_in_subscription("deployment", sub, paths)
+    ]
     for account in deleted.expire_deleted(world, sub):
-        held += account["_children"].get("deployment", [])
+        held += [
+            (d["id"], d["_location"], d["_usage"], float(d["sku"].get("capacity") or 0))
+            for d in account["_children"].get("deployment", [])
+        ]
     return held
 
 
 def current_usage(world: World, sub: str, location: str, usage: str, exclude: str = "") -> float:
-    total = 0.0
-    for d in quota_holding_deployments(world, sub):
-        if (
-            d["_location"] == _loc(location)
-            and d["_usage"].lower() == usage.lower()
-            and d["id"].lower() != exclude.lower()
-        ):
-            total += float(d["sku"].get("capacity") or 0)
-    return total
+    loc, usage, exclude = _loc(location), usage.lower(), exclude.lower()
+    return sum(
+        capacity
+        for dep_id, where, name, capacity in _held_capacities(world, sub)
+        if where == loc and name.lower() == usage and dep_id.lower() != exclude
+    )
 
 
 def check_quota(world: World, sub: str, location: str, usage: str, *, capacity: float, dep_id: str) -> None:
@@ -103,22 +117,20 @@ def _usage_doc(name: str, current: float, limit: float) -> Doc:
 
 def usages(world: World, sub: str, location: str) -> list[Doc]:
     loc = _loc(location)
-    accounts = [a for a in world.store.in_subscription("account", sub) if a["location"] == loc]
+    kinds = account_kinds(world, sub, loc)
     per_usage: dict[str, float] = {}
-    for d in quota_holding_deployments(world, sub):
-        if d["_location"] == loc:
-            per_usage[d["_usage"].lower()] = per_usage.get(d["_usage"].lower(), 0.0) + float(
-                d["sku"].get("capacity") or 0
-            )
+    for _, where, name, capacity in _held_capacities(world, sub):
+        if where == loc:
+            per_usage[name.lower()] = per_usage.get(name.lower(), 0.0) + capacity
     out = [
         _usage_doc(
             catalogue.TOTAL_ACCOUNT_USAGE,
-            len(accounts),
+            len(kinds),
             limit_for(world, sub, loc, catalogue.TOTAL_ACCOUNT_USAGE),
         ),
         _usage_doc(
             catalogue.ACCOUNT_COUNT_USAGE,
-            sum(1 for a in accounts if a["kind"].lower() == "openai"),
+            sum(1 for k in kinds if k.lower() == "openai"),
             limit_for(world, sub, loc, catalogue.ACCOUNT_COUNT_USAGE),
         ),
     ]

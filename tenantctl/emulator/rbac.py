@@ -154,9 +154,11 @@ def has_assignment(world: World, scope: str, principal: str, role: str) -> bool:
 def permits(world: World, principal: str, path: str, action: str) -> bool:
     """Whether an assignment of ``principal`` covers ``path`` (a scope or resource id) and grants ``action``."""
     path = path.rstrip("/").lower()
+    # Only assignments that can cover the path: in its subscription, or above every subscription. Reading
+    # all of the caller's (one per subscription of a pool of 80) cost 1.5 ms of every ARM request.
     return any(
         _covers(ra["properties"]["scope"], path) and _grants(role_guid(ra["properties"]["roleDefinitionId"]), action)
-        for ra in world.store.children("roleassignment", principal)
+        for ra in world.store.children_in_subscriptions("roleassignment", principal, ("", _sub_of(path)))
     )
 
 

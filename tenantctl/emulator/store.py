@@ -117,8 +117,30 @@ class Store:
     def children(self, kind: str, parent: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? AND parent=? ORDER BY key", (kind, parent.lower()))
 
+    def children_in_subscriptions(self, kind: str, parent: str, subs: tuple[str, ...]) -> list[Doc]:
+        """The ``kind`` children of ``parent`` whose ``sub`` column is one of ``subs`` (``''``: none)."""
+        marks = ", ".join("?" for _ in subs)
+        return self._select(
+            f"SELECT doc FROM docs WHERE kind=? AND parent=? AND sub IN ({marks}) ORDER BY key",  # noqa: S608
+            (kind, parent.lower(), *(s.lower() for s in subs)),
+        )
+
     def in_subscription(self, kind: str, sub: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? AND sub=? ORDER BY key", (kind, sub.lower()))
+
+    def fields_in_subscription(self, kind: str, sub: str, paths: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """Only the named JSON fields (``$.a.b``) of each ``kind`` document of ``sub``, decoded by SQLite.
+
+        The quota and account-limit checks read a few fields of every deployment or account of a
+        subscription on each write; decoding whole documents in Python made that quadratic in practice
+        (10,000 tenants: 12 s of a 21 s bulk seed went to ``json.loads`` in the quota check)."""
+        columns = ", ".join("json_extract(doc, ?)" for _ in paths)
+        with self.lock:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM docs WHERE kind=? AND sub=? ORDER BY key",  # noqa: S608 - placeholders only
+                (*paths, kind, sub.lower()),
+            ).fetchall()
+        return [tuple(r) for r in rows]
 
     def all(self, kind: str) -> list[Doc]:
         return self._select("SELECT doc FROM docs WHERE kind=? ORDER BY key", (kind,))

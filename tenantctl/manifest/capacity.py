@@ -172,8 +172,8 @@ def _check_budgets(manifest: Manifest, stamp_id: str, report: Reporter) -> None:
     stamp = manifest.stamps[stamp_id]
     tenants = {
         tid: t
-        for tid, t in manifest.tenants.items()
-        if t.isolation is Isolation.SHARED and t.stamp == stamp_id and t.tpm and t.tpm > 0
+        for tid, t in ((tid, manifest.tenants[tid]) for tid in manifest.stamp_tenants.get(stamp_id, ()))
+        if t.isolation is Isolation.SHARED and t.tpm and t.tpm > 0
     }
     names = [spec.name for spec in stamp.deployments]
     for tid, tenant in tenants.items():
@@ -244,11 +244,8 @@ def _check_account_limits(manifest: Manifest, report: Reporter) -> None:
             per_region[key] += 1
             planned[key] += 1
     for stamp_id, stamp in manifest.stamps.items():
-        count = sum(
-            len(t.deployments)
-            for t in manifest.tenants.values()
-            if t.isolation is Isolation.DEDICATED_DEPLOYMENT and t.stamp == stamp_id
-        )
+        riders = (manifest.tenants[tid] for tid in manifest.stamp_tenants.get(stamp_id, ()))
+        count = sum(len(t.deployments) for t in riders if t.isolation is Isolation.DEDICATED_DEPLOYMENT)
         needed = max(1, math.ceil(count / stamp.max_deployments_per_account))
         if needed > stamp.max_accounts:
             report.error(

@@ -53,10 +53,11 @@ class AccountOverflow:
 
 def shared_tenants(manifest: Manifest, stamp_id: str) -> list[str]:
     """The shared tenants of a stamp with a budget, sorted."""
+    tenants = manifest.tenants
     return sorted(
         t
-        for t, spec in manifest.tenants.items()
-        if spec.isolation is Isolation.SHARED and spec.stamp == stamp_id and spec.tpm and spec.tpm > 0
+        for t in manifest.stamp_tenants.get(stamp_id, ())
+        if tenants[t].isolation is Isolation.SHARED and (tenants[t].tpm or 0) > 0
     )
 
 

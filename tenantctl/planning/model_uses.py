@@ -75,9 +75,9 @@ def model_uses(manifest: Manifest) -> list[ModelUse]:
     for stamp_id, stamp in sorted(manifest.stamps.items()):
         subscription = manifest.stamp_subscription(stamp_id)
         riders = sorted(
-            (tid, t.shared_deployments)
-            for tid, t in manifest.tenants.items()
-            if t.isolation is Isolation.SHARED and t.stamp == stamp_id
+            (tid, manifest.tenants[tid].shared_deployments)
+            for tid in manifest.stamp_tenants.get(stamp_id, ())
+            if manifest.tenants[tid].isolation is Isolation.SHARED
         )
         for d in manifest.stamp_deployments(stamp_id):
             use = ModelUse(

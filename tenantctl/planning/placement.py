@@ -94,8 +94,8 @@ def place(manifest: Manifest, observed: ObservedState) -> Placement:
         existing = _stamp_accounts(manifest, observed, stamp_id, settled.get(stamp_id))
         tenants = sorted(
             t
-            for t, spec in manifest.tenants.items()
-            if spec.isolation is Isolation.DEDICATED_DEPLOYMENT and spec.stamp == stamp_id
+            for t in manifest.stamp_tenants.get(stamp_id, ())
+            if manifest.tenants[t].isolation is Isolation.DEDICATED_DEPLOYMENT
         )
         wanted = {
             t: {naming.tenant_deployment_name(t, d.name) for d in manifest.tenants[t].deployments} for t in tenants

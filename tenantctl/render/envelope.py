@@ -45,7 +45,10 @@ def envelope(
 
 def print_envelope(payload: dict[str, Any]) -> None:
     """One JSON document on stdout, nothing else (scripts parse it)."""
-    sys.stdout.write(json.dumps(payload, indent=2, default=_default, ensure_ascii=False) + "\n")
+    # Streamed, not one string: the indented encoder is pure Python and ``dumps`` joins its millions of
+    # pieces at once (a no-op plan of 10,000 tenants: 23 MB of text, ~100 MB of peak memory). Same bytes.
+    json.dump(payload, sys.stdout, indent=2, default=_default, ensure_ascii=False)
+    sys.stdout.write("\n")
     sys.stdout.flush()
 
 
