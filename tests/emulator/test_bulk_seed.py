@@ -47,6 +47,8 @@ def _manifest_text() -> str:
         'home_directory = "00000000-0000-0000-0000-00000000a991"',
         *(f'[[provider.pool]]\nsubscription_id = "{s}"' for s in (PROVIDER, POOL_B)),
         f'[[provider.pool]]\nsubscription_id = "{POOL_C}"\nresource_group = "rg-seed-c"\nmax_accounts = 2',
+        # The stamp's own member: pinned there, it fills the member's two slots, so the tenants go elsewhere.
+        f'[[provider.pool]]\nsubscription_id = "{STAMP}"\nregions = ["swedencentral"]\nmax_accounts = 2',
         "[defaults]",
         "deployments = [",
         '  { name = "chat", model = "gpt-4o", version = "2024-11-20", sku = "GlobalStandard", capacity = 10 },',
