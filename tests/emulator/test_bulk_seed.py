@@ -1,6 +1,6 @@
 """The benchmarks' bulk seed leaves the emulator exactly as a real apply does (benchmarks/seed.py).
 
-One manifest with every isolation model, a pool of three subscriptions (one capped), a stamp in its own
+One manifest with every isolation model, a pool of three subscriptions (one capped), a stamp pinned to its own
 subscription, content filters with blocklists: applied for real into one emulator (real adapter, SDK over
 HTTPS, real executor), bulk-seeded into another. Their resources must be equal but for what Azure makes
 up afresh on every create (etags, internal ids, creation times, principal ids).
