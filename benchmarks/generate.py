@@ -110,6 +110,19 @@ def generate_manifest(n: int, *, seed: int = 0, name: str = "bench", pool: int =
             for member in range(pool)
             for line in ("[[provider.pool]]", f'subscription_id = "{pool_subscription(seed, member)}"', "")
         ),
+        # A stamp's pin must name a pool member: with a pool, each stamp's own subscription is one, for
+        # the stamp's region and its three accounts only (the stamp, placed first, fills it).
+        *(
+            line
+            for s in (range(mix.stamps) if pool else ())
+            for line in (
+                "[[provider.pool]]",
+                f'subscription_id = "{_guid(seed, "stamp", s)}"',
+                f'regions = ["{REGIONS[s % len(REGIONS)]}"]',
+                "max_accounts = 3",
+                "",
+            )
+        ),
         "[provider.app]",
         f'client_id = "{_guid(seed, "app")}"',
         f'home_directory = "{_guid(seed, "home")}"',
