@@ -53,10 +53,12 @@ from tenantctl.manifest.capacity import default_usage_name
 from tenantctl.manifest.model import PROVISIONED_SKUS, Isolation, Manifest, ResolvedDeployment, capacity_unit
 from tenantctl.manifest.shared_accounts import account_loads, budget_limit, shared_deployments_by_account
 from tenantctl.observation import ObservedState, QuotaObservation
+from tenantctl.planning.migration import RETIRE_PENDING
 from tenantctl.planning.model import Action, Change, OrphanFate, Plan
 from tenantctl.planning.pool_placement import PoolPlacement, place_in_pool
 from tenantctl.planning.retirement import find_offer
 from tenantctl.resources import ModelOffer
+from tenantctl.wording import count_of
 
 __all__ = [
     "FleetStatus",
@@ -236,6 +238,11 @@ def fleet_status(
         detail = _detail(changes) or _orphans_detail(drift)
         if state is State.MISSING:
             detail = f"{sum(1 for c in changes if c.action.is_change)} to create"
+        waiting = sum(1 for c in changes if c.action is Action.NOOP and c.reason == RETIRE_PENDING)
+        if state is State.IN_SYNC and waiting:
+            # In sync and served by its new resources, but the old ones (a migration's old generation or
+            # a changed deployment's predecessor) still cost quota until apply --retire: say so here too.
+            detail = f"{count_of(waiting, 'old resource')} kept: {RETIRE_PENDING}"
         if t.isolation is Isolation.TENANT_PROVIDED:
             detail = _verification_detail(verified.get(tenant_id))
         if state is State.ERROR:

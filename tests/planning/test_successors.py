@@ -267,3 +267,21 @@ def test_a_stamp_deployment_tagged_protected_by_hand_is_kept_at_retirement() -> 
     [kept] = [c for c in plan.changes if c.phase == 3]
     assert kept.reason.startswith("kept: tagged tenantctl-protected=true")
     assert _plan(changed, live, retire=True).count(Action.DELETE) == 1
+
+
+def test_status_says_an_in_sync_tenant_still_keeps_its_old_deployment_until_retire() -> None:
+    from tenantctl.inspection.fleet import fleet_status
+
+    state = _state(FLEET)
+    changed = FLEET.replace(
+        'deployments = [{ name = "chat", capacity = 10 }]',
+        f'deployments = [{{ name = "chat", capacity = 10, {GPT41} }}]',
+    )
+    live = applied(state, _plan(changed, state))
+    rows = {r.tenant: r for r in fleet_status(manifest_from(changed), _plan(changed, live)).rows}
+    assert rows["acme"].state == "in sync"
+    assert rows["acme"].detail == f"1 old resource kept: {RETIRE_PENDING}"
+    assert rows["globex"].detail == ""  # nothing of its own is waiting
+    retired = applied(live, _plan(changed, live, retire=True))
+    done = {r.tenant: r for r in fleet_status(manifest_from(changed), _plan(changed, retired)).rows}
+    assert done["acme"].detail == ""
