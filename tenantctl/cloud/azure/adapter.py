@@ -19,6 +19,7 @@ from azure.mgmt.resource.resources import models as rm
 from tenantctl.cloud.azure import convert, names, resource_graph, usage
 from tenantctl.cloud.azure.clients import ClientFactory, ClientSet
 from tenantctl.cloud.azure.errors import error_code, is_not_found
+from tenantctl.cloud.azure.listing import list_json, segment
 from tenantctl.cloud.azure.retry import RetryPolicy, RetryStats
 from tenantctl.resources import (
     Account,
@@ -244,11 +245,14 @@ class AzureCloud:
     def list_deployments(self, account: AccountRef) -> list[Deployment]:
         client = self._cs(account.subscription_id)
 
+        path = (
+            f"/subscriptions/{segment(account.subscription_id)}/resourceGroups/{segment(account.resource_group)}"
+            f"/providers/Microsoft.CognitiveServices/accounts/{segment(account.name)}/deployments"
+        )
+
         def unit() -> list[Deployment]:
-            return [
-                convert.to_deployment(item, account)
-                for item in client.deployments.list(account.resource_group, account.name)
-            ]
+            # Read as JSON (listing.py): one of these per account is most of a no-op plan's reads.
+            return [convert.deployment_from_json(item, account) for item in list_json(client, path)]
 
         return self._run(f"list deployments {account}", _missing_ok(unit, []))
 

@@ -209,22 +209,28 @@ def deployment_body(deployment: Deployment) -> Any:
 
 
 def to_deployment(model: Any, account: AccountRef) -> Deployment:
-    props = model.properties or cs.DeploymentProperties()
-    dm = props.model or cs.DeploymentModel()
-    sku = model.sku
-    capacity = sku.capacity if sku is not None and sku.capacity is not None else props.current_capacity
+    """An SDK ``Deployment`` (a PUT's answer) as a record; the same reading as a listed one."""
+    return deployment_from_json(model.serialize(keep_readonly=True), account)
+
+
+def deployment_from_json(doc: Mapping[str, Any], account: AccountRef) -> Deployment:
+    """A deployment as ARM's JSON has it (``deployments.list`` items, read without SDK models)."""
+    props = doc.get("properties") or {}
+    dm = props.get("model") or {}
+    sku = doc.get("sku") or {}
+    capacity = sku["capacity"] if sku.get("capacity") is not None else props.get("currentCapacity")
     return Deployment(
         account=account,
-        name=model.name or "",
-        model=dm.name or "",
-        version=dm.version or "",
-        sku=(sku.name if sku is not None else "") or "",
+        name=doc.get("name") or "",
+        model=dm.get("name") or "",
+        version=dm.get("version") or "",
+        sku=sku.get("name") or "",
         capacity=int(capacity or 0),
-        version_upgrade_option=str(props.version_upgrade_option or "OnceCurrentVersionExpired"),
-        rai_policy=props.rai_policy_name,
-        tags=_tags(model.tags),
-        format=dm.format or "OpenAI",
-        provisioning_state=str(props.provisioning_state or "Succeeded"),
+        version_upgrade_option=str(props.get("versionUpgradeOption") or "OnceCurrentVersionExpired"),
+        rai_policy=props.get("raiPolicyName"),
+        tags=_tags(doc.get("tags")),
+        format=dm.get("format") or "OpenAI",
+        provisioning_state=str(props.get("provisioningState") or "Succeeded"),
     )
 
 
