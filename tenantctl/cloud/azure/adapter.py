@@ -58,6 +58,14 @@ _BLOCKLIST_BATCH = 100
 _API_VERSIONS = {"microsoft.operationalinsights": "2022-10-01", "microsoft.keyvault": "2023-07-01"}
 
 
+def _account_path(account: AccountRef) -> str:
+    """The account's ARM path, for the listings read as JSON (listing.py)."""
+    return (
+        f"/subscriptions/{segment(account.subscription_id)}/resourceGroups/{segment(account.resource_group)}"
+        f"/providers/Microsoft.CognitiveServices/accounts/{segment(account.name)}"
+    )
+
+
 def _missing_ok(fn: Callable[[], T], default: T) -> Callable[[], T]:
     """Wrap a unit so a 404 (the thing or its parent is gone) means ``default`` instead of an error.
 
@@ -245,10 +253,7 @@ class AzureCloud:
     def list_deployments(self, account: AccountRef) -> list[Deployment]:
         client = self._cs(account.subscription_id)
 
-        path = (
-            f"/subscriptions/{segment(account.subscription_id)}/resourceGroups/{segment(account.resource_group)}"
-            f"/providers/Microsoft.CognitiveServices/accounts/{segment(account.name)}/deployments"
-        )
+        path = _account_path(account) + "/deployments"
 
         def unit() -> list[Deployment]:
             # Read as JSON (listing.py): one of these per account is most of a no-op plan's reads.
@@ -258,11 +263,12 @@ class AzureCloud:
 
     def list_rai_policies(self, account: AccountRef) -> list[RaiPolicy]:
         client = self._cs(account.subscription_id)
+        path = _account_path(account) + "/raiPolicies"
 
         def unit() -> list[RaiPolicy]:
             return [
-                convert.to_rai_policy(item, account)
-                for item in client.rai_policies.list(account.resource_group, account.name)
+                convert.rai_policy_from_json(item, account)
+                for item in list_json(client, path)
                 if convert.is_user_managed(item)
             ]
 
@@ -271,13 +277,15 @@ class AzureCloud:
     def list_blocklists(self, account: AccountRef) -> list[Blocklist]:
         # One list of blocklists plus one list of items per blocklist: terms live only in items.
         client = self._cs(account.subscription_id)
+        path = _account_path(account) + "/raiBlocklists"
 
         def unit() -> list[Blocklist]:
-            result = []
-            for item in client.rai_blocklists.list(account.resource_group, account.name):
-                items = list(client.rai_blocklist_items.list(account.resource_group, account.name, item.name))
-                result.append(convert.to_blocklist(item, account, items))
-            return result
+            return [
+                convert.blocklist_from_json(
+                    item, account, list_json(client, f"{path}/{segment(item['name'])}/raiBlocklistItems")
+                )
+                for item in list_json(client, path)
+            ]
 
         return self._run(f"list blocklists {account}", _missing_ok(unit, []))
 

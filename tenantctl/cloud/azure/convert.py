@@ -33,11 +33,11 @@ __all__ = [
     "account_body",
     "deployment_body",
     "rai_policy_body",
+    "rai_policy_from_json",
     "to_account",
     "to_deleted_account",
     "to_deployment",
     "to_model_offers",
-    "to_rai_policy",
     "to_role_assignment",
     "to_usage",
 ]
@@ -265,30 +265,33 @@ def rai_policy_body(policy: RaiPolicy) -> Any:
     )
 
 
-def is_user_managed(model: Any) -> bool:
-    props = model.properties
-    kind = getattr(props, "type", None) if props is not None else None
+def is_user_managed(doc: Mapping[str, Any]) -> bool:
+    """A content filter someone made (``type`` UserManaged), not one of Azure's ``Microsoft.*`` defaults."""
+    kind = (doc.get("properties") or {}).get("type")
     if kind:
         return str(kind).lower() == "usermanaged"
-    return not (model.name or "").startswith("Microsoft.")
+    return not (doc.get("name") or "").startswith("Microsoft.")
 
 
-def to_rai_policy(model: Any, account: AccountRef) -> RaiPolicy:
-    props = model.properties or cs.RaiPolicyProperties()
+def rai_policy_from_json(doc: Mapping[str, Any], account: AccountRef) -> RaiPolicy:
+    """A content filter (RAI policy) as ARM's JSON has it (``raiPolicies`` list items)."""
+    props = doc.get("properties") or {}
     severity = "Medium"
-    for content_filter in props.content_filters or []:
+    for content_filter in props.get("contentFilters") or []:
         # The harm filters all carry the one severity we set; read it from the first of them.
-        if content_filter.name in HARM_FILTERS and content_filter.severity_threshold:
-            severity = str(content_filter.severity_threshold)
+        if content_filter.get("name") in HARM_FILTERS and content_filter.get("severityThreshold"):
+            severity = str(content_filter["severityThreshold"])
             break
-    blocklists = tuple(sorted({b.blocklist_name for b in props.custom_blocklists or [] if b.blocklist_name}))
+    blocklists = tuple(
+        sorted({b["blocklistName"] for b in props.get("customBlocklists") or [] if b.get("blocklistName")})
+    )
     return RaiPolicy(
         account=account,
-        name=model.name or "",
-        base_policy=props.base_policy_name or "",
+        name=doc.get("name") or "",
+        base_policy=props.get("basePolicyName") or "",
         severity=severity,
         blocklists=blocklists,
-        tags=_tags(model.tags),
+        tags=_tags(doc.get("tags")),
     )
 
 
@@ -306,9 +309,10 @@ def blocklist_items_body(terms: Iterable[str]) -> list[Any]:
     ]
 
 
-def to_blocklist(model: Any, account: AccountRef, items: Iterable[Any]) -> Blocklist:
-    terms = sorted({item.properties.pattern for item in items if item.properties and item.properties.pattern})
-    return Blocklist(account=account, name=model.name or "", terms=tuple(terms), tags=_tags(model.tags))
+def blocklist_from_json(doc: Mapping[str, Any], account: AccountRef, items: Iterable[Mapping[str, Any]]) -> Blocklist:
+    """A blocklist and its items as ARM's JSON has them: the terms live only in the items."""
+    terms = sorted({p for item in items if (p := (item.get("properties") or {}).get("pattern"))})
+    return Blocklist(account=account, name=doc.get("name") or "", terms=tuple(terms), tags=_tags(doc.get("tags")))
 
 
 # --- quota and catalogue -------------------------------------------------------------------
