@@ -353,20 +353,20 @@ def _add_catalogue_routes(router: Router, admin: Admin) -> None:
     """``PUT /_emulator/model-retirement`` {name, version, retirement}: move a version's retirement date;
     ``POST /_emulator/fine-tuned-models`` {account_id, model, retirement}: a model fine-tuned in an account."""
 
-    def retirement_route(ctx: Ctx) -> Response:
+    def required(ctx: Ctx, keys: tuple[str, ...], code: str) -> list[str]:
+        """The body's ``keys`` as strings; 400 ``code`` naming every one that is missing."""
         d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
-        missing = [k for k in ("name", "version", "retirement") if not d.get(k)]
+        missing = [k for k in keys if not d.get(k)]
         if missing:
-            raise ArmError(400, "InvalidRetirement", f"Missing {', '.join(missing)}")
-        admin.set_model_retirement(str(d["name"]), str(d["version"]), str(d["retirement"]))
+            raise ArmError(400, code, f"Missing {', '.join(missing)}")
+        return [str(d[k]) for k in keys]
+
+    def retirement_route(ctx: Ctx) -> Response:
+        admin.set_model_retirement(*required(ctx, ("name", "version", "retirement"), "InvalidRetirement"))
         return json_response({"ok": True})
 
     def fine_tuned_route(ctx: Ctx) -> Response:
-        d: dict[str, Any] = ctx.body if isinstance(ctx.body, dict) else {}
-        missing = [k for k in ("account_id", "model", "retirement") if not d.get(k)]
-        if missing:
-            raise ArmError(400, "InvalidFineTunedModel", f"Missing {', '.join(missing)}")
-        admin.register_fine_tuned_model(str(d["account_id"]), str(d["model"]), str(d["retirement"]))
+        admin.register_fine_tuned_model(*required(ctx, ("account_id", "model", "retirement"), "InvalidFineTunedModel"))
         return json_response({"ok": True})
 
     router.add("PUT", "/_emulator/model-retirement", retirement_route, "admin")

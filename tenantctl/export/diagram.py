@@ -101,6 +101,13 @@ class FleetDiagram:
         """Short, syntax-safe ids for Mermaid and DOT (``n0``, ``n1``...), in node order."""
         return {n.key: f"n{i}" for i, n in enumerate(self.nodes)}
 
+    def nodes_by_band(self) -> dict[str, list[DiagramNode]]:
+        """Each band's nodes (by band key), in drawing order: Mermaid subgraphs and DOT clusters."""
+        grouped: dict[str, list[DiagramNode]] = defaultdict(list)
+        for node in self.nodes:
+            grouped[node.band].append(node)
+        return grouped
+
 
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a proportional-ish estimate: wide (CJK) characters count two."""
@@ -304,9 +311,7 @@ def to_mermaid(diagram: FleetDiagram) -> str:
     """A ``flowchart LR`` for Markdown (GitHub, Azure DevOps wikis render it); one subgraph per stamp."""
     ids = diagram.ids()
     lines = ["flowchart LR", f"  %% {GENERATED_BY}"]
-    by_band: dict[str, list[DiagramNode]] = defaultdict(list)
-    for node in diagram.nodes:
-        by_band[node.band].append(node)
+    by_band = diagram.nodes_by_band()
     for n, band in enumerate(diagram.bands):
         indent = "  "
         if band.title:
@@ -351,9 +356,7 @@ def to_dot(diagram: FleetDiagram) -> str:
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, fontcolor="#111111"];',
         '  edge [color="#6b7280"];',
     ]
-    by_band: dict[str, list[DiagramNode]] = defaultdict(list)
-    for node in diagram.nodes:
-        by_band[node.band].append(node)
+    by_band = diagram.nodes_by_band()
     for n, band in enumerate(diagram.bands):
         indent = "  "
         if band.title:
